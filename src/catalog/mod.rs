@@ -1,0 +1,280 @@
+//! The template catalog: one [`Template`] per entry, whatever file it came from.
+//!
+//! Takes the `[catalog]` config; gives the templates that take part in the build, in file order, each
+//! with the file:line:col it was read from. Reading is per form ([`json`] for JSON arrays and JSON
+//! lines, [`typescript`] for canonical.ts-style modules); this module owns the model, the camelCase /
+//! snake_case field names, and the checks every form shares (duplicate ids, formats, source filter).
+
+pub mod json;
+pub mod typescript;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{CatalogFormat, Config, SourceFilter};
+use crate::console::Console;
+use crate::error::{DuplicateId, Error, Result};
+use crate::location::Location;
+use crate::video::VideoFormat;
+
+/// Where a template's code lives in production.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Db {
+        db_id: String,
+    },
+    Registry {
+        registry_id: String,
+    },
+    /// Neither a `source` object nor a `db_id` was given (common in directory-based projects).
+    Unspecified,
+}
+
+impl Source {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Source::Db { .. } => "db",
+            Source::Registry { .. } => "registry",
+            Source::Unspecified => "unspecified",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Complexity {
+    Simple,
+    Medium,
+    Complex,
+}
+
+/// One catalog entry, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Template {
+    pub id: String,
+    pub name: String,
+    pub source: Source,
+    /// Frames; `None` when the catalog has no duration for this entry.
+    pub duration: Option<u32>,
+    /// Never empty, no repeats, in catalog order.
+    pub supported_formats: Vec<VideoFormat>,
+    pub keywords: Vec<String>,
+    pub descriptions: Vec<String>,
+    pub user_phrases: Vec<String>,
+    pub categories: Vec<String>,
+    pub styles: Vec<String>,
+    pub use_cases: Vec<String>,
+    pub animations: Vec<String>,
+    pub elements: Vec<String>,
+    pub colors: Vec<String>,
+    pub similar_to: Vec<String>,
+    pub complexity: Option<Complexity>,
+    pub primary_use: String,
+    /// Where the entry starts in its file.
+    pub origin: Location,
+}
+
+impl Template {
+    pub fn db_id(&self) -> Option<&str> {
+        match &self.source {
+            Source::Db { db_id } => Some(db_id),
+            _ => None,
+        }
+    }
+}
+
+/// The entry as written, in either spelling. Unknown fields are ignored: real catalogs carry
+/// fields for other tools.
+#[derive(Debug, Deserialize)]
+#[serde(expecting = "a catalog entry (an object with id, name, supportedFormats, primaryUse)")]
+pub(crate) struct RawTemplate {
+    #[serde(alias = "template_id")]
+    id: String,
+    #[serde(alias = "template_name")]
+    name: String,
+    #[serde(default)]
+    source: Option<RawSource>,
+    #[serde(default, rename = "dbId", alias = "db_id")]
+    db_id: Option<String>,
+    #[serde(default)]
+    duration: Option<u32>,
+    #[serde(rename = "supportedFormats", alias = "supported_formats")]
+    supported_formats: Vec<VideoFormat>,
+    #[serde(default)]
+    keywords: Option<Vec<String>>,
+    #[serde(default)]
+    descriptions: Option<Vec<String>>,
+    #[serde(default, rename = "userPhrases", alias = "user_phrases")]
+    user_phrases: Option<Vec<String>>,
+    #[serde(default)]
+    categories: Option<Vec<String>>,
+    #[serde(default)]
+    styles: Option<Vec<String>>,
+    #[serde(default, rename = "useCases", alias = "use_cases")]
+    use_cases: Option<Vec<String>>,
+    #[serde(default)]
+    animations: Option<Vec<String>>,
+    #[serde(default)]
+    elements: Option<Vec<String>>,
+    #[serde(default)]
+    colors: Option<Vec<String>>,
+    #[serde(default, rename = "similarTo", alias = "similar_to")]
+    similar_to: Option<Vec<String>>,
+    #[serde(default)]
+    complexity: Option<Complexity>,
+    #[serde(rename = "primaryUse", alias = "primary_use")]
+    primary_use: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+enum RawSource {
+    Db {
+        #[serde(rename = "dbId", alias = "db_id")]
+        db_id: String,
+    },
+    Registry {
+        #[serde(rename = "registryId", alias = "registry_id")]
+        registry_id: String,
+    },
+}
+
+impl RawTemplate {
+    /// Check the entry's values and build the model; `at` is where the entry starts.
+    pub(crate) fn into_template(self, at: Location) -> Result<Template> {
+        let id = self.id.trim().to_string();
+        if id.is_empty() {
+            return Err(Error::input(at, "template id is empty"));
+        }
+        if self.name.trim().is_empty() {
+            return Err(Error::input(at, format!("template {id:?}: name is empty")));
+        }
+        if self.primary_use.trim().is_empty() {
+            return Err(Error::input(
+                at,
+                format!("template {id:?}: primaryUse is empty"),
+            ));
+        }
+        if self.supported_formats.is_empty() {
+            return Err(Error::input(
+                at,
+                format!(
+                    "template {id:?}: supportedFormats is empty; list at least one of landscape, portrait, square"
+                ),
+            ));
+        }
+        if self.duration == Some(0) {
+            return Err(Error::input(
+                at,
+                format!("template {id:?}: duration must be at least 1 frame"),
+            ));
+        }
+        let mut formats = Vec::with_capacity(3);
+        for format in self.supported_formats {
+            if !formats.contains(&format) {
+                formats.push(format);
+            }
+        }
+        let source = match (self.source, self.db_id) {
+            (Some(RawSource::Db { db_id }), _) => Source::Db { db_id },
+            (Some(RawSource::Registry { registry_id }), _) => Source::Registry { registry_id },
+            (None, Some(db_id)) if !db_id.trim().is_empty() => Source::Db { db_id },
+            (None, _) => Source::Unspecified,
+        };
+        let list = |v: Option<Vec<String>>| -> Vec<String> {
+            v.unwrap_or_default()
+                .into_iter()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        };
+        Ok(Template {
+            id,
+            name: self.name.trim().to_string(),
+            source,
+            duration: self.duration,
+            supported_formats: formats,
+            keywords: list(self.keywords),
+            descriptions: list(self.descriptions),
+            user_phrases: list(self.user_phrases),
+            categories: list(self.categories),
+            styles: list(self.styles),
+            use_cases: list(self.use_cases),
+            animations: list(self.animations),
+            elements: list(self.elements),
+            colors: list(self.colors),
+            similar_to: list(self.similar_to),
+            complexity: self.complexity,
+            primary_use: self.primary_use.trim().to_string(),
+            origin: at,
+        })
+    }
+}
+
+/// What [`load`] gives: the templates that take part, and how many the source filter left out.
+#[derive(Debug)]
+pub struct Catalog {
+    pub templates: Vec<Template>,
+    pub excluded_by_source: usize,
+}
+
+/// Read the catalog named in the config, check it, and keep the entries the source filter selects.
+pub fn load(config: &Config, console: &Console) -> Result<Catalog> {
+    let path = config.resolve(&config.catalog.path);
+    let templates = match detect_format(&path, config.catalog.format) {
+        CatalogFormat::Typescript => {
+            typescript::read(&path, config.catalog.export.as_deref(), console)?
+        }
+        CatalogFormat::Jsonl => json::read_lines(&path)?,
+        _ => json::read_array(&path)?,
+    };
+    check_unique(&templates)?;
+    let filter = config.source_filter();
+    let total = templates.len();
+    let templates: Vec<Template> = templates
+        .into_iter()
+        .filter(|t| match filter {
+            SourceFilter::Any => true,
+            SourceFilter::Db => matches!(t.source, Source::Db { .. }),
+            SourceFilter::Registry => matches!(t.source, Source::Registry { .. }),
+        })
+        .collect();
+    Ok(Catalog {
+        excluded_by_source: total - templates.len(),
+        templates,
+    })
+}
+
+fn detect_format(path: &Path, configured: CatalogFormat) -> CatalogFormat {
+    if configured != CatalogFormat::Auto {
+        return configured;
+    }
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("ts" | "tsx" | "mts" | "cts") => CatalogFormat::Typescript,
+        Some("jsonl" | "ndjson") => CatalogFormat::Jsonl,
+        _ => CatalogFormat::Json,
+    }
+}
+
+/// Every id that occurs twice or more, each with all its places, in one error.
+pub fn check_unique(templates: &[Template]) -> Result<()> {
+    let mut places: BTreeMap<&str, Vec<Location>> = BTreeMap::new();
+    for t in templates {
+        places.entry(&t.id).or_default().push(t.origin.clone());
+    }
+    let ids: Vec<DuplicateId> = places
+        .into_iter()
+        .filter(|(_, p)| p.len() > 1)
+        .map(|(id, places)| DuplicateId {
+            id: id.to_string(),
+            places,
+        })
+        .collect();
+    if ids.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::DuplicateIds { ids })
+    }
+}

@@ -1,0 +1,50 @@
+//! The command line: global flags and the one place subcommands are registered.
+//!
+//! Takes `argv`; gives a parsed [`Cli`] whose [`Cli::run`] dispatches to `cmd::<name>::run`.
+
+use clap::{Parser, Subcommand};
+
+use crate::cmd;
+use crate::console::{Console, Verbosity};
+use crate::error::Result;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "template-sft",
+    version,
+    about = "Turn a template catalog and its production code into a fine-tuning dataset"
+)]
+pub struct Cli {
+    /// More detail on stderr.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build a new dataset version from template-sft.toml.
+    Build(cmd::build::Args),
+    /// Write a commented template-sft.toml.
+    Init(cmd::init::Args),
+}
+
+impl Cli {
+    pub fn run(&self) -> Result<()> {
+        let console = Console::new(if self.quiet {
+            Verbosity::Quiet
+        } else if self.verbose {
+            Verbosity::Verbose
+        } else {
+            Verbosity::Normal
+        });
+        match &self.command {
+            Command::Build(args) => cmd::build::run(args, &console),
+            Command::Init(args) => cmd::init::run(args, &console),
+        }
+    }
+}

@@ -1,0 +1,528 @@
+//! `template-sft build`: catalog + code + prompts → a new dataset version directory.
+//!
+//! Reads the config, loads every input, gates the code, writes briefs, splits, and writes
+//! `{split}.jsonl`, `{split}.upload.jsonl`, `{split}.meta.jsonl`, `stats.json` and `manifest.json`
+//! into a fresh version directory (or, with `--dry-run`, prints what it would write).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+
+use crate::catalog::{self, Template};
+use crate::code::check::{self, Rejection};
+use crate::code::overrides::OverrideDir;
+use crate::code::{self, CodeOrigin, MissingCode, TemplateCode};
+use crate::config::{Config, SplitMode};
+use crate::console::Console;
+use crate::dataset::example::{Example, Rendered};
+use crate::dataset::manifest::{CodeDigest, InputDigest, Manifest};
+use crate::dataset::stats::{self, BriefStats, CodeOverrideUse, SkippedTemplate, Stats, Totals};
+use crate::dataset::writer::{check_tag, FileRecord, Staging};
+use crate::dataset::SPLIT_FILE_KINDS;
+use crate::digest::{seeded_hash, sha256_hex};
+use crate::error::{Error, Result};
+use crate::location::Location;
+use crate::prompts::brief::{self, BriefOrigin};
+use crate::prompts::{self, PromptSet};
+use crate::split::{self, Ratios, Split};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The project config.
+    #[arg(short, long, default_value = "template-sft.toml", value_name = "FILE")]
+    pub config: PathBuf,
+    /// Print the split counts and a few full examples; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// How many full examples --dry-run prints.
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    pub samples: usize,
+    /// Override split.seed.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Override output.tag (the version directory's base name).
+    #[arg(long, value_name = "TAG")]
+    pub tag: Option<String>,
+    /// Use only the first N templates of the catalog (after the source filter).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Fail (writing nothing) if the quality gate rejects anything.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+pub fn run(args: &Args, console: &Console) -> Result<()> {
+    let mut config = Config::load(&args.config)?;
+    if let Some(seed) = args.seed {
+        config.split.seed = seed;
+    }
+    if let Some(tag) = &args.tag {
+        check_tag(tag).map_err(|why| Error::Usage(format!("--tag {why}")))?;
+        config.output.tag = tag.clone();
+    }
+    let inputs = Inputs::load(&config, args.limit, console)?;
+    if args.strict && !inputs.rejections.is_empty() {
+        return Err(Error::Rejected {
+            count: inputs.rejections.len(),
+        });
+    }
+    let built = Built::new(&config, &inputs, console);
+    if built.examples.is_empty() {
+        return Err(Error::input(
+            Location::file(config.resolve(&config.catalog.path)),
+            "no examples to write: every template lacks code, a duration or a brief",
+        ));
+    }
+    let root = config.resolve(&config.output.root);
+    if args.dry_run {
+        let name = Staging::next_free_name(&root, &config.output.tag);
+        return print_dry_run(&config, &built, &root.join(name), args.samples);
+    }
+    let dir = write(&config, &inputs, &built, console)?;
+    let t = &built.totals;
+    println!(
+        "wrote {}: {} examples (train {}, validation {}, test {}) from {} templates",
+        dir.display(),
+        t.all,
+        t.train,
+        t.validation,
+        t.test,
+        built.templates_covered
+    );
+    Ok(())
+}
+
+/// Everything read from the inputs, before any example exists.
+struct Inputs {
+    templates: Vec<Template>,
+    excluded_by_source: usize,
+    /// Per template, its checked code.
+    codes: Vec<Option<TemplateCode>>,
+    missing: Vec<MissingCode>,
+    rejections: Vec<Rejection>,
+    source: String,
+    prompts: PromptSet,
+}
+
+impl Inputs {
+    fn load(config: &Config, limit: Option<usize>, console: &Console) -> Result<Inputs> {
+        let catalog = catalog::load(config, console)?;
+        let mut templates = catalog.templates;
+        if let Some(limit) = limit {
+            templates.truncate(limit);
+        }
+        if templates.is_empty() {
+            return Err(Error::input(
+                Location::file(config.resolve(&config.catalog.path)),
+                format!(
+                    "no templates to build ({} excluded by source_type)",
+                    catalog.excluded_by_source
+                ),
+            ));
+        }
+        console.detail(format!("catalog: {} templates", templates.len()));
+
+        let mut source = code::open_source(config)?;
+        let overrides = config
+            .code
+            .overrides_dir
+            .as_ref()
+            .map(|d| OverrideDir::new(config.resolve(d), config.code.extension.clone()));
+        let lookup = code::lookup(&templates, source.as_mut(), overrides.as_ref(), console)?;
+        for m in &lookup.missing {
+            console.warn(
+                None,
+                format!("template {:?} has no code; skipped", m.template_id),
+            );
+        }
+
+        let bar = console.progress(templates.len() as u64, "checking");
+        let checked: Vec<Option<std::result::Result<TemplateCode, Rejection>>> = lookup
+            .found
+            .into_par_iter()
+            .zip(templates.par_iter())
+            .map(|(found, template)| {
+                let result = found.map(|found| {
+                    let key = check::source_key(&found.origin);
+                    check::check(&template.id, found, key)
+                });
+                bar.inc(1);
+                result
+            })
+            .collect();
+        bar.finish_and_clear();
+        let mut codes = Vec::with_capacity(checked.len());
+        let mut rejections = Vec::new();
+        for result in checked {
+            match result {
+                Some(Ok(code)) => codes.push(Some(code)),
+                Some(Err(rejection)) => {
+                    console.warn(
+                        None,
+                        format!(
+                            "template {:?} rejected ({}): {}",
+                            rejection.template_id, rejection.rule, rejection.message
+                        ),
+                    );
+                    rejections.push(rejection);
+                    codes.push(None);
+                }
+                None => codes.push(None),
+            }
+        }
+
+        let prompts = prompts::load(config, &templates, console)?;
+        Ok(Inputs {
+            excluded_by_source: catalog.excluded_by_source,
+            templates,
+            codes,
+            missing: lookup.missing,
+            rejections,
+            source: source.describe(),
+            prompts,
+        })
+    }
+}
+
+/// The examples, split and ordered, with what the stats need to know about how they were made.
+struct Built<'a> {
+    /// Ordered by split (train, validation, test), then by a seeded hash within each split.
+    examples: Vec<Example<'a>>,
+    totals: Totals,
+    templates_per_split: Totals,
+    templates_covered: usize,
+    skipped: Vec<SkippedTemplate>,
+    synthesized: Vec<String>,
+    briefs: BriefStats,
+}
+
+impl<'a> Built<'a> {
+    fn new(config: &Config, inputs: &'a Inputs, console: &Console) -> Built<'a> {
+        let display = |at: &Location| {
+            let path = config.display_path(&at.path);
+            match (at.line, at.col) {
+                (Some(l), Some(c)) => format!("{path}:{l}:{c}"),
+                (Some(l), None) => format!("{path}:{l}"),
+                _ => path,
+            }
+        };
+        let mut examples = Vec::new();
+        let mut skipped = Vec::new();
+        let mut synthesized = Vec::new();
+        let mut briefs_stats = BriefStats::default();
+        for (i, template) in inputs.templates.iter().enumerate() {
+            let Some(code) = &inputs.codes[i] else {
+                continue;
+            };
+            let Some(duration) = template.duration.or(config.video.default_duration) else {
+                console.warn(
+                    Some(&template.origin),
+                    format!("template {:?} has no duration and video.default_duration is not set; skipped", template.id),
+                );
+                skipped.push(SkippedTemplate {
+                    template_id: template.id.clone(),
+                    reason: "no duration".into(),
+                });
+                continue;
+            };
+            let made = brief::briefs_for(
+                template,
+                duration,
+                config.video.fps,
+                &inputs.prompts.overrides[i],
+                &inputs.prompts.curated[i],
+                config.prompts.variants_per_template,
+                &display,
+            );
+            if made.synthesized {
+                synthesized.push(template.id.clone());
+            }
+            briefs_stats.gated += made.gated.len();
+            briefs_stats.gated_prompts.extend(made.gated);
+            for b in made.briefs {
+                *briefs_stats.by_origin.entry(b.origin.kind()).or_default() += 1;
+                *briefs_stats.by_format.entry(b.format.name()).or_default() += 1;
+                let prompt_source = match &b.origin {
+                    BriefOrigin::Curated(at) | BriefOrigin::Override(at) => display(at),
+                    BriefOrigin::Synthesized(field) => {
+                        format!("{} ({field})", display(&template.origin))
+                    }
+                };
+                examples.push(Example {
+                    template,
+                    code,
+                    brief: b,
+                    duration,
+                    prompt_source,
+                    split: Split::Train,
+                });
+            }
+        }
+
+        assign_splits(config, &mut examples);
+        let order_key = |e: &Example<'_>| {
+            let (id, variant, format) = e.key();
+            (
+                e.split,
+                seeded_hash(config.split.seed, &["order", id, variant, format.name()]),
+            )
+        };
+        examples.sort_by_cached_key(order_key);
+
+        let mut totals = Totals::default();
+        let mut per_split: BTreeMap<Split, std::collections::BTreeSet<&str>> = BTreeMap::new();
+        for e in &examples {
+            totals.all += 1;
+            *split_count(&mut totals, e.split) += 1;
+            per_split.entry(e.split).or_default().insert(&e.template.id);
+        }
+        let mut templates_per_split = Totals::default();
+        let mut covered = std::collections::BTreeSet::new();
+        for (split, ids) in &per_split {
+            *split_count(&mut templates_per_split, *split) = ids.len();
+            covered.extend(ids.iter().copied());
+        }
+        templates_per_split.all = covered.len();
+        Built {
+            examples,
+            totals,
+            templates_covered: covered.len(),
+            templates_per_split,
+            skipped,
+            synthesized,
+            briefs: briefs_stats,
+        }
+    }
+}
+
+fn split_count(totals: &mut Totals, split: Split) -> &mut usize {
+    match split {
+        Split::Train => &mut totals.train,
+        Split::Validation => &mut totals.validation,
+        Split::Test => &mut totals.test,
+    }
+}
+
+/// Group examples (by template, or each on its own) and give every example its group's split.
+fn assign_splits(config: &Config, examples: &mut [Example<'_>]) {
+    let ratios = Ratios {
+        train: config.split.train,
+        validation: config.split.validation,
+        test: config.split.test,
+    };
+    let keys: Vec<String> = examples
+        .iter()
+        .map(|e| match config.split.mode {
+            SplitMode::Template => e.template.id.clone(),
+            SplitMode::Example => {
+                let (id, variant, format) = e.key();
+                format!("{id}\u{1f}{variant}\u{1f}{format}")
+            }
+        })
+        .collect();
+    // Groups in first-seen order; examples of a template are contiguous.
+    let mut groups: Vec<(&str, usize)> = Vec::new();
+    let mut group_of = Vec::with_capacity(keys.len());
+    for key in &keys {
+        match groups.last_mut() {
+            Some((last, n)) if *last == key.as_str() => *n += 1,
+            _ => groups.push((key.as_str(), 1)),
+        }
+        group_of.push(groups.len() - 1);
+    }
+    let splits = split::assign(&groups, &ratios, config.split.seed);
+    for (example, g) in examples.iter_mut().zip(group_of) {
+        example.split = splits[g];
+    }
+}
+
+fn print_dry_run(
+    config: &Config,
+    built: &Built<'_>,
+    target: &std::path::Path,
+    samples: usize,
+) -> Result<()> {
+    let t = &built.totals;
+    let mut out = std::io::stdout().lock();
+    let mut go = || -> std::io::Result<()> {
+        writeln!(
+            out,
+            "dry run: nothing written (a build would write {})",
+            target.display()
+        )?;
+        writeln!(
+            out,
+            "examples: {} (train {}, validation {}, test {}) from {} templates",
+            t.all, t.train, t.validation, t.test, built.templates_covered
+        )?;
+        let mut rendered = Rendered::default();
+        for (n, e) in built.examples.iter().take(samples).enumerate() {
+            rendered
+                .render(e, &config.prompts.system, config.video.fps)
+                .map_err(std::io::Error::other)?;
+            let mut line = Vec::new();
+            rendered.full_line(&mut line)?;
+            let value: serde_json::Value =
+                serde_json::from_slice(&line).map_err(std::io::Error::other)?;
+            writeln!(
+                out,
+                "\n--- sample {} of {}: {} / {} / {} / {}",
+                n + 1,
+                samples.min(built.examples.len()),
+                e.split.name(),
+                e.template.id,
+                e.brief.variant,
+                e.brief.format
+            )?;
+            serde_json::to_writer_pretty(&mut out, &value).map_err(std::io::Error::other)?;
+            writeln!(out)?;
+        }
+        Ok(())
+    };
+    match go() {
+        // A closed pipe (`| head`) is the reader's choice, not a failure.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Error::write("<stdout>", e)),
+        Ok(()) => Ok(()),
+    }
+}
+
+/// Stage the version directory, write every file, and move it into place.
+fn write(
+    config: &Config,
+    inputs: &Inputs,
+    built: &Built<'_>,
+    console: &Console,
+) -> Result<PathBuf> {
+    let root = config.resolve(&config.output.root);
+    let staging = Staging::begin(&root, &config.output.tag)?;
+    let mut files: Vec<FileRecord> = Vec::new();
+    let bar = console.progress(built.examples.len() as u64, "writing");
+    let mut rendered = Rendered::default();
+    for split in Split::ALL {
+        let mut outs = Vec::with_capacity(3);
+        for kind in SPLIT_FILE_KINDS {
+            outs.push(staging.create(&format!("{}.{kind}", split.name()))?);
+        }
+        for example in built.examples.iter().filter(|e| e.split == split) {
+            rendered
+                .render(example, &config.prompts.system, config.video.fps)
+                .map_err(|e| Error::write(outs[0].path(), std::io::Error::other(e)))?;
+            rendered
+                .full_line(&mut outs[0])
+                .map_err(|e| Error::write(outs[0].path(), e))?;
+            rendered
+                .upload_line(&mut outs[1])
+                .map_err(|e| Error::write(outs[1].path(), e))?;
+            rendered
+                .meta_line(&mut outs[2])
+                .map_err(|e| Error::write(outs[2].path(), e))?;
+            bar.inc(1);
+        }
+        for out in outs {
+            files.push(out.finish()?);
+        }
+    }
+    bar.finish_and_clear();
+
+    let stats = Stats {
+        generated_at: stats::now_rfc3339(),
+        tool_version: env!("CARGO_PKG_VERSION"),
+        tag: config.output.tag.clone(),
+        seed: config.split.seed,
+        split_mode: config.split.mode,
+        totals: built.totals.clone(),
+        templates_processed: inputs.templates.len(),
+        templates_excluded_by_source: inputs.excluded_by_source,
+        unique_templates_covered: built.templates_covered,
+        templates_per_split: built.templates_per_split.clone(),
+        missing_templates: inputs.missing.clone(),
+        sanitizer_failures: inputs.rejections.clone(),
+        code_overrides_used: inputs
+            .templates
+            .iter()
+            .zip(&inputs.codes)
+            .filter_map(|(t, c)| match &c.as_ref()?.origin {
+                CodeOrigin::Override { path } => Some(CodeOverrideUse {
+                    template_id: t.id.clone(),
+                    path: config.display_path(path),
+                }),
+                CodeOrigin::Store { .. } => None,
+            })
+            .collect(),
+        skipped_templates: built.skipped.clone(),
+        synthesized_templates: built.synthesized.clone(),
+        prompts: inputs.prompts.stats.clone(),
+        briefs: built.briefs.clone(),
+    };
+    let stats_json = serde_json::to_vec_pretty(&stats)
+        .map_err(|e| Error::write("stats.json", std::io::Error::other(e)))?;
+    files.push(staging.write_small("stats.json", &stats_json)?);
+
+    let manifest = Manifest {
+        tool: Manifest::tool(),
+        tag: config.output.tag.clone(),
+        files,
+        inputs: input_digests(config)?,
+        code: code_digest(inputs),
+        config: serde_json::to_value(config)
+            .map_err(|e| Error::write("manifest.json", std::io::Error::other(e)))?,
+    };
+    let manifest_json = serde_json::to_vec_pretty(&manifest)
+        .map_err(|e| Error::write("manifest.json", std::io::Error::other(e)))?;
+    staging.write_small("manifest.json", &manifest_json)?;
+    staging.commit()
+}
+
+fn input_digests(config: &Config) -> Result<Vec<InputDigest>> {
+    let mut out = vec![
+        InputDigest::of_file("config", &config.path, config.display_path(&config.path))?,
+        InputDigest::of_file(
+            "catalog",
+            &config.resolve(&config.catalog.path),
+            config.display_path(&config.resolve(&config.catalog.path)),
+        )?,
+    ];
+    let prompt_files = config
+        .prompts
+        .curated
+        .iter()
+        .chain(&config.prompts.curated_optional);
+    for path in prompt_files.chain(&config.prompts.overrides) {
+        let resolved = config.resolve(path);
+        if resolved.exists() {
+            let kind = if Some(path) == config.prompts.overrides.as_ref() {
+                "overrides"
+            } else {
+                "prompts"
+            };
+            out.push(InputDigest::of_file(
+                kind,
+                &resolved,
+                config.display_path(&resolved),
+            )?);
+        }
+    }
+    Ok(out)
+}
+
+fn code_digest(inputs: &Inputs) -> CodeDigest {
+    let mut listing = String::new();
+    let mut templates = 0;
+    for (t, c) in inputs.templates.iter().zip(&inputs.codes) {
+        if let Some(code) = c {
+            templates += 1;
+            listing.push_str(&t.id);
+            listing.push('\t');
+            listing.push_str(&code.sha256);
+            listing.push('\n');
+        }
+    }
+    CodeDigest {
+        source: inputs.source.clone(),
+        templates,
+        sha256: sha256_hex(listing.as_bytes()),
+    }
+}

@@ -1,0 +1,131 @@
+//! `template-sft init [DIR]`: write a commented `template-sft.toml` with every option.
+//!
+//! Never overwrites: if the file exists, it is an error and nothing changes.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::console::Console;
+use crate::error::{Error, Result};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Folder to write template-sft.toml into (created if missing).
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+}
+
+/// The config written by `init`: every option, its default, and what it does.
+pub const TEMPLATE: &str = r#"# template-sft project config. Paths are relative to this file's folder.
+
+[catalog]
+# The template catalog: a canonical.ts-style TypeScript module, a JSON array or JSON lines.
+path = "catalog.json"
+# auto (by extension: .ts/.tsx, .jsonl, else JSON), json, jsonl or typescript.
+format = "auto"
+# TypeScript only: the name of the array that is the catalog. Default: every top-level const array
+# of objects with a string `id`.
+# export = "dbCanonicalTemplates"
+# Keep only entries whose source.type is "db", "registry", or "any".
+# Default: "db" when code comes from PostgreSQL, "any" otherwise.
+# source_type = "any"
+
+[code]
+# Where production code lives: "directory" or "postgres".
+source = "directory"
+# Directory source: <dir>/<template-id>.<extension>.
+dir = "templates"
+extension = "tsx"
+# <overrides_dir>/<template-id>.<extension> is used when the store has no code for a template.
+# overrides_dir = "code-overrides"
+
+[prompts]
+# Curated prompt files (JSONL, either shape). A missing file is an error.
+curated = []
+# Curated prompt files that may be missing.
+curated_optional = []
+# Manual additions ({"additionalPrompts": [...]}); a missing file means none.
+# overrides = "overrides.json"
+# The system message of every example.
+system = "You are a Remotion code generator. Respond with valid TSX only. Start with imports/const declarations and never add prose."
+# At most this many briefs per template.
+variants_per_template = 6
+
+[video]
+# Frames per second used to state durations in seconds.
+fps = 30
+# Duration (frames) for catalog entries without one; unset: such entries are skipped.
+# default_duration = 150
+
+[output]
+# Version directories are created here: <root>/<tag>, then <tag>-1, <tag>-2, ...
+root = "dataset"
+tag = "v1"
+
+[split]
+seed = 42
+train = 0.8
+validation = 0.1
+test = 0.1
+# "template": all examples of a template in one split (no code shared across splits).
+# "example": each example placed on its own.
+mode = "template"
+"#;
+
+pub fn run(args: &Args, console: &Console) -> Result<()> {
+    std::fs::create_dir_all(&args.dir).map_err(|e| Error::write(&args.dir, e))?;
+    let path = args.dir.join("template-sft.toml");
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                Error::Usage(format!(
+                    "{} already exists; not overwriting it",
+                    path.display()
+                ))
+            } else {
+                Error::write(&path, e)
+            }
+        })?;
+    file.write_all(TEMPLATE.as_bytes())
+        .map_err(|e| Error::write(&path, e))?;
+    console.info(format!("wrote {}", path.display()));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use std::path::Path;
+
+    #[test]
+    fn the_written_config_parses() {
+        let config = Config::parse(Path::new("template-sft.toml"), TEMPLATE).unwrap();
+        assert_eq!(config.split.seed, 42);
+        assert_eq!(config.prompts.variants_per_template, 6);
+    }
+
+    #[test]
+    fn the_written_config_names_every_option() {
+        // Serializing a config gives every key it has; each must be documented in TEMPLATE.
+        let config = Config::parse(Path::new("t.toml"), TEMPLATE).unwrap();
+        let value = serde_json::to_value(&config).unwrap();
+        for (section, keys) in value.as_object().unwrap() {
+            assert!(
+                TEMPLATE.contains(&format!("[{section}]")),
+                "section {section} undocumented"
+            );
+            for key in keys.as_object().unwrap().keys() {
+                assert!(
+                    TEMPLATE.contains(&format!("\n{key} ="))
+                        || TEMPLATE.contains(&format!("# {key} =")),
+                    "{section}.{key} undocumented"
+                );
+            }
+        }
+    }
+}

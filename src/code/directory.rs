@@ -1,0 +1,103 @@
+//! Code from a directory: `<dir>/<template-id>.<extension>`, one file per template.
+//!
+//! Takes the directory and extension from `[code]`; gives a [`CodeSource`] that reads the files in
+//! parallel. A missing file means "no code" (the override and missing-template rules apply); any
+//! other read failure is an error, because silently dropping a template hides a broken checkout.
+
+use std::collections::HashMap;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use super::CodeSource;
+use crate::catalog::Template;
+use crate::console::Console;
+use crate::error::{Error, Result};
+
+pub struct DirectorySource {
+    dir: PathBuf,
+    extension: String,
+}
+
+impl DirectorySource {
+    pub fn new(dir: PathBuf, extension: String) -> Self {
+        DirectorySource { dir, extension }
+    }
+}
+
+impl CodeSource for DirectorySource {
+    fn describe(&self) -> String {
+        format!("directory {}", self.dir.display())
+    }
+
+    fn key<'t>(&self, template: &'t Template) -> Option<&'t str> {
+        Some(&template.id)
+    }
+
+    fn fetch(&mut self, keys: &[&str], console: &Console) -> Result<HashMap<String, Vec<u8>>> {
+        if !self.dir.is_dir() {
+            return Err(Error::read(
+                &self.dir,
+                io::Error::new(io::ErrorKind::NotFound, "not a directory"),
+            ));
+        }
+        let read: Vec<Result<Option<(String, Vec<u8>)>>> = keys
+            .par_iter()
+            .map(|key| {
+                let Some(path) = file_for(&self.dir, key, &self.extension) else {
+                    console.warn(
+                        None,
+                        format!("template id {key:?} cannot be a file name; its code is not looked up in {}", self.dir.display()),
+                    );
+                    return Ok(None);
+                };
+                read_optional(&path).map(|bytes| bytes.map(|b| (key.to_string(), b)))
+            })
+            .collect();
+        let mut out = HashMap::with_capacity(keys.len());
+        for entry in read {
+            if let Some((key, bytes)) = entry? {
+                out.insert(key, bytes);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// `<dir>/<id>.<ext>`, or `None` when the id could escape the directory or is not a plain name.
+pub fn file_for(dir: &Path, id: &str, extension: &str) -> Option<PathBuf> {
+    let plain = !id.is_empty()
+        && !id.starts_with('.')
+        && !id.contains(['/', '\\', '\0'])
+        && id.len() <= 200;
+    plain.then(|| dir.join(format!("{id}.{extension}")))
+}
+
+/// The file's bytes, `None` if it does not exist.
+pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
+    match fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::read(path, e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_that_could_escape_the_directory_get_no_file() {
+        let dir = Path::new("code");
+        assert_eq!(
+            file_for(dir, "intro", "tsx"),
+            Some(PathBuf::from("code/intro.tsx"))
+        );
+        assert_eq!(file_for(dir, "../etc/passwd", "tsx"), None);
+        assert_eq!(file_for(dir, "a/b", "tsx"), None);
+        assert_eq!(file_for(dir, ".hidden", "tsx"), None);
+        assert_eq!(file_for(dir, "", "tsx"), None);
+    }
+}

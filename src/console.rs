@@ -1,0 +1,74 @@
+//! Terminal output: warnings, progress and informational lines, all on stderr.
+//!
+//! Takes the verbosity chosen on the command line; gives the one place that decides what reaches the
+//! terminal, so library stages report through it instead of printing. Standard output is kept for
+//! the command's result (summaries, dry-run samples), which is what people pipe.
+
+use std::fmt::Display;
+use std::io::IsTerminal;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::location::Location;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    Quiet,
+    Normal,
+    Verbose,
+}
+
+#[derive(Debug, Clone)]
+pub struct Console {
+    verbosity: Verbosity,
+}
+
+impl Console {
+    pub fn new(verbosity: Verbosity) -> Self {
+        Console { verbosity }
+    }
+
+    /// A console that prints nothing (library use, tests).
+    pub fn silent() -> Self {
+        Console::new(Verbosity::Quiet)
+    }
+
+    /// `warning: path:line: message`; suppressed by `-q`.
+    pub fn warn(&self, at: Option<&Location>, message: impl Display) {
+        if self.verbosity >= Verbosity::Normal {
+            match at {
+                Some(at) => eprintln!("warning: {at}: {message}"),
+                None => eprintln!("warning: {message}"),
+            }
+        }
+    }
+
+    /// A line of information shown by default.
+    pub fn info(&self, message: impl Display) {
+        if self.verbosity >= Verbosity::Normal {
+            eprintln!("{message}");
+        }
+    }
+
+    /// A line shown only with `-v`.
+    pub fn detail(&self, message: impl Display) {
+        if self.verbosity >= Verbosity::Verbose {
+            eprintln!("  {message}");
+        }
+    }
+
+    /// A progress bar drawn only when stderr is a terminal and output is not quiet.
+    pub fn progress(&self, len: u64, what: &'static str) -> ProgressBar {
+        if self.verbosity == Verbosity::Quiet || !std::io::stderr().is_terminal() {
+            return ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::hidden());
+        }
+        let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+        if let Ok(style) =
+            ProgressStyle::with_template("{msg:>12} [{bar:30}] {pos}/{len} {elapsed}")
+        {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_message(what);
+        bar
+    }
+}

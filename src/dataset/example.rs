@@ -1,0 +1,135 @@
+//! One training example and its three line renderings.
+//!
+//! Takes a template, its checked code, one brief and the split; gives the JSON lines written to
+//! `{split}.jsonl` (messages and meta), `{split}.upload.jsonl` (messages only) and
+//! `{split}.meta.jsonl` (meta only). Messages and meta are each serialized once per example and the
+//! three lines are assembled from those bytes, so the code is never copied per example.
+
+use serde::Serialize;
+
+use crate::catalog::Template;
+use crate::code::{CodeOrigin, TemplateCode};
+use crate::prompts::brief::Brief;
+use crate::split::Split;
+use crate::video::VideoFormat;
+
+/// An example: references into the catalog and code, plus what is its own.
+#[derive(Debug)]
+pub struct Example<'a> {
+    pub template: &'a Template,
+    pub code: &'a TemplateCode,
+    pub brief: Brief,
+    pub duration: u32,
+    /// Where the brief's wording came from, as written in meta (`prompts/x.jsonl:3`).
+    pub prompt_source: String,
+    pub split: Split,
+}
+
+impl Example<'_> {
+    /// The identity of an example across builds: template, prompt variant, format.
+    pub fn key(&self) -> (&str, &str, VideoFormat) {
+        (&self.template.id, &self.brief.variant, self.brief.format)
+    }
+}
+
+#[derive(Serialize)]
+struct Message<'a> {
+    role: &'static str,
+    content: &'a str,
+}
+
+/// The `meta` object. Field names are part of the output format (README).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Meta<'a> {
+    pub template_id: &'a str,
+    pub template_name: &'a str,
+    pub db_id: Option<&'a str>,
+    pub duration: u32,
+    pub fps: u32,
+    pub supported_formats: &'a [VideoFormat],
+    pub format: VideoFormat,
+    pub prompt_variant: &'a str,
+    pub prompt_origin: &'static str,
+    pub prompt_source: &'a str,
+    pub code_sha256: &'a str,
+    pub code_origin: &'static str,
+    pub split: Split,
+}
+
+/// Reusable buffers for rendering; one per writer thread.
+#[derive(Default)]
+pub struct Rendered {
+    pub messages: Vec<u8>,
+    pub meta: Vec<u8>,
+}
+
+impl Rendered {
+    /// Serialize `example`'s messages array and meta object into the buffers.
+    pub fn render(
+        &mut self,
+        example: &Example<'_>,
+        system: &str,
+        fps: u32,
+    ) -> serde_json::Result<()> {
+        self.messages.clear();
+        self.meta.clear();
+        let messages = [
+            Message {
+                role: "system",
+                content: system,
+            },
+            Message {
+                role: "user",
+                content: &example.brief.text,
+            },
+            Message {
+                role: "assistant",
+                content: &example.code.text,
+            },
+        ];
+        serde_json::to_writer(&mut self.messages, &messages)?;
+        let meta = Meta {
+            template_id: &example.template.id,
+            template_name: &example.template.name,
+            db_id: example.template.db_id(),
+            duration: example.duration,
+            fps,
+            supported_formats: &example.template.supported_formats,
+            format: example.brief.format,
+            prompt_variant: &example.brief.variant,
+            prompt_origin: example.brief.origin.kind(),
+            prompt_source: &example.prompt_source,
+            code_sha256: &example.code.sha256,
+            code_origin: match example.code.origin {
+                CodeOrigin::Store { .. } => "store",
+                CodeOrigin::Override { .. } => "override",
+            },
+            split: example.split,
+        };
+        serde_json::to_writer(&mut self.meta, &meta)
+    }
+
+    /// `{"messages":[…],"meta":{…}}\n`
+    pub fn full_line(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        out.write_all(b"{\"messages\":")?;
+        out.write_all(&self.messages)?;
+        out.write_all(b",\"meta\":")?;
+        out.write_all(&self.meta)?;
+        out.write_all(b"}\n")
+    }
+
+    /// `{"messages":[…]}\n`
+    pub fn upload_line(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        out.write_all(b"{\"messages\":")?;
+        out.write_all(&self.messages)?;
+        out.write_all(b"}\n")
+    }
+
+    /// `{"meta":{…}}\n`
+    pub fn meta_line(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        out.write_all(b"{\"meta\":")?;
+        out.write_all(&self.meta)?;
+        out.write_all(b"}\n")
+    }
+}

@@ -1,0 +1,115 @@
+//! `stats.json`: what a build did, in numbers and lists.
+//!
+//! Takes the counts and lists gathered by the build stages; gives the serialized summary. It is the
+//! only output file that holds the time of the build (`generatedAt`), so split files stay
+//! byte-identical between runs.
+
+use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use crate::code::check::Rejection;
+use crate::code::MissingCode;
+use crate::config::SplitMode;
+use crate::prompts::brief::GatedPrompt;
+use crate::prompts::PromptStats;
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Totals {
+    pub all: usize,
+    pub train: usize,
+    pub validation: usize,
+    pub test: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CodeOverrideUse {
+    pub template_id: String,
+    pub path: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SkippedTemplate {
+    pub template_id: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BriefStats {
+    /// Briefs by where their wording came from: curated, override, synthesized.
+    pub by_origin: BTreeMap<&'static str, usize>,
+    /// Briefs per requested format.
+    pub by_format: BTreeMap<&'static str, usize>,
+    /// Prompts dropped because they asked for a format the template does not support.
+    pub gated: usize,
+    pub gated_prompts: Vec<GatedPrompt>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stats {
+    pub generated_at: String,
+    pub tool_version: &'static str,
+    pub tag: String,
+    pub seed: u64,
+    pub split_mode: SplitMode,
+    pub totals: Totals,
+    /// Templates in the catalog after the source filter (and `--limit`).
+    pub templates_processed: usize,
+    pub templates_excluded_by_source: usize,
+    pub unique_templates_covered: usize,
+    pub templates_per_split: Totals,
+    pub missing_templates: Vec<MissingCode>,
+    pub sanitizer_failures: Vec<Rejection>,
+    pub code_overrides_used: Vec<CodeOverrideUse>,
+    pub skipped_templates: Vec<SkippedTemplate>,
+    /// Templates with no usable curated or override prompt, whose briefs were synthesized.
+    pub synthesized_templates: Vec<String>,
+    pub prompts: PromptStats,
+    pub briefs: BriefStats,
+}
+
+/// The current time as RFC 3339 UTC, e.g. `2026-11-25T23:17:33Z`.
+pub fn now_rfc3339() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    rfc3339(secs)
+}
+
+/// Seconds since the Unix epoch → RFC 3339 UTC (Howard Hinnant's civil-from-days).
+fn rfc3339(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rfc3339;
+
+    #[test]
+    fn epoch_seconds_format_as_utc() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_795_648_653), "2026-11-25T23:17:33Z");
+    }
+}

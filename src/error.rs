@@ -1,0 +1,183 @@
+//! Typed errors for the whole library, their wording and their exit codes.
+//!
+//! Every stage returns [`Error`]; `main.rs` prints it with [`Error::render`] and exits with
+//! [`Error::exit_code`]. User mistakes (config, inputs, usage) and runtime failures (output I/O, the
+//! database) get distinct codes so scripts can tell "fix your input" from "try again".
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+use crate::location::Location;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Exit codes, documented in the README.
+pub mod exit {
+    /// Success.
+    pub const OK: u8 = 0;
+    /// `validate` found errors in the dataset (the command ran fine).
+    pub const FINDINGS: u8 = 1;
+    /// The config, an input file or the command line is wrong: fix it and re-run.
+    pub const INPUT: u8 = 2;
+    /// Something outside the inputs failed: the output directory, the database, the disk.
+    pub const RUNTIME: u8 = 3;
+    /// `--strict` and the quality gate rejected templates or examples; nothing was written.
+    pub const REJECTED: u8 = 4;
+}
+
+/// One template id that occurs more than once, with every place it occurs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuplicateId {
+    pub id: String,
+    pub places: Vec<Location>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The config file is malformed or names something invalid.
+    #[error("{at}: {message}")]
+    Config { at: Location, message: String },
+
+    /// An input file (catalog, prompts, overrides, code) has content we cannot use.
+    #[error("{at}: {message}")]
+    Input { at: Location, message: String },
+
+    /// An input file could not be read (missing, unreadable).
+    #[error("{}: cannot read: {}", path.display(), io_reason(source))]
+    Read { path: PathBuf, source: io::Error },
+
+    /// Writing the output failed.
+    #[error("{}: cannot write: {}", path.display(), io_reason(source))]
+    Write { path: PathBuf, source: io::Error },
+
+    /// Template ids that occur more than once in the catalog.
+    #[error("{}", DuplicateList(ids))]
+    DuplicateIds { ids: Vec<DuplicateId> },
+
+    /// A command-line value that is not acceptable (e.g. a tag with `/`).
+    #[error("{0}")]
+    Usage(String),
+
+    /// The database could not be reached or queried. Never contains a password.
+    #[error("database {target}: {message}")]
+    Database { target: String, message: String },
+
+    /// `--strict` turned quality-gate rejections into a failure.
+    #[error("--strict: {count} rejection(s) by the quality gate; nothing was written")]
+    Rejected { count: usize },
+}
+
+impl Error {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Config { .. }
+            | Error::Input { .. }
+            | Error::Read { .. }
+            | Error::DuplicateIds { .. }
+            | Error::Usage(_) => exit::INPUT,
+            Error::Write { .. } | Error::Database { .. } => exit::RUNTIME,
+            Error::Rejected { .. } => exit::REJECTED,
+        }
+    }
+
+    /// The full text printed to stderr: `error: <cause>` and, where one helps, a hint line.
+    pub fn render(&self) -> String {
+        let mut text = format!("error: {self}");
+        if let Some(hint) = self.hint() {
+            text.push_str("\n  hint: ");
+            text.push_str(hint);
+        }
+        text
+    }
+
+    fn hint(&self) -> Option<&'static str> {
+        match self {
+            Error::Read { source, .. } if source.kind() == io::ErrorKind::NotFound => {
+                Some("paths in template-sft.toml are relative to the folder that holds it")
+            }
+            Error::DuplicateIds { .. } => Some("every catalog entry needs its own id"),
+            _ => None,
+        }
+    }
+
+    pub fn config(at: Location, message: impl Into<String>) -> Self {
+        Error::Config {
+            at,
+            message: message.into(),
+        }
+    }
+
+    pub fn input(at: Location, message: impl Into<String>) -> Self {
+        Error::Input {
+            at,
+            message: message.into(),
+        }
+    }
+
+    pub fn read(path: impl Into<PathBuf>, source: io::Error) -> Self {
+        Error::Read {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub fn write(path: impl Into<PathBuf>, source: io::Error) -> Self {
+        Error::Write {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// io::Error's Display adds "(os error 2)"; users want the plain reason.
+fn io_reason(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::NotFound => "no such file or directory".into(),
+        io::ErrorKind::PermissionDenied => "permission denied".into(),
+        io::ErrorKind::IsADirectory => "is a directory".into(),
+        _ => {
+            let s = e.to_string();
+            match s.find(" (os error") {
+                Some(i) => s[..i].to_lowercase(),
+                None => s,
+            }
+        }
+    }
+}
+
+struct DuplicateList<'a>(&'a [DuplicateId]);
+
+impl fmt::Display for DuplicateList<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "duplicate template id(s):")?;
+        for dup in self.0 {
+            let places: Vec<String> = dup.places.iter().map(|l| l.to_string()).collect();
+            write!(f, "\n  {:?} at {}", dup.id, places.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_and_runtime_errors_have_distinct_codes() {
+        let input = Error::input(Location::line("c.json", 2), "bad");
+        let runtime = Error::write("out", io::Error::other("disk full"));
+        assert_eq!(input.exit_code(), exit::INPUT);
+        assert_eq!(runtime.exit_code(), exit::RUNTIME);
+        assert_eq!(input.render(), "error: c.json:2: bad");
+    }
+
+    #[test]
+    fn missing_file_reads_plainly_with_a_hint() {
+        let e = Error::read("a/b.json", io::Error::from(io::ErrorKind::NotFound));
+        assert_eq!(
+            e.render(),
+            "error: a/b.json: cannot read: no such file or directory\n  hint: paths in template-sft.toml are relative to the folder that holds it"
+        );
+    }
+}

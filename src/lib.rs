@@ -1,0 +1,34 @@
+//! template-sft: a template catalog, its production code and curated prompts in; a reproducible
+//! supervised fine-tuning dataset out.
+//!
+//! The pipeline, one module per stage:
+//!
+//! ```text
+//! config ──► catalog ──► code (source + overrides) ──► code::check (quality gate)
+//!                 └────► prompts (curated + overrides) ──► prompts::brief (format + duration, gated)
+//!                                                                   │
+//!                        dataset::example ◄── split (seeded, grouped, stable)
+//!                                │
+//!                        dataset::writer (versioned, atomic) + stats + manifest
+//! ```
+//!
+//! `cmd::<name>` orchestrates the stages for each subcommand; `cli` registers the subcommands;
+//! `error` holds every error, its wording and its exit code.
+
+pub mod catalog;
+pub mod cli;
+pub mod cmd;
+pub mod code;
+pub mod config;
+pub mod console;
+pub mod dataset;
+pub mod digest;
+pub mod error;
+pub mod input;
+pub mod location;
+pub mod prompts;
+pub mod split;
+pub mod video;
+
+pub use config::Config;
+pub use error::{Error, Result};

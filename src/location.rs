@@ -1,0 +1,98 @@
+//! Where something came from: a file, optionally a line and a column.
+//!
+//! Takes a path (and a line/column or a byte offset into the file's text); gives a value that renders
+//! as `path:line:col`, the form every error and warning in template-sft uses.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A position in an input file. Lines and columns are 1-based; columns count characters.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Location {
+    pub path: PathBuf,
+    pub line: Option<usize>,
+    pub col: Option<usize>,
+}
+
+impl Location {
+    /// The whole file, no line.
+    pub fn file(path: impl Into<PathBuf>) -> Self {
+        Location {
+            path: path.into(),
+            line: None,
+            col: None,
+        }
+    }
+
+    /// A line of a file.
+    pub fn line(path: impl Into<PathBuf>, line: usize) -> Self {
+        Location {
+            path: path.into(),
+            line: Some(line),
+            col: None,
+        }
+    }
+
+    /// A line and column of a file.
+    pub fn at(path: impl Into<PathBuf>, line: usize, col: usize) -> Self {
+        Location {
+            path: path.into(),
+            line: Some(line),
+            col: Some(col),
+        }
+    }
+
+    /// The line and column of byte `offset` in `text` (the file's contents).
+    pub fn from_offset(path: &Path, text: &str, offset: usize) -> Self {
+        let (line, col) = line_col(text, offset);
+        Location::at(path, line, col)
+    }
+}
+
+/// 1-based line and character column of byte `offset` in `text` (clamped to the text).
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let col = before[line_start..].chars().count() + 1;
+    (line, col)
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(col) = self.col {
+                write!(f, ":{col}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_become_lines_and_character_columns() {
+        let text = "ab\ncé d\n";
+        assert_eq!(line_col(text, 0), (1, 1));
+        assert_eq!(line_col(text, 3), (2, 1));
+        // 'é' is two bytes but one column.
+        assert_eq!(line_col(text, 6), (2, 3));
+        assert_eq!(line_col(text, 999), (3, 1));
+    }
+
+    #[test]
+    fn renders_path_line_col() {
+        assert_eq!(Location::at("a.json", 3, 7).to_string(), "a.json:3:7");
+        assert_eq!(Location::line("a.json", 3).to_string(), "a.json:3");
+        assert_eq!(Location::file("a.json").to_string(), "a.json");
+    }
+}

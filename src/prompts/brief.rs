@@ -1,0 +1,321 @@
+//! Briefs: the user message of each example.
+//!
+//! Takes one template, its duration, and its override and curated prompts; gives its briefs in a
+//! fixed order (overrides, then curated, then, only if none survived, variants synthesized from the
+//! catalog metadata), capped at `variants_per_template`. Every brief names one format the template
+//! supports, with its pixel size, and the duration in seconds and frames. A prompt whose hint names an
+//! unsupported format is dropped and reported: training on it would teach the model to ignore the
+//! format people ask for.
+
+use serde::Serialize;
+
+use super::format::{capitalize, rotate};
+use super::Prompt;
+use crate::catalog::Template;
+use crate::location::Location;
+use crate::video::{describe_duration, VideoFormat};
+
+/// Where a brief's wording came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BriefOrigin {
+    Curated(Location),
+    Override(Location),
+    /// Synthesized from the named catalog field.
+    Synthesized(&'static str),
+}
+
+impl BriefOrigin {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            BriefOrigin::Curated(_) => "curated",
+            BriefOrigin::Override(_) => "override",
+            BriefOrigin::Synthesized(_) => "synthesized",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Brief {
+    /// The full user message.
+    pub text: String,
+    pub format: VideoFormat,
+    /// `override-1`, `curated-2`, `base`, `phrase-1`, …: stable names, used as example keys.
+    pub variant: String,
+    pub origin: BriefOrigin,
+}
+
+/// A prompt dropped because its hint names a format the template does not support.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct GatedPrompt {
+    pub template_id: String,
+    pub format: VideoFormat,
+    pub at: String,
+}
+
+/// The briefs of one template.
+#[derive(Debug, Default)]
+pub struct TemplateBriefs {
+    pub briefs: Vec<Brief>,
+    pub gated: Vec<GatedPrompt>,
+    /// True when no curated or override prompt survived and the briefs were synthesized.
+    pub synthesized: bool,
+}
+
+/// Build `template`'s briefs. `display` renders a prompt's location for the stats.
+pub fn briefs_for(
+    template: &Template,
+    duration: u32,
+    fps: u32,
+    overrides: &[Prompt],
+    curated: &[Prompt],
+    cap: usize,
+    display: &dyn Fn(&Location) -> String,
+) -> TemplateBriefs {
+    let duration_text = describe_duration(duration, fps);
+    let mut out = TemplateBriefs::default();
+    let mut unhinted = 0;
+    let candidates = overrides
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            (
+                p,
+                format!("override-{}", i + 1),
+                BriefOrigin::Override(p.origin.clone()),
+            )
+        })
+        .chain(curated.iter().enumerate().map(|(i, p)| {
+            (
+                p,
+                format!("curated-{}", i + 1),
+                BriefOrigin::Curated(p.origin.clone()),
+            )
+        }));
+    for (prompt, variant, origin) in candidates {
+        let format = match prompt.hint {
+            Some(hint) if template.supported_formats.contains(&hint) => hint,
+            Some(hint) => {
+                out.gated.push(GatedPrompt {
+                    template_id: template.id.clone(),
+                    format: hint,
+                    at: display(&prompt.origin),
+                });
+                continue;
+            }
+            None => {
+                unhinted += 1;
+                rotate(&template.supported_formats, &template.id, unhinted - 1)
+            }
+        };
+        if out.briefs.len() < cap {
+            out.briefs.push(Brief {
+                text: compose(&prompt.text, format, &duration_text),
+                format,
+                variant,
+                origin,
+            });
+        }
+    }
+    if out.briefs.is_empty() {
+        out.synthesized = true;
+        for (k, (variant, field, body)) in synthesize(template).into_iter().take(cap).enumerate() {
+            let format = rotate(&template.supported_formats, &template.id, k);
+            out.briefs.push(Brief {
+                text: compose(&body, format, &duration_text),
+                format,
+                variant,
+                origin: BriefOrigin::Synthesized(field),
+            });
+        }
+    }
+    out
+}
+
+/// The request, then one line that states the format with its size and the duration.
+pub fn compose(request: &str, format: VideoFormat, duration: &str) -> String {
+    let request = request.trim();
+    let stop = if request.ends_with(['.', '!', '?']) {
+        ""
+    } else {
+        "."
+    };
+    let (w, h) = format.size();
+    format!("{request}{stop}\n\nFormat: {format} ({w}x{h}). Duration: {duration}.")
+}
+
+/// Requests written from the catalog metadata: (variant, source field, text), most direct first.
+fn synthesize(t: &Template) -> Vec<(String, &'static str, String)> {
+    let mut out = vec![("base".to_string(), "primaryUse", capitalize(&t.primary_use))];
+    for (i, d) in t.descriptions.iter().enumerate() {
+        out.push((
+            format!("description-{}", i + 1),
+            "descriptions",
+            capitalize(d),
+        ));
+    }
+    for (i, p) in t.user_phrases.iter().enumerate() {
+        out.push((format!("phrase-{}", i + 1), "userPhrases", capitalize(p)));
+    }
+    let purpose = lowercase_first(&t.primary_use);
+    for (i, u) in t.use_cases.iter().enumerate() {
+        out.push((
+            format!("usecase-{}", i + 1),
+            "useCases",
+            format!("{}: {purpose}", capitalize(u)),
+        ));
+    }
+    if let Some(detail) = detail(t) {
+        out.push(("detail".to_string(), "elements", detail));
+    }
+    out
+}
+
+/// "A minimal, bold scene with a logo and rings, animated with a spring scale-in, in navy and gold."
+fn detail(t: &Template) -> Option<String> {
+    let mut parts = Vec::new();
+    if !t.elements.is_empty() {
+        parts.push(format!("with {}", join_words(&t.elements)));
+    }
+    if !t.animations.is_empty() {
+        parts.push(format!("animated with {}", join_words(&t.animations)));
+    }
+    if !t.colors.is_empty() {
+        parts.push(format!("in {}", join_words(&t.colors)));
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    let style = if t.styles.is_empty() {
+        String::new()
+    } else {
+        format!("{} ", t.styles.join(", "))
+    };
+    let article = if starts_with_vowel(&style) { "An" } else { "A" };
+    Some(format!("{article} {style}scene {}", parts.join(", ")))
+}
+
+fn starts_with_vowel(text: &str) -> bool {
+    text.chars()
+        .next()
+        .is_some_and(|c| "aeiouAEIOU".contains(c))
+}
+
+fn lowercase_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        // Keep acronyms ("AI search") as written.
+        Some(first) if !chars.clone().next().is_some_and(char::is_uppercase) => {
+            first.to_lowercase().chain(chars).collect()
+        }
+        _ => text.to_string(),
+    }
+}
+
+/// "a", "a and b", "a, b and c".
+fn join_words(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Source;
+    use crate::prompts::Target;
+
+    fn template(formats: &[VideoFormat]) -> Template {
+        Template {
+            id: "orbit".into(),
+            name: "Orbit".into(),
+            source: Source::Unspecified,
+            duration: Some(120),
+            supported_formats: formats.to_vec(),
+            keywords: vec![],
+            descriptions: vec!["Logo orbiting rings".into()],
+            user_phrases: vec!["spinning logo intro".into()],
+            categories: vec![],
+            styles: vec!["elegant".into()],
+            use_cases: vec!["product launch".into()],
+            animations: vec!["spring scale-in".into()],
+            elements: vec!["a logo".into(), "rings".into()],
+            colors: vec!["navy".into(), "gold".into()],
+            similar_to: vec![],
+            complexity: None,
+            primary_use: "Animated logo reveal".into(),
+            origin: Location::line("c.json", 1),
+        }
+    }
+
+    fn prompt(text: &str, hint: Option<VideoFormat>, line: usize) -> Prompt {
+        Prompt {
+            target: Target::Id("orbit".into()),
+            text: text.into(),
+            hint,
+            origin: Location::line("p.jsonl", line),
+        }
+    }
+
+    fn show(l: &Location) -> String {
+        l.to_string()
+    }
+
+    #[test]
+    fn every_brief_states_a_supported_format_and_the_duration() {
+        let t = template(&[VideoFormat::Landscape, VideoFormat::Square]);
+        let curated = [
+            prompt("Logo intro", None, 1),
+            prompt("Wide logo", Some(VideoFormat::Landscape), 2),
+        ];
+        let b = briefs_for(&t, 120, 30, &[], &curated, 6, &show);
+        assert_eq!(b.briefs.len(), 2);
+        assert!(!b.synthesized);
+        assert_eq!(
+            b.briefs[1].text,
+            "Wide logo.\n\nFormat: landscape (1920x1080). Duration: 4 seconds (120 frames)."
+        );
+        for brief in &b.briefs {
+            assert!(t.supported_formats.contains(&brief.format));
+            assert!(brief.text.contains(&format!("Format: {}", brief.format)));
+        }
+    }
+
+    #[test]
+    fn unsupported_hints_are_gated_and_synthesis_fills_in() {
+        let t = template(&[VideoFormat::Landscape]);
+        let curated = [prompt("Tall logo", Some(VideoFormat::Portrait), 7)];
+        let b = briefs_for(&t, 120, 30, &[], &curated, 10, &show);
+        assert_eq!(
+            b.gated,
+            vec![GatedPrompt {
+                template_id: "orbit".into(),
+                format: VideoFormat::Portrait,
+                at: "p.jsonl:7".into()
+            }]
+        );
+        assert!(b.synthesized);
+        let variants: Vec<&str> = b.briefs.iter().map(|b| b.variant.as_str()).collect();
+        assert_eq!(
+            variants,
+            ["base", "description-1", "phrase-1", "usecase-1", "detail"]
+        );
+        assert!(b.briefs[3]
+            .text
+            .starts_with("Product launch: animated logo reveal."));
+        assert!(b.briefs[4].text.starts_with("An elegant scene with a logo and rings, animated with spring scale-in, in navy and gold."));
+        assert!(b.briefs.iter().all(|b| b.format == VideoFormat::Landscape));
+    }
+
+    #[test]
+    fn overrides_come_first_and_the_cap_holds() {
+        let t = template(&[VideoFormat::Square]);
+        let curated = [prompt("A", None, 1), prompt("B", None, 2)];
+        let overrides = [prompt("O", None, 9)];
+        let b = briefs_for(&t, 90, 30, &overrides, &curated, 2, &show);
+        let variants: Vec<&str> = b.briefs.iter().map(|b| b.variant.as_str()).collect();
+        assert_eq!(variants, ["override-1", "curated-1"]);
+    }
+}

@@ -1,0 +1,165 @@
+//! Curated prompt files (JSONL) in both shapes our users have.
+//!
+//! Takes a file path; gives one [`Prompt`] per usable line, located at file:line, and a warning for
+//! each line that cannot be used (which is skipped and counted, never fatal: these files are routing
+//! datasets maintained by hand, and one bad line must not block a build). The shapes:
+//! `{"prompt": …, "expected_template_id": …}` and `{"messages": [system, user, assistant = id]}`.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::format::split_hint;
+use super::{Prompt, Target};
+use crate::console::Console;
+use crate::error::{Error, Result};
+use crate::location::Location;
+
+/// What one curated file gave.
+#[derive(Debug, Default)]
+pub struct CuratedFile {
+    pub prompts: Vec<Prompt>,
+    /// Non-blank lines read.
+    pub lines: usize,
+    /// Lines skipped with a warning.
+    pub malformed: usize,
+}
+
+/// Read `path`; `Ok(None)` when it does not exist and `optional` is set.
+pub fn read(path: &Path, optional: bool, console: &Console) -> Result<Option<CuratedFile>> {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if optional && e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::read(path, e)),
+    };
+    Ok(Some(parse(path, &bytes, console)))
+}
+
+/// Parse the bytes of a curated file; malformed lines are warned about and counted.
+pub fn parse(path: &Path, bytes: &[u8], console: &Console) -> CuratedFile {
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    let mut file = CuratedFile::default();
+    for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        if raw.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        file.lines += 1;
+        let at = Location::line(path, i + 1);
+        let parsed = std::str::from_utf8(raw)
+            .map_err(|_| "line is not valid UTF-8".to_string())
+            .and_then(parse_line);
+        match parsed {
+            Ok((target, prompt)) => match split_hint(&prompt) {
+                Ok(hinted) => file.prompts.push(Prompt {
+                    target,
+                    text: hinted.text,
+                    hint: hinted.hint,
+                    origin: at,
+                }),
+                Err(why) => {
+                    file.malformed += 1;
+                    console.warn(Some(&at), format!("skipped: {why}"));
+                }
+            },
+            Err(why) => {
+                file.malformed += 1;
+                console.warn(Some(&at), format!("skipped: {why}"));
+            }
+        }
+    }
+    file
+}
+
+/// One line → (which template, the prompt as written).
+pub fn parse_line(line: &str) -> Result<(Target, String), String> {
+    let value: Value = serde_json::from_str(line).map_err(|e| {
+        let text = e.to_string();
+        let text = text
+            .find(" at line ")
+            .map_or(text.as_str(), |i| &text[..i])
+            .to_string();
+        format!("invalid JSON: {text}")
+    })?;
+    let Value::Object(object) = value else {
+        return Err("expected a JSON object".into());
+    };
+    if let Some(messages) = object.get("messages") {
+        let messages = messages.as_array().ok_or("\"messages\" must be an array")?;
+        let content = |role: &str| {
+            messages
+                .iter()
+                .filter(|m| m.get("role").and_then(Value::as_str) == Some(role))
+                .find_map(|m| m.get("content").and_then(Value::as_str))
+        };
+        let user = content("user").ok_or("no user message with string content")?;
+        let id = content("assistant").ok_or("no assistant message naming the template id")?;
+        let id = id.trim();
+        if id.is_empty() {
+            return Err("the assistant message (the template id) is empty".into());
+        }
+        return Ok((Target::Id(id.to_string()), user.to_string()));
+    }
+    if let Some(prompt) = object.get("prompt") {
+        let prompt = prompt.as_str().ok_or("\"prompt\" must be a string")?;
+        let text_field = |key: &str| {
+            object
+                .get(key)
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+        };
+        let target = match (text_field("expected_template_id"), text_field("db_id")) {
+            (Some(id), _) => Target::Id(id.to_string()),
+            (None, Some(db_id)) => Target::DbId(db_id.to_string()),
+            (None, None) => return Err("no \"expected_template_id\" (or \"db_id\")".into()),
+        };
+        return Ok((target, prompt.to_string()));
+    }
+    Err("expected {\"prompt\", \"expected_template_id\"} or {\"messages\"}".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::video::VideoFormat;
+
+    #[test]
+    fn both_shapes_parse() {
+        let (t, p) = parse_line(
+            r#"{"prompt": "format:portrait timer", "expected_template_id": "countdown"}"#,
+        )
+        .unwrap();
+        assert_eq!(t, Target::Id("countdown".into()));
+        assert_eq!(p, "format:portrait timer");
+        let (t, p) = parse_line(r#"{"messages": [{"role": "system", "content": "route"}, {"role": "user", "content": "big digits"}, {"role": "assistant", "content": " countdown "}]}"#).unwrap();
+        assert_eq!(t, Target::Id("countdown".into()));
+        assert_eq!(p, "big digits");
+        let (t, _) = parse_line(r#"{"prompt": "x", "db_id": "u-1"}"#).unwrap();
+        assert_eq!(t, Target::DbId("u-1".into()));
+    }
+
+    #[test]
+    fn malformed_lines_are_skipped_counted_and_located() {
+        let text = b"{\"prompt\": \"format:square logo\", \"expected_template_id\": \"a\"}\r\n\n{oops\n[1]\n{\"prompt\": 3, \"expected_template_id\": \"a\"}\n\xff\n";
+        let file = parse(Path::new("p.jsonl"), text, &Console::silent());
+        assert_eq!(file.lines, 5);
+        assert_eq!(file.malformed, 4);
+        assert_eq!(file.prompts.len(), 1);
+        assert_eq!(file.prompts[0].hint, Some(VideoFormat::Square));
+        assert_eq!(file.prompts[0].text, "Logo");
+        assert_eq!(file.prompts[0].origin.to_string(), "p.jsonl:1");
+    }
+
+    #[test]
+    fn reasons_say_what_is_expected() {
+        assert_eq!(parse_line("[]").unwrap_err(), "expected a JSON object");
+        assert_eq!(
+            parse_line(r#"{"prompt": "x"}"#).unwrap_err(),
+            "no \"expected_template_id\" (or \"db_id\")"
+        );
+        assert!(parse_line("{")
+            .unwrap_err()
+            .starts_with("invalid JSON: EOF"));
+    }
+}

@@ -1,0 +1,132 @@
+//! `overrides.json`: prompts people add by hand (`additionalPrompts`).
+//!
+//! Takes the file's path; gives one [`Prompt`] per entry, located at the entry's line and column. A
+//! missing file means no overrides. A malformed file is an error (it is small and hand-edited, so the
+//! fix is quick and a silent skip would lose deliberate work); unknown keys are warned about.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::format::split_hint;
+use super::{Prompt, Target};
+use crate::console::Console;
+use crate::error::{Error, Result};
+use crate::input::text_from_bytes;
+use crate::location::{line_col, Location};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(expecting = "an object with templateId, prompt and optional notes")]
+struct RawOverride {
+    template_id: String,
+    prompt: String,
+    #[allow(dead_code)] // documented field, kept for people, not used by the build
+    #[serde(default)]
+    notes: Option<String>,
+}
+
+/// Read `path`; an absent file gives no prompts.
+pub fn read(path: &Path, console: &Console) -> Result<Vec<Prompt>> {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::read(path, e)),
+    };
+    let text = text_from_bytes(path, bytes)?;
+    parse(path, &text, console)
+}
+
+/// Parse the text of an overrides file.
+pub fn parse(path: &Path, text: &str, console: &Console) -> Result<Vec<Prompt>> {
+    let located = |e: &serde_json::Error, base: usize| {
+        // Positions from serde_json are relative to the text it was given, which starts at `base`.
+        let (line, col) = line_col(text, base);
+        let at = if e.line() <= 1 {
+            Location::at(path, line, col + e.column().saturating_sub(1))
+        } else {
+            Location::at(path, line + e.line() - 1, e.column())
+        };
+        let message = e.to_string();
+        let message = message
+            .find(" at line ")
+            .map_or(message.as_str(), |i| &message[..i])
+            .to_string();
+        Error::input(at, message)
+    };
+    let top: BTreeMap<String, &RawValue> = serde_json::from_str(text).map_err(|e| {
+        if e.is_data() {
+            Error::input(
+                Location::at(path, e.line(), e.column()),
+                "expected a JSON object with \"additionalPrompts\"",
+            )
+        } else {
+            located(&e, 0)
+        }
+    })?;
+    for key in top.keys().filter(|k| *k != "additionalPrompts") {
+        console.warn(
+            Some(&Location::file(path)),
+            format!("unknown key {key:?} ignored (expected \"additionalPrompts\")"),
+        );
+    }
+    let Some(list) = top.get("additionalPrompts") else {
+        return Ok(Vec::new());
+    };
+    let offset_of = |raw: &RawValue| raw.get().as_ptr() as usize - text.as_ptr() as usize;
+    let entries: Vec<&RawValue> = serde_json::from_str(list.get()).map_err(|e| {
+        Error::input(
+            Location::from_offset(path, text, offset_of(list)),
+            format!(
+                "\"additionalPrompts\" must be an array ({})",
+                e.to_string().split(" at line ").next().unwrap_or_default()
+            ),
+        )
+    })?;
+    let mut prompts = Vec::with_capacity(entries.len());
+    for raw in entries {
+        let base = offset_of(raw);
+        let entry: RawOverride = serde_json::from_str(raw.get()).map_err(|e| located(&e, base))?;
+        let at = Location::from_offset(path, text, base);
+        let hinted = split_hint(&entry.prompt).map_err(|why| Error::input(at.clone(), why))?;
+        let id = entry.template_id.trim();
+        if id.is_empty() {
+            return Err(Error::input(at, "templateId is empty"));
+        }
+        prompts.push(Prompt {
+            target: Target::Id(id.to_string()),
+            text: hinted.text,
+            hint: hinted.hint,
+            origin: at,
+        });
+    }
+    Ok(prompts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_are_located() {
+        let text = "{\n  \"additionalPrompts\": [\n    {\"templateId\": \"a\", \"prompt\": \"format:square logo\", \"notes\": \"n\"},\n    {\"templateId\": \"b\", \"prompt\": \"intro\"}\n  ]\n}\n";
+        let p = parse(Path::new("o.json"), text, &Console::silent()).unwrap();
+        assert_eq!(p.len(), 2);
+        assert_eq!(p[0].origin.to_string(), "o.json:3:5");
+        assert_eq!(p[1].target, Target::Id("b".into()));
+        assert_eq!(p[1].text, "Intro");
+    }
+
+    #[test]
+    fn a_misspelled_field_is_an_error_at_its_place() {
+        let text = "{\"additionalPrompts\": [\n  {\"templateID\": \"a\", \"prompt\": \"x\"}\n]}";
+        let err = parse(Path::new("o.json"), text, &Console::silent()).unwrap_err();
+        assert!(err.to_string().starts_with("o.json:2:"), "{err}");
+        assert!(
+            err.to_string().contains("unknown field `templateID`"),
+            "{err}"
+        );
+    }
+}
