@@ -16,6 +16,9 @@ use crate::catalog::Template;
 use crate::console::Console;
 use crate::error::{Error, Result};
 
+/// A key and the bytes stored under it.
+type Stored = (String, Vec<u8>);
+
 pub struct DirectorySource {
     dir: PathBuf,
     extension: String,
@@ -43,7 +46,8 @@ impl CodeSource for DirectorySource {
                 io::Error::new(io::ErrorKind::NotFound, "not a directory"),
             ));
         }
-        let read: Vec<Result<Option<(String, Vec<u8>)>>> = keys
+        // Collect into a Result so the first read error (not a missing file) stops the build.
+        let read: Result<Vec<Option<Stored>>> = keys
             .par_iter()
             .map(|key| {
                 let Some(path) = file_for(&self.dir, key, &self.extension) else {
@@ -56,13 +60,7 @@ impl CodeSource for DirectorySource {
                 read_optional(&path).map(|bytes| bytes.map(|b| (key.to_string(), b)))
             })
             .collect();
-        let mut out = HashMap::with_capacity(keys.len());
-        for entry in read {
-            if let Some((key, bytes)) = entry? {
-                out.insert(key, bytes);
-            }
-        }
-        Ok(out)
+        Ok(read?.into_iter().flatten().collect())
     }
 }
 

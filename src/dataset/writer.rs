@@ -106,6 +106,12 @@ impl Staging {
     /// Create `<root>` if needed and a fresh staging directory inside it.
     pub fn begin(root: &Path, tag: &str) -> Result<Staging> {
         check_tag(tag).map_err(|why| Error::Usage(format!("tag {why}")))?;
+        if fs::metadata(root).is_ok_and(|m| !m.is_dir()) {
+            return Err(Error::write(
+                root,
+                io::Error::other("exists and is not a directory"),
+            ));
+        }
         fs::create_dir_all(root).map_err(|e| Error::write(root, e))?;
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)

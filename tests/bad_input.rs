@@ -1,0 +1,278 @@
+//! Bad input: each case gets one clear, pinned message pointing at file:line(:col), a non-zero exit
+//! code, no panic, and no version directory.
+
+mod support;
+
+use support::Workdir;
+
+/// Run `build` on the starter after `setup`, expect `code`, and return stderr.
+fn build_error(setup: impl FnOnce(&Workdir), args: &[&str], code: i32) -> String {
+    let wd = Workdir::starter();
+    setup(&wd);
+    let mut all = vec!["build"];
+    all.extend_from_slice(args);
+    let run = wd.fails(&all, code);
+    assert!(run.stdout.is_empty(), "{run}");
+    let leftovers: Vec<String> = wd.list("dataset");
+    assert!(leftovers.is_empty(), "a failed build left {leftovers:?}");
+    // Warnings about other inputs may come first; the error is what this test pins.
+    run.stderr
+        .lines()
+        .filter(|l| !l.starts_with("warning: "))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+fn config_edit(from: &'static str, to: &'static str) -> impl FnOnce(&Workdir) {
+    move |wd: &Workdir| {
+        wd.edit("template-sft.toml", |t| {
+            assert!(t.contains(from), "starter config lacks {from:?}");
+            t.replace(from, to)
+        })
+    }
+}
+
+#[test]
+fn unknown_config_key() {
+    let err = build_error(config_edit("seed = 42", "sed = 42"), &[], 2);
+    assert_eq!(err, "error: template-sft.toml:28:1: unknown field `sed`, expected one of `seed`, `train`, `validation`, `test`, `mode`\n");
+}
+
+#[test]
+fn ratios_that_do_not_sum_to_one() {
+    let err = build_error(config_edit("test = 0.1", "test = 0.3"), &[], 2);
+    assert_eq!(
+        err,
+        "error: template-sft.toml:29:1: split ratios must add up to 1, got 0.8 + 0.1 + 0.3 = 1.2\n"
+    );
+}
+
+#[test]
+fn negative_ratio() {
+    let err = build_error(config_edit("validation = 0.1", "validation = -0.1"), &[], 2);
+    assert_eq!(
+        err,
+        "error: template-sft.toml:30:1: split.validation must be between 0 and 1, got -0.1\n"
+    );
+}
+
+#[test]
+fn seed_out_of_range() {
+    let err = build_error(config_edit("seed = 42", "seed = -5"), &[], 2);
+    assert_eq!(
+        err,
+        "error: template-sft.toml:28:8: invalid value: integer `-5`, expected u64\n"
+    );
+}
+
+#[test]
+fn missing_config_file() {
+    let err = build_error(|_| {}, &["--config", "nope.toml"], 2);
+    assert_eq!(err, "error: nope.toml: cannot read: no such file or directory\n  hint: paths in template-sft.toml are relative to the folder that holds it\n");
+}
+
+#[test]
+fn missing_catalog() {
+    let err = build_error(|wd| wd.remove("catalog.json"), &[], 2);
+    assert_eq!(err, "error: catalog.json: cannot read: no such file or directory\n  hint: paths in template-sft.toml are relative to the folder that holds it\n");
+}
+
+#[test]
+fn truncated_catalog() {
+    let err = build_error(
+        |wd| wd.edit("catalog.json", |t| t[..t.len() / 2].to_string()),
+        &[],
+        2,
+    );
+    assert!(err.starts_with("error: catalog.json:7:"), "{err}");
+    assert!(
+        err.ends_with(": EOF while parsing a string\n") || err.contains("EOF while parsing"),
+        "{err}"
+    );
+}
+
+#[test]
+fn catalog_entry_missing_a_required_field() {
+    let err = build_error(
+        |wd| {
+            wd.edit("catalog.json", |t| {
+                t.replacen(
+                    "\"primaryUse\": \"Kinetic typography headline\"",
+                    "\"primary\": \"x\"",
+                    1,
+                )
+            })
+        },
+        &[],
+        2,
+    );
+    assert!(err.starts_with("error: catalog.json:4:"), "{err}");
+    assert!(err.ends_with(": missing field `primaryUse`\n"), "{err}");
+}
+
+#[test]
+fn catalog_with_an_unknown_format() {
+    let err = build_error(
+        |wd| {
+            wd.edit("catalog.json", |t| {
+                t.replacen("[\"portrait\"]", "[\"vertical\"]", 1)
+            })
+        },
+        &[],
+        2,
+    );
+    assert!(err.starts_with("error: catalog.json:3:"), "{err}");
+    assert!(
+        err.contains(
+            "unknown variant `vertical`, expected one of `landscape`, `portrait`, `square`"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn catalog_with_no_formats() {
+    let err = build_error(
+        |wd| wd.edit("catalog.json", |t| t.replacen("[\"portrait\"]", "[]", 1)),
+        &[],
+        2,
+    );
+    assert_eq!(err, "error: catalog.json:3:3: template \"countdown-portrait\": supportedFormats is empty; list at least one of landscape, portrait, square\n");
+}
+
+#[test]
+fn duplicate_ids_are_all_listed() {
+    let err = build_error(
+        |wd| {
+            wd.edit("catalog.json", |t| {
+                t.replace("\"id\": \"quote-card\"", "\"id\": \"lower-third\"")
+                    .replace(
+                        "\"id\": \"stats-counter\"",
+                        "\"id\": \"countdown-portrait\"",
+                    )
+            })
+        },
+        &[],
+        2,
+    );
+    assert_eq!(
+        err,
+        "error: duplicate template id(s):\n  \"countdown-portrait\" at catalog.json:3:3, catalog.json:10:3\n  \"lower-third\" at catalog.json:6:3, catalog.json:7:3\n  hint: every catalog entry needs its own id\n"
+    );
+}
+
+#[test]
+fn catalog_that_is_not_utf8() {
+    let err = build_error(
+        |wd| {
+            let mut bytes = std::fs::read(wd.path("catalog.json")).unwrap();
+            bytes[5] = 0xff;
+            wd.write("catalog.json", bytes);
+        },
+        &[],
+        2,
+    );
+    assert_eq!(err, "error: catalog.json:2:4: not valid UTF-8 text\n");
+}
+
+#[test]
+fn catalog_that_is_not_an_array() {
+    let err = build_error(|wd| wd.write("catalog.json", "{\"id\": \"x\"}"), &[], 2);
+    assert_eq!(
+        err,
+        "error: catalog.json:1:1: expected a JSON array of catalog entries\n"
+    );
+}
+
+#[test]
+fn missing_curated_prompt_file() {
+    let err = build_error(
+        |wd| wd.remove("prompts/metadata_finetune_dataset.jsonl"),
+        &[],
+        2,
+    );
+    assert!(err.ends_with("error: prompts/metadata_finetune_dataset.jsonl: cannot read: no such file or directory\n  hint: paths in template-sft.toml are relative to the folder that holds it\n"), "{err}");
+}
+
+#[test]
+fn optional_prompt_file_may_be_missing() {
+    let wd = Workdir::starter();
+    wd.edit("template-sft.toml", |t| t.replace("curated = [\"prompts/metadata_prompt_dataset.jsonl\", \"prompts/metadata_finetune_dataset.jsonl\"]", "curated = [\"prompts/metadata_prompt_dataset.jsonl\"]\ncurated_optional = [\"prompts/absent.jsonl\"]"));
+    wd.ok(&["build"]);
+}
+
+#[test]
+fn malformed_overrides_file() {
+    let err = build_error(
+        |wd| {
+            wd.write(
+                "overrides.json",
+                "{\"additionalPrompts\": [\n  {\"templateId\": \"quote-card\", \"prompt\": 5}\n]}",
+            )
+        },
+        &[],
+        2,
+    );
+    assert_eq!(
+        err,
+        "error: overrides.json:2:42: invalid type: integer `5`, expected a string\n"
+    );
+}
+
+#[test]
+fn override_for_an_unknown_template_is_reported_not_dropped() {
+    let wd = Workdir::starter();
+    wd.write(
+        "overrides.json",
+        "{\"additionalPrompts\": [{\"templateId\": \"ghost\", \"prompt\": \"boo\"}]}",
+    );
+    let run = wd.ok(&["build"]);
+    assert!(run.stderr.contains("warning: overrides.json:1:24: override for unknown template \"ghost\" (not in this build's catalog)"), "{run}");
+    let stats: serde_json::Value = serde_json::from_str(&wd.read("dataset/v1/stats.json")).unwrap();
+    assert_eq!(
+        stats["prompts"]["unknownOverrideTemplates"][0]["templateId"],
+        "ghost"
+    );
+}
+
+#[test]
+fn missing_code_directory() {
+    let err = build_error(|wd| wd.remove("templates"), &[], 2);
+    assert_eq!(err, "error: templates: cannot read: no such file or directory\n  hint: paths in template-sft.toml are relative to the folder that holds it\n");
+}
+
+#[test]
+fn tag_that_escapes_the_output_root() {
+    let err = build_error(|_| {}, &["--tag", "../v1"], 2);
+    assert_eq!(
+        err,
+        "error: --tag \"../v1\" must not contain '/', '\\' or NUL\n"
+    );
+}
+
+#[test]
+fn empty_catalog() {
+    let err = build_error(|wd| wd.write("catalog.json", "[]"), &[], 2);
+    assert_eq!(
+        err,
+        "error: catalog.json: no templates to build (0 excluded by source_type)\n"
+    );
+}
+
+#[test]
+fn unwritable_output_root() {
+    let err = build_error(
+        |wd| {
+            wd.write("out-file", "not a dir");
+            wd.edit("template-sft.toml", |t| {
+                t.replace("root = \"dataset\"", "root = \"out-file\"")
+            });
+        },
+        &[],
+        3,
+    );
+    assert_eq!(
+        err,
+        "error: out-file: cannot write: exists and is not a directory\n"
+    );
+}

@@ -1,0 +1,364 @@
+//! `template-sft build` end to end on the starter project and variations of it.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+use support::{jsonl, Workdir};
+
+const SPLITS: [&str; 3] = ["train", "validation", "test"];
+
+fn all_examples(wd: &Workdir, version: &str) -> Vec<Value> {
+    SPLITS
+        .iter()
+        .flat_map(|s| jsonl(&wd.read(&format!("dataset/{version}/{s}.jsonl"))))
+        .collect()
+}
+
+fn catalog(wd: &Workdir) -> BTreeMap<String, Value> {
+    let list: Vec<Value> = serde_json::from_str(&wd.read("catalog.json")).unwrap();
+    list.into_iter()
+        .map(|t| (t["id"].as_str().unwrap().to_string(), t))
+        .collect()
+}
+
+#[test]
+fn starter_builds_every_file_and_a_second_run_is_byte_identical() {
+    let wd = Workdir::starter();
+    let run = wd.ok(&["build"]);
+    assert!(run.stdout.starts_with("wrote dataset/v1: "), "{run}");
+    let mut expected: Vec<String> = SPLITS
+        .iter()
+        .flat_map(|s| {
+            [
+                format!("{s}.jsonl"),
+                format!("{s}.upload.jsonl"),
+                format!("{s}.meta.jsonl"),
+            ]
+        })
+        .collect();
+    expected.extend(["manifest.json".into(), "stats.json".into()]);
+    expected.sort();
+    assert_eq!(wd.list("dataset/v1"), expected);
+
+    wd.ok(&["build"]);
+    assert_eq!(wd.list("dataset"), ["v1", "v1-1"]);
+    for split in SPLITS {
+        for kind in ["jsonl", "upload.jsonl", "meta.jsonl"] {
+            let name = format!("{split}.{kind}");
+            assert_eq!(
+                wd.read(&format!("dataset/v1/{name}")),
+                wd.read(&format!("dataset/v1-1/{name}")),
+                "{name} differs between runs"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_different_seed_gives_a_different_split() {
+    let wd = Workdir::starter();
+    wd.ok(&["build", "--seed", "1"]);
+    wd.ok(&["build", "--seed", "2"]);
+    let ids = |v: &str| -> BTreeSet<String> {
+        jsonl(&wd.read(&format!("dataset/{v}/test.meta.jsonl")))
+            .iter()
+            .map(|m| m["meta"]["templateId"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_ne!(ids("v1"), ids("v1-1"));
+}
+
+#[test]
+fn sidecars_are_line_aligned_with_the_full_files() {
+    let wd = Workdir::starter();
+    wd.ok(&["build"]);
+    for split in SPLITS {
+        let full = jsonl(&wd.read(&format!("dataset/v1/{split}.jsonl")));
+        let upload = jsonl(&wd.read(&format!("dataset/v1/{split}.upload.jsonl")));
+        let meta = jsonl(&wd.read(&format!("dataset/v1/{split}.meta.jsonl")));
+        assert_eq!(full.len(), upload.len());
+        assert_eq!(full.len(), meta.len());
+        for ((f, u), m) in full.iter().zip(&upload).zip(&meta) {
+            assert_eq!(f["messages"], u["messages"]);
+            assert_eq!(
+                u.as_object().unwrap().len(),
+                1,
+                "upload lines hold messages only"
+            );
+            assert_eq!(f["meta"], m["meta"]);
+            assert_eq!(m.as_object().unwrap().len(), 1, "meta lines hold meta only");
+            assert_eq!(f["meta"]["split"], split);
+        }
+    }
+}
+
+#[test]
+fn assistant_is_the_stored_code_minus_trailing_whitespace() {
+    let wd = Workdir::starter();
+    // Trailing blank lines and spaces in the source must not reach the dataset; nothing else changes.
+    wd.edit("templates/quote-card.tsx", |code| {
+        format!("{code}\n\n   \n")
+    });
+    wd.ok(&["build"]);
+    let examples = all_examples(&wd, "v1");
+    assert!(!examples.is_empty());
+    for e in &examples {
+        let id = e["meta"]["templateId"].as_str().unwrap();
+        let origin = e["meta"]["codeOrigin"].as_str().unwrap();
+        let file = if origin == "override" {
+            format!("code-overrides/{id}.tsx")
+        } else {
+            format!("templates/{id}.tsx")
+        };
+        let stored = wd.read(&file);
+        let messages = e["messages"].as_array().unwrap();
+        assert_eq!(messages.len(), 3);
+        assert_eq!(messages[0]["role"], "system");
+        assert_eq!(messages[1]["role"], "user");
+        assert_eq!(messages[2]["role"], "assistant");
+        assert_eq!(
+            messages[2]["content"].as_str().unwrap(),
+            stored.trim_end(),
+            "{id}"
+        );
+    }
+}
+
+#[test]
+fn every_brief_states_a_supported_format_with_its_size_and_the_duration() {
+    let wd = Workdir::starter();
+    wd.ok(&["build"]);
+    let catalog = catalog(&wd);
+    let sizes = BTreeMap::from([
+        ("landscape", "1920x1080"),
+        ("portrait", "1080x1920"),
+        ("square", "1080x1080"),
+    ]);
+    for e in all_examples(&wd, "v1") {
+        let meta = &e["meta"];
+        let id = meta["templateId"].as_str().unwrap();
+        let format = meta["format"].as_str().unwrap();
+        let supported: Vec<&str> = catalog[id]["supportedFormats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f.as_str().unwrap())
+            .collect();
+        assert!(supported.contains(&format), "{id} asks for {format}");
+        let brief = e["messages"][1]["content"].as_str().unwrap();
+        assert!(
+            brief.contains(&format!("Format: {format} ({})", sizes[format])),
+            "{brief}"
+        );
+        for other in sizes.keys().filter(|f| !supported.contains(f)) {
+            assert!(!brief.contains(&format!("Format: {other}")), "{brief}");
+        }
+        let frames = catalog[id]["duration"].as_u64().unwrap();
+        assert!(brief.contains(&format!("({frames} frames)")), "{brief}");
+    }
+}
+
+#[test]
+fn template_mode_keeps_each_template_in_one_split() {
+    let wd = Workdir::starter();
+    wd.ok(&["build"]);
+    let mut split_of: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for e in all_examples(&wd, "v1") {
+        split_of
+            .entry(e["meta"]["templateId"].as_str().unwrap().into())
+            .or_default()
+            .insert(e["meta"]["split"].as_str().unwrap().into());
+    }
+    assert_eq!(split_of.len(), 12);
+    for (id, splits) in split_of {
+        assert_eq!(splits.len(), 1, "{id} is in {splits:?}");
+    }
+}
+
+#[test]
+fn example_mode_places_examples_individually() {
+    let wd = Workdir::starter();
+    wd.edit("template-sft.toml", |t| {
+        t.replace("mode = \"template\"", "mode = \"example\"")
+    });
+    wd.ok(&["build"]);
+    let stats: Value = serde_json::from_str(&wd.read("dataset/v1/stats.json")).unwrap();
+    let all = stats["totals"]["all"].as_u64().unwrap();
+    assert_eq!(stats["splitMode"], "example");
+    // Floors of 10% each, exactly, because single examples can be placed anywhere.
+    assert_eq!(stats["totals"]["test"].as_u64().unwrap(), all / 10);
+    assert_eq!(stats["totals"]["validation"].as_u64().unwrap(), all / 10);
+}
+
+#[test]
+fn stats_report_gating_fallbacks_synthesis_and_malformed_lines() {
+    let wd = Workdir::starter();
+    let run = wd.ok(&["build"]);
+    assert!(
+        run.stderr.contains("warning: prompts/metadata_prompt_dataset.jsonl:13: skipped: invalid JSON: expected `,` or `}`"),
+        "{run}"
+    );
+    let stats: Value = serde_json::from_str(&wd.read("dataset/v1/stats.json")).unwrap();
+    assert_eq!(stats["briefs"]["gated"], 1);
+    assert_eq!(
+        stats["briefs"]["gatedPrompts"][0]["templateId"],
+        "lower-third"
+    );
+    assert_eq!(
+        stats["briefs"]["gatedPrompts"][0]["at"],
+        "prompts/metadata_prompt_dataset.jsonl:8"
+    );
+    assert_eq!(stats["prompts"]["malformed"], 1);
+    assert_eq!(stats["prompts"]["duplicates"], 1);
+    assert_eq!(stats["prompts"]["unmatched"], 1);
+    assert_eq!(
+        stats["codeOverridesUsed"][0]["templateId"],
+        "pill-shaped-bar-chart"
+    );
+    assert_eq!(
+        stats["synthesizedTemplates"],
+        serde_json::json!(["stats-counter", "gradient-waves-background"])
+    );
+    assert_eq!(stats["uniqueTemplatesCovered"], 12);
+    assert_eq!(stats["missingTemplates"], serde_json::json!([]));
+    let totals = &stats["totals"];
+    assert_eq!(
+        totals["all"].as_u64().unwrap(),
+        totals["train"].as_u64().unwrap()
+            + totals["validation"].as_u64().unwrap()
+            + totals["test"].as_u64().unwrap()
+    );
+    let ts = stats["generatedAt"].as_str().unwrap();
+    assert!(ts.len() == 20 && ts.ends_with('Z'), "{ts}");
+}
+
+#[test]
+fn templates_without_code_are_listed_and_skipped() {
+    let wd = Workdir::starter();
+    wd.remove("templates/lower-third.tsx");
+    wd.write("templates/quote-card.tsx", "  \n\t\n");
+    let run = wd.ok(&["build"]);
+    assert!(
+        run.stderr
+            .contains("warning: template \"lower-third\" has no code; skipped"),
+        "{run}"
+    );
+    let stats: Value = serde_json::from_str(&wd.read("dataset/v1/stats.json")).unwrap();
+    let missing: Vec<&str> = stats["missingTemplates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["templateId"].as_str().unwrap())
+        .collect();
+    assert_eq!(missing, ["quote-card", "lower-third"]);
+    assert_eq!(
+        stats["missingTemplates"][0]["dbId"],
+        catalog(&wd)["quote-card"]["source"]["dbId"]
+    );
+    assert_eq!(stats["uniqueTemplatesCovered"], 10);
+    assert!(all_examples(&wd, "v1")
+        .iter()
+        .all(|e| e["meta"]["templateId"] != "lower-third"));
+}
+
+#[test]
+fn curated_prompts_are_used_and_capped_per_template() {
+    let wd = Workdir::starter();
+    wd.edit("template-sft.toml", |t| {
+        t.replace("variants_per_template = 4", "variants_per_template = 1")
+    });
+    wd.ok(&["build"]);
+    let examples = all_examples(&wd, "v1");
+    assert_eq!(examples.len(), 12, "one brief per template");
+    let orbit = examples
+        .iter()
+        .find(|e| e["meta"]["templateId"] == "orbit-logo-reveal")
+        .unwrap();
+    assert_eq!(orbit["meta"]["promptVariant"], "override-1");
+    assert!(orbit["messages"][1]["content"]
+        .as_str()
+        .unwrap()
+        .starts_with("Logo reveal with orbiting rings for a fintech launch."));
+}
+
+#[test]
+fn dry_run_prints_counts_and_samples_and_writes_nothing() {
+    let wd = Workdir::starter();
+    let run = wd.ok(&["build", "--dry-run", "--samples", "1"]);
+    assert!(
+        run.stdout
+            .starts_with("dry run: nothing written (a build would write dataset/v1)\nexamples: "),
+        "{run}"
+    );
+    assert_eq!(run.stdout.matches("--- sample").count(), 1, "{run}");
+    assert!(run.stdout.contains("\"role\": \"assistant\""), "{run}");
+    assert!(!wd.path("dataset").exists());
+}
+
+#[test]
+fn limit_takes_the_first_templates() {
+    let wd = Workdir::starter();
+    wd.ok(&["build", "--limit", "3"]);
+    let stats: Value = serde_json::from_str(&wd.read("dataset/v1/stats.json")).unwrap();
+    assert_eq!(stats["templatesProcessed"], 3);
+}
+
+#[test]
+fn an_existing_version_is_never_touched() {
+    let wd = Workdir::starter();
+    wd.write("dataset/v1/notes.txt", "mine");
+    wd.write("dataset/v1-1", "a file in the way");
+    std::os::unix::fs::symlink(wd.path("elsewhere"), wd.path("dataset/v1-2")).unwrap();
+    let run = wd.ok(&["build", "--tag", "v1"]);
+    assert!(run.stdout.starts_with("wrote dataset/v1-3:"), "{run}");
+    assert_eq!(wd.list("dataset/v1"), ["notes.txt"]);
+    assert_eq!(wd.read("dataset/v1-1"), "a file in the way");
+    assert!(!wd.path("elsewhere").exists());
+}
+
+#[test]
+fn the_manifest_matches_the_files_and_names_the_inputs() {
+    use sha2::{Digest, Sha256};
+    let wd = Workdir::starter();
+    wd.ok(&["build"]);
+    let manifest: Value = serde_json::from_str(&wd.read("dataset/v1/manifest.json")).unwrap();
+    let files = manifest["files"].as_array().unwrap();
+    assert_eq!(files.len(), 10);
+    for f in files {
+        let name = f["name"].as_str().unwrap();
+        let bytes = std::fs::read(wd.path(&format!("dataset/v1/{name}"))).unwrap();
+        assert_eq!(f["sha256"], hex::encode(Sha256::digest(&bytes)), "{name}");
+        assert_eq!(f["bytes"], bytes.len() as u64);
+        assert_eq!(
+            f["lines"],
+            bytes.iter().filter(|&&b| b == b'\n').count() as u64
+        );
+    }
+    let kinds: Vec<&str> = manifest["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["config", "catalog", "prompts", "prompts", "overrides"]
+    );
+    assert_eq!(manifest["config"]["split"]["seed"], 42);
+    assert_eq!(manifest["code"]["templates"], 12);
+}
+
+#[test]
+fn init_writes_a_config_once() {
+    let wd = Workdir::new();
+    let run = wd.ok(&["init", "proj"]);
+    assert!(run.stderr.contains("wrote proj/template-sft.toml"), "{run}");
+    assert!(wd.read("proj/template-sft.toml").contains("[split]"));
+    let again = wd.fails(&["init", "proj"], 2);
+    assert_eq!(
+        again.stderr,
+        "error: proj/template-sft.toml already exists; not overwriting it\n"
+    );
+}

@@ -1,0 +1,168 @@
+//! Test helpers shared by the integration tests: a scratch project directory that runs the real
+//! binary ([`Workdir`]), and a throwaway PostgreSQL server ([`postgres`]).
+#![allow(dead_code)] // each test binary uses a different part of this module
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A temporary project directory; commands run with it as the working directory.
+pub struct Workdir {
+    dir: tempfile::TempDir,
+}
+
+/// What a command did; a failed expectation prints all of it.
+pub struct Run {
+    pub command: String,
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl std::fmt::Display for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "command: {}\nexit: {:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.command, self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+impl Run {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{self}"))
+    }
+}
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+impl Workdir {
+    pub fn new() -> Self {
+        Workdir {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    /// A copy of `examples/starter` without any built dataset.
+    pub fn starter() -> Self {
+        let wd = Workdir::new();
+        copy_dir(
+            &repo_root().join("examples/starter"),
+            wd.path(""),
+            &["dataset"],
+        );
+        wd
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        if rel.is_empty() {
+            self.dir.path().to_path_buf()
+        } else {
+            self.dir.path().join(rel)
+        }
+    }
+
+    pub fn write(&self, rel: &str, contents: impl AsRef<[u8]>) {
+        let path = self.path(rel);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).unwrap();
+        }
+        fs::write(path, contents).unwrap();
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        fs::read_to_string(self.path(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
+    }
+
+    pub fn remove(&self, rel: &str) {
+        let path = self.path(rel);
+        if path.is_dir() {
+            fs::remove_dir_all(path).unwrap();
+        } else {
+            fs::remove_file(path).unwrap();
+        }
+    }
+
+    /// Entries of a directory, sorted (including dot-files).
+    pub fn list(&self, rel: &str) -> Vec<String> {
+        let mut names: Vec<String> = match fs::read_dir(self.path(rel)) {
+            Ok(entries) => entries
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        names.sort();
+        names
+    }
+
+    /// Edit a text file in place.
+    pub fn edit(&self, rel: &str, f: impl FnOnce(String) -> String) {
+        let text = self.read(rel);
+        self.write(rel, f(text));
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_template-sft"));
+        cmd.args(args).current_dir(self.path(""));
+        cmd.env_remove("DATABASE_URL");
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.run_command(self.command(args), args)
+    }
+
+    pub fn run_command(&self, mut cmd: Command, args: &[&str]) -> Run {
+        let out = cmd.output().expect("run template-sft");
+        Run {
+            command: format!("template-sft {}", args.join(" ")),
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Run and require exit 0.
+    pub fn ok(&self, args: &[&str]) -> Run {
+        let run = self.run(args);
+        assert_eq!(run.code, Some(0), "expected success\n{run}");
+        assert!(!run.stderr.contains("panicked"), "panic\n{run}");
+        run
+    }
+
+    /// Run and require the given non-zero exit code.
+    pub fn fails(&self, args: &[&str], code: i32) -> Run {
+        let run = self.run(args);
+        assert_eq!(run.code, Some(code), "expected exit {code}\n{run}");
+        assert!(!run.stderr.contains("panicked"), "panic\n{run}");
+        run
+    }
+}
+
+fn copy_dir(from: &Path, to: PathBuf, skip: &[&str]) {
+    fs::create_dir_all(&to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if skip.iter().any(|s| name == *s) {
+            continue;
+        }
+        let target = to.join(&name);
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), target, &[]);
+        } else {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// Parse every line of a JSONL file.
+pub fn jsonl(text: &str) -> Vec<serde_json::Value> {
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSONL line ({e}): {l}")))
+        .collect()
+}
