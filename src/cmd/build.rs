@@ -246,9 +246,9 @@ impl<'a> Built<'a> {
                 *briefs_stats.by_format.entry(b.format.name()).or_default() += 1;
                 let prompt_source = match &b.origin {
                     BriefOrigin::Curated(at) | BriefOrigin::Override(at) => display(at),
-                    BriefOrigin::Synthesized(field) => {
-                        format!("{} ({field})", display(&template.origin))
-                    }
+                    // Not the catalog's file:line: the same entry gives the same dataset whether
+                    // the catalog is TypeScript or JSON.
+                    BriefOrigin::Synthesized(field) => format!("catalog:{field}"),
                 };
                 examples.push(Example {
                     template,
