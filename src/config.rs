@@ -92,6 +92,73 @@ pub struct CodeConfig {
     /// `<overrides_dir>/<template-id>.<extension>` is used when the store has no code.
     #[serde(default)]
     pub overrides_dir: Option<PathBuf>,
+    #[serde(default)]
+    pub postgres: PostgresConfig,
+}
+
+/// Where the PostgreSQL source reads code. Names are identifiers, always quoted, never SQL text.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostgresConfig {
+    /// The environment variable holding the connection string (libpq URL or key=value).
+    #[serde(default = "default_url_env")]
+    pub url_env: String,
+    #[serde(default = "default_schema")]
+    pub schema: String,
+    #[serde(default = "default_table")]
+    pub table: String,
+    /// Compared as text with the catalog's dbId.
+    #[serde(default = "default_id_column")]
+    pub id_column: String,
+    #[serde(default = "default_code_column")]
+    pub code_column: String,
+    #[serde(default = "default_connect_timeout")]
+    pub connect_timeout_secs: u64,
+    #[serde(default = "default_statement_timeout")]
+    pub statement_timeout_secs: u64,
+    /// Ids per query: one round trip per batch.
+    #[serde(default = "default_batch_size")]
+    pub batch_size: usize,
+}
+
+impl Default for PostgresConfig {
+    fn default() -> Self {
+        PostgresConfig {
+            url_env: default_url_env(),
+            schema: default_schema(),
+            table: default_table(),
+            id_column: default_id_column(),
+            code_column: default_code_column(),
+            connect_timeout_secs: default_connect_timeout(),
+            statement_timeout_secs: default_statement_timeout(),
+            batch_size: default_batch_size(),
+        }
+    }
+}
+
+fn default_url_env() -> String {
+    "DATABASE_URL".into()
+}
+fn default_schema() -> String {
+    "public".into()
+}
+fn default_table() -> String {
+    "bazaar-vid_templates".into()
+}
+fn default_id_column() -> String {
+    "id".into()
+}
+fn default_code_column() -> String {
+    "tsx_code".into()
+}
+fn default_connect_timeout() -> u64 {
+    10
+}
+fn default_statement_timeout() -> u64 {
+    120
+}
+fn default_batch_size() -> usize {
+    5000
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -353,6 +420,32 @@ impl Config {
             return Err(Error::config(
                 at("code", "extension"),
                 format!("code.extension must be a bare extension like \"tsx\", got {ext:?}"),
+            ));
+        }
+        let pg = &self.code.postgres;
+        for (key, name) in [
+            ("schema", &pg.schema),
+            ("table", &pg.table),
+            ("id_column", &pg.id_column),
+            ("code_column", &pg.code_column),
+        ] {
+            if name.is_empty() || name.contains('\0') || name.len() > 63 {
+                return Err(Error::config(
+                    at("code.postgres", key),
+                    format!("code.postgres.{key} must be a PostgreSQL identifier of 1 to 63 bytes without NUL"),
+                ));
+            }
+        }
+        if pg.url_env.is_empty() || pg.url_env.contains(['=', '\0']) {
+            return Err(Error::config(
+                at("code.postgres", "url_env"),
+                "code.postgres.url_env must name an environment variable",
+            ));
+        }
+        if pg.batch_size == 0 || pg.connect_timeout_secs == 0 || pg.statement_timeout_secs == 0 {
+            return Err(Error::config(
+                at("code.postgres", "batch_size"),
+                "code.postgres.batch_size and the timeouts must be at least 1",
             ));
         }
         if self.code.source == CodeSourceKind::Directory && self.code.dir.is_none() {

@@ -40,6 +40,21 @@ extension = "tsx"
 # <overrides_dir>/<template-id>.<extension> is used when the store has no code for a template.
 # overrides_dir = "code-overrides"
 
+[code.postgres]
+# PostgreSQL source: the environment variable holding the connection string (libpq URL or
+# key=value; sslmode=disable|prefer|require|verify-ca|verify-full, sslrootcert=/path/ca.pem).
+url_env = "DATABASE_URL"
+# The table holding production code; names are quoted identifiers, never SQL.
+schema = "public"
+table = "bazaar-vid_templates"
+# Compared as text with each catalog entry's source.dbId.
+id_column = "id"
+code_column = "tsx_code"
+connect_timeout_secs = 10
+statement_timeout_secs = 120
+# Ids per query (one round trip per batch).
+batch_size = 5000
+
 [prompts]
 # Curated prompt files (JSONL, either shape). A missing file is an error.
 curated = []
@@ -114,18 +129,25 @@ mod tests {
         // Serializing a config gives every key it has; each must be documented in TEMPLATE.
         let config = Config::parse(Path::new("t.toml"), TEMPLATE).unwrap();
         let value = serde_json::to_value(&config).unwrap();
-        for (section, keys) in value.as_object().unwrap() {
+        fn check(section: &str, table: &serde_json::Value) {
             assert!(
                 TEMPLATE.contains(&format!("[{section}]")),
                 "section {section} undocumented"
             );
-            for key in keys.as_object().unwrap().keys() {
+            for (key, value) in table.as_object().unwrap() {
+                if value.is_object() {
+                    check(&format!("{section}.{key}"), value);
+                    continue;
+                }
                 assert!(
                     TEMPLATE.contains(&format!("\n{key} ="))
                         || TEMPLATE.contains(&format!("# {key} =")),
                     "{section}.{key} undocumented"
                 );
             }
+        }
+        for (section, table) in value.as_object().unwrap() {
+            check(section, table);
         }
     }
 }

@@ -7,6 +7,8 @@
 pub mod check;
 pub mod directory;
 pub mod overrides;
+pub mod postgres;
+pub mod postgres_tls;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -140,9 +142,8 @@ pub fn open_source(config: &crate::config::Config) -> Result<Box<dyn CodeSource>
                 config.code.extension.clone(),
             )))
         }
-        CodeSourceKind::Postgres => Err(crate::error::Error::config(
-            crate::location::Location::file(&config.path),
-            "code.source = \"postgres\" is not available in this build",
-        )),
+        CodeSourceKind::Postgres => Ok(Box::new(postgres::PostgresSource::from_env(
+            &config.code.postgres,
+        )?)),
     }
 }

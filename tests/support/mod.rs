@@ -6,6 +6,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+pub mod postgres;
+
 /// A temporary project directory; commands run with it as the working directory.
 pub struct Workdir {
     dir: tempfile::TempDir,
@@ -124,6 +126,13 @@ impl Workdir {
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         }
+    }
+
+    /// Run with extra environment variables.
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut cmd = self.command(args);
+        cmd.envs(env.iter().copied());
+        self.run_command(cmd, args)
     }
 
     /// Run and require exit 0.
