@@ -29,6 +29,10 @@ pub struct Config {
     pub output: OutputConfig,
     #[serde(default)]
     pub split: SplitConfig,
+    #[serde(default)]
+    pub check: CheckConfig,
+    #[serde(default)]
+    pub tokens: TokensConfig,
     /// The folder holding the config file; relative paths resolve against it.
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -223,6 +227,81 @@ pub struct SplitConfig {
     pub mode: SplitMode,
 }
 
+/// Quality-gate rules; each is on by default and can be switched off.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckConfig {
+    /// Parse as TSX; a syntax error rejects the template.
+    #[serde(default = "yes")]
+    pub parse: bool,
+    #[serde(default = "yes")]
+    pub not_empty: bool,
+    /// No Markdown code fences (```) anywhere.
+    #[serde(default = "yes")]
+    pub no_fences: bool,
+    /// The code must start with code: import, const/let/var, function, class, export, a type
+    /// declaration, a comment or a directive.
+    #[serde(default = "yes")]
+    pub no_leading_prose: bool,
+    /// The code must export an entry point the renderer can use.
+    #[serde(default = "yes")]
+    pub entry_point: bool,
+    /// `default` for a default export, or the name of a named export.
+    #[serde(default = "default_export")]
+    pub export: String,
+    /// Identifiers or dotted paths that must occur in the code (e.g. `window.Remotion`).
+    #[serde(default)]
+    pub required: Vec<String>,
+    /// Identifiers or dotted paths that must not occur (e.g. `eval`, `document.cookie`).
+    #[serde(default)]
+    pub forbidden: Vec<String>,
+}
+
+impl Default for CheckConfig {
+    fn default() -> Self {
+        CheckConfig {
+            parse: true,
+            not_empty: true,
+            no_fences: true,
+            no_leading_prose: true,
+            entry_point: true,
+            export: default_export(),
+            required: Vec::new(),
+            forbidden: Vec::new(),
+        }
+    }
+}
+
+/// Token budgets per example.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokensConfig {
+    /// The model to fine-tune: picks the encoding and the per-example limit.
+    #[serde(default = "default_model")]
+    pub model: String,
+    /// A per-example limit that overrides the model's.
+    #[serde(default)]
+    pub max_tokens: Option<usize>,
+}
+
+impl Default for TokensConfig {
+    fn default() -> Self {
+        TokensConfig {
+            model: default_model(),
+            max_tokens: None,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+fn default_export() -> String {
+    "default".into()
+}
+fn default_model() -> String {
+    "gpt-4o-mini-2024-07-18".into()
+}
 fn default_extension() -> String {
     "tsx".into()
 }
@@ -447,6 +526,20 @@ impl Config {
                 at("code.postgres", "batch_size"),
                 "code.postgres.batch_size and the timeouts must be at least 1",
             ));
+        }
+        if let Err(why) = crate::tokens::Budget::new(&self.tokens.model, self.tokens.max_tokens) {
+            return Err(Error::config(at("tokens", "model"), why));
+        }
+        for (key, list) in [
+            ("required", &self.check.required),
+            ("forbidden", &self.check.forbidden),
+        ] {
+            if let Some(bad) = list.iter().find(|p| !crate::code::check::is_dotted_path(p)) {
+                return Err(Error::config(
+                    at("check", key),
+                    format!("check.{key}: {bad:?} is not an identifier or a dotted path like window.Remotion"),
+                ));
+            }
         }
         if self.code.source == CodeSourceKind::Directory && self.code.dir.is_none() {
             return Err(Error::config(

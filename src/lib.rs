@@ -28,6 +28,7 @@ pub mod input;
 pub mod location;
 pub mod prompts;
 pub mod split;
+pub mod tokens;
 pub mod video;
 
 pub use config::Config;

@@ -18,7 +18,9 @@ use crate::config::{Config, SplitMode};
 use crate::console::Console;
 use crate::dataset::example::{Example, Rendered};
 use crate::dataset::manifest::{CodeDigest, InputDigest, Manifest};
-use crate::dataset::stats::{self, BriefStats, CodeOverrideUse, SkippedTemplate, Stats, Totals};
+use crate::dataset::stats::{
+    self, BriefStats, CodeOverrideUse, OverLimit, SkippedTemplate, Stats, TokenReport, Totals,
+};
 use crate::dataset::writer::{check_tag, FileRecord, Staging};
 use crate::dataset::SPLIT_FILE_KINDS;
 use crate::digest::{seeded_hash, sha256_hex};
@@ -27,6 +29,7 @@ use crate::location::Location;
 use crate::prompts::brief::{self, BriefOrigin};
 use crate::prompts::{self, PromptSet};
 use crate::split::{self, Ratios, Split};
+use crate::tokens::{chat_total, estimate_trained, Budget, TokenStats};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -48,9 +51,13 @@ pub struct Args {
     /// Use only the first N templates of the catalog (after the source filter).
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
-    /// Fail (writing nothing) if the quality gate rejects anything.
+    /// Fail (writing nothing) if the quality gate rejects a template or an example is over the
+    /// token limit.
     #[arg(long)]
     pub strict: bool,
+    /// Override tokens.model (picks the encoding and the per-example limit).
+    #[arg(long, value_name = "MODEL")]
+    pub model: Option<String>,
 }
 
 pub fn run(args: &Args, console: &Console) -> Result<()> {
@@ -62,13 +69,21 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
         check_tag(tag).map_err(|why| Error::Usage(format!("--tag {why}")))?;
         config.output.tag = tag.clone();
     }
-    let inputs = Inputs::load(&config, args.limit, console)?;
-    if args.strict && !inputs.rejections.is_empty() {
-        return Err(Error::Rejected {
-            count: inputs.rejections.len(),
-        });
+    if let Some(model) = &args.model {
+        config.tokens.model = model.clone();
     }
-    let built = Built::new(&config, &inputs, console);
+    let budget = Budget::new(&config.tokens.model, config.tokens.max_tokens)
+        .map_err(|why| Error::Usage(format!("--model: {why}")))?;
+    // Building the encoder's tables takes ~0.1 s: overlap it with reading the inputs.
+    let encoding = budget.encoding;
+    std::thread::spawn(move || encoding.warm_up());
+
+    let inputs = Inputs::load(&config, &budget, args.limit, console)?;
+    let built = Built::new(&config, &inputs, &budget, console);
+    let rejected = inputs.rejections.len() + built.over_limit.len();
+    if args.strict && rejected > 0 {
+        return Err(Error::Rejected { count: rejected });
+    }
     if built.examples.is_empty() {
         return Err(Error::input(
             Location::file(config.resolve(&config.catalog.path)),
@@ -80,7 +95,7 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
         let name = Staging::next_free_name(&root, &config.output.tag);
         return print_dry_run(&config, &built, &root.join(name), args.samples);
     }
-    let dir = write(&config, &inputs, &built, console)?;
+    let dir = write(&config, &inputs, &built, &budget, console)?;
     let t = &built.totals;
     println!(
         "wrote {}: {} examples (train {}, validation {}, test {}) from {} templates",
@@ -107,7 +122,12 @@ struct Inputs {
 }
 
 impl Inputs {
-    fn load(config: &Config, limit: Option<usize>, console: &Console) -> Result<Inputs> {
+    fn load(
+        config: &Config,
+        budget: &Budget,
+        limit: Option<usize>,
+        console: &Console,
+    ) -> Result<Inputs> {
         let catalog = catalog::load(config, console)?;
         let mut templates = catalog.templates;
         if let Some(limit) = limit {
@@ -144,10 +164,8 @@ impl Inputs {
             .into_par_iter()
             .zip(templates.par_iter())
             .map(|(found, template)| {
-                let result = found.map(|found| {
-                    let key = check::source_key(&found.origin);
-                    check::check(&template.id, found, key)
-                });
+                let result = found
+                    .map(|found| check::check(&template.id, found, &config.check, budget.encoding));
                 bar.inc(1);
                 result
             })
@@ -196,10 +214,13 @@ struct Built<'a> {
     skipped: Vec<SkippedTemplate>,
     synthesized: Vec<String>,
     briefs: BriefStats,
+    over_limit: Vec<OverLimit>,
 }
 
 impl<'a> Built<'a> {
-    fn new(config: &Config, inputs: &'a Inputs, console: &Console) -> Built<'a> {
+    fn new(config: &Config, inputs: &'a Inputs, budget: &Budget, console: &Console) -> Built<'a> {
+        let system_tokens = budget.encoding.count(&config.prompts.system);
+        let mut over_limit = Vec::new();
         let display = |at: &Location| {
             let path = config.display_path(&at.path);
             match (at.line, at.col) {
@@ -242,6 +263,25 @@ impl<'a> Built<'a> {
             briefs_stats.gated += made.gated.len();
             briefs_stats.gated_prompts.extend(made.gated);
             for b in made.briefs {
+                let tokens =
+                    chat_total(&[system_tokens, budget.encoding.count(&b.text), code.tokens]);
+                if tokens > budget.limit {
+                    console.warn(
+                        None,
+                        format!(
+                            "example {}/{}/{} has {tokens} tokens, over the {} limit of {}; dropped",
+                            template.id, b.variant, b.format, budget.model, budget.limit
+                        ),
+                    );
+                    over_limit.push(OverLimit {
+                        template_id: template.id.clone(),
+                        prompt_variant: b.variant.clone(),
+                        format: b.format.name(),
+                        tokens,
+                        limit: budget.limit,
+                    });
+                    continue;
+                }
                 *briefs_stats.by_origin.entry(b.origin.kind()).or_default() += 1;
                 *briefs_stats.by_format.entry(b.format.name()).or_default() += 1;
                 let prompt_source = match &b.origin {
@@ -257,6 +297,8 @@ impl<'a> Built<'a> {
                     duration,
                     prompt_source,
                     split: Split::Train,
+                    tokens,
+                    assistant_tokens: code.tokens,
                 });
             }
         }
@@ -293,6 +335,7 @@ impl<'a> Built<'a> {
             skipped,
             synthesized,
             briefs: briefs_stats,
+            over_limit,
         }
     }
 }
@@ -394,6 +437,7 @@ fn write(
     config: &Config,
     inputs: &Inputs,
     built: &Built<'_>,
+    budget: &Budget,
     console: &Console,
 ) -> Result<PathBuf> {
     let root = config.resolve(&config.output.root);
@@ -456,6 +500,8 @@ fn write(
         synthesized_templates: built.synthesized.clone(),
         prompts: inputs.prompts.stats.clone(),
         briefs: built.briefs.clone(),
+        tokens: token_report(built, budget),
+        over_limit_examples: built.over_limit.clone(),
     };
     let stats_json = serde_json::to_vec_pretty(&stats)
         .map_err(|e| Error::write("stats.json", std::io::Error::other(e)))?;
@@ -474,6 +520,27 @@ fn write(
         .map_err(|e| Error::write("manifest.json", std::io::Error::other(e)))?;
     staging.write_small("manifest.json", &manifest_json)?;
     staging.commit()
+}
+
+fn token_report(built: &Built<'_>, budget: &Budget) -> TokenReport {
+    let sizes = |split: Option<Split>| -> Vec<(usize, usize)> {
+        built
+            .examples
+            .iter()
+            .filter(|e| split.is_none_or(|s| e.split == s))
+            .map(|e| (e.tokens, e.assistant_tokens))
+            .collect()
+    };
+    let train = sizes(Some(Split::Train));
+    let train_totals: Vec<usize> = train.iter().map(|e| e.0).collect();
+    TokenReport {
+        budget: budget.clone(),
+        overall: TokenStats::new(&sizes(None)),
+        train: TokenStats::new(&train),
+        validation: TokenStats::new(&sizes(Some(Split::Validation))),
+        test: TokenStats::new(&sizes(Some(Split::Test))),
+        trained_estimate: estimate_trained(&train_totals, budget.limit),
+    }
 }
 
 fn input_digests(config: &Config) -> Result<Vec<InputDigest>> {

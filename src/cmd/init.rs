@@ -86,6 +86,28 @@ test = 0.1
 # "template": all examples of a template in one split (no code shared across splits).
 # "example": each example placed on its own.
 mode = "template"
+
+[check]
+# The quality gate: each rule rejects a template's code and is listed in stats.json.
+# Parse as TSX; a syntax error rejects.
+parse = true
+not_empty = true
+# No Markdown code fences (```).
+no_fences = true
+# Code must start with import, export, const/let/var, function, class, a type, a comment or a directive.
+no_leading_prose = true
+# The code must export an entry point: "default", or the name of a named export.
+entry_point = true
+export = "default"
+# Identifiers or dotted paths that must / must not occur (comments and strings do not count).
+required = []
+forbidden = []
+
+[tokens]
+# The model to fine-tune: picks the encoding (o200k_base or cl100k_base) and the per-example limit.
+model = "gpt-4o-mini-2024-07-18"
+# A per-example limit that overrides the model's.
+# max_tokens = 32768
 "#;
 
 pub fn run(args: &Args, console: &Console) -> Result<()> {

@@ -1,12 +1,31 @@
 //! The quality gate: decide, per template, whether its code may be trained on.
 //!
-//! Takes the bytes found for a template; gives its [`TemplateCode`] (trailing whitespace trimmed,
-//! nothing else changed) or a [`Rejection`] naming the rule that failed and why. A fine-tune learns
-//! whatever it is shown, so anything doubtful is rejected and reported, never repaired.
+//! Takes the bytes found for a template and the `[check]` rules; gives its [`TemplateCode`]
+//! (trailing whitespace trimmed, nothing else changed, tokens counted once) or a [`Rejection`] naming
+//! the first rule that failed and why. A fine-tune learns whatever it is shown, so anything doubtful
+//! is rejected and reported, never repaired. Rules, in the order they run:
+//!
+//! | rule | rejects |
+//! |---|---|
+//! | `utf8` (always) | bytes that are not UTF-8 text |
+//! | `not_empty` | blank code |
+//! | `no_fences` | Markdown code fences (```) anywhere |
+//! | `no_leading_prose` | code whose first token is not import, export, const/let/var, function, class, a type declaration, a comment or a directive |
+//! | `parse` | a TSX syntax error (oxc), with its line:col inside the code |
+//! | `entry_point` | no default export (or no export of the configured name) |
+//! | `required` / `forbidden` | a configured identifier or dotted path missing / present (comments and strings do not count) |
 
+use oxc_allocator::Allocator;
+use oxc_ast::ast::{BindingPattern, Declaration, ModuleExportName, Program, Statement};
+use oxc_parser::config::RuntimeParserConfig;
+use oxc_parser::{Kind, Parser};
+use oxc_span::SourceType;
 use serde::Serialize;
 
 use super::{CodeOrigin, FoundCode, TemplateCode};
+use crate::config::CheckConfig;
+use crate::location::LineIndex;
+use crate::tokens::Encoding;
 
 /// Why a template's code was not used (stats `sanitizerFailures`).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -19,12 +38,34 @@ pub struct Rejection {
     pub message: String,
 }
 
-/// Run every rule on `found`; `source_key` names where it came from for the report.
+/// What may start a template's code (after leading whitespace).
+const CODE_STARTS: [&str; 16] = [
+    "import",
+    "export",
+    "const",
+    "let",
+    "var",
+    "function",
+    "async",
+    "class",
+    "abstract",
+    "type",
+    "interface",
+    "enum",
+    "declare",
+    "//",
+    "/*",
+    "#!",
+];
+
+/// Run every enabled rule on `found`, count the code's tokens with `encoding`.
 pub fn check(
     template_id: &str,
     found: FoundCode,
-    source_key: String,
+    rules: &CheckConfig,
+    encoding: Encoding,
 ) -> Result<TemplateCode, Rejection> {
+    let source_key = source_key(&found.origin);
     let reject = |rule: &'static str, message: String| Rejection {
         template_id: template_id.to_string(),
         source_key: source_key.clone(),
@@ -32,20 +73,87 @@ pub fn check(
         message,
     };
     let FoundCode { bytes, origin } = found;
-    let text = match String::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(e) => {
-            let offset = e.utf8_error().valid_up_to();
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        reject(
+            "utf8",
+            format!("code is not UTF-8 text (invalid byte at offset {offset})"),
+        )
+    })?;
+    let code = text.trim_end();
+    if rules.not_empty && code.trim().is_empty() {
+        return Err(reject("not_empty", "code is empty".into()));
+    }
+    let index = LineIndex::new(code);
+    if rules.no_fences {
+        if let Some(at) = code.find("```") {
+            let (line, col) = index.line_col(at);
             return Err(reject(
-                "utf8",
-                format!("code is not UTF-8 text (invalid byte at offset {offset})"),
+                "no_fences",
+                format!("line {line}:{col}: Markdown code fence (```) in the code"),
             ));
         }
-    };
-    if text.trim().is_empty() {
-        return Err(reject("not-empty", "code is empty".into()));
     }
-    Ok(TemplateCode::new(&text, origin))
+    if rules.no_leading_prose && !starts_with_code(code) {
+        let first: String = code
+            .trim_start()
+            .lines()
+            .next()
+            .unwrap_or("")
+            .chars()
+            .take(40)
+            .collect();
+        return Err(reject(
+            "no_leading_prose",
+            format!("code starts with {first:?}, not with import, export, a declaration, a comment or a directive"),
+        ));
+    }
+
+    let needs_tokens = !rules.required.is_empty() || !rules.forbidden.is_empty();
+    let allocator = Allocator::default();
+    let parsed = Parser::new(&allocator, code, SourceType::tsx())
+        .with_config(RuntimeParserConfig::new(needs_tokens))
+        .parse();
+    if rules.parse {
+        if let Some(error) = parsed.diagnostics.errors().next() {
+            let offset = error.labels.first().map_or(0, |l| l.offset() as usize);
+            let (line, col) = index.line_col(offset);
+            return Err(reject(
+                "parse",
+                format!("line {line}:{col}: {}", error.message),
+            ));
+        }
+    }
+    if rules.entry_point && !exports(&parsed.program, &rules.export) {
+        let what = if rules.export == "default" {
+            "no default export (export default …)".to_string()
+        } else {
+            format!("no export named {:?}", rules.export)
+        };
+        return Err(reject("entry_point", what));
+    }
+    if needs_tokens {
+        let words: Vec<Option<&str>> = parsed
+            .tokens
+            .iter()
+            .map(|t| match t.kind() {
+                Kind::Dot => Some("."),
+                k if k.is_identifier_name() => code.get(t.start() as usize..t.end() as usize),
+                _ => None,
+            })
+            .collect();
+        if let Some(missing) = rules.required.iter().find(|p| !contains_path(&words, p)) {
+            return Err(reject(
+                "required",
+                format!("{missing} does not occur in the code"),
+            ));
+        }
+        if let Some(found) = rules.forbidden.iter().find(|p| contains_path(&words, p)) {
+            return Err(reject("forbidden", format!("{found} occurs in the code")));
+        }
+    }
+    let tokens = encoding.count(code);
+    Ok(TemplateCode::new(code, origin, tokens))
 }
 
 /// The key a rejection is reported under.
@@ -56,30 +164,188 @@ pub fn source_key(origin: &CodeOrigin) -> String {
     }
 }
 
+/// `name` or `a.b.c`, each part an identifier.
+pub fn is_dotted_path(path: &str) -> bool {
+    !path.is_empty()
+        && path.split('.').all(|part| {
+            let mut chars = part.chars();
+            chars
+                .next()
+                .is_some_and(|c| c.is_alphabetic() || c == '_' || c == '$')
+                && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+        })
+}
+
+fn starts_with_code(code: &str) -> bool {
+    let start = code.trim_start();
+    if start.starts_with("\"use ") || start.starts_with("'use ") {
+        return true;
+    }
+    CODE_STARTS.iter().any(|word| {
+        start.strip_prefix(word).is_some_and(|rest| {
+            word.starts_with(['/', '#'])
+                || rest
+                    .chars()
+                    .next()
+                    .is_none_or(|c| !(c.is_alphanumeric() || c == '_' || c == '$'))
+        })
+    })
+}
+
+/// Whether the module exports `name` (`default` for a default export).
+fn exports(program: &Program<'_>, name: &str) -> bool {
+    let spec_exports = |specifiers: &[oxc_ast::ast::ExportSpecifier<'_>]| {
+        specifiers.iter().any(|s| export_name(&s.exported) == name)
+    };
+    program.body.iter().any(|statement| match statement {
+        Statement::ExportDefaultDeclaration(_) => name == "default",
+        Statement::ExportNamedDeclaration(e) => spec_exports(&e.specifiers),
+        Statement::ExportFromDeclaration(e) => spec_exports(&e.specifiers),
+        Statement::ExportDeclaration(e) => match &e.declaration {
+            Declaration::FunctionDeclaration(f) => f.id.as_ref().is_some_and(|id| id.name.as_str() == name),
+            Declaration::ClassDeclaration(c) => c.id.as_ref().is_some_and(|id| id.name.as_str() == name),
+            Declaration::VariableDeclaration(v) => v.declarations.iter().any(|d| {
+                matches!(&d.id, BindingPattern::BindingIdentifier(id) if id.name.as_str() == name)
+            }),
+            _ => false,
+        },
+        _ => false,
+    })
+}
+
+fn export_name<'a>(name: &ModuleExportName<'a>) -> &'a str {
+    match name {
+        ModuleExportName::IdentifierName(n) => n.name.as_str(),
+        ModuleExportName::IdentifierReference(n) => n.name.as_str(),
+        ModuleExportName::StringLiteral(s) => s.value.as_str(),
+    }
+}
+
+/// Whether the token words contain `path` (`window.Remotion` = `window`, `.`, `Remotion`).
+fn contains_path(words: &[Option<&str>], path: &str) -> bool {
+    let mut pattern: Vec<&str> = Vec::new();
+    for (i, part) in path.split('.').enumerate() {
+        if i > 0 {
+            pattern.push(".");
+        }
+        pattern.push(part);
+    }
+    words.windows(pattern.len()).any(|w| {
+        w.iter()
+            .zip(&pattern)
+            .all(|(word, want)| *word == Some(*want))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn found(bytes: &[u8]) -> FoundCode {
-        FoundCode {
-            bytes: bytes.to_vec(),
+    fn gate(code: &str, rules: &CheckConfig) -> Result<TemplateCode, Rejection> {
+        let found = FoundCode {
+            bytes: code.as_bytes().to_vec(),
             origin: CodeOrigin::Store { key: "k".into() },
+        };
+        check("t", found, rules, Encoding::O200k)
+    }
+
+    fn rule_of(code: &str, rules: &CheckConfig) -> (&'static str, String) {
+        let r = gate(code, rules).unwrap_err();
+        (r.rule, r.message)
+    }
+
+    const GOOD: &str = "const { AbsoluteFill } = window.Remotion;\nexport default function Scene() {\n  return <AbsoluteFill />;\n}\n";
+
+    #[test]
+    fn good_code_passes_with_only_trailing_whitespace_trimmed() {
+        let code = gate(&format!("{GOOD}\n\n  \t\n"), &CheckConfig::default()).unwrap();
+        assert_eq!(&*code.text, GOOD.trim_end());
+        assert!(code.tokens > 10);
+    }
+
+    #[test]
+    fn each_rule_fires_on_a_minimal_bad_example() {
+        let all = CheckConfig {
+            required: vec!["window.Remotion".into()],
+            forbidden: vec!["eval".into()],
+            ..CheckConfig::default()
+        };
+        let cases: [(&[u8], &str, &str); 8] = [
+            (b"c\xff", "utf8", "code is not UTF-8 text (invalid byte at offset 1)"),
+            (b"  \n\t", "not_empty", "code is empty"),
+            (b"```tsx\nexport default 1;\n```", "no_fences", "line 1:1: Markdown code fence (```) in the code"),
+            (b"Here is the scene:\nexport default 1;", "no_leading_prose", "code starts with \"Here is the scene:\", not with import, export, a declaration, a comment or a directive"),
+            (b"const a = ;\nexport default a;", "parse", "line 1:11: Unexpected token"),
+            (b"const { A } = window.Remotion;\nexport const Scene = () => <A />;", "entry_point", "no default export (export default …)"),
+            (b"const A = 1; // window.Remotion\nexport default \"window.Remotion\";", "required", "window.Remotion does not occur in the code"),
+            (b"const A = window.Remotion; eval('1');\nexport default A;", "forbidden", "eval occurs in the code"),
+        ];
+        for (code, rule, message) in cases {
+            let found = FoundCode {
+                bytes: code.to_vec(),
+                origin: CodeOrigin::Store { key: "k".into() },
+            };
+            let r = check("t", found, &all, Encoding::O200k).unwrap_err();
+            assert_eq!(
+                (r.rule, r.message.as_str()),
+                (rule, message),
+                "{}",
+                String::from_utf8_lossy(code)
+            );
         }
     }
 
     #[test]
-    fn trailing_whitespace_is_the_only_change() {
-        let code = check("t", found(b"  const a = 1;\n\n  \t\n"), "k".into()).unwrap();
-        assert_eq!(&*code.text, "  const a = 1;");
+    fn rules_can_be_switched_off() {
+        let off = CheckConfig {
+            parse: false,
+            no_fences: false,
+            no_leading_prose: false,
+            entry_point: false,
+            ..CheckConfig::default()
+        };
+        assert!(gate("Here you go:\n```tsx\nconst a = ;\n```", &off).is_ok());
     }
 
     #[test]
-    fn binary_garbage_is_rejected_by_the_utf8_rule() {
-        let r = check("t", found(&[0x63, 0xff, 0xfe]), "k".into()).unwrap_err();
-        assert_eq!(r.rule, "utf8");
+    fn named_entry_points_comments_and_directives() {
+        let named = CheckConfig {
+            export: "Scene".into(),
+            ..CheckConfig::default()
+        };
+        assert!(gate("export function Scene() { return null; }", &named).is_ok());
+        assert!(gate("function Scene() {}\nexport { Scene };", &named).is_ok());
         assert_eq!(
-            r.message,
-            "code is not UTF-8 text (invalid byte at offset 1)"
+            rule_of("export default function Scene() {}", &named).0,
+            "entry_point"
         );
+        assert!(gate("// A scene\nexport default 1;", &CheckConfig::default()).is_ok());
+        assert!(gate(
+            "\"use client\";\nexport default 1;",
+            &CheckConfig::default()
+        )
+        .is_ok());
+        assert!(gate(
+            "const S = 1;\nexport { S as default };",
+            &CheckConfig::default()
+        )
+        .is_ok());
+        assert_eq!(
+            rule_of(
+                "constant = 1;\nexport default constant;",
+                &CheckConfig::default()
+            )
+            .0,
+            "no_leading_prose"
+        );
+    }
+
+    #[test]
+    fn dotted_paths_are_validated() {
+        assert!(is_dotted_path("window.Remotion"));
+        assert!(is_dotted_path("$x"));
+        assert!(!is_dotted_path("window."));
+        assert!(!is_dotted_path("a b"));
+        assert!(!is_dotted_path("1a"));
     }
 }

@@ -58,15 +58,18 @@ pub struct TemplateCode {
     pub text: Arc<str>,
     pub origin: CodeOrigin,
     pub sha256: String,
+    /// Tokens of the code in the build's encoding, counted once for all its examples.
+    pub tokens: usize,
 }
 
 impl TemplateCode {
-    pub fn new(text: &str, origin: CodeOrigin) -> Self {
+    pub fn new(text: &str, origin: CodeOrigin, tokens: usize) -> Self {
         let text = text.trim_end();
         TemplateCode {
             sha256: sha256_hex(text.as_bytes()),
             text: Arc::from(text),
             origin,
+            tokens,
         }
     }
 }

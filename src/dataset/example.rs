@@ -23,6 +23,9 @@ pub struct Example<'a> {
     /// Where the brief's wording came from, as written in meta (`prompts/x.jsonl:3`).
     pub prompt_source: String,
     pub split: Split,
+    /// Billed tokens of the whole example, and of the assistant message alone.
+    pub tokens: usize,
+    pub assistant_tokens: usize,
 }
 
 impl Example<'_> {
@@ -55,6 +58,8 @@ pub struct Meta<'a> {
     pub code_sha256: &'a str,
     pub code_origin: &'static str,
     pub split: Split,
+    pub tokens: usize,
+    pub assistant_tokens: usize,
 }
 
 /// Reusable buffers for rendering; one per writer thread.
@@ -106,6 +111,8 @@ impl Rendered {
                 CodeOrigin::Override { .. } => "override",
             },
             split: example.split,
+            tokens: example.tokens,
+            assistant_tokens: example.assistant_tokens,
         };
         serde_json::to_writer(&mut self.meta, &meta)
     }

@@ -14,6 +14,7 @@ use crate::code::MissingCode;
 use crate::config::SplitMode;
 use crate::prompts::brief::GatedPrompt;
 use crate::prompts::PromptStats;
+use crate::tokens::{Budget, TokenStats, TrainedEstimate};
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct Totals {
@@ -71,6 +72,32 @@ pub struct Stats {
     pub synthesized_templates: Vec<String>,
     pub prompts: PromptStats,
     pub briefs: BriefStats,
+    pub tokens: TokenReport,
+    /// Examples dropped because they exceed the model's per-example limit.
+    pub over_limit_examples: Vec<OverLimit>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenReport {
+    #[serde(flatten)]
+    pub budget: Budget,
+    pub overall: TokenStats,
+    pub train: TokenStats,
+    pub validation: TokenStats,
+    pub test: TokenStats,
+    /// What fine-tuning on the train split bills with the default epoch count.
+    pub trained_estimate: TrainedEstimate,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OverLimit {
+    pub template_id: String,
+    pub prompt_variant: String,
+    pub format: &'static str,
+    pub tokens: usize,
+    pub limit: usize,
 }
 
 /// The current time as RFC 3339 UTC, e.g. `2026-11-25T23:17:33Z`.

@@ -1,0 +1,229 @@
+//! Token counts the way OpenAI bills chat fine-tuning examples, and per-model limits.
+//!
+//! Takes a model name (and optionally an explicit limit); gives its encoding (bundled in the binary,
+//! nothing downloaded), its per-example limit, exact token counts of texts, the billed total of a
+//! chat example, summary statistics and the trained-token estimate OpenAI's cookbook uses.
+//!
+//! A chat example costs 3 tokens of reply priming plus, per message, 3 tokens of framing, the role
+//! (one token for system, user and assistant) and the content. Contents are encoded separately, so
+//! an example's total is a sum of independently counted parts: each template's code is counted once
+//! and reused by all of its examples.
+
+use serde::Serialize;
+
+/// The byte-pair encodings OpenAI's chat models use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Encoding {
+    #[serde(rename = "o200k_base")]
+    O200k,
+    #[serde(rename = "cl100k_base")]
+    Cl100k,
+}
+
+impl Encoding {
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::O200k => "o200k_base",
+            Encoding::Cl100k => "cl100k_base",
+        }
+    }
+
+    /// Exact token count of `text` (special-token text counts as ordinary text).
+    pub fn count(self, text: &str) -> usize {
+        self.tokenizer().count(text)
+    }
+
+    fn tokenizer(self) -> &'static bpe_openai::Tokenizer {
+        match self {
+            Encoding::O200k => bpe_openai::o200k_base(),
+            Encoding::Cl100k => bpe_openai::cl100k_base(),
+        }
+    }
+
+    /// Build the encoder's tables now (about 0.1 s), e.g. on a background thread while inputs load.
+    pub fn warm_up(self) {
+        self.tokenizer();
+    }
+}
+
+/// Fine-tunable models and their per-example token limits (OpenAI's published figures).
+const MODELS: &[(&str, Encoding, usize)] = &[
+    ("gpt-4o-mini-2024-07-18", Encoding::O200k, 65_536),
+    ("gpt-4o-2024-08-06", Encoding::O200k, 65_536),
+    ("gpt-4.1", Encoding::O200k, 65_536),
+    ("gpt-4.1-2025-04-14", Encoding::O200k, 65_536),
+    ("gpt-4.1-mini", Encoding::O200k, 65_536),
+    ("gpt-4.1-mini-2025-04-14", Encoding::O200k, 65_536),
+    ("gpt-4.1-nano", Encoding::O200k, 32_768),
+    ("gpt-4.1-nano-2025-04-14", Encoding::O200k, 32_768),
+    ("gpt-3.5-turbo-0125", Encoding::Cl100k, 16_385),
+    ("gpt-3.5-turbo-1106", Encoding::Cl100k, 16_385),
+];
+
+/// Per-message framing (3) plus the role token (1).
+pub const PER_MESSAGE: usize = 4;
+/// Every reply is primed with `<|start|>assistant<|message|>`.
+pub const REPLY_PRIMING: usize = 3;
+
+/// The model, its encoding and the per-example limit in force.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Budget {
+    pub model: String,
+    pub encoding: Encoding,
+    pub limit: usize,
+}
+
+impl Budget {
+    /// The budget for `model`; `max_tokens` overrides its limit. Unknown models need `max_tokens`
+    /// and are counted with o200k_base (the encoding of every current OpenAI chat model).
+    pub fn new(model: &str, max_tokens: Option<usize>) -> Result<Budget, String> {
+        if max_tokens == Some(0) {
+            return Err("tokens.max_tokens must be at least 1".into());
+        }
+        let known = MODELS.iter().find(|(name, _, _)| *name == model);
+        let (encoding, limit) = match (known, max_tokens) {
+            (Some(&(_, encoding, limit)), max) => (encoding, max.unwrap_or(limit)),
+            (None, Some(max)) if model.starts_with("gpt-3.5") => (Encoding::Cl100k, max),
+            (None, Some(max)) => (Encoding::O200k, max),
+            (None, None) => {
+                let names: Vec<&str> = MODELS.iter().map(|m| m.0).collect();
+                return Err(format!(
+                    "unknown model {model:?}: use one of {} or set tokens.max_tokens",
+                    names.join(", ")
+                ));
+            }
+        };
+        Ok(Budget {
+            model: model.to_string(),
+            encoding,
+            limit,
+        })
+    }
+}
+
+/// The billed size of a chat example whose message contents count `contents` tokens each.
+pub fn chat_total(contents: &[usize]) -> usize {
+    REPLY_PRIMING + contents.iter().map(|c| PER_MESSAGE + c).sum::<usize>()
+}
+
+/// Distribution of example sizes.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenStats {
+    pub examples: usize,
+    pub total_tokens: u64,
+    pub assistant_tokens: u64,
+    pub min: usize,
+    pub p10: usize,
+    pub median: usize,
+    pub p90: usize,
+    pub max: usize,
+}
+
+impl TokenStats {
+    /// From (total, assistant) token counts of each example.
+    pub fn new(examples: &[(usize, usize)]) -> TokenStats {
+        if examples.is_empty() {
+            return TokenStats::default();
+        }
+        let mut totals: Vec<usize> = examples.iter().map(|e| e.0).collect();
+        totals.sort_unstable();
+        // Nearest-rank percentile.
+        let pct = |p: usize| totals[((p * totals.len()).div_ceil(100)).clamp(1, totals.len()) - 1];
+        TokenStats {
+            examples: examples.len(),
+            total_tokens: examples.iter().map(|e| e.0 as u64).sum(),
+            assistant_tokens: examples.iter().map(|e| e.1 as u64).sum(),
+            min: totals[0],
+            p10: pct(10),
+            median: pct(50),
+            p90: pct(90),
+            max: totals[totals.len() - 1],
+        }
+    }
+}
+
+/// What a fine-tune on the training split would bill by default.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct TrainedEstimate {
+    pub epochs: usize,
+    /// Tokens in the training file, each example capped at the limit.
+    pub billing_tokens_per_epoch: u64,
+    pub trained_tokens: u64,
+}
+
+/// OpenAI's cookbook heuristic: 3 epochs, raised so examples × epochs reaches 100 (at most 25
+/// epochs), lowered so it stays at most 25,000 (at least 1).
+pub fn estimate_trained(train_totals: &[usize], limit: usize) -> TrainedEstimate {
+    let n = train_totals.len();
+    let mut epochs = 3;
+    if n > 0 && n * 3 < 100 {
+        epochs = (100 / n).min(25);
+    } else if n * 3 > 25_000 {
+        epochs = (25_000 / n).max(1);
+    }
+    let billing: u64 = train_totals.iter().map(|&t| t.min(limit) as u64).sum();
+    TrainedEstimate {
+        epochs,
+        billing_tokens_per_epoch: billing,
+        trained_tokens: billing * epochs as u64,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn models_pick_encodings_and_limits() {
+        let b = Budget::new("gpt-4o-mini-2024-07-18", None).unwrap();
+        assert_eq!((b.encoding, b.limit), (Encoding::O200k, 65_536));
+        let b = Budget::new("gpt-4.1-nano", None).unwrap();
+        assert_eq!(b.limit, 32_768);
+        let b = Budget::new("gpt-3.5-turbo-0125", Some(1000)).unwrap();
+        assert_eq!((b.encoding, b.limit), (Encoding::Cl100k, 1000));
+        let err = Budget::new("llama-3", None).unwrap_err();
+        assert!(
+            err.starts_with("unknown model \"llama-3\": use one of gpt-4o-mini-2024-07-18, "),
+            "{err}"
+        );
+        assert_eq!(
+            Budget::new("llama-3", Some(8192)).unwrap().encoding,
+            Encoding::O200k
+        );
+    }
+
+    #[test]
+    fn published_counts() {
+        // From OpenAI's tiktoken cookbook: "tiktoken is great!" is 6 cl100k_base tokens.
+        assert_eq!(Encoding::Cl100k.count("tiktoken is great!"), 6);
+        assert_eq!(Encoding::O200k.count(""), 0);
+    }
+
+    #[test]
+    fn a_chat_example_adds_framing_per_message_and_reply_priming() {
+        assert_eq!(chat_total(&[10, 20, 30]), 3 + 3 * 4 + 60);
+    }
+
+    #[test]
+    fn the_epoch_heuristic_matches_the_cookbook() {
+        assert_eq!(estimate_trained(&[100; 10], 65_536).epochs, 10);
+        assert_eq!(estimate_trained(&[100; 3], 65_536).epochs, 25);
+        assert_eq!(estimate_trained(&[100; 40], 65_536).epochs, 3);
+        assert_eq!(estimate_trained(&[100; 10_000], 65_536).epochs, 2);
+        assert_eq!(estimate_trained(&[100; 30_000], 65_536).epochs, 1);
+        let e = estimate_trained(&[10, 70_000], 65_536);
+        assert_eq!(e.billing_tokens_per_epoch, 10 + 65_536);
+        assert_eq!(e.trained_tokens, (10 + 65_536) * 25);
+    }
+
+    #[test]
+    fn percentiles_use_nearest_rank() {
+        let examples: Vec<(usize, usize)> = (1..=10).map(|t| (t, 1)).collect();
+        let s = TokenStats::new(&examples);
+        assert_eq!((s.min, s.p10, s.median, s.p90, s.max), (1, 1, 5, 9, 10));
+        assert_eq!(s.total_tokens, 55);
+    }
+}

@@ -1,0 +1,239 @@
+//! The quality gate and token budgets, end to end.
+
+mod support;
+
+use std::sync::OnceLock;
+
+use serde_json::Value;
+use support::{jsonl, repo_root, Workdir};
+use template_sft::tokens::Encoding;
+
+fn stats(wd: &Workdir, version: &str) -> Value {
+    serde_json::from_str(&wd.read(&format!("dataset/{version}/stats.json"))).unwrap()
+}
+
+/// Counts from a second, independent implementation (tiktoken-rs, a port of OpenAI's tiktoken).
+fn reference(encoding: Encoding, text: &str) -> usize {
+    static O200K: OnceLock<tiktoken_rs::CoreBPE> = OnceLock::new();
+    static CL100K: OnceLock<tiktoken_rs::CoreBPE> = OnceLock::new();
+    let bpe = match encoding {
+        Encoding::O200k => O200K.get_or_init(|| tiktoken_rs::o200k_base().unwrap()),
+        Encoding::Cl100k => CL100K.get_or_init(|| tiktoken_rs::cl100k_base().unwrap()),
+    };
+    bpe.encode_ordinary(text).len()
+}
+
+#[test]
+fn counts_match_known_values_and_an_independent_implementation() {
+    // Known counts, pinned: small strings whose tokenization differs between the two encodings.
+    let pinned = [
+        ("hello world", 2, 2),
+        ("tiktoken is great!", 6, 6),
+        ("const { AbsoluteFill } = window.Remotion;", 10, 10),
+        ("   indentation\n\n\tand tabs", 5, 5),
+        ("日本語のテキスト", 8, 6),
+    ];
+    for (text, cl100k, o200k) in pinned {
+        assert_eq!(Encoding::Cl100k.count(text), cl100k, "cl100k {text:?}");
+        assert_eq!(Encoding::O200k.count(text), o200k, "o200k {text:?}");
+    }
+    // Every starter scene, both encodings, against tiktoken-rs.
+    for entry in std::fs::read_dir(repo_root().join("examples/starter/templates")).unwrap() {
+        let code = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for encoding in [Encoding::O200k, Encoding::Cl100k] {
+            assert_eq!(encoding.count(&code), reference(encoding, &code));
+        }
+    }
+}
+
+#[test]
+fn every_example_records_its_billed_tokens() {
+    let wd = Workdir::starter();
+    wd.ok(&["build"]);
+    let system = wd.read("template-sft.toml");
+    let system = system
+        .split("system = \"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    for split in ["train", "validation", "test"] {
+        for e in jsonl(&wd.read(&format!("dataset/v1/{split}.jsonl"))) {
+            let m = &e["messages"];
+            let contents: Vec<&str> = (0..3).map(|i| m[i]["content"].as_str().unwrap()).collect();
+            assert_eq!(contents[0], system);
+            let parts: usize = contents.iter().map(|c| reference(Encoding::O200k, c)).sum();
+            // 3 reply-priming tokens + per message (3 framing + 1 role) + contents.
+            assert_eq!(e["meta"]["tokens"], 3 + 3 * 4 + parts);
+            assert_eq!(
+                e["meta"]["assistantTokens"],
+                reference(Encoding::O200k, contents[2])
+            );
+        }
+    }
+    let s = stats(&wd, "v1");
+    assert_eq!(s["tokens"]["model"], "gpt-4o-mini-2024-07-18");
+    assert_eq!(s["tokens"]["encoding"], "o200k_base");
+    assert_eq!(s["tokens"]["limit"], 65536);
+    let overall = &s["tokens"]["overall"];
+    assert_eq!(overall["examples"], s["totals"]["all"]);
+    let by_split: u64 = ["train", "validation", "test"]
+        .iter()
+        .map(|k| s["tokens"][k]["totalTokens"].as_u64().unwrap())
+        .sum();
+    assert_eq!(overall["totalTokens"].as_u64().unwrap(), by_split);
+    assert!(
+        overall["min"].as_u64() <= overall["median"].as_u64()
+            && overall["median"].as_u64() <= overall["max"].as_u64()
+    );
+    // 21 training examples: 3 epochs would be 63 < 100, so 100 / 21 = 4 epochs.
+    assert_eq!(s["tokens"]["trainedEstimate"]["epochs"], 4);
+    assert_eq!(
+        s["tokens"]["trainedEstimate"]["trainedTokens"]
+            .as_u64()
+            .unwrap(),
+        4 * s["tokens"]["train"]["totalTokens"].as_u64().unwrap()
+    );
+    assert_eq!(
+        s["sanitizerFailures"],
+        serde_json::json!([]),
+        "the starter passes the gate untouched"
+    );
+}
+
+#[test]
+fn the_model_picks_the_encoding() {
+    let wd = Workdir::starter();
+    wd.ok(&["build", "--model", "gpt-3.5-turbo-0125"]);
+    let s = stats(&wd, "v1");
+    assert_eq!(s["tokens"]["encoding"], "cl100k_base");
+    assert_eq!(s["tokens"]["limit"], 16385);
+    let e = &jsonl(&wd.read("dataset/v1/train.jsonl"))[0];
+    let code = e["messages"][2]["content"].as_str().unwrap();
+    assert_eq!(
+        e["meta"]["assistantTokens"],
+        reference(Encoding::Cl100k, code)
+    );
+    let run = wd.fails(&["build", "--model", "llama-3"], 2);
+    assert!(
+        run.stderr.starts_with(
+            "error: --model: unknown model \"llama-3\": use one of gpt-4o-mini-2024-07-18"
+        ),
+        "{run}"
+    );
+}
+
+#[test]
+fn over_limit_examples_are_dropped_and_listed_or_fail_under_strict() {
+    let wd = Workdir::starter();
+    wd.edit("template-sft.toml", |t| {
+        format!("{t}\n[tokens]\nmodel = \"gpt-4o-mini-2024-07-18\"\nmax_tokens = 550\n")
+    });
+    let run = wd.ok(&["build"]);
+    let s = stats(&wd, "v1");
+    let dropped = s["overLimitExamples"].as_array().unwrap();
+    assert!(!dropped.is_empty(), "{run}");
+    assert!(dropped
+        .iter()
+        .all(|d| d["tokens"].as_u64().unwrap() > 550 && d["limit"] == 550));
+    assert!(
+        run.stderr
+            .contains("over the gpt-4o-mini-2024-07-18 limit of 550; dropped"),
+        "{run}"
+    );
+    for split in ["train", "validation", "test"] {
+        for m in jsonl(&wd.read(&format!("dataset/v1/{split}.meta.jsonl"))) {
+            assert!(m["meta"]["tokens"].as_u64().unwrap() <= 550);
+        }
+    }
+    let run = wd.fails(&["build", "--strict"], 4);
+    assert!(
+        run.stderr.ends_with(&format!(
+            "error: --strict: {} rejection(s) by the quality gate; nothing was written\n",
+            dropped.len()
+        )),
+        "{run}"
+    );
+    assert_eq!(wd.list("dataset"), ["v1"]);
+}
+
+#[test]
+fn rejected_templates_are_reported_once_and_strict_writes_nothing() {
+    let wd = Workdir::starter();
+    wd.edit("templates/quote-card.tsx", |code| {
+        format!("```tsx\n{code}```\n")
+    });
+    wd.edit("templates/lower-third.tsx", |code| {
+        code.replace("return (", "return (((")
+    });
+    let run = wd.ok(&["build"]);
+    let s = stats(&wd, "v1");
+    let failures = s["sanitizerFailures"].as_array().unwrap();
+    assert_eq!(failures.len(), 2);
+    assert_eq!(failures[0]["templateId"], "quote-card");
+    assert_eq!(failures[0]["rule"], "no_fences");
+    assert_eq!(failures[0]["sourceKey"], "quote-card");
+    assert_eq!(failures[1]["templateId"], "lower-third");
+    assert_eq!(failures[1]["rule"], "parse");
+    assert_eq!(
+        failures[1]["message"],
+        "line 25:4: Expected `,` or `)` but found `;`"
+    );
+    assert_eq!(
+        run.stderr
+            .matches("template \"lower-third\" rejected (parse)")
+            .count(),
+        1,
+        "{run}"
+    );
+    assert_eq!(s["uniqueTemplatesCovered"], 10);
+
+    let run = wd.fails(&["build", "--strict"], 4);
+    assert!(
+        run.stderr.ends_with(
+            "error: --strict: 2 rejection(s) by the quality gate; nothing was written\n"
+        ),
+        "{run}"
+    );
+    assert_eq!(wd.list("dataset"), ["v1"]);
+}
+
+#[test]
+fn required_and_forbidden_identifiers_are_configurable() {
+    let wd = Workdir::starter();
+    wd.edit("template-sft.toml", |t| {
+        format!("{t}\n[check]\nrequired = [\"window.Remotion\"]\nforbidden = [\"Easing\"]\n")
+    });
+    wd.ok(&["build"]);
+    let failures = stats(&wd, "v1")["sanitizerFailures"].clone();
+    assert_eq!(failures.as_array().unwrap().len(), 1, "{failures}");
+    assert_eq!(failures[0]["templateId"], "stats-counter");
+    assert_eq!(failures[0]["rule"], "forbidden");
+    assert_eq!(failures[0]["message"], "Easing occurs in the code");
+}
+
+#[test]
+fn the_catalog_fixtures_code_passes_the_gate() {
+    // Every scene shipped in the repository (starter templates and code overrides) passes as is.
+    let rules = template_sft::config::CheckConfig {
+        required: vec!["window.Remotion".into()],
+        ..Default::default()
+    };
+    let dirs = [
+        "examples/starter/templates",
+        "examples/starter/code-overrides",
+    ];
+    for dir in dirs {
+        for entry in std::fs::read_dir(repo_root().join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            let found = template_sft::code::FoundCode {
+                bytes: std::fs::read(&path).unwrap(),
+                origin: template_sft::code::CodeOrigin::Store { key: "k".into() },
+            };
+            let result = template_sft::code::check::check("t", found, &rules, Encoding::O200k);
+            assert!(result.is_ok(), "{}: {:?}", path.display(), result.err());
+        }
+    }
+}
