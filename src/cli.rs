@@ -29,6 +29,8 @@ pub struct Cli {
 pub enum Command {
     /// Build a new dataset version from template-sft.toml.
     Build(cmd::build::Args),
+    /// Check chat-format JSONL files or a dataset directory for a fine-tuning target.
+    Validate(cmd::validate::Args),
     /// Write a commented template-sft.toml.
     Init(cmd::init::Args),
 }
@@ -44,6 +46,7 @@ impl Cli {
         });
         match &self.command {
             Command::Build(args) => cmd::build::run(args, &console),
+            Command::Validate(args) => cmd::validate::run(args, &console),
             Command::Init(args) => cmd::init::run(args, &console),
         }
     }

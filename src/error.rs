@@ -63,6 +63,10 @@ pub enum Error {
     #[error("database {target}: {message}")]
     Database { target: String, message: String },
 
+    /// `validate` found errors (the report is already printed).
+    #[error("validation failed: {errors} error(s), {warnings} warning(s)")]
+    Findings { errors: usize, warnings: usize },
+
     /// `--strict` turned quality-gate rejections into a failure.
     #[error("--strict: {count} rejection(s) by the quality gate; nothing was written")]
     Rejected { count: usize },
@@ -78,6 +82,7 @@ impl Error {
             | Error::Usage(_) => exit::INPUT,
             Error::Write { .. } | Error::Database { .. } => exit::RUNTIME,
             Error::Rejected { .. } => exit::REJECTED,
+            Error::Findings { .. } => exit::FINDINGS,
         }
     }
 

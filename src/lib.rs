@@ -29,6 +29,7 @@ pub mod location;
 pub mod prompts;
 pub mod split;
 pub mod tokens;
+pub mod validate;
 pub mod video;
 
 pub use config::Config;

@@ -65,3 +65,16 @@ fn the_readme_build_command_builds_the_starter() {
         "{run}"
     );
 }
+
+#[test]
+fn the_readme_documents_every_validate_category() {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    for category in template_sft::validate::Category::ALL {
+        let row = format!("| `{}` | {} |", category.name(), category.meaning());
+        assert!(
+            readme.contains(&row),
+            "README lacks the row for {}",
+            category.name()
+        );
+    }
+}

@@ -1,0 +1,148 @@
+//! `template-sft validate PATH...`: check chat-format JSONL files or dataset directories for a
+//! fine-tuning target. Exit 0 when clean (or warnings only), 1 on errors (or on warnings with
+//! `--deny-warnings`).
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::console::Console;
+use crate::error::{Error, Result};
+use crate::tokens::Budget;
+use crate::validate::{self, Category, Options, Report, Severity, Target};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// JSONL files, or directories (a `build` output directory is checked as a whole).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Whose rules to apply.
+    #[arg(long, value_enum, default_value = "openai")]
+    pub target: Target,
+    /// The model whose encoding and per-example token limit apply.
+    #[arg(long, default_value = "gpt-4o-mini-2024-07-18", value_name = "MODEL")]
+    pub model: String,
+    /// A per-example token limit instead of the model's (e.g. an open-weight trainer's sequence length).
+    #[arg(long, value_name = "N")]
+    pub max_tokens: Option<usize>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Exit 1 on warnings too.
+    #[arg(long)]
+    pub deny_warnings: bool,
+}
+
+/// Findings printed per category in the human report; `--json` holds up to 1000 each.
+const SHOWN_PER_CATEGORY: usize = 20;
+
+pub fn run(args: &Args, _console: &Console) -> Result<()> {
+    let budget = Budget::new(&args.model, args.max_tokens)
+        .map_err(|why| Error::Usage(format!("--model: {why}")))?;
+    let report = validate::validate(&args.paths, &Options::new(args.target, budget))?;
+    let mut out = std::io::stdout().lock();
+    let printed = if args.json {
+        serde_json::to_writer_pretty(&mut out, &json_report(&report, args.target))
+            .map_err(std::io::Error::other)
+            .and_then(|_| writeln!(out))
+    } else {
+        print_human(&mut out, &report)
+    };
+    match printed {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => return Err(Error::write("<stdout>", e)),
+    }
+    let failed = report.errors() > 0 || (args.deny_warnings && report.warnings() > 0);
+    if failed {
+        Err(Error::Findings {
+            errors: report.errors(),
+            warnings: report.warnings(),
+        })
+    } else {
+        Ok(())
+    }
+}
+
+fn print_human(out: &mut impl Write, report: &Report) -> std::io::Result<()> {
+    for f in &report.files {
+        let split = f
+            .split
+            .map_or(String::new(), |s| format!(" ({})", s.name()));
+        writeln!(
+            out,
+            "{}{split}: {} examples, {} bytes",
+            f.file, f.examples, f.bytes
+        )?;
+    }
+    let mut shown: std::collections::BTreeMap<Category, usize> = Default::default();
+    for finding in &report.findings {
+        let n = shown.entry(finding.category).or_default();
+        *n += 1;
+        if *n > SHOWN_PER_CATEGORY {
+            continue;
+        }
+        let severity = match finding.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let at = match finding.line {
+            Some(line) => format!("{}:{line}", finding.file),
+            None => finding.file.clone(),
+        };
+        writeln!(
+            out,
+            "{severity}[{}] {at}: {}",
+            finding.category.name(),
+            finding.message
+        )?;
+    }
+    if !report.counts.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "{:<24} {:<8} {:>8}", "category", "severity", "count")?;
+        for (category, (severity, count)) in &report.counts {
+            let severity = if *severity == Severity::Error {
+                "error"
+            } else {
+                "warning"
+            };
+            let more = if *count > SHOWN_PER_CATEGORY {
+                format!("  ({} shown)", SHOWN_PER_CATEGORY)
+            } else {
+                String::new()
+            };
+            writeln!(
+                out,
+                "{:<24} {:<8} {:>8}{more}",
+                category.name(),
+                severity,
+                count
+            )?;
+        }
+    }
+    writeln!(
+        out,
+        "{} error(s), {} warning(s) in {} file(s), {} example(s)",
+        report.errors(),
+        report.warnings(),
+        report.files.len(),
+        report.examples()
+    )
+}
+
+fn json_report(report: &Report, target: Target) -> serde_json::Value {
+    let summary: Vec<serde_json::Value> = report
+        .counts
+        .iter()
+        .map(|(c, (s, n))| serde_json::json!({"category": c, "severity": s, "count": n, "meaning": c.meaning()}))
+        .collect();
+    serde_json::json!({
+        "target": target,
+        "errors": report.errors(),
+        "warnings": report.warnings(),
+        "examples": report.examples(),
+        "files": report.files,
+        "summary": summary,
+        "findings": report.findings,
+        "omitted": report.omitted,
+    })
+}

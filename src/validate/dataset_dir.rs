@@ -1,0 +1,273 @@
+//! Consistency of a directory written by `build`: sidecars, manifest, stats.
+//!
+//! Takes the directory; adds findings when `{split}.upload.jsonl` or `{split}.meta.jsonl` is out of
+//! line with `{split}.jsonl`, when a file's SHA-256, size or line count differs from `manifest.json`
+//! (or a file is missing from it), or when `stats.json` totals differ from the files.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::{Category, Findings};
+use crate::error::{Error, Result};
+use crate::split::Split;
+
+pub(super) fn check(dir: &Path, findings: &mut Findings<'_>) -> Result<()> {
+    for split in Split::ALL {
+        sidecars(dir, split.name(), findings)?;
+    }
+    let mut lines = manifest(dir, findings)?;
+    let mut upload_lines = [0u64; 3];
+    for (i, split) in Split::ALL.iter().enumerate() {
+        let name = format!("{}.upload.jsonl", split.name());
+        upload_lines[i] = match lines.remove(&name) {
+            Some(n) => n,
+            None if dir.join(&name).is_file() => digest(&dir.join(&name))?.2,
+            None => 0,
+        };
+    }
+    stats(dir, &upload_lines, findings)?;
+    Ok(())
+}
+
+fn open_lines(path: &Path) -> Result<Option<std::io::Lines<BufReader<File>>>> {
+    match File::open(path) {
+        Ok(f) => Ok(Some(BufReader::with_capacity(1 << 20, f).lines())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::read(path, e)),
+    }
+}
+
+/// Walk the three files of a split in step; the first disagreement is reported.
+fn sidecars(dir: &Path, split: &str, findings: &mut Findings<'_>) -> Result<()> {
+    let full_path = dir.join(format!("{split}.jsonl"));
+    let upload_path = dir.join(format!("{split}.upload.jsonl"));
+    let meta_path = dir.join(format!("{split}.meta.jsonl"));
+    let (Some(mut full), Some(mut upload), Some(mut meta)) = (
+        open_lines(&full_path)?,
+        open_lines(&upload_path)?,
+        open_lines(&meta_path)?,
+    ) else {
+        for path in [&full_path, &upload_path, &meta_path] {
+            if !path.exists() {
+                findings.add(
+                    Category::SidecarMismatch,
+                    &path.display().to_string(),
+                    None,
+                    "missing: a build writes all three files per split".into(),
+                );
+            }
+        }
+        return Ok(());
+    };
+    let upload_name = upload_path.display().to_string();
+    let meta_name = meta_path.display().to_string();
+    let mut n = 0u64;
+    loop {
+        let (f, u, m) = (full.next(), upload.next(), meta.next());
+        if f.is_none() && u.is_none() && m.is_none() {
+            return Ok(());
+        }
+        n += 1;
+        let line = n as usize;
+        let (Some(Ok(f)), Some(Ok(u)), Some(Ok(m))) = (f, u, m) else {
+            findings.add(
+                Category::SidecarMismatch,
+                &upload_name,
+                Some(line),
+                format!("{split}.jsonl, {split}.upload.jsonl and {split}.meta.jsonl have different line counts (or unreadable lines) from line {line}"),
+            );
+            return Ok(());
+        };
+        let parse = |s: &str| serde_json::from_str::<Value>(s).ok();
+        let (f, u, m) = (parse(&f), parse(&u), parse(&m));
+        let field = |v: &Option<Value>, key: &str| v.as_ref().and_then(|v| v.get(key)).cloned();
+        if field(&f, "messages").is_none() || field(&f, "messages") != field(&u, "messages") {
+            findings.add(
+                Category::SidecarMismatch,
+                &upload_name,
+                Some(line),
+                format!("messages differ from {split}.jsonl line {line}"),
+            );
+            return Ok(());
+        }
+        if field(&f, "meta").is_none() || field(&f, "meta") != field(&m, "meta") {
+            findings.add(
+                Category::SidecarMismatch,
+                &meta_name,
+                Some(line),
+                format!("meta differs from {split}.jsonl line {line}"),
+            );
+            return Ok(());
+        }
+    }
+}
+
+fn read_json(path: &Path) -> Result<Option<Value>> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(serde_json::from_slice(&bytes).ok()),
+        Err(e) => Err(Error::read(path, e)),
+    }
+}
+
+/// Check every file against the manifest; gives the actual line count of each file it read.
+fn manifest(dir: &Path, findings: &mut Findings<'_>) -> Result<HashMap<String, u64>> {
+    let mut actual_lines = HashMap::new();
+    let path = dir.join("manifest.json");
+    let name = path.display().to_string();
+    let Some(manifest) = read_json(&path)? else {
+        findings.add(
+            Category::ManifestMismatch,
+            &name,
+            None,
+            "not valid JSON".into(),
+        );
+        return Ok(actual_lines);
+    };
+    let Some(files) = manifest.get("files").and_then(Value::as_array) else {
+        findings.add(
+            Category::ManifestMismatch,
+            &name,
+            None,
+            "no \"files\" list".into(),
+        );
+        return Ok(actual_lines);
+    };
+    let mut listed = std::collections::BTreeSet::new();
+    for record in files {
+        let Some(file) = record.get("name").and_then(Value::as_str) else {
+            continue;
+        };
+        listed.insert(file.to_string());
+        let file_path = dir.join(file);
+        let display = file_path.display().to_string();
+        if file.contains(['/', '\\']) || !file_path.is_file() {
+            findings.add(
+                Category::ManifestMismatch,
+                &display,
+                None,
+                "listed in the manifest but missing".into(),
+            );
+            continue;
+        }
+        let (sha, bytes, lines) = digest(&file_path)?;
+        actual_lines.insert(file.to_string(), lines);
+        if record.get("sha256").and_then(Value::as_str) != Some(sha.as_str()) {
+            findings.add(
+                Category::ManifestMismatch,
+                &display,
+                None,
+                "SHA-256 differs from the manifest: the file changed after the build".into(),
+            );
+        }
+        if record.get("bytes").and_then(Value::as_u64) != Some(bytes) {
+            findings.add(
+                Category::ManifestMismatch,
+                &display,
+                None,
+                format!(
+                    "{bytes} bytes; the manifest says {}",
+                    record.get("bytes").unwrap_or(&Value::Null)
+                ),
+            );
+        }
+        if record.get("lines").and_then(Value::as_u64) != Some(lines) {
+            findings.add(
+                Category::ManifestMismatch,
+                &display,
+                None,
+                format!(
+                    "{lines} lines; the manifest says {}",
+                    record.get("lines").unwrap_or(&Value::Null)
+                ),
+            );
+        }
+    }
+    let mut present: Vec<String> = std::fs::read_dir(dir)
+        .map_err(|e| Error::read(dir, e))?
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n != "manifest.json" && !listed.contains(n))
+        .collect();
+    present.sort();
+    for extra in present {
+        findings.add(
+            Category::ManifestMismatch,
+            &dir.join(extra).display().to_string(),
+            None,
+            "not listed in the manifest".into(),
+        );
+    }
+    Ok(actual_lines)
+}
+
+/// SHA-256 (hex), size and newline count of a file, streamed.
+pub fn digest(path: &Path) -> Result<(String, u64, u64)> {
+    let mut file = File::open(path).map_err(|e| Error::read(path, e))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let (mut bytes, mut lines) = (0u64, 0u64);
+    loop {
+        let n = file.read(&mut buf).map_err(|e| Error::read(path, e))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        bytes += n as u64;
+        lines += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+    }
+    Ok((hex::encode(hasher.finalize()), bytes, lines))
+}
+
+fn stats(dir: &Path, upload_lines: &[u64; 3], findings: &mut Findings<'_>) -> Result<()> {
+    let path = dir.join("stats.json");
+    let name = path.display().to_string();
+    if !path.exists() {
+        findings.add(Category::StatsMismatch, &name, None, "missing".into());
+        return Ok(());
+    }
+    let Some(stats) = read_json(&path)? else {
+        findings.add(
+            Category::StatsMismatch,
+            &name,
+            None,
+            "not valid JSON".into(),
+        );
+        return Ok(());
+    };
+    let total = |key: &str| {
+        stats
+            .get("totals")
+            .and_then(|t| t.get(key))
+            .and_then(Value::as_u64)
+    };
+    for (i, split) in Split::ALL.iter().enumerate() {
+        if total(split.name()) != Some(upload_lines[i]) {
+            findings.add(
+                Category::StatsMismatch,
+                &name,
+                None,
+                format!(
+                    "totals.{} is {:?}; {}.upload.jsonl has {} examples",
+                    split.name(),
+                    total(split.name()),
+                    split.name(),
+                    upload_lines[i]
+                ),
+            );
+        }
+    }
+    let all: u64 = upload_lines.iter().sum();
+    if total("all") != Some(all) {
+        findings.add(
+            Category::StatsMismatch,
+            &name,
+            None,
+            format!("totals.all is {:?}; the splits hold {all}", total("all")),
+        );
+    }
+    Ok(())
+}
