@@ -31,6 +31,10 @@ pub enum Command {
     Build(cmd::build::Args),
     /// Check chat-format JSONL files or a dataset directory for a fine-tuning target.
     Validate(cmd::validate::Args),
+    /// Summarize a dataset version (terminal, and --html for a self-contained page with charts).
+    Report(cmd::report::Args),
+    /// Compare two dataset versions.
+    Diff(cmd::diff::Args),
     /// Write a commented template-sft.toml.
     Init(cmd::init::Args),
 }
@@ -47,6 +51,8 @@ impl Cli {
         match &self.command {
             Command::Build(args) => cmd::build::run(args, &console),
             Command::Validate(args) => cmd::validate::run(args, &console),
+            Command::Report(args) => cmd::report::run(args, &console),
+            Command::Diff(args) => cmd::diff::run(args, &console),
             Command::Init(args) => cmd::init::run(args, &console),
         }
     }

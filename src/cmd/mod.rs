@@ -3,5 +3,7 @@
 //! print results; they hold no pipeline logic of their own. `cli.rs` registers them, once.
 
 pub mod build;
+pub mod diff;
 pub mod init;
+pub mod report;
 pub mod validate;

@@ -6,6 +6,7 @@
 
 pub mod example;
 pub mod manifest;
+pub mod reader;
 pub mod stats;
 pub mod writer;
 

@@ -1,0 +1,108 @@
+//! `template-sft diff OLD NEW [--json]`: what changed between two dataset versions. Always exits 0
+//! when both can be read: a difference informs, it is not a failure.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::console::Console;
+use crate::dataset::reader::VersionDir;
+use crate::dataset::stats::Totals;
+use crate::diff::{diff, Diff, Key};
+use crate::error::{Error, Result};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The earlier version directory.
+    pub old: PathBuf,
+    /// The later version directory.
+    pub new: PathBuf,
+    /// Print the difference as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Keys listed per category in the human output.
+const SHOWN: usize = 25;
+
+pub fn run(args: &Args, _console: &Console) -> Result<()> {
+    let d = diff(&VersionDir::open(&args.old)?, &VersionDir::open(&args.new)?)?;
+    let mut out = std::io::stdout().lock();
+    let written = if args.json {
+        serde_json::to_writer_pretty(&mut out, &d)
+            .map_err(std::io::Error::other)
+            .and_then(|_| writeln!(out))
+    } else {
+        print(&mut out, &d)
+    };
+    match written {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::write("<stdout>", e)),
+        _ => Ok(()),
+    }
+}
+
+fn print(out: &mut impl Write, d: &Diff) -> std::io::Result<()> {
+    writeln!(out, "{} → {}", d.old, d.new)?;
+    let t = |name: &str, a: usize, b: usize| {
+        let delta = b as i64 - a as i64;
+        let delta = if delta == 0 {
+            String::new()
+        } else {
+            format!(" ({delta:+})")
+        };
+        format!("{name} {a} → {b}{delta}")
+    };
+    let (a, b): (&Totals, &Totals) = (&d.totals_before, &d.totals_after);
+    writeln!(
+        out,
+        "totals: {}; {}; {}; {}",
+        t("all", a.all, b.all),
+        t("train", a.train, b.train),
+        t("validation", a.validation, b.validation),
+        t("test", a.test, b.test)
+    )?;
+    list(out, "added", &d.added)?;
+    list(out, "removed", &d.removed)?;
+    list(out, "brief changed", &d.brief_changed)?;
+    list(out, "code changed", &d.code_changed)?;
+    writeln!(
+        out,
+        "templates whose code changed ({}): {}",
+        d.templates_code_changed.len(),
+        d.templates_code_changed.join(", ")
+    )?;
+    writeln!(
+        out,
+        "moved between splits ({}; {} into train from validation/test):",
+        d.moved.len(),
+        d.leakage()
+    )?;
+    for m in d.moved.iter().take(SHOWN) {
+        let flag = if m.leakage {
+            "  EVALUATION LEAKAGE: now trained on"
+        } else {
+            ""
+        };
+        writeln!(
+            out,
+            "  {}: {} → {}{flag}",
+            m.key,
+            m.from.name(),
+            m.to.name()
+        )?;
+    }
+    if d.moved.len() > SHOWN {
+        writeln!(out, "  … and {} more", d.moved.len() - SHOWN)?;
+    }
+    Ok(())
+}
+
+fn list(out: &mut impl Write, what: &str, keys: &[Key]) -> std::io::Result<()> {
+    writeln!(out, "{what} ({}):", keys.len())?;
+    for key in keys.iter().take(SHOWN) {
+        writeln!(out, "  {key}")?;
+    }
+    if keys.len() > SHOWN {
+        writeln!(out, "  … and {} more", keys.len() - SHOWN)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,38 @@
+//! `template-sft report DIR [--html FILE]`: summarize a dataset version in the terminal, and
+//! optionally as a self-contained HTML page with charts.
+
+use std::path::PathBuf;
+
+use crate::console::Console;
+use crate::dataset::reader::VersionDir;
+use crate::error::{Error, Result};
+use crate::report::{html, terminal, Summary};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A version directory written by `build`.
+    pub dir: PathBuf,
+    /// Also write the report as one self-contained HTML file.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Examples per split in the HTML sample.
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub samples: usize,
+}
+
+pub fn run(args: &Args, console: &Console) -> Result<()> {
+    let dir = VersionDir::open(&args.dir)?;
+    let summary = Summary::load(&dir, args.samples)?;
+    match terminal::print(&mut std::io::stdout().lock(), &summary) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => return Err(Error::write("<stdout>", e)),
+    }
+    if let Some(path) = &args.html {
+        let page =
+            html::render(&summary).map_err(|why| Error::write(path, std::io::Error::other(why)))?;
+        std::fs::write(path, page).map_err(|e| Error::write(path, e))?;
+        console.info(format!("wrote {}", path.display()));
+    }
+    Ok(())
+}

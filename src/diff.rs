@@ -1,0 +1,165 @@
+//! `diff`: what changed between two dataset versions.
+//!
+//! Takes two version directories; gives the examples (keyed by template id, prompt variant and
+//! format) that were added, removed, whose brief or code changed, the templates whose code changed,
+//! the examples that moved between splits (a move from validation or test into train is flagged as
+//! evaluation leakage: the model would be trained on what it was evaluated on), and totals before
+//! and after.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::dataset::reader::VersionDir;
+use crate::dataset::stats::Totals;
+use crate::error::Result;
+use crate::split::Split;
+use crate::validate::line::text_hash;
+
+/// An example's identity: template id, prompt variant, format.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Key {
+    pub template_id: String,
+    pub prompt_variant: String,
+    pub format: String,
+}
+
+impl std::fmt::Display for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} / {} / {}",
+            self.template_id, self.prompt_variant, self.format
+        )
+    }
+}
+
+#[derive(Debug, Clone)]
+struct State {
+    split: Split,
+    brief: u128,
+    code: String,
+}
+
+/// Every example of a version, by key.
+struct Index {
+    examples: BTreeMap<Key, State>,
+    totals: Totals,
+}
+
+fn index(dir: &VersionDir) -> Result<Index> {
+    let mut examples = BTreeMap::new();
+    let mut totals = Totals::default();
+    for split in Split::ALL {
+        dir.for_each_example(split, |e| {
+            totals.all += 1;
+            match split {
+                Split::Train => totals.train += 1,
+                Split::Validation => totals.validation += 1,
+                Split::Test => totals.test += 1,
+            }
+            let key = Key {
+                template_id: e.meta.template_id.clone(),
+                prompt_variant: e.meta.prompt_variant.clone(),
+                format: e.meta.format.clone(),
+            };
+            examples.insert(
+                key,
+                State {
+                    split,
+                    brief: text_hash(e.content("user")),
+                    code: e.meta.code_sha256.clone(),
+                },
+            );
+            true
+        })?;
+    }
+    Ok(Index { examples, totals })
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Move {
+    #[serde(flatten)]
+    pub key: Key,
+    pub from: Split,
+    pub to: Split,
+    /// From validation or test into train.
+    pub leakage: bool,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Diff {
+    pub old: String,
+    pub new: String,
+    pub totals_before: Totals,
+    pub totals_after: Totals,
+    pub added: Vec<Key>,
+    pub removed: Vec<Key>,
+    pub brief_changed: Vec<Key>,
+    pub code_changed: Vec<Key>,
+    /// Templates present in both whose code digest differs.
+    pub templates_code_changed: Vec<String>,
+    pub moved: Vec<Move>,
+}
+
+impl Diff {
+    pub fn leakage(&self) -> usize {
+        self.moved.iter().filter(|m| m.leakage).count()
+    }
+}
+
+pub fn diff(old: &VersionDir, new: &VersionDir) -> Result<Diff> {
+    let a = index(old)?;
+    let b = index(new)?;
+    let mut out = Diff {
+        old: old.path.display().to_string(),
+        new: new.path.display().to_string(),
+        totals_before: a.totals.clone(),
+        totals_after: b.totals.clone(),
+        added: Vec::new(),
+        removed: Vec::new(),
+        brief_changed: Vec::new(),
+        code_changed: Vec::new(),
+        templates_code_changed: Vec::new(),
+        moved: Vec::new(),
+    };
+    let mut old_code: BTreeMap<&str, &str> = BTreeMap::new();
+    for (key, state) in &a.examples {
+        old_code.insert(&key.template_id, &state.code);
+        match b.examples.get(key) {
+            None => out.removed.push(key.clone()),
+            Some(now) => {
+                if now.brief != state.brief {
+                    out.brief_changed.push(key.clone());
+                }
+                if now.code != state.code {
+                    out.code_changed.push(key.clone());
+                }
+                if now.split != state.split {
+                    out.moved.push(Move {
+                        key: key.clone(),
+                        from: state.split,
+                        to: now.split,
+                        leakage: now.split == Split::Train && state.split != Split::Train,
+                    });
+                }
+            }
+        }
+    }
+    let mut new_code: BTreeMap<&str, &str> = BTreeMap::new();
+    for (key, state) in &b.examples {
+        new_code.insert(&key.template_id, &state.code);
+        if !a.examples.contains_key(key) {
+            out.added.push(key.clone());
+        }
+    }
+    out.templates_code_changed = old_code
+        .iter()
+        .filter(|(id, code)| new_code.get(*id).is_some_and(|now| now != *code))
+        .map(|(id, _)| id.to_string())
+        .collect();
+    Ok(out)
+}

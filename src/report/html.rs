@@ -1,0 +1,264 @@
+//! The HTML report: one self-contained file (inline CSS and SVG, no scripts, no network).
+//!
+//! Takes a [`Summary`]; gives the page: headline numbers, a per-split table, charts (token
+//! histogram, formats, prompt origins, examples per template), rejected and over-limit tables, and a
+//! browsable sample of examples (brief and the first lines of code). Numbers carry `data-stat`
+//! attributes so tests can check them against `stats.json`.
+
+use std::fmt::Write;
+
+use serde_json::Value;
+
+use super::{charts, percentile, thousands, Summary};
+use crate::split::Split;
+
+/// Templates shown individually in the per-template chart; the rest are summed as "others".
+const TEMPLATE_BARS: usize = 30;
+
+pub fn render(s: &Summary) -> Result<String, String> {
+    let st = &s.stats;
+    let text = |key: &str| escape(st.get(key).and_then(Value::as_str).unwrap_or("?"));
+    let mut h = String::with_capacity(64 * 1024);
+    let w = &mut h;
+    let _ = write!(
+        w,
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Dataset report: {tag}</title><style>{CSS}</style></head><body><main>\
+         <header><h1>Dataset report <span class=\"tag\">{tag}</span></h1>\
+         <p class=\"sub\">{dir} · built {built} · seed {seed} · {mode} split · {model}</p></header>",
+        tag = text("tag"),
+        dir = escape(&s.dir),
+        built = text("generatedAt"),
+        seed = s.stat("/seed"),
+        mode = text("splitMode"),
+        model = escape(st.pointer("/tokens/model").and_then(Value::as_str).unwrap_or("?")),
+    );
+
+    let cards = [
+        (
+            "examples",
+            thousands(s.total_examples() as u64),
+            "all-examples",
+        ),
+        (
+            "templates covered",
+            format!(
+                "{} / {}",
+                s.per_template.len(),
+                s.stat("/templatesProcessed")
+            ),
+            "templates-covered",
+        ),
+        (
+            "tokens",
+            thousands(s.splits.iter().flat_map(|x| x.tokens.iter()).sum()),
+            "all-tokens",
+        ),
+        (
+            "trained tokens (est.)",
+            thousands(s.stat("/tokens/trainedEstimate/trainedTokens")),
+            "trained-tokens",
+        ),
+        (
+            "rejected templates",
+            s.list("sanitizerFailures").len().to_string(),
+            "rejected",
+        ),
+    ];
+    let _ = write!(w, "<section class=\"cards\">");
+    for (label, value, stat) in cards {
+        let _ = write!(w, "<div class=\"card\"><div class=\"value\" data-stat=\"{stat}\">{value}</div><div class=\"label\">{label}</div></div>");
+    }
+    let _ = write!(w, "</section>");
+
+    let _ = write!(
+        w,
+        "<section><h2>Splits</h2><table class=\"num\"><thead><tr><th>split</th><th>examples</th><th>templates</th>\
+         <th>tokens</th><th>assistant tokens</th><th>median</th><th>p90</th><th>max</th></tr></thead><tbody>"
+    );
+    for (i, split) in Split::ALL.iter().enumerate() {
+        let sp = &s.splits[i];
+        let name = split.name();
+        let _ = write!(
+            w,
+            "<tr><td><span class=\"dot\" style=\"background:{color}\"></span>{name}</td><td data-stat=\"{name}-examples\">{}</td>\
+             <td data-stat=\"{name}-templates\">{}</td><td data-stat=\"{name}-tokens\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            sp.examples,
+            sp.templates,
+            thousands(sp.tokens.iter().sum()),
+            thousands(sp.assistant_tokens),
+            percentile(&sp.tokens, 50),
+            percentile(&sp.tokens, 90),
+            sp.tokens.iter().max().copied().unwrap_or(0),
+            color = hex(charts::SPLIT_COLORS[i]),
+        );
+    }
+    let _ = write!(w, "</tbody></table></section>");
+
+    let token_chart = charts::token_histogram(&[
+        ("train", &s.splits[0].tokens),
+        ("validation", &s.splits[1].tokens),
+        ("test", &s.splits[2].tokens),
+    ])?;
+    let formats: Vec<(String, usize)> = s.formats.iter().map(|(k, v)| (k.clone(), *v)).collect();
+    let origins: Vec<(String, usize)> = s.origins.iter().map(|(k, v)| (k.clone(), *v)).collect();
+    let mut per_template: Vec<(String, usize)> = s
+        .per_template
+        .iter()
+        .map(|(k, v)| (k.clone(), *v))
+        .collect();
+    per_template.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    if per_template.len() > TEMPLATE_BARS {
+        let others: usize = per_template[TEMPLATE_BARS..].iter().map(|x| x.1).sum();
+        let n = per_template.len() - TEMPLATE_BARS;
+        per_template.truncate(TEMPLATE_BARS);
+        per_template.push((format!("{n} other templates"), others));
+    }
+    let _ = write!(
+        w,
+        "<section><h2>Charts</h2><div class=\"grid\">\
+         <figure id=\"chart-tokens\" class=\"wide\">{}</figure>\
+         <figure id=\"chart-formats\">{}</figure>\
+         <figure id=\"chart-origins\">{}</figure>\
+         <figure id=\"chart-templates\" class=\"wide\">{}</figure></div></section>",
+        token_chart,
+        charts::bars("Examples per format", &formats, 420)?,
+        charts::bars("Examples per prompt origin", &origins, 420)?,
+        charts::bars("Examples per template", &per_template, 760)?,
+    );
+
+    table(
+        w,
+        "Rejected templates",
+        "rejected",
+        &s.list("sanitizerFailures"),
+        &[
+            ("template", "templateId"),
+            ("source", "sourceKey"),
+            ("rule", "rule"),
+            ("why", "message"),
+        ],
+    );
+    table(
+        w,
+        "Examples over the token limit",
+        "over-limit",
+        &s.list("overLimitExamples"),
+        &[
+            ("template", "templateId"),
+            ("variant", "promptVariant"),
+            ("format", "format"),
+            ("tokens", "tokens"),
+            ("limit", "limit"),
+        ],
+    );
+    table(
+        w,
+        "Templates without code",
+        "missing",
+        &s.list("missingTemplates"),
+        &[("template", "templateId"), ("dbId", "dbId")],
+    );
+
+    let _ = write!(w, "<section id=\"samples\"><h2>Sample examples</h2>");
+    for sample in &s.samples {
+        let tokens = sample
+            .tokens
+            .map_or(String::new(), |t| format!(" · {t} tokens"));
+        let more = sample
+            .code_lines
+            .saturating_sub(sample.code_head.lines().count());
+        let more = if more > 0 {
+            format!("\n… {more} more lines")
+        } else {
+            String::new()
+        };
+        let _ = write!(
+            w,
+            "<details class=\"sample\"><summary><span class=\"pill {split}\">{split}</span> <b>{id}</b> · {variant} · {format}{tokens}</summary>\
+             <p class=\"brief\">{brief}</p><pre><code>{code}{more}</code></pre></details>",
+            split = sample.split.name(),
+            id = escape(&sample.template_id),
+            variant = escape(&sample.variant),
+            format = escape(&sample.format),
+            brief = escape(&sample.brief).replace('\n', "<br>"),
+            code = escape(&sample.code_head),
+        );
+    }
+    let _ = writeln!(
+        w,
+        "</section><footer>template-sft {}</footer></main></body></html>",
+        env!("CARGO_PKG_VERSION")
+    );
+    Ok(h)
+}
+
+fn table(w: &mut String, title: &str, id: &str, rows: &[Value], columns: &[(&str, &str)]) {
+    let _ = write!(
+        w,
+        "<section id=\"{id}\"><h2>{title} <span class=\"count\">{}</span></h2>",
+        rows.len()
+    );
+    if rows.is_empty() {
+        let _ = write!(w, "<p class=\"none\">None.</p></section>");
+        return;
+    }
+    let _ = write!(w, "<table><thead><tr>");
+    for (label, _) in columns {
+        let _ = write!(w, "<th>{label}</th>");
+    }
+    let _ = write!(w, "</tr></thead><tbody>");
+    for row in rows {
+        let _ = write!(w, "<tr>");
+        for (_, key) in columns {
+            let cell = match row.get(*key) {
+                Some(Value::String(s)) => escape(s),
+                Some(Value::Null) | None => String::new(),
+                Some(other) => escape(&other.to_string()),
+            };
+            let _ = write!(w, "<td>{cell}</td>");
+        }
+        let _ = write!(w, "</tr>");
+    }
+    let _ = write!(w, "</tbody></table></section>");
+}
+
+fn hex(c: plotters::style::RGBColor) -> String {
+    format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)
+}
+
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const CSS: &str = "\
+*{box-sizing:border-box}body{margin:0;background:#f6f7fb;color:#1f2937;font:15px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}\
+main{max-width:1200px;margin:0 auto;padding:28px 24px 48px}h1{margin:0;font-size:26px}h2{font-size:18px;margin:32px 0 12px}\
+.tag{background:#e0e7ff;color:#3730a3;border-radius:6px;padding:2px 10px;font-size:20px}.sub{color:#6b7280;margin:6px 0 0}\
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(170px,1fr));gap:12px;margin-top:20px}\
+.card{background:#fff;border:1px solid #e5e7eb;border-radius:10px;padding:14px 16px}.card .value{font-size:24px;font-weight:700}\
+.card .label{color:#6b7280;font-size:13px}table{width:100%;border-collapse:collapse;background:#fff;border:1px solid #e5e7eb;border-radius:10px;overflow:hidden}\
+th,td{padding:8px 12px;border-bottom:1px solid #f0f1f4;text-align:left;vertical-align:top}th{background:#f9fafb;font-weight:600;font-size:13px;color:#4b5563}\
+table.num td:not(:first-child),table.num th:not(:first-child){text-align:right;font-variant-numeric:tabular-nums}\
+.dot{display:inline-block;width:10px;height:10px;border-radius:50%;margin-right:8px}\
+.grid{display:grid;grid-template-columns:1fr 1fr;gap:14px}.grid .wide{grid-column:1/-1}\
+figure{margin:0;background:#fff;border:1px solid #e5e7eb;border-radius:10px;padding:8px}figure svg{display:block;height:auto}\
+@media (max-width:900px){.grid{grid-template-columns:1fr}}\
+.count{color:#6b7280;font-weight:400}.none{color:#6b7280}\
+details.sample{background:#fff;border:1px solid #e5e7eb;border-radius:10px;margin:8px 0;padding:10px 14px}\
+details.sample summary{cursor:pointer}.brief{white-space:normal;margin:10px 0}\
+pre{background:#0f172a;color:#e2e8f0;border-radius:8px;padding:12px;overflow-x:auto;font-size:12.5px;line-height:1.45}\
+.pill{border-radius:999px;padding:1px 8px;font-size:12px;color:#fff}.pill.train{background:#2563eb}.pill.validation{background:#ea580c}.pill.test{background:#16a34a}\
+footer{margin-top:40px;color:#9ca3af;font-size:12px}";
