@@ -35,6 +35,8 @@ pub enum Command {
     Report(cmd::report::Args),
     /// Compare two dataset versions.
     Diff(cmd::diff::Args),
+    /// Convert a dataset version for Hugging Face datasets, LLaMA-Factory, Axolotl or TRL.
+    Export(cmd::export::Args),
     /// Write a commented template-sft.toml.
     Init(cmd::init::Args),
 }
@@ -53,6 +55,7 @@ impl Cli {
             Command::Validate(args) => cmd::validate::run(args, &console),
             Command::Report(args) => cmd::report::run(args, &console),
             Command::Diff(args) => cmd::diff::run(args, &console),
+            Command::Export(args) => cmd::export::run(args, &console),
             Command::Init(args) => cmd::init::run(args, &console),
         }
     }

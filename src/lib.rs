@@ -25,6 +25,7 @@ pub mod dataset;
 pub mod diff;
 pub mod digest;
 pub mod error;
+pub mod export;
 pub mod input;
 pub mod location;
 pub mod prompts;

@@ -140,6 +140,12 @@ impl Staging {
         })
     }
 
+    /// A subdirectory of the staging directory (e.g. `data/`).
+    pub fn create_dir(&self, name: &str) -> Result<()> {
+        let path = self.dir.join(name);
+        fs::create_dir(&path).map_err(|e| Error::write(&path, e))
+    }
+
     /// Write a whole small file (stats, manifest) and fsync it.
     pub fn write_small(&self, name: &str, bytes: &[u8]) -> Result<FileRecord> {
         let mut file = self.create(name)?;

@@ -6,13 +6,13 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use super::{Category, Findings};
+use crate::dataset::manifest::digest;
 use crate::error::{Error, Result};
 use crate::split::Split;
 
@@ -145,7 +145,10 @@ fn manifest(dir: &Path, findings: &mut Findings<'_>) -> Result<HashMap<String, u
         listed.insert(file.to_string());
         let file_path = dir.join(file);
         let display = file_path.display().to_string();
-        if file.contains(['/', '\\']) || !file_path.is_file() {
+        let inside = Path::new(file)
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if !inside || file.contains('\\') || !file_path.is_file() {
             findings.add(
                 Category::ManifestMismatch,
                 &display,
@@ -202,24 +205,6 @@ fn manifest(dir: &Path, findings: &mut Findings<'_>) -> Result<HashMap<String, u
         );
     }
     Ok(actual_lines)
-}
-
-/// SHA-256 (hex), size and newline count of a file, streamed.
-pub fn digest(path: &Path) -> Result<(String, u64, u64)> {
-    let mut file = File::open(path).map_err(|e| Error::read(path, e))?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let (mut bytes, mut lines) = (0u64, 0u64);
-    loop {
-        let n = file.read(&mut buf).map_err(|e| Error::read(path, e))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        bytes += n as u64;
-        lines += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
-    }
-    Ok((hex::encode(hasher.finalize()), bytes, lines))
 }
 
 fn stats(dir: &Path, upload_lines: &[u64; 3], findings: &mut Findings<'_>) -> Result<()> {

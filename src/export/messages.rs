@@ -1,0 +1,88 @@
+//! `--to messages`: the upload files as they are, plus a README with an Axolotl `chat_template`
+//! dataset stanza and a TRL `SFTTrainer` snippet.
+
+use serde_json::Value;
+
+use super::Source;
+use crate::dataset::reader::Message;
+use crate::dataset::writer::{FileRecord, Staging};
+use crate::error::Result;
+
+pub fn write(source: &Source, staging: &Staging) -> Result<Vec<FileRecord>> {
+    let mut files = Vec::new();
+    for split in source.splits() {
+        let name = format!("{}.jsonl", split.name());
+        files.push(super::copy(
+            source,
+            staging,
+            &format!("{}.upload.jsonl", split.name()),
+            &name,
+        )?);
+    }
+    files.push(staging.write_small("README.md", readme(source).as_bytes())?);
+    Ok(files)
+}
+
+/// Messages of an exported line.
+pub fn to_messages(record: &Value) -> Option<Vec<Message>> {
+    serde_json::from_value(record.get("messages")?.clone()).ok()
+}
+
+fn readme(source: &Source) -> String {
+    let has_validation = source.splits().iter().any(|s| s.name() == "validation");
+    let eval = if has_validation {
+        "\n    eval_dataset=data[\"validation\"],"
+    } else {
+        ""
+    };
+    let eval_files = if has_validation {
+        ", \"validation\": \"validation.jsonl\""
+    } else {
+        ""
+    };
+    format!(
+        r#"# {tag}: chat-format fine-tuning data
+
+Exported by template-sft from dataset `{tag}` (manifest SHA-256 `{sha}`). Each line of `train.jsonl`,
+`validation.jsonl` and `test.jsonl` is `{{"messages": [system, user, assistant]}}`: the format OpenAI's
+fine-tuning API and most open-weight trainers accept.
+
+## Axolotl
+
+```yaml
+datasets:
+  - path: ./train.jsonl
+    ds_type: json
+    type: chat_template
+    field_messages: messages
+    message_property_mappings:
+      role: role
+      content: content
+    roles_to_train: ["assistant"]
+test_datasets:
+  - path: ./validation.jsonl
+    ds_type: json
+    split: train
+    type: chat_template
+    field_messages: messages
+```
+
+## TRL
+
+```python
+from datasets import load_dataset
+from trl import SFTConfig, SFTTrainer
+
+data = load_dataset("json", data_files={{"train": "train.jsonl"{eval_files}}})
+trainer = SFTTrainer(
+    model="Qwen/Qwen2.5-Coder-7B-Instruct",
+    train_dataset=data["train"],{eval}
+    args=SFTConfig(output_dir="out", assistant_only_loss=True),
+)
+trainer.train()
+```
+"#,
+        tag = source.tag(),
+        sha = source.manifest_sha256,
+    )
+}

@@ -1,0 +1,212 @@
+//! `export`: hand a dataset version to the trainers people use.
+//!
+//! Takes a version directory (whose manifest must verify), a target and an output path; gives a new
+//! directory in the target's layout, with the split names kept and its own `manifest.json`. The
+//! output follows `build`'s versioning rule: `OUT` if free, else `OUT-1`, `OUT-2`, …, written under a
+//! temporary name and renamed into place, so nothing existing is overwritten. Conversions are per
+//! line and streamed; each target module also holds the inverse (`to_messages`) used by the
+//! round-trip tests.
+
+pub mod alpaca;
+pub mod hf;
+pub mod messages;
+pub mod sharegpt;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+use clap::ValueEnum;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::dataset::manifest::{verify, Manifest, Tool};
+use crate::dataset::reader::{FullExample, Message, VersionDir};
+use crate::dataset::writer::{check_tag, FileRecord, Staging};
+use crate::error::{Error, Result};
+use crate::location::Location;
+use crate::split::Split;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportTarget {
+    /// A Hugging Face `datasets` folder: data/{split}.jsonl and a dataset card with the splits.
+    Hf,
+    /// ShareGPT `conversations` (from/value) with a LLaMA-Factory dataset_info.json.
+    Sharegpt,
+    /// Alpaca instruction/input/output (+ system) with a LLaMA-Factory dataset_info.json.
+    Alpaca,
+    /// OpenAI-style messages JSONL, with Axolotl and TRL snippets in a README.
+    Messages,
+}
+
+/// What every target's manifest records.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ExportManifest<'a> {
+    tool: Tool,
+    target: ExportTarget,
+    source: SourceRef<'a>,
+    files: Vec<FileRecord>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SourceRef<'a> {
+    path: &'a str,
+    tag: &'a str,
+    manifest_sha256: &'a str,
+}
+
+/// The source of an export, verified.
+pub struct Source {
+    pub dir: VersionDir,
+    pub stats: Value,
+    /// SHA-256 of the source's manifest.json: identifies exactly which build this is.
+    pub manifest_sha256: String,
+}
+
+impl Source {
+    /// Splits that hold at least one example, in order.
+    pub fn splits(&self) -> Vec<Split> {
+        Split::ALL
+            .into_iter()
+            .filter(|s| {
+                self.stats
+                    .pointer(&format!("/totals/{}", s.name()))
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0)
+                    > 0
+            })
+            .collect()
+    }
+
+    pub fn tag(&self) -> &str {
+        self.stats.get("tag").and_then(Value::as_str).unwrap_or("")
+    }
+}
+
+/// Export `dir` to `out` in `target`'s layout; gives the directory written.
+pub fn export(dir: &Path, target: ExportTarget, out: &Path) -> Result<PathBuf> {
+    let version = VersionDir::open(dir)?;
+    let manifest_sha256 = verify(dir)?;
+    let stats = version.stats()?;
+    let source = Source {
+        dir: version,
+        stats,
+        manifest_sha256,
+    };
+    let name = out.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
+        Error::Usage(format!(
+            "{}: the output needs a directory name",
+            out.display()
+        ))
+    })?;
+    check_tag(name).map_err(|why| Error::Usage(format!("output name {why}")))?;
+    let root = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let staging = Staging::begin(root, name)?;
+    let files = match target {
+        ExportTarget::Hf => hf::write(&source, &staging)?,
+        ExportTarget::Sharegpt => sharegpt::write(&source, &staging)?,
+        ExportTarget::Alpaca => alpaca::write(&source, &staging)?,
+        ExportTarget::Messages => messages::write(&source, &staging)?,
+    };
+    let manifest = ExportManifest {
+        tool: Manifest::tool(),
+        target,
+        source: SourceRef {
+            path: &dir.display().to_string(),
+            tag: source.tag(),
+            manifest_sha256: &source.manifest_sha256,
+        },
+        files,
+    };
+    let json = serde_json::to_vec_pretty(&manifest)
+        .map_err(|e| Error::write("manifest.json", std::io::Error::other(e)))?;
+    staging.write_small("manifest.json", &json)?;
+    let written = staging.commit()?;
+    // `out` without a folder is written in "."; report it as the user named it.
+    Ok(match written.strip_prefix(".") {
+        Ok(relative) if out.parent().is_none_or(|p| p.as_os_str().is_empty()) => {
+            relative.to_path_buf()
+        }
+        _ => written,
+    })
+}
+
+/// Write `name` with one converted line per example of `split`.
+pub(crate) fn convert(
+    source: &Source,
+    staging: &Staging,
+    split: Split,
+    name: &str,
+    to_record: impl Fn(&FullExample) -> Value,
+) -> Result<FileRecord> {
+    let mut out = staging.create(name)?;
+    let mut error = None;
+    source.dir.for_each_example(split, |example| {
+        let written = serde_json::to_writer(&mut out, &to_record(&example))
+            .map_err(std::io::Error::other)
+            .and_then(|_| out.write_all(b"\n"));
+        match written {
+            Ok(()) => true,
+            Err(e) => {
+                error = Some(Error::write(out.path(), e));
+                false
+            }
+        }
+    })?;
+    match error {
+        Some(e) => Err(e),
+        None => out.finish(),
+    }
+}
+
+/// Copy a source file line by line (it is already in the target's shape).
+pub(crate) fn copy(source: &Source, staging: &Staging, from: &str, to: &str) -> Result<FileRecord> {
+    let path = source.dir.path.join(from);
+    let file = std::fs::File::open(&path).map_err(|e| Error::read(&path, e))?;
+    let mut out = staging.create(to)?;
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    loop {
+        let buf = reader.fill_buf().map_err(|e| Error::read(&path, e))?;
+        if buf.is_empty() {
+            break;
+        }
+        let n = buf.len();
+        out.write_all(buf)
+            .map_err(|e| Error::write(out.path(), e))?;
+        reader.consume(n);
+    }
+    out.finish()
+}
+
+/// The system, user and assistant contents of a single-turn example.
+pub(crate) fn turns(messages: &[Message]) -> (&str, &str, &str) {
+    let content = |role: &str| {
+        messages
+            .iter()
+            .find(|m| m.role == role)
+            .map_or("", |m| m.content.as_str())
+    };
+    (content("system"), content("user"), content("assistant"))
+}
+
+/// `dataset_info.json` for LLaMA-Factory: one entry per split.
+pub(crate) fn dataset_info(source: &Source, entry: impl Fn(&str) -> Value) -> Vec<u8> {
+    let mut info = serde_json::Map::new();
+    for split in source.splits() {
+        let file = format!("{}.jsonl", split.name());
+        info.insert(format!("template_sft_{}", split.name()), entry(&file));
+    }
+    let mut bytes = serde_json::to_vec_pretty(&Value::Object(info)).unwrap_or_default();
+    bytes.push(b'\n');
+    bytes
+}
+
+/// Parse a JSONL line of an export back (for round trips).
+pub fn parse_line(path: &Path, line: usize, text: &str) -> Result<Value> {
+    serde_json::from_str(text).map_err(|e| Error::input(Location::line(path, line), e.to_string()))
+}
