@@ -39,6 +39,9 @@ pub enum Command {
     Export(cmd::export::Args),
     /// Write a commented template-sft.toml.
     Init(cmd::init::Args),
+    /// Write a synthetic project (benchmarks, scale tests).
+    #[command(hide = true)]
+    Synth(cmd::synth::Args),
 }
 
 impl Cli {
@@ -57,6 +60,7 @@ impl Cli {
             Command::Diff(args) => cmd::diff::run(args, &console),
             Command::Export(args) => cmd::export::run(args, &console),
             Command::Init(args) => cmd::init::run(args, &console),
+            Command::Synth(args) => cmd::synth::run(args, &console),
         }
     }
 }

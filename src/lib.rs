@@ -31,6 +31,7 @@ pub mod location;
 pub mod prompts;
 pub mod report;
 pub mod split;
+pub mod synth;
 pub mod tokens;
 pub mod validate;
 pub mod video;

@@ -96,6 +96,9 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
         return print_dry_run(&config, &built, &root.join(name), args.samples);
     }
     let dir = write(&config, &inputs, &built, &budget, console)?;
+    if let Some(kib) = peak_rss_kib() {
+        console.detail(format!("peak memory: {} MiB", kib / 1024));
+    }
     let t = &built.totals;
     println!(
         "wrote {}: {} examples (train {}, validation {}, test {}) from {} templates",
@@ -338,6 +341,13 @@ impl<'a> Built<'a> {
             over_limit,
         }
     }
+}
+
+/// The process's peak resident memory (VmHWM), where /proc tells it.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 fn split_count(totals: &mut Totals, split: Split) -> &mut usize {

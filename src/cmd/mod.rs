@@ -7,4 +7,5 @@ pub mod diff;
 pub mod export;
 pub mod init;
 pub mod report;
+pub mod synth;
 pub mod validate;

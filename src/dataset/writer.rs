@@ -67,6 +67,7 @@ impl HashedFile {
             .into_inner()
             .map_err(|e| Error::write(&self.path, e.into_error()))?;
         file.sync_all().map_err(|e| Error::write(&self.path, e))?;
+        crash_point();
         Ok(FileRecord {
             name: self.name,
             sha256: hex::encode(self.hasher.finalize()),
@@ -113,6 +114,7 @@ impl Staging {
             ));
         }
         fs::create_dir_all(root).map_err(|e| Error::write(root, e))?;
+        remove_stale_partials(root);
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
@@ -165,6 +167,7 @@ impl Staging {
     /// Make the staged files durable and move them into place under the first free name.
     pub fn commit(mut self) -> Result<PathBuf> {
         sync_dir(&self.dir)?;
+        crash_point();
         for n in 0..100_000u32 {
             let target = self.root.join(candidate(&self.tag, n));
             if !is_free(&target) {
@@ -193,6 +196,48 @@ impl Drop for Staging {
         if !self.committed {
             // Best effort: a leftover is dot-named and never mistaken for a version.
             let _ = fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// Crash-safety tests: `TEMPLATE_SFT_CRASH_AFTER=N` aborts the process (no destructors, no cleanup,
+/// like a SIGKILL) at the N-th crash point: after each file is fsynced and before the final rename.
+/// Unset, this costs one environment lookup per file.
+fn crash_point() {
+    static COUNT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let Some(limit) = std::env::var("TEMPLATE_SFT_CRASH_AFTER")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    else {
+        return;
+    };
+    if COUNT.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1 >= limit {
+        std::process::abort();
+    }
+}
+
+/// Remove `.<tag>.partial-<pid>-<n>` directories left by processes that no longer run (a build that
+/// was killed). A live process's staging directory is never touched.
+fn remove_stale_partials(root: &Path) {
+    let Ok(entries) = fs::read_dir(root) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let Some(rest) = name
+            .strip_prefix('.')
+            .and_then(|n| n.rsplit_once(".partial-"))
+            .map(|(_, r)| r)
+        else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        let alive = Path::new(&format!("/proc/{pid}")).exists();
+        if !alive && entry.file_type().is_ok_and(|t| t.is_dir()) {
+            let _ = fs::remove_dir_all(entry.path());
         }
     }
 }

@@ -1,0 +1,343 @@
+//! A synthetic project for benchmarks and scale tests.
+//!
+//! Takes a template count, a seed and sizes; writes a complete project: `template-sft.toml`, the
+//! catalog in every supported form (`catalog.json`, `catalog.jsonl`, `catalog.ts`), one TSX scene per
+//! template (1–25 KB, median about 8 KB, varied enough not to compress to nothing, and valid under the
+//! quality gate), curated prompts in both shapes (about `prompts` per template), and the files to load
+//! the code into PostgreSQL (`pg/schema.sql`, `pg/templates.copy` for `\copy`). Everything is a pure
+//! function of the seed.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::io::Write as _;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+/// SplitMix64: tiny, fast, deterministic; good enough to vary synthetic data.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed ^ 0x9e37_79b9_7f4a_7c15)
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    pub fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len() as u64) as usize]
+    }
+
+    /// Uniform in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+const WORDS: [&str; 32] = [
+    "orbit", "pulse", "wave", "glow", "stack", "grid", "ribbon", "spark", "frame", "panel",
+    "badge", "ticker", "headline", "chart", "timeline", "counter", "card", "slide", "beam", "tile",
+    "marker", "halo", "banner", "caption", "stripe", "prism", "bloom", "drift", "shift", "split",
+    "fold", "zoom",
+];
+const COLORS: [&str; 12] = [
+    "#0f172a", "#1e293b", "#f97316", "#22d3ee", "#a855f7", "#facc15", "#10b981", "#ef4444",
+    "#3b82f6", "#e11d48", "#84cc16", "#f8fafc",
+];
+const FORMATS: [&[&str]; 6] = [
+    &["landscape"],
+    &["portrait"],
+    &["square"],
+    &["landscape", "square"],
+    &["portrait", "square"],
+    &["landscape", "portrait", "square"],
+];
+
+fn name(rng: &mut Rng) -> String {
+    let a = rng.pick(&WORDS);
+    let b = rng.pick(&WORDS);
+    let mut chars = a.chars();
+    let first = chars.next().map(|c| c.to_ascii_uppercase()).unwrap_or('X');
+    format!(
+        "{first}{}{}{}",
+        chars.as_str(),
+        b[..1].to_ascii_uppercase(),
+        &b[1..]
+    )
+}
+
+/// One helper component of roughly 600–900 bytes.
+fn helper(rng: &mut Rng, component: &str) -> String {
+    let mut s = String::new();
+    let start = rng.below(60);
+    let end = start + 10 + rng.below(80);
+    let _ = write!(
+        s,
+        "function {component}({{ delay = {d}, label = \"{label} {n}\" }}: {{ delay?: number; label?: string }}) {{\n\
+         \x20 const frame = useCurrentFrame();\n\
+         \x20 const {{ fps }} = useVideoConfig();\n\
+         \x20 const enter = spring({{ frame: frame - delay, fps, config: {{ damping: {damp}, mass: {mass}.{m2} }} }});\n\
+         \x20 const opacity = interpolate(frame, [{start}, {end}], [0, 1], {{ extrapolateLeft: \"clamp\", extrapolateRight: \"clamp\" }});\n\
+         \x20 const offset = interpolate(enter, [0, 1], [{off}, 0]);\n\
+         \x20 return (\n\
+         \x20   <div style={{{{ position: \"absolute\", left: {x}, top: {y}, opacity, transform: `translateY(${{offset}}px) rotate(${{(1 - enter) * {rot}}}deg)`, color: \"{c1}\", background: \"{c2}\", padding: {pad}, borderRadius: {rad}, fontSize: {fs} }}}}>\n\
+         \x20     {{label}}\n\
+         \x20   </div>\n\
+         \x20 );\n\
+         }}\n\n",
+        d = rng.below(40),
+        label = rng.pick(&WORDS),
+        n = rng.below(1000),
+        damp = 8 + rng.below(200),
+        mass = rng.below(3),
+        m2 = rng.below(10),
+        off = 20 + rng.below(200),
+        x = rng.below(1600),
+        y = rng.below(900),
+        rot = rng.below(30),
+        c1 = rng.pick(&COLORS),
+        c2 = rng.pick(&COLORS),
+        pad = 4 + rng.below(40),
+        rad = rng.below(64),
+        fs = 12 + rng.below(120),
+    );
+    s
+}
+
+/// A scene of about `target` bytes: helpers, then a default-exported composition using them.
+pub fn scene(rng: &mut Rng, index: usize, target: usize) -> String {
+    let mut code = String::from(
+        "const { AbsoluteFill, Sequence, useCurrentFrame, useVideoConfig, interpolate, spring } = window.Remotion;\n\n",
+    );
+    let mut helpers: Vec<String> = Vec::new();
+    // The composition at the end costs ~200 bytes plus ~60 per helper; helpers are ~700–900 bytes.
+    let footer = |n: usize| 220 + 60 * n;
+    while code.len() + footer(helpers.len() + 1) + 900 < target {
+        let component = format!("{}{}", name(rng), helpers.len());
+        code.push_str(&helper(rng, &component));
+        helpers.push(component);
+    }
+    // Fill the rest with a word list the scene shows, so sizes land near the target.
+    let room = target.saturating_sub(code.len() + footer(helpers.len()));
+    if room > 40 {
+        code.push_str("const CAPTIONS = [");
+        let start = code.len();
+        while code.len() - start + 20 < room {
+            let _ = write!(code, "\"{} {}\", ", rng.pick(&WORDS), rng.below(10_000));
+        }
+        code.push_str("];\n\n");
+    } else {
+        code.push_str("const CAPTIONS = [\"\"];\n\n");
+    }
+    let _ = writeln!(code, "export default function Scene{index}() {{");
+    let _ = writeln!(code, "  const frame = useCurrentFrame();");
+    let _ = writeln!(
+        code,
+        "  const hue = Math.round(interpolate(frame, [0, 120], [{}, {}]));",
+        rng.below(360),
+        rng.below(360)
+    );
+    let _ = writeln!(
+        code,
+        "  return (\n    <AbsoluteFill style={{{{ background: `hsl(${{hue}}, 40%, 12%)` }}}}>"
+    );
+    for (i, h) in helpers.iter().enumerate() {
+        let _ = writeln!(
+            code,
+            "      <Sequence from={{{}}}><{h} delay={{{}}} /></Sequence>",
+            i * 5,
+            rng.below(30)
+        );
+    }
+    let _ = writeln!(code, "      <div style={{{{ position: \"absolute\", bottom: 40, left: 40, color: \"white\" }}}}>{{CAPTIONS[frame % CAPTIONS.length]}}</div>");
+    let _ = writeln!(code, "    </AbsoluteFill>\n  );\n}}");
+    code
+}
+
+/// Bytes of the `i`-th scene: log-normal around `median`, clipped to 1–25 KB.
+fn scene_size(rng: &mut Rng, median: usize) -> usize {
+    // Box-Muller for a standard normal, sigma 0.6 in log space.
+    let (u1, u2) = (rng.unit().max(1e-12), rng.unit());
+    let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
+    ((median as f64) * (0.6 * z).exp()).clamp(1024.0, 25.0 * 1024.0) as usize
+}
+
+pub struct Options {
+    pub templates: usize,
+    pub prompts_per_template: usize,
+    pub median_code_bytes: usize,
+    pub seed: u64,
+}
+
+/// Write the project into `dir` (created; must not exist or be empty).
+pub fn write_project(dir: &Path, options: &Options) -> Result<()> {
+    let write = |rel: &str, bytes: &[u8]| -> Result<()> {
+        let path = dir.join(rel);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(|e| Error::write(parent, e))?;
+        }
+        fs::write(&path, bytes).map_err(|e| Error::write(&path, e))
+    };
+    let mut rng = Rng::new(options.seed);
+    let mut json = String::from("[\n");
+    let mut jsonl = String::new();
+    let mut ts = String::from("import type { CanonicalTemplate } from \"./types\";\n\nexport const dbCanonicalTemplates: CanonicalTemplate[] = [\n");
+    let mut shape_a = String::new();
+    let mut shape_b = String::new();
+    let mut copy = Vec::new();
+    for i in 0..options.templates {
+        let id = format!("{}-{}-{i}", rng.pick(&WORDS), rng.pick(&WORDS));
+        let db_id = format!(
+            "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+            rng.next() as u32,
+            rng.below(1 << 16),
+            rng.below(1 << 12),
+            rng.below(1 << 12),
+            rng.next() & 0xffff_ffff_ffff
+        );
+        let formats = FORMATS[rng.below(6) as usize];
+        let duration = 60 + 15 * rng.below(20);
+        let w1 = rng.pick(&WORDS);
+        let w2 = rng.pick(&WORDS);
+        let entry = serde_json::json!({
+            "id": id, "source": {"type": "db", "dbId": db_id}, "name": format!("{w1} {w2} {i}"),
+            "duration": duration, "supportedFormats": formats,
+            "keywords": [w1, w2], "descriptions": [format!("A {w1} scene with {w2} motion")],
+            "userPhrases": [format!("{w1} {w2} animation")], "useCases": ["social post"],
+            "styles": ["bold"], "animations": ["spring"], "elements": [format!("a {w2}")], "colors": ["navy"],
+            "primaryUse": format!("Animated {w1} with {w2}"),
+        });
+        let _ = writeln!(
+            json,
+            "  {entry}{}",
+            if i + 1 < options.templates { "," } else { "" }
+        );
+        let _ = writeln!(jsonl, "{entry}");
+        let _ = writeln!(ts, "  {entry},");
+        let size = scene_size(&mut rng, options.median_code_bytes);
+        let code = scene(&mut rng, i, size);
+        write(&format!("templates/{id}.tsx"), code.as_bytes())?;
+        // COPY text format: tab-separated, backslash escapes.
+        let escaped = code
+            .replace('\\', "\\\\")
+            .replace('\t', "\\t")
+            .replace('\n', "\\n")
+            .replace('\r', "\\r");
+        let _ = writeln!(copy, "{db_id}\t{escaped}");
+        for p in 0..options.prompts_per_template {
+            let hint = if rng.below(4) == 0 {
+                format!("format:{} ", formats[0])
+            } else {
+                String::new()
+            };
+            let prompt = format!(
+                "{hint}{} {} scene number {p} for a {} launch",
+                rng.pick(&WORDS),
+                rng.pick(&WORDS),
+                rng.pick(&WORDS)
+            );
+            if p % 2 == 0 {
+                let _ = writeln!(
+                    shape_a,
+                    "{}",
+                    serde_json::json!({"prompt": prompt, "expected_template_id": id})
+                );
+            } else {
+                let _ = writeln!(
+                    shape_b,
+                    "{}",
+                    serde_json::json!({"messages": [{"role": "system", "content": "Route the request."}, {"role": "user", "content": prompt}, {"role": "assistant", "content": id}]})
+                );
+            }
+        }
+    }
+    json.push_str("]\n");
+    ts.push_str("];\n");
+    write("catalog.json", json.as_bytes())?;
+    write("catalog.jsonl", jsonl.as_bytes())?;
+    write("catalog.ts", ts.as_bytes())?;
+    write("prompts/routing.jsonl", shape_a.as_bytes())?;
+    write("prompts/finetune.jsonl", shape_b.as_bytes())?;
+    write("pg/templates.copy", &copy)?;
+    write(
+        "pg/schema.sql",
+        b"CREATE TABLE public.\"bazaar-vid_templates\" (id uuid PRIMARY KEY, tsx_code text);\n",
+    )?;
+    write(
+        "template-sft.toml",
+        format!(
+            "# A synthetic project: {} templates (template-sft synth).\n[catalog]\npath = \"catalog.json\"\n\n[code]\ndir = \"templates\"\n\n[prompts]\ncurated = [\"prompts/routing.jsonl\", \"prompts/finetune.jsonl\"]\nvariants_per_template = {}\n\n[output]\nroot = \"dataset\"\n",
+            options.templates,
+            options.prompts_per_template.max(1)
+        )
+        .as_bytes(),
+    )?;
+    let _ = std::io::stdout().flush();
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::code::{check, CodeOrigin, FoundCode};
+    use crate::config::CheckConfig;
+    use crate::tokens::Encoding;
+
+    #[test]
+    fn scenes_pass_the_quality_gate_and_vary_in_size() {
+        let mut rng = Rng::new(1);
+        let mut sizes = Vec::new();
+        for i in 0..40 {
+            let target = scene_size(&mut rng, 8 * 1024);
+            let code = scene(&mut rng, i, target);
+            sizes.push(code.len());
+            let found = FoundCode {
+                bytes: code.into_bytes(),
+                origin: CodeOrigin::Store { key: "k".into() },
+            };
+            check::check("t", found, &CheckConfig::default(), Encoding::O200k).unwrap();
+        }
+        sizes.sort();
+        let median = sizes[sizes.len() / 2];
+        assert!((5_000..12_000).contains(&median), "median {median}");
+        assert!(
+            sizes[0] >= 1000 && *sizes.last().unwrap() <= 26 * 1024,
+            "{sizes:?}"
+        );
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_project() {
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let options = Options {
+            templates: 5,
+            prompts_per_template: 4,
+            median_code_bytes: 4096,
+            seed: 3,
+        };
+        write_project(a.path(), &options).unwrap();
+        write_project(b.path(), &options).unwrap();
+        for f in [
+            "catalog.json",
+            "catalog.ts",
+            "prompts/routing.jsonl",
+            "pg/templates.copy",
+        ] {
+            assert_eq!(
+                fs::read(a.path().join(f)).unwrap(),
+                fs::read(b.path().join(f)).unwrap(),
+                "{f}"
+            );
+        }
+    }
+}
