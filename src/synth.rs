@@ -22,7 +22,7 @@ impl Rng {
         Rng(seed ^ 0x9e37_79b9_7f4a_7c15)
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -31,7 +31,7 @@ impl Rng {
     }
 
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
+        self.next_u64() % n.max(1)
     }
 
     pub fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
@@ -40,7 +40,7 @@ impl Rng {
 
     /// Uniform in [0, 1).
     pub fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 }
 
@@ -199,11 +199,11 @@ pub fn write_project(dir: &Path, options: &Options) -> Result<()> {
         let id = format!("{}-{}-{i}", rng.pick(&WORDS), rng.pick(&WORDS));
         let db_id = format!(
             "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
-            rng.next() as u32,
+            rng.next_u64() as u32,
             rng.below(1 << 16),
             rng.below(1 << 12),
             rng.below(1 << 12),
-            rng.next() & 0xffff_ffff_ffff
+            rng.next_u64() & 0xffff_ffff_ffff
         );
         let formats = FORMATS[rng.below(6) as usize];
         let duration = 60 + 15 * rng.below(20);
