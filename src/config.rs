@@ -447,6 +447,8 @@ impl Config {
         }
         let sum = split.train + split.validation + split.test;
         if (sum - 1.0).abs() > 1e-6 {
+            // Print 0.9, not 0.8999999999999999.
+            let sum = (sum * 1e6).round() / 1e6;
             return Err(Error::config(
                 at("split", "train"),
                 format!(

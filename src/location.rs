@@ -66,6 +66,9 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 pub struct LineIndex<'t> {
     text: &'t str,
     starts: Vec<usize>,
+    /// The last offset asked for and its column: offsets usually come in increasing order, and a
+    /// whole catalog on one line must not cost a scan from the line start per entry.
+    last: std::cell::Cell<(usize, usize)>,
 }
 
 impl<'t> LineIndex<'t> {
@@ -73,7 +76,11 @@ impl<'t> LineIndex<'t> {
         let starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
-        LineIndex { text, starts }
+        LineIndex {
+            text,
+            starts,
+            last: std::cell::Cell::new((0, 1)),
+        }
     }
 
     /// 1-based line and character column of byte `offset`.
@@ -84,7 +91,14 @@ impl<'t> LineIndex<'t> {
         }
         let line = self.starts.partition_point(|&s| s <= offset);
         let start = self.starts[line - 1];
-        (line, self.text[start..offset].chars().count() + 1)
+        let (last_offset, last_col) = self.last.get();
+        let col = if last_offset >= start && last_offset <= offset {
+            last_col + self.text[last_offset..offset].chars().count()
+        } else {
+            self.text[start..offset].chars().count() + 1
+        };
+        self.last.set((offset, col));
+        (line, col)
     }
 
     pub fn locate(&self, path: &Path, offset: usize) -> Location {

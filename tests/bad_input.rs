@@ -255,7 +255,7 @@ fn empty_catalog() {
     let err = build_error(|wd| wd.write("catalog.json", "[]"), &[], 2);
     assert_eq!(
         err,
-        "error: catalog.json: no templates to build (0 excluded by source_type)\n"
+        "error: catalog.json: the catalog has no entries\n"
     );
 }
 

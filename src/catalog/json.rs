@@ -11,7 +11,7 @@ use serde_json::value::RawValue;
 use super::{RawTemplate, Template};
 use crate::error::{Error, Result};
 use crate::input::read_text;
-use crate::location::{line_col, Location};
+use crate::location::{LineIndex, Location};
 
 /// A `.json` file holding one array of entries.
 pub fn read_array(path: &Path) -> Result<Vec<Template>> {
@@ -32,11 +32,12 @@ pub fn parse_array(path: &Path, text: &str) -> Result<Vec<Template>> {
             message,
         )
     })?;
+    let index = LineIndex::new(text);
     let mut templates = Vec::with_capacity(entries.len());
     for raw in entries {
         // RawValue borrows from `text`, so the entry's offset is a pointer difference.
         let offset = raw.get().as_ptr() as usize - text.as_ptr() as usize;
-        let (line, col) = line_col(text, offset);
+        let (line, col) = index.line_col(offset);
         templates.push(parse_entry(path, raw.get(), line, col)?);
     }
     Ok(templates)
@@ -62,6 +63,21 @@ pub fn parse_lines(path: &Path, text: &str) -> Result<Vec<Template>> {
 
 /// One entry whose text starts at `line`:`col` of the file.
 fn parse_entry(path: &Path, entry: &str, line: usize, col: usize) -> Result<Template> {
+    // serde would also build a struct from an array; a catalog entry is an object, say so plainly.
+    let found = match entry.trim_start().as_bytes().first() {
+        Some(b'{') => None,
+        Some(b'[') => Some("an array"),
+        Some(b'"') => Some("a string"),
+        Some(b'n') => Some("null"),
+        Some(b't' | b'f') => Some("a boolean"),
+        _ => Some("a number"),
+    };
+    if let Some(found) = found {
+        return Err(Error::input(
+            Location::at(path, line, col),
+            format!("a catalog entry must be an object, found {found}"),
+        ));
+    }
     let raw: RawTemplate = serde_json::from_str(entry).map_err(|e| {
         // serde_json positions are relative to the entry's text.
         let at = if e.line() <= 1 {

@@ -92,6 +92,12 @@ pub fn parse(
             .collect(),
     };
 
+    if arrays.is_empty() {
+        return Err(Error::input(
+            Location::file(path),
+            "no catalog array found: expected a top-level const array of object literals with a string id (or name one with catalog.export)",
+        ));
+    }
     let mut seen = HashSet::new();
     let mut templates = Vec::new();
     for array in arrays {

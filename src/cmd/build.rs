@@ -137,12 +137,15 @@ impl Inputs {
             templates.truncate(limit);
         }
         if templates.is_empty() {
+            let why = match catalog.excluded_by_source {
+                0 => "the catalog has no entries".to_string(),
+                n => format!(
+                    "no catalog entry has the source.type this build takes ({n} excluded by catalog.source_type)"
+                ),
+            };
             return Err(Error::input(
                 Location::file(config.resolve(&config.catalog.path)),
-                format!(
-                    "no templates to build ({} excluded by source_type)",
-                    catalog.excluded_by_source
-                ),
+                why,
             ));
         }
         console.detail(format!("catalog: {} templates", templates.len()));

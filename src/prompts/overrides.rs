@@ -15,7 +15,7 @@ use super::{Prompt, Target};
 use crate::console::Console;
 use crate::error::{Error, Result};
 use crate::input::text_from_bytes;
-use crate::location::{line_col, Location};
+use crate::location::{line_col, LineIndex, Location};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -59,7 +59,7 @@ pub fn parse(path: &Path, text: &str, console: &Console) -> Result<Vec<Prompt>> 
     let top: BTreeMap<String, &RawValue> = serde_json::from_str(text).map_err(|e| {
         if e.is_data() {
             Error::input(
-                Location::at(path, e.line(), e.column()),
+                Location::at(path, e.line().max(1), e.column().max(1)),
                 "expected a JSON object with \"additionalPrompts\"",
             )
         } else {
@@ -85,11 +85,12 @@ pub fn parse(path: &Path, text: &str, console: &Console) -> Result<Vec<Prompt>> 
             ),
         )
     })?;
+    let index = LineIndex::new(text);
     let mut prompts = Vec::with_capacity(entries.len());
     for raw in entries {
         let base = offset_of(raw);
         let entry: RawOverride = serde_json::from_str(raw.get()).map_err(|e| located(&e, base))?;
-        let at = Location::from_offset(path, text, base);
+        let at = index.locate(path, base);
         let hinted = split_hint(&entry.prompt).map_err(|why| Error::input(at.clone(), why))?;
         let id = entry.template_id.trim();
         if id.is_empty() {
