@@ -26,6 +26,7 @@ pub mod diff;
 pub mod digest;
 pub mod error;
 pub mod export;
+pub mod fuzzing;
 pub mod input;
 pub mod location;
 pub mod prompts;

@@ -311,4 +311,18 @@ fn the_password_appears_in_no_output_even_verbose() {
         let text = wd.read(&format!("dataset/v1/{name}"));
         assert!(!text.contains(&pw), "{name} holds the password");
     }
+    // Nor in what the other commands print or write about that dataset.
+    for args in [
+        vec!["report", "dataset/v1", "--html", "report.html"],
+        vec!["validate", "dataset/v1", "--json"],
+        vec!["export", "dataset/v1", "--to", "hf", "hf"],
+    ] {
+        let run = wd.run_env(&args, &[("DATABASE_URL", url.as_str())]);
+        assert_eq!(run.code, Some(0), "{run}");
+        assert!(!run.stdout.contains(&pw) && !run.stderr.contains(&pw), "{run}");
+    }
+    assert!(!wd.read("report.html").contains(&pw));
+    for name in ["README.md", "manifest.json", "data/train.jsonl"] {
+        assert!(!wd.read(&format!("hf/{name}")).contains(&pw), "hf/{name}");
+    }
 }

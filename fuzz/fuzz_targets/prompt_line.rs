@@ -1,0 +1,8 @@
+//! The curated-prompt and overrides.json readers on arbitrary bytes.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    template_sft::fuzzing::prompt_line(data);
+});

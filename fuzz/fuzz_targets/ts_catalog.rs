@@ -1,0 +1,8 @@
+//! The canonical.ts literal evaluator on arbitrary text: errors are fine, panics and hangs are not.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    template_sft::fuzzing::ts_catalog(data);
+});

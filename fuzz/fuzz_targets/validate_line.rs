@@ -1,0 +1,8 @@
+//! The `validate` line checker on arbitrary bytes.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    template_sft::fuzzing::validate_line(data);
+});
