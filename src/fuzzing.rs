@@ -10,7 +10,8 @@ use crate::console::Console;
 /// The canonical.ts literal evaluator.
 pub fn ts_catalog(data: &[u8]) {
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ = crate::catalog::typescript::parse(Path::new("fuzz.ts"), text, None, &Console::silent());
+        let _ =
+            crate::catalog::typescript::parse(Path::new("fuzz.ts"), text, None, &Console::silent());
     }
 }
 

@@ -253,10 +253,7 @@ fn tag_that_escapes_the_output_root() {
 #[test]
 fn empty_catalog() {
     let err = build_error(|wd| wd.write("catalog.json", "[]"), &[], 2);
-    assert_eq!(
-        err,
-        "error: catalog.json: the catalog has no entries\n"
-    );
+    assert_eq!(err, "error: catalog.json: the catalog has no entries\n");
 }
 
 #[test]

@@ -319,7 +319,10 @@ fn the_password_appears_in_no_output_even_verbose() {
     ] {
         let run = wd.run_env(&args, &[("DATABASE_URL", url.as_str())]);
         assert_eq!(run.code, Some(0), "{run}");
-        assert!(!run.stdout.contains(&pw) && !run.stderr.contains(&pw), "{run}");
+        assert!(
+            !run.stdout.contains(&pw) && !run.stderr.contains(&pw),
+            "{run}"
+        );
     }
     assert!(!wd.read("report.html").contains(&pw));
     for name in ["README.md", "manifest.json", "data/train.jsonl"] {

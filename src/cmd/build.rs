@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use crate::catalog::{self, Template};
 use crate::code::check::{self, Rejection};
 use crate::code::overrides::OverrideDir;
-use crate::code::{self, CodeOrigin, MissingCode, TemplateCode};
+use crate::code::{self, json_string, CodeOrigin, MissingCode, TemplateCode};
 use crate::config::{Config, SplitMode};
 use crate::console::Console;
 use crate::dataset::example::{Example, Rendered};
@@ -416,7 +416,7 @@ fn print_dry_run(
         let mut rendered = Rendered::default();
         for (n, e) in built.examples.iter().take(samples).enumerate() {
             rendered
-                .render(e, &config.prompts.system, config.video.fps)
+                .render(e, &json_string(&config.prompts.system), config.video.fps)
                 .map_err(std::io::Error::other)?;
             let mut line = Vec::new();
             rendered.full_line(&mut line)?;
@@ -458,6 +458,7 @@ fn write(
     let mut files: Vec<FileRecord> = Vec::new();
     let bar = console.progress(built.examples.len() as u64, "writing");
     let mut rendered = Rendered::default();
+    let system_json = json_string(&config.prompts.system);
     for split in Split::ALL {
         let mut outs = Vec::with_capacity(3);
         for kind in SPLIT_FILE_KINDS {
@@ -465,7 +466,7 @@ fn write(
         }
         for example in built.examples.iter().filter(|e| e.split == split) {
             rendered
-                .render(example, &config.prompts.system, config.video.fps)
+                .render(example, &system_json, config.video.fps)
                 .map_err(|e| Error::write(outs[0].path(), std::io::Error::other(e)))?;
             rendered
                 .full_line(&mut outs[0])

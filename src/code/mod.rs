@@ -60,6 +60,8 @@ pub struct TemplateCode {
     pub sha256: String,
     /// Tokens of the code in the build's encoding, counted once for all its examples.
     pub tokens: usize,
+    /// The code as a JSON string literal, escaped once and copied into each example's line.
+    pub json: Box<[u8]>,
 }
 
 impl TemplateCode {
@@ -67,11 +69,20 @@ impl TemplateCode {
         let text = text.trim_end();
         TemplateCode {
             sha256: sha256_hex(text.as_bytes()),
+            json: json_string(text),
             text: Arc::from(text),
             origin,
             tokens,
         }
     }
+}
+
+/// `text` as a JSON string literal (quotes included).
+pub fn json_string(text: &str) -> Box<[u8]> {
+    let mut out = Vec::with_capacity(text.len() + text.len() / 8 + 2);
+    // Serializing a &str into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut out, text);
+    out.into_boxed_slice()
 }
 
 /// A template with no code anywhere (stats `missingTemplates`).

@@ -35,12 +35,6 @@ impl Example<'_> {
     }
 }
 
-#[derive(Serialize)]
-struct Message<'a> {
-    role: &'static str,
-    content: &'a str,
-}
-
 /// The `meta` object. Field names are part of the output format (README).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -70,30 +64,27 @@ pub struct Rendered {
 }
 
 impl Rendered {
-    /// Serialize `example`'s messages array and meta object into the buffers.
+    /// Serialize `example`'s messages array and meta object into the buffers. `system_json` is the
+    /// system message as a JSON string literal; it and the code are escaped once per build, not per
+    /// example. The bytes equal serde_json's compact form of `[{"role", "content"}, …]`.
     pub fn render(
         &mut self,
         example: &Example<'_>,
-        system: &str,
+        system_json: &[u8],
         fps: u32,
     ) -> serde_json::Result<()> {
         self.messages.clear();
         self.meta.clear();
-        let messages = [
-            Message {
-                role: "system",
-                content: system,
-            },
-            Message {
-                role: "user",
-                content: &example.brief.text,
-            },
-            Message {
-                role: "assistant",
-                content: &example.code.text,
-            },
-        ];
-        serde_json::to_writer(&mut self.messages, &messages)?;
+        self.messages
+            .extend_from_slice(b"[{\"role\":\"system\",\"content\":");
+        self.messages.extend_from_slice(system_json);
+        self.messages
+            .extend_from_slice(b"},{\"role\":\"user\",\"content\":");
+        serde_json::to_writer(&mut self.messages, &example.brief.text)?;
+        self.messages
+            .extend_from_slice(b"},{\"role\":\"assistant\",\"content\":");
+        self.messages.extend_from_slice(&example.code.json);
+        self.messages.extend_from_slice(b"}]");
         let meta = Meta {
             template_id: &example.template.id,
             template_name: &example.template.name,
@@ -138,5 +129,83 @@ impl Rendered {
         out.write_all(b"{\"meta\":")?;
         out.write_all(&self.meta)?;
         out.write_all(b"}\n")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{Source, Template};
+    use crate::location::Location;
+    use crate::prompts::brief::BriefOrigin;
+
+    #[test]
+    fn hand_assembled_messages_equal_serde_output() {
+        let template = Template {
+            id: "t".into(),
+            name: "T".into(),
+            source: Source::Unspecified,
+            duration: Some(30),
+            supported_formats: vec![VideoFormat::Square],
+            keywords: vec![],
+            descriptions: vec![],
+            user_phrases: vec![],
+            categories: vec![],
+            styles: vec![],
+            use_cases: vec![],
+            animations: vec![],
+            elements: vec![],
+            colors: vec![],
+            similar_to: vec![],
+            complexity: None,
+            primary_use: "p".into(),
+            origin: Location::file("c"),
+        };
+        let code = TemplateCode::new(
+            "const a = \"\\u{1b}\\t\";\n// «»\nexport default a;\n",
+            CodeOrigin::Store { key: "k".into() },
+            9,
+        );
+        let example = Example {
+            template: &template,
+            code: &code,
+            brief: Brief {
+                text: "Say \"hi\"\n\nFormat: square".into(),
+                format: VideoFormat::Square,
+                variant: "base".into(),
+                origin: BriefOrigin::Synthesized("primaryUse"),
+            },
+            duration: 30,
+            prompt_source: "catalog:primaryUse".into(),
+            split: Split::Train,
+            tokens: 20,
+            assistant_tokens: 9,
+        };
+        let system = "You write <TSX> & nothing \"else\"";
+        let mut rendered = Rendered::default();
+        rendered
+            .render(&example, &crate::code::json_string(system), 30)
+            .unwrap();
+        // What serde gives for the struct these lines used to be serialized from.
+        #[derive(serde::Serialize)]
+        struct Message<'a> {
+            role: &'a str,
+            content: &'a str,
+        }
+        let expected = [
+            Message {
+                role: "system",
+                content: system,
+            },
+            Message {
+                role: "user",
+                content: &example.brief.text,
+            },
+            Message {
+                role: "assistant",
+                content: &code.text,
+            },
+        ];
+        assert_eq!(rendered.messages, serde_json::to_vec(&expected).unwrap());
     }
 }

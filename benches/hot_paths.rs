@@ -1,0 +1,117 @@
+//! Benchmarks of the hot paths of a build (divan): the TSX quality gate, token counting, rendering
+//! one example's three lines, and split assignment. Run with `cargo bench --bench hot_paths`.
+//! Whole-process numbers (build, validate, PostgreSQL) come from `scripts/bench.sh`.
+
+use divan::counter::BytesCount;
+use divan::Bencher;
+use template_sft::catalog::{Source, Template};
+use template_sft::code::{check, CodeOrigin, FoundCode, TemplateCode};
+use template_sft::config::CheckConfig;
+use template_sft::dataset::example::{Example, Rendered};
+use template_sft::location::Location;
+use template_sft::prompts::brief::{Brief, BriefOrigin};
+use template_sft::split::{assign, Ratios, Split};
+use template_sft::synth::{scene, Rng};
+use template_sft::tokens::Encoding;
+use template_sft::video::VideoFormat;
+
+fn main() {
+    divan::main();
+}
+
+fn code(kb: usize) -> String {
+    scene(&mut Rng::new(kb as u64), 0, kb * 1024)
+}
+
+#[divan::bench(args = [2, 8, 24])]
+fn tsx_check(bencher: Bencher, kb: usize) {
+    let text = code(kb);
+    let rules = CheckConfig::default();
+    // Token counting is measured on its own below; here only the gate's parse and rules.
+    bencher.counter(BytesCount::new(text.len())).bench(|| {
+        let found = FoundCode {
+            bytes: text.as_bytes().to_vec(),
+            origin: CodeOrigin::Store { key: "k".into() },
+        };
+        check::check("t", found, &rules, Encoding::O200k).map(|c| c.tokens)
+    });
+}
+
+#[divan::bench(args = [Encoding::O200k, Encoding::Cl100k])]
+fn tokenize(bencher: Bencher, encoding: Encoding) {
+    let text = code(8);
+    encoding.warm_up();
+    bencher
+        .counter(BytesCount::new(text.len()))
+        .bench(|| encoding.count(divan::black_box(&text)));
+}
+
+#[divan::bench]
+fn render_example(bencher: Bencher) {
+    let text = code(8);
+    let template = Template {
+        id: "orbit-logo-reveal".into(),
+        name: "Orbit Logo Reveal".into(),
+        source: Source::Db {
+            db_id: "301f4e73-6fce-5cc9-a2f5-8422cc7d2390".into(),
+        },
+        duration: Some(150),
+        supported_formats: vec![VideoFormat::Landscape, VideoFormat::Square],
+        keywords: vec![],
+        descriptions: vec![],
+        user_phrases: vec![],
+        categories: vec![],
+        styles: vec![],
+        use_cases: vec![],
+        animations: vec![],
+        elements: vec![],
+        colors: vec![],
+        similar_to: vec![],
+        complexity: None,
+        primary_use: "Logo reveal".into(),
+        origin: Location::file("catalog.json"),
+    };
+    let tsx = TemplateCode::new(&text, CodeOrigin::Store { key: "k".into() }, 2000);
+    let example = Example {
+        template: &template,
+        code: &tsx,
+        brief: Brief {
+            text: "Logo reveal with orbiting rings for a fintech launch.\n\nFormat: landscape (1920x1080). Duration: 5 seconds (150 frames).".into(),
+            format: VideoFormat::Landscape,
+            variant: "curated-1".into(),
+            origin: BriefOrigin::Synthesized("primaryUse"),
+        },
+        duration: 150,
+        prompt_source: "prompts/metadata_prompt_dataset.jsonl:1".into(),
+        split: Split::Train,
+        tokens: 2100,
+        assistant_tokens: 2000,
+    };
+    let system = template_sft::code::json_string(
+        "You are a Remotion code generator. Respond with valid TSX only.",
+    );
+    let mut rendered = Rendered::default();
+    let mut sink = Vec::with_capacity(64 * 1024);
+    bencher
+        .counter(BytesCount::new(2 * text.len()))
+        .bench_local(|| {
+            sink.clear();
+            rendered.render(&example, &system, 30).unwrap();
+            rendered.full_line(&mut sink).unwrap();
+            rendered.upload_line(&mut sink).unwrap();
+            rendered.meta_line(&mut sink).unwrap();
+            sink.len()
+        });
+}
+
+#[divan::bench(args = [1_000, 10_000, 100_000])]
+fn split_assignment(bencher: Bencher, n: usize) {
+    let keys: Vec<String> = (0..n).map(|i| format!("template-{i}")).collect();
+    let groups: Vec<(&str, usize)> = keys.iter().map(|k| (k.as_str(), 4)).collect();
+    let ratios = Ratios {
+        train: 0.8,
+        validation: 0.1,
+        test: 0.1,
+    };
+    bencher.bench(|| assign(&groups, &ratios, 42));
+}
