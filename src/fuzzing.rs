@@ -24,6 +24,21 @@ pub fn prompt_line(data: &[u8]) {
     }
 }
 
+/// The quality gate on arbitrary code, on a parser-sized stack as in `build`.
+pub fn tsx_check(data: &[u8]) {
+    let found = crate::code::FoundCode {
+        bytes: data.to_vec(),
+        origin: crate::code::CodeOrigin::Store { key: "fuzz".into() },
+    };
+    let rules = crate::config::CheckConfig {
+        required: vec!["window.Remotion".into()],
+        ..Default::default()
+    };
+    let _ = crate::nesting::with_parse_stack(|| {
+        crate::code::check::check("fuzz", found, &rules, crate::tokens::Encoding::O200k)
+    });
+}
+
 /// One line of `validate`.
 pub fn validate_line(data: &[u8]) {
     let _ = crate::validate::line::check_line(data);

@@ -29,6 +29,7 @@ pub mod export;
 pub mod fuzzing;
 pub mod input;
 pub mod location;
+pub mod nesting;
 pub mod prompts;
 pub mod report;
 pub mod split;

@@ -30,6 +30,15 @@ fn the_ts_catalog_evaluator_survives_its_corpus() {
 }
 
 #[test]
+fn the_quality_gate_survives_its_corpus() {
+    let inputs = inputs("tsx_check");
+    assert!(inputs.len() >= 10);
+    for data in inputs {
+        fuzzing::tsx_check(&data);
+    }
+}
+
+#[test]
 fn the_prompt_readers_survive_their_corpus() {
     let inputs = inputs("prompt_line");
     assert!(inputs.len() >= 3);

@@ -30,6 +30,7 @@ use crate::console::Console;
 use crate::error::{Error, Result};
 use crate::input::read_text;
 use crate::location::{LineIndex, Location};
+use crate::nesting;
 
 /// Fields without which an entry cannot be a template; if one of them is skipped as non-literal,
 /// the whole entry is skipped (with a warning) instead of failing the build.
@@ -42,6 +43,30 @@ pub fn read(path: &Path, export: Option<&str>, console: &Console) -> Result<Vec<
 
 /// Parse TypeScript text; `path` names it in locations and picks TS or TSX by extension.
 pub fn parse(
+    path: &Path,
+    text: &str,
+    export: Option<&str>,
+    console: &Console,
+) -> Result<Vec<Template>> {
+    if let Err(offset) = nesting::check(text) {
+        return Err(Error::input(
+            LineIndex::new(text).locate(path, offset),
+            format!(
+                "nested more than {} levels deep; not parsed",
+                nesting::MAX_DEPTH
+            ),
+        ));
+    }
+    // The parser and the evaluator recurse as deep as the source nests: give them a big stack.
+    nesting::with_parse_stack(|| parse_literals(path, text, export, console)).map_err(|e| {
+        Error::input(
+            Location::file(path),
+            format!("cannot start the parser: {e}"),
+        )
+    })?
+}
+
+fn parse_literals(
     path: &Path,
     text: &str,
     export: Option<&str>,

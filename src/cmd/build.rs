@@ -165,17 +165,26 @@ impl Inputs {
         }
 
         let bar = console.progress(templates.len() as u64, "checking");
-        let checked: Vec<Option<std::result::Result<TemplateCode, Rejection>>> = lookup
-            .found
-            .into_par_iter()
-            .zip(templates.par_iter())
-            .map(|(found, template)| {
-                let result = found
-                    .map(|found| check::check(&template.id, found, &config.check, budget.encoding));
-                bar.inc(1);
-                result
-            })
-            .collect();
+        // Parsing recurses as deep as the code nests: the gate's workers get big stacks.
+        let pool = rayon::ThreadPoolBuilder::new()
+            .stack_size(crate::nesting::PARSE_STACK)
+            .build()
+            .map_err(|e| Error::write("<threads>", std::io::Error::other(e)))?;
+        let checked: Vec<Option<std::result::Result<TemplateCode, Rejection>>> =
+            pool.install(|| {
+                lookup
+                    .found
+                    .into_par_iter()
+                    .zip(templates.par_iter())
+                    .map(|(found, template)| {
+                        let result = found.map(|found| {
+                            check::check(&template.id, found, &config.check, budget.encoding)
+                        });
+                        bar.inc(1);
+                        result
+                    })
+                    .collect()
+            });
         bar.finish_and_clear();
         let mut codes = Vec::with_capacity(checked.len());
         let mut rejections = Vec::new();

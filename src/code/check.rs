@@ -11,7 +11,7 @@
 //! | `not_empty` | blank code |
 //! | `no_fences` | Markdown code fences (```) anywhere |
 //! | `no_leading_prose` | code whose first token is not import, export, const/let/var, function, class, a type declaration, a comment or a directive |
-//! | `parse` | a TSX syntax error (oxc), with its line:col inside the code |
+//! | `parse` | a TSX syntax error (oxc), with its line:col inside the code; or nesting too deep to parse safely |
 //! | `entry_point` | no default export (or no export of the configured name) |
 //! | `required` / `forbidden` | a configured identifier or dotted path missing / present (comments and strings do not count) |
 
@@ -25,6 +25,7 @@ use serde::Serialize;
 use super::{CodeOrigin, FoundCode, TemplateCode};
 use crate::config::CheckConfig;
 use crate::location::LineIndex;
+use crate::nesting;
 use crate::tokens::Encoding;
 
 /// Why a template's code was not used (stats `sanitizerFailures`).
@@ -109,6 +110,16 @@ pub fn check(
         ));
     }
 
+    if let Err(offset) = nesting::check(code) {
+        let (line, col) = index.line_col(offset);
+        return Err(reject(
+            "parse",
+            format!(
+                "line {line}:{col}: nested more than {} levels deep; not parsed",
+                nesting::MAX_DEPTH
+            ),
+        ));
+    }
     let needs_tokens = !rules.required.is_empty() || !rules.forbidden.is_empty();
     let allocator = Allocator::default();
     let parsed = Parser::new(&allocator, code, SourceType::tsx())

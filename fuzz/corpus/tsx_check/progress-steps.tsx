@@ -1,0 +1,29 @@
+const { AbsoluteFill, useCurrentFrame, useVideoConfig, interpolate, spring } = window.Remotion;
+
+const STEPS = ["Sign up", "Pick a plan", "Invite your team", "Ship it"];
+
+export default function ProgressSteps({ steps = STEPS }: { steps?: string[] }) {
+  const frame = useCurrentFrame();
+  const { fps, durationInFrames } = useVideoConfig();
+  const perStep = durationInFrames / (steps.length + 1);
+  const fill = interpolate(frame, [0, perStep * steps.length], [0, 100], { extrapolateRight: "clamp" });
+
+  return (
+    <AbsoluteFill style={{ background: "#ecfdf5", padding: "200px 120px", flexDirection: "row", gap: 80 }}>
+      <div style={{ width: 16, background: "#a7f3d0", borderRadius: 8, position: "relative" }}>
+        <div style={{ position: "absolute", top: 0, width: 16, height: `${fill}%`, background: "#059669", borderRadius: 8 }} />
+      </div>
+      <div style={{ display: "flex", flexDirection: "column", justifyContent: "space-between", flex: 1 }}>
+        {steps.map((step, i) => {
+          const appear = spring({ frame: frame - i * perStep, fps, config: { damping: 15 } });
+          return (
+            <div key={step} style={{ opacity: appear, transform: `translateX(${(1 - appear) * 60}px)` }}>
+              <div style={{ fontSize: 40, color: "#047857", fontWeight: 600 }}>Step {i + 1}</div>
+              <div style={{ fontSize: 76, color: "#064e3b", fontWeight: 800 }}>{step}</div>
+            </div>
+          );
+        })}
+      </div>
+    </AbsoluteFill>
+  );
+}

@@ -1,0 +1,8 @@
+//! The quality gate (TSX parse and rules) on arbitrary code, as `build` runs it.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    template_sft::fuzzing::tsx_check(data);
+});

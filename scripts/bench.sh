@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Whole-process benchmark: times `build` (directory and PostgreSQL sources) and `validate` on
+# synthetic projects, next to `cp -r` of the version directory the build wrote (the disk's speed on
+# this machine, in the same run) and `psql \copy` of the same rows (the database's speed). Medians of
+# RUNS runs. Prints a Markdown table; the README's Performance section is this output.
+#   usage: bash scripts/bench.sh [TEMPLATES...]        (default: 1000 10000; RUNS=3)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sizes=("${@:-1000 10000}")
+# shellcheck disable=SC2206
+sizes=(${sizes[*]})
+runs="${RUNS:-3}"
+
+command -v bc >/dev/null 2>&1 || { apt-get update -q && apt-get install -y -q bc; } >/dev/null
+cargo build --release --quiet
+bin="$PWD/target/release/template-sft"
+work="$(mktemp -d /tmp/template-sft-bench-XXXXXX)"
+chmod 755 "$work"
+
+# A throwaway PostgreSQL on a Unix socket (as the postgres user when root, since initdb refuses root).
+pgbin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
+as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+pgdir="$work/pg"; mkdir -p "$pgdir"; [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$pgdir"
+port=$((20000 + RANDOM % 20000))
+as_pg "$pgbin/initdb" -D "$pgdir/data" -U postgres --auth=trust -E UTF8 --locale=C -N >/dev/null
+as_pg "$pgbin/pg_ctl" -D "$pgdir/data" -l "$pgdir/log" -w -t 30 \
+  -o "-p $port -k $pgdir -c listen_addresses='' -c fsync=off -c shared_buffers=256MB" start >/dev/null
+cleanup() { as_pg "$pgbin/pg_ctl" -D "$pgdir/data" -m fast -w stop >/dev/null 2>&1 || true; rm -rf "$work"; }
+trap cleanup EXIT
+psql_() { psql -q -X -h "$pgdir" -p "$port" -U postgres "$@"; }
+
+now() { date +%s.%N; }
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+mb() { du -sb "$1" | awk '{printf "%.0f", $1/1048576}'; }
+
+echo "| templates | examples | written | build (dir) | cp -r | ratio | peak RSS | build (pg) | psql \\copy | fetch ratio* | validate | validate MB/s |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+for n in "${sizes[@]}"; do
+  p="$work/p$n"
+  "$bin" synth "$p" --templates "$n" --prompts 4 -q
+  db="bench$n"
+  psql_ -d postgres -c "CREATE DATABASE $db"
+  psql_ -d "$db" -f "$p/pg/schema.sql"
+  psql_ -d "$db" -c "\\copy public.\"bazaar-vid_templates\" (id, tsx_code) FROM '$p/pg/templates.copy'"
+  cp "$p/template-sft.toml" "$p/pg.toml"
+  sed -i 's/^dir = "templates"/source = "postgres"/' "$p/pg.toml"
+  export DATABASE_URL="postgresql:///$db?host=$pgdir&port=$port&user=postgres"
+
+  builds=(); copies=(); pgbuilds=(); copies_pg=(); validates=(); rss=()
+  for r in $(seq "$runs"); do
+    rm -rf "$p/dataset" "$work/copy"
+    sync
+    t0=$(now); out=$("$bin" build -v -c "$p/template-sft.toml" 2>&1); t1=$(now)
+    builds+=("$(echo "$t1 - $t0" | bc)")
+    rss+=("$(echo "$out" | grep -o 'peak memory: [0-9]*' | grep -o '[0-9]*$')")
+    t0=$(now); cp -r "$p/dataset/v1" "$work/copy"; sync; t1=$(now)
+    copies+=("$(echo "$t1 - $t0" | bc)")
+    t0=$(now); "$bin" validate "$p/dataset/v1" >/dev/null; t1=$(now)
+    validates+=("$(echo "$t1 - $t0" | bc)")
+    t0=$(now); "$bin" build -q -c "$p/pg.toml" >/dev/null; t1=$(now)
+    pgbuilds+=("$(echo "$t1 - $t0" | bc)")
+    t0=$(now); psql_ -d "$db" -c "\\copy (SELECT id::text, tsx_code FROM public.\"bazaar-vid_templates\") TO '/dev/null'"; t1=$(now)
+    copies_pg+=("$(echo "$t1 - $t0" | bc)")
+  done
+  written=$(mb "$p/dataset/v1")
+  examples=$(grep -o '"all": [0-9]*' "$p/dataset/v1/stats.json" | head -1 | grep -o '[0-9]*$')
+  b=$(printf '%s\n' "${builds[@]}" | median); c=$(printf '%s\n' "${copies[@]}" | median)
+  g=$(printf '%s\n' "${pgbuilds[@]}" | median); q=$(printf '%s\n' "${copies_pg[@]}" | median)
+  v=$(printf '%s\n' "${validates[@]}" | median); m=$(printf '%s\n' "${rss[@]}" | median)
+  # The PostgreSQL build minus the directory build approximates the time spent fetching.
+  fetch=$(echo "$g - $b + 0.001" | bc -l)
+  printf "| %s | %s | %s MB | %.2f s | %.2f s | %.2f | %s MiB | %.2f s | %.2f s | %.2f | %.2f s | %.0f |\n" \
+    "$n" "$examples" "$written" "$b" "$c" "$(echo "$b / $c" | bc -l)" "$m" "$g" "$q" \
+    "$(echo "$fetch / $q" | bc -l)" "$v" "$(echo "$written / $v" | bc -l)"
+done
+echo
+echo "*fetch ratio: (build from PostgreSQL − build from the directory) / psql \\copy of the same rows."
+echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(uname -r); medians of $runs runs."

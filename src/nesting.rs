@@ -1,0 +1,170 @@
+//! How deeply TypeScript/TSX source nests, checked before it is parsed.
+//!
+//! oxc's parser is recursive: source nested thousands of levels deep (a hostile catalog, a broken
+//! generated template) would overflow the stack and kill the process instead of giving an error.
+//! Takes source text; gives the offset where nesting first exceeds [`MAX_DEPTH`], counting
+//! brackets, template-literal substitutions and JSX elements, and skipping strings and comments.
+//! Real code nests a few dozen levels. Parsing also runs on threads with large stacks
+//! ([`PARSE_STACK`]), which covers nesting this scan does not count (long chains of unary
+//! operators, say) up to many thousands of levels.
+
+/// Deepest nesting accepted.
+pub const MAX_DEPTH: usize = 500;
+
+/// Stack size for threads that parse TypeScript.
+pub const PARSE_STACK: usize = 64 << 20;
+
+/// Run `f` on a thread with a [`PARSE_STACK`]-sized stack (reserved, not committed: only what the
+/// recursion touches is ever used). Errs only when no such thread can be started.
+pub fn with_parse_stack<R: Send>(f: impl FnOnce() -> R + Send) -> std::io::Result<R> {
+    std::thread::scope(|scope| {
+        let handle = std::thread::Builder::new()
+            .stack_size(PARSE_STACK)
+            .spawn_scoped(scope, f)?;
+        match handle.join() {
+            Ok(value) => Ok(value),
+            // A panic in `f` is a bug; let it surface as the panic it is.
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    Code,
+    /// Inside a template literal; code inside `${ }` pushes Code.
+    Template,
+}
+
+/// `Err(offset)` where the depth first exceeds [`MAX_DEPTH`].
+pub fn check(text: &str) -> Result<(), usize> {
+    let b = text.as_bytes();
+    let mut modes = vec![Mode::Code];
+    // Per Code frame opened by `${`, the bracket depth at which its `}` closes it.
+    let mut template_close: Vec<usize> = Vec::new();
+    let mut depth = 0usize;
+    let mut prev = b' '; // last significant byte in code, for telling JSX `<` from comparison
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        match modes.last().copied().unwrap_or(Mode::Code) {
+            Mode::Template => {
+                match c {
+                    b'\\' => i += 1,
+                    b'`' => {
+                        modes.pop();
+                        prev = b'`';
+                    }
+                    b'$' if b.get(i + 1) == Some(&b'{') => {
+                        i += 1;
+                        depth += 1;
+                        template_close.push(depth);
+                        modes.push(Mode::Code);
+                    }
+                    _ => {}
+                }
+                i += 1;
+                continue;
+            }
+            Mode::Code => {}
+        }
+        match c {
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
+                    i += 1;
+                }
+                i += 2;
+                continue;
+            }
+            b'"' | b'\'' => {
+                i += 1;
+                while i < b.len() && b[i] != c && b[i] != b'\n' {
+                    if b[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+            }
+            b'`' => modes.push(Mode::Template),
+            b'(' | b'[' | b'{' => depth += 1,
+            b'}' if template_close.last() == Some(&depth) => {
+                template_close.pop();
+                depth -= 1;
+                modes.pop();
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            b'<' => {
+                let next = b.get(i + 1).copied().unwrap_or(b' ');
+                let after_value =
+                    prev.is_ascii_alphanumeric() || matches!(prev, b'_' | b'$' | b')' | b']');
+                if next == b'/' {
+                    depth = depth.saturating_sub(1); // `</Tag>`
+                } else if !after_value && (next.is_ascii_alphabetic() || next == b'>') {
+                    depth += 1; // `<Tag` or `<>` in expression position
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'>') => depth = depth.saturating_sub(1), // `/>`
+            _ => {}
+        }
+        if depth > MAX_DEPTH {
+            return Err(i);
+        }
+        if !c.is_ascii_whitespace() {
+            prev = c;
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn real_code_passes() {
+        for scene in std::fs::read_dir(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/starter/templates"
+        ))
+        .unwrap()
+        {
+            let text = std::fs::read_to_string(scene.unwrap().path()).unwrap();
+            assert_eq!(check(&text), Ok(()));
+        }
+    }
+
+    #[test]
+    fn deep_brackets_jsx_and_templates_are_caught() {
+        let deep = |open: &str, close: &str, n: usize| {
+            format!("const a = {}1{};", open.repeat(n), close.repeat(n))
+        };
+        assert_eq!(check(&deep("(", ")", MAX_DEPTH)), Ok(()));
+        assert!(check(&deep("(", ")", MAX_DEPTH + 1)).is_err());
+        assert!(check(&deep("[", "]", 2000)).is_err());
+        assert!(check(&deep("<a>", "</a>", 2000)).is_err());
+        assert!(check(&deep("`${", "}`", 2000)).is_err());
+    }
+
+    #[test]
+    fn strings_comments_and_comparisons_do_not_count() {
+        let many = "(".repeat(5000);
+        assert_eq!(
+            check(&format!(
+                "const s = \"{many}\"; // {many}\n/* {many} */ const t = `{many}`;"
+            )),
+            Ok(())
+        );
+        let comparisons = "if (i<n && j<m) {}\n".repeat(2000);
+        assert_eq!(check(&comparisons), Ok(()));
+        let generics = "const x: Array<string> = [];\n".repeat(2000);
+        assert_eq!(check(&generics), Ok(()));
+    }
+}
