@@ -13,9 +13,11 @@ export RUSTC_BOOTSTRAP=1
 
 status=0
 for target in ts_catalog tsx_check prompt_line validate_line; do
-  work="$(mktemp -d)"   # new corpus entries go here; fuzz/corpus/<target> stays as committed
+  work="$(mktemp -d)"   # new corpus entries go here; the seed folders stay as committed
   set +e
-  cargo fuzz run --fuzz-dir fuzz "$target" "$work" "fuzz/corpus/$target" -- \
+  seeds=()
+  while read -r t dir; do [ "$t" = "$target" ] && seeds+=("$dir"); done < <(grep -v '^#' fuzz/seeds.txt)
+  cargo fuzz run --fuzz-dir fuzz "$target" "$work" "${seeds[@]}" -- \
     -max_total_time="$seconds" -rss_limit_mb=4096 -max_len=65536 >"$work.log" 2>&1
   code=$?
   set -e

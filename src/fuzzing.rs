@@ -34,7 +34,7 @@ pub fn tsx_check(data: &[u8]) {
         required: vec!["window.Remotion".into()],
         ..Default::default()
     };
-    let _ = crate::nesting::with_parse_stack(|| {
+    let _ = crate::parse_guard::with_parse_stack(|| {
         crate::code::check::check("fuzz", found, &rules, crate::tokens::Encoding::O200k)
     });
 }

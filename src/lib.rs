@@ -29,7 +29,7 @@ pub mod export;
 pub mod fuzzing;
 pub mod input;
 pub mod location;
-pub mod nesting;
+pub mod parse_guard;
 pub mod prompts;
 pub mod report;
 pub mod split;

@@ -7,6 +7,13 @@ use clap::Parser;
 use template_sft::cli::Cli;
 
 fn main() -> ExitCode {
+    // A parser panic inside a guard is caught and reported as an error; do not also print it.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !template_sft::parse_guard::in_guarded() {
+            default_hook(info);
+        }
+    }));
     let cli = Cli::parse();
     match cli.run() {
         Ok(()) => ExitCode::SUCCESS,

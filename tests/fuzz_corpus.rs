@@ -1,5 +1,5 @@
-//! Every input in the fuzz corpora and every crash the fuzzers ever found (`fuzz/corpus/<target>/`,
-//! `fuzz/regressions/<target>/`) runs through the same entry points as the fuzz targets, on the
+//! Every seed input of the fuzzers (`fuzz/seeds.txt`) and every crash they ever found
+//! (`fuzz/regressions/<target>/`) runs through the same entry points as the fuzz targets, on the
 //! stable toolchain, in every test run.
 
 mod support;
@@ -9,12 +9,27 @@ use std::fs;
 use support::repo_root;
 use template_sft::fuzzing;
 
+/// Every file of the target's seed folders (fuzz/seeds.txt) and of its regressions folder.
 fn inputs(target: &str) -> Vec<Vec<u8>> {
+    let seeds = fs::read_to_string(repo_root().join("fuzz/seeds.txt")).unwrap();
+    let mut dirs: Vec<String> = seeds
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once(' '))
+        .filter(|(t, _)| *t == target)
+        .map(|(_, dir)| dir.to_string())
+        .collect();
+    dirs.push(format!("fuzz/regressions/{target}"));
     let mut out = Vec::new();
-    for dir in ["fuzz/corpus", "fuzz/regressions"] {
-        let path = repo_root().join(dir).join(target);
-        for entry in fs::read_dir(path).into_iter().flatten().flatten() {
-            out.push(fs::read(entry.path()).unwrap());
+    for dir in dirs {
+        for entry in fs::read_dir(repo_root().join(dir))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            if entry.path().is_file() {
+                out.push(fs::read(entry.path()).unwrap());
+            }
         }
     }
     out

@@ -237,3 +237,57 @@ fn the_catalog_fixtures_code_passes_the_gate() {
         }
     }
 }
+
+#[test]
+fn code_that_makes_the_parser_panic_is_rejected_quietly() {
+    // Found by the tsx_check fuzzer: with token collection on (required/forbidden lists), oxc 0.146
+    // trips an internal assertion on this input.
+    let crash = std::fs::read(
+        repo_root()
+            .join("fuzz/regressions/tsx_check/crash-522935198f9eb93679dbeef6007b9bf0b8fcccf4"),
+    )
+    .unwrap();
+    let wd = Workdir::starter();
+    wd.write("templates/quote-card.tsx", crash);
+    wd.edit("template-sft.toml", |t| {
+        format!("{t}\n[check]\nrequired = [\"window.Remotion\"]\n")
+    });
+    let run = wd.ok(&["build"]);
+    assert!(!run.stderr.contains("panicked"), "{run}");
+    let failures = stats(&wd, "v1")["sanitizerFailures"].clone();
+    assert_eq!(failures[0]["templateId"], "quote-card");
+    assert_eq!(failures[0]["rule"], "parse");
+    assert!(
+        failures[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("the TSX parser failed on this code: "),
+        "{failures}"
+    );
+}
+
+#[test]
+fn deeply_nested_code_is_rejected_not_a_crash() {
+    let wd = Workdir::starter();
+    wd.write(
+        "templates/quote-card.tsx",
+        format!(
+            "export default {}1{};\n",
+            "(".repeat(100_000),
+            ")".repeat(100_000)
+        ),
+    );
+    wd.write(
+        "templates/lower-third.tsx",
+        format!("export default {}1;\n", "!".repeat(30_000)),
+    );
+    let run = wd.ok(&["build"]);
+    let failures = stats(&wd, "v1")["sanitizerFailures"].clone();
+    assert_eq!(failures[0]["templateId"], "quote-card");
+    assert_eq!(
+        failures[0]["message"],
+        "line 1:516: nested more than 500 levels deep; not parsed"
+    );
+    // Unary chains are not counted by the nesting scan; the parser's big stack takes them.
+    assert_eq!(failures.as_array().unwrap().len(), 1, "{run}");
+}

@@ -30,7 +30,7 @@ use crate::console::Console;
 use crate::error::{Error, Result};
 use crate::input::read_text;
 use crate::location::{LineIndex, Location};
-use crate::nesting;
+use crate::parse_guard;
 
 /// Fields without which an entry cannot be a template; if one of them is skipped as non-literal,
 /// the whole entry is skipped (with a warning) instead of failing the build.
@@ -48,17 +48,17 @@ pub fn parse(
     export: Option<&str>,
     console: &Console,
 ) -> Result<Vec<Template>> {
-    if let Err(offset) = nesting::check(text) {
+    if let Err(offset) = parse_guard::check(text) {
         return Err(Error::input(
             LineIndex::new(text).locate(path, offset),
             format!(
                 "nested more than {} levels deep; not parsed",
-                nesting::MAX_DEPTH
+                parse_guard::MAX_DEPTH
             ),
         ));
     }
     // The parser and the evaluator recurse as deep as the source nests: give them a big stack.
-    nesting::with_parse_stack(|| parse_literals(path, text, export, console)).map_err(|e| {
+    parse_guard::with_parse_stack(|| parse_literals(path, text, export, console)).map_err(|e| {
         Error::input(
             Location::file(path),
             format!("cannot start the parser: {e}"),
@@ -74,7 +74,13 @@ fn parse_literals(
 ) -> Result<Vec<Template>> {
     let allocator = Allocator::default();
     let source_type = SourceType::from_path(path).unwrap_or_else(|_| SourceType::ts());
-    let parsed = Parser::new(&allocator, text, source_type).parse();
+    let parsed = parse_guard::guarded(|| Parser::new(&allocator, text, source_type).parse())
+        .map_err(|panic| {
+            Error::input(
+                Location::file(path),
+                format!("the TypeScript parser failed on this file: {panic}"),
+            )
+        })?;
     let index = LineIndex::new(text);
     if let Some(error) = parsed.diagnostics.errors().next() {
         let offset = error.labels.first().map_or(0, |l| l.offset() as usize);

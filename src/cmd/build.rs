@@ -167,7 +167,7 @@ impl Inputs {
         let bar = console.progress(templates.len() as u64, "checking");
         // Parsing recurses as deep as the code nests: the gate's workers get big stacks.
         let pool = rayon::ThreadPoolBuilder::new()
-            .stack_size(crate::nesting::PARSE_STACK)
+            .stack_size(crate::parse_guard::PARSE_STACK)
             .build()
             .map_err(|e| Error::write("<threads>", std::io::Error::other(e)))?;
         let checked: Vec<Option<std::result::Result<TemplateCode, Rejection>>> =

@@ -25,7 +25,7 @@ use serde::Serialize;
 use super::{CodeOrigin, FoundCode, TemplateCode};
 use crate::config::CheckConfig;
 use crate::location::LineIndex;
-use crate::nesting;
+use crate::parse_guard;
 use crate::tokens::Encoding;
 
 /// Why a template's code was not used (stats `sanitizerFailures`).
@@ -110,21 +110,29 @@ pub fn check(
         ));
     }
 
-    if let Err(offset) = nesting::check(code) {
+    if let Err(offset) = parse_guard::check(code) {
         let (line, col) = index.line_col(offset);
         return Err(reject(
             "parse",
             format!(
                 "line {line}:{col}: nested more than {} levels deep; not parsed",
-                nesting::MAX_DEPTH
+                parse_guard::MAX_DEPTH
             ),
         ));
     }
     let needs_tokens = !rules.required.is_empty() || !rules.forbidden.is_empty();
     let allocator = Allocator::default();
-    let parsed = Parser::new(&allocator, code, SourceType::tsx())
-        .with_config(RuntimeParserConfig::new(needs_tokens))
-        .parse();
+    let parsed = parse_guard::guarded(|| {
+        Parser::new(&allocator, code, SourceType::tsx())
+            .with_config(RuntimeParserConfig::new(needs_tokens))
+            .parse()
+    })
+    .map_err(|panic| {
+        reject(
+            "parse",
+            format!("the TSX parser failed on this code: {panic}"),
+        )
+    })?;
     if rules.parse {
         if let Some(error) = parsed.diagnostics.errors().next() {
             let offset = error.labels.first().map_or(0, |l| l.offset() as usize);

@@ -10,24 +10,12 @@ use crate::dataset::writer::{FileRecord, Staging};
 use crate::error::Result;
 
 pub fn write(source: &Source, staging: &Staging) -> Result<Vec<FileRecord>> {
-    let mut files = Vec::new();
-    for split in source.splits() {
-        files.push(super::convert(
-            source,
-            staging,
-            split,
-            &format!("{}.jsonl", split.name()),
-            record,
-        )?);
-    }
-    let info = super::dataset_info(source, |file| {
+    super::write_with_dataset_info(source, staging, record, |file| {
         json!({
             "file_name": file,
             "columns": {"prompt": "instruction", "query": "input", "response": "output", "system": "system"}
         })
-    });
-    files.push(staging.write_small("dataset_info.json", &info)?);
-    Ok(files)
+    })
 }
 
 pub fn record(example: &FullExample) -> Value {

@@ -79,26 +79,8 @@ fn card(source: &Source) -> String {
             num(&format!("/tokens/{split}/max")),
         );
     }
-    let formats = st
-        .pointer("/briefs/byFormat")
-        .and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| format!("{k} {v}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .unwrap_or_default();
-    let origins = st
-        .pointer("/briefs/byOrigin")
-        .and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| format!("{k} {v}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .unwrap_or_default();
+    let formats = breakdown(st, "/briefs/byFormat");
+    let origins = breakdown(st, "/briefs/byOrigin");
     let _ = write!(
         c,
         "\n## How it was built\n\n\
@@ -121,4 +103,18 @@ fn card(source: &Source) -> String {
         source.manifest_sha256,
     );
     c
+}
+
+/// `{"a": 1, "b": 2}` at `pointer` → "a 1, b 2".
+fn breakdown(stats: &Value, pointer: &str) -> String {
+    stats
+        .pointer(pointer)
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
 }

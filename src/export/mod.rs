@@ -194,6 +194,28 @@ pub(crate) fn turns(messages: &[Message]) -> (&str, &str, &str) {
     (content("system"), content("user"), content("assistant"))
 }
 
+/// A split per file (`{split}.jsonl`, one `record` per example) and a LLaMA-Factory
+/// `dataset_info.json` whose entry for each split `entry` makes from the file name.
+pub(crate) fn write_with_dataset_info(
+    source: &Source,
+    staging: &Staging,
+    record: fn(&FullExample) -> Value,
+    entry: impl Fn(&str) -> Value,
+) -> Result<Vec<FileRecord>> {
+    let mut files = Vec::new();
+    for split in source.splits() {
+        files.push(convert(
+            source,
+            staging,
+            split,
+            &format!("{}.jsonl", split.name()),
+            record,
+        )?);
+    }
+    files.push(staging.write_small("dataset_info.json", &dataset_info(source, entry))?);
+    Ok(files)
+}
+
 /// `dataset_info.json` for LLaMA-Factory: one entry per split.
 pub(crate) fn dataset_info(source: &Source, entry: impl Fn(&str) -> Value) -> Vec<u8> {
     let mut info = serde_json::Map::new();

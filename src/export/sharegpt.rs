@@ -17,17 +17,7 @@ const ROLES: [(&str, &str); 5] = [
 ];
 
 pub fn write(source: &Source, staging: &Staging) -> Result<Vec<FileRecord>> {
-    let mut files = Vec::new();
-    for split in source.splits() {
-        files.push(super::convert(
-            source,
-            staging,
-            split,
-            &format!("{}.jsonl", split.name()),
-            record,
-        )?);
-    }
-    let info = super::dataset_info(source, |file| {
+    super::write_with_dataset_info(source, staging, record, |file| {
         json!({
             "file_name": file,
             "formatting": "sharegpt",
@@ -42,9 +32,7 @@ pub fn write(source: &Source, staging: &Staging) -> Result<Vec<FileRecord>> {
                 "function_tag": "function_call"
             }
         })
-    });
-    files.push(staging.write_small("dataset_info.json", &info)?);
-    Ok(files)
+    })
 }
 
 pub fn record(example: &FullExample) -> Value {

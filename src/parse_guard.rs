@@ -1,12 +1,14 @@
-//! How deeply TypeScript/TSX source nests, checked before it is parsed.
+//! Guards around the TypeScript parser, so that no input can crash the process.
 //!
-//! oxc's parser is recursive: source nested thousands of levels deep (a hostile catalog, a broken
-//! generated template) would overflow the stack and kill the process instead of giving an error.
-//! Takes source text; gives the offset where nesting first exceeds [`MAX_DEPTH`], counting
-//! brackets, template-literal substitutions and JSX elements, and skipping strings and comments.
-//! Real code nests a few dozen levels. Parsing also runs on threads with large stacks
-//! ([`PARSE_STACK`]), which covers nesting this scan does not count (long chains of unary
-//! operators, say) up to many thousands of levels.
+//! oxc's parser is recursive, and (in 0.146) can panic on some malformed input. Source nested
+//! thousands of levels deep (a hostile catalog, a broken generated template) would overflow the stack
+//! and kill the process instead of giving an error, and a parser panic would take the build down.
+//! So: [`check`] takes source text and gives the offset where nesting first exceeds [`MAX_DEPTH`]
+//! (counting brackets, template-literal substitutions and JSX elements, skipping strings and
+//! comments; real code nests a few dozen levels); parsing runs on threads with large stacks
+//! ([`PARSE_STACK`]), which covers nesting the scan does not count (long chains of unary operators,
+//! say) up to many thousands of levels; and [`guarded`] turns a parser panic into an error message.
+//! Found by fuzzing: `fuzz/regressions/`.
 
 /// Deepest nesting accepted.
 pub const MAX_DEPTH: usize = 500;
@@ -26,6 +28,30 @@ pub fn with_parse_stack<R: Send>(f: impl FnOnce() -> R + Send) -> std::io::Resul
             // A panic in `f` is a bug; let it surface as the panic it is.
             Err(panic) => std::panic::resume_unwind(panic),
         }
+    })
+}
+
+thread_local! {
+    static GUARDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// True while this thread runs inside [`guarded`]: a panic hook can stay quiet then, since the
+/// panic is caught and reported as an error.
+pub fn in_guarded() -> bool {
+    GUARDED.with(|g| g.get())
+}
+
+/// Run `f`, turning a panic into `Err(message)`.
+pub fn guarded<R>(f: impl FnOnce() -> R) -> Result<R, String> {
+    GUARDED.with(|g| g.set(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    GUARDED.with(|g| g.set(false));
+    result.map_err(|panic| {
+        panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into())
     })
 }
 
