@@ -5,6 +5,18 @@
 
 use std::path::Path;
 
+/// For a fuzz target's `init`: libFuzzer's panic hook aborts on every panic, even one that
+/// [`crate::parse_guard::guarded`] catches and reports as an error (as `build` does). Let those
+/// through; any other panic still aborts and is a finding.
+pub fn allow_guarded_panics() {
+    let abort_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !crate::parse_guard::in_guarded() {
+            abort_hook(info);
+        }
+    }));
+}
+
 use crate::console::Console;
 
 /// The canonical.ts literal evaluator.

@@ -464,33 +464,42 @@ fn write(
 ) -> Result<PathBuf> {
     let root = config.resolve(&config.output.root);
     let staging = Staging::begin(&root, &config.output.tag)?;
-    let mut files: Vec<FileRecord> = Vec::new();
     let bar = console.progress(built.examples.len() as u64, "writing");
-    let mut rendered = Rendered::default();
     let system_json = json_string(&config.prompts.system);
-    for split in Split::ALL {
-        let mut outs = Vec::with_capacity(3);
-        for kind in SPLIT_FILE_KINDS {
-            outs.push(staging.create(&format!("{}.{kind}", split.name()))?);
-        }
-        for example in built.examples.iter().filter(|e| e.split == split) {
-            rendered
-                .render(example, &system_json, config.video.fps)
-                .map_err(|e| Error::write(outs[0].path(), std::io::Error::other(e)))?;
-            rendered
-                .full_line(&mut outs[0])
-                .map_err(|e| Error::write(outs[0].path(), e))?;
-            rendered
-                .upload_line(&mut outs[1])
-                .map_err(|e| Error::write(outs[1].path(), e))?;
-            rendered
-                .meta_line(&mut outs[2])
-                .map_err(|e| Error::write(outs[2].path(), e))?;
-            bar.inc(1);
-        }
-        for out in outs {
-            files.push(out.finish()?);
-        }
+    let fps = config.video.fps;
+    // Two writers, one per core: the full files on one thread, the upload and meta sidecars on the
+    // other. Each renders its own lines (a copy of bytes escaped once) and hashes what it writes.
+    let (full, sidecars) = std::thread::scope(|scope| {
+        let full = scope.spawn(|| {
+            write_splits(
+                &staging,
+                &built.examples,
+                &system_json,
+                fps,
+                Lines::Full,
+                &bar,
+            )
+        });
+        let sidecars = write_splits(
+            &staging,
+            &built.examples,
+            &system_json,
+            fps,
+            Lines::Sidecars,
+            &bar,
+        );
+        let full = full
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (full, sidecars)
+    });
+    let (full, sidecars) = (full?, sidecars?);
+    // Manifest order: per split, the full file, then its upload and meta sidecars.
+    let mut files: Vec<FileRecord> = Vec::with_capacity(3 * Split::ALL.len() + 2);
+    let mut sidecars = sidecars.into_iter();
+    for record in full {
+        files.push(record);
+        files.extend(sidecars.by_ref().take(2));
     }
     bar.finish_and_clear();
 
@@ -543,6 +552,57 @@ fn write(
         .map_err(|e| Error::write("manifest.json", std::io::Error::other(e)))?;
     staging.write_small("manifest.json", &manifest_json)?;
     staging.commit()
+}
+
+/// The lines a writer thread is responsible for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lines {
+    /// `{split}.jsonl`
+    Full,
+    /// `{split}.upload.jsonl` and `{split}.meta.jsonl`
+    Sidecars,
+}
+
+/// Write `lines` of every split, in split order; gives their manifest records.
+fn write_splits(
+    staging: &Staging,
+    examples: &[Example<'_>],
+    system_json: &[u8],
+    fps: u32,
+    lines: Lines,
+    bar: &indicatif::ProgressBar,
+) -> Result<Vec<FileRecord>> {
+    let kinds: &[&str] = match lines {
+        Lines::Full => &SPLIT_FILE_KINDS[..1],
+        Lines::Sidecars => &SPLIT_FILE_KINDS[1..],
+    };
+    let mut records = Vec::new();
+    let mut rendered = Rendered::default();
+    for split in Split::ALL {
+        let mut outs = Vec::with_capacity(kinds.len());
+        for kind in kinds {
+            outs.push(staging.create(&format!("{}.{kind}", split.name()))?);
+        }
+        for example in examples.iter().filter(|e| e.split == split) {
+            rendered
+                .render(example, system_json, fps)
+                .map_err(|e| Error::write(outs[0].path(), std::io::Error::other(e)))?;
+            let written = match lines {
+                Lines::Full => rendered.full_line(&mut outs[0]),
+                Lines::Sidecars => rendered
+                    .upload_line(&mut outs[0])
+                    .and_then(|()| rendered.meta_line(&mut outs[1])),
+            };
+            written.map_err(|e| Error::write(outs[0].path(), e))?;
+            if lines == Lines::Full {
+                bar.inc(1);
+            }
+        }
+        for out in outs {
+            records.push(out.finish()?);
+        }
+    }
+    Ok(records)
 }
 
 fn token_report(built: &Built<'_>, budget: &Budget) -> TokenReport {
