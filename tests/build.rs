@@ -43,7 +43,7 @@ fn starter_builds_every_file_and_a_second_run_is_byte_identical() {
     assert_eq!(wd.list("dataset/v1"), expected);
 
     wd.ok(&["build"]);
-    assert_eq!(wd.list("dataset"), ["v1", "v1-1"]);
+    assert_eq!(wd.outputs("dataset"), ["v1", "v1-1"]);
     for split in SPLITS {
         for kind in ["jsonl", "upload.jsonl", "meta.jsonl"] {
             let name = format!("{split}.{kind}");
@@ -360,5 +360,75 @@ fn init_writes_a_config_once() {
     assert_eq!(
         again.stderr,
         "error: proj/template-sft.toml already exists; not overwriting it\n"
+    );
+}
+
+#[test]
+fn a_rebuild_reuses_the_gate_verdicts_and_writes_the_same_bytes() {
+    let wd = Workdir::starter();
+    let cold = wd.ok(&["build", "-v"]);
+    assert!(
+        cold.stderr
+            .contains("gate cache: 0 of 12 code bodies unchanged since the last build"),
+        "{cold}"
+    );
+    let warm = wd.ok(&["build", "-v"]);
+    assert!(
+        warm.stderr
+            .contains("gate cache: 12 of 12 code bodies unchanged since the last build"),
+        "{warm}"
+    );
+    for name in ["train.jsonl", "validation.jsonl", "test.meta.jsonl"] {
+        assert_eq!(
+            wd.read(&format!("dataset/v1/{name}")),
+            wd.read(&format!("dataset/v1-1/{name}"))
+        );
+    }
+    // A changed template is checked again; the others are not.
+    wd.edit("templates/quote-card.tsx", |c| {
+        c.replace("Georgia", "Garamond")
+    });
+    let run = wd.ok(&["build", "-v"]);
+    assert!(
+        run.stderr.contains("gate cache: 11 of 12 code bodies"),
+        "{run}"
+    );
+    // Other rules, another cache: nothing is reused.
+    wd.edit("template-sft.toml", |t| {
+        format!("{t}\n[check]\nforbidden = [\"eval\"]\n")
+    });
+    let run = wd.ok(&["build", "-v"]);
+    assert!(
+        run.stderr.contains("gate cache: 0 of 12 code bodies"),
+        "{run}"
+    );
+    // A damaged cache is ignored, and --no-cache neither reads nor writes it.
+    wd.write("dataset/.template-sft-cache/gate.jsonl", "garbage\n{{{");
+    let run = wd.ok(&["build", "-v", "--no-cache"]);
+    assert!(
+        run.stderr.contains("gate cache: 0 of 12 code bodies"),
+        "{run}"
+    );
+    assert_eq!(
+        wd.read("dataset/.template-sft-cache/gate.jsonl"),
+        "garbage\n{{{"
+    );
+    let run = wd.ok(&["build", "-v"]);
+    assert!(
+        run.stderr.contains("gate cache: 0 of 12 code bodies"),
+        "{run}"
+    );
+    // Rejections are remembered too, with their reasons.
+    wd.write(
+        "templates/lower-third.tsx",
+        "```tsx\nexport default 1;\n```\n",
+    );
+    wd.ok(&["build"]);
+    let run = wd.ok(&["build", "-v"]);
+    assert!(
+        run.stderr.contains(
+            "template \"lower-third\" rejected (no_fences): line 1:1: Markdown code fence"
+        ),
+        "{run}"
     );
 }

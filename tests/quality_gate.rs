@@ -156,7 +156,7 @@ fn over_limit_examples_are_dropped_and_listed_or_fail_under_strict() {
         )),
         "{run}"
     );
-    assert_eq!(wd.list("dataset"), ["v1"]);
+    assert_eq!(wd.outputs("dataset"), ["v1"]);
 }
 
 #[test]
@@ -197,7 +197,7 @@ fn rejected_templates_are_reported_once_and_strict_writes_nothing() {
         ),
         "{run}"
     );
-    assert_eq!(wd.list("dataset"), ["v1"]);
+    assert_eq!(wd.outputs("dataset"), ["v1"]);
 }
 
 #[test]

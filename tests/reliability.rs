@@ -11,13 +11,16 @@ use template_sft::dataset::manifest::verify;
 use template_sft::synth::{write_project, Options};
 
 /// Every visible entry of the output root is a complete version whose manifest verifies; hidden
-/// (dot-named) entries are staging leftovers. Gives the visible names.
+/// (dot-named) entries are staging leftovers or the gate cache. Gives the visible names.
 fn versions_are_complete(root: &Path) -> Vec<String> {
     let mut visible = Vec::new();
     for entry in std::fs::read_dir(root).into_iter().flatten().flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         if name.starts_with('.') {
-            assert!(name.contains(".partial-"), "unexpected hidden entry {name}");
+            assert!(
+                name.contains(".partial-") || name == ".template-sft-cache",
+                "unexpected hidden entry {name}"
+            );
             continue;
         }
         verify(&entry.path()).unwrap_or_else(|e| panic!("{name} is visible but incomplete: {e}"));
@@ -47,7 +50,7 @@ fn a_build_that_dies_after_any_file_leaves_no_version() {
         );
         // The next build cleans up the dead build's staging directory and writes v1.
         wd.ok(&["build"]);
-        assert_eq!(wd.list("dataset"), ["v1"], "point {point}");
+        assert_eq!(wd.outputs("dataset"), ["v1"], "point {point}");
     }
     let wd = Workdir::starter();
     let run = wd.run_env(&["build"], &[("TEMPLATE_SFT_CRASH_AFTER", "13")]);
@@ -144,7 +147,7 @@ fn a_live_builds_staging_directory_is_left_alone() {
     wd.write(&format!("dataset/{live}/train.jsonl"), "");
     wd.write("dataset/.v1.partial-4194304999-1/train.jsonl", "");
     wd.ok(&["build"]);
-    assert_eq!(wd.list("dataset"), [live.as_str(), "v1"]);
+    assert_eq!(wd.outputs("dataset"), [live.as_str(), "v1"]);
 }
 
 fn peak_mib(project: &Path, variants: usize) -> u64 {

@@ -13,6 +13,7 @@ use rayon::prelude::*;
 use crate::catalog::{self, Template};
 use crate::code::check::{self, Rejection};
 use crate::code::overrides::OverrideDir;
+use crate::code::verdicts::{Verdict, VerdictCache};
 use crate::code::{self, json_string, CodeOrigin, MissingCode, TemplateCode};
 use crate::config::{Config, SplitMode};
 use crate::console::Console;
@@ -58,6 +59,10 @@ pub struct Args {
     /// Override tokens.model (picks the encoding and the per-example limit).
     #[arg(long, value_name = "MODEL")]
     pub model: Option<String>,
+    /// Check and tokenize every template again instead of reusing the last build's verdicts for
+    /// unchanged code (and do not remember this build's).
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 pub fn run(args: &Args, console: &Console) -> Result<()> {
@@ -78,8 +83,14 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
     let encoding = budget.encoding;
     std::thread::spawn(move || encoding.warm_up());
 
-    let inputs = Inputs::load(&config, &budget, args.limit, console)?;
+    let started = std::time::Instant::now();
+    let inputs = Inputs::load(&config, &budget, args.limit, args.no_cache, console)?;
     let built = Built::new(&config, &inputs, &budget, console);
+    console.detail(format!(
+        "{:.2}s: {} examples briefed and split",
+        started.elapsed().as_secs_f64(),
+        built.examples.len()
+    ));
     let rejected = inputs.rejections.len() + built.over_limit.len();
     if args.strict && rejected > 0 {
         return Err(Error::Rejected { count: rejected });
@@ -96,6 +107,20 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
         return print_dry_run(&config, &built, &root.join(name), args.samples);
     }
     let dir = write(&config, &inputs, &built, &budget, console)?;
+    console.detail(format!(
+        "{:.2}s: written and renamed into place",
+        started.elapsed().as_secs_f64()
+    ));
+    let remembered = inputs
+        .verdicts
+        .iter()
+        .map(|(sha, verdict)| (sha.as_str(), verdict));
+    if let Err(e) = inputs.cache.save(remembered) {
+        console.warn(
+            None,
+            format!("could not save the gate cache (the next build checks everything again): {e}"),
+        );
+    }
     if let Some(kib) = peak_rss_kib() {
         console.detail(format!("peak memory: {} MiB", kib / 1024));
     }
@@ -122,6 +147,9 @@ struct Inputs {
     rejections: Vec<Rejection>,
     source: String,
     prompts: PromptSet,
+    /// This build's gate verdicts by SHA-256 of the fetched bytes, and where to remember them.
+    verdicts: Vec<(String, Verdict)>,
+    cache: VerdictCache,
 }
 
 impl Inputs {
@@ -129,6 +157,7 @@ impl Inputs {
         config: &Config,
         budget: &Budget,
         limit: Option<usize>,
+        no_cache: bool,
         console: &Console,
     ) -> Result<Inputs> {
         let catalog = catalog::load(config, console)?;
@@ -156,7 +185,13 @@ impl Inputs {
             .overrides_dir
             .as_ref()
             .map(|d| OverrideDir::new(config.resolve(d), config.code.extension.clone()));
+        let started = std::time::Instant::now();
         let lookup = code::lookup(&templates, source.as_mut(), overrides.as_ref(), console)?;
+        console.detail(format!(
+            "{:.2}s: code fetched from {}",
+            started.elapsed().as_secs_f64(),
+            source.describe()
+        ));
         for m in &lookup.missing {
             console.warn(
                 None,
@@ -170,15 +205,39 @@ impl Inputs {
             .stack_size(crate::parse_guard::PARSE_STACK)
             .build()
             .map_err(|e| Error::write("<threads>", std::io::Error::other(e)))?;
-        let checked: Vec<Option<std::result::Result<TemplateCode, Rejection>>> =
-            pool.install(|| {
+        let cache = if no_cache {
+            VerdictCache::disabled()
+        } else {
+            VerdictCache::open(
+                &config.resolve(&config.output.root),
+                &config.check,
+                budget.encoding,
+            )
+        };
+        let checked: Vec<Option<(String, std::result::Result<TemplateCode, Rejection>)>> = pool
+            .install(|| {
                 lookup
                     .found
                     .into_par_iter()
                     .zip(templates.par_iter())
                     .map(|(found, template)| {
                         let result = found.map(|found| {
-                            check::check(&template.id, found, &config.check, budget.encoding)
+                            let sha = sha256_hex(&found.bytes);
+                            // Unchanged code: the last build's verdict, without parsing or tokenizing.
+                            let remembered = match cache.get(&sha) {
+                                Some(Verdict::Pass { tokens }) => {
+                                    check::accept_known(&found, *tokens).map(Ok)
+                                }
+                                Some(Verdict::Reject { rule, message }) => {
+                                    check::known_rejection(&template.id, &found, rule, message)
+                                        .map(Err)
+                                }
+                                None => None,
+                            };
+                            let result = remembered.unwrap_or_else(|| {
+                                check::check(&template.id, found, &config.check, budget.encoding)
+                            });
+                            (sha, result)
                         });
                         bar.inc(1);
                         result
@@ -188,7 +247,30 @@ impl Inputs {
         bar.finish_and_clear();
         let mut codes = Vec::with_capacity(checked.len());
         let mut rejections = Vec::new();
+        let mut verdicts = Vec::with_capacity(checked.len());
+        let known = checked
+            .iter()
+            .flatten()
+            .filter(|(sha, _)| cache.get(sha).is_some())
+            .count();
+        console.detail(format!(
+            "gate cache: {known} of {} code bodies unchanged since the last build",
+            checked.iter().flatten().count()
+        ));
         for result in checked {
+            let result = result.map(|(sha, result)| {
+                let verdict = match &result {
+                    Ok(code) => Verdict::Pass {
+                        tokens: code.tokens,
+                    },
+                    Err(r) => Verdict::Reject {
+                        rule: r.rule.to_string(),
+                        message: r.message.clone(),
+                    },
+                };
+                verdicts.push((sha, verdict));
+                result
+            });
             match result {
                 Some(Ok(code)) => codes.push(Some(code)),
                 Some(Err(rejection)) => {
@@ -206,6 +288,10 @@ impl Inputs {
             }
         }
 
+        console.detail(format!(
+            "{:.2}s: code checked and tokenized",
+            started.elapsed().as_secs_f64()
+        ));
         let prompts = prompts::load(config, &templates, console)?;
         Ok(Inputs {
             excluded_by_source: catalog.excluded_by_source,
@@ -215,6 +301,8 @@ impl Inputs {
             rejections,
             source: source.describe(),
             prompts,
+            verdicts,
+            cache,
         })
     }
 }

@@ -175,6 +175,46 @@ pub fn check(
     Ok(TemplateCode::new(code, origin, tokens))
 }
 
+/// Rule names, for turning a remembered verdict back into a [`Rejection`].
+pub const RULES: [&str; 8] = [
+    "utf8",
+    "not_empty",
+    "no_fences",
+    "no_leading_prose",
+    "parse",
+    "entry_point",
+    "required",
+    "forbidden",
+];
+
+/// Accept `found` on an earlier build's word that it passes with `tokens` tokens: no parsing and
+/// no tokenizing, the same [`TemplateCode`] as [`check`] would give. `None` if the bytes are not
+/// text after all (then run [`check`]).
+pub fn accept_known(found: &FoundCode, tokens: usize) -> Option<TemplateCode> {
+    let text = std::str::from_utf8(&found.bytes).ok()?;
+    Some(TemplateCode::new(
+        text.trim_end(),
+        found.origin.clone(),
+        tokens,
+    ))
+}
+
+/// A rejection an earlier build made, for this template.
+pub fn known_rejection(
+    template_id: &str,
+    found: &FoundCode,
+    rule: &str,
+    message: &str,
+) -> Option<Rejection> {
+    let rule = RULES.iter().find(|r| **r == rule)?;
+    Some(Rejection {
+        template_id: template_id.to_string(),
+        source_key: source_key(&found.origin),
+        rule,
+        message: message.to_string(),
+    })
+}
+
 /// The key a rejection is reported under.
 pub fn source_key(origin: &CodeOrigin) -> String {
     match origin {

@@ -9,6 +9,7 @@ pub mod directory;
 pub mod overrides;
 pub mod postgres;
 pub mod postgres_tls;
+pub mod verdicts;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

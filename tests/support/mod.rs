@@ -101,6 +101,14 @@ impl Workdir {
         names
     }
 
+    /// Entries of an output root, without the gate cache (`.template-sft-cache`), sorted.
+    pub fn outputs(&self, rel: &str) -> Vec<String> {
+        self.list(rel)
+            .into_iter()
+            .filter(|n| n != ".template-sft-cache")
+            .collect()
+    }
+
     /// Edit a text file in place.
     pub fn edit(&self, rel: &str, f: impl FnOnce(String) -> String) {
         let text = self.read(rel);
