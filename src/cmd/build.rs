@@ -336,7 +336,33 @@ impl<'a> Built<'a> {
         let mut skipped = Vec::new();
         let mut synthesized = Vec::new();
         let mut briefs_stats = BriefStats::default();
-        for (i, template) in inputs.templates.iter().enumerate() {
+        // Briefs and their token counts, per template, on all cores: tokenizing tens of thousands of
+        // briefs is most of this stage's work. Warnings and stats are gathered in order below.
+        let precomputed: Vec<Option<(brief::TemplateBriefs, Vec<usize>)>> = inputs
+            .templates
+            .par_iter()
+            .enumerate()
+            .map(|(i, template)| {
+                inputs.codes[i].as_ref()?;
+                let duration = template.duration.or(config.video.default_duration)?;
+                let made = brief::briefs_for(
+                    template,
+                    duration,
+                    config.video.fps,
+                    &inputs.prompts.overrides[i],
+                    &inputs.prompts.curated[i],
+                    config.prompts.variants_per_template,
+                    &display,
+                );
+                let counts = made
+                    .briefs
+                    .iter()
+                    .map(|b| budget.encoding.count(&b.text))
+                    .collect();
+                Some((made, counts))
+            })
+            .collect();
+        for (i, (template, precomputed)) in inputs.templates.iter().zip(precomputed).enumerate() {
             let Some(code) = &inputs.codes[i] else {
                 continue;
             };
@@ -351,23 +377,16 @@ impl<'a> Built<'a> {
                 });
                 continue;
             };
-            let made = brief::briefs_for(
-                template,
-                duration,
-                config.video.fps,
-                &inputs.prompts.overrides[i],
-                &inputs.prompts.curated[i],
-                config.prompts.variants_per_template,
-                &display,
-            );
+            let Some((made, brief_tokens)) = precomputed else {
+                continue;
+            };
             if made.synthesized {
                 synthesized.push(template.id.clone());
             }
             briefs_stats.gated += made.gated.len();
             briefs_stats.gated_prompts.extend(made.gated);
-            for b in made.briefs {
-                let tokens =
-                    chat_total(&[system_tokens, budget.encoding.count(&b.text), code.tokens]);
+            for (b, brief_tokens) in made.briefs.into_iter().zip(brief_tokens) {
+                let tokens = chat_total(&[system_tokens, brief_tokens, code.tokens]);
                 if tokens > budget.limit {
                     console.warn(
                         None,
