@@ -318,7 +318,7 @@ mod tests {
     #[test]
     fn good_code_passes_with_only_trailing_whitespace_trimmed() {
         let code = gate(&format!("{GOOD}\n\n  \t\n"), &CheckConfig::default()).unwrap();
-        assert_eq!(&*code.text, GOOD.trim_end());
+        assert_eq!(code.text(), GOOD.trim_end());
         assert!(code.tokens > 10);
     }
 

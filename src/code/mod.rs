@@ -13,7 +13,6 @@ pub mod verdicts;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -52,16 +51,16 @@ pub struct FoundCode {
     pub origin: CodeOrigin,
 }
 
-/// A template's checked code, shared by all of its examples.
+/// A template's checked code, shared by all of its examples. Only the JSON-escaped form is kept:
+/// it is all the writer needs, and holding the text too would double the memory of a large build.
 #[derive(Debug)]
 pub struct TemplateCode {
-    /// The code with trailing whitespace removed, and nothing else changed.
-    pub text: Arc<str>,
     pub origin: CodeOrigin,
     pub sha256: String,
     /// Tokens of the code in the build's encoding, counted once for all its examples.
     pub tokens: usize,
-    /// The code as a JSON string literal, escaped once and copied into each example's line.
+    /// The code (trailing whitespace removed, nothing else changed) as a JSON string literal,
+    /// escaped once and copied into each example's line.
     pub json: Box<[u8]>,
 }
 
@@ -71,10 +70,14 @@ impl TemplateCode {
         TemplateCode {
             sha256: sha256_hex(text.as_bytes()),
             json: json_string(text),
-            text: Arc::from(text),
             origin,
             tokens,
         }
+    }
+
+    /// The code as text again (tests, tools); the build itself only needs the escaped form.
+    pub fn text(&self) -> String {
+        serde_json::from_slice(&self.json).unwrap_or_default()
     }
 }
 

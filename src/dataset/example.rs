@@ -192,6 +192,7 @@ mod tests {
             role: &'a str,
             content: &'a str,
         }
+        let code_text = code.text();
         let expected = [
             Message {
                 role: "system",
@@ -203,7 +204,7 @@ mod tests {
             },
             Message {
                 role: "assistant",
-                content: &code.text,
+                content: &code_text,
             },
         ];
         assert_eq!(rendered.messages, serde_json::to_vec(&expected).unwrap());
