@@ -291,3 +291,76 @@ fn deeply_nested_code_is_rejected_not_a_crash() {
     // Unary chains are not counted by the nesting scan; the parser's big stack takes them.
     assert_eq!(failures.as_array().unwrap().len(), 1, "{run}");
 }
+
+#[test]
+fn the_per_thread_pretokenizer_counts_exactly_like_bpe_openai_and_tiktoken() {
+    // Varied text: synthetic scenes, every file in the repository's fixtures, and edge cases of
+    // whitespace, case, contractions, digits and non-Latin scripts around the look-ahead patterns.
+    let mut texts: Vec<String> = vec![
+        String::new(),
+        " ".into(),
+        "\n\n\n".into(),
+        "a  \n  b\t\t\n".into(),
+        "   trailing   ".into(),
+        "I'M here, they'VE gone; it's 12345678 o'clock".into(),
+        "ÀÉÎõü ñandú Ωμέγα кириллица 中文字符 日本語 한국어 العربية 🎬🎥✨".into(),
+        "x\r\ny\r\n\r\n  z".into(),
+        "<|endoftext|> <|im_start|>".into(),
+    ];
+    let mut rng = template_sft::synth::Rng::new(11);
+    for i in 0..60 {
+        let size = 500 + (rng.below(20_000) as usize);
+        texts.push(template_sft::synth::scene(&mut rng, i, size));
+    }
+    for dir in [
+        "examples/starter/templates",
+        "examples/starter/prompts",
+        "tests/fixtures/catalogs",
+        "tests/fixtures/validate",
+    ] {
+        for entry in std::fs::read_dir(repo_root().join(dir)).unwrap() {
+            if let Ok(text) = std::fs::read_to_string(entry.unwrap().path()) {
+                texts.push(text);
+            }
+        }
+    }
+    for text in &texts {
+        assert_eq!(
+            Encoding::O200k.count(text),
+            bpe_openai::o200k_base().count(text.as_str()),
+            "o200k {:?}",
+            &text[..text.len().min(80)]
+        );
+        assert_eq!(
+            Encoding::Cl100k.count(text),
+            bpe_openai::cl100k_base().count(text.as_str()),
+            "cl100k {:?}",
+            &text[..text.len().min(80)]
+        );
+    }
+    for text in texts.iter().take(20) {
+        assert_eq!(
+            Encoding::O200k.count(text),
+            reference(Encoding::O200k, text)
+        );
+        assert_eq!(
+            Encoding::Cl100k.count(text),
+            reference(Encoding::Cl100k, text)
+        );
+    }
+    // From several threads at once, each with its own regex cache.
+    let counts: Vec<usize> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                s.spawn(|| {
+                    texts
+                        .iter()
+                        .map(|t| Encoding::O200k.count(t))
+                        .sum::<usize>()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(counts.windows(2).all(|w| w[0] == w[1]));
+}
