@@ -19,11 +19,11 @@ use crate::config::{Config, SplitMode};
 use crate::console::Console;
 use crate::dataset::example::{Example, Rendered};
 use crate::dataset::manifest::{CodeDigest, InputDigest, Manifest};
+use crate::dataset::split_files::write_split_files;
 use crate::dataset::stats::{
     self, BriefStats, CodeOverrideUse, OverLimit, SkippedTemplate, Stats, TokenReport, Totals,
 };
-use crate::dataset::writer::{check_tag, FileRecord, Staging};
-use crate::dataset::SPLIT_FILE_KINDS;
+use crate::dataset::writer::{check_tag, Staging};
 use crate::digest::{seeded_hash, sha256_hex};
 use crate::error::{Error, Result};
 use crate::location::Location;
@@ -573,41 +573,13 @@ fn write(
     let staging = Staging::begin(&root, &config.output.tag)?;
     let bar = console.progress(built.examples.len() as u64, "writing");
     let system_json = json_string(&config.prompts.system);
-    let fps = config.video.fps;
-    // Two writers, one per core: the full files on one thread, the upload and meta sidecars on the
-    // other. Each renders its own lines (a copy of bytes escaped once) and hashes what it writes.
-    let (full, sidecars) = std::thread::scope(|scope| {
-        let full = scope.spawn(|| {
-            write_splits(
-                &staging,
-                &built.examples,
-                &system_json,
-                fps,
-                Lines::Full,
-                &bar,
-            )
-        });
-        let sidecars = write_splits(
-            &staging,
-            &built.examples,
-            &system_json,
-            fps,
-            Lines::Sidecars,
-            &bar,
-        );
-        let full = full
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (full, sidecars)
-    });
-    let (full, sidecars) = (full?, sidecars?);
-    // Manifest order: per split, the full file, then its upload and meta sidecars.
-    let mut files: Vec<FileRecord> = Vec::with_capacity(3 * Split::ALL.len() + 2);
-    let mut sidecars = sidecars.into_iter();
-    for record in full {
-        files.push(record);
-        files.extend(sidecars.by_ref().take(2));
-    }
+    let mut files = write_split_files(
+        &staging,
+        &built.examples,
+        &system_json,
+        config.video.fps,
+        &bar,
+    )?;
     bar.finish_and_clear();
 
     let stats = Stats {
@@ -659,57 +631,6 @@ fn write(
         .map_err(|e| Error::write("manifest.json", std::io::Error::other(e)))?;
     staging.write_small("manifest.json", &manifest_json)?;
     staging.commit()
-}
-
-/// The lines a writer thread is responsible for.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Lines {
-    /// `{split}.jsonl`
-    Full,
-    /// `{split}.upload.jsonl` and `{split}.meta.jsonl`
-    Sidecars,
-}
-
-/// Write `lines` of every split, in split order; gives their manifest records.
-fn write_splits(
-    staging: &Staging,
-    examples: &[Example<'_>],
-    system_json: &[u8],
-    fps: u32,
-    lines: Lines,
-    bar: &indicatif::ProgressBar,
-) -> Result<Vec<FileRecord>> {
-    let kinds: &[&str] = match lines {
-        Lines::Full => &SPLIT_FILE_KINDS[..1],
-        Lines::Sidecars => &SPLIT_FILE_KINDS[1..],
-    };
-    let mut records = Vec::new();
-    let mut rendered = Rendered::default();
-    for split in Split::ALL {
-        let mut outs = Vec::with_capacity(kinds.len());
-        for kind in kinds {
-            outs.push(staging.create(&format!("{}.{kind}", split.name()))?);
-        }
-        for example in examples.iter().filter(|e| e.split == split) {
-            rendered
-                .render(example, system_json, fps)
-                .map_err(|e| Error::write(outs[0].path(), std::io::Error::other(e)))?;
-            let written = match lines {
-                Lines::Full => rendered.full_line(&mut outs[0]),
-                Lines::Sidecars => rendered
-                    .upload_line(&mut outs[0])
-                    .and_then(|()| rendered.meta_line(&mut outs[1])),
-            };
-            written.map_err(|e| Error::write(outs[0].path(), e))?;
-            if lines == Lines::Full {
-                bar.inc(1);
-            }
-        }
-        for out in outs {
-            records.push(out.finish()?);
-        }
-    }
-    Ok(records)
 }
 
 fn token_report(built: &Built<'_>, budget: &Budget) -> TokenReport {

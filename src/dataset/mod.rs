@@ -7,6 +7,7 @@
 pub mod example;
 pub mod manifest;
 pub mod reader;
+pub mod split_files;
 pub mod stats;
 pub mod writer;
 
