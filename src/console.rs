@@ -37,23 +37,31 @@ impl Console {
     pub fn warn(&self, at: Option<&Location>, message: impl Display) {
         if self.verbosity >= Verbosity::Normal {
             match at {
-                Some(at) => eprintln!("warning: {at}: {message}"),
-                None => eprintln!("warning: {message}"),
+                Some(at) => stderr(format_args!("warning: {at}: {message}")),
+                None => stderr(format_args!("warning: {message}")),
             }
         }
+    }
+
+    /// The command's result line, on stdout (shown even with `-q`: it is the output, not chatter).
+    /// A closed pipe (`| head -0`) is the reader's choice, so it is not an error, and never a panic
+    /// as `println!` would make it.
+    pub fn result(&self, line: impl Display) {
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout().lock(), "{line}");
     }
 
     /// A line of information shown by default.
     pub fn info(&self, message: impl Display) {
         if self.verbosity >= Verbosity::Normal {
-            eprintln!("{message}");
+            stderr(format_args!("{message}"));
         }
     }
 
     /// A line shown only with `-v`.
     pub fn detail(&self, message: impl Display) {
         if self.verbosity >= Verbosity::Verbose {
-            eprintln!("  {message}");
+            stderr(format_args!("  {message}"));
         }
     }
 
@@ -71,4 +79,10 @@ impl Console {
         bar.set_message(what);
         bar
     }
+}
+
+/// One line on stderr; a closed stderr is not worth a panic (which is what `eprintln!` would do).
+fn stderr(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }

@@ -1,6 +1,7 @@
 //! The `template-sft` binary: parse the command line, run, turn an error into a message and an exit
 //! code. Everything else lives in the library.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -18,7 +19,8 @@ fn main() -> ExitCode {
     match cli.run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("{}", e.render());
+            // A closed stderr must not turn an error into a panic.
+            let _ = writeln!(std::io::stderr().lock(), "{}", e.render());
             ExitCode::from(e.exit_code())
         }
     }

@@ -125,7 +125,7 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
         console.detail(format!("peak memory: {} MiB", kib / 1024));
     }
     let t = &built.totals;
-    println!(
+    console.result(format!(
         "wrote {}: {} examples (train {}, validation {}, test {}) from {} templates",
         dir.display(),
         t.all,
@@ -133,7 +133,7 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
         t.validation,
         t.test,
         built.templates_covered
-    );
+    ));
     Ok(())
 }
 

@@ -18,8 +18,8 @@ pub struct Args {
     pub out: PathBuf,
 }
 
-pub fn run(args: &Args, _console: &Console) -> Result<()> {
+pub fn run(args: &Args, console: &Console) -> Result<()> {
     let written = export(&args.dir, args.to, &args.out)?;
-    println!("wrote {}", written.display());
+    console.result(format!("wrote {}", written.display()));
     Ok(())
 }
