@@ -42,10 +42,36 @@ impl Location {
         }
     }
 
+    /// Where serde_json's position `inner_line`:`inner_col` falls in the file, for JSON that was
+    /// parsed out of a larger file and starts at `line`:`col` of it.
+    pub fn within(
+        path: &Path,
+        line: usize,
+        col: usize,
+        inner_line: usize,
+        inner_col: usize,
+    ) -> Self {
+        if inner_line <= 1 {
+            Location::at(path, line, col + inner_col.saturating_sub(1))
+        } else {
+            Location::at(path, line + inner_line - 1, inner_col)
+        }
+    }
+
     /// The line and column of byte `offset` in `text` (the file's contents).
     pub fn from_offset(path: &Path, text: &str, offset: usize) -> Self {
         let (line, col) = line_col(text, offset);
         Location::at(path, line, col)
+    }
+}
+
+/// A serde_json error's reason without its " at line L column C" suffix: callers print their own
+/// location (the file's, not the parsed fragment's) in front.
+pub fn json_reason(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
     }
 }
 

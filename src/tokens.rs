@@ -216,8 +216,7 @@ impl TokenStats {
         }
         let mut totals: Vec<usize> = examples.iter().map(|e| e.0).collect();
         totals.sort_unstable();
-        // Nearest-rank percentile.
-        let pct = |p: usize| totals[((p * totals.len()).div_ceil(100)).clamp(1, totals.len()) - 1];
+        let pct = |p: usize| nearest_rank(&totals, p);
         TokenStats {
             examples: examples.len(),
             total_tokens: examples.iter().map(|e| e.0 as u64).sum(),
@@ -229,6 +228,11 @@ impl TokenStats {
             max: totals[totals.len() - 1],
         }
     }
+}
+
+/// The nearest-rank `p`-th percentile of sorted, non-empty `values`.
+pub fn nearest_rank<T: Copy>(sorted: &[T], p: usize) -> T {
+    sorted[((p * sorted.len()).div_ceil(100)).clamp(1, sorted.len()) - 1]
 }
 
 /// What a fine-tune on the training split would bill by default.

@@ -11,7 +11,7 @@ use serde_json::value::RawValue;
 use super::{RawTemplate, Template};
 use crate::error::{Error, Result};
 use crate::input::read_text;
-use crate::location::{LineIndex, Location};
+use crate::location::{json_reason, LineIndex, Location};
 
 /// A `.json` file holding one array of entries.
 pub fn read_array(path: &Path) -> Result<Vec<Template>> {
@@ -25,7 +25,7 @@ pub fn parse_array(path: &Path, text: &str) -> Result<Vec<Template>> {
         let message = if e.is_data() {
             "expected a JSON array of catalog entries".to_string()
         } else {
-            strip_position(&e)
+            json_reason(&e)
         };
         Error::input(
             Location::at(path, e.line().max(1), e.column().max(1)),
@@ -80,23 +80,12 @@ fn parse_entry(path: &Path, entry: &str, line: usize, col: usize) -> Result<Temp
     }
     let raw: RawTemplate = serde_json::from_str(entry).map_err(|e| {
         // serde_json positions are relative to the entry's text.
-        let at = if e.line() <= 1 {
-            Location::at(path, line, col + e.column().saturating_sub(1))
-        } else {
-            Location::at(path, line + e.line() - 1, e.column())
-        };
-        Error::input(at, strip_position(&e))
+        Error::input(
+            Location::within(path, line, col, e.line(), e.column()),
+            json_reason(&e),
+        )
     })?;
     raw.into_template(Location::at(path, line, col))
-}
-
-/// serde_json appends " at line L column C"; we print our own location in front instead.
-fn strip_position(e: &serde_json::Error) -> String {
-    let text = e.to_string();
-    match text.rfind(" at line ") {
-        Some(i) => text[..i].to_string(),
-        None => text,
-    }
 }
 
 #[cfg(test)]

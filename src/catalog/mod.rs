@@ -32,16 +32,6 @@ pub enum Source {
     Unspecified,
 }
 
-impl Source {
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            Source::Db { .. } => "db",
-            Source::Registry { .. } => "registry",
-            Source::Unspecified => "unspecified",
-        }
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Complexity {

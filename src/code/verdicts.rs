@@ -87,14 +87,6 @@ impl VerdictCache {
         self.known.get(sha256)
     }
 
-    pub fn len(&self) -> usize {
-        self.known.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.known.is_empty()
-    }
-
     /// Replace the stored verdicts with `entries` (this build's). Failing to save only costs speed
     /// next time, so the error is returned for a warning, never fatal.
     pub fn save<'a>(

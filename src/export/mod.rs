@@ -23,7 +23,6 @@ use crate::dataset::manifest::{verify, Manifest, Tool};
 use crate::dataset::reader::{FullExample, Message, VersionDir};
 use crate::dataset::writer::{check_tag, FileRecord, Staging};
 use crate::error::{Error, Result};
-use crate::location::Location;
 use crate::split::Split;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
@@ -226,9 +225,4 @@ pub(crate) fn dataset_info(source: &Source, entry: impl Fn(&str) -> Value) -> Ve
     let mut bytes = serde_json::to_vec_pretty(&Value::Object(info)).unwrap_or_default();
     bytes.push(b'\n');
     bytes
-}
-
-/// Parse a JSONL line of an export back (for round trips).
-pub fn parse_line(path: &Path, line: usize, text: &str) -> Result<Value> {
-    serde_json::from_str(text).map_err(|e| Error::input(Location::line(path, line), e.to_string()))
 }

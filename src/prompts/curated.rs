@@ -13,7 +13,7 @@ use super::format::split_hint;
 use super::{Prompt, Target};
 use crate::console::Console;
 use crate::error::{Error, Result};
-use crate::location::Location;
+use crate::location::{json_reason, Location};
 
 /// What one curated file gave.
 #[derive(Debug, Default)]
@@ -73,14 +73,8 @@ pub fn parse(path: &Path, bytes: &[u8], console: &Console) -> CuratedFile {
 
 /// One line → (which template, the prompt as written).
 pub fn parse_line(line: &str) -> Result<(Target, String), String> {
-    let value: Value = serde_json::from_str(line).map_err(|e| {
-        let text = e.to_string();
-        let text = text
-            .find(" at line ")
-            .map_or(text.as_str(), |i| &text[..i])
-            .to_string();
-        format!("invalid JSON: {text}")
-    })?;
+    let value: Value =
+        serde_json::from_str(line).map_err(|e| format!("invalid JSON: {}", json_reason(&e)))?;
     let Value::Object(object) = value else {
         return Err("expected a JSON object".into());
     };

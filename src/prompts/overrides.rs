@@ -15,7 +15,7 @@ use super::{Prompt, Target};
 use crate::console::Console;
 use crate::error::{Error, Result};
 use crate::input::text_from_bytes;
-use crate::location::{line_col, LineIndex, Location};
+use crate::location::{json_reason, line_col, LineIndex, Location};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -44,17 +44,10 @@ pub fn parse(path: &Path, text: &str, console: &Console) -> Result<Vec<Prompt>> 
     let located = |e: &serde_json::Error, base: usize| {
         // Positions from serde_json are relative to the text it was given, which starts at `base`.
         let (line, col) = line_col(text, base);
-        let at = if e.line() <= 1 {
-            Location::at(path, line, col + e.column().saturating_sub(1))
-        } else {
-            Location::at(path, line + e.line() - 1, e.column())
-        };
-        let message = e.to_string();
-        let message = message
-            .find(" at line ")
-            .map_or(message.as_str(), |i| &message[..i])
-            .to_string();
-        Error::input(at, message)
+        Error::input(
+            Location::within(path, line, col, e.line(), e.column()),
+            json_reason(e),
+        )
     };
     let top: BTreeMap<String, &RawValue> = serde_json::from_str(text).map_err(|e| {
         if e.is_data() {
@@ -81,7 +74,7 @@ pub fn parse(path: &Path, text: &str, console: &Console) -> Result<Vec<Prompt>> 
             Location::from_offset(path, text, offset_of(list)),
             format!(
                 "\"additionalPrompts\" must be an array ({})",
-                e.to_string().split(" at line ").next().unwrap_or_default()
+                json_reason(&e)
             ),
         )
     })?;

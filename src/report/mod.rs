@@ -152,7 +152,7 @@ pub fn percentile(values: &[u64], p: usize) -> u64 {
     }
     let mut sorted = values.to_vec();
     sorted.sort_unstable();
-    sorted[((p * sorted.len()).div_ceil(100)).clamp(1, sorted.len()) - 1]
+    crate::tokens::nearest_rank(&sorted, p)
 }
 
 #[cfg(test)]

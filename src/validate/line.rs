@@ -95,7 +95,7 @@ pub fn check_line(bytes: &[u8]) -> LineReport {
     let value: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => {
-            let msg = e.to_string();
+            let msg = crate::location::json_reason(&e);
             let msg = msg
                 .find(" at line ")
                 .map_or(msg.as_str(), |i| &msg[..i])
