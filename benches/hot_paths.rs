@@ -5,8 +5,8 @@
 use divan::counter::BytesCount;
 use divan::Bencher;
 use template_sft::catalog::{Source, Template};
-use template_sft::code::{check, CodeOrigin, FoundCode, TemplateCode};
-use template_sft::config::CheckConfig;
+use template_sft::code::{gate, CodeOrigin, FoundCode, TemplateCode};
+use template_sft::config::GateConfig;
 use template_sft::dataset::example::{Example, Rendered};
 use template_sft::location::Location;
 use template_sft::prompts::brief::{Brief, BriefOrigin};
@@ -26,14 +26,14 @@ fn code(kb: usize) -> String {
 #[divan::bench(args = [2, 8, 24])]
 fn tsx_check(bencher: Bencher, kb: usize) {
     let text = code(kb);
-    let rules = CheckConfig::default();
+    let rules = GateConfig::default();
     // Token counting is measured on its own below; here only the gate's parse and rules.
     bencher.counter(BytesCount::new(text.len())).bench(|| {
         let found = FoundCode {
             bytes: text.as_bytes().to_vec(),
             origin: CodeOrigin::Store { key: "k".into() },
         };
-        check::check("t", found, &rules, Encoding::O200k).map(|c| c.tokens)
+        gate::gate("t", found, &rules, Encoding::O200k).map(|c| c.tokens)
     });
 }
 

@@ -1,16 +1,18 @@
-//! `template-sft.toml` → [`Config`].
+//! `template-sft.toml` → [`Config`], in two steps (as ripgrep resolves its arguments).
 //!
-//! Takes the config file's path; gives the parsed, checked configuration. Paths inside stay as written
-//! (that is what the manifest records) and are resolved against the config file's folder with
-//! [`Config::resolve`]. Unknown keys, wrong types and impossible values are errors that name the key
-//! and its line.
+//! Takes the config file's path; [`Config::read`] gives the parsed file, [`Overrides`] from the
+//! command line are applied to it, and one [`Config::check`] then judges the result, so a value given
+//! on the command line is checked exactly like one in the file (and errors about it name the flag).
+//! Paths inside stay as written (that is what the manifest records) and are resolved against the
+//! config file's folder with [`Config::resolve`]. Unknown keys, wrong types and impossible values are
+//! errors that name the key and its line. This module is the bottom layer: it imports no stage.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::dataset::writer::check_tag;
 use crate::error::{Error, Result};
 use crate::location::{line_col, Location};
 
@@ -29,8 +31,9 @@ pub struct Config {
     pub output: OutputConfig,
     #[serde(default)]
     pub split: SplitConfig,
-    #[serde(default)]
-    pub check: CheckConfig,
+    /// The quality gate's rules (`[check]` in the file).
+    #[serde(default, rename = "check")]
+    pub gate: GateConfig,
     #[serde(default)]
     pub tokens: TokensConfig,
     /// The folder holding the config file; relative paths resolve against it.
@@ -39,6 +42,41 @@ pub struct Config {
     /// The config file itself, as given.
     #[serde(skip)]
     pub path: PathBuf,
+    /// The file's text as read, for pointing errors at the line of a key and for its digest.
+    #[serde(skip)]
+    text: String,
+    /// Keys whose value came from the command line, and the flag that set it (`output.tag` →
+    /// `--tag`): errors about them name the flag, not a line of the file.
+    #[serde(skip)]
+    overridden: BTreeMap<&'static str, &'static str>,
+}
+
+/// Values given on the command line that take the place of the file's.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub seed: Option<u64>,
+    pub tag: Option<String>,
+    pub model: Option<String>,
+}
+
+impl Overrides {
+    /// Put each given value in place of the file's; [`Config::check`] judges them afterwards.
+    pub fn apply(self, config: &mut Config) {
+        if let Some(seed) = self.seed {
+            config.split.seed = seed;
+            config.overridden.insert("split.seed", "--seed");
+        }
+        if let Some(tag) = self.tag {
+            config.output.tag = tag;
+            config.overridden.insert("output.tag", "--tag");
+        }
+        if let Some(model) = self.model {
+            config.tokens.model = model;
+            // A model from the command line brings its own limit, not the file's.
+            config.tokens.max_tokens = None;
+            config.overridden.insert("tokens.model", "--model");
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -77,7 +115,7 @@ pub struct CatalogConfig {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
-pub enum CodeSourceKind {
+pub enum CodeStoreKind {
     #[default]
     Directory,
     Postgres,
@@ -87,7 +125,7 @@ pub enum CodeSourceKind {
 #[serde(deny_unknown_fields)]
 pub struct CodeConfig {
     #[serde(default)]
-    pub source: CodeSourceKind,
+    pub source: CodeStoreKind,
     /// Directory source: `<dir>/<template-id>.<extension>`.
     #[serde(default)]
     pub dir: Option<PathBuf>,
@@ -212,6 +250,15 @@ pub enum SplitMode {
     Example,
 }
 
+impl SplitMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            SplitMode::Template => "template",
+            SplitMode::Example => "example",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SplitConfig {
@@ -230,7 +277,7 @@ pub struct SplitConfig {
 /// Quality-gate rules; each is on by default and can be switched off.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CheckConfig {
+pub struct GateConfig {
     /// Parse as TSX; a syntax error rejects the template.
     #[serde(default = "yes")]
     pub parse: bool,
@@ -257,9 +304,9 @@ pub struct CheckConfig {
     pub forbidden: Vec<String>,
 }
 
-impl Default for CheckConfig {
+impl Default for GateConfig {
     fn default() -> Self {
-        CheckConfig {
+        GateConfig {
             parse: true,
             not_empty: true,
             no_fences: true,
@@ -375,6 +422,20 @@ impl Default for SplitConfig {
 impl Config {
     /// Read, parse and check `path`.
     pub fn load(path: &Path) -> Result<Config> {
+        let config = Config::read(path)?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Parse and check config text; `path` is used for locations and as the base for relative paths.
+    pub fn parse(path: &Path, text: &str) -> Result<Config> {
+        let config = Config::parse_unchecked(path, text)?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Read and parse `path` without judging its values (apply [`Overrides`], then [`Config::check`]).
+    pub fn read(path: &Path) -> Result<Config> {
         let bytes = fs::read(path).map_err(|e| Error::read(path, e))?;
         let text = String::from_utf8(bytes).map_err(|e| {
             let offset = e.utf8_error().valid_up_to();
@@ -384,12 +445,11 @@ impl Config {
                 "not valid UTF-8",
             )
         })?;
-        Config::parse(path, &text)
+        Config::parse_unchecked(path, &text)
     }
 
-    /// Parse and check config text; `path` is used for locations and as the base for relative paths.
-    pub fn parse(path: &Path, text: &str) -> Result<Config> {
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    fn parse_unchecked(path: &Path, raw: &str) -> Result<Config> {
+        let text = raw.strip_prefix('\u{feff}').unwrap_or(raw);
         let mut config: Config = toml::from_str(text).map_err(|e| {
             let at = match e.span() {
                 Some(span) => {
@@ -402,8 +462,13 @@ impl Config {
         })?;
         config.path = path.to_path_buf();
         config.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        config.check(text)?;
+        config.text = raw.to_string();
         Ok(config)
+    }
+
+    /// The config file's text, exactly as read.
+    pub fn text(&self) -> &str {
+        &self.text
     }
 
     /// A path from the config, resolved against the config file's folder.
@@ -425,13 +490,29 @@ impl Config {
     /// The effective source-type filter (PostgreSQL holds only `db` templates' code).
     pub fn source_filter(&self) -> SourceFilter {
         self.catalog.source_type.unwrap_or(match self.code.source {
-            CodeSourceKind::Postgres => SourceFilter::Db,
-            CodeSourceKind::Directory => SourceFilter::Any,
+            CodeStoreKind::Postgres => SourceFilter::Db,
+            CodeStoreKind::Directory => SourceFilter::Any,
         })
     }
 
-    fn check(&self, text: &str) -> Result<()> {
-        let at = |section: &str, key: &str| key_location(&self.path, text, section, key);
+    /// An error about `section.key`: at its line in the file, or naming the flag that set it.
+    fn wrong(&self, section: &str, key: &str, message: impl Into<String>) -> Error {
+        let message = message.into();
+        let dotted = format!("{section}.{key}");
+        match self.overridden.get(dotted.as_str()) {
+            Some(flag) => match message.strip_prefix(&format!("{dotted} ")) {
+                Some(rest) => Error::Usage(format!("{flag} {rest}")),
+                None => Error::Usage(format!("{flag}: {message}")),
+            },
+            None => {
+                let text = self.text.strip_prefix('\u{feff}').unwrap_or(&self.text);
+                Error::config(key_location(&self.path, text, section, key), message)
+            }
+        }
+    }
+
+    /// Judge every value (after [`Overrides`]); the first impossible one is an error.
+    pub fn check(&self) -> Result<()> {
         let split = &self.split;
         for (key, value) in [
             ("train", split.train),
@@ -439,8 +520,9 @@ impl Config {
             ("test", split.test),
         ] {
             if !value.is_finite() || !(0.0..=1.0).contains(&value) {
-                return Err(Error::config(
-                    at("split", key),
+                return Err(self.wrong(
+                    "split",
+                    key,
                     format!("split.{key} must be between 0 and 1, got {value}"),
                 ));
             }
@@ -449,8 +531,9 @@ impl Config {
         if (sum - 1.0).abs() > 1e-6 {
             // Print 0.9, not 0.8999999999999999.
             let sum = (sum * 1e6).round() / 1e6;
-            return Err(Error::config(
-                at("split", "train"),
+            return Err(self.wrong(
+                "split",
+                "train",
                 format!(
                     "split ratios must add up to 1, got {} + {} + {} = {sum}",
                     split.train, split.validation, split.test
@@ -458,14 +541,12 @@ impl Config {
             ));
         }
         if split.train == 0.0 {
-            return Err(Error::config(
-                at("split", "train"),
-                "split.train must be greater than 0",
-            ));
+            return Err(self.wrong("split", "train", "split.train must be greater than 0"));
         }
         if self.video.fps == 0 || self.video.fps > 1000 {
-            return Err(Error::config(
-                at("video", "fps"),
+            return Err(self.wrong(
+                "video",
+                "fps",
                 format!(
                     "video.fps must be between 1 and 1000, got {}",
                     self.video.fps
@@ -473,33 +554,30 @@ impl Config {
             ));
         }
         if self.video.default_duration == Some(0) {
-            return Err(Error::config(
-                at("video", "default_duration"),
+            return Err(self.wrong(
+                "video",
+                "default_duration",
                 "video.default_duration must be at least 1 frame",
             ));
         }
         if self.prompts.variants_per_template == 0 {
-            return Err(Error::config(
-                at("prompts", "variants_per_template"),
+            return Err(self.wrong(
+                "prompts",
+                "variants_per_template",
                 "prompts.variants_per_template must be at least 1",
             ));
         }
         if self.prompts.system.trim().is_empty() {
-            return Err(Error::config(
-                at("prompts", "system"),
-                "prompts.system must not be empty",
-            ));
+            return Err(self.wrong("prompts", "system", "prompts.system must not be empty"));
         }
         if let Err(why) = check_tag(&self.output.tag) {
-            return Err(Error::config(
-                at("output", "tag"),
-                format!("output.tag {why}"),
-            ));
+            return Err(self.wrong("output", "tag", format!("output.tag {why}")));
         }
         let ext = &self.code.extension;
         if ext.is_empty() || ext.contains(['/', '\\', '\0']) || ext.starts_with('.') {
-            return Err(Error::config(
-                at("code", "extension"),
+            return Err(self.wrong(
+                "code",
+                "extension",
                 format!("code.extension must be a bare extension like \"tsx\", got {ext:?}"),
             ));
         }
@@ -511,46 +589,78 @@ impl Config {
             ("code_column", &pg.code_column),
         ] {
             if name.is_empty() || name.contains('\0') || name.len() > 63 {
-                return Err(Error::config(
-                    at("code.postgres", key),
-                    format!("code.postgres.{key} must be a PostgreSQL identifier of 1 to 63 bytes without NUL"),
+                return Err(self.wrong("code.postgres", key, format!("code.postgres.{key} must be a PostgreSQL identifier of 1 to 63 bytes without NUL"),
                 ));
             }
         }
         if pg.url_env.is_empty() || pg.url_env.contains(['=', '\0']) {
-            return Err(Error::config(
-                at("code.postgres", "url_env"),
+            return Err(self.wrong(
+                "code.postgres",
+                "url_env",
                 "code.postgres.url_env must name an environment variable",
             ));
         }
         if pg.batch_size == 0 || pg.connect_timeout_secs == 0 || pg.statement_timeout_secs == 0 {
-            return Err(Error::config(
-                at("code.postgres", "batch_size"),
+            return Err(self.wrong(
+                "code.postgres",
+                "batch_size",
                 "code.postgres.batch_size and the timeouts must be at least 1",
             ));
         }
         if let Err(why) = crate::tokens::Budget::new(&self.tokens.model, self.tokens.max_tokens) {
-            return Err(Error::config(at("tokens", "model"), why));
+            return Err(self.wrong("tokens", "model", why));
         }
         for (key, list) in [
-            ("required", &self.check.required),
-            ("forbidden", &self.check.forbidden),
+            ("required", &self.gate.required),
+            ("forbidden", &self.gate.forbidden),
         ] {
-            if let Some(bad) = list.iter().find(|p| !crate::code::check::is_dotted_path(p)) {
-                return Err(Error::config(
-                    at("check", key),
-                    format!("check.{key}: {bad:?} is not an identifier or a dotted path like window.Remotion"),
+            if let Some(bad) = list.iter().find(|p| !is_dotted_path(p)) {
+                return Err(self.wrong("check", key, format!("check.{key}: {bad:?} is not an identifier or a dotted path like window.Remotion"),
                 ));
             }
         }
-        if self.code.source == CodeSourceKind::Directory && self.code.dir.is_none() {
-            return Err(Error::config(
-                at("code", "source"),
+        if self.code.source == CodeStoreKind::Directory && self.code.dir.is_none() {
+            return Err(self.wrong(
+                "code",
+                "source",
                 "code.dir is required when code.source = \"directory\"",
             ));
         }
         Ok(())
     }
+}
+
+/// Why a tag cannot name a directory, if it cannot: a version's name must stay inside the output
+/// root and never hide (`/`, `\\`, NUL, a leading `.`, control characters).
+pub fn check_tag(tag: &str) -> std::result::Result<(), String> {
+    if tag.is_empty() {
+        return Err("is empty".into());
+    }
+    if tag.len() > 100 {
+        return Err("is longer than 100 characters".into());
+    }
+    if tag.contains(['/', '\\', '\0']) {
+        return Err(format!("{tag:?} must not contain '/', '\\' or NUL"));
+    }
+    if tag.starts_with('.') {
+        return Err(format!("{tag:?} must not start with '.'"));
+    }
+    if tag.chars().any(char::is_control) {
+        return Err(format!("{tag:?} must not contain control characters"));
+    }
+    Ok(())
+}
+
+/// `name` or `a.b.c`, each part an identifier (for `check.required` / `check.forbidden`).
+pub fn is_dotted_path(path: &str) -> bool {
+    !path.is_empty()
+        && path.split('.').all(|part| {
+            let mut chars = part.chars();
+            chars
+                .next()
+                .is_some_and(|c| c.is_alphabetic() || c == '_' || c == '$')
+                && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+        })
 }
 
 /// The line of `key = …` inside `[section]` (or of the section header, or the file), for errors
@@ -619,6 +729,49 @@ mod tests {
             err.to_string(),
             "p/template-sft.toml:6:1: split ratios must add up to 1, got 0.5 + 0.1 + 0.1 = 0.7"
         );
+    }
+
+    #[test]
+    fn a_value_from_the_command_line_is_checked_and_named_by_its_flag() {
+        let mut c = Config::parse_unchecked(
+            Path::new("t.toml"),
+            &format!("{MINIMAL}[tokens]\nmodel = \"llama-3\"\nmax_tokens = 4096\n"),
+        )
+        .unwrap();
+        Overrides {
+            model: Some("gpt-4.1".into()),
+            ..Overrides::default()
+        }
+        .apply(&mut c);
+        c.check().unwrap();
+        assert_eq!(c.tokens.max_tokens, None);
+        Overrides {
+            tag: Some("../x".into()),
+            ..Overrides::default()
+        }
+        .apply(&mut c);
+        assert_eq!(
+            c.check().unwrap_err().to_string(),
+            "--tag \"../x\" must not contain '/', '\\' or NUL"
+        );
+    }
+
+    #[test]
+    fn tags_that_could_escape_or_hide_are_refused() {
+        assert!(check_tag("v1").is_ok());
+        assert!(check_tag("release-2026.11").is_ok());
+        for bad in ["", "a/b", "..", "../x", ".v1", "a\0b", "a\\b", "a\nb"] {
+            assert!(check_tag(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn dotted_paths_are_validated() {
+        assert!(is_dotted_path("window.Remotion"));
+        assert!(is_dotted_path("$x"));
+        assert!(!is_dotted_path("window."));
+        assert!(!is_dotted_path("a b"));
+        assert!(!is_dotted_path("1a"));
     }
 
     #[test]

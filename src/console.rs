@@ -1,15 +1,19 @@
-//! Terminal output: warnings, progress and informational lines, all on stderr.
+//! Terminal output for the command line: warnings, progress and informational lines on stderr.
 //!
 //! Takes the verbosity chosen on the command line; gives the one place that decides what reaches the
-//! terminal, so library stages report through it instead of printing. Standard output is kept for
-//! the command's result (summaries, dry-run samples), which is what people pipe.
+//! terminal. It is the CLI's [`Observer`] of a build: library stages never print, they return
+//! diagnostics, and this renders them. Standard output is kept for the command's result
+//! (summaries, dry-run samples), which is what people pipe.
 
 use std::fmt::Display;
 use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::diagnostic::Diagnostic;
+use crate::error::{Error, Result};
 use crate::location::Location;
+use crate::pipeline::Observer;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Verbosity {
@@ -44,11 +48,11 @@ impl Console {
     }
 
     /// The command's result line, on stdout (shown even with `-q`: it is the output, not chatter).
-    /// A closed pipe (`| head -0`) is the reader's choice, so it is not an error, and never a panic
-    /// as `println!` would make it.
-    pub fn result(&self, line: impl Display) {
+    /// A failed write is an error (`main` treats a closed pipe as the reader's choice, not a failure),
+    /// never a panic as `println!` would make it.
+    pub fn result(&self, line: impl Display) -> Result<()> {
         use std::io::Write;
-        let _ = writeln!(std::io::stdout().lock(), "{line}");
+        writeln!(std::io::stdout().lock(), "{line}").map_err(Error::stdout)
     }
 
     /// A line of information shown by default.
@@ -78,6 +82,20 @@ impl Console {
         }
         bar.set_message(what);
         bar
+    }
+}
+
+impl Observer for Console {
+    fn diagnostic(&self, diagnostic: &Diagnostic) {
+        self.warn(diagnostic.at.as_ref(), &diagnostic.message);
+    }
+
+    fn stage(&self, what: &str) {
+        self.detail(what);
+    }
+
+    fn progress(&self, len: u64, what: &'static str) -> ProgressBar {
+        Console::progress(self, len, what)
     }
 }
 

@@ -10,30 +10,12 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::dataset::reader::VersionDir;
+pub use crate::dataset::example::Key;
 use crate::dataset::stats::Totals;
+use crate::dataset::version::Version;
 use crate::error::Result;
 use crate::split::Split;
 use crate::validate::line::text_hash;
-
-/// An example's identity: template id, prompt variant, format.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Key {
-    pub template_id: String,
-    pub prompt_variant: String,
-    pub format: String,
-}
-
-impl std::fmt::Display for Key {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} / {} / {}",
-            self.template_id, self.prompt_variant, self.format
-        )
-    }
-}
 
 #[derive(Debug, Clone)]
 struct State {
@@ -48,28 +30,18 @@ struct Index {
     totals: Totals,
 }
 
-fn index(dir: &VersionDir) -> Result<Index> {
+fn index(dir: &Version) -> Result<Index> {
     let mut examples = BTreeMap::new();
     let mut totals = Totals::default();
     for split in Split::ALL {
         dir.for_each_example(split, |e| {
-            totals.all += 1;
-            match split {
-                Split::Train => totals.train += 1,
-                Split::Validation => totals.validation += 1,
-                Split::Test => totals.test += 1,
-            }
-            let key = Key {
-                template_id: e.meta.template_id.clone(),
-                prompt_variant: e.meta.prompt_variant.clone(),
-                format: e.meta.format.clone(),
-            };
+            totals.add(split);
             examples.insert(
-                key,
+                e.meta.key(),
                 State {
                     split,
                     brief: text_hash(e.content("user")),
-                    code: e.meta.code_sha256.clone(),
+                    code: e.meta.code_sha256.to_string(),
                 },
             );
             true
@@ -111,7 +83,7 @@ impl Diff {
     }
 }
 
-pub fn diff(old: &VersionDir, new: &VersionDir) -> Result<Diff> {
+pub fn diff(old: &Version, new: &Version) -> Result<Diff> {
     let a = index(old)?;
     let b = index(new)?;
     let mut out = Diff {

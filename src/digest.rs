@@ -1,10 +1,35 @@
 //! Content digests and seeded hashes.
 //!
-//! Takes bytes (and a seed); gives SHA-256 hex digests for manifests and provenance, and stable 64-bit
-//! seeded hashes that order templates for splitting. Both are defined by SHA-256, so they are the same
-//! on every platform and every release of this tool.
+//! Takes bytes (and a seed); gives SHA-256 hex digests for manifests and provenance (an
+//! [`InputDigest`] per input file, of the very bytes that were parsed), and stable 64-bit seeded
+//! hashes that order templates for splitting. Both are defined by SHA-256, so they are the same on
+//! every platform and every release of this tool.
 
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+/// The digest of one input file as it was read and parsed (the manifest's `inputs`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InputDigest {
+    /// `config`, `catalog`, `prompts`, `overrides`.
+    pub kind: String,
+    pub path: String,
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+impl InputDigest {
+    /// The digest of `bytes`, recorded under `path` (as the manifest shows it).
+    pub fn of_bytes(kind: &str, path: String, bytes: &[u8]) -> InputDigest {
+        InputDigest {
+            kind: kind.to_string(),
+            path,
+            sha256: sha256_hex(bytes),
+            bytes: bytes.len() as u64,
+        }
+    }
+}
 
 /// Lowercase hex SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {

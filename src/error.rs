@@ -70,6 +70,21 @@ pub enum Error {
     /// `--strict` turned quality-gate rejections into a failure.
     #[error("--strict: {count} rejection(s) by the quality gate; nothing was written")]
     Rejected { count: usize },
+
+    /// Worker threads could not be started (the system is out of threads or memory).
+    #[error("cannot start worker threads: {0}")]
+    Threads(String),
+
+    /// Turning data into JSON failed: a bug, or memory.
+    #[error("cannot serialize {what}: {source}")]
+    Serialize {
+        what: &'static str,
+        source: serde_json::Error,
+    },
+
+    /// Standard output could not be written (a closed pipe is not this: `main` treats it as done).
+    #[error("cannot write to standard output: {}", io_reason(.0))]
+    Stdout(io::Error),
 }
 
 impl Error {
@@ -80,7 +95,11 @@ impl Error {
             | Error::Read { .. }
             | Error::DuplicateIds { .. }
             | Error::Usage(_) => exit::INPUT,
-            Error::Write { .. } | Error::Database { .. } => exit::RUNTIME,
+            Error::Write { .. }
+            | Error::Database { .. }
+            | Error::Threads(_)
+            | Error::Serialize { .. }
+            | Error::Stdout(_) => exit::RUNTIME,
             Error::Rejected { .. } => exit::REJECTED,
             Error::Findings { .. } => exit::FINDINGS,
         }
@@ -132,6 +151,21 @@ impl Error {
             path: path.into(),
             source,
         }
+    }
+
+    pub fn serialize(what: &'static str, source: serde_json::Error) -> Self {
+        Error::Serialize { what, source }
+    }
+
+    /// A failed write to standard output; a closed pipe (`| head`) is the reader's choice, and
+    /// `main` ends quietly with success for it.
+    pub fn stdout(source: io::Error) -> Self {
+        Error::Stdout(source)
+    }
+
+    /// Whether this is stdout closed by its reader.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Stdout(e) if e.kind() == io::ErrorKind::BrokenPipe)
     }
 }
 

@@ -5,33 +5,37 @@
 
 use std::path::Path;
 
+use crate::diagnostic::Diagnostics;
+
 /// For a fuzz target's `init`: libFuzzer's panic hook aborts on every panic, even one that
 /// [`crate::parse_guard::guarded`] catches and reports as an error (as `build` does). Let those
 /// through; any other panic still aborts and is a finding.
 pub fn allow_guarded_panics() {
-    let abort_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        if !crate::parse_guard::in_guarded() {
-            abort_hook(info);
-        }
-    }));
+    crate::parse_guard::quiet_guarded_panics();
 }
-
-use crate::console::Console;
 
 /// The canonical.ts literal evaluator.
 pub fn ts_catalog(data: &[u8]) {
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ =
-            crate::catalog::typescript::parse(Path::new("fuzz.ts"), text, None, &Console::silent());
+        let _ = crate::catalog::typescript::parse(
+            Path::new("fuzz.ts"),
+            text,
+            None,
+            &mut Diagnostics::default(),
+        );
     }
 }
 
 /// Curated prompt files (any bytes) and overrides.json (text).
 pub fn prompt_line(data: &[u8]) {
-    let _ = crate::prompts::curated::parse(Path::new("fuzz.jsonl"), data, &Console::silent());
+    let _ =
+        crate::prompts::curated::parse(Path::new("fuzz.jsonl"), data, &mut Diagnostics::default());
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ = crate::prompts::overrides::parse(Path::new("fuzz.json"), text, &Console::silent());
+        let _ = crate::prompts::overrides::parse(
+            Path::new("fuzz.json"),
+            text,
+            &mut Diagnostics::default(),
+        );
         let _ = crate::prompts::format::split_hint(text);
     }
 }
@@ -42,12 +46,12 @@ pub fn tsx_check(data: &[u8]) {
         bytes: data.to_vec(),
         origin: crate::code::CodeOrigin::Store { key: "fuzz".into() },
     };
-    let rules = crate::config::CheckConfig {
+    let rules = crate::config::GateConfig {
         required: vec!["window.Remotion".into()],
         ..Default::default()
     };
     let _ = crate::parse_guard::with_parse_stack(|| {
-        crate::code::check::check("fuzz", found, &rules, crate::tokens::Encoding::O200k)
+        crate::code::gate::gate("fuzz", found, &rules, crate::tokens::Encoding::O200k)
     });
 }
 

@@ -146,6 +146,40 @@ impl fmt::Display for Location {
     }
 }
 
+/// Written as its `path:line:col` text, so a location in JSON reads as it does in a message.
+impl serde::Serialize for Location {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// Read back from `path:line:col` (a path may hold colons: line and column are the trailing
+/// numbers).
+impl<'de> serde::Deserialize<'de> for Location {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Ok(Location::parse(&text))
+    }
+}
+
+impl Location {
+    /// The inverse of `Display`: trailing `:N` parts are the line and column.
+    pub fn parse(text: &str) -> Location {
+        let number = |s: &str| s.parse::<usize>().ok().filter(|_| !s.is_empty());
+        if let Some((rest, last)) = text.rsplit_once(':') {
+            if let Some(last) = number(last) {
+                if let Some((path, line)) = rest.rsplit_once(':') {
+                    if let Some(line) = number(line) {
+                        return Location::at(path, line, last);
+                    }
+                }
+                return Location::line(rest, last);
+            }
+        }
+        Location::file(text)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,6 +204,18 @@ mod tests {
                 line_col(text, offset),
                 "offset {offset}"
             );
+        }
+    }
+
+    #[test]
+    fn locations_read_back_from_their_text() {
+        for l in [
+            Location::at("a.json", 3, 7),
+            Location::line("a.json", 3),
+            Location::file("a.json"),
+            Location::at("c:/x:y.ts", 1, 2),
+        ] {
+            assert_eq!(Location::parse(&l.to_string()), l);
         }
     }
 

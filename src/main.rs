@@ -9,15 +9,12 @@ use template_sft::cli::Cli;
 
 fn main() -> ExitCode {
     // A parser panic inside a guard is caught and reported as an error; do not also print it.
-    let default_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        if !template_sft::parse_guard::in_guarded() {
-            default_hook(info);
-        }
-    }));
+    template_sft::parse_guard::quiet_guarded_panics();
     let cli = Cli::parse();
     match cli.run() {
         Ok(()) => ExitCode::SUCCESS,
+        // `| head` closed stdout: the reader has what it wanted.
+        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
             // A closed stderr must not turn an error into a panic.
             let _ = writeln!(std::io::stderr().lock(), "{}", e.render());

@@ -41,6 +41,17 @@ pub fn in_guarded() -> bool {
     GUARDED.with(|g| g.get())
 }
 
+/// Keep the process's panic hook from printing panics that [`guarded`] catches (they are reported
+/// as errors); every other panic still reaches the hook that was installed before.
+pub fn quiet_guarded_panics() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !in_guarded() {
+            previous(info);
+        }
+    }));
+}
+
 /// Run `f`, turning a panic into `Err(message)`.
 pub fn guarded<R>(f: impl FnOnce() -> R) -> Result<R, String> {
     GUARDED.with(|g| g.set(true));

@@ -6,11 +6,11 @@
 //! a couple of others (a shuffle would reshuffle everything). Test is filled first, then validation,
 //! the rest is train, counting examples, with the original tool's small-set rules.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::digest::seeded_hash;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Split {
     Train,
@@ -60,6 +60,23 @@ fn targets(examples: usize, groups: usize, ratios: &Ratios) -> (usize, usize) {
         }
     }
     (validation, test)
+}
+
+/// The split of each item, for items whose group keys are contiguous (all items of a group next to
+/// each other, as a template's examples are): each group is one unit of [`assign`].
+pub fn assign_contiguous<K: AsRef<str>>(keys: &[K], ratios: &Ratios, seed: u64) -> Vec<Split> {
+    let mut groups: Vec<(&str, usize)> = Vec::new();
+    let mut group_of = Vec::with_capacity(keys.len());
+    for key in keys {
+        let key = key.as_ref();
+        match groups.last_mut() {
+            Some((last, n)) if *last == key => *n += 1,
+            _ => groups.push((key, 1)),
+        }
+        group_of.push(groups.len() - 1);
+    }
+    let splits = assign(&groups, ratios, seed);
+    group_of.into_iter().map(|g| splits[g]).collect()
 }
 
 /// The split of each group, in the order given. `groups` holds (key, number of examples).

@@ -289,8 +289,8 @@ pub fn write_project(dir: &Path, options: &Options) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::code::{check, CodeOrigin, FoundCode};
-    use crate::config::CheckConfig;
+    use crate::code::{gate, CodeOrigin, FoundCode};
+    use crate::config::GateConfig;
     use crate::tokens::Encoding;
 
     #[test]
@@ -305,7 +305,7 @@ mod tests {
                 bytes: code.into_bytes(),
                 origin: CodeOrigin::Store { key: "k".into() },
             };
-            check::check("t", found, &CheckConfig::default(), Encoding::O200k).unwrap();
+            gate::gate("t", found, &GateConfig::default(), Encoding::O200k).unwrap();
         }
         sizes.sort();
         let median = sizes[sizes.len() / 2];

@@ -14,10 +14,10 @@ use std::sync::LazyLock;
 
 use regex_automata::meta::{Cache, Regex};
 use regex_automata::{Anchored, Input};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The byte-pair encodings OpenAI's chat models use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Encoding {
     #[serde(rename = "o200k_base")]
     O200k,
@@ -153,7 +153,7 @@ pub const PER_MESSAGE: usize = 4;
 pub const REPLY_PRIMING: usize = 3;
 
 /// The model, its encoding and the per-example limit in force.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Budget {
     pub model: String,
@@ -195,7 +195,7 @@ pub fn chat_total(contents: &[usize]) -> usize {
 }
 
 /// Distribution of example sizes.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct TokenStats {
     pub examples: usize,
@@ -236,7 +236,7 @@ pub fn nearest_rank<T: Copy>(sorted: &[T], p: usize) -> T {
 }
 
 /// What a fine-tune on the training split would bill by default.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct TrainedEstimate {
     pub epochs: usize,

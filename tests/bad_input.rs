@@ -227,7 +227,7 @@ fn override_for_an_unknown_template_is_reported_not_dropped() {
         "{\"additionalPrompts\": [{\"templateId\": \"ghost\", \"prompt\": \"boo\"}]}",
     );
     let run = wd.ok(&["build"]);
-    assert!(run.stderr.contains("warning: overrides.json:1:24: override for unknown template \"ghost\" (not in this build's catalog)"), "{run}");
+    assert!(run.stderr.contains("warning: overrides.json:1:24: prompt addition for unknown template \"ghost\" (not in this build's catalog)"), "{run}");
     let stats: serde_json::Value = serde_json::from_str(&wd.read("dataset/v1/stats.json")).unwrap();
     assert_eq!(
         stats["prompts"]["unknownOverrideTemplates"][0]["templateId"],

@@ -5,7 +5,7 @@ mod support;
 
 use serde_json::Value;
 use support::{jsonl, Workdir};
-use template_sft::dataset::reader::Message;
+use template_sft::dataset::example::Message;
 use template_sft::export::{alpaca, hf, messages, sharegpt};
 
 fn upload_messages(wd: &Workdir, split: &str) -> Vec<Vec<Message>> {

@@ -39,13 +39,15 @@ fn digests(wd: &Workdir, version: &str) -> String {
 }
 
 fn compare(golden: &str, actual: String) {
-    let path = support::repo_root().join("tests/fixtures/golden").join(golden);
+    let path = support::repo_root()
+        .join("tests/fixtures/golden")
+        .join(golden);
     if std::env::var_os("TEMPLATE_SFT_BLESS").is_some() {
         std::fs::write(&path, &actual).unwrap();
         return;
     }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let expected =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     assert_eq!(
         actual, expected,
         "the dataset's bytes changed ({golden}); if that is intended, re-record with TEMPLATE_SFT_BLESS=1"

@@ -300,7 +300,7 @@ fn the_password_appears_in_no_output_even_verbose() {
     assert_eq!(run.code, Some(0), "{run}");
     assert!(
         run.stderr
-            .contains("connecting to postgres://postgres@127.0.0.1:"),
+            .contains("code fetched from postgres postgres://postgres@127.0.0.1:"),
         "{run}"
     );
     assert!(

@@ -217,7 +217,7 @@ fn required_and_forbidden_identifiers_are_configurable() {
 #[test]
 fn the_catalog_fixtures_code_passes_the_gate() {
     // Every scene shipped in the repository (starter templates and code overrides) passes as is.
-    let rules = template_sft::config::CheckConfig {
+    let rules = template_sft::config::GateConfig {
         required: vec!["window.Remotion".into()],
         ..Default::default()
     };
@@ -232,7 +232,7 @@ fn the_catalog_fixtures_code_passes_the_gate() {
                 bytes: std::fs::read(&path).unwrap(),
                 origin: template_sft::code::CodeOrigin::Store { key: "k".into() },
             };
-            let result = template_sft::code::check::check("t", found, &rules, Encoding::O200k);
+            let result = template_sft::code::gate::gate("t", found, &rules, Encoding::O200k);
             assert!(result.is_ok(), "{}: {:?}", path.display(), result.err());
         }
     }

@@ -7,7 +7,6 @@ use std::path::Path;
 
 use support::{repo_root, Workdir};
 use template_sft::catalog::{json, typescript, Template};
-use template_sft::console::Console;
 
 fn without_origin(mut t: Vec<Template>) -> Vec<Template> {
     for template in &mut t {
@@ -19,7 +18,12 @@ fn without_origin(mut t: Vec<Template>) -> Vec<Template> {
 #[test]
 fn the_realistic_fixture_reads_like_its_json_twin() {
     let dir = repo_root().join("tests/fixtures/catalogs");
-    let ts = typescript::read(&dir.join("canonical.ts"), None, &Console::silent()).unwrap();
+    let ts = typescript::read(
+        &dir.join("canonical.ts"),
+        None,
+        &mut template_sft::diagnostic::Diagnostics::default(),
+    )
+    .unwrap();
     let js = json::read_array(&dir.join("canonical.json")).unwrap();
     assert_eq!(ts.len(), 40);
     assert_eq!(without_origin(ts), without_origin(js));
@@ -90,6 +94,12 @@ fn a_named_export_and_a_syntax_error() {
 #[test]
 fn a_call_in_a_required_field_skips_only_that_entry() {
     let text = "const list = [\n  { id: 'a', name: t('A'), supportedFormats: ['square'], primaryUse: 'p' },\n  { id: 'b', name: 'B', supportedFormats: ['square'], primaryUse: 'p' },\n];\n";
-    let t = typescript::parse(Path::new("c.ts"), text, None, &Console::silent()).unwrap();
+    let t = typescript::parse(
+        Path::new("c.ts"),
+        text,
+        None,
+        &mut template_sft::diagnostic::Diagnostics::default(),
+    )
+    .unwrap();
     assert_eq!(t.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(), ["b"]);
 }

@@ -14,8 +14,10 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{CatalogFormat, Config, SourceFilter};
-use crate::console::Console;
+use crate::diagnostic::Diagnostics;
+use crate::digest::InputDigest;
 use crate::error::{DuplicateId, Error, Result};
+use crate::input;
 use crate::location::Location;
 use crate::video::VideoFormat;
 
@@ -203,22 +205,27 @@ impl RawTemplate {
     }
 }
 
-/// What [`load`] gives: the templates that take part, and how many the source filter left out.
+/// What [`load`] gives: the templates that take part, how many the source filter left out, and the
+/// digest of the file as it was parsed.
 #[derive(Debug)]
 pub struct Catalog {
     pub templates: Vec<Template>,
     pub excluded_by_source: usize,
+    pub digest: InputDigest,
 }
 
 /// Read the catalog named in the config, check it, and keep the entries the source filter selects.
-pub fn load(config: &Config, console: &Console) -> Result<Catalog> {
+pub fn load(config: &Config, diagnostics: &mut Diagnostics) -> Result<Catalog> {
     let path = config.resolve(&config.catalog.path);
+    let bytes = input::read_capped(&path, input::SMALL_FILE_LIMIT)?;
+    let digest = InputDigest::of_bytes("catalog", config.display_path(&path), &bytes);
+    let text = input::text_from_bytes(&path, bytes)?;
     let templates = match detect_format(&path, config.catalog.format) {
         CatalogFormat::Typescript => {
-            typescript::read(&path, config.catalog.export.as_deref(), console)?
+            typescript::parse(&path, &text, config.catalog.export.as_deref(), diagnostics)?
         }
-        CatalogFormat::Jsonl => json::read_lines(&path)?,
-        _ => json::read_array(&path)?,
+        CatalogFormat::Jsonl => json::parse_lines(&path, &text)?,
+        _ => json::parse_array(&path, &text)?,
     };
     check_unique(&templates)?;
     let filter = config.source_filter();
@@ -234,6 +241,7 @@ pub fn load(config: &Config, console: &Console) -> Result<Catalog> {
     Ok(Catalog {
         excluded_by_source: total - templates.len(),
         templates,
+        digest,
     })
 }
 

@@ -26,7 +26,7 @@ use oxc_span::{GetSpan, SourceType};
 use serde_json::{Map, Number, Value};
 
 use super::{RawTemplate, Template};
-use crate::console::Console;
+use crate::diagnostic::{Diagnostics, Kind};
 use crate::error::{Error, Result};
 use crate::input::read_text;
 use crate::location::{LineIndex, Location};
@@ -36,9 +36,13 @@ use crate::parse_guard;
 /// the whole entry is skipped (with a warning) instead of failing the build.
 const REQUIRED: [&str; 4] = ["id", "name", "supportedFormats", "primaryUse"];
 
-pub fn read(path: &Path, export: Option<&str>, console: &Console) -> Result<Vec<Template>> {
+pub fn read(
+    path: &Path,
+    export: Option<&str>,
+    diagnostics: &mut Diagnostics,
+) -> Result<Vec<Template>> {
     let text = read_text(path)?;
-    parse(path, &text, export, console)
+    parse(path, &text, export, diagnostics)
 }
 
 /// Parse TypeScript text; `path` names it in locations and picks TS or TSX by extension.
@@ -46,7 +50,7 @@ pub fn parse(
     path: &Path,
     text: &str,
     export: Option<&str>,
-    console: &Console,
+    diagnostics: &mut Diagnostics,
 ) -> Result<Vec<Template>> {
     if let Err(offset) = parse_guard::check(text) {
         return Err(Error::input(
@@ -58,19 +62,21 @@ pub fn parse(
         ));
     }
     // The parser and the evaluator recurse as deep as the source nests: give them a big stack.
-    parse_guard::with_parse_stack(|| parse_literals(path, text, export, console)).map_err(|e| {
-        Error::input(
-            Location::file(path),
-            format!("cannot start the parser: {e}"),
-        )
-    })?
+    parse_guard::with_parse_stack(|| parse_literals(path, text, export, diagnostics)).map_err(
+        |e| {
+            Error::input(
+                Location::file(path),
+                format!("cannot start the parser: {e}"),
+            )
+        },
+    )?
 }
 
 fn parse_literals(
     path: &Path,
     text: &str,
     export: Option<&str>,
-    console: &Console,
+    diagnostics: &mut Diagnostics,
 ) -> Result<Vec<Template>> {
     let allocator = Allocator::default();
     let source_type = SourceType::from_path(path).unwrap_or_else(|_| SourceType::ts());
@@ -94,7 +100,7 @@ fn parse_literals(
         path,
         index: &index,
         consts: &module.consts,
-        console,
+        diagnostics,
         resolving: Vec::new(),
         warned: HashSet::new(),
         quiet: false,
@@ -247,7 +253,7 @@ struct Evaluator<'m, 'e, 'a> {
     path: &'m Path,
     index: &'m LineIndex<'m>,
     consts: &'m HashMap<&'a str, &'e Expression<'a>>,
-    console: &'m Console,
+    diagnostics: &'m mut Diagnostics,
     /// Names being resolved, to refuse `const a = [...a]` style cycles.
     resolving: Vec<&'a str>,
     /// Each warning once, even when an array is reached through several others.
@@ -260,7 +266,8 @@ impl<'m, 'e, 'a> Evaluator<'m, 'e, 'a> {
     fn warn(&mut self, offset: u32, message: &str) {
         if !self.quiet && self.warned.insert((offset, message.to_string())) {
             let at = self.index.locate(self.path, offset as usize);
-            self.console.warn(Some(&at), message);
+            self.diagnostics
+                .push(Kind::CatalogNotData, Some(at), message);
         }
     }
 
@@ -460,7 +467,12 @@ mod tests {
     use crate::video::VideoFormat;
 
     fn parse_str(text: &str, export: Option<&str>) -> Result<Vec<Template>> {
-        parse(Path::new("canonical.ts"), text, export, &Console::silent())
+        parse(
+            Path::new("canonical.ts"),
+            text,
+            export,
+            &mut Diagnostics::default(),
+        )
     }
 
     const ENTRY: &str = r#"{ id: "a", name: 'A', source: { type: "db", dbId: `u-1` }, duration: 120,

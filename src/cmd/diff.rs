@@ -5,8 +5,8 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use crate::console::Console;
-use crate::dataset::reader::VersionDir;
 use crate::dataset::stats::Totals;
+use crate::dataset::version::Version;
 use crate::diff::{diff, Diff, Key};
 use crate::error::{Error, Result};
 
@@ -19,24 +19,29 @@ pub struct Args {
     /// Print the difference as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Read the versions even if their files differ from their manifests.
+    #[arg(long)]
+    pub no_verify: bool,
 }
 
 /// Keys listed per category in the human output.
 const SHOWN: usize = 25;
 
 pub fn run(args: &Args, _console: &Console) -> Result<()> {
-    let d = diff(&VersionDir::open(&args.old)?, &VersionDir::open(&args.new)?)?;
-    let mut out = std::io::stdout().lock();
-    let written = if args.json {
-        serde_json::to_writer_pretty(&mut out, &d)
-            .map_err(std::io::Error::other)
-            .and_then(|_| writeln!(out))
-    } else {
-        print(&mut out, &d)
+    let open = |path| {
+        if args.no_verify {
+            Version::open_unverified(path)
+        } else {
+            Version::open(path)
+        }
     };
-    match written {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::write("<stdout>", e)),
-        _ => Ok(()),
+    let d = diff(&open(&args.old)?, &open(&args.new)?)?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &d).map_err(|e| Error::stdout(e.into()))?;
+        writeln!(out).map_err(Error::stdout)
+    } else {
+        print(&mut out, &d).map_err(Error::stdout)
     }
 }
 

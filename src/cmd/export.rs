@@ -20,6 +20,5 @@ pub struct Args {
 
 pub fn run(args: &Args, console: &Console) -> Result<()> {
     let written = export(&args.dir, args.to, &args.out)?;
-    console.result(format!("wrote {}", written.display()));
-    Ok(())
+    console.result(format!("wrote {}", written.display()))
 }

@@ -1,6 +1,6 @@
 //! Code from a directory: `<dir>/<template-id>.<extension>`, one file per template.
 //!
-//! Takes the directory and extension from `[code]`; gives a [`CodeSource`] that reads the files in
+//! Takes the directory and extension from `[code]`; gives a [`CodeStore`] that reads the files in
 //! parallel. A missing file means "no code" (the override and missing-template rules apply); any
 //! other read failure is an error, because silently dropping a template hides a broken checkout.
 
@@ -11,26 +11,26 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use super::CodeSource;
+use super::CodeStore;
 use crate::catalog::Template;
-use crate::console::Console;
+use crate::diagnostic::{Diagnostics, Kind};
 use crate::error::{Error, Result};
 
-/// A key and the bytes stored under it.
-type Stored = (String, Vec<u8>);
+/// A key and the bytes stored under it, or why the key names no file.
+type Stored = std::result::Result<(String, Vec<u8>), String>;
 
-pub struct DirectorySource {
+pub struct DirectoryStore {
     dir: PathBuf,
     extension: String,
 }
 
-impl DirectorySource {
+impl DirectoryStore {
     pub fn new(dir: PathBuf, extension: String) -> Self {
-        DirectorySource { dir, extension }
+        DirectoryStore { dir, extension }
     }
 }
 
-impl CodeSource for DirectorySource {
+impl CodeStore for DirectoryStore {
     fn describe(&self) -> String {
         format!("directory {}", self.dir.display())
     }
@@ -39,7 +39,11 @@ impl CodeSource for DirectorySource {
         Some(&template.id)
     }
 
-    fn fetch(&mut self, keys: &[&str], console: &Console) -> Result<HashMap<String, Vec<u8>>> {
+    fn fetch(
+        &mut self,
+        keys: &[&str],
+        diagnostics: &mut Diagnostics,
+    ) -> Result<HashMap<String, Vec<u8>>> {
         if !self.dir.is_dir() {
             return Err(Error::read(
                 &self.dir,
@@ -51,16 +55,24 @@ impl CodeSource for DirectorySource {
             .par_iter()
             .map(|key| {
                 let Some(path) = file_for(&self.dir, key, &self.extension) else {
-                    console.warn(
-                        None,
-                        format!("template id {key:?} cannot be a file name; its code is not looked up in {}", self.dir.display()),
-                    );
-                    return Ok(None);
+                    return Ok(Some(Err(format!(
+                        "template id {key:?} cannot be a file name; its code is not looked up in {}",
+                        self.dir.display()
+                    ))));
                 };
-                read_optional(&path).map(|bytes| bytes.map(|b| (key.to_string(), b)))
+                read_optional(&path).map(|bytes| bytes.map(|b| Ok((key.to_string(), b))))
             })
             .collect();
-        Ok(read?.into_iter().flatten().collect())
+        let mut out = HashMap::with_capacity(keys.len());
+        for stored in read?.into_iter().flatten() {
+            match stored {
+                Ok((key, bytes)) => {
+                    out.insert(key, bytes);
+                }
+                Err(why) => diagnostics.push(Kind::MissingCode, None, why),
+            }
+        }
+        Ok(out)
     }
 }
 

@@ -1,58 +1,81 @@
-//! Template code: fetch each template's production code, fall back to override files, report gaps.
+//! Template code: fetch each template's production code, fall back to code overrides, report gaps.
 //!
-//! Takes the catalog's templates, a [`CodeSource`] (a directory or PostgreSQL) and the optional
-//! code-override directory; gives, per template, its code (shared, never copied per example) or the
-//! reason it has none. The quality gate ([`check`]) then decides which code may be trained on.
+//! Takes the catalog's templates, a [`CodeStore`] (a directory or PostgreSQL) and the optional
+//! code-override folder; gives, per template id, the code found (bytes and where they came from) or
+//! the reason there is none. The quality [`gate`] then decides which code may be trained on and keeps
+//! it as a [`TemplateCode`], shared by every example of the template and never copied per example.
 
-pub mod check;
 pub mod directory;
+pub mod gate;
+pub mod gate_cache;
 pub mod overrides;
 pub mod postgres;
 pub mod postgres_tls;
-pub mod verdicts;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::catalog::Template;
-use crate::console::Console;
+use crate::diagnostic::Diagnostics;
 use crate::digest::sha256_hex;
 use crate::error::Result;
 
-/// Where production code comes from.
-pub trait CodeSource {
+/// Where production code is kept: a directory of files or a PostgreSQL table.
+pub trait CodeStore {
     /// For messages and the manifest, e.g. `directory examples/starter/templates`. No secrets.
     fn describe(&self) -> String;
 
-    /// The key this source stores `template`'s code under, if it can hold it at all.
+    /// The key this store keeps `template`'s code under, if it can hold it at all.
     fn key<'t>(&self, template: &'t Template) -> Option<&'t str>;
 
     /// The code stored for each of `keys`; keys with no stored code are simply absent. Bytes, not
-    /// text: whether they are usable UTF-8 is the quality gate's call, so one bad file is reported
-    /// rather than aborting the build.
-    fn fetch(&mut self, keys: &[&str], console: &Console) -> Result<HashMap<String, Vec<u8>>>;
+    /// text: whether they are usable UTF-8 is the gate's call, so one bad file is reported rather
+    /// than aborting the build.
+    fn fetch(
+        &mut self,
+        keys: &[&str],
+        diagnostics: &mut Diagnostics,
+    ) -> Result<HashMap<String, Vec<u8>>>;
 }
 
 /// Where a template's code was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CodeOrigin {
-    /// The configured source, under this key.
+    /// The configured store, under this key.
     Store { key: String },
     /// A code-override file (the store had no usable code).
     Override { path: PathBuf },
 }
 
-/// Code found for one template, before the quality gate.
+impl CodeOrigin {
+    /// `store` or `override`, as meta's `codeOrigin` says it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CodeOrigin::Store { .. } => "store",
+            CodeOrigin::Override { .. } => "override",
+        }
+    }
+
+    /// The store key or the override file: what a rejection is reported under.
+    pub fn key(&self) -> String {
+        match self {
+            CodeOrigin::Store { key } => key.clone(),
+            CodeOrigin::Override { path } => path.display().to_string(),
+        }
+    }
+}
+
+/// Code found for one template, before the gate.
 #[derive(Debug, Clone)]
 pub struct FoundCode {
     pub bytes: Vec<u8>,
     pub origin: CodeOrigin,
 }
 
-/// A template's checked code, shared by all of its examples. Only the JSON-escaped form is kept:
-/// it is all the writer needs, and holding the text too would double the memory of a large build.
+/// A template's gated code, shared by all of its examples. Only the JSON-escaped form is kept: it is
+/// all the writer needs, and holding the text too would double the memory of a large build.
 #[derive(Debug)]
 pub struct TemplateCode {
     pub origin: CodeOrigin,
@@ -90,34 +113,27 @@ pub fn json_string(text: &str) -> Box<[u8]> {
 }
 
 /// A template with no code anywhere (stats `missingTemplates`).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct MissingCode {
     pub template_id: String,
     pub db_id: Option<String>,
 }
 
-/// Per template (same order as the catalog): the code found, or `None`; plus what was missing.
-#[derive(Debug)]
-pub struct Lookup {
-    pub found: Vec<Option<FoundCode>>,
-    pub missing: Vec<MissingCode>,
-}
-
-/// Fetch every template's code from `source`, falling back to `overrides` for templates whose
-/// stored code is absent or blank.
-pub fn lookup(
+/// Fetch every template's code from `store`, falling back to `overrides` for templates whose stored
+/// code is absent or blank. Gives the code found per template id; a template absent from the map has
+/// no code anywhere.
+pub fn fetch(
     templates: &[Template],
-    source: &mut dyn CodeSource,
+    store: &mut dyn CodeStore,
     overrides: Option<&overrides::OverrideDir>,
-    console: &Console,
-) -> Result<Lookup> {
-    let keys: Vec<&str> = templates.iter().filter_map(|t| source.key(t)).collect();
-    let mut stored = source.fetch(&keys, console)?;
-    let mut found = Vec::with_capacity(templates.len());
-    let mut missing = Vec::new();
+    diagnostics: &mut Diagnostics,
+) -> Result<HashMap<String, FoundCode>> {
+    let keys: Vec<&str> = templates.iter().filter_map(|t| store.key(t)).collect();
+    let mut stored = store.fetch(&keys, diagnostics)?;
+    let mut found = HashMap::with_capacity(templates.len());
     for template in templates {
-        let from_store = source
+        let from_store = store
             .key(template)
             .and_then(|key| stored.remove_entry(key))
             // A NULL column arrives absent; an empty or blank one counts as missing too.
@@ -133,34 +149,30 @@ pub fn lookup(
                 None => None,
             },
         };
-        if code.is_none() {
-            missing.push(MissingCode {
-                template_id: template.id.clone(),
-                db_id: template.db_id().map(str::to_string),
-            });
+        if let Some(code) = code {
+            found.insert(template.id.clone(), code);
         }
-        found.push(code);
     }
-    Ok(Lookup { found, missing })
+    Ok(found)
 }
 
-/// The code source the config asks for.
-pub fn open_source(config: &crate::config::Config) -> Result<Box<dyn CodeSource>> {
-    use crate::config::CodeSourceKind;
+/// The code store the config asks for.
+pub fn open_store(config: &crate::config::Config) -> Result<Box<dyn CodeStore>> {
+    use crate::config::CodeStoreKind;
     match config.code.source {
-        CodeSourceKind::Directory => {
-            // Config::check guarantees `dir` for the directory source.
+        CodeStoreKind::Directory => {
+            // Config::check guarantees `dir` for the directory store.
             let dir = config
                 .code
                 .dir
                 .as_deref()
                 .unwrap_or(std::path::Path::new("."));
-            Ok(Box::new(directory::DirectorySource::new(
+            Ok(Box::new(directory::DirectoryStore::new(
                 config.resolve(dir),
                 config.code.extension.clone(),
             )))
         }
-        CodeSourceKind::Postgres => Ok(Box::new(postgres::PostgresSource::from_env(
+        CodeStoreKind::Postgres => Ok(Box::new(postgres::PostgresStore::from_env(
             &config.code.postgres,
         )?)),
     }

@@ -1,7 +1,7 @@
 //! Code from PostgreSQL: one READ ONLY transaction, parameterized batched queries, rows streamed.
 //!
 //! Takes `[code.postgres]` and the connection string from the environment variable it names; gives a
-//! [`CodeSource`] keyed by the catalog's `dbId`. Schema, table and column names are quoted as
+//! [`CodeStore`] keyed by the catalog's `dbId`. Schema, table and column names are quoted as
 //! identifiers, so a hostile name in the config is a missing relation, never SQL. The password is
 //! never shown: messages name the server as `postgres://user@host:port/dbname`.
 
@@ -13,13 +13,13 @@ use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
 
 use super::postgres_tls::{connector, split_options, TlsOptions};
-use super::CodeSource;
+use super::CodeStore;
 use crate::catalog::Template;
 use crate::config::PostgresConfig;
-use crate::console::Console;
+use crate::diagnostic::Diagnostics;
 use crate::error::{Error, Result};
 
-pub struct PostgresSource {
+pub struct PostgresStore {
     settings: PostgresConfig,
     tls: TlsOptions,
     driver: postgres::Config,
@@ -27,7 +27,7 @@ pub struct PostgresSource {
     target: String,
 }
 
-impl PostgresSource {
+impl PostgresStore {
     /// Read the connection string from the configured environment variable.
     pub fn from_env(settings: &PostgresConfig) -> Result<Self> {
         let conn = std::env::var(&settings.url_env).map_err(|_| {
@@ -36,7 +36,7 @@ impl PostgresSource {
                 settings.url_env
             ))
         })?;
-        PostgresSource::new(settings, &conn)
+        PostgresStore::new(settings, &conn)
     }
 
     pub fn new(settings: &PostgresConfig, conn: &str) -> Result<Self> {
@@ -56,7 +56,7 @@ impl PostgresSource {
             .connect_timeout(Duration::from_secs(settings.connect_timeout_secs))
             .application_name("template-sft");
         let target = describe(&driver);
-        Ok(PostgresSource {
+        Ok(PostgresStore {
             settings: settings.clone(),
             tls,
             driver,
@@ -84,7 +84,7 @@ impl PostgresSource {
     }
 }
 
-impl CodeSource for PostgresSource {
+impl CodeStore for PostgresStore {
     fn describe(&self) -> String {
         format!(
             "postgres {} table {}.{}",
@@ -98,8 +98,11 @@ impl CodeSource for PostgresSource {
         template.db_id()
     }
 
-    fn fetch(&mut self, keys: &[&str], console: &Console) -> Result<HashMap<String, Vec<u8>>> {
-        console.detail(format!("connecting to {}", self.target));
+    fn fetch(
+        &mut self,
+        keys: &[&str],
+        _diagnostics: &mut Diagnostics,
+    ) -> Result<HashMap<String, Vec<u8>>> {
         let tls = connector(&self.tls).map_err(|message| Error::Database {
             target: self.target.clone(),
             message,
@@ -139,11 +142,6 @@ impl CodeSource for PostgresSource {
             }
         }
         tx.commit().map_err(|e| self.fail(&e))?;
-        console.detail(format!(
-            "fetched code for {} of {} ids",
-            out.len(),
-            keys.len()
-        ));
         Ok(out)
     }
 }
@@ -197,7 +195,7 @@ mod tests {
             table: "t\"; DROP TABLE x; --".into(),
             ..PostgresConfig::default()
         };
-        let source = PostgresSource::new(&settings, "postgresql://u:secret@localhost/db").unwrap();
+        let source = PostgresStore::new(&settings, "postgresql://u:secret@localhost/db").unwrap();
         assert_eq!(
             source.query(),
             "SELECT \"id\"::text, \"tsx_code\" FROM \"public\".\"t\"\"; DROP TABLE x; --\" WHERE \"id\"::text = ANY($1)"
@@ -206,14 +204,14 @@ mod tests {
 
     #[test]
     fn the_target_never_holds_the_password() {
-        let source = PostgresSource::new(
+        let source = PostgresStore::new(
             &PostgresConfig::default(),
             "postgresql://me:secret@db.example.com:6543/prod?sslmode=require",
         )
         .unwrap();
         assert_eq!(source.target, "postgres://me@db.example.com:6543/prod");
         assert!(!source.describe().contains("secret"));
-        let err = PostgresSource::new(
+        let err = PostgresStore::new(
             &PostgresConfig::default(),
             "postgresql://me:secret@h:notaport/db",
         )

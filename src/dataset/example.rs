@@ -1,14 +1,18 @@
-//! One training example and its three line renderings.
+//! One training example: what `build` writes and what every reader reads back.
 //!
-//! Takes a template, its checked code, one brief and the split; gives the JSON lines written to
+//! Takes a template, its gated code, one brief and the split; gives the JSON lines written to
 //! `{split}.jsonl` (messages and meta), `{split}.upload.jsonl` (messages only) and
 //! `{split}.meta.jsonl` (meta only). Messages and meta are each serialized once per example and the
-//! three lines are assembled from those bytes, so the code is never copied per example.
+//! three lines are assembled from those bytes, so the code is never copied per example. The same
+//! [`Meta`], [`Message`] and [`Key`] types read the lines back ([`ExampleLine`]).
 
-use serde::Serialize;
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
 
 use crate::catalog::Template;
-use crate::code::{CodeOrigin, TemplateCode};
+use crate::code::TemplateCode;
 use crate::prompts::brief::Brief;
 use crate::split::Split;
 use crate::video::VideoFormat;
@@ -30,30 +34,106 @@ pub struct Example<'a> {
 
 impl Example<'_> {
     /// The identity of an example across builds: template, prompt variant, format.
-    pub fn key(&self) -> (&str, &str, VideoFormat) {
-        (&self.template.id, &self.brief.variant, self.brief.format)
+    pub fn key(&self) -> Key {
+        Key {
+            template_id: self.template.id.clone(),
+            prompt_variant: self.brief.variant.clone(),
+            format: self.brief.format,
+        }
+    }
+
+    /// [`Example::key`]'s parts, borrowed, for hashing without allocating.
+    pub fn key_parts(&self) -> [&str; 3] {
+        [
+            &self.template.id,
+            &self.brief.variant,
+            self.brief.format.name(),
+        ]
     }
 }
 
-/// The `meta` object. Field names are part of the output format (README).
-#[derive(Serialize)]
+/// An example's identity across versions: template id, prompt variant, format.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Key {
+    pub template_id: String,
+    pub prompt_variant: String,
+    pub format: VideoFormat,
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} / {} / {}",
+            self.template_id, self.prompt_variant, self.format
+        )
+    }
+}
+
+/// One chat message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub role: String,
+    pub content: String,
+}
+
+/// The `meta` object. Field names are part of the output format (README). Borrowed when written,
+/// owned when read; fields a reader of older versions may not find default.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Meta<'a> {
-    pub template_id: &'a str,
-    pub template_name: &'a str,
-    pub db_id: Option<&'a str>,
+    pub template_id: Cow<'a, str>,
+    #[serde(default)]
+    pub template_name: Cow<'a, str>,
+    #[serde(default)]
+    pub db_id: Option<Cow<'a, str>>,
+    #[serde(default)]
     pub duration: u32,
+    #[serde(default)]
     pub fps: u32,
-    pub supported_formats: &'a [VideoFormat],
+    #[serde(default)]
+    pub supported_formats: Cow<'a, [VideoFormat]>,
     pub format: VideoFormat,
-    pub prompt_variant: &'a str,
-    pub prompt_origin: &'static str,
-    pub prompt_source: &'a str,
-    pub code_sha256: &'a str,
-    pub code_origin: &'static str,
+    pub prompt_variant: Cow<'a, str>,
+    pub prompt_origin: Cow<'a, str>,
+    #[serde(default)]
+    pub prompt_source: Cow<'a, str>,
+    pub code_sha256: Cow<'a, str>,
+    #[serde(default)]
+    pub code_origin: Cow<'a, str>,
     pub split: Split,
+    #[serde(default)]
     pub tokens: usize,
+    #[serde(default)]
     pub assistant_tokens: usize,
+}
+
+impl Meta<'_> {
+    pub fn key(&self) -> Key {
+        Key {
+            template_id: self.template_id.to_string(),
+            prompt_variant: self.prompt_variant.to_string(),
+            format: self.format,
+        }
+    }
+}
+
+/// A full example line as read back: messages and meta.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ExampleLine {
+    pub messages: Vec<Message>,
+    pub meta: Meta<'static>,
+}
+
+impl ExampleLine {
+    /// The content of the first message with `role` ("" if none).
+    pub fn content(&self, role: &str) -> &str {
+        self.messages
+            .iter()
+            .find(|m| m.role == role)
+            .map_or("", |m| m.content.as_str())
+    }
 }
 
 /// Reusable buffers for rendering; one per writer thread.
@@ -86,21 +166,18 @@ impl Rendered {
         self.messages.extend_from_slice(&example.code.json);
         self.messages.extend_from_slice(b"}]");
         let meta = Meta {
-            template_id: &example.template.id,
-            template_name: &example.template.name,
-            db_id: example.template.db_id(),
+            template_id: Cow::Borrowed(&example.template.id),
+            template_name: Cow::Borrowed(&example.template.name),
+            db_id: example.template.db_id().map(Cow::Borrowed),
             duration: example.duration,
             fps,
-            supported_formats: &example.template.supported_formats,
+            supported_formats: Cow::Borrowed(&example.template.supported_formats),
             format: example.brief.format,
-            prompt_variant: &example.brief.variant,
-            prompt_origin: example.brief.origin.kind(),
-            prompt_source: &example.prompt_source,
-            code_sha256: &example.code.sha256,
-            code_origin: match example.code.origin {
-                CodeOrigin::Store { .. } => "store",
-                CodeOrigin::Override { .. } => "override",
-            },
+            prompt_variant: Cow::Borrowed(&example.brief.variant),
+            prompt_origin: Cow::Borrowed(example.brief.origin.kind()),
+            prompt_source: Cow::Borrowed(&example.prompt_source),
+            code_sha256: Cow::Borrowed(&example.code.sha256),
+            code_origin: Cow::Borrowed(example.code.origin.kind()),
             split: example.split,
             tokens: example.tokens,
             assistant_tokens: example.assistant_tokens,
@@ -136,6 +213,7 @@ impl Rendered {
 mod tests {
     use super::*;
     use crate::catalog::{Source, Template};
+    use crate::code::CodeOrigin;
     use crate::location::Location;
     use crate::prompts::brief::BriefOrigin;
 

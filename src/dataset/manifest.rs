@@ -1,47 +1,26 @@
 //! `manifest.json`: checksums of everything written and digests of everything read.
 //!
 //! Takes the file records from the writer, the resolved config and the inputs; gives a manifest that
-//! lets anyone verify a version directory (`validate`) and tell which inputs produced it. It never
-//! holds a secret: the config names the environment variable of a database URL, not its value.
+//! lets anyone verify a version directory and tell which inputs produced it. [`check_files`] is the
+//! one verifier: `validate` reports what it finds, every other reader refuses a version that does not
+//! verify. A manifest never holds a secret: the config names the environment variable of a database
+//! URL, not its value.
 
-use std::fs::File;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Component, Path};
 
-use serde::Serialize;
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::writer::FileRecord;
 use crate::digest::sha256_hex;
+pub use crate::digest::InputDigest;
 use crate::error::{Error, Result};
-use crate::location::Location;
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct InputDigest {
-    /// `config`, `catalog`, `prompts`, `overrides`.
-    pub kind: &'static str,
-    pub path: String,
-    pub sha256: String,
-    pub bytes: u64,
-}
-
-impl InputDigest {
-    /// Digest the file at `path`, recorded under `display`.
-    pub fn of_file(kind: &'static str, path: &Path, display: String) -> Result<InputDigest> {
-        let bytes = std::fs::read(path).map_err(|e| Error::read(path, e))?;
-        Ok(InputDigest {
-            kind,
-            path: display,
-            sha256: sha256_hex(&bytes),
-            bytes: bytes.len() as u64,
-        })
-    }
-}
+use crate::input;
+use crate::location::{json_reason, Location};
 
 /// The code that went into the dataset: one digest over every template's code digest.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CodeDigest {
     pub source: String,
@@ -49,13 +28,22 @@ pub struct CodeDigest {
     pub sha256: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Tool {
-    pub name: &'static str,
-    pub version: &'static str,
+    pub name: String,
+    pub version: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+impl Tool {
+    pub fn this() -> Tool {
+        Tool {
+            name: env!("CARGO_PKG_NAME").into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Manifest {
     pub tool: Tool,
@@ -66,18 +54,67 @@ pub struct Manifest {
     pub config: serde_json::Value,
 }
 
-impl Manifest {
-    pub fn tool() -> Tool {
-        Tool {
-            name: env!("CARGO_PKG_NAME"),
-            version: env!("CARGO_PKG_VERSION"),
+/// What every manifest (a build's or an export's) lists: its files.
+#[derive(Debug, Deserialize)]
+struct Listing {
+    files: Vec<FileRecord>,
+}
+
+/// How a version directory differs from its manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mismatch {
+    /// Listed, but not a regular file inside the directory.
+    Missing {
+        name: String,
+    },
+    Sha256 {
+        name: String,
+    },
+    Bytes {
+        name: String,
+        listed: u64,
+        actual: u64,
+    },
+    Lines {
+        name: String,
+        listed: u64,
+        actual: u64,
+    },
+    /// A file in the directory the manifest does not list.
+    Unlisted {
+        name: String,
+    },
+}
+
+impl Mismatch {
+    pub fn name(&self) -> &str {
+        match self {
+            Mismatch::Missing { name }
+            | Mismatch::Sha256 { name }
+            | Mismatch::Bytes { name, .. }
+            | Mismatch::Lines { name, .. }
+            | Mismatch::Unlisted { name } => name,
+        }
+    }
+
+    pub fn reason(&self) -> String {
+        match self {
+            Mismatch::Missing { .. } => "listed in the manifest but missing".into(),
+            Mismatch::Sha256 { .. } => "SHA-256 differs from the manifest".into(),
+            Mismatch::Bytes { listed, actual, .. } => {
+                format!("{actual} bytes; the manifest says {listed}")
+            }
+            Mismatch::Lines { listed, actual, .. } => {
+                format!("{actual} lines; the manifest says {listed}")
+            }
+            Mismatch::Unlisted { .. } => "not listed in the manifest".into(),
         }
     }
 }
 
-/// SHA-256 (hex), size and newline count of a file, streamed.
+/// SHA-256 (hex), size and newline count of a regular file, streamed.
 pub fn digest(path: &Path) -> Result<(String, u64, u64)> {
-    let mut file = File::open(path).map_err(|e| Error::read(path, e))?;
+    let mut file = input::open_regular(path)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     let (mut bytes, mut lines) = (0u64, 0u64);
@@ -93,43 +130,118 @@ pub fn digest(path: &Path) -> Result<(String, u64, u64)> {
     Ok((hex::encode(hasher.finalize()), bytes, lines))
 }
 
-/// Check every file the manifest in `dir` lists (SHA-256, size, lines); the first difference is an
-/// error. Gives the SHA-256 of the manifest itself, which identifies the version.
-pub fn verify(dir: &Path) -> Result<String> {
+/// The manifest bytes of `dir` and its file list.
+fn listing(dir: &Path) -> Result<(Vec<u8>, Vec<FileRecord>)> {
     let path = dir.join("manifest.json");
-    let bytes = std::fs::read(&path).map_err(|e| Error::read(&path, e))?;
-    let manifest: Value = serde_json::from_slice(&bytes).map_err(|e| {
+    let bytes = input::read_capped(&path, input::SMALL_FILE_LIMIT)?;
+    let listing: Listing = serde_json::from_slice(&bytes).map_err(|e| {
         Error::input(
             Location::at(&path, e.line(), e.column()),
-            format!("manifest is not valid JSON: {e}"),
+            format!(
+                "manifest is not a template-sft manifest: {}",
+                json_reason(&e)
+            ),
         )
     })?;
-    let files = manifest
-        .get("files")
-        .and_then(Value::as_array)
-        .ok_or_else(|| Error::input(Location::file(&path), "manifest has no \"files\" list"))?;
-    for record in files {
-        let name = record.get("name").and_then(Value::as_str).unwrap_or("");
+    Ok((bytes, listing.files))
+}
+
+/// Read a build's `manifest.json`, typed, and the SHA-256 of its bytes (which identifies the version).
+pub fn read(dir: &Path) -> Result<(Manifest, String)> {
+    let path = dir.join("manifest.json");
+    let bytes = input::read_capped(&path, input::SMALL_FILE_LIMIT)?;
+    let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|e| {
+        Error::input(
+            Location::at(&path, e.line(), e.column()),
+            format!("not a build's manifest: {}", json_reason(&e)),
+        )
+    })?;
+    Ok((manifest, sha256_hex(&bytes)))
+}
+
+/// Every difference between `dir` and its manifest: listed files missing or changed (SHA-256, size,
+/// lines), and files present but not listed (in the directory and its subdirectories).
+pub fn check_files(dir: &Path) -> Result<Vec<Mismatch>> {
+    let (_, files) = listing(dir)?;
+    let mut found = Vec::new();
+    let mut listed = std::collections::BTreeSet::new();
+    for record in &files {
+        let name = record.name.as_str();
+        listed.insert(name.to_string());
         let file = dir.join(name);
-        let bad = |why: String| {
-            Error::input(Location::file(&file), format!("{why}; the manifest does not verify, so this version was changed or damaged after it was built"))
-        };
         // Names are relative paths inside the directory (`data/train.jsonl`), never a way out of it.
-        let inside = Path::new(name)
-            .components()
-            .all(|c| matches!(c, std::path::Component::Normal(_)));
-        if name.is_empty() || !inside || name.contains('\\') || !file.is_file() {
-            return Err(bad("listed in the manifest but missing".into()));
+        let inside = !name.is_empty()
+            && !name.contains('\\')
+            && Path::new(name)
+                .components()
+                .all(|c| matches!(c, Component::Normal(_)));
+        let regular = std::fs::symlink_metadata(&file).is_ok_and(|m| m.file_type().is_file());
+        if !inside || !regular {
+            found.push(Mismatch::Missing { name: name.into() });
+            continue;
         }
-        let (sha, size, lines) = digest(&file)?;
-        if record.get("sha256").and_then(Value::as_str) != Some(sha.as_str()) {
-            return Err(bad("SHA-256 differs from the manifest".into()));
+        let (sha, bytes, lines) = digest(&file)?;
+        if sha != record.sha256 {
+            found.push(Mismatch::Sha256 { name: name.into() });
         }
-        if record.get("bytes").and_then(Value::as_u64) != Some(size)
-            || record.get("lines").and_then(Value::as_u64) != Some(lines)
-        {
-            return Err(bad("size or line count differs from the manifest".into()));
+        if bytes != record.bytes {
+            found.push(Mismatch::Bytes {
+                name: name.into(),
+                listed: record.bytes,
+                actual: bytes,
+            });
         }
+        if lines != record.lines {
+            found.push(Mismatch::Lines {
+                name: name.into(),
+                listed: record.lines,
+                actual: lines,
+            });
+        }
+    }
+    let mut present = Vec::new();
+    list_files(dir, "", &mut present)?;
+    present.sort();
+    for name in present {
+        if name != "manifest.json" && !listed.contains(&name) {
+            found.push(Mismatch::Unlisted { name });
+        }
+    }
+    Ok(found)
+}
+
+/// Every entry under `dir` (relative names with `/`), directories descended into, symlinks listed
+/// as entries (never followed).
+fn list_files(dir: &Path, prefix: &str, out: &mut Vec<String>) -> Result<()> {
+    let here = dir.join(prefix);
+    for entry in std::fs::read_dir(&here).map_err(|e| Error::read(&here, e))? {
+        let entry = entry.map_err(|e| Error::read(&here, e))?;
+        let Ok(name) = entry.file_name().into_string() else {
+            out.push(format!("{prefix}{}", entry.file_name().to_string_lossy()));
+            continue;
+        };
+        let rel = format!("{prefix}{name}");
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            list_files(dir, &format!("{rel}/"), out)?;
+        } else {
+            out.push(rel);
+        }
+    }
+    Ok(())
+}
+
+/// Check `dir` against its manifest; the first difference is an error. Gives the SHA-256 of the
+/// manifest itself, which identifies the version.
+pub fn verify(dir: &Path) -> Result<String> {
+    let (bytes, _) = listing(dir)?;
+    if let Some(m) = check_files(dir)?.into_iter().next() {
+        return Err(Error::input(
+            Location::file(dir.join(m.name())),
+            format!(
+                "{}; the manifest does not verify, so this version was changed or damaged after it was built",
+                m.reason()
+            ),
+        ));
     }
     Ok(sha256_hex(&bytes))
 }

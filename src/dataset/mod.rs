@@ -1,14 +1,15 @@
 //! The dataset on disk: example records, the versioned writer, stats and the manifest.
 //!
-//! Takes the examples of a build; gives a complete version directory or nothing. [`example`] renders
-//! one record, [`writer`] owns the temporary-name-then-rename discipline, [`stats`] and [`manifest`]
-//! describe what was written.
+//! Takes the examples of a build; gives a complete version directory or nothing, and reads one back.
+//! [`example`] renders one record (and is the type every reader reads), [`writer`] owns the
+//! temporary-name-then-rename discipline, [`split_files`] writes the split files, [`stats`] and
+//! [`manifest`] describe what was written, and [`version`] reads a version back, verified.
 
 pub mod example;
 pub mod manifest;
-pub mod reader;
 pub mod split_files;
 pub mod stats;
+pub mod version;
 pub mod writer;
 
 /// The three files written per split, in the order they appear in the manifest.

@@ -1,22 +1,26 @@
 //! `stats.json`: what a build did, in numbers and lists.
 //!
-//! Takes the counts and lists gathered by the build stages; gives the serialized summary. It is the
+//! Takes the counts and lists gathered by the build stages; gives the typed summary, written by
+//! `build` and read back (typed, never by string keys) by `report`, `export` and `diff`. It is the
 //! only output file that holds the time of the build (`generatedAt`), so split files stay
-//! byte-identical between runs.
+//! byte-identical between runs. Fields added after the first release default when absent, so older
+//! versions still read.
 
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::code::check::Rejection;
+use crate::code::gate::Rejection;
 use crate::code::MissingCode;
 use crate::config::SplitMode;
 use crate::prompts::brief::GatedPrompt;
 use crate::prompts::PromptStats;
+use crate::split::Split;
 use crate::tokens::{Budget, TokenStats, TrainedEstimate};
+use crate::video::VideoFormat;
 
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Totals {
     pub all: usize,
     pub train: usize,
@@ -24,37 +28,59 @@ pub struct Totals {
     pub test: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+impl Totals {
+    /// The count of one split.
+    pub fn of(&self, split: Split) -> usize {
+        match split {
+            Split::Train => self.train,
+            Split::Validation => self.validation,
+            Split::Test => self.test,
+        }
+    }
+
+    /// Count one more in `split` (and in `all`).
+    pub fn add(&mut self, split: Split) {
+        self.all += 1;
+        match split {
+            Split::Train => self.train += 1,
+            Split::Validation => self.validation += 1,
+            Split::Test => self.test += 1,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CodeOverrideUse {
     pub template_id: String,
     pub path: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SkippedTemplate {
     pub template_id: String,
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BriefStats {
     /// Briefs by where their wording came from: curated, override, synthesized.
-    pub by_origin: BTreeMap<&'static str, usize>,
+    pub by_origin: BTreeMap<String, usize>,
     /// Briefs per requested format.
-    pub by_format: BTreeMap<&'static str, usize>,
-    /// Prompts dropped because they asked for a format the template does not support.
+    pub by_format: BTreeMap<String, usize>,
+    /// Format mismatches: prompts dropped because they asked for a format the template does not
+    /// support (the key keeps its first name).
     pub gated: usize,
     pub gated_prompts: Vec<GatedPrompt>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Stats {
     pub generated_at: String,
-    pub tool_version: &'static str,
+    pub tool_version: String,
     pub tag: String,
     pub seed: u64,
     pub split_mode: SplitMode,
@@ -77,7 +103,7 @@ pub struct Stats {
     pub over_limit_examples: Vec<OverLimit>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TokenReport {
     #[serde(flatten)]
@@ -90,12 +116,23 @@ pub struct TokenReport {
     pub trained_estimate: TrainedEstimate,
 }
 
-#[derive(Debug, Clone, Serialize)]
+impl TokenReport {
+    /// The token statistics of one split.
+    pub fn of(&self, split: Split) -> &TokenStats {
+        match split {
+            Split::Train => &self.train,
+            Split::Validation => &self.validation,
+            Split::Test => &self.test,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OverLimit {
     pub template_id: String,
     pub prompt_variant: String,
-    pub format: &'static str,
+    pub format: VideoFormat,
     pub tokens: usize,
     pub limit: usize,
 }

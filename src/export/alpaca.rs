@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use super::{turns, Source};
-use crate::dataset::reader::{FullExample, Message};
+use crate::dataset::example::{ExampleLine, Message};
 use crate::dataset::writer::{FileRecord, Staging};
 use crate::error::Result;
 
@@ -18,7 +18,7 @@ pub fn write(source: &Source, staging: &Staging) -> Result<Vec<FileRecord>> {
     })
 }
 
-pub fn record(example: &FullExample) -> Value {
+pub fn record(example: &ExampleLine) -> Value {
     let (system, user, assistant) = turns(&example.messages);
     json!({"instruction": user, "input": "", "output": assistant, "system": system})
 }

@@ -10,10 +10,11 @@ use std::fmt::Write;
 use serde_json::Value;
 
 use super::Source;
-use crate::dataset::reader::Message;
+use crate::dataset::example::Message;
 use crate::dataset::writer::{FileRecord, Staging};
 use crate::error::Result;
 use crate::report::thousands;
+use crate::split::Split;
 
 pub fn write(source: &Source, staging: &Staging) -> Result<Vec<FileRecord>> {
     staging.create_dir("data")?;
@@ -37,19 +38,12 @@ pub fn to_messages(record: &Value) -> Option<Vec<Message>> {
 }
 
 fn card(source: &Source) -> String {
-    let st = &source.stats;
-    let num = |p: &str| st.pointer(p).and_then(Value::as_u64).unwrap_or(0);
-    let text = |p: &str| {
-        st.pointer(p)
-            .and_then(Value::as_str)
-            .unwrap_or("?")
-            .to_string()
-    };
+    let st = &source.dir.stats;
     let mut c = String::from("---\nconfigs:\n- config_name: default\n  data_files:\n");
     for split in source.splits() {
         let _ = writeln!(c, "  - split: {0}\n    path: data/{0}.jsonl", split.name());
     }
-    let size = match num("/totals/all") {
+    let size = match st.totals.all {
         n if n < 1_000 => "n<1K",
         n if n < 10_000 => "1K<n<10K",
         n if n < 100_000 => "10K<n<100K",
@@ -59,28 +53,36 @@ fn card(source: &Source) -> String {
         c,
         "task_categories:\n- text-generation\ntags:\n- sft\n- code\n- template-sft\nsize_categories:\n- {size}\n---\n\n"
     );
-    let _ = writeln!(c, "# {}\n", text("/tag"));
+    let _ = writeln!(c, "# {}\n", markdown_text(&st.tag));
     let _ = writeln!(
         c,
         "Supervised fine-tuning data: a plain-language brief (user) and the production template code that\n\
          answers it (assistant), after a fixed system message. Built by template-sft {} on {}.\n",
-        text("/toolVersion"),
-        text("/generatedAt")
+        markdown_text(&st.tool_version),
+        markdown_text(&st.generated_at)
     );
     let _ = writeln!(c, "| split | examples | templates | tokens | median tokens | max tokens |\n|---|---|---|---|---|---|");
-    for split in ["train", "validation", "test"] {
+    for split in Split::ALL {
+        let tokens = st.tokens.of(split);
         let _ = writeln!(
             c,
-            "| {split} | {} | {} | {} | {} | {} |",
-            num(&format!("/totals/{split}")),
-            num(&format!("/templatesPerSplit/{split}")),
-            thousands(num(&format!("/tokens/{split}/totalTokens"))),
-            num(&format!("/tokens/{split}/median")),
-            num(&format!("/tokens/{split}/max")),
+            "| {} | {} | {} | {} | {} | {} |",
+            split.name(),
+            st.totals.of(split),
+            st.templates_per_split.of(split),
+            thousands(tokens.total_tokens),
+            tokens.median,
+            tokens.max,
         );
     }
-    let formats = breakdown(st, "/briefs/byFormat");
-    let origins = breakdown(st, "/briefs/byOrigin");
+    let breakdown = |m: &std::collections::BTreeMap<String, usize>| {
+        m.iter()
+            .map(|(k, v)| format!("{} {v}", markdown_text(k)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let formats = breakdown(&st.briefs.by_format);
+    let origins = breakdown(&st.briefs.by_origin);
     let _ = write!(
         c,
         "\n## How it was built\n\n\
@@ -93,28 +95,54 @@ fn card(source: &Source) -> String {
          - `messages`: `[system, user, assistant]` chat messages.\n\
          - `meta`: `templateId`, `dbId`, `duration` (frames), `fps`, `supportedFormats`, `format`, `promptVariant`, `promptOrigin`, `promptSource`, `codeSha256`, `codeOrigin`, `split`, `tokens`, `assistantTokens`.\n\n\
          ```python\nfrom datasets import load_dataset\ndata = load_dataset(\"path/to/this/folder\")\nprint(data[\"train\"][0][\"messages\"][1][\"content\"])\n```\n",
-        num("/uniqueTemplatesCovered"),
-        num("/templatesProcessed"),
-        text("/splitMode"),
-        num("/seed"),
-        text("/tokens/model"),
-        text("/tokens/encoding"),
-        thousands(num("/tokens/trainedEstimate/trainedTokens")),
+        st.unique_templates_covered,
+        st.templates_processed,
+        st.split_mode.name(),
+        st.seed,
+        code_span(&st.tokens.budget.model),
+        st.tokens.budget.encoding.name(),
+        thousands(st.tokens.trained_estimate.trained_tokens),
         source.manifest_sha256,
     );
     c
 }
 
-/// `{"a": 1, "b": 2}` at `pointer` → "a 1, b 2".
-fn breakdown(stats: &Value, pointer: &str) -> String {
-    stats
-        .pointer(pointer)
-        .and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| format!("{k} {v}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .unwrap_or_default()
+/// A user string as plain text in Markdown: characters that would start markup are escaped, line
+/// breaks become spaces (a tag or model name must not add headings, links or HTML to the card).
+fn markdown_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '+' | '-' | '.'
+            | '!' | '|' | '<' | '>' | '&' => {
+                out.push('\\');
+                out.push(ch);
+            }
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A user string inside a Markdown code span (no backtick or line break can end it early).
+fn code_span(text: &str) -> String {
+    text.chars()
+        .map(|c| if c == '`' || c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_strings_cannot_add_markup_to_the_card() {
+        assert_eq!(markdown_text("v1"), "v1");
+        assert_eq!(
+            markdown_text("# x\n<script>[a](b)"),
+            "\\# x \\<script\\>\\[a\\]\\(b\\)"
+        );
+        assert_eq!(code_span("gpt`\n# hi"), "gpt  # hi");
+    }
 }

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::Source;
-use crate::dataset::reader::Message;
+use crate::dataset::example::Message;
 use crate::dataset::writer::{FileRecord, Staging};
 use crate::error::Result;
 

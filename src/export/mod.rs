@@ -19,9 +19,11 @@ use clap::ValueEnum;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::dataset::manifest::{verify, Manifest, Tool};
-use crate::dataset::reader::{FullExample, Message, VersionDir};
-use crate::dataset::writer::{check_tag, FileRecord, Staging};
+use crate::config::check_tag;
+use crate::dataset::example::{ExampleLine, Message};
+use crate::dataset::manifest::Tool;
+use crate::dataset::version::Version;
+use crate::dataset::writer::{FileRecord, Staging};
 use crate::error::{Error, Result};
 use crate::split::Split;
 
@@ -58,8 +60,7 @@ struct SourceRef<'a> {
 
 /// The source of an export, verified.
 pub struct Source {
-    pub dir: VersionDir,
-    pub stats: Value,
+    pub dir: Version,
     /// SHA-256 of the source's manifest.json: identifies exactly which build this is.
     pub manifest_sha256: String,
 }
@@ -67,32 +68,20 @@ pub struct Source {
 impl Source {
     /// Splits that hold at least one example, in order.
     pub fn splits(&self) -> Vec<Split> {
-        Split::ALL
-            .into_iter()
-            .filter(|s| {
-                self.stats
-                    .pointer(&format!("/totals/{}", s.name()))
-                    .and_then(Value::as_u64)
-                    .unwrap_or(0)
-                    > 0
-            })
-            .collect()
+        self.dir.splits()
     }
 
     pub fn tag(&self) -> &str {
-        self.stats.get("tag").and_then(Value::as_str).unwrap_or("")
+        &self.dir.stats.tag
     }
 }
 
 /// Export `dir` to `out` in `target`'s layout; gives the directory written.
 pub fn export(dir: &Path, target: ExportTarget, out: &Path) -> Result<PathBuf> {
-    let version = VersionDir::open(dir)?;
-    let manifest_sha256 = verify(dir)?;
-    let stats = version.stats()?;
+    let version = Version::open(dir)?;
     let source = Source {
+        manifest_sha256: version.manifest_sha256.clone().unwrap_or_default(),
         dir: version,
-        stats,
-        manifest_sha256,
     };
     let name = out.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
         Error::Usage(format!(
@@ -113,7 +102,7 @@ pub fn export(dir: &Path, target: ExportTarget, out: &Path) -> Result<PathBuf> {
         ExportTarget::Messages => messages::write(&source, &staging)?,
     };
     let manifest = ExportManifest {
-        tool: Manifest::tool(),
+        tool: Tool::this(),
         target,
         source: SourceRef {
             path: &dir.display().to_string(),
@@ -122,8 +111,8 @@ pub fn export(dir: &Path, target: ExportTarget, out: &Path) -> Result<PathBuf> {
         },
         files,
     };
-    let json = serde_json::to_vec_pretty(&manifest)
-        .map_err(|e| Error::write("manifest.json", std::io::Error::other(e)))?;
+    let json =
+        serde_json::to_vec_pretty(&manifest).map_err(|e| Error::serialize("manifest.json", e))?;
     staging.write_small("manifest.json", &json)?;
     let written = staging.commit()?;
     // `out` without a folder is written in "."; report it as the user named it.
@@ -141,7 +130,7 @@ pub(crate) fn convert(
     staging: &Staging,
     split: Split,
     name: &str,
-    to_record: impl Fn(&FullExample) -> Value,
+    to_record: impl Fn(&ExampleLine) -> Value,
 ) -> Result<FileRecord> {
     let mut out = staging.create(name)?;
     let mut error = None;
@@ -198,7 +187,7 @@ pub(crate) fn turns(messages: &[Message]) -> (&str, &str, &str) {
 pub(crate) fn write_with_dataset_info(
     source: &Source,
     staging: &Staging,
-    record: fn(&FullExample) -> Value,
+    record: fn(&ExampleLine) -> Value,
     entry: impl Fn(&str) -> Value,
 ) -> Result<Vec<FileRecord>> {
     let mut files = Vec::new();

@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use super::Source;
-use crate::dataset::reader::{FullExample, Message};
+use crate::dataset::example::{ExampleLine, Message};
 use crate::dataset::writer::{FileRecord, Staging};
 use crate::error::Result;
 
@@ -35,7 +35,7 @@ pub fn write(source: &Source, staging: &Staging) -> Result<Vec<FileRecord>> {
     })
 }
 
-pub fn record(example: &FullExample) -> Value {
+pub fn record(example: &ExampleLine) -> Value {
     let conversations: Vec<Value> = example
         .messages
         .iter()

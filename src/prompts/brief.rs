@@ -7,10 +7,10 @@
 //! unsupported format is dropped and reported: training on it would teach the model to ignore the
 //! format people ask for.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::format::{capitalize, rotate};
-use super::Prompt;
+use super::TemplatePrompts;
 use crate::catalog::Template;
 use crate::location::Location;
 use crate::video::{describe_duration, VideoFormat};
@@ -45,7 +45,7 @@ pub struct Brief {
 }
 
 /// A prompt dropped because its hint names a format the template does not support.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct GatedPrompt {
     pub template_id: String,
@@ -67,15 +67,15 @@ pub fn briefs_for(
     template: &Template,
     duration: u32,
     fps: u32,
-    overrides: &[Prompt],
-    curated: &[Prompt],
+    prompts: &TemplatePrompts,
     cap: usize,
     display: &dyn Fn(&Location) -> String,
 ) -> TemplateBriefs {
     let duration_text = describe_duration(duration, fps);
     let mut out = TemplateBriefs::default();
     let mut unhinted = 0;
-    let candidates = overrides
+    let candidates = prompts
+        .additions
         .iter()
         .enumerate()
         .map(|(i, p)| {
@@ -85,7 +85,7 @@ pub fn briefs_for(
                 BriefOrigin::Override(p.origin.clone()),
             )
         })
-        .chain(curated.iter().enumerate().map(|(i, p)| {
+        .chain(prompts.curated.iter().enumerate().map(|(i, p)| {
             (
                 p,
                 format!("curated-{}", i + 1),
@@ -225,7 +225,14 @@ fn join_words(items: &[String]) -> String {
 mod tests {
     use super::*;
     use crate::catalog::Source;
-    use crate::prompts::Target;
+    use crate::prompts::{Prompt, Target};
+
+    fn set(additions: &[Prompt], curated: &[Prompt]) -> TemplatePrompts {
+        TemplatePrompts {
+            additions: additions.to_vec(),
+            curated: curated.to_vec(),
+        }
+    }
 
     fn template(formats: &[VideoFormat]) -> Template {
         Template {
@@ -270,7 +277,7 @@ mod tests {
             prompt("Logo intro", None, 1),
             prompt("Wide logo", Some(VideoFormat::Landscape), 2),
         ];
-        let b = briefs_for(&t, 120, 30, &[], &curated, 6, &show);
+        let b = briefs_for(&t, 120, 30, &set(&[], &curated), 6, &show);
         assert_eq!(b.briefs.len(), 2);
         assert!(!b.synthesized);
         assert_eq!(
@@ -287,7 +294,7 @@ mod tests {
     fn unsupported_hints_are_gated_and_synthesis_fills_in() {
         let t = template(&[VideoFormat::Landscape]);
         let curated = [prompt("Tall logo", Some(VideoFormat::Portrait), 7)];
-        let b = briefs_for(&t, 120, 30, &[], &curated, 10, &show);
+        let b = briefs_for(&t, 120, 30, &set(&[], &curated), 10, &show);
         assert_eq!(
             b.gated,
             vec![GatedPrompt {
@@ -314,7 +321,7 @@ mod tests {
         let t = template(&[VideoFormat::Square]);
         let curated = [prompt("A", None, 1), prompt("B", None, 2)];
         let overrides = [prompt("O", None, 9)];
-        let b = briefs_for(&t, 90, 30, &overrides, &curated, 2, &show);
+        let b = briefs_for(&t, 90, 30, &set(&overrides, &curated), 2, &show);
         let variants: Vec<&str> = b.briefs.iter().map(|b| b.variant.as_str()).collect();
         assert_eq!(variants, ["override-1", "curated-1"]);
     }

@@ -11,8 +11,9 @@ use serde_json::Value;
 
 use super::format::split_hint;
 use super::{Prompt, Target};
-use crate::console::Console;
+use crate::diagnostic::{Diagnostics, Kind};
 use crate::error::{Error, Result};
+use crate::input;
 use crate::location::{json_reason, Location};
 
 /// What one curated file gave.
@@ -23,20 +24,33 @@ pub struct CuratedFile {
     pub lines: usize,
     /// Lines skipped with a warning.
     pub malformed: usize,
+    /// The file as read (for the manifest's digest).
+    pub bytes: Vec<u8>,
 }
 
 /// Read `path`; `Ok(None)` when it does not exist and `optional` is set.
-pub fn read(path: &Path, optional: bool, console: &Console) -> Result<Option<CuratedFile>> {
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(e) if optional && e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::read(path, e)),
+pub fn read(
+    path: &Path,
+    optional: bool,
+    diagnostics: &mut Diagnostics,
+) -> Result<Option<CuratedFile>> {
+    let bytes = match input::read_optional(path, input::SMALL_FILE_LIMIT)? {
+        Some(bytes) => bytes,
+        None if optional => return Ok(None),
+        None => {
+            return Err(Error::read(
+                path,
+                std::io::Error::from(std::io::ErrorKind::NotFound),
+            ))
+        }
     };
-    Ok(Some(parse(path, &bytes, console)))
+    let mut file = parse(path, &bytes, diagnostics);
+    file.bytes = bytes;
+    Ok(Some(file))
 }
 
 /// Parse the bytes of a curated file; malformed lines are warned about and counted.
-pub fn parse(path: &Path, bytes: &[u8], console: &Console) -> CuratedFile {
+pub fn parse(path: &Path, bytes: &[u8], diagnostics: &mut Diagnostics) -> CuratedFile {
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     let mut file = CuratedFile::default();
     for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
@@ -59,12 +73,12 @@ pub fn parse(path: &Path, bytes: &[u8], console: &Console) -> CuratedFile {
                 }),
                 Err(why) => {
                     file.malformed += 1;
-                    console.warn(Some(&at), format!("skipped: {why}"));
+                    diagnostics.push(Kind::MalformedPrompt, Some(at), format!("skipped: {why}"));
                 }
             },
             Err(why) => {
                 file.malformed += 1;
-                console.warn(Some(&at), format!("skipped: {why}"));
+                diagnostics.push(Kind::MalformedPrompt, Some(at), format!("skipped: {why}"));
             }
         }
     }
@@ -136,7 +150,9 @@ mod tests {
     #[test]
     fn malformed_lines_are_skipped_counted_and_located() {
         let text = b"{\"prompt\": \"format:square logo\", \"expected_template_id\": \"a\"}\r\n\n{oops\n[1]\n{\"prompt\": 3, \"expected_template_id\": \"a\"}\n\xff\n";
-        let file = parse(Path::new("p.jsonl"), text, &Console::silent());
+        let mut diagnostics = Diagnostics::default();
+        let file = parse(Path::new("p.jsonl"), text, &mut diagnostics);
+        assert_eq!(diagnostics.len(), 4);
         assert_eq!(file.lines, 5);
         assert_eq!(file.malformed, 4);
         assert_eq!(file.prompts.len(), 1);

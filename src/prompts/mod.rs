@@ -12,11 +12,12 @@ pub mod overrides;
 
 use std::collections::{HashMap, HashSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::catalog::Template;
 use crate::config::Config;
-use crate::console::Console;
+use crate::diagnostic::{Diagnostics, Kind};
+use crate::digest::InputDigest;
 use crate::error::Result;
 use crate::location::Location;
 use crate::video::VideoFormat;
@@ -40,7 +41,7 @@ pub struct Prompt {
 }
 
 /// Per curated file, for the stats.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CuratedFileStats {
     pub path: String,
@@ -50,14 +51,14 @@ pub struct CuratedFileStats {
 }
 
 /// An override naming a template this build does not have.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UnknownOverride {
     pub template_id: String,
     pub at: String,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PromptStats {
     pub curated_files: Vec<CuratedFileStats>,
@@ -70,37 +71,47 @@ pub struct PromptStats {
     pub unknown_override_templates: Vec<UnknownOverride>,
 }
 
-/// Prompts grouped by template index (catalog order).
+/// One template's prompts: additions (overrides.json) first, then curated prompts, each in file order.
+#[derive(Debug, Clone, Default)]
+pub struct TemplatePrompts {
+    pub additions: Vec<Prompt>,
+    pub curated: Vec<Prompt>,
+}
+
+/// Prompts by template id, and the counts for the stats.
 #[derive(Debug, Default)]
 pub struct PromptSet {
-    pub curated: Vec<Vec<Prompt>>,
-    pub overrides: Vec<Vec<Prompt>>,
+    by_template: HashMap<String, TemplatePrompts>,
     pub stats: PromptStats,
+    /// The digest of every prompt file read, in the order read (curated, then additions).
+    pub inputs: Vec<InputDigest>,
+}
+
+impl PromptSet {
+    /// `template_id`'s prompts (none if nobody wrote any), moved out of the set.
+    pub fn take(&mut self, template_id: &str) -> TemplatePrompts {
+        self.by_template.remove(template_id).unwrap_or_default()
+    }
 }
 
 /// Read every configured prompt file and group the prompts by template.
-pub fn load(config: &Config, templates: &[Template], console: &Console) -> Result<PromptSet> {
-    let by_id: HashMap<&str, usize> = templates
+pub fn load(
+    config: &Config,
+    templates: &[&Template],
+    diagnostics: &mut Diagnostics,
+) -> Result<PromptSet> {
+    let by_db_id: HashMap<&str, &str> = templates
         .iter()
-        .enumerate()
-        .map(|(i, t)| (t.id.as_str(), i))
+        .filter_map(|t| t.db_id().map(|d| (d, t.id.as_str())))
         .collect();
-    let by_db_id: HashMap<&str, usize> = templates
-        .iter()
-        .enumerate()
-        .filter_map(|(i, t)| t.db_id().map(|d| (d, i)))
-        .collect();
-    let index_of = |target: &Target| match target {
-        Target::Id(id) => by_id.get(id.as_str()).copied(),
+    let ids: HashSet<&str> = templates.iter().map(|t| t.id.as_str()).collect();
+    let id_of = |target: &Target| match target {
+        Target::Id(id) => ids.get(id.as_str()).copied(),
         Target::DbId(db_id) => by_db_id.get(db_id.as_str()).copied(),
     };
 
-    let mut set = PromptSet {
-        curated: vec![Vec::new(); templates.len()],
-        overrides: vec![Vec::new(); templates.len()],
-        stats: PromptStats::default(),
-    };
-    let mut seen: HashSet<(usize, Option<VideoFormat>, String)> = HashSet::new();
+    let mut set = PromptSet::default();
+    let mut seen: HashSet<(&str, Option<VideoFormat>, String)> = HashSet::new();
     let files = config
         .prompts
         .curated
@@ -109,13 +120,19 @@ pub fn load(config: &Config, templates: &[Template], console: &Console) -> Resul
         .chain(config.prompts.curated_optional.iter().map(|p| (p, true)));
     for (path, optional) in files {
         let resolved = config.resolve(path);
-        let Some(file) = curated::read(&resolved, optional, console)? else {
-            console.detail(format!(
-                "optional prompt file {} not found",
-                resolved.display()
-            ));
+        let Some(file) = curated::read(&resolved, optional, diagnostics)? else {
+            diagnostics.push(
+                Kind::MissingInput,
+                Some(Location::file(&resolved)),
+                "optional curated prompt file not found; no prompts read from it",
+            );
             continue;
         };
+        set.inputs.push(InputDigest::of_bytes(
+            "prompts",
+            config.display_path(&resolved),
+            &file.bytes,
+        ));
         set.stats.curated_files.push(CuratedFileStats {
             path: config.display_path(&resolved),
             lines: file.lines,
@@ -125,33 +142,61 @@ pub fn load(config: &Config, templates: &[Template], console: &Console) -> Resul
         set.stats.curated_read += file.prompts.len();
         set.stats.malformed += file.malformed;
         for prompt in file.prompts {
-            let Some(index) = index_of(&prompt.target) else {
+            let Some(id) = id_of(&prompt.target) else {
                 set.stats.unmatched += 1;
                 continue;
             };
             // The same request phrased the same way teaches nothing twice.
-            if !seen.insert((index, prompt.hint, normalize(&prompt.text))) {
+            if !seen.insert((id, prompt.hint, normalize(&prompt.text))) {
                 set.stats.duplicates += 1;
                 continue;
             }
-            set.curated[index].push(prompt);
+            set.by_template
+                .entry(id.to_string())
+                .or_default()
+                .curated
+                .push(prompt);
         }
     }
 
     if let Some(path) = &config.prompts.overrides {
         let resolved = config.resolve(path);
-        for prompt in overrides::read(&resolved, console)? {
+        let additions = match overrides::read(&resolved, diagnostics)? {
+            Some((bytes, additions)) => {
+                set.inputs.push(InputDigest::of_bytes(
+                    "overrides",
+                    config.display_path(&resolved),
+                    &bytes,
+                ));
+                additions
+            }
+            None => {
+                diagnostics.push(
+                    Kind::MissingInput,
+                    Some(Location::file(&resolved)),
+                    "prompts.overrides names a file that does not exist; no prompt additions read",
+                );
+                Vec::new()
+            }
+        };
+        for prompt in additions {
             set.stats.overrides_read += 1;
-            match index_of(&prompt.target) {
-                Some(index) => set.overrides[index].push(prompt),
+            match id_of(&prompt.target) {
+                Some(id) => set
+                    .by_template
+                    .entry(id.to_string())
+                    .or_default()
+                    .additions
+                    .push(prompt),
                 None => {
                     let Target::Id(id) = &prompt.target else {
                         continue;
                     };
-                    console.warn(
-                        Some(&prompt.origin),
+                    diagnostics.push(
+                        Kind::UnknownPromptAddition,
+                        Some(prompt.origin.clone()),
                         format!(
-                            "override for unknown template {id:?} (not in this build's catalog)"
+                            "prompt addition for unknown template {id:?} (not in this build's catalog)"
                         ),
                     );
                     set.stats.unknown_override_templates.push(UnknownOverride {

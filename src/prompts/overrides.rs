@@ -12,9 +12,9 @@ use serde_json::value::RawValue;
 
 use super::format::split_hint;
 use super::{Prompt, Target};
-use crate::console::Console;
+use crate::diagnostic::{Diagnostics, Kind};
 use crate::error::{Error, Result};
-use crate::input::text_from_bytes;
+use crate::input::{self, text_from_bytes};
 use crate::location::{json_reason, line_col, LineIndex, Location};
 
 #[derive(Deserialize)]
@@ -28,19 +28,18 @@ struct RawOverride {
     notes: Option<String>,
 }
 
-/// Read `path`; an absent file gives no prompts.
-pub fn read(path: &Path, console: &Console) -> Result<Vec<Prompt>> {
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(Error::read(path, e)),
+/// Read `path`: its bytes (for the manifest) and its prompts; `None` when there is no such file.
+pub fn read(path: &Path, diagnostics: &mut Diagnostics) -> Result<Option<(Vec<u8>, Vec<Prompt>)>> {
+    let Some(bytes) = input::read_optional(path, input::SMALL_FILE_LIMIT)? else {
+        return Ok(None);
     };
-    let text = text_from_bytes(path, bytes)?;
-    parse(path, &text, console)
+    let text = text_from_bytes(path, bytes.clone())?;
+    let prompts = parse(path, &text, diagnostics)?;
+    Ok(Some((bytes, prompts)))
 }
 
 /// Parse the text of an overrides file.
-pub fn parse(path: &Path, text: &str, console: &Console) -> Result<Vec<Prompt>> {
+pub fn parse(path: &Path, text: &str, diagnostics: &mut Diagnostics) -> Result<Vec<Prompt>> {
     let located = |e: &serde_json::Error, base: usize| {
         // Positions from serde_json are relative to the text it was given, which starts at `base`.
         let (line, col) = line_col(text, base);
@@ -60,8 +59,9 @@ pub fn parse(path: &Path, text: &str, console: &Console) -> Result<Vec<Prompt>> 
         }
     })?;
     for key in top.keys().filter(|k| *k != "additionalPrompts") {
-        console.warn(
-            Some(&Location::file(path)),
+        diagnostics.push(
+            Kind::UnknownKey,
+            Some(Location::file(path)),
             format!("unknown key {key:?} ignored (expected \"additionalPrompts\")"),
         );
     }
@@ -106,7 +106,7 @@ mod tests {
     #[test]
     fn entries_are_located() {
         let text = "{\n  \"additionalPrompts\": [\n    {\"templateId\": \"a\", \"prompt\": \"format:square logo\", \"notes\": \"n\"},\n    {\"templateId\": \"b\", \"prompt\": \"intro\"}\n  ]\n}\n";
-        let p = parse(Path::new("o.json"), text, &Console::silent()).unwrap();
+        let p = parse(Path::new("o.json"), text, &mut Diagnostics::default()).unwrap();
         assert_eq!(p.len(), 2);
         assert_eq!(p[0].origin.to_string(), "o.json:3:5");
         assert_eq!(p[1].target, Target::Id("b".into()));
@@ -116,7 +116,7 @@ mod tests {
     #[test]
     fn a_misspelled_field_is_an_error_at_its_place() {
         let text = "{\"additionalPrompts\": [\n  {\"templateID\": \"a\", \"prompt\": \"x\"}\n]}";
-        let err = parse(Path::new("o.json"), text, &Console::silent()).unwrap_err();
+        let err = parse(Path::new("o.json"), text, &mut Diagnostics::default()).unwrap_err();
         assert!(err.to_string().starts_with("o.json:2:"), "{err}");
         assert!(
             err.to_string().contains("unknown field `templateID`"),

@@ -7,8 +7,6 @@
 
 use std::fmt::Write;
 
-use serde_json::Value;
-
 use super::{charts, percentile, thousands, Summary};
 use crate::split::Split;
 
@@ -17,7 +15,6 @@ const TEMPLATE_BARS: usize = 30;
 
 pub fn render(s: &Summary) -> Result<String, String> {
     let st = &s.stats;
-    let text = |key: &str| escape(st.get(key).and_then(Value::as_str).unwrap_or("?"));
     let mut h = String::with_capacity(64 * 1024);
     let w = &mut h;
     let _ = write!(
@@ -27,12 +24,12 @@ pub fn render(s: &Summary) -> Result<String, String> {
          <title>Dataset report: {tag}</title><style>{CSS}</style></head><body><main>\
          <header><h1>Dataset report <span class=\"tag\">{tag}</span></h1>\
          <p class=\"sub\">{dir} · built {built} · seed {seed} · {mode} split · {model}</p></header>",
-        tag = text("tag"),
+        tag = escape(&st.tag),
         dir = escape(&s.dir),
-        built = text("generatedAt"),
-        seed = s.stat("/seed"),
-        mode = text("splitMode"),
-        model = escape(st.pointer("/tokens/model").and_then(Value::as_str).unwrap_or("?")),
+        built = escape(&st.generated_at),
+        seed = st.seed,
+        mode = st.split_mode.name(),
+        model = escape(&st.tokens.budget.model),
     );
 
     let cards = [
@@ -43,11 +40,7 @@ pub fn render(s: &Summary) -> Result<String, String> {
         ),
         (
             "templates covered",
-            format!(
-                "{} / {}",
-                s.per_template.len(),
-                s.stat("/templatesProcessed")
-            ),
+            format!("{} / {}", s.per_template.len(), st.templates_processed),
             "templates-covered",
         ),
         (
@@ -57,12 +50,12 @@ pub fn render(s: &Summary) -> Result<String, String> {
         ),
         (
             "trained tokens (est.)",
-            thousands(s.stat("/tokens/trainedEstimate/trainedTokens")),
+            thousands(st.tokens.trained_estimate.trained_tokens),
             "trained-tokens",
         ),
         (
             "rejected templates",
-            s.list("sanitizerFailures").len().to_string(),
+            st.sanitizer_failures.len().to_string(),
             "rejected",
         ),
     ];
@@ -132,40 +125,44 @@ pub fn render(s: &Summary) -> Result<String, String> {
         w,
         "Rejected templates",
         "rejected",
-        &s.list("sanitizerFailures"),
-        &[
-            ("template", "templateId"),
-            ("source", "sourceKey"),
-            ("rule", "rule"),
-            ("why", "message"),
-        ],
+        &["template", "source", "rule", "why"],
+        st.sanitizer_failures.iter().map(|r| {
+            vec![
+                r.template_id.clone(),
+                r.source_key.clone(),
+                r.rule.to_string(),
+                r.message.clone(),
+            ]
+        }),
     );
     table(
         w,
         "Examples over the token limit",
         "over-limit",
-        &s.list("overLimitExamples"),
-        &[
-            ("template", "templateId"),
-            ("variant", "promptVariant"),
-            ("format", "format"),
-            ("tokens", "tokens"),
-            ("limit", "limit"),
-        ],
+        &["template", "variant", "format", "tokens", "limit"],
+        st.over_limit_examples.iter().map(|o| {
+            vec![
+                o.template_id.clone(),
+                o.prompt_variant.clone(),
+                o.format.to_string(),
+                o.tokens.to_string(),
+                o.limit.to_string(),
+            ]
+        }),
     );
     table(
         w,
         "Templates without code",
         "missing",
-        &s.list("missingTemplates"),
-        &[("template", "templateId"), ("dbId", "dbId")],
+        &["template", "dbId"],
+        st.missing_templates
+            .iter()
+            .map(|m| vec![m.template_id.clone(), m.db_id.clone().unwrap_or_default()]),
     );
 
     let _ = write!(w, "<section id=\"samples\"><h2>Sample examples</h2>");
     for sample in &s.samples {
-        let tokens = sample
-            .tokens
-            .map_or(String::new(), |t| format!(" · {t} tokens"));
+        let tokens = format!(" · {} tokens", sample.tokens);
         let more = sample
             .code_lines
             .saturating_sub(sample.code_head.lines().count());
@@ -194,30 +191,32 @@ pub fn render(s: &Summary) -> Result<String, String> {
     Ok(h)
 }
 
-fn table(w: &mut String, title: &str, id: &str, rows: &[Value], columns: &[(&str, &str)]) {
+/// A titled table of text cells (escaped here), or "None." when there are no rows.
+fn table(
+    w: &mut String,
+    title: &str,
+    id: &str,
+    headers: &[&str],
+    rows: impl ExactSizeIterator<Item = Vec<String>>,
+) {
     let _ = write!(
         w,
         "<section id=\"{id}\"><h2>{title} <span class=\"count\">{}</span></h2>",
         rows.len()
     );
-    if rows.is_empty() {
+    if rows.len() == 0 {
         let _ = write!(w, "<p class=\"none\">None.</p></section>");
         return;
     }
     let _ = write!(w, "<table><thead><tr>");
-    for (label, _) in columns {
+    for label in headers {
         let _ = write!(w, "<th>{label}</th>");
     }
     let _ = write!(w, "</tr></thead><tbody>");
     for row in rows {
         let _ = write!(w, "<tr>");
-        for (_, key) in columns {
-            let cell = match row.get(*key) {
-                Some(Value::String(s)) => escape(s),
-                Some(Value::Null) | None => String::new(),
-                Some(other) => escape(&other.to_string()),
-            };
-            let _ = write!(w, "<td>{cell}</td>");
+        for cell in row {
+            let _ = write!(w, "<td>{}</td>", escape(&cell));
         }
         let _ = write!(w, "</tr>");
     }

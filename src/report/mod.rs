@@ -1,7 +1,8 @@
 //! `report`: what a dataset version holds, at a glance.
 //!
-//! Takes a version directory; gives a [`Summary`] (from `stats.json` and the per-example meta) that
-//! [`terminal`] prints and [`html`] renders as one self-contained page with [`charts`].
+//! Takes a version directory (verified, see [`Version::open`]); gives a [`Summary`] (its typed
+//! `stats.json` and the per-example meta) that [`terminal`] prints and [`html`] renders as one
+//! self-contained page with [`charts`].
 
 pub mod charts;
 pub mod html;
@@ -9,9 +10,8 @@ pub mod terminal;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::Value;
-
-use crate::dataset::reader::VersionDir;
+use crate::dataset::stats::Stats;
+use crate::dataset::version::Version;
 use crate::error::Result;
 use crate::split::Split;
 
@@ -32,7 +32,7 @@ pub struct Sample {
     pub template_id: String,
     pub variant: String,
     pub format: String,
-    pub tokens: Option<u64>,
+    pub tokens: u64,
     pub brief: String,
     /// The first lines of the code.
     pub code_head: String,
@@ -42,7 +42,7 @@ pub struct Sample {
 #[derive(Debug)]
 pub struct Summary {
     pub dir: String,
-    pub stats: Value,
+    pub stats: Stats,
     pub splits: [SplitSummary; 3],
     pub per_template: BTreeMap<String, usize>,
     pub formats: BTreeMap<String, usize>,
@@ -54,8 +54,8 @@ pub struct Summary {
 const CODE_HEAD_LINES: usize = 14;
 
 impl Summary {
-    pub fn load(dir: &VersionDir, samples_per_split: usize) -> Result<Summary> {
-        let stats = dir.stats()?;
+    pub fn load(dir: &Version, samples_per_split: usize) -> Result<Summary> {
+        let stats = dir.stats.clone();
         let mut splits: [SplitSummary; 3] = Default::default();
         let mut per_template = BTreeMap::new();
         let mut formats = BTreeMap::new();
@@ -65,12 +65,14 @@ impl Summary {
             let s = &mut splits[i];
             dir.for_each_meta(*split, |meta| {
                 s.examples += 1;
-                s.tokens.push(meta.tokens.unwrap_or(0));
-                s.assistant_tokens += meta.assistant_tokens.unwrap_or(0);
-                *per_template.entry(meta.template_id.clone()).or_insert(0) += 1;
-                *formats.entry(meta.format.clone()).or_insert(0) += 1;
-                *origins.entry(meta.prompt_origin.clone()).or_insert(0) += 1;
-                templates.insert(meta.template_id);
+                s.tokens.push(meta.tokens as u64);
+                s.assistant_tokens += meta.assistant_tokens as u64;
+                *per_template
+                    .entry(meta.template_id.to_string())
+                    .or_insert(0) += 1;
+                *formats.entry(meta.format.name().to_string()).or_insert(0) += 1;
+                *origins.entry(meta.prompt_origin.to_string()).or_insert(0) += 1;
+                templates.insert(meta.template_id.into_owned());
             })?;
             s.templates = templates.len();
         }
@@ -85,10 +87,10 @@ impl Summary {
                 let code = e.content("assistant");
                 samples.push(Sample {
                     split,
-                    template_id: e.meta.template_id.clone(),
-                    variant: e.meta.prompt_variant.clone(),
-                    format: e.meta.format.clone(),
-                    tokens: e.meta.tokens,
+                    template_id: e.meta.template_id.to_string(),
+                    variant: e.meta.prompt_variant.to_string(),
+                    format: e.meta.format.name().to_string(),
+                    tokens: e.meta.tokens as u64,
                     brief: e.content("user").to_string(),
                     code_head: code
                         .lines()
@@ -113,22 +115,6 @@ impl Summary {
 
     pub fn total_examples(&self) -> usize {
         self.splits.iter().map(|s| s.examples).sum()
-    }
-
-    /// Numbers from stats.json, 0 when absent (older or foreign stats).
-    pub fn stat(&self, pointer: &str) -> u64 {
-        self.stats
-            .pointer(pointer)
-            .and_then(Value::as_u64)
-            .unwrap_or(0)
-    }
-
-    pub fn list(&self, key: &str) -> Vec<Value> {
-        self.stats
-            .get(key)
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
     }
 }
 

@@ -5,27 +5,19 @@
 
 use std::io::Write;
 
-use serde_json::Value;
-
 use super::{percentile, thousands, Summary};
 use crate::split::Split;
 
 pub fn print(out: &mut impl Write, s: &Summary) -> std::io::Result<()> {
     let st = &s.stats;
-    let text = |key: &str| {
-        st.get(key)
-            .and_then(Value::as_str)
-            .unwrap_or("?")
-            .to_string()
-    };
     writeln!(
         out,
         "dataset {} (tag {}, seed {}, {} split, built {})",
         s.dir,
-        text("tag"),
-        s.stat("/seed"),
-        text("splitMode"),
-        text("generatedAt")
+        st.tag,
+        st.seed,
+        st.split_mode.name(),
+        st.generated_at
     )?;
     writeln!(out)?;
     writeln!(
@@ -69,38 +61,31 @@ pub fn print(out: &mut impl Write, s: &Summary) -> std::io::Result<()> {
         out,
         "templates:       {} covered of {} processed; {} missing code; {} rejected; {} from code overrides; {} with synthesized briefs",
         s.per_template.len(),
-        s.stat("/templatesProcessed"),
-        s.list("missingTemplates").len(),
-        s.list("sanitizerFailures").len(),
-        s.list("codeOverridesUsed").len(),
-        s.list("synthesizedTemplates").len()
+        st.templates_processed,
+        st.missing_templates.len(),
+        st.sanitizer_failures.len(),
+        st.code_overrides_used.len(),
+        st.synthesized_templates.len()
     )?;
     writeln!(
         out,
         "prompts:         {} curated read; {} malformed lines; {} gated by format; {} duplicates; {} for templates not in this build",
-        s.stat("/prompts/curatedRead"),
-        s.stat("/prompts/malformed"),
-        s.stat("/briefs/gated"),
-        s.stat("/prompts/duplicates"),
-        s.stat("/prompts/unmatched")
+        st.prompts.curated_read,
+        st.prompts.malformed,
+        st.briefs.gated,
+        st.prompts.duplicates,
+        st.prompts.unmatched
     )?;
-    let rejected = s.list("sanitizerFailures");
+    let rejected = &st.sanitizer_failures;
     if rejected.is_empty() {
         writeln!(out, "rejected:        none")?;
     } else {
         writeln!(out, "rejected:")?;
         for r in rejected {
-            let field = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-            writeln!(
-                out,
-                "  {} ({}): {}",
-                field("templateId"),
-                field("rule"),
-                field("message")
-            )?;
+            writeln!(out, "  {} ({}): {}", r.template_id, r.rule, r.message)?;
         }
     }
-    let over = s.list("overLimitExamples");
+    let over = &st.over_limit_examples;
     writeln!(
         out,
         "over the limit:  {}",
@@ -110,16 +95,14 @@ pub fn print(out: &mut impl Write, s: &Summary) -> std::io::Result<()> {
             format!("{} examples dropped", over.len())
         }
     )?;
-    let model = st
-        .pointer("/tokens/model")
-        .and_then(Value::as_str)
-        .unwrap_or("?");
+    let estimate = &st.tokens.trained_estimate;
     writeln!(
         out,
-        "trained tokens:  {} ({} epochs × {}) for {model}",
-        thousands(s.stat("/tokens/trainedEstimate/trainedTokens")),
-        s.stat("/tokens/trainedEstimate/epochs"),
-        thousands(s.stat("/tokens/trainedEstimate/billingTokensPerEpoch")),
+        "trained tokens:  {} ({} epochs × {}) for {}",
+        thousands(estimate.trained_tokens),
+        estimate.epochs,
+        thousands(estimate.billing_tokens_per_epoch),
+        st.tokens.budget.model
     )
 }
 

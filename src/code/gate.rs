@@ -20,22 +20,58 @@ use oxc_ast::ast::{BindingPattern, Declaration, ModuleExportName, Program, State
 use oxc_parser::config::RuntimeParserConfig;
 use oxc_parser::{Kind, Parser};
 use oxc_span::SourceType;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use super::{CodeOrigin, FoundCode, TemplateCode};
-use crate::config::CheckConfig;
+use super::{FoundCode, TemplateCode};
+use crate::config::GateConfig;
 use crate::location::LineIndex;
 use crate::parse_guard;
 use crate::tokens::Encoding;
 
-/// Why a template's code was not used (stats `sanitizerFailures`).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+/// The gate's rules, in the order they run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    Utf8,
+    NotEmpty,
+    NoFences,
+    NoLeadingProse,
+    Parse,
+    EntryPoint,
+    Required,
+    Forbidden,
+}
+
+impl Rule {
+    pub fn name(self) -> &'static str {
+        match self {
+            Rule::Utf8 => "utf8",
+            Rule::NotEmpty => "not_empty",
+            Rule::NoFences => "no_fences",
+            Rule::NoLeadingProse => "no_leading_prose",
+            Rule::Parse => "parse",
+            Rule::EntryPoint => "entry_point",
+            Rule::Required => "required",
+            Rule::Forbidden => "forbidden",
+        }
+    }
+}
+
+impl std::fmt::Display for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Why a template's code was not used (stats `sanitizerFailures`, the name kept from the tool
+/// this one replaces).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct Rejection {
     pub template_id: String,
     /// The store key (template id or dbId) or the override file the code came from.
     pub source_key: String,
-    pub rule: &'static str,
+    pub rule: Rule,
     pub message: String,
 }
 
@@ -60,14 +96,14 @@ const CODE_STARTS: [&str; 16] = [
 ];
 
 /// Run every enabled rule on `found`, count the code's tokens with `encoding`.
-pub fn check(
+pub fn gate(
     template_id: &str,
     found: FoundCode,
-    rules: &CheckConfig,
+    rules: &GateConfig,
     encoding: Encoding,
 ) -> Result<TemplateCode, Rejection> {
-    let source_key = source_key(&found.origin);
-    let reject = |rule: &'static str, message: String| Rejection {
+    let source_key = found.origin.key();
+    let reject = |rule: Rule, message: String| Rejection {
         template_id: template_id.to_string(),
         source_key: source_key.clone(),
         rule,
@@ -77,20 +113,20 @@ pub fn check(
     let text = String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
         reject(
-            "utf8",
+            Rule::Utf8,
             format!("code is not UTF-8 text (invalid byte at offset {offset})"),
         )
     })?;
     let code = text.trim_end();
     if rules.not_empty && code.trim().is_empty() {
-        return Err(reject("not_empty", "code is empty".into()));
+        return Err(reject(Rule::NotEmpty, "code is empty".into()));
     }
     let index = LineIndex::new(code);
     if rules.no_fences {
         if let Some(at) = code.find("```") {
             let (line, col) = index.line_col(at);
             return Err(reject(
-                "no_fences",
+                Rule::NoFences,
                 format!("line {line}:{col}: Markdown code fence (```) in the code"),
             ));
         }
@@ -105,7 +141,7 @@ pub fn check(
             .take(40)
             .collect();
         return Err(reject(
-            "no_leading_prose",
+            Rule::NoLeadingProse,
             format!("code starts with {first:?}, not with import, export, a declaration, a comment or a directive"),
         ));
     }
@@ -113,7 +149,7 @@ pub fn check(
     if let Err(offset) = parse_guard::check(code) {
         let (line, col) = index.line_col(offset);
         return Err(reject(
-            "parse",
+            Rule::Parse,
             format!(
                 "line {line}:{col}: nested more than {} levels deep; not parsed",
                 parse_guard::MAX_DEPTH
@@ -129,7 +165,7 @@ pub fn check(
     })
     .map_err(|panic| {
         reject(
-            "parse",
+            Rule::Parse,
             format!("the TSX parser failed on this code: {panic}"),
         )
     })?;
@@ -138,7 +174,7 @@ pub fn check(
             let offset = error.labels.first().map_or(0, |l| l.offset() as usize);
             let (line, col) = index.line_col(offset);
             return Err(reject(
-                "parse",
+                Rule::Parse,
                 format!("line {line}:{col}: {}", error.message),
             ));
         }
@@ -149,7 +185,7 @@ pub fn check(
         } else {
             format!("no export named {:?}", rules.export)
         };
-        return Err(reject("entry_point", what));
+        return Err(reject(Rule::EntryPoint, what));
     }
     if needs_tokens {
         let words: Vec<Option<&str>> = parsed
@@ -163,29 +199,20 @@ pub fn check(
             .collect();
         if let Some(missing) = rules.required.iter().find(|p| !contains_path(&words, p)) {
             return Err(reject(
-                "required",
+                Rule::Required,
                 format!("{missing} does not occur in the code"),
             ));
         }
         if let Some(found) = rules.forbidden.iter().find(|p| contains_path(&words, p)) {
-            return Err(reject("forbidden", format!("{found} occurs in the code")));
+            return Err(reject(
+                Rule::Forbidden,
+                format!("{found} occurs in the code"),
+            ));
         }
     }
     let tokens = encoding.count(code);
     Ok(TemplateCode::new(code, origin, tokens))
 }
-
-/// Rule names, for turning a remembered verdict back into a [`Rejection`].
-pub const RULES: [&str; 8] = [
-    "utf8",
-    "not_empty",
-    "no_fences",
-    "no_leading_prose",
-    "parse",
-    "entry_point",
-    "required",
-    "forbidden",
-];
 
 /// Accept `found` on an earlier build's word that it passes with `tokens` tokens: no parsing and
 /// no tokenizing, the same [`TemplateCode`] as [`check`] would give. `None` if the bytes are not
@@ -203,36 +230,15 @@ pub fn accept_known(found: &FoundCode, tokens: usize) -> Option<TemplateCode> {
 pub fn known_rejection(
     template_id: &str,
     found: &FoundCode,
-    rule: &str,
+    rule: Rule,
     message: &str,
-) -> Option<Rejection> {
-    let rule = RULES.iter().find(|r| **r == rule)?;
-    Some(Rejection {
+) -> Rejection {
+    Rejection {
         template_id: template_id.to_string(),
-        source_key: source_key(&found.origin),
+        source_key: found.origin.key(),
         rule,
         message: message.to_string(),
-    })
-}
-
-/// The key a rejection is reported under.
-pub fn source_key(origin: &CodeOrigin) -> String {
-    match origin {
-        CodeOrigin::Store { key } => key.clone(),
-        CodeOrigin::Override { path } => path.display().to_string(),
     }
-}
-
-/// `name` or `a.b.c`, each part an identifier.
-pub fn is_dotted_path(path: &str) -> bool {
-    !path.is_empty()
-        && path.split('.').all(|part| {
-            let mut chars = part.chars();
-            chars
-                .next()
-                .is_some_and(|c| c.is_alphabetic() || c == '_' || c == '$')
-                && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '$')
-        })
 }
 
 fn starts_with_code(code: &str) -> bool {
@@ -299,35 +305,36 @@ fn contains_path(words: &[Option<&str>], path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::code::CodeOrigin;
 
-    fn gate(code: &str, rules: &CheckConfig) -> Result<TemplateCode, Rejection> {
+    fn run(code: &str, rules: &GateConfig) -> Result<TemplateCode, Rejection> {
         let found = FoundCode {
             bytes: code.as_bytes().to_vec(),
             origin: CodeOrigin::Store { key: "k".into() },
         };
-        check("t", found, rules, Encoding::O200k)
+        super::gate("t", found, rules, Encoding::O200k)
     }
 
-    fn rule_of(code: &str, rules: &CheckConfig) -> (&'static str, String) {
-        let r = gate(code, rules).unwrap_err();
-        (r.rule, r.message)
+    fn rule_of(code: &str, rules: &GateConfig) -> (&'static str, String) {
+        let r = run(code, rules).unwrap_err();
+        (r.rule.name(), r.message)
     }
 
     const GOOD: &str = "const { AbsoluteFill } = window.Remotion;\nexport default function Scene() {\n  return <AbsoluteFill />;\n}\n";
 
     #[test]
     fn good_code_passes_with_only_trailing_whitespace_trimmed() {
-        let code = gate(&format!("{GOOD}\n\n  \t\n"), &CheckConfig::default()).unwrap();
+        let code = run(&format!("{GOOD}\n\n  \t\n"), &GateConfig::default()).unwrap();
         assert_eq!(code.text(), GOOD.trim_end());
         assert!(code.tokens > 10);
     }
 
     #[test]
     fn each_rule_fires_on_a_minimal_bad_example() {
-        let all = CheckConfig {
+        let all = GateConfig {
             required: vec!["window.Remotion".into()],
             forbidden: vec!["eval".into()],
-            ..CheckConfig::default()
+            ..GateConfig::default()
         };
         let cases: [(&[u8], &str, &str); 8] = [
             (b"c\xff", "utf8", "code is not UTF-8 text (invalid byte at offset 1)"),
@@ -344,9 +351,9 @@ mod tests {
                 bytes: code.to_vec(),
                 origin: CodeOrigin::Store { key: "k".into() },
             };
-            let r = check("t", found, &all, Encoding::O200k).unwrap_err();
+            let r = super::gate("t", found, &all, Encoding::O200k).unwrap_err();
             assert_eq!(
-                (r.rule, r.message.as_str()),
+                (r.rule.name(), r.message.as_str()),
                 (rule, message),
                 "{}",
                 String::from_utf8_lossy(code)
@@ -356,55 +363,42 @@ mod tests {
 
     #[test]
     fn rules_can_be_switched_off() {
-        let off = CheckConfig {
+        let off = GateConfig {
             parse: false,
             no_fences: false,
             no_leading_prose: false,
             entry_point: false,
-            ..CheckConfig::default()
+            ..GateConfig::default()
         };
-        assert!(gate("Here you go:\n```tsx\nconst a = ;\n```", &off).is_ok());
+        assert!(run("Here you go:\n```tsx\nconst a = ;\n```", &off).is_ok());
     }
 
     #[test]
     fn named_entry_points_comments_and_directives() {
-        let named = CheckConfig {
+        let named = GateConfig {
             export: "Scene".into(),
-            ..CheckConfig::default()
+            ..GateConfig::default()
         };
-        assert!(gate("export function Scene() { return null; }", &named).is_ok());
-        assert!(gate("function Scene() {}\nexport { Scene };", &named).is_ok());
+        assert!(run("export function Scene() { return null; }", &named).is_ok());
+        assert!(run("function Scene() {}\nexport { Scene };", &named).is_ok());
         assert_eq!(
             rule_of("export default function Scene() {}", &named).0,
             "entry_point"
         );
-        assert!(gate("// A scene\nexport default 1;", &CheckConfig::default()).is_ok());
-        assert!(gate(
-            "\"use client\";\nexport default 1;",
-            &CheckConfig::default()
-        )
-        .is_ok());
-        assert!(gate(
+        assert!(run("// A scene\nexport default 1;", &GateConfig::default()).is_ok());
+        assert!(run("\"use client\";\nexport default 1;", &GateConfig::default()).is_ok());
+        assert!(run(
             "const S = 1;\nexport { S as default };",
-            &CheckConfig::default()
+            &GateConfig::default()
         )
         .is_ok());
         assert_eq!(
             rule_of(
                 "constant = 1;\nexport default constant;",
-                &CheckConfig::default()
+                &GateConfig::default()
             )
             .0,
             "no_leading_prose"
         );
-    }
-
-    #[test]
-    fn dotted_paths_are_validated() {
-        assert!(is_dotted_path("window.Remotion"));
-        assert!(is_dotted_path("$x"));
-        assert!(!is_dotted_path("window."));
-        assert!(!is_dotted_path("a b"));
-        assert!(!is_dotted_path("1a"));
     }
 }

@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::CheckConfig;
+use super::gate::Rule;
+use crate::config::GateConfig;
 use crate::tokens::Encoding;
 
 /// What the gate decided for one code body.
@@ -23,7 +24,7 @@ use crate::tokens::Encoding;
 #[serde(untagged)]
 pub enum Verdict {
     Pass { tokens: usize },
-    Reject { rule: String, message: String },
+    Reject { rule: Rule, message: String },
 }
 
 #[derive(Serialize, Deserialize)]
@@ -33,26 +34,26 @@ struct Entry {
     verdict: Verdict,
 }
 
-pub struct VerdictCache {
+pub struct GateCache {
     path: PathBuf,
     key: String,
     known: HashMap<String, Verdict>,
 }
 
-impl VerdictCache {
+impl GateCache {
     pub fn path_in(root: &Path) -> PathBuf {
         root.join(".template-sft-cache").join("gate.jsonl")
     }
 
     /// The verdicts stored under `root` for these rules and this encoding (none if anything differs).
-    pub fn open(root: &Path, rules: &CheckConfig, encoding: Encoding) -> VerdictCache {
+    pub fn open(root: &Path, rules: &GateConfig, encoding: Encoding) -> GateCache {
         let key = serde_json::json!({
             "tool": env!("CARGO_PKG_VERSION"),
             "encoding": encoding.name(),
             "rules": rules,
         })
         .to_string();
-        let path = VerdictCache::path_in(root);
+        let path = GateCache::path_in(root);
         let mut known = HashMap::new();
         if let Ok(text) = fs::read_to_string(&path) {
             let mut lines = text.lines();
@@ -71,12 +72,12 @@ impl VerdictCache {
                 }
             }
         }
-        VerdictCache { path, key, known }
+        GateCache { path, key, known }
     }
 
     /// An empty cache that remembers nothing (`--no-cache`).
-    pub fn disabled() -> VerdictCache {
-        VerdictCache {
+    pub fn disabled() -> GateCache {
+        GateCache {
             path: PathBuf::new(),
             key: String::new(),
             known: HashMap::new(),

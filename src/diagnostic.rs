@@ -1,0 +1,130 @@
+//! Warnings as data: what a stage noticed, did not stop for, and must not keep quiet about.
+//!
+//! Takes nothing; gives [`Diagnostic`] (a [`Kind`], where, what) and [`Diagnostics`], the list each
+//! stage adds to. Stages never print: the pipeline hands the list to its caller (and, as it goes, to
+//! an [`crate::Observer`]), the CLI renders it as `warning: file:line:col: message` lines.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::location::Location;
+
+/// What kind of thing was noticed. Stable names (snake_case) for machines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A TypeScript catalog value that is not literal data; the field or entry was skipped.
+    CatalogNotData,
+    /// A curated prompt line that could not be used; skipped.
+    MalformedPrompt,
+    /// A curated prompt for a template that is not in this build.
+    UnmatchedPrompt,
+    /// A prompt addition (overrides.json) for a template that is not in this build.
+    UnknownPromptAddition,
+    /// A key nobody reads (e.g. in overrides.json).
+    UnknownKey,
+    /// An optional input that is not there (a prompt file, a code-override folder).
+    MissingInput,
+    /// A template without code in the store or the code-override folder; skipped.
+    MissingCode,
+    /// A template whose code the gate rejected; skipped.
+    GateRejection,
+    /// A template with no duration in its code, the catalog or `video.default_duration`; skipped.
+    NoDuration,
+    /// The catalog's duration differs from the one the template's code exports.
+    DurationMismatch,
+    /// The code exports a duration that cannot be evaluated without running it.
+    DurationNotDeterminable,
+    /// An example over the token limit; dropped.
+    OverLimit,
+    /// The same example (same messages) more than once; written once.
+    DuplicateExample,
+    /// A near-copy cluster too large for a held-out split; put in train.
+    ClusterTooLarge,
+    /// Examples longer than a trainer's default sequence length.
+    SequenceLength,
+    /// Nothing lost, but worth knowing (e.g. the gate cache could not be saved).
+    Note,
+}
+
+/// One thing noticed: its kind, where (when there is a where), and what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Diagnostic {
+    pub kind: Kind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<Location>,
+    pub message: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.at {
+            Some(at) => write!(f, "{at}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+/// The diagnostics of one run, in the order they were found.
+#[derive(Debug, Default)]
+pub struct Diagnostics {
+    list: Vec<Diagnostic>,
+    /// How many the caller has already been shown (see [`Diagnostics::unseen`]).
+    seen: usize,
+}
+
+impl Diagnostics {
+    pub fn push(&mut self, kind: Kind, at: Option<Location>, message: impl Into<String>) {
+        self.list.push(Diagnostic {
+            kind,
+            at,
+            message: message.into(),
+        });
+    }
+
+    pub fn extend(&mut self, more: impl IntoIterator<Item = Diagnostic>) {
+        self.list.extend(more);
+    }
+
+    /// Those added since the last call: the pipeline forwards them to its observer per stage.
+    pub fn unseen(&mut self) -> &[Diagnostic] {
+        let start = self.seen;
+        self.seen = self.list.len();
+        &self.list[start..]
+    }
+
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    pub fn into_vec(self) -> Vec<Diagnostic> {
+        self.list
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_with_and_without_a_place_and_hands_out_each_once() {
+        let mut d = Diagnostics::default();
+        d.push(
+            Kind::MalformedPrompt,
+            Some(Location::line("p.jsonl", 3)),
+            "skipped: bad",
+        );
+        assert_eq!(d.unseen().len(), 1);
+        d.push(Kind::Note, None, "fyi");
+        let new = d.unseen();
+        assert_eq!(new.len(), 1);
+        assert_eq!(new[0].to_string(), "fyi");
+        assert!(d.unseen().is_empty());
+        assert_eq!(d.into_vec()[0].to_string(), "p.jsonl:3: skipped: bad");
+    }
+}

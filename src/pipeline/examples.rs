@@ -1,0 +1,132 @@
+//! The examples stage: each template's briefs, paired with its code, within the token budget.
+//!
+//! Takes the records (gated code, prompts, duration) and the budget; gives one [`Example`] per brief
+//! that fits the per-example limit, in catalog order, and what the stats need about how they were
+//! made: briefs by origin and format, format mismatches, templates whose briefs were synthesized, and
+//! the examples dropped for size (each also a diagnostic).
+
+use rayon::prelude::*;
+
+use super::record::TemplateRecord;
+use crate::config::Config;
+use crate::dataset::example::Example;
+use crate::dataset::stats::{BriefStats, OverLimit};
+use crate::diagnostic::{Diagnostics, Kind};
+use crate::location::Location;
+use crate::prompts::brief::{self, BriefOrigin};
+use crate::split::Split;
+use crate::tokens::{chat_total, Budget};
+
+pub struct Examples<'r> {
+    /// In catalog order, every example in train until the split stage.
+    pub examples: Vec<Example<'r>>,
+    pub briefs: BriefStats,
+    pub synthesized: Vec<String>,
+    pub over_limit: Vec<OverLimit>,
+}
+
+pub fn run<'r>(
+    config: &Config,
+    records: &'r [TemplateRecord],
+    budget: &Budget,
+    diagnostics: &mut Diagnostics,
+) -> Examples<'r> {
+    let system_tokens = budget.encoding.count(&config.prompts.system);
+    let display = |at: &Location| {
+        let path = config.display_path(&at.path);
+        match (at.line, at.col) {
+            (Some(l), Some(c)) => format!("{path}:{l}:{c}"),
+            (Some(l), None) => format!("{path}:{l}"),
+            _ => path,
+        }
+    };
+    // Briefs and their token counts, per template, on all cores: tokenizing tens of thousands of
+    // briefs is most of this stage's work. Warnings and stats are gathered in order below.
+    let made: Vec<Option<(brief::TemplateBriefs, Vec<usize>)>> = records
+        .par_iter()
+        .map(|record| {
+            record.accepted()?;
+            let duration = record.duration?;
+            let made = brief::briefs_for(
+                &record.template,
+                duration,
+                config.video.fps,
+                &record.prompts,
+                config.prompts.variants_per_template,
+                &display,
+            );
+            let counts = made
+                .briefs
+                .iter()
+                .map(|b| budget.encoding.count(&b.text))
+                .collect();
+            Some((made, counts))
+        })
+        .collect();
+
+    let mut out = Examples {
+        examples: Vec::new(),
+        briefs: BriefStats::default(),
+        synthesized: Vec::new(),
+        over_limit: Vec::new(),
+    };
+    for (record, made) in records.iter().zip(made) {
+        let (Some(code), Some(duration), Some((made, brief_tokens))) =
+            (record.accepted(), record.duration, made)
+        else {
+            continue;
+        };
+        let template = &record.template;
+        if made.synthesized {
+            out.synthesized.push(template.id.clone());
+        }
+        out.briefs.gated += made.gated.len();
+        out.briefs.gated_prompts.extend(made.gated);
+        for (b, brief_tokens) in made.briefs.into_iter().zip(brief_tokens) {
+            let tokens = chat_total(&[system_tokens, brief_tokens, code.tokens]);
+            if tokens > budget.limit {
+                diagnostics.push(
+                    Kind::OverLimit,
+                    None,
+                    format!(
+                        "example {}/{}/{} has {tokens} tokens, over the {} limit of {}; dropped",
+                        template.id, b.variant, b.format, budget.model, budget.limit
+                    ),
+                );
+                out.over_limit.push(OverLimit {
+                    template_id: template.id.clone(),
+                    prompt_variant: b.variant.clone(),
+                    format: b.format,
+                    tokens,
+                    limit: budget.limit,
+                });
+                continue;
+            }
+            *out.briefs
+                .by_origin
+                .entry(b.origin.kind().into())
+                .or_default() += 1;
+            *out.briefs
+                .by_format
+                .entry(b.format.name().into())
+                .or_default() += 1;
+            let prompt_source = match &b.origin {
+                BriefOrigin::Curated(at) | BriefOrigin::Override(at) => display(at),
+                // Not the catalog's file:line: the same entry gives the same dataset whether the
+                // catalog is TypeScript or JSON.
+                BriefOrigin::Synthesized(field) => format!("catalog:{field}"),
+            };
+            out.examples.push(Example {
+                template,
+                code,
+                brief: b,
+                duration,
+                prompt_source,
+                split: Split::Train,
+                tokens,
+                assistant_tokens: code.tokens,
+            });
+        }
+    }
+    out
+}

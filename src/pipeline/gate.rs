@@ -1,0 +1,103 @@
+//! The gate stage: every template's fetched code through the quality gate, on all cores.
+//!
+//! Takes the records (code [`CodeState::Found`]), the `[check]` rules, the encoding and the gate
+//! cache; leaves each record's code [`CodeState::Accepted`] or [`CodeState::Rejected`], and gives the
+//! rejections (catalog order) and this build's verdicts for the cache. Code whose bytes an earlier
+//! build already judged under the same rules is not parsed or tokenized again.
+
+use indicatif::ProgressBar;
+use rayon::prelude::*;
+
+use super::record::{CodeState, TemplateRecord};
+use crate::code::gate::{self, Rejection};
+use crate::code::gate_cache::{GateCache, Verdict};
+use crate::config::GateConfig;
+use crate::digest::sha256_hex;
+use crate::error::{Error, Result};
+use crate::parse_guard;
+use crate::tokens::Encoding;
+
+/// What the gate stage gives besides the updated records.
+pub struct Gated {
+    pub rejections: Vec<Rejection>,
+    /// By SHA-256 of the bytes as fetched, for the cache.
+    pub verdicts: Vec<(String, Verdict)>,
+    /// Code bodies whose verdict came from the cache.
+    pub remembered: usize,
+}
+
+/// One template's gate outcome: the SHA-256 of its bytes, whether the cache decided, the verdict.
+type Outcome = (String, bool, std::result::Result<(), Rejection>);
+
+pub fn run(
+    records: &mut [TemplateRecord],
+    rules: &GateConfig,
+    encoding: Encoding,
+    cache: &GateCache,
+    bar: &ProgressBar,
+) -> Result<Gated> {
+    // Parsing recurses as deep as the code nests: the gate's workers get big stacks.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .stack_size(parse_guard::PARSE_STACK)
+        .build()
+        .map_err(|e| Error::Threads(e.to_string()))?;
+    let outcomes: Vec<Option<Outcome>> = pool.install(|| {
+        records
+            .par_iter_mut()
+            .map(|record| {
+                let CodeState::Found(found) = std::mem::take(&mut record.code) else {
+                    return None;
+                };
+                let sha = sha256_hex(&found.bytes);
+                let id = &record.template.id;
+                // Unchanged code: the last build's verdict, without parsing or tokenizing.
+                let remembered = match cache.get(&sha) {
+                    Some(Verdict::Pass { tokens }) => gate::accept_known(&found, *tokens).map(Ok),
+                    Some(Verdict::Reject { rule, message }) => {
+                        Some(Err(gate::known_rejection(id, &found, *rule, message)))
+                    }
+                    None => None,
+                };
+                let from_cache = remembered.is_some();
+                let result = remembered.unwrap_or_else(|| gate::gate(id, found, rules, encoding));
+                bar.inc(1);
+                Some(match result {
+                    Ok(code) => {
+                        record.code = CodeState::Accepted(code);
+                        (sha, from_cache, Ok(()))
+                    }
+                    Err(rejection) => {
+                        record.code = CodeState::Rejected;
+                        (sha, from_cache, Err(rejection))
+                    }
+                })
+            })
+            .collect()
+    });
+    let mut gated = Gated {
+        rejections: Vec::new(),
+        verdicts: Vec::with_capacity(outcomes.len()),
+        remembered: 0,
+    };
+    for (record, outcome) in records.iter().zip(outcomes) {
+        let Some((sha, from_cache, result)) = outcome else {
+            continue;
+        };
+        gated.remembered += usize::from(from_cache);
+        let verdict = match (&result, record.accepted()) {
+            (Ok(()), Some(code)) => Verdict::Pass {
+                tokens: code.tokens,
+            },
+            (Err(r), _) => Verdict::Reject {
+                rule: r.rule,
+                message: r.message.clone(),
+            },
+            (Ok(()), None) => continue,
+        };
+        gated.verdicts.push((sha, verdict));
+        if let Err(rejection) = result {
+            gated.rejections.push(rejection);
+        }
+    }
+    Ok(gated)
+}

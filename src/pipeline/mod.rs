@@ -1,0 +1,363 @@
+//! The build pipeline: a checked config in, a dataset version (or a dry run) out.
+//!
+//! [`build`] runs the stages in order, one record per template flowing through them:
+//!
+//! 1. **catalog**: the templates that take part ([`crate::catalog`]);
+//! 2. **code**: each template's code from its store or a code override ([`crate::code`]);
+//! 3. **gate**: the quality gate, parsing and tokenizing each distinct code once ([`gate`]);
+//! 4. **prompts**: curated prompts and prompt additions, by template ([`crate::prompts`]);
+//! 5. **durations**: the duration each template's briefs state;
+//! 6. **examples**: briefs paired with code, within the token budget ([`examples`]);
+//! 7. **split**: train / validation / test, seeded and stable ([`crate::split`]);
+//! 8. **output**: stats, split files and manifest, written atomically ([`output`]).
+//!
+//! It returns the version written, the typed [`Stats`] and every warning as a [`Diagnostic`]; it
+//! never prints. A caller that wants to show progress as it happens passes an [`Observer`].
+
+mod examples;
+mod gate;
+mod output;
+mod record;
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use indicatif::ProgressBar;
+
+use crate::catalog;
+use crate::code::gate_cache::GateCache;
+use crate::code::overrides::OverrideDir;
+use crate::code::{self, MissingCode};
+use crate::config::{Config, SplitMode};
+use crate::dataset::example::{Example, Rendered};
+use crate::dataset::manifest::InputDigest;
+use crate::dataset::stats::{SkippedTemplate, Stats};
+use crate::dataset::writer::Staging;
+use crate::diagnostic::{Diagnostic, Diagnostics, Kind};
+use crate::digest::seeded_hash;
+use crate::error::{Error, Result};
+use crate::location::Location;
+use crate::prompts;
+use crate::split::{self, Ratios};
+use crate::tokens::Budget;
+use record::{CodeState, TemplateRecord};
+
+/// How to run a build, beyond what the config says.
+#[derive(Default, Clone, Copy)]
+pub struct BuildOptions<'o> {
+    /// Read and check everything, write nothing; [`Build::samples`] holds the first examples.
+    pub dry_run: bool,
+    /// How many complete examples a dry run gives back.
+    pub samples: usize,
+    /// Keep only the first N templates of the catalog (after the source filter).
+    pub limit: Option<usize>,
+    /// Fail, writing nothing, if the gate rejects a template or an example is over the limit.
+    pub strict: bool,
+    /// Gate every template again instead of reusing earlier verdicts (and remember none).
+    pub no_cache: bool,
+    /// Told about diagnostics, stage timings and progress as they happen.
+    pub observer: Option<&'o dyn Observer>,
+}
+
+/// Watches a build as it runs (the CLI draws progress bars and prints warnings). Every method has a
+/// default that does nothing.
+pub trait Observer: Sync {
+    /// A warning, as soon as its stage has run.
+    fn diagnostic(&self, _diagnostic: &Diagnostic) {}
+    /// A stage finished: `what` says which and how long the build has been running.
+    fn stage(&self, _what: &str) {}
+    /// A progress bar for `len` steps of `what`.
+    fn progress(&self, _len: u64, _what: &'static str) -> ProgressBar {
+        ProgressBar::hidden()
+    }
+}
+
+struct Silent;
+impl Observer for Silent {}
+
+/// What a build gives back.
+#[derive(Debug)]
+pub struct Build {
+    /// The version directory written; `None` for a dry run.
+    pub version: Option<PathBuf>,
+    /// Where the version would go (a dry run) or went.
+    pub target: PathBuf,
+    pub stats: Stats,
+    /// Every warning, in the order the stages found them.
+    pub diagnostics: Vec<Diagnostic>,
+    /// A dry run's first examples, as the full lines a build would write.
+    pub samples: Vec<Sample>,
+}
+
+/// One complete example of a dry run.
+#[derive(Debug)]
+pub struct Sample {
+    pub key: crate::dataset::example::Key,
+    pub split: split::Split,
+    /// `{"messages": […], "meta": {…}}`
+    pub line: serde_json::Value,
+}
+
+/// Run the pipeline on `config` (checked here; apply command-line [`crate::config::Overrides`]
+/// before calling).
+pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
+    config.check()?;
+    let observer = options.observer.unwrap_or(&Silent);
+    let started = Instant::now();
+    let stage =
+        |what: &str| observer.stage(&format!("{:.2}s: {what}", started.elapsed().as_secs_f64()));
+    let mut diagnostics = Diagnostics::default();
+    let flush = |d: &mut Diagnostics| {
+        for diagnostic in d.unseen() {
+            observer.diagnostic(diagnostic);
+        }
+    };
+    let budget = Budget::new(&config.tokens.model, config.tokens.max_tokens)
+        .map_err(|why| Error::Usage(format!("tokens.model: {why}")))?;
+    // Building the encoder's tables takes ~0.1 s: overlap it with reading the inputs.
+    let encoding = budget.encoding;
+    std::thread::spawn(move || encoding.warm_up());
+    let mut inputs = vec![InputDigest::of_bytes(
+        "config",
+        config.display_path(&config.path),
+        config.text().as_bytes(),
+    )];
+
+    // 1. catalog
+    let catalog = catalog::load(config, &mut diagnostics)?;
+    flush(&mut diagnostics);
+    inputs.push(catalog.digest.clone());
+    let mut templates = catalog.templates;
+    if let Some(limit) = options.limit {
+        templates.truncate(limit);
+    }
+    if templates.is_empty() {
+        let why = match catalog.excluded_by_source {
+            0 => "the catalog has no entries".to_string(),
+            n => format!(
+                "no catalog entry has the source.type this build takes ({n} excluded by catalog.source_type)"
+            ),
+        };
+        return Err(Error::input(
+            Location::file(config.resolve(&config.catalog.path)),
+            why,
+        ));
+    }
+    stage(&format!("catalog: {} templates", templates.len()));
+
+    // 2. code
+    let mut store = code::open_store(config)?;
+    let overrides = config
+        .code
+        .overrides_dir
+        .as_ref()
+        .map(|d| OverrideDir::new(config.resolve(d), config.code.extension.clone()));
+    let mut found = code::fetch(
+        &templates,
+        store.as_mut(),
+        overrides.as_ref(),
+        &mut diagnostics,
+    )?;
+    let mut records: Vec<TemplateRecord> = templates.into_iter().map(TemplateRecord::new).collect();
+    let mut missing = Vec::new();
+    for record in &mut records {
+        match found.remove(&record.template.id) {
+            Some(code) => record.code = CodeState::Found(code),
+            None => {
+                diagnostics.push(
+                    Kind::MissingCode,
+                    None,
+                    format!("template {:?} has no code; skipped", record.template.id),
+                );
+                missing.push(MissingCode {
+                    template_id: record.template.id.clone(),
+                    db_id: record.template.db_id().map(str::to_string),
+                });
+            }
+        }
+    }
+    flush(&mut diagnostics);
+    stage(&format!("code fetched from {}", store.describe()));
+
+    // 3. gate
+    let cache = if options.no_cache {
+        GateCache::disabled()
+    } else {
+        GateCache::open(&config.resolve(&config.output.root), &config.gate, encoding)
+    };
+    let bar = observer.progress(records.len() as u64, "checking");
+    let gated = gate::run(&mut records, &config.gate, encoding, &cache, &bar)?;
+    bar.finish_and_clear();
+    for rejection in &gated.rejections {
+        diagnostics.push(
+            Kind::GateRejection,
+            None,
+            format!(
+                "template {:?} rejected ({}): {}",
+                rejection.template_id, rejection.rule, rejection.message
+            ),
+        );
+    }
+    flush(&mut diagnostics);
+    stage(&format!(
+        "code gated and tokenized; gate cache: {} of {} code bodies unchanged since the last build",
+        gated.remembered,
+        gated.verdicts.len()
+    ));
+
+    // 4. prompts
+    let in_build: Vec<&catalog::Template> = records.iter().map(|r| &r.template).collect();
+    let mut prompt_set = prompts::load(config, &in_build, &mut diagnostics)?;
+    inputs.append(&mut prompt_set.inputs);
+    for record in &mut records {
+        record.prompts = prompt_set.take(&record.template.id);
+    }
+    flush(&mut diagnostics);
+
+    // 5. durations
+    let mut skipped = Vec::new();
+    for record in &mut records {
+        if record.accepted().is_none() {
+            continue;
+        }
+        record.duration = record.template.duration.or(config.video.default_duration);
+        if record.duration.is_none() {
+            diagnostics.push(
+                Kind::NoDuration,
+                Some(record.template.origin.clone()),
+                format!(
+                    "template {:?} has no duration and video.default_duration is not set; skipped",
+                    record.template.id
+                ),
+            );
+            skipped.push(SkippedTemplate {
+                template_id: record.template.id.clone(),
+                reason: "no duration".into(),
+            });
+        }
+    }
+
+    // 6. examples
+    let made = examples::run(config, &records, &budget, &mut diagnostics);
+    flush(&mut diagnostics);
+    let mut examples = made.examples;
+
+    // 7. split
+    assign_splits(config, &mut examples);
+    examples.sort_by_cached_key(|e| {
+        let [id, variant, format] = e.key_parts();
+        (
+            e.split,
+            seeded_hash(config.split.seed, &["order", id, variant, format]),
+        )
+    });
+    stage(&format!("{} examples briefed and split", examples.len()));
+
+    let rejected = gated.rejections.len() + made.over_limit.len();
+    if options.strict && rejected > 0 {
+        return Err(Error::Rejected { count: rejected });
+    }
+    if examples.is_empty() {
+        return Err(Error::input(
+            Location::file(config.resolve(&config.catalog.path)),
+            "no examples to write: every template lacks code, a duration or a brief",
+        ));
+    }
+
+    // 8. output
+    let stats = output::stats(
+        config,
+        &records,
+        &examples,
+        &budget,
+        output::Counted {
+            excluded_by_source: catalog.excluded_by_source,
+            missing,
+            rejections: gated.rejections,
+            skipped,
+            synthesized: made.synthesized,
+            prompts: prompt_set.stats,
+            briefs: made.briefs,
+            over_limit: made.over_limit,
+        },
+    );
+    let root = config.resolve(&config.output.root);
+    if options.dry_run {
+        let target = root.join(Staging::next_free_name(&root, &config.output.tag));
+        return Ok(Build {
+            version: None,
+            target,
+            samples: samples(config, &examples, options.samples)?,
+            stats,
+            diagnostics: diagnostics.into_vec(),
+        });
+    }
+    let bar = observer.progress(examples.len() as u64, "writing");
+    let version = output::write(
+        config,
+        &records,
+        &examples,
+        &stats,
+        inputs,
+        store.describe(),
+        &bar,
+    )?;
+    bar.finish_and_clear();
+    stage("written and renamed into place");
+    if let Err(e) = cache.save(gated.verdicts.iter().map(|(sha, v)| (sha.as_str(), v))) {
+        diagnostics.push(
+            Kind::Note,
+            None,
+            format!("could not save the gate cache (the next build checks everything again): {e}"),
+        );
+    }
+    flush(&mut diagnostics);
+    Ok(Build {
+        target: version.clone(),
+        version: Some(version),
+        stats,
+        diagnostics: diagnostics.into_vec(),
+        samples: Vec::new(),
+    })
+}
+
+/// Group examples (by template, or each on its own) and give every example its group's split.
+fn assign_splits(config: &Config, examples: &mut [Example<'_>]) {
+    let ratios = Ratios {
+        train: config.split.train,
+        validation: config.split.validation,
+        test: config.split.test,
+    };
+    let keys: Vec<String> = examples
+        .iter()
+        .map(|e| match config.split.mode {
+            SplitMode::Template => e.template.id.clone(),
+            SplitMode::Example => e.key_parts().join("\u{1f}"),
+        })
+        .collect();
+    let splits = split::assign_contiguous(&keys, &ratios, config.split.seed);
+    for (example, split) in examples.iter_mut().zip(splits) {
+        example.split = split;
+    }
+}
+
+/// The first `n` examples as the full lines a build would write.
+fn samples(config: &Config, examples: &[Example<'_>], n: usize) -> Result<Vec<Sample>> {
+    let system_json = code::json_string(&config.prompts.system);
+    let mut rendered = Rendered::default();
+    let mut out = Vec::new();
+    for e in examples.iter().take(n) {
+        rendered
+            .render(e, &system_json, config.video.fps)
+            .map_err(|e| Error::serialize("a sample", e))?;
+        let mut line = Vec::new();
+        // Writing into a Vec cannot fail.
+        let _ = rendered.full_line(&mut line);
+        out.push(Sample {
+            key: e.key(),
+            split: e.split,
+            line: serde_json::from_slice(&line).map_err(|e| Error::serialize("a sample", e))?,
+        });
+    }
+    Ok(out)
+}
