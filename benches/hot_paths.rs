@@ -31,9 +31,11 @@ fn tsx_check(bencher: Bencher, kb: usize) {
     bencher.counter(BytesCount::new(text.len())).bench(|| {
         let found = FoundCode {
             bytes: text.as_bytes().to_vec(),
-            origin: CodeOrigin::Store { key: "k".into() },
+            origin: CodeOrigin::store("k"),
         };
-        gate::gate("t", found, &rules, Encoding::O200k).map(|c| c.tokens)
+        gate::Gate::new(&rules, Encoding::O200k)
+            .run("t", found)
+            .map(|c| c.tokens)
     });
 }
 
@@ -71,7 +73,12 @@ fn render_example(bencher: Bencher) {
         primary_use: "Logo reveal".into(),
         origin: Location::file("catalog.json"),
     };
-    let tsx = TemplateCode::new(&text, CodeOrigin::Store { key: "k".into() }, 2000);
+    let tsx = TemplateCode::new(
+        &text,
+        CodeOrigin::store("k"),
+        2000,
+        template_sft::code::duration::CodeDuration::NoExport,
+    );
     let example = Example {
         template: &template,
         code: &tsx,
@@ -82,6 +89,7 @@ fn render_example(bencher: Bencher) {
             origin: BriefOrigin::Synthesized("primaryUse"),
         },
         duration: 150,
+        duration_from: template_sft::video::DurationFrom::Code,
         prompt_source: "prompts/metadata_prompt_dataset.jsonl:1".into(),
         split: Split::Train,
         tokens: 2100,

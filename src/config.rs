@@ -16,6 +16,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::location::{line_col, Location};
 
+/// The export that states a scene's duration: `durationInFrames` or `durationInFrames_<suffix>`.
+pub const DEFAULT_DURATION_EXPORT: &str = "durationInFrames";
+
 pub const DEFAULT_SYSTEM_PROMPT: &str = "You are a Remotion code generator. Respond with valid TSX only. Start with imports/const declarations and never add prose.";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -226,9 +229,42 @@ pub struct PromptsConfig {
 pub struct VideoConfig {
     #[serde(default = "default_fps")]
     pub fps: u32,
-    /// Duration in frames for catalog entries that have none; without it such entries are skipped.
+    /// Duration in frames for templates whose code and catalog state none; without it such
+    /// templates are skipped.
     #[serde(default)]
     pub default_duration: Option<u32>,
+    /// Which duration a brief states: the one the code exports (default) or the catalog's.
+    #[serde(default)]
+    pub duration_source: DurationSource,
+    /// The export that states the duration: a name (`durationInFrames` also matches
+    /// `durationInFrames_<suffix>`) or a prefix ending in `*`.
+    #[serde(default = "default_duration_export")]
+    pub duration_export: String,
+}
+
+/// Where the duration a brief states comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum DurationSource {
+    /// The duration the template's code exports when it can be evaluated; else the catalog's,
+    /// else `video.default_duration`.
+    #[default]
+    Code,
+    /// The catalog's; else the code's, else `video.default_duration`.
+    Catalog,
+}
+
+impl DurationSource {
+    pub fn name(self) -> &'static str {
+        match self {
+            DurationSource::Code => "code",
+            DurationSource::Catalog => "catalog",
+        }
+    }
+}
+
+fn default_duration_export() -> String {
+    DEFAULT_DURATION_EXPORT.into()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -394,6 +430,8 @@ impl Default for VideoConfig {
         VideoConfig {
             fps: default_fps(),
             default_duration: None,
+            duration_source: DurationSource::default(),
+            duration_export: default_duration_export(),
         }
     }
 }
@@ -558,6 +596,15 @@ impl Config {
                 "video",
                 "default_duration",
                 "video.default_duration must be at least 1 frame",
+            ));
+        }
+        let export = &self.video.duration_export;
+        let name = export.strip_suffix('*').unwrap_or(export);
+        if name.is_empty() || !is_dotted_path(name) || name.contains('.') {
+            return Err(self.wrong(
+                "video",
+                "duration_export",
+                format!("video.duration_export must be an identifier like durationInFrames (or a prefix ending in *), got {export:?}"),
             ));
         }
         if self.prompts.variants_per_template == 0 {

@@ -67,9 +67,9 @@ pub enum Error {
     #[error("validation failed: {errors} error(s), {warnings} warning(s)")]
     Findings { errors: usize, warnings: usize },
 
-    /// `--strict` turned quality-gate rejections into a failure.
-    #[error("--strict: {count} rejection(s) by the quality gate; nothing was written")]
-    Rejected { count: usize },
+    /// `--strict` and something was rejected, dropped or untrue; nothing was written.
+    #[error("--strict: {0}; nothing was written")]
+    Strict(StrictFailures),
 
     /// Worker threads could not be started (the system is out of threads or memory).
     #[error("cannot start worker threads: {0}")]
@@ -100,7 +100,7 @@ impl Error {
             | Error::Threads(_)
             | Error::Serialize { .. }
             | Error::Stdout(_) => exit::RUNTIME,
-            Error::Rejected { .. } => exit::REJECTED,
+            Error::Strict(_) => exit::REJECTED,
             Error::Findings { .. } => exit::FINDINGS,
         }
     }
@@ -182,6 +182,57 @@ fn io_reason(e: &io::Error) -> String {
                 None => s,
             }
         }
+    }
+}
+
+/// What `--strict` refuses to write a dataset with.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StrictFailures {
+    /// Templates the quality gate rejected.
+    pub rejected: usize,
+    /// Examples over the token limit.
+    pub over_limit: usize,
+    /// Briefs that would state a catalog duration the code does not have.
+    pub duration_mismatches: usize,
+}
+
+impl StrictFailures {
+    pub fn any(&self) -> bool {
+        self.rejected + self.over_limit + self.duration_mismatches > 0
+    }
+}
+
+impl fmt::Display for StrictFailures {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        if self.rejected > 0 {
+            parts.push(format!(
+                "{} rejected by the quality gate",
+                count(self.rejected, "template")
+            ));
+        }
+        if self.over_limit > 0 {
+            parts.push(format!(
+                "{} over the token limit",
+                count(self.over_limit, "example")
+            ));
+        }
+        if self.duration_mismatches > 0 {
+            parts.push(format!(
+                "{} whose catalog duration differs from the code's",
+                count(self.duration_mismatches, "template")
+            ));
+        }
+        f.write_str(&parts.join(", "))
+    }
+}
+
+/// "1 template", "2 templates".
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }
 

@@ -44,18 +44,45 @@ pub fn prompt_line(data: &[u8]) {
 pub fn tsx_check(data: &[u8]) {
     let found = crate::code::FoundCode {
         bytes: data.to_vec(),
-        origin: crate::code::CodeOrigin::Store { key: "fuzz".into() },
+        origin: crate::code::CodeOrigin::store("fuzz"),
     };
     let rules = crate::config::GateConfig {
         required: vec!["window.Remotion".into()],
         ..Default::default()
     };
     let _ = crate::parse_guard::with_parse_stack(|| {
-        crate::code::gate::gate("fuzz", found, &rules, crate::tokens::Encoding::O200k)
+        crate::code::gate::Gate::new(&rules, crate::tokens::Encoding::O200k).run("fuzz", found)
     });
 }
 
 /// One line of `validate`.
 pub fn validate_line(data: &[u8]) {
     let _ = crate::validate::line::check_line(data);
+}
+
+/// The static duration evaluator on any module the parser accepts (errors or not), as the gate
+/// runs it, on a parser-sized stack.
+pub fn code_duration(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if crate::parse_guard::check(text).is_err() {
+        return;
+    }
+    let _ = crate::parse_guard::with_parse_stack(|| {
+        let allocator = oxc_allocator::Allocator::default();
+        let _ = crate::parse_guard::guarded(|| {
+            let parsed = oxc_parser::Parser::new(&allocator, text, oxc_span::SourceType::tsx())
+                .with_config(oxc_parser::config::RuntimeParserConfig::new(true))
+                .parse();
+            let index = crate::location::LineIndex::new(text);
+            crate::code::duration::evaluate(
+                &parsed.program,
+                &parsed.tokens,
+                text,
+                &index,
+                &crate::code::duration::DurationExport::new("durationInFrames"),
+            )
+        });
+    });
 }

@@ -303,9 +303,11 @@ mod tests {
             sizes.push(code.len());
             let found = FoundCode {
                 bytes: code.into_bytes(),
-                origin: CodeOrigin::Store { key: "k".into() },
+                origin: CodeOrigin::store("k"),
             };
-            gate::gate("t", found, &GateConfig::default(), Encoding::O200k).unwrap();
+            gate::Gate::new(&GateConfig::default(), Encoding::O200k)
+                .run("t", found)
+                .unwrap();
         }
         sizes.sort();
         let median = sizes[sizes.len() / 2];

@@ -53,6 +53,28 @@ impl fmt::Display for VideoFormat {
     }
 }
 
+/// Where the duration a brief states came from (meta `durationSource`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DurationFrom {
+    /// The duration the template's code exports.
+    Code,
+    /// The catalog entry's `duration`.
+    Catalog,
+    /// `video.default_duration`.
+    Default,
+}
+
+impl DurationFrom {
+    pub fn name(self) -> &'static str {
+        match self {
+            DurationFrom::Code => "code",
+            DurationFrom::Catalog => "catalog",
+            DurationFrom::Default => "default",
+        }
+    }
+}
+
 /// "4 seconds (120 frames)": seconds rounded to one decimal, a whole number printed without ".0".
 pub fn describe_duration(frames: u32, fps: u32) -> String {
     let tenths = (u64::from(frames) * 10 + u64::from(fps) / 2) / u64::from(fps.max(1));

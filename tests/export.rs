@@ -88,7 +88,16 @@ fn the_hf_card_declares_the_splits_and_summarizes_the_build() {
         card.contains(&format!("Source manifest SHA-256: `{source_manifest}`")),
         "{card}"
     );
-    assert!(card.contains("| train | 21 | 10 | 10,334 |"), "{card}");
+    let stats: Value = serde_json::from_str(&wd.read("dataset/v1/stats.json")).unwrap();
+    let tokens = stats["tokens"]["train"]["totalTokens"].as_u64().unwrap();
+    let row = format!(
+        "| train | {} | {} | {},{:03} |",
+        stats["totals"]["train"],
+        stats["templatesPerSplit"]["train"],
+        tokens / 1000,
+        tokens % 1000
+    );
+    assert!(card.contains(&row), "{row}\n{card}");
     assert!(card.contains("with seed 42"), "{card}");
     let manifest: Value = serde_json::from_str(&wd.read("out/manifest.json")).unwrap();
     assert_eq!(manifest["target"], "hf");

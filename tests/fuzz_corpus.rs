@@ -54,6 +54,15 @@ fn the_quality_gate_survives_its_corpus() {
 }
 
 #[test]
+fn the_duration_evaluator_survives_its_corpus() {
+    let inputs = inputs("code_duration");
+    assert!(inputs.len() >= 10);
+    for data in inputs {
+        fuzzing::code_duration(&data);
+    }
+}
+
+#[test]
 fn the_prompt_readers_survive_their_corpus() {
     let inputs = inputs("prompt_line");
     assert!(inputs.len() >= 3);

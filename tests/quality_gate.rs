@@ -151,7 +151,7 @@ fn over_limit_examples_are_dropped_and_listed_or_fail_under_strict() {
     let run = wd.fails(&["build", "--strict"], 4);
     assert!(
         run.stderr.ends_with(&format!(
-            "error: --strict: {} rejection(s) by the quality gate; nothing was written\n",
+            "error: --strict: {} examples over the token limit; nothing was written\n",
             dropped.len()
         )),
         "{run}"
@@ -179,7 +179,7 @@ fn rejected_templates_are_reported_once_and_strict_writes_nothing() {
     assert_eq!(failures[1]["rule"], "parse");
     assert_eq!(
         failures[1]["message"],
-        "line 25:4: Expected `,` or `)` but found `;`"
+        "line 27:4: Expected `,` or `)` but found `;`"
     );
     assert_eq!(
         run.stderr
@@ -193,7 +193,7 @@ fn rejected_templates_are_reported_once_and_strict_writes_nothing() {
     let run = wd.fails(&["build", "--strict"], 4);
     assert!(
         run.stderr.ends_with(
-            "error: --strict: 2 rejection(s) by the quality gate; nothing was written\n"
+            "error: --strict: 2 templates rejected by the quality gate; nothing was written\n"
         ),
         "{run}"
     );
@@ -230,9 +230,10 @@ fn the_catalog_fixtures_code_passes_the_gate() {
             let path = entry.unwrap().path();
             let found = template_sft::code::FoundCode {
                 bytes: std::fs::read(&path).unwrap(),
-                origin: template_sft::code::CodeOrigin::Store { key: "k".into() },
+                origin: template_sft::code::CodeOrigin::store("k"),
             };
-            let result = template_sft::code::gate::gate("t", found, &rules, Encoding::O200k);
+            let result =
+                template_sft::code::gate::Gate::new(&rules, Encoding::O200k).run("t", found);
             assert!(result.is_ok(), "{}: {:?}", path.display(), result.err());
         }
     }

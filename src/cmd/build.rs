@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use crate::config::{Config, Overrides};
 use crate::console::Console;
-use crate::error::{Error, Result};
+use crate::error::{count, Error, Result};
 use crate::pipeline::{Build, BuildOptions};
 
 #[derive(Debug, clap::Args)]
@@ -76,17 +76,8 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
         t.train,
         t.validation,
         t.test,
-        plural(build.stats.unique_templates_covered, "template")
+        count(build.stats.unique_templates_covered, "template")
     ))
-}
-
-/// "1 template", "2 templates".
-pub fn plural(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
 }
 
 fn print_dry_run(build: &Build, samples: usize) -> Result<()> {
@@ -105,7 +96,7 @@ fn print_dry_run(build: &Build, samples: usize) -> Result<()> {
         t.train,
         t.validation,
         t.test,
-        plural(build.stats.unique_templates_covered, "template")
+        count(build.stats.unique_templates_covered, "template")
     )
     .map_err(Error::stdout)?;
     for (n, sample) in build.samples.iter().enumerate() {

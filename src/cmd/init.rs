@@ -70,7 +70,13 @@ variants_per_template = 6
 [video]
 # Frames per second used to state durations in seconds.
 fps = 30
-# Duration (frames) for catalog entries without one; unset: such entries are skipped.
+# Which duration a brief states: "code" (what the template's code exports, when it can be
+# evaluated without running it; else the catalog's) or "catalog" (the catalog's; else the code's).
+duration_source = "code"
+# The export that states a scene's duration: this name or <name>_<suffix>; a prefix ends in *.
+duration_export = "durationInFrames"
+# Duration (frames) when neither the code nor the catalog states one; unset: such templates are
+# skipped.
 # default_duration = 150
 
 [output]

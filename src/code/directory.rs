@@ -39,6 +39,10 @@ impl CodeStore for DirectoryStore {
         Some(&template.id)
     }
 
+    fn file(&self, key: &str) -> Option<PathBuf> {
+        file_for(&self.dir, key, &self.extension)
+    }
+
     fn fetch(
         &mut self,
         keys: &[&str],

@@ -22,6 +22,7 @@ use oxc_parser::{Kind, Parser};
 use oxc_span::SourceType;
 use serde::{Deserialize, Serialize};
 
+use super::duration::{self, CodeDuration, DurationExport};
 use super::{FoundCode, TemplateCode};
 use crate::config::GateConfig;
 use crate::location::LineIndex;
@@ -95,13 +96,37 @@ const CODE_STARTS: [&str; 16] = [
     "#!",
 ];
 
-/// Run every enabled rule on `found`, count the code's tokens with `encoding`.
-pub fn gate(
+/// What the gate needs besides the code: the rules, the encoding tokens are counted in, and the
+/// export that states a scene's duration (evaluated on the same parse).
+#[derive(Debug, Clone)]
+pub struct Gate<'c> {
+    pub rules: &'c GateConfig,
+    pub encoding: Encoding,
+    pub duration_export: DurationExport,
+}
+
+impl<'c> Gate<'c> {
+    /// The gate with the default duration export (`durationInFrames`).
+    pub fn new(rules: &'c GateConfig, encoding: Encoding) -> Self {
+        Gate {
+            rules,
+            encoding,
+            duration_export: DurationExport::new(crate::config::DEFAULT_DURATION_EXPORT),
+        }
+    }
+
+    /// Run every enabled rule on `found`; count its tokens and evaluate its duration export.
+    pub fn run(&self, template_id: &str, found: FoundCode) -> Result<TemplateCode, Rejection> {
+        gate(template_id, found, self)
+    }
+}
+
+fn gate(
     template_id: &str,
     found: FoundCode,
-    rules: &GateConfig,
-    encoding: Encoding,
+    settings: &Gate<'_>,
 ) -> Result<TemplateCode, Rejection> {
+    let rules = settings.rules;
     let source_key = found.origin.key();
     let reject = |rule: Rule, message: String| Rejection {
         template_id: template_id.to_string(),
@@ -156,11 +181,12 @@ pub fn gate(
             ),
         ));
     }
-    let needs_tokens = !rules.required.is_empty() || !rules.forbidden.is_empty();
+    let needs_words = !rules.required.is_empty() || !rules.forbidden.is_empty();
     let allocator = Allocator::default();
+    // Tokens cost about 3% of parsing: the duration's mutation check always needs them.
     let parsed = parse_guard::guarded(|| {
         Parser::new(&allocator, code, SourceType::tsx())
-            .with_config(RuntimeParserConfig::new(needs_tokens))
+            .with_config(RuntimeParserConfig::new(true))
             .parse()
     })
     .map_err(|panic| {
@@ -187,7 +213,7 @@ pub fn gate(
         };
         return Err(reject(Rule::EntryPoint, what));
     }
-    if needs_tokens {
+    if needs_words {
         let words: Vec<Option<&str>> = parsed
             .tokens
             .iter()
@@ -210,19 +236,31 @@ pub fn gate(
             ));
         }
     }
-    let tokens = encoding.count(code);
-    Ok(TemplateCode::new(code, origin, tokens))
+    let duration = duration::evaluate(
+        &parsed.program,
+        &parsed.tokens,
+        code,
+        &index,
+        &settings.duration_export,
+    );
+    let tokens = settings.encoding.count(code);
+    Ok(TemplateCode::new(code, origin, tokens, duration))
 }
 
 /// Accept `found` on an earlier build's word that it passes with `tokens` tokens: no parsing and
 /// no tokenizing, the same [`TemplateCode`] as [`check`] would give. `None` if the bytes are not
 /// text after all (then run [`check`]).
-pub fn accept_known(found: &FoundCode, tokens: usize) -> Option<TemplateCode> {
+pub fn accept_known(
+    found: &FoundCode,
+    tokens: usize,
+    duration: &CodeDuration,
+) -> Option<TemplateCode> {
     let text = std::str::from_utf8(&found.bytes).ok()?;
     Some(TemplateCode::new(
         text.trim_end(),
         found.origin.clone(),
         tokens,
+        duration.clone(),
     ))
 }
 
@@ -307,12 +345,29 @@ mod tests {
     use super::*;
     use crate::code::CodeOrigin;
 
+    fn gate_with(rules: &GateConfig) -> Gate<'_> {
+        Gate::new(rules, Encoding::O200k)
+    }
+
+    #[test]
+    fn the_duration_is_evaluated_on_the_gate_parse() {
+        let code = "const { AbsoluteFill } = window.Remotion;\nconst script = [{ frames: 40 }, { frames: 70 }];\nexport const durationInFrames = script.reduce((s, i) => s + i.frames, 0);\nexport default function S() { return <AbsoluteFill />; }\n";
+        let c = run(code, &GateConfig::default()).unwrap();
+        assert_eq!(
+            c.duration,
+            CodeDuration::Frames {
+                frames: 110,
+                at: duration::CodePos { line: 3, col: 14 }
+            }
+        );
+    }
+
     fn run(code: &str, rules: &GateConfig) -> Result<TemplateCode, Rejection> {
         let found = FoundCode {
             bytes: code.as_bytes().to_vec(),
-            origin: CodeOrigin::Store { key: "k".into() },
+            origin: CodeOrigin::store("k"),
         };
-        super::gate("t", found, rules, Encoding::O200k)
+        gate_with(rules).run("t", found)
     }
 
     fn rule_of(code: &str, rules: &GateConfig) -> (&'static str, String) {
@@ -349,9 +404,9 @@ mod tests {
         for (code, rule, message) in cases {
             let found = FoundCode {
                 bytes: code.to_vec(),
-                origin: CodeOrigin::Store { key: "k".into() },
+                origin: CodeOrigin::store("k"),
             };
-            let r = super::gate("t", found, &all, Encoding::O200k).unwrap_err();
+            let r = gate_with(&all).run("t", found).unwrap_err();
             assert_eq!(
                 (r.rule.name(), r.message.as_str()),
                 (rule, message),

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::duration::{CodeDuration, DurationExport};
 use super::gate::Rule;
 use crate::config::GateConfig;
 use crate::tokens::Encoding;
@@ -23,8 +24,14 @@ use crate::tokens::Encoding;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Verdict {
-    Pass { tokens: usize },
-    Reject { rule: Rule, message: String },
+    Pass {
+        tokens: usize,
+        duration: CodeDuration,
+    },
+    Reject {
+        rule: Rule,
+        message: String,
+    },
 }
 
 #[derive(Serialize, Deserialize)]
@@ -46,11 +53,17 @@ impl GateCache {
     }
 
     /// The verdicts stored under `root` for these rules and this encoding (none if anything differs).
-    pub fn open(root: &Path, rules: &GateConfig, encoding: Encoding) -> GateCache {
+    pub fn open(
+        root: &Path,
+        rules: &GateConfig,
+        encoding: Encoding,
+        duration_export: &DurationExport,
+    ) -> GateCache {
         let key = serde_json::json!({
             "tool": env!("CARGO_PKG_VERSION"),
             "encoding": encoding.name(),
             "rules": rules,
+            "durationExport": duration_export.pattern,
         })
         .to_string();
         let path = GateCache::path_in(root);

@@ -6,6 +6,7 @@
 //! it as a [`TemplateCode`], shared by every example of the template and never copied per example.
 
 pub mod directory;
+pub mod duration;
 pub mod gate;
 pub mod gate_cache;
 pub mod overrides;
@@ -21,6 +22,7 @@ use crate::catalog::Template;
 use crate::diagnostic::Diagnostics;
 use crate::digest::sha256_hex;
 use crate::error::Result;
+use duration::CodeDuration;
 
 /// Where production code is kept: a directory of files or a PostgreSQL table.
 pub trait CodeStore {
@@ -29,6 +31,11 @@ pub trait CodeStore {
 
     /// The key this store keeps `template`'s code under, if it can hold it at all.
     fn key<'t>(&self, template: &'t Template) -> Option<&'t str>;
+
+    /// The file that holds `key`'s code, when the store is a directory (for messages).
+    fn file(&self, _key: &str) -> Option<PathBuf> {
+        None
+    }
 
     /// The code stored for each of `keys`; keys with no stored code are simply absent. Bytes, not
     /// text: whether they are usable UTF-8 is the gate's call, so one bad file is reported rather
@@ -43,13 +50,21 @@ pub trait CodeStore {
 /// Where a template's code was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CodeOrigin {
-    /// The configured store, under this key.
-    Store { key: String },
+    /// The configured store, under this key (and in this file, for a directory store).
+    Store { key: String, file: Option<PathBuf> },
     /// A code-override file (the store had no usable code).
     Override { path: PathBuf },
 }
 
 impl CodeOrigin {
+    /// Stored under `key`, not in a file (a database row).
+    pub fn store(key: &str) -> Self {
+        CodeOrigin::Store {
+            key: key.to_string(),
+            file: None,
+        }
+    }
+
     /// `store` or `override`, as meta's `codeOrigin` says it.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -61,8 +76,16 @@ impl CodeOrigin {
     /// The store key or the override file: what a rejection is reported under.
     pub fn key(&self) -> String {
         match self {
-            CodeOrigin::Store { key } => key.clone(),
+            CodeOrigin::Store { key, .. } => key.clone(),
             CodeOrigin::Override { path } => path.display().to_string(),
+        }
+    }
+
+    /// The file the code was read from, if it came from a file.
+    pub fn file(&self) -> Option<&std::path::Path> {
+        match self {
+            CodeOrigin::Store { file, .. } => file.as_deref(),
+            CodeOrigin::Override { path } => Some(path),
         }
     }
 }
@@ -85,16 +108,19 @@ pub struct TemplateCode {
     /// The code (trailing whitespace removed, nothing else changed) as a JSON string literal,
     /// escaped once and copied into each example's line.
     pub json: Box<[u8]>,
+    /// The duration the code exports, evaluated statically.
+    pub duration: CodeDuration,
 }
 
 impl TemplateCode {
-    pub fn new(text: &str, origin: CodeOrigin, tokens: usize) -> Self {
+    pub fn new(text: &str, origin: CodeOrigin, tokens: usize, duration: CodeDuration) -> Self {
         let text = text.trim_end();
         TemplateCode {
             sha256: sha256_hex(text.as_bytes()),
             json: json_string(text),
             origin,
             tokens,
+            duration,
         }
     }
 
@@ -140,7 +166,10 @@ pub fn fetch(
             .filter(|(_, bytes)| !bytes.iter().all(u8::is_ascii_whitespace))
             .map(|(key, bytes)| FoundCode {
                 bytes,
-                origin: CodeOrigin::Store { key },
+                origin: CodeOrigin::Store {
+                    file: store.file(&key),
+                    key,
+                },
             });
         let code = match from_store {
             Some(code) => Some(code),

@@ -15,7 +15,7 @@ use crate::catalog::Template;
 use crate::code::TemplateCode;
 use crate::prompts::brief::Brief;
 use crate::split::Split;
-use crate::video::VideoFormat;
+use crate::video::{DurationFrom, VideoFormat};
 
 /// An example: references into the catalog and code, plus what is its own.
 #[derive(Debug)]
@@ -24,6 +24,7 @@ pub struct Example<'a> {
     pub code: &'a TemplateCode,
     pub brief: Brief,
     pub duration: u32,
+    pub duration_from: DurationFrom,
     /// Where the brief's wording came from, as written in meta (`prompts/x.jsonl:3`).
     pub prompt_source: String,
     pub split: Split,
@@ -90,6 +91,9 @@ pub struct Meta<'a> {
     pub db_id: Option<Cow<'a, str>>,
     #[serde(default)]
     pub duration: u32,
+    /// `code`, `catalog` or `default`: where `duration` came from.
+    #[serde(default)]
+    pub duration_source: Cow<'a, str>,
     #[serde(default)]
     pub fps: u32,
     #[serde(default)]
@@ -170,6 +174,7 @@ impl Rendered {
             template_name: Cow::Borrowed(&example.template.name),
             db_id: example.template.db_id().map(Cow::Borrowed),
             duration: example.duration,
+            duration_source: Cow::Borrowed(example.duration_from.name()),
             fps,
             supported_formats: Cow::Borrowed(&example.template.supported_formats),
             format: example.brief.format,
@@ -241,8 +246,9 @@ mod tests {
         };
         let code = TemplateCode::new(
             "const a = \"\\u{1b}\\t\";\n// «»\nexport default a;\n",
-            CodeOrigin::Store { key: "k".into() },
+            CodeOrigin::store("k"),
             9,
+            crate::code::duration::CodeDuration::NoExport,
         );
         let example = Example {
             template: &template,
@@ -254,6 +260,7 @@ mod tests {
                 origin: BriefOrigin::Synthesized("primaryUse"),
             },
             duration: 30,
+            duration_from: DurationFrom::Catalog,
             prompt_source: "catalog:primaryUse".into(),
             split: Split::Train,
             tokens: 20,

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::code::gate::Rejection;
 use crate::code::MissingCode;
-use crate::config::SplitMode;
+use crate::config::{DurationSource, SplitMode};
 use crate::prompts::brief::GatedPrompt;
 use crate::prompts::PromptStats;
 use crate::split::Split;
@@ -76,6 +76,50 @@ pub struct BriefStats {
     pub gated_prompts: Vec<GatedPrompt>,
 }
 
+/// Which duration each template's briefs state, and where code and catalog disagree.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DurationStats {
+    /// `video.duration_source`: `code` or `catalog`.
+    pub source: DurationSource,
+    /// `video.duration_export`: the export the code states its duration in.
+    pub export: String,
+    /// Templates whose briefs state the duration their code exports.
+    pub from_code: usize,
+    /// … the catalog's duration.
+    pub from_catalog: usize,
+    /// … `video.default_duration`.
+    pub from_default: usize,
+    /// Templates whose code exports no duration.
+    pub without_export: usize,
+    /// Templates whose duration export cannot be evaluated without running the code.
+    pub not_determinable: Vec<UndeterminedDuration>,
+    /// Templates whose code and catalog state different durations.
+    pub mismatches: Vec<DurationMismatch>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct UndeterminedDuration {
+    pub template_id: String,
+    /// The store key or code file, as in `sanitizerFailures`.
+    pub source_key: String,
+    pub reason: String,
+    /// `line:col` inside the code of what stopped the evaluation.
+    pub at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct DurationMismatch {
+    pub template_id: String,
+    pub source_key: String,
+    pub catalog_frames: u32,
+    pub code_frames: u32,
+    /// `line:col` of the export inside the code.
+    pub at: String,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Stats {
@@ -98,6 +142,8 @@ pub struct Stats {
     pub synthesized_templates: Vec<String>,
     pub prompts: PromptStats,
     pub briefs: BriefStats,
+    #[serde(default)]
+    pub durations: DurationStats,
     pub tokens: TokenReport,
     /// Examples dropped because they exceed the model's per-example limit.
     pub over_limit_examples: Vec<OverLimit>,

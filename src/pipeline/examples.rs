@@ -46,7 +46,7 @@ pub fn run<'r>(
         .par_iter()
         .map(|record| {
             record.accepted()?;
-            let duration = record.duration?;
+            let (duration, _) = record.duration?;
             let made = brief::briefs_for(
                 &record.template,
                 duration,
@@ -71,7 +71,7 @@ pub fn run<'r>(
         over_limit: Vec::new(),
     };
     for (record, made) in records.iter().zip(made) {
-        let (Some(code), Some(duration), Some((made, brief_tokens))) =
+        let (Some(code), Some((duration, duration_from)), Some((made, brief_tokens))) =
             (record.accepted(), record.duration, made)
         else {
             continue;
@@ -121,6 +121,7 @@ pub fn run<'r>(
                 code,
                 brief: b,
                 duration,
+                duration_from,
                 prompt_source,
                 split: Split::Train,
                 tokens,

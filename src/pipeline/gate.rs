@@ -9,13 +9,11 @@ use indicatif::ProgressBar;
 use rayon::prelude::*;
 
 use super::record::{CodeState, TemplateRecord};
-use crate::code::gate::{self, Rejection};
+use crate::code::gate::{self, Gate, Rejection};
 use crate::code::gate_cache::{GateCache, Verdict};
-use crate::config::GateConfig;
 use crate::digest::sha256_hex;
 use crate::error::{Error, Result};
 use crate::parse_guard;
-use crate::tokens::Encoding;
 
 /// What the gate stage gives besides the updated records.
 pub struct Gated {
@@ -31,8 +29,7 @@ type Outcome = (String, bool, std::result::Result<(), Rejection>);
 
 pub fn run(
     records: &mut [TemplateRecord],
-    rules: &GateConfig,
-    encoding: Encoding,
+    settings: &Gate<'_>,
     cache: &GateCache,
     bar: &ProgressBar,
 ) -> Result<Gated> {
@@ -52,14 +49,16 @@ pub fn run(
                 let id = &record.template.id;
                 // Unchanged code: the last build's verdict, without parsing or tokenizing.
                 let remembered = match cache.get(&sha) {
-                    Some(Verdict::Pass { tokens }) => gate::accept_known(&found, *tokens).map(Ok),
+                    Some(Verdict::Pass { tokens, duration }) => {
+                        gate::accept_known(&found, *tokens, duration).map(Ok)
+                    }
                     Some(Verdict::Reject { rule, message }) => {
                         Some(Err(gate::known_rejection(id, &found, *rule, message)))
                     }
                     None => None,
                 };
                 let from_cache = remembered.is_some();
-                let result = remembered.unwrap_or_else(|| gate::gate(id, found, rules, encoding));
+                let result = remembered.unwrap_or_else(|| settings.run(id, found));
                 bar.inc(1);
                 Some(match result {
                     Ok(code) => {
@@ -87,6 +86,7 @@ pub fn run(
         let verdict = match (&result, record.accepted()) {
             (Ok(()), Some(code)) => Verdict::Pass {
                 tokens: code.tokens,
+                duration: code.duration.clone(),
             },
             (Err(r), _) => Verdict::Reject {
                 rule: r.rule,

@@ -14,6 +14,7 @@
 //! It returns the version written, the typed [`Stats`] and every warning as a [`Diagnostic`]; it
 //! never prints. A caller that wants to show progress as it happens passes an [`Observer`].
 
+mod durations;
 mod examples;
 mod gate;
 mod output;
@@ -25,17 +26,19 @@ use std::time::Instant;
 use indicatif::ProgressBar;
 
 use crate::catalog;
+use crate::code::duration::DurationExport;
+use crate::code::gate::Gate;
 use crate::code::gate_cache::GateCache;
 use crate::code::overrides::OverrideDir;
 use crate::code::{self, MissingCode};
-use crate::config::{Config, SplitMode};
+use crate::config::{Config, DurationSource, SplitMode};
 use crate::dataset::example::{Example, Rendered};
 use crate::dataset::manifest::InputDigest;
-use crate::dataset::stats::{SkippedTemplate, Stats};
+use crate::dataset::stats::Stats;
 use crate::dataset::writer::Staging;
 use crate::diagnostic::{Diagnostic, Diagnostics, Kind};
 use crate::digest::seeded_hash;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, StrictFailures};
 use crate::location::Location;
 use crate::prompts;
 use crate::split::{self, Ratios};
@@ -180,13 +183,24 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
     stage(&format!("code fetched from {}", store.describe()));
 
     // 3. gate
+    let duration_export = DurationExport::new(&config.video.duration_export);
     let cache = if options.no_cache {
         GateCache::disabled()
     } else {
-        GateCache::open(&config.resolve(&config.output.root), &config.gate, encoding)
+        GateCache::open(
+            &config.resolve(&config.output.root),
+            &config.gate,
+            encoding,
+            &duration_export,
+        )
     };
     let bar = observer.progress(records.len() as u64, "checking");
-    let gated = gate::run(&mut records, &config.gate, encoding, &cache, &bar)?;
+    let settings = Gate {
+        rules: &config.gate,
+        encoding,
+        duration_export: duration_export.clone(),
+    };
+    let gated = gate::run(&mut records, &settings, &cache, &bar)?;
     bar.finish_and_clear();
     for rejection in &gated.rejections {
         diagnostics.push(
@@ -215,27 +229,8 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
     flush(&mut diagnostics);
 
     // 5. durations
-    let mut skipped = Vec::new();
-    for record in &mut records {
-        if record.accepted().is_none() {
-            continue;
-        }
-        record.duration = record.template.duration.or(config.video.default_duration);
-        if record.duration.is_none() {
-            diagnostics.push(
-                Kind::NoDuration,
-                Some(record.template.origin.clone()),
-                format!(
-                    "template {:?} has no duration and video.default_duration is not set; skipped",
-                    record.template.id
-                ),
-            );
-            skipped.push(SkippedTemplate {
-                template_id: record.template.id.clone(),
-                reason: "no duration".into(),
-            });
-        }
-    }
+    let durations = durations::run(config, &mut records, &mut diagnostics);
+    flush(&mut diagnostics);
 
     // 6. examples
     let made = examples::run(config, &records, &budget, &mut diagnostics);
@@ -253,9 +248,17 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
     });
     stage(&format!("{} examples briefed and split", examples.len()));
 
-    let rejected = gated.rejections.len() + made.over_limit.len();
-    if options.strict && rejected > 0 {
-        return Err(Error::Rejected { count: rejected });
+    let strict = StrictFailures {
+        rejected: gated.rejections.len(),
+        over_limit: made.over_limit.len(),
+        // With catalog durations, a mismatch means a brief states what the code does not render.
+        duration_mismatches: match config.video.duration_source {
+            DurationSource::Catalog => durations.stats.mismatches.len(),
+            DurationSource::Code => 0,
+        },
+    };
+    if options.strict && strict.any() {
+        return Err(Error::Strict(strict));
     }
     if examples.is_empty() {
         return Err(Error::input(
@@ -274,7 +277,8 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
             excluded_by_source: catalog.excluded_by_source,
             missing,
             rejections: gated.rejections,
-            skipped,
+            skipped: durations.skipped,
+            durations: durations.stats,
             synthesized: made.synthesized,
             prompts: prompt_set.stats,
             briefs: made.briefs,

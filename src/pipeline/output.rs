@@ -17,7 +17,8 @@ use crate::dataset::example::Example;
 use crate::dataset::manifest::{CodeDigest, InputDigest, Manifest, Tool};
 use crate::dataset::split_files::write_split_files;
 use crate::dataset::stats::{
-    self, BriefStats, CodeOverrideUse, OverLimit, SkippedTemplate, Stats, TokenReport, Totals,
+    self, BriefStats, CodeOverrideUse, DurationStats, OverLimit, SkippedTemplate, Stats,
+    TokenReport, Totals,
 };
 use crate::dataset::writer::Staging;
 use crate::digest::sha256_hex;
@@ -32,6 +33,7 @@ pub struct Counted {
     pub missing: Vec<MissingCode>,
     pub rejections: Vec<Rejection>,
     pub skipped: Vec<SkippedTemplate>,
+    pub durations: DurationStats,
     pub synthesized: Vec<String>,
     pub prompts: PromptStats,
     pub briefs: BriefStats,
@@ -91,6 +93,7 @@ pub fn stats(
         synthesized_templates: counted.synthesized,
         prompts: counted.prompts,
         briefs: counted.briefs,
+        durations: counted.durations,
         tokens: token_report(examples, budget),
         over_limit_examples: counted.over_limit,
     }

@@ -7,6 +7,7 @@
 use crate::catalog::Template;
 use crate::code::{FoundCode, TemplateCode};
 use crate::prompts::TemplatePrompts;
+use crate::video::DurationFrom;
 
 /// What is known about a template's code, stage by stage.
 #[derive(Debug, Default)]
@@ -27,8 +28,9 @@ pub struct TemplateRecord {
     pub template: Template,
     pub code: CodeState,
     pub prompts: TemplatePrompts,
-    /// Frames the briefs state; `None` until decided, and for a template that has none.
-    pub duration: Option<u32>,
+    /// Frames the briefs state and where they came from; `None` until decided, and for a template
+    /// that has none.
+    pub duration: Option<(u32, DurationFrom)>,
 }
 
 impl TemplateRecord {

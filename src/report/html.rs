@@ -150,6 +150,54 @@ pub fn render(s: &Summary) -> Result<String, String> {
             ]
         }),
     );
+    let d = &st.durations;
+    let _ = write!(
+        w,
+        "<section id=\"durations\"><h2>Durations</h2><p>Briefs state the duration from the code for \
+         <b data-stat=\"durations-from-code\">{}</b> templates, from the catalog for <b data-stat=\"durations-from-catalog\">{}</b>, \
+         the default for <b>{}</b> (<code>video.duration_source = \"{}\"</code>, export <code>{}</code>; {} templates export none).</p></section>",
+        d.from_code,
+        d.from_catalog,
+        d.from_default,
+        d.source.name(),
+        escape(&d.export),
+        d.without_export
+    );
+    table(
+        w,
+        "Catalog durations the code does not have",
+        "duration-mismatches",
+        &[
+            "template",
+            "code",
+            "catalog frames",
+            "code frames",
+            "export at",
+        ],
+        d.mismatches.iter().map(|m| {
+            vec![
+                m.template_id.clone(),
+                m.source_key.clone(),
+                m.catalog_frames.to_string(),
+                m.code_frames.to_string(),
+                m.at.clone(),
+            ]
+        }),
+    );
+    table(
+        w,
+        "Durations not determinable from the code",
+        "durations-not-determinable",
+        &["template", "code", "at", "why"],
+        d.not_determinable.iter().map(|n| {
+            vec![
+                n.template_id.clone(),
+                n.source_key.clone(),
+                n.at.clone(),
+                n.reason.clone(),
+            ]
+        }),
+    );
     table(
         w,
         "Templates without code",

@@ -76,6 +76,32 @@ pub fn print(out: &mut impl Write, s: &Summary) -> std::io::Result<()> {
         st.prompts.duplicates,
         st.prompts.unmatched
     )?;
+    let d = &st.durations;
+    writeln!(
+        out,
+        "durations:       {} from code, {} from the catalog, {} default ({}: {} export none); {} catalog mismatches; {} not determinable",
+        d.from_code,
+        d.from_catalog,
+        d.from_default,
+        d.source.name(),
+        d.without_export,
+        d.mismatches.len(),
+        d.not_determinable.len()
+    )?;
+    for m in &d.mismatches {
+        writeln!(
+            out,
+            "  {}: the catalog says {} frames, the code exports {} ({} at {})",
+            m.template_id, m.catalog_frames, m.code_frames, m.source_key, m.at
+        )?;
+    }
+    for n in &d.not_determinable {
+        writeln!(
+            out,
+            "  {}: not determinable ({} at {}): {}",
+            n.template_id, n.source_key, n.at, n.reason
+        )?;
+    }
     let rejected = &st.sanitizer_failures;
     if rejected.is_empty() {
         writeln!(out, "rejected:        none")?;

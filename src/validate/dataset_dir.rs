@@ -15,6 +15,7 @@ use super::{Category, Findings};
 use crate::dataset::manifest::digest;
 use crate::error::{Error, Result};
 use crate::split::Split;
+use crate::video::describe_duration;
 
 pub(super) fn check(dir: &Path, findings: &mut Findings<'_>) -> Result<()> {
     for split in Split::ALL {
@@ -86,6 +87,14 @@ fn sidecars(dir: &Path, split: &str, findings: &mut Findings<'_>) -> Result<()> 
         let parse = |s: &str| serde_json::from_str::<Value>(s).ok();
         let (f, u, m) = (parse(&f), parse(&u), parse(&m));
         let field = |v: &Option<Value>, key: &str| v.as_ref().and_then(|v| v.get(key)).cloned();
+        if let Some(why) = f.as_ref().and_then(brief_misstates_duration) {
+            findings.add(
+                Category::DurationNotStated,
+                &full_path.display().to_string(),
+                Some(line),
+                why,
+            );
+        }
         if field(&f, "messages").is_none() || field(&f, "messages") != field(&u, "messages") {
             findings.add(
                 Category::SidecarMismatch,
@@ -105,6 +114,27 @@ fn sidecars(dir: &Path, split: &str, findings: &mut Findings<'_>) -> Result<()> 
             return Ok(());
         }
     }
+}
+
+/// Why a full line's brief does not state the duration its meta records (`None` when it does, or
+/// when the line has no duration to check).
+fn brief_misstates_duration(line: &Value) -> Option<String> {
+    let meta = line.get("meta")?;
+    let frames = u32::try_from(meta.get("duration")?.as_u64()?).ok()?;
+    let fps = u32::try_from(meta.get("fps")?.as_u64()?)
+        .ok()
+        .filter(|f| *f > 0)?;
+    let brief = line
+        .get("messages")?
+        .as_array()?
+        .iter()
+        .find(|m| m.get("role").and_then(Value::as_str) == Some("user"))?
+        .get("content")?
+        .as_str()?;
+    let stated = format!("Duration: {}", describe_duration(frames, fps));
+    (!brief.contains(&stated)).then(|| {
+        format!("meta says {frames} frames at {fps} fps, but the brief does not say \"{stated}\"")
+    })
 }
 
 fn read_json(path: &Path) -> Result<Option<Value>> {

@@ -1,5 +1,8 @@
 const { AbsoluteFill, useCurrentFrame, useVideoConfig, interpolate } = window.Remotion;
 
+// Three steps and "GO", one second each.
+export const durationInFrames = (3 + 1) * 30;
+
 export default function CountdownPortrait({ from = 3, label = "Starting soon" }: { from?: number; label?: string }) {
   const frame = useCurrentFrame();
   const { fps, durationInFrames } = useVideoConfig();

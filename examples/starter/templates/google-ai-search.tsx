@@ -1,5 +1,7 @@
 const { AbsoluteFill, useCurrentFrame, useVideoConfig, interpolate, spring } = window.Remotion;
 
+export const durationInFrames = 150;
+
 const QUERY = "how do I make my videos stand out?";
 
 export default function GoogleAiSearch({ query = QUERY }: { query?: string }) {

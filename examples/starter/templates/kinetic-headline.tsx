@@ -1,6 +1,9 @@
 const { AbsoluteFill, useCurrentFrame, useVideoConfig, spring } = window.Remotion;
 
 const WORDS = ["Design", "that", "moves", "people"];
+const FRAMES_PER_WORD = 20;
+
+export const durationInFrames = WORDS.length * FRAMES_PER_WORD + 10;
 
 export default function KineticHeadline({ words = WORDS }: { words?: string[] }) {
   const frame = useCurrentFrame();

@@ -1,5 +1,7 @@
 const { AbsoluteFill, useCurrentFrame, useVideoConfig, interpolate, spring } = window.Remotion;
 
+export const durationInFrames = 120;
+
 export default function LowerThird({ name = "Ada Lovelace", title = "Chief Engineer" }: { name?: string; title?: string }) {
   const frame = useCurrentFrame();
   const { fps, durationInFrames } = useVideoConfig();

@@ -2,6 +2,8 @@ const { AbsoluteFill, useCurrentFrame, useVideoConfig, interpolate, spring } = w
 
 const RING_COUNT = 3;
 
+export const durationInFrames = 5 * 30;
+
 function Ring({ index, progress }: { index: number; progress: number }) {
   const size = 260 + index * 120;
   const rotation = progress * (120 + index * 60) * (index % 2 === 0 ? 1 : -1);

@@ -1,5 +1,7 @@
 const { AbsoluteFill, useCurrentFrame, useVideoConfig, spring, interpolate } = window.Remotion;
 
+export const durationInFrames = 90;
+
 export default function ProductPriceTag({
   product = "Trail Runner 2",
   price = 89,

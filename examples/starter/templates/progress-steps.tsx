@@ -2,6 +2,14 @@ const { AbsoluteFill, useCurrentFrame, useVideoConfig, interpolate, spring } = w
 
 const STEPS = ["Sign up", "Pick a plan", "Invite your team", "Ship it"];
 
+// The scene's script: an intro, one beat per step, and a hold on the finished bar.
+const SCRIPT = [
+  { beat: "intro", frames: 20 },
+  { beat: "steps", frames: STEPS.length * 25 },
+  { beat: "hold", frames: 30 },
+];
+export const durationInFrames = SCRIPT.reduce((total, beat) => total + beat.frames, 0);
+
 export default function ProgressSteps({ steps = STEPS }: { steps?: string[] }) {
   const frame = useCurrentFrame();
   const { fps, durationInFrames } = useVideoConfig();

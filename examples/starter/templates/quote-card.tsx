@@ -1,5 +1,7 @@
 const { AbsoluteFill, useCurrentFrame, interpolate } = window.Remotion;
 
+export const durationInFrames = 150;
+
 type QuoteCardProps = { quote?: string; author?: string };
 
 export default function QuoteCard({

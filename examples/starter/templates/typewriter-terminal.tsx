@@ -3,6 +3,9 @@ const { AbsoluteFill, useCurrentFrame, interpolate } = window.Remotion;
 const LINES = ["$ npm create video@latest", "✔ Project name: launch-teaser", "✔ Installing dependencies", "$ npm run render"];
 const CHARS_PER_FRAME = 0.8;
 
+// Long enough to type every line and hold the last one: production renders 7 seconds.
+export const durationInFrames = 210;
+
 function visibleText(frame: number): string[] {
   let budget = Math.floor(frame * CHARS_PER_FRAME);
   const shown: string[] = [];
