@@ -10,7 +10,8 @@ use template_sft::config::GateConfig;
 use template_sft::dataset::example::{Example, Rendered};
 use template_sft::location::Location;
 use template_sft::prompts::brief::{Brief, BriefOrigin};
-use template_sft::split::{assign, Ratios, Split};
+use template_sft::split::near_copy;
+use template_sft::split::{assign, Group, Ratios, Split};
 use template_sft::synth::{scene, Rng};
 use template_sft::tokens::Encoding;
 use template_sft::video::VideoFormat;
@@ -92,6 +93,7 @@ fn render_example(bencher: Bencher) {
         duration_from: template_sft::video::DurationFrom::Code,
         prompt_source: "prompts/metadata_prompt_dataset.jsonl:1".into(),
         split: Split::Train,
+        cluster: "orbit-logo-reveal",
         tokens: 2100,
         assistant_tokens: 2000,
     };
@@ -112,10 +114,26 @@ fn render_example(bencher: Bencher) {
         });
 }
 
+/// A MinHash signature of a scene's word 5-grams (near-copy detection).
+#[divan::bench(args = [8])]
+fn near_copy_signature(bencher: Bencher, kb: usize) {
+    let text = code(kb);
+    bencher
+        .counter(BytesCount::new(text.len()))
+        .bench(|| near_copy::signature(text.as_bytes()));
+}
+
 #[divan::bench(args = [1_000, 10_000, 100_000])]
 fn split_assignment(bencher: Bencher, n: usize) {
     let keys: Vec<String> = (0..n).map(|i| format!("template-{i}")).collect();
-    let groups: Vec<(&str, usize)> = keys.iter().map(|k| (k.as_str(), 4)).collect();
+    let groups: Vec<Group<'_>> = keys
+        .iter()
+        .map(|key| Group {
+            key,
+            examples: 4,
+            bounded: false,
+        })
+        .collect();
     let ratios = Ratios {
         train: 0.8,
         validation: 0.1,

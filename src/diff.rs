@@ -3,8 +3,8 @@
 //! Takes two version directories; gives the examples (keyed by template id, prompt variant and
 //! format) that were added, removed, whose brief or code changed, the templates whose code changed,
 //! the examples that moved between splits (a move from validation or test into train is flagged as
-//! evaluation leakage: the model would be trained on what it was evaluated on), and totals before
-//! and after.
+//! evaluation leakage: the model would be trained on what it was evaluated on), near-copy clusters
+//! that formed or came apart, and totals before and after.
 
 use std::collections::BTreeMap;
 
@@ -13,9 +13,9 @@ use serde::Serialize;
 pub use crate::dataset::example::Key;
 use crate::dataset::stats::Totals;
 use crate::dataset::version::Version;
+use crate::digest::text_hash;
 use crate::error::Result;
 use crate::split::Split;
-use crate::validate::line::text_hash;
 
 #[derive(Debug, Clone)]
 struct State {
@@ -75,6 +75,10 @@ pub struct Diff {
     /// Templates present in both whose code digest differs.
     pub templates_code_changed: Vec<String>,
     pub moved: Vec<Move>,
+    /// Near-copy clusters (template ids) in the new version that the old one did not have.
+    pub clusters_formed: Vec<Vec<String>>,
+    /// Near-copy clusters of the old version that the new one no longer has as such.
+    pub clusters_split: Vec<Vec<String>>,
 }
 
 impl Diff {
@@ -97,7 +101,24 @@ pub fn diff(old: &Version, new: &Version) -> Result<Diff> {
         code_changed: Vec::new(),
         templates_code_changed: Vec::new(),
         moved: Vec::new(),
+        clusters_formed: Vec::new(),
+        clusters_split: Vec::new(),
     };
+    let clusters = |v: &Version| -> std::collections::BTreeSet<Vec<String>> {
+        v.stats
+            .near_copies
+            .clusters
+            .iter()
+            .map(|c| {
+                let mut t = c.templates.clone();
+                t.sort();
+                t
+            })
+            .collect()
+    };
+    let (before, after) = (clusters(old), clusters(new));
+    out.clusters_formed = after.difference(&before).cloned().collect();
+    out.clusters_split = before.difference(&after).cloned().collect();
     let mut old_code: BTreeMap<&str, &str> = BTreeMap::new();
     for (key, state) in &a.examples {
         old_code.insert(&key.template_id, &state.code);

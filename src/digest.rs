@@ -51,6 +51,20 @@ pub fn seeded_hash(seed: u64, parts: &[&str]) -> u64 {
     u64::from_be_bytes(first)
 }
 
+/// A 128-bit identity of one text, for de-duplication within a run (not stable across releases:
+/// never written to a file).
+pub fn text_hash(text: &str) -> u128 {
+    use std::hash::{Hash, Hasher};
+    let (mut a, mut b) = (
+        std::collections::hash_map::DefaultHasher::new(),
+        std::collections::hash_map::DefaultHasher::new(),
+    );
+    b.write_u8(0xa5);
+    text.hash(&mut a);
+    text.hash(&mut b);
+    (u128::from(a.finish()) << 64) | u128::from(b.finish())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

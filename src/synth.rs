@@ -177,6 +177,38 @@ pub struct Options {
     pub prompts_per_template: usize,
     pub median_code_bytes: usize,
     pub seed: u64,
+    /// The share of templates (0–1) that are near-copies of an earlier one: a quarter of them
+    /// byte-identical with the same prompts, the rest renamed with a few numbers changed.
+    pub near_copies: f64,
+}
+
+/// A near-copy of `code`: the component renamed, a few numbers changed.
+fn derive(rng: &mut Rng, code: &str, index: usize) -> String {
+    let mut out = String::with_capacity(code.len());
+    let mut changed = 0;
+    let mut rest = code;
+    // Change the first few numbers of four or more digits' worth of layout: re-dimensioned twins.
+    while let Some(at) = rest.find(|c: char| c.is_ascii_digit()) {
+        let end = at
+            + rest[at..]
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(rest.len() - at);
+        out.push_str(&rest[..at]);
+        if changed < 6 && rng.below(3) == 0 {
+            let _ = write!(out, "{}", rng.below(2000));
+            changed += 1;
+        } else {
+            out.push_str(&rest[at..end]);
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    let name_start = out.find("export default function Scene").map(|i| i + 29);
+    if let Some(start) = name_start {
+        let end = start + out[start..].find('(').unwrap_or(0);
+        out.replace_range(start..end, &format!("{index}Twin"));
+    }
+    out
 }
 
 /// Write the project into `dir` (created; must not exist or be empty).
@@ -195,6 +227,9 @@ pub fn write_project(dir: &Path, options: &Options) -> Result<()> {
     let mut shape_a = String::new();
     let mut shape_b = String::new();
     let mut copy = Vec::new();
+    // Codes and prompts written so far, for near-copy families.
+    let mut codes: Vec<String> = Vec::new();
+    let mut prompt_texts: Vec<Vec<String>> = Vec::new();
     for i in 0..options.templates {
         let id = format!("{}-{}-{i}", rng.pick(&WORDS), rng.pick(&WORDS));
         let db_id = format!(
@@ -225,7 +260,19 @@ pub fn write_project(dir: &Path, options: &Options) -> Result<()> {
         let _ = writeln!(jsonl, "{entry}");
         let _ = writeln!(ts, "  {entry},");
         let size = scene_size(&mut rng, options.median_code_bytes);
-        let code = scene(&mut rng, i, size);
+        let mut code = scene(&mut rng, i, size);
+        // Draws only when asked for, so a project without near-copies is what it always was.
+        let mut cloned_prompts = None;
+        if options.near_copies > 0.0 && i > 0 && rng.unit() < options.near_copies {
+            // An earlier template nearby: families stay small, like twins in a real catalog.
+            let j = i - 1 - rng.below(i.min(20) as u64) as usize;
+            if rng.below(4) == 0 {
+                code = codes[j].clone();
+                cloned_prompts = Some(prompt_texts[j].clone());
+            } else {
+                code = derive(&mut rng, &codes[j], i);
+            }
+        }
         write(&format!("templates/{id}.tsx"), code.as_bytes())?;
         // COPY text format: tab-separated, backslash escapes.
         let escaped = code
@@ -234,18 +281,23 @@ pub fn write_project(dir: &Path, options: &Options) -> Result<()> {
             .replace('\n', "\\n")
             .replace('\r', "\\r");
         let _ = writeln!(copy, "{db_id}\t{escaped}");
+        let mut prompts = Vec::new();
         for p in 0..options.prompts_per_template {
             let hint = if rng.below(4) == 0 {
                 format!("format:{} ", formats[0])
             } else {
                 String::new()
             };
-            let prompt = format!(
+            let mut prompt = format!(
                 "{hint}{} {} scene number {p} for a {} launch",
                 rng.pick(&WORDS),
                 rng.pick(&WORDS),
                 rng.pick(&WORDS)
             );
+            if let Some(same) = cloned_prompts.as_ref().and_then(|c: &Vec<String>| c.get(p)) {
+                prompt = same.clone();
+            }
+            prompts.push(prompt.clone());
             if p % 2 == 0 {
                 let _ = writeln!(
                     shape_a,
@@ -259,6 +311,10 @@ pub fn write_project(dir: &Path, options: &Options) -> Result<()> {
                     serde_json::json!({"messages": [{"role": "system", "content": "Route the request."}, {"role": "user", "content": prompt}, {"role": "assistant", "content": id}]})
                 );
             }
+        }
+        if options.near_copies > 0.0 {
+            codes.push(code);
+            prompt_texts.push(prompts);
         }
     }
     json.push_str("]\n");
@@ -326,6 +382,7 @@ mod tests {
             prompts_per_template: 4,
             median_code_bytes: 4096,
             seed: 3,
+            near_copies: 0.0,
         };
         write_project(a.path(), &options).unwrap();
         write_project(b.path(), &options).unwrap();

@@ -35,7 +35,7 @@ fn config_edit(from: &'static str, to: &'static str) -> impl FnOnce(&Workdir) {
 #[test]
 fn unknown_config_key() {
     let err = build_error(config_edit("seed = 42", "sed = 42"), &[], 2);
-    assert_eq!(err, "error: template-sft.toml:28:1: unknown field `sed`, expected one of `seed`, `train`, `validation`, `test`, `mode`\n");
+    assert_eq!(err, "error: template-sft.toml:28:1: unknown field `sed`, expected one of `seed`, `train`, `validation`, `test`, `mode`, `near_copy_threshold`\n");
 }
 
 #[test]

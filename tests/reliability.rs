@@ -82,6 +82,7 @@ fn sigkill_at_random_moments_never_leaves_a_half_written_version() {
             prompts_per_template: 4,
             median_code_bytes: 16 * 1024,
             seed: 5,
+            near_copies: 0.0,
         },
     )
     .unwrap();
@@ -196,6 +197,7 @@ fn memory_follows_distinct_code_not_examples_times_code() {
             prompts_per_template: 60,
             median_code_bytes: 25 * 1024,
             seed: 9,
+            near_copies: 0.0,
         },
     )
     .unwrap();

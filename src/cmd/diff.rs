@@ -98,6 +98,18 @@ fn print(out: &mut impl Write, d: &Diff) -> std::io::Result<()> {
     if d.moved.len() > SHOWN {
         writeln!(out, "  … and {} more", d.moved.len() - SHOWN)?;
     }
+    for (what, clusters) in [
+        ("near-copy clusters formed", &d.clusters_formed),
+        ("near-copy clusters split", &d.clusters_split),
+    ] {
+        writeln!(out, "{what} ({}):", clusters.len())?;
+        for c in clusters.iter().take(SHOWN) {
+            writeln!(out, "  {}", c.join(", "))?;
+        }
+        if clusters.len() > SHOWN {
+            writeln!(out, "  … and {} more", clusters.len() - SHOWN)?;
+        }
+    }
     Ok(())
 }
 

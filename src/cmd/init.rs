@@ -89,9 +89,12 @@ seed = 42
 train = 0.8
 validation = 0.1
 test = 0.1
-# "template": all examples of a template in one split (no code shared across splits).
-# "example": each example placed on its own.
+# "template": all examples of a template, and of its near-copies, in one split (no code shared
+# across splits). "example": each example placed on its own.
 mode = "template"
+# Templates whose code is at least this similar (word 5-gram Jaccard) are near-copies and share a
+# split; 0 turns it off (identical code still shares one).
+near_copy_threshold = 0.36
 
 [check]
 # The quality gate: each rule rejects a template's code and is listed in stats.json.

@@ -20,6 +20,9 @@ pub struct Args {
     pub median_code_bytes: usize,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Share of templates (0–1) that are near-copies of an earlier one (a quarter identical).
+    #[arg(long, default_value_t = 0.0, value_name = "SHARE")]
+    pub near_copies: f64,
 }
 
 pub fn run(args: &Args, console: &Console) -> Result<()> {
@@ -36,6 +39,7 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
             prompts_per_template: args.prompts,
             median_code_bytes: args.median_code_bytes,
             seed: args.seed,
+            near_copies: args.near_copies,
         },
     )?;
     console.info(format!(

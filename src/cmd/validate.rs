@@ -30,6 +30,10 @@ pub struct Args {
     /// Exit 1 on warnings too.
     #[arg(long)]
     pub deny_warnings: bool,
+    /// A held-out assistant output at least this similar (word 5-gram Jaccard, estimated) to a train
+    /// output is near-copy leakage; 0 turns the check off.
+    #[arg(long, value_name = "SIMILARITY", default_value_t = crate::config::DEFAULT_NEAR_COPY_THRESHOLD)]
+    pub near_copy_threshold: f64,
 }
 
 /// Findings printed per category in the human report; `--json` holds up to 1000 each.
@@ -38,7 +42,17 @@ const SHOWN_PER_CATEGORY: usize = 20;
 pub fn run(args: &Args, _console: &Console) -> Result<()> {
     let budget = Budget::new(&args.model, args.max_tokens)
         .map_err(|why| Error::Usage(format!("--model: {why}")))?;
-    let report = validate::validate(&args.paths, &Options::new(args.target, budget))?;
+    if !(0.0..=1.0).contains(&args.near_copy_threshold) {
+        return Err(Error::Usage(format!(
+            "--near-copy-threshold must be between 0 (off) and 1, got {}",
+            args.near_copy_threshold
+        )));
+    }
+    let options = Options {
+        near_copy_threshold: args.near_copy_threshold,
+        ..Options::new(args.target, budget)
+    };
+    let report = validate::validate(&args.paths, &options)?;
     let mut out = std::io::stdout().lock();
     let printed = if args.json {
         serde_json::to_writer_pretty(&mut out, &json_report(&report, args.target))

@@ -28,6 +28,8 @@ pub struct Example<'a> {
     /// Where the brief's wording came from, as written in meta (`prompts/x.jsonl:3`).
     pub prompt_source: String,
     pub split: Split,
+    /// The key of the template's near-copy cluster (its smallest template id).
+    pub cluster: &'a str,
     /// Billed tokens of the whole example, and of the assistant message alone.
     pub tokens: usize,
     pub assistant_tokens: usize,
@@ -107,6 +109,9 @@ pub struct Meta<'a> {
     #[serde(default)]
     pub code_origin: Cow<'a, str>,
     pub split: Split,
+    /// The near-copy cluster (its smallest template id; the template's own id when alone).
+    #[serde(default)]
+    pub cluster: Cow<'a, str>,
     #[serde(default)]
     pub tokens: usize,
     #[serde(default)]
@@ -184,6 +189,7 @@ impl Rendered {
             code_sha256: Cow::Borrowed(&example.code.sha256),
             code_origin: Cow::Borrowed(example.code.origin.kind()),
             split: example.split,
+            cluster: Cow::Borrowed(example.cluster),
             tokens: example.tokens,
             assistant_tokens: example.assistant_tokens,
         };
@@ -263,6 +269,7 @@ mod tests {
             duration_from: DurationFrom::Catalog,
             prompt_source: "catalog:primaryUse".into(),
             split: Split::Train,
+            cluster: "t",
             tokens: 20,
             assistant_tokens: 9,
         };

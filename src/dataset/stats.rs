@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::code::gate::Rejection;
 use crate::code::MissingCode;
 use crate::config::{DurationSource, SplitMode};
+use crate::dataset::example::Key;
 use crate::prompts::brief::GatedPrompt;
 use crate::prompts::PromptStats;
 use crate::split::Split;
@@ -120,6 +121,42 @@ pub struct DurationMismatch {
     pub at: String,
 }
 
+/// Near-copy clusters of templates, kept in one split each.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct NearCopyStats {
+    /// `split.near_copy_threshold` (0: only identical code clusters).
+    pub threshold: f64,
+    /// Clusters of two or more templates, largest first.
+    pub clusters: Vec<NearCopyCluster>,
+    /// Templates in those clusters.
+    pub templates_in_clusters: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct NearCopyCluster {
+    /// Template ids, the cluster's key (the smallest) first.
+    pub templates: Vec<String>,
+    /// The highest estimated similarity that joined two of its templates (1 for identical code).
+    pub similarity: f64,
+    pub split: Split,
+    /// Sent to train because it is larger than a held-out split's share.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub too_large: bool,
+}
+
+/// An example identical (same messages) to one written before it; written once.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct DuplicateExample {
+    pub template_id: String,
+    pub prompt_variant: String,
+    pub format: VideoFormat,
+    /// The example that was written.
+    pub duplicate_of: Key,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Stats {
@@ -144,6 +181,10 @@ pub struct Stats {
     pub briefs: BriefStats,
     #[serde(default)]
     pub durations: DurationStats,
+    #[serde(default)]
+    pub near_copies: NearCopyStats,
+    #[serde(default)]
+    pub duplicate_examples: Vec<DuplicateExample>,
     pub tokens: TokenReport,
     /// Examples dropped because they exceed the model's per-example limit.
     pub over_limit_examples: Vec<OverLimit>,

@@ -124,6 +124,7 @@ pub fn run<'r>(
                 duration_from,
                 prompt_source,
                 split: Split::Train,
+                cluster: &template.id,
                 tokens,
                 assistant_tokens: code.tokens,
             });

@@ -1,9 +1,9 @@
 //! The gate stage: every template's fetched code through the quality gate, on all cores.
 //!
-//! Takes the records (code [`CodeState::Found`]), the `[check]` rules, the encoding and the gate
-//! cache; leaves each record's code [`CodeState::Accepted`] or [`CodeState::Rejected`], and gives the
-//! rejections (catalog order) and this build's verdicts for the cache. Code whose bytes an earlier
-//! build already judged under the same rules is not parsed or tokenized again.
+//! Takes the records (code [`CodeState::Found`]), the gate settings and the gate cache; leaves each
+//! record's code [`CodeState::Accepted`] or [`CodeState::Rejected`] (and, when asked, its near-copy
+//! signature), and gives the rejections (catalog order) and this build's verdicts for the cache. Code
+//! whose bytes an earlier build already judged under the same rules is not parsed or tokenized again.
 
 use indicatif::ProgressBar;
 use rayon::prelude::*;
@@ -14,6 +14,7 @@ use crate::code::gate_cache::{GateCache, Verdict};
 use crate::digest::sha256_hex;
 use crate::error::{Error, Result};
 use crate::parse_guard;
+use crate::split::near_copy;
 
 /// What the gate stage gives besides the updated records.
 pub struct Gated {
@@ -31,6 +32,7 @@ pub fn run(
     records: &mut [TemplateRecord],
     settings: &Gate<'_>,
     cache: &GateCache,
+    signatures: bool,
     bar: &ProgressBar,
 ) -> Result<Gated> {
     // Parsing recurses as deep as the code nests: the gate's workers get big stacks.
@@ -46,6 +48,10 @@ pub fn run(
                     return None;
                 };
                 let sha = sha256_hex(&found.bytes);
+                // From the bytes, not the cache: cheap (one pass) and the same in `validate`.
+                if signatures {
+                    record.signature = near_copy::signature(&found.bytes);
+                }
                 let id = &record.template.id;
                 // Unchanged code: the last build's verdict, without parsing or tokenizing.
                 let remembered = match cache.get(&sha) {

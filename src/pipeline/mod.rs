@@ -19,6 +19,7 @@ mod examples;
 mod gate;
 mod output;
 mod record;
+mod split;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -37,11 +38,10 @@ use crate::dataset::manifest::InputDigest;
 use crate::dataset::stats::Stats;
 use crate::dataset::writer::Staging;
 use crate::diagnostic::{Diagnostic, Diagnostics, Kind};
-use crate::digest::seeded_hash;
 use crate::error::{Error, Result, StrictFailures};
 use crate::location::Location;
 use crate::prompts;
-use crate::split::{self, Ratios};
+use crate::split::Split;
 use crate::tokens::Budget;
 use record::{CodeState, TemplateRecord};
 
@@ -96,7 +96,7 @@ pub struct Build {
 #[derive(Debug)]
 pub struct Sample {
     pub key: crate::dataset::example::Key,
-    pub split: split::Split,
+    pub split: Split,
     /// `{"messages": […], "meta": {…}}`
     pub line: serde_json::Value,
 }
@@ -200,7 +200,8 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
         encoding,
         duration_export: duration_export.clone(),
     };
-    let gated = gate::run(&mut records, &settings, &cache, &bar)?;
+    let signatures = config.split.mode == SplitMode::Template;
+    let gated = gate::run(&mut records, &settings, &cache, signatures, &bar)?;
     bar.finish_and_clear();
     for rejection in &gated.rejections {
         diagnostics.push(
@@ -235,17 +236,11 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
     // 6. examples
     let made = examples::run(config, &records, &budget, &mut diagnostics);
     flush(&mut diagnostics);
-    let mut examples = made.examples;
 
     // 7. split
-    assign_splits(config, &mut examples);
-    examples.sort_by_cached_key(|e| {
-        let [id, variant, format] = e.key_parts();
-        (
-            e.split,
-            seeded_hash(config.split.seed, &["order", id, variant, format]),
-        )
-    });
+    let split = split::run(config, &records, made.examples, &mut diagnostics);
+    flush(&mut diagnostics);
+    let examples = split.examples;
     stage(&format!("{} examples briefed and split", examples.len()));
 
     let strict = StrictFailures {
@@ -279,6 +274,8 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
             rejections: gated.rejections,
             skipped: durations.skipped,
             durations: durations.stats,
+            near_copies: split.near_copies,
+            duplicates: split.duplicates,
             synthesized: made.synthesized,
             prompts: prompt_set.stats,
             briefs: made.briefs,
@@ -323,26 +320,6 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
         diagnostics: diagnostics.into_vec(),
         samples: Vec::new(),
     })
-}
-
-/// Group examples (by template, or each on its own) and give every example its group's split.
-fn assign_splits(config: &Config, examples: &mut [Example<'_>]) {
-    let ratios = Ratios {
-        train: config.split.train,
-        validation: config.split.validation,
-        test: config.split.test,
-    };
-    let keys: Vec<String> = examples
-        .iter()
-        .map(|e| match config.split.mode {
-            SplitMode::Template => e.template.id.clone(),
-            SplitMode::Example => e.key_parts().join("\u{1f}"),
-        })
-        .collect();
-    let splits = split::assign_contiguous(&keys, &ratios, config.split.seed);
-    for (example, split) in examples.iter_mut().zip(splits) {
-        example.split = split;
-    }
 }
 
 /// The first `n` examples as the full lines a build would write.

@@ -17,8 +17,8 @@ use crate::dataset::example::Example;
 use crate::dataset::manifest::{CodeDigest, InputDigest, Manifest, Tool};
 use crate::dataset::split_files::write_split_files;
 use crate::dataset::stats::{
-    self, BriefStats, CodeOverrideUse, DurationStats, OverLimit, SkippedTemplate, Stats,
-    TokenReport, Totals,
+    self, BriefStats, CodeOverrideUse, DuplicateExample, DurationStats, NearCopyStats, OverLimit,
+    SkippedTemplate, Stats, TokenReport, Totals,
 };
 use crate::dataset::writer::Staging;
 use crate::digest::sha256_hex;
@@ -34,6 +34,8 @@ pub struct Counted {
     pub rejections: Vec<Rejection>,
     pub skipped: Vec<SkippedTemplate>,
     pub durations: DurationStats,
+    pub near_copies: NearCopyStats,
+    pub duplicates: Vec<DuplicateExample>,
     pub synthesized: Vec<String>,
     pub prompts: PromptStats,
     pub briefs: BriefStats,
@@ -94,6 +96,8 @@ pub fn stats(
         prompts: counted.prompts,
         briefs: counted.briefs,
         durations: counted.durations,
+        near_copies: counted.near_copies,
+        duplicate_examples: counted.duplicates,
         tokens: token_report(examples, budget),
         over_limit_examples: counted.over_limit,
     }

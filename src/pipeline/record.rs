@@ -7,6 +7,7 @@
 use crate::catalog::Template;
 use crate::code::{FoundCode, TemplateCode};
 use crate::prompts::TemplatePrompts;
+use crate::split::near_copy::Signature;
 use crate::video::DurationFrom;
 
 /// What is known about a template's code, stage by stage.
@@ -31,6 +32,8 @@ pub struct TemplateRecord {
     /// Frames the briefs state and where they came from; `None` until decided, and for a template
     /// that has none.
     pub duration: Option<(u32, DurationFrom)>,
+    /// The MinHash signature of the code's word 5-grams (template split mode only).
+    pub signature: Option<Signature>,
 }
 
 impl TemplateRecord {
@@ -40,6 +43,7 @@ impl TemplateRecord {
             code: CodeState::Missing,
             prompts: TemplatePrompts::default(),
             duration: None,
+            signature: None,
         }
     }
 

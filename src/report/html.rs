@@ -200,6 +200,40 @@ pub fn render(s: &Summary) -> Result<String, String> {
     );
     table(
         w,
+        &format!(
+            "Near-copy clusters (similarity {} or more, each in one split)",
+            st.near_copies.threshold
+        ),
+        "near-copies",
+        &["templates", "similarity", "split"],
+        st.near_copies.clusters.iter().map(|c| {
+            vec![
+                c.templates.join(", "),
+                c.similarity.to_string(),
+                if c.too_large {
+                    format!("{} (too large for a held-out split)", c.split.name())
+                } else {
+                    c.split.name().to_string()
+                },
+            ]
+        }),
+    );
+    table(
+        w,
+        "Duplicate examples (written once)",
+        "duplicates",
+        &["template", "variant", "format", "identical to"],
+        st.duplicate_examples.iter().map(|d| {
+            vec![
+                d.template_id.clone(),
+                d.prompt_variant.clone(),
+                d.format.to_string(),
+                d.duplicate_of.to_string(),
+            ]
+        }),
+    );
+    table(
+        w,
         "Templates without code",
         "missing",
         &["template", "dbId"],

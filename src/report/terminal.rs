@@ -102,6 +102,46 @@ pub fn print(out: &mut impl Write, s: &Summary) -> std::io::Result<()> {
             n.template_id, n.source_key, n.at, n.reason
         )?;
     }
+    let n = &st.near_copies;
+    if n.clusters.is_empty() {
+        writeln!(
+            out,
+            "near-copies:     none at similarity {} or more",
+            n.threshold
+        )?;
+    } else {
+        writeln!(
+            out,
+            "near-copies:     {} clusters of {} templates at similarity {} or more, each kept in one split:",
+            n.clusters.len(),
+            n.templates_in_clusters,
+            n.threshold
+        )?;
+        for c in n.clusters.iter().take(20) {
+            let note = if c.too_large {
+                " (too large for a held-out split)"
+            } else {
+                ""
+            };
+            writeln!(
+                out,
+                "  {} → {} (similarity {}){note}",
+                c.templates.join(", "),
+                c.split.name(),
+                c.similarity
+            )?;
+        }
+        if n.clusters.len() > 20 {
+            writeln!(out, "  … and {} more", n.clusters.len() - 20)?;
+        }
+    }
+    if !st.duplicate_examples.is_empty() {
+        writeln!(
+            out,
+            "duplicates:      {} examples identical to an earlier one, written once",
+            st.duplicate_examples.len()
+        )?;
+    }
     let rejected = &st.sanitizer_failures;
     if rejected.is_empty() {
         writeln!(out, "rejected:        none")?;

@@ -34,6 +34,7 @@ macro_rules! categories {
 
 categories! {
     InvalidUtf8 = "invalid_utf8": "a line is not valid UTF-8",
+    LineTooLong = "line_too_long": "a line longer than 16 MiB (skipped, not read)",
     BlankLine = "blank_line": "an empty line between examples",
     InvalidJson = "invalid_json": "a line is not JSON",
     NotAnObject = "not_an_object": "a line is JSON but not an object",
@@ -59,6 +60,8 @@ categories! {
     ManifestMismatch = "manifest_mismatch": "a file's checksum, size or line count differs from the manifest",
     StatsMismatch = "stats_mismatch": "stats.json totals differ from the files",
     DurationNotStated = "duration_not_stated": "a brief that does not state the duration its meta records",
+    NearCopyLeakage = "near_copy_leakage": "an assistant output of validation/test that is a near-copy of a train output",
+    NearCopyLimit = "near_copy_limit": "too many distinct train outputs to index them all for the near-copy check",
 }
 
 #[cfg(test)]

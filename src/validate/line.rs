@@ -59,17 +59,7 @@ pub fn example_hash(messages: &[Message]) -> u128 {
     (u128::from(a.finish()) << 64) | u128::from(b.finish())
 }
 
-/// A 128-bit identity of one text.
-pub fn text_hash(text: &str) -> u128 {
-    let (mut a, mut b) = (
-        std::collections::hash_map::DefaultHasher::new(),
-        std::collections::hash_map::DefaultHasher::new(),
-    );
-    b.write_u8(0xa5);
-    text.hash(&mut a);
-    text.hash(&mut b);
-    (u128::from(a.finish()) << 64) | u128::from(b.finish())
-}
+pub use crate::digest::text_hash;
 
 /// Check one line (without its newline).
 pub fn check_line(bytes: &[u8]) -> LineReport {

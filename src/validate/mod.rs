@@ -2,19 +2,20 @@
 //!
 //! Takes JSONL files or dataset directories, a [`Target`] and a token [`Budget`]; gives a
 //! [`Report`] of findings, each with a category, file:line and a message saying what to change.
-//! Files are streamed in chunks of lines checked in parallel ([`line`]); only small per-example
-//! digests are kept (for duplicates and train/eval leakage), so a multi-GB file never has to fit in
-//! memory, and each distinct message content is tokenized once. A directory written by `build` also
-//! gets its sidecars, manifest and stats checked ([`dataset_dir`]).
+//! Files are streamed in chunks of lines (bounded in bytes as well as lines) checked in parallel
+//! ([`line`]); a line longer than [`MAX_LINE_BYTES`] is reported and skipped, never held; only small
+//! per-example digests are kept (for duplicates and train/eval leakage), plus a near-copy signature
+//! per distinct train output (1 KiB, never the output itself), so memory is bounded whatever the
+//! input. Each distinct message content is tokenized once (the cache is bounded too). A directory
+//! written by `build` also gets its sidecars, manifest and stats checked ([`dataset_dir`]).
 
 pub mod category;
 pub mod dataset_dir;
 pub mod line;
 pub mod target;
 
-use std::collections::{BTreeMap, HashMap};
-use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::{BufRead, BufReader, Read as _};
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 
@@ -26,13 +27,25 @@ use line::{check_line, example_hash, text_hash, Message};
 pub use target::{Severity, Target};
 
 use crate::error::{Error, Result};
+use crate::input;
+use crate::split::near_copy::{self, Signature};
 use crate::split::Split;
 use crate::tokens::{chat_total, Budget, Encoding};
 
 /// At most this many findings of one category are kept; the rest are counted.
 const KEEP_PER_CATEGORY: usize = 1000;
-/// Lines checked in parallel per chunk.
+/// Lines checked in parallel per chunk…
 const CHUNK_LINES: usize = 2048;
+/// …and bytes: a chunk of 2,048 one-megabyte lines must not cost 2 GB.
+const CHUNK_BYTES: usize = 32 << 20;
+/// The longest line read; a longer one is a `line_too_long` finding and is skipped. Far above any
+/// real fine-tuning example (OpenAI's largest context is about 4 MB of text).
+pub const MAX_LINE_BYTES: usize = 16 << 20;
+/// Distinct message contents whose token counts are remembered (about 32 MB); past it the cache
+/// starts over.
+const TOKEN_CACHE_ENTRIES: usize = 1 << 20;
+/// Distinct train outputs indexed for the near-copy check (about 3 KB each with their buckets).
+const NEAR_COPY_INDEX_LIMIT: usize = 50_000;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
@@ -90,6 +103,8 @@ pub struct Options {
     pub min_examples: usize,
     /// Largest file accepted (the target's rule unless changed).
     pub max_file_bytes: Option<u64>,
+    /// Held-out outputs at least this similar to a train output are near-copy leakage; 0: off.
+    pub near_copy_threshold: f64,
 }
 
 impl Options {
@@ -99,6 +114,7 @@ impl Options {
             budget,
             min_examples: target.min_examples(),
             max_file_bytes: target.max_file_bytes(),
+            near_copy_threshold: near_copy::DEFAULT_THRESHOLD,
         }
     }
 }
@@ -161,7 +177,10 @@ pub fn validate(paths: &[PathBuf], options: &Options) -> Result<Report> {
     }
 
     let cache = RwLock::new(HashMap::new());
-    let mut leakage = Leakage::default();
+    let mut leakage = Leakage {
+        near_copies: options.near_copy_threshold > 0.0,
+        ..Leakage::default()
+    };
     for (path, split) in &data_files {
         let mut findings = Findings {
             target: options.target,
@@ -173,7 +192,7 @@ pub fn validate(paths: &[PathBuf], options: &Options) -> Result<Report> {
         target: options.target,
         report: &mut report,
     };
-    leakage.report(&mut findings);
+    leakage.report(&mut findings, options.near_copy_threshold);
     for dir in &build_dirs {
         dataset_dir::check(dir, &mut findings)?;
     }
@@ -197,12 +216,24 @@ struct Leakage {
     train_examples: HashMap<u128, (String, usize)>,
     train_outputs: HashMap<u128, (String, usize)>,
     eval: Vec<(u128, Vec<u128>, String, usize)>,
+    /// Whether near-copies are looked for at all.
+    near_copies: bool,
+    /// Near-copy signatures of distinct train outputs, with where each first occurs.
+    train_index: near_copy::Index<(String, usize)>,
+    /// Distinct outputs already signed (train and held-out).
+    signed: HashSet<u128>,
+    /// Distinct held-out outputs: signature and where it first occurs.
+    eval_signatures: Vec<(u128, Signature, String, usize)>,
+    /// The index is full: later train outputs are not compared.
+    index_full: Option<(String, usize)>,
 }
 
 impl Leakage {
-    fn report(&self, findings: &mut Findings<'_>) {
+    fn report(&self, findings: &mut Findings<'_>, threshold: f64) {
+        let mut exact_lines = HashSet::new();
         for (hash, outputs, file, line) in &self.eval {
             if let Some((train_file, train_line)) = self.train_examples.get(hash) {
+                exact_lines.insert((file.as_str(), *line));
                 findings.add(
                     Category::TrainEvalLeakage,
                     file,
@@ -212,12 +243,58 @@ impl Leakage {
             } else if let Some((train_file, train_line)) =
                 outputs.iter().find_map(|o| self.train_outputs.get(o))
             {
+                exact_lines.insert((file.as_str(), *line));
                 findings.add(
                     Category::TrainEvalLeakage,
                     file,
                     Some(*line),
                     format!("assistant output identical to {train_file}:{train_line}'s; evaluation would measure memorization (split by template)"),
                 );
+            }
+        }
+        if let Some((file, line)) = &self.index_full {
+            findings.add(
+                Category::NearCopyLimit,
+                file,
+                Some(*line),
+                format!("more than {NEAR_COPY_INDEX_LIMIT} distinct train outputs: this and later ones are not indexed, so held-out near-copies of them are not found"),
+            );
+        }
+        for (hash, sig, file, line) in &self.eval_signatures {
+            if exact_lines.contains(&(file.as_str(), *line))
+                || self.train_outputs.contains_key(hash)
+            {
+                continue;
+            }
+            if let Some((similarity, (train_file, train_line))) =
+                self.train_index.nearest(sig, threshold)
+            {
+                findings.add(
+                    Category::NearCopyLeakage,
+                    file,
+                    Some(*line),
+                    format!("assistant output is a near-copy (similarity {similarity:.2}) of {train_file}:{train_line}'s; evaluation would measure recall (keep near-copies in one split)"),
+                );
+            }
+        }
+    }
+
+    /// Remember the signature of a distinct assistant output of `split`.
+    fn sign(&mut self, split: Split, hash: u128, sig: Signature, file: &str, line: usize) {
+        if !self.signed.insert(hash) {
+            return;
+        }
+        match split {
+            Split::Train if self.train_index.len() < NEAR_COPY_INDEX_LIMIT => {
+                self.train_index.insert(sig, (file.to_string(), line));
+            }
+            Split::Train => {
+                self.index_full
+                    .get_or_insert_with(|| (file.to_string(), line));
+            }
+            Split::Validation | Split::Test => {
+                self.eval_signatures
+                    .push((hash, sig, file.to_string(), line));
             }
         }
     }
@@ -227,6 +304,8 @@ impl Leakage {
 struct Outcome {
     problems: Vec<(Category, String)>,
     example: Option<(u128, Vec<u128>, usize)>,
+    /// Near-copy signatures of assistant outputs not signed before (by text hash).
+    signatures: Vec<(u128, Signature)>,
 }
 
 fn count_tokens(
@@ -248,12 +327,64 @@ fn count_tokens(
             }
             let n = encoding.count(&m.content);
             if let Ok(mut c) = cache.write() {
+                if c.len() >= TOKEN_CACHE_ENTRIES {
+                    c.clear();
+                }
                 c.insert(key, n);
             }
             n
         })
         .collect();
     chat_total(&contents)
+}
+
+/// One line read with a cap on its length.
+enum Read {
+    Eof,
+    /// A line (without its newline) in the buffer.
+    Line,
+    /// A line of this many bytes, over the cap; skipped up to its newline.
+    TooLong(u64),
+}
+
+fn read_line_capped(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::Result<Read> {
+    buf.clear();
+    let n = reader
+        .by_ref()
+        .take(MAX_LINE_BYTES as u64 + 1)
+        .read_until(b'\n', buf)?;
+    if n == 0 {
+        return Ok(Read::Eof);
+    }
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+        return Ok(Read::Line);
+    }
+    if buf.len() <= MAX_LINE_BYTES {
+        return Ok(Read::Line); // the last line, without a newline
+    }
+    // Skip the rest of the line without holding it.
+    let mut total = buf.len() as u64;
+    buf.clear();
+    loop {
+        let available = reader.fill_buf()?;
+        if available.is_empty() {
+            break;
+        }
+        match available.iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                total += i as u64;
+                reader.consume(i + 1);
+                break;
+            }
+            None => {
+                let len = available.len();
+                total += len as u64;
+                reader.consume(len);
+            }
+        }
+    }
+    Ok(Read::TooLong(total))
 }
 
 fn check_file(
@@ -265,7 +396,7 @@ fn check_file(
     findings: &mut Findings<'_>,
 ) -> Result<()> {
     let display = path.display().to_string();
-    let file = File::open(path).map_err(|e| Error::read(path, e))?;
+    let file = input::open_regular(path)?;
     let bytes = file.metadata().map_err(|e| Error::read(path, e))?.len();
     if let Some(max) = options.max_file_bytes {
         if bytes > max {
@@ -284,34 +415,64 @@ fn check_file(
     let mut seen: HashMap<u128, usize> = HashMap::new();
     let mut examples = 0;
     let mut line_no = 0;
-    let mut chunk: Vec<Vec<u8>> = Vec::with_capacity(CHUNK_LINES);
+    // Lines of a chunk: their number and bytes (`None`: too long, skipped).
+    let mut chunk: Vec<(usize, Option<Vec<u8>>)> = Vec::with_capacity(CHUNK_LINES);
+    let mut buf = Vec::new();
+    let sign = leakage.near_copies && split.is_some();
     loop {
         chunk.clear();
+        let mut chunk_bytes = 0;
         let mut done = false;
-        while chunk.len() < CHUNK_LINES {
-            let mut buf = Vec::new();
-            let n = reader
-                .read_until(b'\n', &mut buf)
-                .map_err(|e| Error::read(path, e))?;
-            if n == 0 {
-                done = true;
-                break;
+        while chunk.len() < CHUNK_LINES && chunk_bytes < CHUNK_BYTES {
+            let read = read_line_capped(&mut reader, &mut buf).map_err(|e| Error::read(path, e))?;
+            line_no += 1;
+            match read {
+                Read::Eof => {
+                    done = true;
+                    break;
+                }
+                Read::Line => {
+                    chunk_bytes += buf.len();
+                    chunk.push((line_no, Some(std::mem::take(&mut buf))));
+                }
+                Read::TooLong(len) => {
+                    findings.add(
+                        Category::LineTooLong,
+                        &display,
+                        Some(line_no),
+                        format!("{len} bytes; lines over {MAX_LINE_BYTES} bytes are not read (no fine-tuning example is that long)"),
+                    );
+                    chunk.push((line_no, None));
+                }
             }
-            if buf.last() == Some(&b'\n') {
-                buf.pop();
-            }
-            chunk.push(buf);
         }
         let encoding = options.budget.encoding;
+        let signed = &leakage.signed;
         let outcomes: Vec<Outcome> = chunk
             .par_iter()
-            .map(|line| {
+            .map(|(_, line)| {
+                let Some(line) = line else {
+                    return Outcome {
+                        problems: Vec::new(),
+                        example: None,
+                        signatures: Vec::new(),
+                    };
+                };
                 let report = check_line(line);
+                let mut signatures = Vec::new();
                 let example = report.messages.as_ref().map(|messages| {
-                    let outputs = messages
+                    let outputs: Vec<u128> = messages
                         .iter()
                         .filter(|m| m.role == "assistant")
-                        .map(|m| text_hash(&m.content))
+                        .map(|m| {
+                            let hash = text_hash(&m.content);
+                            if sign && !signed.contains(&hash) {
+                                if let Some(sig) = near_copy::signature(m.content.as_bytes()) {
+                                    signatures.push((hash, sig));
+                                }
+                            }
+                            hash
+                        })
                         .collect();
                     (
                         example_hash(messages),
@@ -322,13 +483,19 @@ fn check_file(
                 Outcome {
                     problems: report.problems,
                     example,
+                    signatures,
                 }
             })
             .collect();
-        for outcome in outcomes {
-            line_no += 1;
+        for ((line_no, _), outcome) in chunk.iter().zip(outcomes) {
+            let line_no = *line_no;
             for (category, message) in outcome.problems {
                 findings.add(category, &display, Some(line_no), message);
+            }
+            if let Some(split) = split {
+                for (hash, sig) in outcome.signatures {
+                    leakage.sign(split, hash, sig, &display, line_no);
+                }
             }
             let Some((hash, outputs, tokens)) = outcome.example else {
                 continue;

@@ -42,7 +42,9 @@ impl Target {
     pub fn severity(self, category: Category) -> Severity {
         use Category::*;
         match category {
-            MissingSystem | MissingUser | LegacyFunctionRole => Severity::Warning,
+            MissingSystem | MissingUser | LegacyFunctionRole | NearCopyLeakage | NearCopyLimit => {
+                Severity::Warning
+            }
             ExtraTopLevelKey | ConsecutiveRoles => match self {
                 Target::Together => Severity::Error,
                 _ => Severity::Warning,

@@ -1,0 +1,220 @@
+//! The split stage: identical examples written once, near-copy clusters kept together, every example
+//! given its split, in the order the files will hold them.
+//!
+//! Takes the examples (catalog order) and the records' near-copy signatures; gives the examples
+//! split and ordered (by split, then a seeded hash), the stats of duplicates and clusters, and a
+//! diagnostic per dropped duplicate and per cluster too large for a held-out split. In `template`
+//! mode a group is a near-copy cluster (keyed by its smallest template id), so neither a template
+//! nor a near-copy of it is on both sides of a split; in `example` mode each example is its own group.
+
+use std::collections::{HashMap, HashSet};
+
+use super::record::TemplateRecord;
+use crate::config::{Config, SplitMode};
+use crate::dataset::example::Example;
+use crate::dataset::stats::{DuplicateExample, NearCopyCluster, NearCopyStats};
+use crate::diagnostic::{Diagnostics, Kind};
+use crate::digest::{seeded_hash, text_hash};
+use crate::split::near_copy::{self, Signature};
+use crate::split::{self, Group, Ratios};
+
+pub struct Split<'r> {
+    pub examples: Vec<Example<'r>>,
+    pub duplicates: Vec<DuplicateExample>,
+    pub near_copies: NearCopyStats,
+}
+
+pub fn run<'r>(
+    config: &Config,
+    records: &'r [TemplateRecord],
+    examples: Vec<Example<'r>>,
+    diagnostics: &mut Diagnostics,
+) -> Split<'r> {
+    let (mut examples, duplicates) = without_duplicates(examples, diagnostics);
+    let mut near_copies = NearCopyStats {
+        threshold: config.split.near_copy_threshold,
+        ..NearCopyStats::default()
+    };
+    let ratios = Ratios {
+        train: config.split.train,
+        validation: config.split.validation,
+        test: config.split.test,
+    };
+    match config.split.mode {
+        SplitMode::Template => {
+            let clusters = clusters(config, records);
+            for e in &mut examples {
+                e.cluster = clusters.key_of[e.template.id.as_str()];
+            }
+            // Groups in first-seen order; the split is by group key, so order does not matter.
+            let mut index: HashMap<&str, usize> = HashMap::new();
+            let mut groups: Vec<Group<'_>> = Vec::new();
+            for e in &examples {
+                let i = *index.entry(e.cluster).or_insert_with(|| {
+                    groups.push(Group {
+                        key: e.cluster,
+                        examples: 0,
+                        bounded: clusters.size[e.cluster] > 1,
+                    });
+                    groups.len() - 1
+                });
+                groups[i].examples += 1;
+            }
+            let assignment = split::assign(&groups, &ratios, config.split.seed);
+            for e in &mut examples {
+                e.split = assignment.splits[index[e.cluster]];
+            }
+            for &g in &assignment.too_large {
+                diagnostics.push(
+                    Kind::ClusterTooLarge,
+                    None,
+                    format!(
+                        "near-copy cluster {:?} ({} templates, {} examples) is larger than a held-out split's share; it is in train",
+                        groups[g].key, clusters.size[groups[g].key], groups[g].examples
+                    ),
+                );
+            }
+            let too_large: HashSet<&str> = assignment
+                .too_large
+                .iter()
+                .map(|&g| groups[g].key)
+                .collect();
+            for (key, members, similarity) in clusters.multi {
+                let Some(&g) = index.get(key) else {
+                    continue; // a cluster with no examples left
+                };
+                near_copies.templates_in_clusters += members.len();
+                near_copies.clusters.push(NearCopyCluster {
+                    templates: members,
+                    similarity: (similarity * 1000.0).round() / 1000.0,
+                    split: assignment.splits[g],
+                    too_large: too_large.contains(key),
+                });
+            }
+            near_copies.clusters.sort_by(|a, b| {
+                b.templates
+                    .len()
+                    .cmp(&a.templates.len())
+                    .then(a.templates.cmp(&b.templates))
+            });
+        }
+        SplitMode::Example => {
+            let keys: Vec<String> = examples
+                .iter()
+                .map(|e| e.key_parts().join("\u{1f}"))
+                .collect();
+            let groups: Vec<Group<'_>> = keys
+                .iter()
+                .map(|key| Group {
+                    key,
+                    examples: 1,
+                    bounded: false,
+                })
+                .collect();
+            let assignment = split::assign(&groups, &ratios, config.split.seed);
+            for (e, s) in examples.iter_mut().zip(assignment.splits) {
+                e.split = s;
+            }
+        }
+    }
+    examples.sort_by_cached_key(|e| {
+        let [id, variant, format] = e.key_parts();
+        (
+            e.split,
+            seeded_hash(config.split.seed, &["order", id, variant, format]),
+        )
+    });
+    Split {
+        examples,
+        duplicates,
+        near_copies,
+    }
+}
+
+/// Examples whose messages equal an earlier one's (same brief, same code: the system message is the
+/// same for all) are dropped, the first in catalog order kept; each drop is listed and warned about.
+fn without_duplicates<'r>(
+    examples: Vec<Example<'r>>,
+    diagnostics: &mut Diagnostics,
+) -> (Vec<Example<'r>>, Vec<DuplicateExample>) {
+    let mut first: HashMap<(&str, u128), usize> = HashMap::new();
+    let mut kept = Vec::with_capacity(examples.len());
+    let mut duplicates = Vec::new();
+    for e in examples {
+        let identity = (e.code.sha256.as_str(), text_hash(&e.brief.text));
+        match first.get(&identity) {
+            Some(&k) => {
+                let original: &Example<'_> = &kept[k];
+                diagnostics.push(
+                    Kind::DuplicateExample,
+                    None,
+                    format!(
+                        "example {} is identical to {} (same brief, same code); written once",
+                        e.key(),
+                        original.key()
+                    ),
+                );
+                duplicates.push(DuplicateExample {
+                    template_id: e.template.id.clone(),
+                    prompt_variant: e.brief.variant.clone(),
+                    format: e.brief.format,
+                    duplicate_of: original.key(),
+                });
+            }
+            None => {
+                first.insert(identity, kept.len());
+                kept.push(e);
+            }
+        }
+    }
+    (kept, duplicates)
+}
+
+/// The near-copy clusters of the templates that have code and a duration.
+struct TemplateClusters<'r> {
+    /// Template id → its cluster's key (the smallest id in it).
+    key_of: HashMap<&'r str, &'r str>,
+    /// Cluster key → number of templates.
+    size: HashMap<&'r str, usize>,
+    /// Clusters of two or more: key, member ids (key first, then ascending), similarity.
+    multi: Vec<(&'r str, Vec<String>, f64)>,
+}
+
+fn clusters<'r>(config: &Config, records: &'r [TemplateRecord]) -> TemplateClusters<'r> {
+    let members: Vec<&TemplateRecord> = records
+        .iter()
+        .filter(|r| r.accepted().is_some() && r.duration.is_some())
+        .collect();
+    let signatures: Vec<Option<Signature>> = members.iter().map(|r| r.signature.clone()).collect();
+    let digests: Vec<&str> = members
+        .iter()
+        .map(|r| r.accepted().map_or("", |c| c.sha256.as_str()))
+        .collect();
+    let found = near_copy::cluster(&signatures, &digests, config.split.near_copy_threshold);
+    let mut out = TemplateClusters {
+        key_of: HashMap::new(),
+        size: HashMap::new(),
+        multi: Vec::new(),
+    };
+    for group in &found.groups {
+        let mut ids: Vec<&'r str> = group
+            .members
+            .iter()
+            .map(|&i| members[i].template.id.as_str())
+            .collect();
+        ids.sort_unstable();
+        let key = ids[0];
+        for id in &ids {
+            out.key_of.insert(id, key);
+        }
+        out.size.insert(key, ids.len());
+        if ids.len() > 1 {
+            out.multi.push((
+                key,
+                ids.iter().map(|s| s.to_string()).collect(),
+                group.similarity,
+            ));
+        }
+    }
+    out
+}
