@@ -123,6 +123,20 @@ fn near_copy_signature(bencher: Bencher, kb: usize) {
         .bench(|| near_copy::signature(text.as_bytes()));
 }
 
+/// Near-copy clusters of N synthetic scenes (signatures computed once, outside the timing).
+#[divan::bench(args = [2_000, 10_000], sample_count = 5)]
+fn near_copy_cluster(bencher: Bencher, n: usize) {
+    let mut rng = Rng::new(3);
+    let scenes: Vec<String> = (0..n).map(|i| scene(&mut rng, i, 3 * 1024)).collect();
+    let signatures: Vec<Option<near_copy::Signature>> = scenes
+        .iter()
+        .map(|s| near_copy::signature(s.as_bytes()))
+        .collect();
+    let digests: Vec<String> = (0..n).map(|i| i.to_string()).collect();
+    let digests: Vec<&str> = digests.iter().map(String::as_str).collect();
+    bencher.bench(|| near_copy::cluster(&signatures, &digests, near_copy::DEFAULT_THRESHOLD));
+}
+
 #[divan::bench(args = [1_000, 10_000, 100_000])]
 fn split_assignment(bencher: Bencher, n: usize) {
     let keys: Vec<String> = (0..n).map(|i| format!("template-{i}")).collect();

@@ -200,7 +200,9 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
         encoding,
         duration_export: duration_export.clone(),
     };
-    let signatures = config.split.mode == SplitMode::Template;
+    // Only template mode groups by cluster; at threshold 0 only identical code (by digest) does.
+    let signatures =
+        config.split.mode == SplitMode::Template && config.split.near_copy_threshold > 0.0;
     let gated = gate::run(&mut records, &settings, &cache, signatures, &bar)?;
     bar.finish_and_clear();
     for rejection in &gated.rejections {
