@@ -30,10 +30,7 @@ fn tsx_check(bencher: Bencher, kb: usize) {
     let rules = GateConfig::default();
     // Token counting is measured on its own below; here only the gate's parse and rules.
     bencher.counter(BytesCount::new(text.len())).bench(|| {
-        let found = FoundCode {
-            bytes: text.as_bytes().to_vec(),
-            origin: CodeOrigin::store("k"),
-        };
+        let found = FoundCode::bytes(text.as_bytes().to_vec(), CodeOrigin::store("k"));
         gate::Gate::new(&rules, Encoding::O200k)
             .run("t", found)
             .map(|c| c.tokens)

@@ -137,6 +137,9 @@ pub struct CodeConfig {
     /// `<overrides_dir>/<template-id>.<extension>` is used when the store has no code.
     #[serde(default)]
     pub overrides_dir: Option<PathBuf>,
+    /// Code larger than this is not read: the template is rejected (`too_large`).
+    #[serde(default = "default_code_max_bytes")]
+    pub max_bytes: u64,
     #[serde(default)]
     pub postgres: PostgresConfig,
 }
@@ -388,6 +391,11 @@ fn default_export() -> String {
 }
 fn default_model() -> String {
     "gpt-4o-mini-2024-07-18".into()
+}
+/// 16 MiB: a hundred times the largest real scene.
+pub const DEFAULT_CODE_MAX_BYTES: u64 = 16 << 20;
+fn default_code_max_bytes() -> u64 {
+    DEFAULT_CODE_MAX_BYTES
 }
 fn default_extension() -> String {
     "tsx".into()
@@ -646,6 +654,9 @@ impl Config {
                 "extension",
                 format!("code.extension must be a bare extension like \"tsx\", got {ext:?}"),
             ));
+        }
+        if self.code.max_bytes == 0 {
+            return Err(self.wrong("code", "max_bytes", "code.max_bytes must be at least 1"));
         }
         let pg = &self.code.postgres;
         for (key, name) in [

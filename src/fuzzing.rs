@@ -42,10 +42,8 @@ pub fn prompt_line(data: &[u8]) {
 
 /// The quality gate on arbitrary code, on a parser-sized stack as in `build`.
 pub fn tsx_check(data: &[u8]) {
-    let found = crate::code::FoundCode {
-        bytes: data.to_vec(),
-        origin: crate::code::CodeOrigin::store("fuzz"),
-    };
+    let found =
+        crate::code::FoundCode::bytes(data.to_vec(), crate::code::CodeOrigin::store("fuzz"));
     let rules = crate::config::GateConfig {
         required: vec!["window.Remotion".into()],
         ..Default::default()

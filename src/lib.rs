@@ -35,6 +35,7 @@ pub mod pipeline;
 pub mod prompts;
 pub mod report;
 pub mod split;
+pub mod suggest;
 pub mod synth;
 pub mod tokens;
 pub mod validate;

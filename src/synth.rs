@@ -357,10 +357,7 @@ mod tests {
             let target = scene_size(&mut rng, 8 * 1024);
             let code = scene(&mut rng, i, target);
             sizes.push(code.len());
-            let found = FoundCode {
-                bytes: code.into_bytes(),
-                origin: CodeOrigin::store("k"),
-            };
+            let found = FoundCode::bytes(code.into_bytes(), CodeOrigin::store("k"));
             gate::Gate::new(&GateConfig::default(), Encoding::O200k)
                 .run("t", found)
                 .unwrap();

@@ -239,14 +239,80 @@ fn stats_report_gating_fallbacks_synthesis_and_malformed_lines() {
 }
 
 #[test]
+fn a_missing_code_file_suggests_its_near_miss() {
+    let wd = Workdir::starter();
+    std::fs::rename(
+        wd.path("templates/lower-third.tsx"),
+        wd.path("templates/Lower-Third.tsx"),
+    )
+    .unwrap();
+    std::fs::rename(
+        wd.path("templates/quote-card.tsx"),
+        wd.path("templates/quote-card.jsx"),
+    )
+    .unwrap();
+    std::fs::rename(
+        wd.path("templates/stats-counter.tsx"),
+        wd.path("templates/stat-counter.tsx"),
+    )
+    .unwrap();
+    let run = wd.ok(&["build"]);
+    for (id, near) in [
+        ("lower-third", "templates/Lower-Third.tsx"),
+        ("quote-card", "templates/quote-card.jsx"),
+        ("stats-counter", "templates/stat-counter.tsx"),
+    ] {
+        assert!(
+            run.stderr.contains(&format!("no file templates/{id}.tsx (did you mean {near}?)")),
+            "{id}\n{run}"
+        );
+    }
+}
+
+#[test]
+fn prompts_for_unknown_templates_are_warned_about_located_and_listed() {
+    let wd = Workdir::starter();
+    wd.write(
+        "prompts/metadata_finetune_dataset.jsonl",
+        concat!(
+            "{\"prompt\": \"a pull quote\", \"expected_template_id\": \"quote-crad\"}\n",
+            "{\"prompt\": \"another pull quote\", \"expected_template_id\": \"quote-crad\"}\n",
+        ),
+    );
+    wd.edit("template-sft.toml", |t| {
+        t.replace("overrides = \"overrides.json\"", "overrides = \"overides.json\"")
+    });
+    let run = wd.ok(&["build"]);
+    assert!(
+        run.stderr.contains("warning: prompts/metadata_finetune_dataset.jsonl:1: 2 curated prompts for template \"quote-crad\" not used: no catalog entry has this id (did you mean \"quote-card\"?)"),
+        "{run}"
+    );
+    assert!(
+        run.stderr.contains("warning: overides.json: prompts.overrides names a file that does not exist; no prompt additions read (did you mean overrides.json?)"),
+        "{run}"
+    );
+    let stats: Value = serde_json::from_str(&wd.read("dataset/v1/stats.json")).unwrap();
+    let unmatched = &stats["prompts"]["unmatchedPrompts"];
+    assert_eq!(unmatched[1]["target"], "quote-crad");
+    assert_eq!(unmatched[1]["prompts"], 2);
+    assert_eq!(unmatched[1]["firstAt"], "prompts/metadata_finetune_dataset.jsonl:1");
+    // A prompt for an entry left out by --limit is not a typo, and says so.
+    let run = wd.ok(&["build", "--limit", "11"]);
+    assert!(
+        run.stderr.contains("for template \"google-ai-search\" not used: its catalog entry is past --limit"),
+        "{run}"
+    );
+}
+
+#[test]
 fn templates_without_code_are_listed_and_skipped() {
     let wd = Workdir::starter();
     wd.remove("templates/lower-third.tsx");
     wd.write("templates/quote-card.tsx", "  \n\t\n");
     let run = wd.ok(&["build"]);
+    // Where it looked, at the catalog entry's place.
     assert!(
-        run.stderr
-            .contains("warning: template \"lower-third\" has no code; skipped"),
+        run.stderr.contains("warning: catalog.json:7:3: template \"lower-third\" has no code (no file templates/lower-third.tsx, and no code override code-overrides/lower-third.tsx); skipped"),
         "{run}"
     );
     let stats: Value = serde_json::from_str(&wd.read("dataset/v1/stats.json")).unwrap();
@@ -429,9 +495,10 @@ fn a_rebuild_reuses_the_gate_verdicts_and_writes_the_same_bytes() {
     );
     wd.ok(&["build"]);
     let run = wd.ok(&["build", "-v"]);
+    // Remembered with its place: the warning points at the file, line and column.
     assert!(
         run.stderr.contains(
-            "template \"lower-third\" rejected (no_fences): line 1:1: Markdown code fence"
+            "warning: templates/lower-third.tsx:1:1: template \"lower-third\" rejected (no_fences): Markdown code fence"
         ),
         "{run}"
     );

@@ -228,10 +228,10 @@ fn the_catalog_fixtures_code_passes_the_gate() {
     for dir in dirs {
         for entry in std::fs::read_dir(repo_root().join(dir)).unwrap() {
             let path = entry.unwrap().path();
-            let found = template_sft::code::FoundCode {
-                bytes: std::fs::read(&path).unwrap(),
-                origin: template_sft::code::CodeOrigin::store("k"),
-            };
+            let found = template_sft::code::FoundCode::bytes(
+                std::fs::read(&path).unwrap(),
+                template_sft::code::CodeOrigin::store("k"),
+            );
             let result =
                 template_sft::code::gate::Gate::new(&rules, Encoding::O200k).run("t", found);
             assert!(result.is_ok(), "{}: {:?}", path.display(), result.err());

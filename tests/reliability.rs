@@ -141,14 +141,93 @@ fn concurrent_builds_with_the_same_tag_get_distinct_complete_versions() {
 }
 
 #[test]
-fn a_live_builds_staging_directory_is_left_alone() {
+fn only_abandoned_staging_of_ours_is_cleaned_up() {
     let wd = Workdir::starter();
-    // A staging directory of this (live) test process, and one of a process that cannot exist.
-    let live = format!(".v1.partial-{}-1", std::process::id());
-    wd.write(&format!("dataset/{live}/train.jsonl"), "");
-    wd.write("dataset/.v1.partial-4194304999-1/train.jsonl", "");
+    // A folder that only looks like staging (no marker): someone else's, never touched. The export
+    // of issue #14 deleted such folders in its output's parent.
+    wd.write("dataset/.v1.partial-4194304999-1/notes.txt", "mine");
+    wd.write("out/.x.partial-7/notes.txt", "mine too");
+    // Staging of ours whose owner is gone: the marker is there and nobody holds its lock.
+    wd.write("dataset/.v1.partial-12-3/.template-sft-staging", "");
+    wd.write("dataset/.v1.partial-12-3/train.jsonl", "");
     wd.ok(&["build"]);
-    assert_eq!(wd.outputs("dataset"), [live.as_str(), "v1"]);
+    assert_eq!(wd.outputs("dataset"), [".v1.partial-4194304999-1", "v1"]);
+    wd.ok(&["export", "dataset/v1", "--to", "hf", "out/hf"]);
+    assert_eq!(wd.read("out/.x.partial-7/notes.txt"), "mine too");
+}
+
+/// The first process id at or above `from` that this (outer) PID namespace does not have.
+fn absent_pid(from: u32) -> u32 {
+    (from..)
+        .find(|p| !Path::new(&format!("/proc/{p}")).exists())
+        .unwrap()
+}
+
+#[test]
+fn a_build_in_another_pid_namespace_is_never_gutted() {
+    // Build A runs in its own PID namespace (as in another container sharing the volume), with a
+    // process id this namespace does not have, and pauses after its first file. Build B, here,
+    // cleans up stale staging before writing: it must not take A's live staging for dead (it did,
+    // when liveness came from /proc/<pid>), and A must finish with a complete version.
+    let wd = Workdir::starter();
+    let pid = absent_pid(400);
+    let resume = wd.path("resume-a");
+    // In the new namespace the shell is 1, `seq` 2, each `true` one more, then the build: `pid`.
+    let script = format!(
+        "for i in $(seq {}); do /bin/true; done; \"$0\" build -q",
+        pid - 3
+    );
+    let mut unshare = Command::new("unshare");
+    if !is_root() {
+        unshare.args(["--user", "--map-root-user"]);
+    }
+    let mut a = unshare
+        .args(["--pid", "--fork", "--mount-proc", "sh", "-c", &script])
+        .arg(env!("CARGO_BIN_EXE_template-sft"))
+        .current_dir(wd.path(""))
+        .env("TEMPLATE_SFT_PAUSE_AT", format!("1:{}", resume.display()))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("unshare (util-linux) runs");
+    // Whatever happens below, build A must not outlive the test (it would wait for ever).
+    struct Resume(std::path::PathBuf);
+    impl Drop for Resume {
+        fn drop(&mut self) {
+            let _ = std::fs::write(&self.0, "");
+        }
+    }
+    let _resume_on_exit = Resume(resume.clone());
+    let staging = loop {
+        let found = wd
+            .list("dataset")
+            .into_iter()
+            .find(|n| n.starts_with(".v1.partial-"));
+        if let Some(name) = found {
+            if wd.path(&format!("dataset/{name}/train.jsonl")).exists() {
+                break name;
+            }
+        }
+        assert!(a.try_wait().unwrap().is_none(), "build A ended early");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(
+        staging.starts_with(&format!(".v1.partial-{pid}-")),
+        "{staging}: build A did not get pid {pid}"
+    );
+    wd.ok(&["build", "-q"]);
+    assert!(
+        wd.path(&format!("dataset/{staging}/train.jsonl")).exists(),
+        "build B deleted build A's live staging"
+    );
+    std::fs::write(&resume, "").unwrap();
+    assert!(a.wait().unwrap().success());
+    assert_eq!(versions_are_complete(&wd.path("dataset")), ["v1", "v1-1"]);
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
 }
 
 fn peak_mib(project: &Path, variants: usize) -> u64 {

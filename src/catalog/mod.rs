@@ -210,7 +210,8 @@ impl RawTemplate {
 #[derive(Debug)]
 pub struct Catalog {
     pub templates: Vec<Template>,
-    pub excluded_by_source: usize,
+    /// Ids of the entries `catalog.source_type` left out.
+    pub excluded_by_source: Vec<String>,
     pub digest: InputDigest,
 }
 
@@ -229,17 +230,14 @@ pub fn load(config: &Config, diagnostics: &mut Diagnostics) -> Result<Catalog> {
     };
     check_unique(&templates)?;
     let filter = config.source_filter();
-    let total = templates.len();
-    let templates: Vec<Template> = templates
-        .into_iter()
-        .filter(|t| match filter {
+    let (templates, excluded): (Vec<Template>, Vec<Template>) =
+        templates.into_iter().partition(|t| match filter {
             SourceFilter::Any => true,
             SourceFilter::Db => matches!(t.source, Source::Db { .. }),
             SourceFilter::Registry => matches!(t.source, Source::Registry { .. }),
-        })
-        .collect();
+        });
     Ok(Catalog {
-        excluded_by_source: total - templates.len(),
+        excluded_by_source: excluded.into_iter().map(|t| t.id).collect(),
         templates,
         digest,
     })

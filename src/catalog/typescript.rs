@@ -32,6 +32,12 @@ use crate::input::read_text;
 use crate::location::{LineIndex, Location};
 use crate::parse_guard;
 
+/// Deepest chain of references followed (`a` → `b` → …): real catalogs use two or three.
+const MAX_REFERENCE_DEPTH: usize = 256;
+/// Most values evaluated for one file: far above a real catalog (a 100,000-entry catalog of 20 fields
+/// is 2 million), far below what a few doubling references would expand to.
+const MAX_VALUES: usize = 5_000_000;
+
 /// Fields without which an entry cannot be a template; if one of them is skipped as non-literal,
 /// the whole entry is skipped (with a warning) instead of failing the build.
 const REQUIRED: [&str; 4] = ["id", "name", "supportedFormats", "primaryUse"];
@@ -104,6 +110,8 @@ fn parse_literals(
         resolving: Vec::new(),
         warned: HashSet::new(),
         quiet: false,
+        values: 0,
+        stop: None,
     };
 
     let arrays: Vec<&Expression> = match export {
@@ -129,6 +137,11 @@ fn parse_literals(
             .collect(),
     };
 
+    let refused = |eval: &mut Evaluator<'_, '_, '_>| match eval.stop.take() {
+        Some((offset, why)) => Err(Error::input(index.locate(path, offset as usize), why)),
+        None => Ok(()),
+    };
+    refused(&mut eval)?;
     if arrays.is_empty() {
         return Err(Error::input(
             Location::file(path),
@@ -138,7 +151,9 @@ fn parse_literals(
     let mut seen = HashSet::new();
     let mut templates = Vec::new();
     for array in arrays {
-        for item in eval.items(array) {
+        let items = eval.items(array);
+        refused(&mut eval)?;
+        for item in items {
             let start = item.span().start;
             if !seen.insert(start) {
                 continue;
@@ -149,6 +164,7 @@ fn parse_literals(
                 continue;
             };
             let (value, skipped) = eval.object(object);
+            refused(&mut eval)?;
             if let Some(field) = skipped.iter().find(|f| REQUIRED.contains(&f.as_str())) {
                 eval.warn(
                     start,
@@ -260,9 +276,36 @@ struct Evaluator<'m, 'e, 'a> {
     warned: HashSet<(u32, String)>,
     /// While probing which arrays are catalogs, nothing is reported.
     quiet: bool,
+    /// Values (and array items) evaluated so far, against [`MAX_VALUES`].
+    values: usize,
+    /// A limit was exceeded: the whole file is refused, here.
+    stop: Option<(u32, String)>,
 }
 
 impl<'m, 'e, 'a> Evaluator<'m, 'e, 'a> {
+    /// Count `n` more values; false (and the file refused) once past the limit.
+    fn spend(&mut self, n: usize, offset: u32) -> bool {
+        self.values = self.values.saturating_add(n);
+        if self.values > MAX_VALUES && self.stop.is_none() {
+            self.stop = Some((
+                offset,
+                format!("evaluates to more than {MAX_VALUES} values (references that expand each other?); not read"),
+            ));
+        }
+        self.stop.is_none()
+    }
+
+    /// Follow one more reference; false (and the file refused) past the depth limit.
+    fn deeper(&mut self, offset: u32) -> bool {
+        if self.resolving.len() >= MAX_REFERENCE_DEPTH && self.stop.is_none() {
+            self.stop = Some((
+                offset,
+                format!("references nest more than {MAX_REFERENCE_DEPTH} deep; not read"),
+            ));
+        }
+        self.stop.is_none()
+    }
+
     fn warn(&mut self, offset: u32, message: &str) {
         if !self.quiet && self.warned.insert((offset, message.to_string())) {
             let at = self.index.locate(self.path, offset as usize);
@@ -318,9 +361,16 @@ impl<'m, 'e, 'a> Evaluator<'m, 'e, 'a> {
                             if matches!(unwrap(init), Expression::ArrayExpression(_))
                                 && !self.resolving.contains(&name) =>
                         {
+                            if !self.deeper(spread.span.start) {
+                                return out;
+                            }
                             self.resolving.push(name);
-                            out.extend(self.items(init));
+                            let more = self.items(init);
                             self.resolving.pop();
+                            if !self.spend(more.len(), spread.span.start) {
+                                return out;
+                            }
+                            out.extend(more);
                         }
                         _ => {
                             let what = match target {
@@ -334,6 +384,9 @@ impl<'m, 'e, 'a> Evaluator<'m, 'e, 'a> {
                 ArrayExpressionElement::Elision(_) => {}
                 other => {
                     if let Some(expr) = other.as_expression() {
+                        if !self.spend(1, expr.span().start) {
+                            return out;
+                        }
                         out.push(expr);
                     }
                 }
@@ -396,6 +449,9 @@ impl<'m, 'e, 'a> Evaluator<'m, 'e, 'a> {
             offset: expr.span().start,
             why: why.to_string(),
         };
+        if !self.spend(1, expr.span().start) {
+            return Err(not("not read (a limit was exceeded)"));
+        }
         Ok(match expr {
             Expression::StringLiteral(s) => Value::String(s.value.as_str().to_string()),
             Expression::BooleanLiteral(b) => Value::Bool(b.value),
@@ -431,6 +487,9 @@ impl<'m, 'e, 'a> Evaluator<'m, 'e, 'a> {
                 let name = id.name.as_str();
                 match self.resolve(name) {
                     Some(init) if !self.resolving.contains(&name) => {
+                        if !self.deeper(id.span.start) {
+                            return Err(not("not read (a limit was exceeded)"));
+                        }
                         self.resolving.push(name);
                         let value = self.value(init);
                         self.resolving.pop();
@@ -554,6 +613,37 @@ mod tests {
                 .starts_with("canonical.ts:2:3: unknown variant `vertical`"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn references_that_double_or_chain_are_refused_at_their_place() {
+        let mut doubling = String::from(
+            "const o0 = [{ id: 'a', name: 'A', supportedFormats: ['square'], primaryUse: 'p' }];\n",
+        );
+        for i in 1..40 {
+            doubling.push_str(&format!("const o{i} = [...o{}, ...o{}];\n", i - 1, i - 1));
+        }
+        let err = parse_str(&doubling, Some("o39")).unwrap_err().to_string();
+        assert!(
+            err.contains("evaluates to more than 5000000 values"),
+            "{err}"
+        );
+        assert!(err.starts_with("canonical.ts:"), "{err}");
+        let mut objects = String::from("const v0 = { x: 1 };\n");
+        for i in 1..40 {
+            objects.push_str(&format!("const v{i} = [v{}, v{}];\n", i - 1, i - 1));
+        }
+        objects.push_str("const list = [{ id: 'a', name: 'A', supportedFormats: ['square'], primaryUse: 'p', extra: v39 }];\n");
+        let err = parse_str(&objects, None).unwrap_err().to_string();
+        assert!(err.contains("evaluates to more than"), "{err}");
+        let mut chain = String::from("const c0 = 'A';\n");
+        for i in 1..100_000 {
+            chain.push_str(&format!("const c{i} = c{};\n", i - 1));
+        }
+        chain.push_str("const list = [{ id: 'a', name: c99999, supportedFormats: ['square'], primaryUse: 'p' }];\n");
+        let err = parse_str(&chain, None).unwrap_err().to_string();
+        assert!(err.contains("references nest more than 256 deep"), "{err}");
+        assert!(err.starts_with("canonical.ts:"), "{err}");
     }
 
     #[test]

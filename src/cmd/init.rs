@@ -39,6 +39,8 @@ dir = "templates"
 extension = "tsx"
 # <overrides_dir>/<template-id>.<extension> is used when the store has no code for a template.
 # overrides_dir = "code-overrides"
+# Code larger than this (bytes) is not read; the template is rejected (too_large).
+max_bytes = 16777216
 
 [code.postgres]
 # PostgreSQL source: the environment variable holding the connection string (libpq URL or

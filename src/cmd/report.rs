@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use crate::console::Console;
 use crate::dataset::version::Version;
+use crate::dataset::writer::{refuse_inside_version, replace_file};
 use crate::error::{Error, Result};
 use crate::report::{html, terminal, Summary};
 
@@ -30,12 +31,13 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
         Version::open(&args.dir)?
     };
     let summary = Summary::load(&dir, args.samples)?;
-    terminal::print(&mut std::io::stdout().lock(), &summary).map_err(Error::stdout)?;
+    // The page first: a reader that closes stdout early (`| head`) must not cost the file.
     if let Some(path) = &args.html {
+        refuse_inside_version(path)?;
         let page =
             html::render(&summary).map_err(|why| Error::write(path, std::io::Error::other(why)))?;
-        std::fs::write(path, page).map_err(|e| Error::write(path, e))?;
+        replace_file(path, page.as_bytes())?;
         console.info(format!("wrote {}", path.display()));
     }
-    Ok(())
+    terminal::print(&mut std::io::stdout().lock(), &summary).map_err(Error::stdout)
 }

@@ -11,22 +11,28 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use super::CodeStore;
+use super::{CodeStore, Stored};
 use crate::catalog::Template;
 use crate::diagnostic::{Diagnostics, Kind};
 use crate::error::{Error, Result};
 
-/// A key and the bytes stored under it, or why the key names no file.
-type Stored = std::result::Result<(String, Vec<u8>), String>;
+/// A key and the code stored under it, or why the key names no file.
+type Read = std::result::Result<(String, Stored), String>;
 
 pub struct DirectoryStore {
     dir: PathBuf,
     extension: String,
+    /// The folder's file names, read once for near-miss suggestions.
+    listing: std::sync::OnceLock<Listing>,
 }
 
 impl DirectoryStore {
     pub fn new(dir: PathBuf, extension: String) -> Self {
-        DirectoryStore { dir, extension }
+        DirectoryStore {
+            dir,
+            extension,
+            listing: std::sync::OnceLock::new(),
+        }
     }
 }
 
@@ -43,11 +49,24 @@ impl CodeStore for DirectoryStore {
         file_for(&self.dir, key, &self.extension)
     }
 
+    fn looked(&self, template: &Template) -> String {
+        let Some(path) = file_for(&self.dir, &template.id, &self.extension) else {
+            return format!("its id cannot name a file in {}", self.dir.display());
+        };
+        let listing = self.listing.get_or_init(|| Listing::read(&self.dir));
+        format!(
+            "no file {}{}",
+            path.display(),
+            listing.near_miss(&self.dir, &template.id, &self.extension)
+        )
+    }
+
     fn fetch(
         &mut self,
         keys: &[&str],
+        max_bytes: u64,
         diagnostics: &mut Diagnostics,
-    ) -> Result<HashMap<String, Vec<u8>>> {
+    ) -> Result<HashMap<String, Stored>> {
         if !self.dir.is_dir() {
             return Err(Error::read(
                 &self.dir,
@@ -55,7 +74,7 @@ impl CodeStore for DirectoryStore {
             ));
         }
         // Collect into a Result so the first read error (not a missing file) stops the build.
-        let read: Result<Vec<Option<Stored>>> = keys
+        let read: Result<Vec<Option<Read>>> = keys
             .par_iter()
             .map(|key| {
                 let Some(path) = file_for(&self.dir, key, &self.extension) else {
@@ -64,19 +83,80 @@ impl CodeStore for DirectoryStore {
                         self.dir.display()
                     ))));
                 };
-                read_optional(&path).map(|bytes| bytes.map(|b| Ok((key.to_string(), b))))
+                read_optional(&path, max_bytes)
+                    .map(|stored| stored.map(|s| Ok((key.to_string(), s))))
             })
             .collect();
         let mut out = HashMap::with_capacity(keys.len());
         for stored in read?.into_iter().flatten() {
             match stored {
-                Ok((key, bytes)) => {
-                    out.insert(key, bytes);
+                Ok((key, stored)) => {
+                    out.insert(key, stored);
                 }
                 Err(why) => diagnostics.push(Kind::MissingCode, None, why),
             }
         }
         Ok(out)
+    }
+}
+
+/// A folder's file names, for suggesting the file that was probably meant.
+#[derive(Debug, Default)]
+pub struct Listing {
+    names: Vec<String>,
+    /// Lowercased name without its extension → the names that have it.
+    by_stem: HashMap<String, Vec<usize>>,
+}
+
+impl Listing {
+    pub fn read(dir: &Path) -> Listing {
+        let mut listing = Listing::default();
+        for name in fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| e.file_name().into_string().ok())
+        {
+            let stem = name.rsplit_once('.').map_or(name.as_str(), |(s, _)| s);
+            listing
+                .by_stem
+                .entry(stem.to_lowercase())
+                .or_default()
+                .push(listing.names.len());
+            listing.names.push(name);
+        }
+        listing
+    }
+
+    /// " (did you mean <dir>/<name>?)" for the file probably meant for `id`: the same name in
+    /// another case or with another extension, or (in a folder of at most a few thousand files) a
+    /// close spelling with the right extension; "" when there is none.
+    pub fn near_miss(&self, dir: &Path, id: &str, extension: &str) -> String {
+        let wanted = format!("{id}.{extension}");
+        let same_stem = self
+            .by_stem
+            .get(&id.to_lowercase())
+            .into_iter()
+            .flatten()
+            .map(|&i| self.names[i].as_str())
+            .find(|n| *n != wanted);
+        let close = || {
+            (self.names.len() <= 5000)
+                .then(|| {
+                    let suffix = format!(".{extension}");
+                    let candidates = self
+                        .names
+                        .iter()
+                        .filter(|n| n.ends_with(&suffix))
+                        .map(String::as_str);
+                    crate::suggest::closest(&wanted, candidates)
+                })
+                .flatten()
+        };
+        match same_stem.or_else(close) {
+            Some(name) => format!(" (did you mean {}?)", dir.join(name).display()),
+            None => String::new(),
+        }
     }
 }
 
@@ -89,13 +169,20 @@ pub fn file_for(dir: &Path, id: &str, extension: &str) -> Option<PathBuf> {
     plain.then(|| dir.join(format!("{id}.{extension}")))
 }
 
-/// The file's bytes, `None` if it does not exist.
-pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
-    match fs::read(path) {
-        Ok(bytes) => Ok(Some(bytes)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::read(path, e)),
+/// The file's code (only a regular file is read, and only up to `max_bytes`), `None` if it does not
+/// exist. Anything else that stands there (a FIFO, a device, a folder) is an error that names it.
+pub fn read_optional(path: &Path, max_bytes: u64) -> Result<Option<Stored>> {
+    match fs::metadata(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::read(path, e)),
+        Ok(_) => {}
     }
+    Ok(Some(
+        match crate::input::read_capped_or_size(path, max_bytes)? {
+            Ok(bytes) => Stored::Bytes(bytes),
+            Err(size) => Stored::TooLarge(size),
+        },
+    ))
 }
 
 #[cfg(test)]

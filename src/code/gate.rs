@@ -22,8 +22,8 @@ use oxc_parser::{Kind, Parser};
 use oxc_span::SourceType;
 use serde::{Deserialize, Serialize};
 
-use super::duration::{self, CodeDuration, DurationExport};
-use super::{FoundCode, TemplateCode};
+use super::duration::{self, CodeDuration, CodePos, DurationExport};
+use super::{FoundCode, Stored, TemplateCode};
 use crate::config::GateConfig;
 use crate::location::LineIndex;
 use crate::parse_guard;
@@ -33,6 +33,7 @@ use crate::tokens::Encoding;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Rule {
+    TooLarge,
     Utf8,
     NotEmpty,
     NoFences,
@@ -46,6 +47,7 @@ pub enum Rule {
 impl Rule {
     pub fn name(self) -> &'static str {
         match self {
+            Rule::TooLarge => "too_large",
             Rule::Utf8 => "utf8",
             Rule::NotEmpty => "not_empty",
             Rule::NoFences => "no_fences",
@@ -74,6 +76,22 @@ pub struct Rejection {
     pub source_key: String,
     pub rule: Rule,
     pub message: String,
+    /// Where in the code, for rules that point at a place (`parse`, `no_fences`): `line:col`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<CodePos>,
+}
+
+impl Rejection {
+    /// The message without its leading `line L:C: ` (the place is in [`Rejection::at`]).
+    pub fn detail(&self) -> &str {
+        match &self.at {
+            Some(at) => self
+                .message
+                .strip_prefix(&format!("line {at}: "))
+                .unwrap_or(&self.message),
+            None => &self.message,
+        }
+    }
 }
 
 /// What may start a template's code (after leading whitespace).
@@ -103,6 +121,8 @@ pub struct Gate<'c> {
     pub rules: &'c GateConfig,
     pub encoding: Encoding,
     pub duration_export: DurationExport,
+    /// `code.max_bytes`, named when code over it is rejected.
+    pub max_bytes: u64,
 }
 
 impl<'c> Gate<'c> {
@@ -112,6 +132,7 @@ impl<'c> Gate<'c> {
             rules,
             encoding,
             duration_export: DurationExport::new(crate::config::DEFAULT_DURATION_EXPORT),
+            max_bytes: crate::config::DEFAULT_CODE_MAX_BYTES,
         }
     }
 
@@ -133,8 +154,27 @@ fn gate(
         source_key: source_key.clone(),
         rule,
         message,
+        at: None,
     };
-    let FoundCode { bytes, origin } = found;
+    // A rejection at a place: its message starts with `line L:C:` (as it always has), and `at`
+    // keeps the place so a warning can point at the file.
+    let reject_at = |rule: Rule, (line, col): (usize, usize), what: String| Rejection {
+        at: Some(CodePos { line, col }),
+        ..reject(rule, format!("line {line}:{col}: {what}"))
+    };
+    let FoundCode { stored, origin } = found;
+    let bytes = match stored {
+        Stored::Bytes(bytes) => bytes,
+        Stored::TooLarge(size) => {
+            return Err(reject(
+                Rule::TooLarge,
+                format!(
+                    "{size} bytes, over code.max_bytes ({}); not read",
+                    settings.max_bytes
+                ),
+            ))
+        }
+    };
     let text = String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
         reject(
@@ -149,10 +189,10 @@ fn gate(
     let index = LineIndex::new(code);
     if rules.no_fences {
         if let Some(at) = code.find("```") {
-            let (line, col) = index.line_col(at);
-            return Err(reject(
+            return Err(reject_at(
                 Rule::NoFences,
-                format!("line {line}:{col}: Markdown code fence (```) in the code"),
+                index.line_col(at),
+                "Markdown code fence (```) in the code".into(),
             ));
         }
     }
@@ -172,11 +212,11 @@ fn gate(
     }
 
     if let Err(offset) = parse_guard::check(code) {
-        let (line, col) = index.line_col(offset);
-        return Err(reject(
+        return Err(reject_at(
             Rule::Parse,
+            index.line_col(offset),
             format!(
-                "line {line}:{col}: nested more than {} levels deep; not parsed",
+                "nested more than {} levels deep; not parsed",
                 parse_guard::MAX_DEPTH
             ),
         ));
@@ -198,10 +238,10 @@ fn gate(
     if rules.parse {
         if let Some(error) = parsed.diagnostics.errors().next() {
             let offset = error.labels.first().map_or(0, |l| l.offset() as usize);
-            let (line, col) = index.line_col(offset);
-            return Err(reject(
+            return Err(reject_at(
                 Rule::Parse,
-                format!("line {line}:{col}: {}", error.message),
+                index.line_col(offset),
+                error.message.to_string(),
             ));
         }
     }
@@ -255,7 +295,10 @@ pub fn accept_known(
     tokens: usize,
     duration: &CodeDuration,
 ) -> Option<TemplateCode> {
-    let text = std::str::from_utf8(&found.bytes).ok()?;
+    let Stored::Bytes(bytes) = &found.stored else {
+        return None;
+    };
+    let text = std::str::from_utf8(bytes).ok()?;
     Some(TemplateCode::new(
         text.trim_end(),
         found.origin.clone(),
@@ -270,12 +313,14 @@ pub fn known_rejection(
     found: &FoundCode,
     rule: Rule,
     message: &str,
+    at: Option<CodePos>,
 ) -> Rejection {
     Rejection {
         template_id: template_id.to_string(),
         source_key: found.origin.key(),
         rule,
         message: message.to_string(),
+        at,
     }
 }
 
@@ -363,10 +408,7 @@ mod tests {
     }
 
     fn run(code: &str, rules: &GateConfig) -> Result<TemplateCode, Rejection> {
-        let found = FoundCode {
-            bytes: code.as_bytes().to_vec(),
-            origin: CodeOrigin::store("k"),
-        };
+        let found = FoundCode::bytes(code.as_bytes().to_vec(), CodeOrigin::store("k"));
         gate_with(rules).run("t", found)
     }
 
@@ -402,10 +444,7 @@ mod tests {
             (b"const A = window.Remotion; eval('1');\nexport default A;", "forbidden", "eval occurs in the code"),
         ];
         for (code, rule, message) in cases {
-            let found = FoundCode {
-                bytes: code.to_vec(),
-                origin: CodeOrigin::store("k"),
-            };
+            let found = FoundCode::bytes(code.to_vec(), CodeOrigin::store("k"));
             let r = gate_with(&all).run("t", found).unwrap_err();
             assert_eq!(
                 (r.rule.name(), r.message.as_str()),

@@ -1,16 +1,24 @@
 //! The quality gate's verdicts, remembered between builds.
 //!
 //! Parsing and tokenizing every template is where a cold build spends its time, and rebuilds mostly
-//! see the same code. Takes the output root, the `[check]` rules and the encoding; gives what an
-//! earlier build decided for each code body (by SHA-256 of its bytes as fetched): passed with N
-//! tokens, or rejected by a rule with a message. The file is `<output root>/.template-sft-cache/
-//! gate.jsonl`; its first line is the key (tool version, encoding, rules), and a file with another
-//! key, or one that cannot be read, is simply not used. It is rewritten (temporary name, then
-//! rename) after each successful build with that build's verdicts only, so it never grows stale.
+//! see the same code. Takes the output root, the `[check]` rules, the encoding and the duration
+//! export; gives what an earlier build decided for each code body (by SHA-256 of its bytes as
+//! fetched): passed with N tokens and a duration, or rejected by a rule with a message. The file is
+//! `<output root>/.template-sft-cache/gate.jsonl`; its first line is the key (tool version, encoding,
+//! rules, duration export), and a file with another key, or one that cannot be read, is simply not
+//! used. It is rewritten after each successful build with that build's verdicts only, so it never
+//! grows stale.
+//!
+//! A cache must never let through code the gate would reject, nor write where it should not:
+//! every record carries a checksum over the key and the record, and one record that does not match
+//! (a hand edit, a torn write) voids the whole file, so everything is checked again; the temporary
+//! file is created exclusively under a fresh name (never following a planted symlink) and renamed
+//! over the old one; a cache folder that is a symlink is not used at all.
 
 use std::collections::HashMap;
-use std::fs;
+use std::fs::{self, OpenOptions};
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -18,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use super::duration::{CodeDuration, DurationExport};
 use super::gate::Rule;
 use crate::config::GateConfig;
+use crate::digest::sha256_hex;
 use crate::tokens::Encoding;
 
 /// What the gate decided for one code body.
@@ -31,6 +40,8 @@ pub enum Verdict {
     Reject {
         rule: Rule,
         message: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<super::duration::CodePos>,
     },
 }
 
@@ -41,10 +52,22 @@ struct Entry {
     verdict: Verdict,
 }
 
+/// One line of the file: a record and the checksum that binds it to the key.
+#[derive(Serialize, Deserialize)]
+struct Line {
+    record: serde_json::Value,
+    check: String,
+}
+
 pub struct GateCache {
     path: PathBuf,
     key: String,
     known: HashMap<String, Verdict>,
+}
+
+/// The checksum of one record under `key`.
+fn check(key: &str, record: &str) -> String {
+    sha256_hex(format!("{key}\n{record}").as_bytes())
 }
 
 impl GateCache {
@@ -52,7 +75,8 @@ impl GateCache {
         root.join(".template-sft-cache").join("gate.jsonl")
     }
 
-    /// The verdicts stored under `root` for these rules and this encoding (none if anything differs).
+    /// The verdicts stored under `root` for these settings (none if anything differs or fails to
+    /// check out).
     pub fn open(
         root: &Path,
         rules: &GateConfig,
@@ -67,24 +91,11 @@ impl GateCache {
         })
         .to_string();
         let path = GateCache::path_in(root);
-        let mut known = HashMap::new();
-        if let Ok(text) = fs::read_to_string(&path) {
-            let mut lines = text.lines();
-            if lines.next() == Some(key.as_str()) {
-                for line in lines {
-                    match serde_json::from_str::<Entry>(line) {
-                        Ok(entry) => {
-                            known.insert(entry.sha256, entry.verdict);
-                        }
-                        // A damaged cache is worth nothing: start over.
-                        Err(_) => {
-                            known.clear();
-                            break;
-                        }
-                    }
-                }
-            }
-        }
+        let known = if cache_dir_is_usable(&path) {
+            read(&path, &key).unwrap_or_default()
+        } else {
+            HashMap::new()
+        };
         GateCache { path, key, known }
     }
 
@@ -112,18 +123,177 @@ impl GateCache {
         }
         let dir = self.path.parent().unwrap_or(Path::new("."));
         fs::create_dir_all(dir)?;
-        let temp = dir.join(format!(".gate.{}.tmp", std::process::id()));
-        let mut out = std::io::BufWriter::new(fs::File::create(&temp)?);
-        writeln!(out, "{}", self.key)?;
-        for (sha256, verdict) in entries {
-            let entry = Entry {
-                sha256: sha256.to_string(),
-                verdict: verdict.clone(),
-            };
-            serde_json::to_writer(&mut out, &entry)?;
-            out.write_all(b"\n")?;
+        if !cache_dir_is_usable(&self.path) {
+            return Err(std::io::Error::other(format!(
+                "{} is not a plain folder (a symlink?); not writing the cache there",
+                dir.display()
+            )));
         }
-        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-        fs::rename(&temp, &self.path)
+        let (temp, file) = create_temp(dir)?;
+        let written = (|| {
+            let mut out = std::io::BufWriter::new(file);
+            writeln!(out, "{}", self.key)?;
+            for (sha256, verdict) in entries {
+                // The checksum is over the record's canonical text (keys sorted), as it is read back.
+                let record = serde_json::to_value(Entry {
+                    sha256: sha256.to_string(),
+                    verdict: verdict.clone(),
+                })?;
+                let line = serde_json::json!({
+                    "check": check(&self.key, &record.to_string()),
+                    "record": record,
+                });
+                serde_json::to_writer(&mut out, &line)?;
+                out.write_all(b"\n")?;
+            }
+            out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+            // rename(2) replaces whatever is at the path (a symlink included) without following it.
+            fs::rename(&temp, &self.path)
+        })();
+        if written.is_err() {
+            let _ = fs::remove_file(&temp);
+        }
+        written
+    }
+}
+
+/// The cache folder exists as a real folder (or not yet at all), not a symlink to elsewhere.
+fn cache_dir_is_usable(path: &Path) -> bool {
+    let Some(dir) = path.parent() else {
+        return false;
+    };
+    match fs::symlink_metadata(dir) {
+        Ok(m) => m.file_type().is_dir(),
+        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+    }
+}
+
+/// Every record of the file, if its key is `key` and every checksum holds.
+fn read(path: &Path, key: &str) -> Option<HashMap<String, Verdict>> {
+    let bytes = crate::input::read_capped(path, crate::input::SMALL_FILE_LIMIT).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let mut lines = text.lines();
+    if lines.next() != Some(key) {
+        return None;
+    }
+    let mut known = HashMap::new();
+    for line in lines {
+        let line: Line = serde_json::from_str(line).ok()?;
+        let record = serde_json::to_string(&line.record).ok()?;
+        if check(key, &record) != line.check {
+            // Edited or damaged: trust nothing in it.
+            return None;
+        }
+        let entry: Entry = serde_json::from_str(&record).ok()?;
+        known.insert(entry.sha256, entry.verdict);
+    }
+    Some(known)
+}
+
+/// A new file under a name nobody can predict, created exclusively (never through a symlink).
+fn create_temp(dir: &Path) -> std::io::Result<(PathBuf, fs::File)> {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    for attempt in 0..100u32 {
+        let seed = crate::digest::seeded_hash(
+            nanos as u64 ^ u64::from(std::process::id()),
+            &[&attempt.to_string()],
+        );
+        let temp = dir.join(format!(".gate.{seed:016x}.tmp"));
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&temp)
+        {
+            Ok(file) => return Ok((temp, file)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::other("no free temporary name"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cache(root: &Path) -> GateCache {
+        GateCache::open(
+            root,
+            &GateConfig::default(),
+            Encoding::O200k,
+            &DurationExport::new("durationInFrames"),
+        )
+    }
+
+    fn reject() -> Verdict {
+        Verdict::Reject {
+            rule: Rule::Parse,
+            message: "line 1:1: bad".into(),
+            at: None,
+        }
+    }
+
+    #[test]
+    fn verdicts_round_trip_and_an_edited_record_voids_the_file() {
+        let root = tempfile::tempdir().unwrap();
+        let pass = Verdict::Pass {
+            tokens: 12,
+            duration: CodeDuration::NoExport,
+        };
+        let bad = reject();
+        cache(root.path())
+            .save([("aa", &pass), ("bb", &bad)].into_iter())
+            .unwrap();
+        let again = cache(root.path());
+        assert_eq!(again.get("aa"), Some(&pass));
+        assert_eq!(again.get("bb"), Some(&bad));
+        // Someone turns the rejection into a pass by hand.
+        let path = GateCache::path_in(root.path());
+        let text = fs::read_to_string(&path).unwrap();
+        let edited = text.replace(
+            r#"{"message":"line 1:1: bad","rule":"parse","sha256":"bb"}"#,
+            r#"{"duration":{"kind":"noExport"},"sha256":"bb","tokens":3}"#,
+        );
+        assert_ne!(edited, text, "{text}");
+        fs::write(&path, edited).unwrap();
+        let edited = cache(root.path());
+        assert_eq!(edited.get("bb"), None);
+        assert_eq!(edited.get("aa"), None);
+    }
+
+    #[test]
+    fn a_planted_symlink_is_replaced_never_written_through() {
+        let root = tempfile::tempdir().unwrap();
+        let victim = root.path().join("victim.txt");
+        fs::write(&victim, "precious").unwrap();
+        let dir = root.path().join("out/.template-sft-cache");
+        fs::create_dir_all(&dir).unwrap();
+        // Symlinks at the final name and at names a predictable temp file would have had.
+        std::os::unix::fs::symlink(&victim, dir.join("gate.jsonl")).unwrap();
+        std::os::unix::fs::symlink(
+            &victim,
+            dir.join(format!(".gate.{}.tmp", std::process::id())),
+        )
+        .unwrap();
+        cache(&root.path().join("out"))
+            .save([("aa", &reject())].into_iter())
+            .unwrap();
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
+        assert!(!fs::symlink_metadata(dir.join("gate.jsonl"))
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        // A cache folder that is itself a symlink is not used.
+        let elsewhere = root.path().join("elsewhere");
+        fs::create_dir(&elsewhere).unwrap();
+        fs::create_dir(root.path().join("b")).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, root.path().join("b/.template-sft-cache")).unwrap();
+        assert!(cache(&root.path().join("b"))
+            .save([("aa", &reject())].into_iter())
+            .is_err());
+        assert_eq!(fs::read_dir(&elsewhere).unwrap().count(), 0);
     }
 }

@@ -37,14 +37,37 @@ pub trait CodeStore {
         None
     }
 
+    /// Where the store looked for `template`'s code and found none, in words, with a near miss
+    /// when there is one ("no file templates/x.tsx (did you mean templates/X.tsx?)").
+    fn looked(&self, template: &Template) -> String;
+
     /// The code stored for each of `keys`; keys with no stored code are simply absent. Bytes, not
     /// text: whether they are usable UTF-8 is the gate's call, so one bad file is reported rather
-    /// than aborting the build.
+    /// than aborting the build. Code over `max_bytes` is not read: it arrives as its size.
     fn fetch(
         &mut self,
         keys: &[&str],
+        max_bytes: u64,
         diagnostics: &mut Diagnostics,
-    ) -> Result<HashMap<String, Vec<u8>>>;
+    ) -> Result<HashMap<String, Stored>>;
+}
+
+/// What a store holds under one key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stored {
+    Bytes(Vec<u8>),
+    /// Over `code.max_bytes`: the size, the bytes left unread.
+    TooLarge(u64),
+}
+
+impl Stored {
+    /// No code at all: a blank file or column counts as none.
+    pub fn is_blank(&self) -> bool {
+        match self {
+            Stored::Bytes(bytes) => bytes.iter().all(u8::is_ascii_whitespace),
+            Stored::TooLarge(_) => false,
+        }
+    }
 }
 
 /// Where a template's code was found.
@@ -93,8 +116,18 @@ impl CodeOrigin {
 /// Code found for one template, before the gate.
 #[derive(Debug, Clone)]
 pub struct FoundCode {
-    pub bytes: Vec<u8>,
+    pub stored: Stored,
     pub origin: CodeOrigin,
+}
+
+impl FoundCode {
+    /// Code read whole (tests, tools).
+    pub fn bytes(bytes: Vec<u8>, origin: CodeOrigin) -> Self {
+        FoundCode {
+            stored: Stored::Bytes(bytes),
+            origin,
+        }
+    }
 }
 
 /// A template's gated code, shared by all of its examples. Only the JSON-escaped form is kept: it is
@@ -153,19 +186,20 @@ pub fn fetch(
     templates: &[Template],
     store: &mut dyn CodeStore,
     overrides: Option<&overrides::OverrideDir>,
+    max_bytes: u64,
     diagnostics: &mut Diagnostics,
 ) -> Result<HashMap<String, FoundCode>> {
     let keys: Vec<&str> = templates.iter().filter_map(|t| store.key(t)).collect();
-    let mut stored = store.fetch(&keys, diagnostics)?;
+    let mut stored = store.fetch(&keys, max_bytes, diagnostics)?;
     let mut found = HashMap::with_capacity(templates.len());
     for template in templates {
         let from_store = store
             .key(template)
             .and_then(|key| stored.remove_entry(key))
             // A NULL column arrives absent; an empty or blank one counts as missing too.
-            .filter(|(_, bytes)| !bytes.iter().all(u8::is_ascii_whitespace))
-            .map(|(key, bytes)| FoundCode {
-                bytes,
+            .filter(|(_, stored)| !stored.is_blank())
+            .map(|(key, stored)| FoundCode {
+                stored,
                 origin: CodeOrigin::Store {
                     file: store.file(&key),
                     key,
@@ -174,7 +208,7 @@ pub fn fetch(
         let code = match from_store {
             Some(code) => Some(code),
             None => match overrides {
-                Some(dir) => dir.find(&template.id)?,
+                Some(dir) => dir.find(&template.id, max_bytes)?,
                 None => None,
             },
         };

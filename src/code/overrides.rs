@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 use super::directory::{file_for, read_optional};
-use super::{CodeOrigin, FoundCode};
+use super::{CodeOrigin, FoundCode, Stored};
 use crate::error::Result;
 
 pub struct OverrideDir {
@@ -21,15 +21,19 @@ impl OverrideDir {
     }
 
     /// The override file for `template_id`, if there is one with any non-blank content.
-    pub fn find(&self, template_id: &str) -> Result<Option<FoundCode>> {
+    pub fn find(&self, template_id: &str, max_bytes: u64) -> Result<Option<FoundCode>> {
         let Some(path) = file_for(&self.dir, template_id, &self.extension) else {
             return Ok(None);
         };
-        Ok(read_optional(&path)?
-            .filter(|bytes| !bytes.iter().all(u8::is_ascii_whitespace))
-            .map(|bytes| FoundCode {
-                bytes,
+        Ok(read_optional(&path, max_bytes)?
+            .filter(|stored: &Stored| !stored.is_blank())
+            .map(|stored| FoundCode {
+                stored,
                 origin: CodeOrigin::Override { path },
             }))
+    }
+
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
     }
 }

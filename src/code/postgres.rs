@@ -13,7 +13,7 @@ use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
 
 use super::postgres_tls::{connector, split_options, TlsOptions};
-use super::CodeStore;
+use super::{CodeStore, Stored};
 use crate::catalog::Template;
 use crate::config::PostgresConfig;
 use crate::diagnostic::Diagnostics;
@@ -98,11 +98,28 @@ impl CodeStore for PostgresStore {
         template.db_id()
     }
 
+    fn looked(&self, template: &Template) -> String {
+        let table = format!(
+            "{}.{}",
+            quote_ident(&self.settings.schema),
+            quote_ident(&self.settings.table)
+        );
+        match template.db_id() {
+            Some(db_id) => format!(
+                "no row of {table} has {} = {db_id:?}, or its {} is NULL or blank",
+                quote_ident(&self.settings.id_column),
+                quote_ident(&self.settings.code_column)
+            ),
+            None => format!("its catalog entry has no dbId, so {table} cannot hold its code"),
+        }
+    }
+
     fn fetch(
         &mut self,
         keys: &[&str],
+        max_bytes: u64,
         _diagnostics: &mut Diagnostics,
-    ) -> Result<HashMap<String, Vec<u8>>> {
+    ) -> Result<HashMap<String, Stored>> {
         let tls = connector(&self.tls).map_err(|message| Error::Database {
             target: self.target.clone(),
             message,
@@ -137,7 +154,12 @@ impl CodeStore for PostgresStore {
                 })?;
                 // NULL stays absent, so the override rules apply; a duplicate id keeps its first code.
                 if let Some(code) = code {
-                    out.entry(id).or_insert_with(|| code.into_bytes());
+                    let stored = if code.len() as u64 > max_bytes {
+                        Stored::TooLarge(code.len() as u64)
+                    } else {
+                        Stored::Bytes(code.into_bytes())
+                    };
+                    out.entry(id).or_insert(stored);
                 }
             }
         }

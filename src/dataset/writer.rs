@@ -7,9 +7,18 @@
 //! the same name cannot overwrite each other: the loser moves on to the next name. If anything fails
 //! before that, dropping the staging removes it; a killed process leaves only a dot-named
 //! `.partial` directory, which never looks like a version.
+//!
+//! Leftovers are removed by the next build, safely: a staging directory holds a marker file
+//! ([`MARKER`]) on which its owner keeps an exclusive advisory lock (`flock`) for as long as it lives.
+//! The kernel drops the lock when the owner dies, however it dies, whichever PID namespace or host
+//! it ran in; a cleaner deletes a directory only when it can take that lock itself, and only by its
+//! staging path (gone once renamed). A directory without the marker is not ours, so it is never
+//! touched. Nothing depends on `/proc` or on process ids.
 
-use std::fs::{self, File};
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -76,12 +85,17 @@ impl Write for HashedFile {
     }
 }
 
+/// The file inside a staging directory that marks it as ours and carries its owner's lock.
+pub const MARKER: &str = ".template-sft-staging";
+
 /// A version directory being written.
 pub struct Staging {
     root: PathBuf,
     dir: PathBuf,
     tag: String,
     committed: bool,
+    /// The marker, open and locked for as long as this value lives.
+    _lock: File,
 }
 
 impl Staging {
@@ -101,11 +115,30 @@ impl Staging {
             .map_or(0, |d| d.subsec_nanos());
         let dir = root.join(format!(".{tag}.partial-{}-{nanos}", std::process::id()));
         fs::create_dir(&dir).map_err(|e| Error::write(&dir, e))?;
+        let marker = dir.join(MARKER);
+        let lock_file = match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&marker)
+        {
+            Ok(f) => f,
+            Err(e) => {
+                let _ = fs::remove_dir_all(&dir);
+                return Err(Error::write(&marker, e));
+            }
+        };
+        if lock(&lock_file, false).is_err() {
+            // A file system without locks: without the marker no cleaner will ever touch this
+            // directory (a crash leaves it behind, dot-named; never a live build deleted).
+            let _ = fs::remove_file(&marker);
+        }
         Ok(Staging {
             root: root.to_path_buf(),
             dir,
             tag: tag.to_string(),
             committed: false,
+            _lock: lock_file,
         })
     }
 
@@ -138,18 +171,38 @@ impl Staging {
     }
 
     /// The name the version will get if nothing else takes it first (for dry runs and messages).
-    pub fn next_free_name(root: &Path, tag: &str) -> String {
-        (0..)
+    /// An output root that cannot hold versions (a file, under a file, unreadable) is an error, as a
+    /// real build would find.
+    pub fn next_free_name(root: &Path, tag: &str) -> Result<String> {
+        match fs::metadata(root) {
+            Ok(m) if !m.is_dir() => {
+                return Err(Error::write(
+                    root,
+                    io::Error::other("exists and is not a directory"),
+                ))
+            }
+            Ok(_) => {
+                fs::read_dir(root).map_err(|e| Error::write(root, e))?;
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(tag.to_string()),
+            Err(e) => return Err(Error::write(root, e)),
+        }
+        (0..MAX_CANDIDATES)
             .map(|n| candidate(tag, n))
             .find(|name| is_free(&root.join(name)))
-            .unwrap_or_else(|| tag.to_string())
+            .ok_or_else(|| {
+                Error::write(
+                    root,
+                    io::Error::other(format!("no free version name for tag {tag:?}")),
+                )
+            })
     }
 
     /// Make the staged files durable and move them into place under the first free name.
     pub fn commit(mut self) -> Result<PathBuf> {
         sync_dir(&self.dir)?;
         crash_point();
-        for n in 0..100_000u32 {
+        for n in 0..MAX_CANDIDATES {
             let target = self.root.join(candidate(&self.tag, n));
             if !is_free(&target) {
                 continue;
@@ -157,6 +210,19 @@ impl Staging {
             match fs::rename(&self.dir, &target) {
                 Ok(()) => {
                     self.committed = true;
+                    // The marker leaves the version while its lock is still held: a cleaner that
+                    // opened it before the rename cannot take the lock until we are done, and then
+                    // deletes only the staging path, which no longer exists. (Should the process
+                    // die right here, the marker stays inside the version, where no cleaner looks
+                    // and every verifier ignores it.)
+                    let marker = target.join(MARKER);
+                    match fs::remove_file(&marker) {
+                        Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                            return Err(Error::write(&marker, e))
+                        }
+                        _ => {}
+                    }
+                    sync_dir(&target)?;
                     sync_dir(&self.root)?;
                     return Ok(target);
                 }
@@ -181,24 +247,123 @@ impl Drop for Staging {
     }
 }
 
-/// Crash-safety tests: `TEMPLATE_SFT_CRASH_AFTER=N` aborts the process (no destructors, no cleanup,
-/// like a SIGKILL) at the N-th crash point: after each file is fsynced and before the final rename.
-/// Unset, this costs one environment lookup per file.
-fn crash_point() {
-    static COUNT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let Some(limit) = std::env::var("TEMPLATE_SFT_CRASH_AFTER")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-    else {
-        return;
+/// Refuse `out` (a file or folder about to be written) if it lies inside a dataset version or an
+/// export (a folder holding a `manifest.json`): writing there would change what the manifest
+/// vouches for. Symlinks in the existing part of the path are resolved first.
+pub fn refuse_inside_version(out: &Path) -> Result<()> {
+    // The deepest existing ancestor, resolved; the rest of the path does not exist yet.
+    let mut existing = out.parent().filter(|p| !p.as_os_str().is_empty());
+    let resolved = loop {
+        match existing {
+            Some(p) => match fs::canonicalize(p) {
+                Ok(r) => break Some(r),
+                Err(_) => existing = p.parent().filter(|p| !p.as_os_str().is_empty()),
+            },
+            None => break fs::canonicalize(".").ok(),
+        }
     };
-    if COUNT.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1 >= limit {
-        std::process::abort();
+    let Some(resolved) = resolved else {
+        return Ok(());
+    };
+    if let Some(version) = resolved
+        .ancestors()
+        .find(|a| a.join("manifest.json").is_file())
+    {
+        return Err(Error::Usage(format!(
+            "{} is inside {}, which holds a manifest.json (a dataset version or an export); writing there would change what its manifest vouches for: write it elsewhere",
+            out.display(),
+            version.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Write `bytes` to `path` whole: into a new file under a fresh name beside it (created
+/// exclusively, never through a symlink), fsynced, then renamed over `path` (which replaces a
+/// symlink there rather than writing through it).
+pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let temp = dir.join(format!(".{name}.{}-{nanos}.tmp", std::process::id()));
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&temp)
+        .map_err(|e| Error::write(&temp, e))?;
+    let written = file
+        .write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .and_then(|()| fs::rename(&temp, path));
+    if let Err(e) = written {
+        let _ = fs::remove_file(&temp);
+        return Err(Error::write(path, e));
+    }
+    Ok(())
+}
+
+/// Names tried for a version before giving up.
+const MAX_CANDIDATES: u32 = 100_000;
+
+/// Take (`wait`) or try to take an exclusive advisory lock on `file`.
+fn lock(file: &File, wait: bool) -> io::Result<()> {
+    let op = if wait {
+        libc::LOCK_EX
+    } else {
+        libc::LOCK_EX | libc::LOCK_NB
+    };
+    // SAFETY: flock on a descriptor this File owns; no memory is passed.
+    if unsafe { libc::flock(file.as_raw_fd(), op) } == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
     }
 }
 
-/// Remove `.<tag>.partial-<pid>-<n>` directories left by processes that no longer run (a build that
-/// was killed). A live process's staging directory is never touched.
+/// Crash-safety tests (debug builds only, so never in a release binary):
+/// `TEMPLATE_SFT_CRASH_AFTER=N` aborts the process (no destructors, no cleanup, like a SIGKILL) at
+/// the N-th crash point: after each file is fsynced and before the final rename.
+/// `TEMPLATE_SFT_PAUSE_AT=N:FILE` waits at the N-th crash point until FILE exists (a live build
+/// another process can race with).
+#[cfg(debug_assertions)]
+fn crash_point() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNT: AtomicU64 = AtomicU64::new(0);
+    let n = COUNT.fetch_add(1, Ordering::SeqCst) + 1;
+    if let Some(limit) = std::env::var("TEMPLATE_SFT_CRASH_AFTER")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        if n >= limit {
+            std::process::abort();
+        }
+    }
+    if let Some((at, file)) = std::env::var("TEMPLATE_SFT_PAUSE_AT").ok().and_then(|v| {
+        v.split_once(':')
+            .map(|(a, f)| (a.parse::<u64>().ok(), f.to_string()))
+    }) {
+        if at == Some(n) {
+            while !Path::new(&file).exists() {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        }
+    }
+}
+
+#[cfg(not(debug_assertions))]
+fn crash_point() {}
+
+/// Remove staging directories whose owner is gone: only those holding our [`MARKER`], and only when
+/// its lock can be taken (the owner holds it until it dies). Anything else is left alone.
 fn remove_stale_partials(root: &Path) {
     let Ok(entries) = fs::read_dir(root) else {
         return;
@@ -206,19 +371,24 @@ fn remove_stale_partials(root: &Path) {
     for entry in entries.flatten() {
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
-        let Some(rest) = name
-            .strip_prefix('.')
-            .and_then(|n| n.rsplit_once(".partial-"))
-            .map(|(_, r)| r)
+        if !(name.starts_with('.') && name.contains(".partial-")) {
+            continue;
+        }
+        if !entry.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        let dir = entry.path();
+        let Ok(marker) = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(dir.join(MARKER))
         else {
-            continue;
+            continue; // not ours, or being committed
         };
-        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
-            continue;
-        };
-        let alive = Path::new(&format!("/proc/{pid}")).exists();
-        if !alive && entry.file_type().is_ok_and(|t| t.is_dir()) {
-            let _ = fs::remove_dir_all(entry.path());
+        if lock(&marker, false).is_ok() {
+            // Its owner is gone (a live owner holds the lock; a lock that cannot be taken for any
+            // other reason, such as a file system without locks, keeps it too).
+            let _ = fs::remove_dir_all(&dir);
         }
     }
 }
@@ -281,6 +451,42 @@ mod tests {
             "a file"
         );
         assert!(!root.path().join("elsewhere").exists());
+    }
+
+    #[test]
+    fn only_abandoned_staging_of_ours_is_removed() {
+        let root = tempfile::tempdir().unwrap();
+        // A user's folder that merely looks like staging: never ours, never touched.
+        let lookalike = root.path().join(".mine.partial-1-2");
+        fs::create_dir(&lookalike).unwrap();
+        fs::write(lookalike.join("notes.txt"), "keep").unwrap();
+        // A live build's staging (this process holds its lock).
+        let live = Staging::begin(root.path(), "v1").unwrap();
+        live.write_small("a.txt", b"x").unwrap();
+        // An abandoned one: a marker nobody holds.
+        let dead = root.path().join(".v1.partial-99999-1");
+        fs::create_dir(&dead).unwrap();
+        fs::write(dead.join(MARKER), "").unwrap();
+        let other = Staging::begin(root.path(), "v1").unwrap();
+        assert!(lookalike.join("notes.txt").exists());
+        assert!(live.dir.join("a.txt").exists());
+        assert!(!dead.exists());
+        assert_eq!(live.commit().unwrap(), root.path().join("v1"));
+        assert!(!root.path().join("v1").join(MARKER).exists());
+        drop(other);
+    }
+
+    #[test]
+    fn a_dry_run_name_for_an_unusable_root_is_an_error_not_a_loop() {
+        let root = tempfile::tempdir().unwrap();
+        let file = root.path().join("f");
+        fs::write(&file, "x").unwrap();
+        assert!(Staging::next_free_name(&file, "v1").is_err());
+        assert!(Staging::next_free_name(&file.join("under"), "v1").is_err());
+        assert_eq!(
+            Staging::next_free_name(&root.path().join("new"), "v1").unwrap(),
+            "v1"
+        );
     }
 
     #[test]

@@ -23,7 +23,7 @@ use crate::config::check_tag;
 use crate::dataset::example::{ExampleLine, Message};
 use crate::dataset::manifest::Tool;
 use crate::dataset::version::Version;
-use crate::dataset::writer::{FileRecord, Staging};
+use crate::dataset::writer::{refuse_inside_version, FileRecord, Staging};
 use crate::error::{Error, Result};
 use crate::split::Split;
 
@@ -90,6 +90,7 @@ pub fn export(dir: &Path, target: ExportTarget, out: &Path) -> Result<PathBuf> {
         ))
     })?;
     check_tag(name).map_err(|why| Error::Usage(format!("output name {why}")))?;
+    refuse_inside_version(out)?;
     let root = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

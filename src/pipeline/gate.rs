@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use super::record::{CodeState, TemplateRecord};
 use crate::code::gate::{self, Gate, Rejection};
 use crate::code::gate_cache::{GateCache, Verdict};
+use crate::code::Stored;
 use crate::digest::sha256_hex;
 use crate::error::{Error, Result};
 use crate::parse_guard;
@@ -25,8 +26,9 @@ pub struct Gated {
     pub remembered: usize,
 }
 
-/// One template's gate outcome: the SHA-256 of its bytes, whether the cache decided, the verdict.
-type Outcome = (String, bool, std::result::Result<(), Rejection>);
+/// One template's gate outcome: the SHA-256 of its bytes (none when too large to read), whether the
+/// cache decided, the verdict.
+type Outcome = (Option<String>, bool, std::result::Result<(), Rejection>);
 
 pub fn run(
     records: &mut [TemplateRecord],
@@ -47,19 +49,26 @@ pub fn run(
                 let CodeState::Found(found) = std::mem::take(&mut record.code) else {
                     return None;
                 };
-                let sha = sha256_hex(&found.bytes);
-                // From the bytes, not the cache: cheap (one pass) and the same in `validate`.
-                if signatures {
-                    record.signature = near_copy::signature(&found.bytes);
-                }
+                // Code over the size cap has no bytes: never cached, rejected by the gate.
+                let sha = match &found.stored {
+                    Stored::Bytes(bytes) => {
+                        // From the bytes, not the cache: cheap (one pass) and the same in `validate`.
+                        if signatures {
+                            record.signature = near_copy::signature(bytes);
+                        }
+                        Some(sha256_hex(bytes))
+                    }
+                    Stored::TooLarge(_) => None,
+                };
                 let id = &record.template.id;
                 // Unchanged code: the last build's verdict, without parsing or tokenizing.
-                let remembered = match cache.get(&sha) {
+                let origin = found.origin.clone();
+                let remembered = match sha.as_deref().and_then(|sha| cache.get(sha)) {
                     Some(Verdict::Pass { tokens, duration }) => {
                         gate::accept_known(&found, *tokens, duration).map(Ok)
                     }
-                    Some(Verdict::Reject { rule, message }) => {
-                        Some(Err(gate::known_rejection(id, &found, *rule, message)))
+                    Some(Verdict::Reject { rule, message, at }) => {
+                        Some(Err(gate::known_rejection(id, &found, *rule, message, *at)))
                     }
                     None => None,
                 };
@@ -72,7 +81,7 @@ pub fn run(
                         (sha, from_cache, Ok(()))
                     }
                     Err(rejection) => {
-                        record.code = CodeState::Rejected;
+                        record.code = CodeState::Rejected(origin);
                         (sha, from_cache, Err(rejection))
                     }
                 })
@@ -97,10 +106,13 @@ pub fn run(
             (Err(r), _) => Verdict::Reject {
                 rule: r.rule,
                 message: r.message.clone(),
+                at: r.at,
             },
             (Ok(()), None) => continue,
         };
-        gated.verdicts.push((sha, verdict));
+        if let Some(sha) = sha {
+            gated.verdicts.push((sha, verdict));
+        }
         if let Err(rejection) = result {
             gated.rejections.push(rejection);
         }

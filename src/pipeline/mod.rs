@@ -131,15 +131,25 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
     flush(&mut diagnostics);
     inputs.push(catalog.digest.clone());
     let mut templates = catalog.templates;
-    if let Some(limit) = options.limit {
-        templates.truncate(limit);
-    }
+    let beyond_limit: Vec<String> = match options.limit {
+        Some(limit) if limit < templates.len() => templates
+            .split_off(limit)
+            .into_iter()
+            .map(|t| t.id)
+            .collect(),
+        _ => Vec::new(),
+    };
     if templates.is_empty() {
-        let why = match catalog.excluded_by_source {
-            0 => "the catalog has no entries".to_string(),
-            n => format!(
-                "no catalog entry has the source.type this build takes ({n} excluded by catalog.source_type)"
-            ),
+        let why = if options.limit == Some(0) {
+            "--limit 0 leaves no template to build".to_string()
+        } else {
+            match catalog.excluded_by_source.len() {
+                0 => "the catalog has no entries".to_string(),
+                n => format!(
+                    "no catalog entry has the source.type this build takes ({} excluded by catalog.source_type)",
+                    crate::error::count(n, "entry")
+                ),
+            }
         };
         return Err(Error::input(
             Location::file(config.resolve(&config.catalog.path)),
@@ -155,10 +165,23 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
         .overrides_dir
         .as_ref()
         .map(|d| OverrideDir::new(config.resolve(d), config.code.extension.clone()));
+    if let Some(dir) = &overrides {
+        if !dir.dir().is_dir() {
+            diagnostics.push(
+                Kind::MissingInput,
+                Some(Location::file(dir.dir())),
+                format!(
+                    "code.overrides_dir is not a folder; no code overrides are used{}",
+                    prompts::near_miss_file(dir.dir())
+                ),
+            );
+        }
+    }
     let mut found = code::fetch(
         &templates,
         store.as_mut(),
         overrides.as_ref(),
+        config.code.max_bytes,
         &mut diagnostics,
     )?;
     let mut records: Vec<TemplateRecord> = templates.into_iter().map(TemplateRecord::new).collect();
@@ -167,10 +190,23 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
         match found.remove(&record.template.id) {
             Some(code) => record.code = CodeState::Found(code),
             None => {
+                let overrides = match &overrides {
+                    Some(dir) => format!(
+                        ", and no code override {}",
+                        dir.dir()
+                            .join(format!("{}.{}", record.template.id, config.code.extension))
+                            .display()
+                    ),
+                    None => String::new(),
+                };
                 diagnostics.push(
                     Kind::MissingCode,
-                    None,
-                    format!("template {:?} has no code; skipped", record.template.id),
+                    Some(record.template.origin.clone()),
+                    format!(
+                        "template {:?} has no code ({}{overrides}); skipped",
+                        record.template.id,
+                        store.looked(&record.template)
+                    ),
                 );
                 missing.push(MissingCode {
                     template_id: record.template.id.clone(),
@@ -199,6 +235,7 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
         rules: &config.gate,
         encoding,
         duration_export: duration_export.clone(),
+        max_bytes: config.code.max_bytes,
     };
     // Only template mode groups by cluster; at threshold 0 only identical code (by digest) does.
     let signatures =
@@ -206,12 +243,29 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
     let gated = gate::run(&mut records, &settings, &cache, signatures, &bar)?;
     bar.finish_and_clear();
     for rejection in &gated.rejections {
+        // At the code's file and line:col when there is a file (a directory store or a code
+        // override), else with the place inside the code in the message.
+        let record = records
+            .iter()
+            .find(|r| r.template.id == rejection.template_id);
+        let file = record.and_then(|r| match &r.code {
+            CodeState::Rejected(origin) => origin.file().map(std::path::Path::to_path_buf),
+            _ => None,
+        });
+        let (at, message) = match (file, rejection.at) {
+            (Some(file), Some(pos)) => (
+                Some(Location::at(file, pos.line, pos.col)),
+                rejection.detail(),
+            ),
+            (Some(file), None) => (Some(Location::file(file)), rejection.message.as_str()),
+            (None, _) => (None, rejection.message.as_str()),
+        };
         diagnostics.push(
             Kind::GateRejection,
-            None,
+            at,
             format!(
-                "template {:?} rejected ({}): {}",
-                rejection.template_id, rejection.rule, rejection.message
+                "template {:?} rejected ({}): {message}",
+                rejection.template_id, rejection.rule
             ),
         );
     }
@@ -224,7 +278,11 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
 
     // 4. prompts
     let in_build: Vec<&catalog::Template> = records.iter().map(|r| &r.template).collect();
-    let mut prompt_set = prompts::load(config, &in_build, &mut diagnostics)?;
+    let elsewhere = prompts::Elsewhere {
+        excluded_by_source: &catalog.excluded_by_source,
+        beyond_limit: &beyond_limit,
+    };
+    let mut prompt_set = prompts::load(config, &in_build, &elsewhere, &mut diagnostics)?;
     inputs.append(&mut prompt_set.inputs);
     for record in &mut records {
         record.prompts = prompt_set.take(&record.template.id);
@@ -271,7 +329,7 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
         &examples,
         &budget,
         output::Counted {
-            excluded_by_source: catalog.excluded_by_source,
+            excluded_by_source: catalog.excluded_by_source.len(),
             missing,
             rejections: gated.rejections,
             skipped: durations.skipped,
@@ -286,7 +344,7 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
     );
     let root = config.resolve(&config.output.root);
     if options.dry_run {
-        let target = root.join(Staging::next_free_name(&root, &config.output.tag));
+        let target = root.join(Staging::next_free_name(&root, &config.output.tag)?);
         return Ok(Build {
             version: None,
             target,

@@ -5,7 +5,7 @@
 //! Nothing is aligned by index: a stage that needs a template's code or prompts finds them here.
 
 use crate::catalog::Template;
-use crate::code::{FoundCode, TemplateCode};
+use crate::code::{CodeOrigin, FoundCode, TemplateCode};
 use crate::prompts::TemplatePrompts;
 use crate::split::near_copy::Signature;
 use crate::video::DurationFrom;
@@ -18,8 +18,8 @@ pub enum CodeState {
     Missing,
     /// Fetched, not yet gated.
     Found(FoundCode),
-    /// The gate rejected it (the rejection is in the stats).
-    Rejected,
+    /// The gate rejected code found here (the rejection is in the stats).
+    Rejected(CodeOrigin),
     /// Passed the gate: what every example of the template holds.
     Accepted(TemplateCode),
 }

@@ -50,6 +50,19 @@ pub struct CuratedFileStats {
     pub malformed: usize,
 }
 
+/// Curated prompts for one template id that is not in this build.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct UnmatchedTarget {
+    /// The template id (or `dbId:<id>` for a prompt that names only a dbId).
+    pub target: String,
+    pub prompts: usize,
+    /// Where the first of them is.
+    pub first_at: String,
+    /// Why it matched nothing, with a suggestion when one is likely.
+    pub reason: String,
+}
+
 /// An override naming a template this build does not have.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -67,6 +80,9 @@ pub struct PromptStats {
     pub duplicates: usize,
     /// Curated prompts for templates that are not in this build (other source types, unknown ids).
     pub unmatched: usize,
+    /// The same, per template id.
+    #[serde(default)]
+    pub unmatched_prompts: Vec<UnmatchedTarget>,
     pub overrides_read: usize,
     pub unknown_override_templates: Vec<UnknownOverride>,
 }
@@ -94,10 +110,18 @@ impl PromptSet {
     }
 }
 
+/// Catalog ids that exist but are not in this build, and why: a prompt for one is not a typo.
+pub struct Elsewhere<'a> {
+    pub excluded_by_source: &'a [String],
+    /// Past `--limit`.
+    pub beyond_limit: &'a [String],
+}
+
 /// Read every configured prompt file and group the prompts by template.
 pub fn load(
     config: &Config,
     templates: &[&Template],
+    elsewhere: &Elsewhere<'_>,
     diagnostics: &mut Diagnostics,
 ) -> Result<PromptSet> {
     let by_db_id: HashMap<&str, &str> = templates
@@ -112,6 +136,9 @@ pub fn load(
 
     let mut set = PromptSet::default();
     let mut seen: HashSet<(&str, Option<VideoFormat>, String)> = HashSet::new();
+    // Unmatched targets in first-seen order: count and first place.
+    let mut unmatched: Vec<(String, usize, Location)> = Vec::new();
+    let mut unmatched_index: HashMap<String, usize> = HashMap::new();
     let files = config
         .prompts
         .curated
@@ -144,6 +171,17 @@ pub fn load(
         for prompt in file.prompts {
             let Some(id) = id_of(&prompt.target) else {
                 set.stats.unmatched += 1;
+                let target = match &prompt.target {
+                    Target::Id(id) => id.clone(),
+                    Target::DbId(db_id) => format!("dbId:{db_id}"),
+                };
+                match unmatched_index.get(&target) {
+                    Some(&i) => unmatched[i].1 += 1,
+                    None => {
+                        unmatched_index.insert(target.clone(), unmatched.len());
+                        unmatched.push((target, 1, prompt.origin.clone()));
+                    }
+                }
                 continue;
             };
             // The same request phrased the same way teaches nothing twice.
@@ -157,6 +195,40 @@ pub fn load(
                 .curated
                 .push(prompt);
         }
+    }
+
+    let excluded: HashSet<&str> = elsewhere
+        .excluded_by_source
+        .iter()
+        .map(String::as_str)
+        .collect();
+    let beyond: HashSet<&str> = elsewhere.beyond_limit.iter().map(String::as_str).collect();
+    for (n, (target, prompts, at)) in unmatched.into_iter().enumerate() {
+        let reason = if excluded.contains(target.as_str()) {
+            "its catalog entry is left out by catalog.source_type".to_string()
+        } else if beyond.contains(target.as_str()) {
+            "its catalog entry is past --limit".to_string()
+        } else {
+            // Suggestions cost a pass over the ids each: for the first hundred targets only.
+            let suggestion = (n < 100)
+                .then(|| crate::suggest::closest(&target, ids.iter().copied()))
+                .flatten()
+                .map(|id| format!(" (did you mean {id:?}?)"))
+                .unwrap_or_default();
+            format!("no catalog entry has this id{suggestion}")
+        };
+        let count = crate::error::count(prompts, "curated prompt");
+        diagnostics.push(
+            Kind::UnmatchedPrompt,
+            Some(at.clone()),
+            format!("{count} for template {target:?} not used: {reason}"),
+        );
+        set.stats.unmatched_prompts.push(UnmatchedTarget {
+            target,
+            prompts,
+            first_at: format!("{}:{}", config.display_path(&at.path), at.line.unwrap_or(0)),
+            reason,
+        });
     }
 
     if let Some(path) = &config.prompts.overrides {
@@ -174,7 +246,10 @@ pub fn load(
                 diagnostics.push(
                     Kind::MissingInput,
                     Some(Location::file(&resolved)),
-                    "prompts.overrides names a file that does not exist; no prompt additions read",
+                    format!(
+                        "prompts.overrides names a file that does not exist; no prompt additions read{}",
+                        near_miss_file(&resolved)
+                    ),
                 );
                 Vec::new()
             }
@@ -212,6 +287,27 @@ pub fn load(
         }
     }
     Ok(set)
+}
+
+/// " (did you mean x.json?)" for a file of a similar name beside a missing one; "" when none.
+pub fn near_miss_file(path: &std::path::Path) -> String {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else {
+        return String::new();
+    };
+    let listed = if dir.as_os_str().is_empty() {
+        std::path::Path::new(".")
+    } else {
+        dir
+    };
+    let names: Vec<String> = std::fs::read_dir(listed)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    crate::suggest::closest(name, names.iter().map(String::as_str))
+        .map(|n| format!(" (did you mean {}?)", dir.join(n).display()))
+        .unwrap_or_default()
 }
 
 /// Lowercase, whitespace collapsed, trailing punctuation ignored: the key for de-duplication.
