@@ -677,6 +677,22 @@ impl Config {
                 "code.postgres.url_env must name an environment variable",
             ));
         }
+        // PostgreSQL takes statement_timeout in milliseconds as a 32-bit integer.
+        const MAX_STATEMENT_TIMEOUT: u64 = i32::MAX as u64 / 1000;
+        if pg.statement_timeout_secs > MAX_STATEMENT_TIMEOUT {
+            return Err(self.wrong(
+                "code.postgres",
+                "statement_timeout_secs",
+                format!("code.postgres.statement_timeout_secs must be at most {MAX_STATEMENT_TIMEOUT} (PostgreSQL's limit, about 24 days), got {}", pg.statement_timeout_secs),
+            ));
+        }
+        if pg.connect_timeout_secs > MAX_STATEMENT_TIMEOUT {
+            return Err(self.wrong(
+                "code.postgres",
+                "connect_timeout_secs",
+                format!("code.postgres.connect_timeout_secs must be at most {MAX_STATEMENT_TIMEOUT}, got {}", pg.connect_timeout_secs),
+            ));
+        }
         if pg.batch_size == 0 || pg.connect_timeout_secs == 0 || pg.statement_timeout_secs == 0 {
             return Err(self.wrong(
                 "code.postgres",

@@ -28,6 +28,8 @@ pub enum Kind {
     MissingInput,
     /// A template without code in the store or the code-override folder; skipped.
     MissingCode,
+    /// The store holds several rows for one id; one was picked, deterministically.
+    DuplicateStoreRow,
     /// A template whose code the gate rejected; skipped.
     GateRejection,
     /// A template with no duration in its code, the catalog or `video.default_duration`; skipped.

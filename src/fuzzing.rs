@@ -84,3 +84,30 @@ pub fn code_duration(data: &[u8]) {
         });
     });
 }
+
+/// The readers of a version: `stats.json` (the first line, or defaults) and meta/example lines (the
+/// rest), summarized and rendered as `report` does, terminal and HTML. Nothing a file holds may
+/// panic them.
+pub fn version_readers(data: &[u8]) {
+    let mut lines = data.split(|&b| b == b'\n');
+    let stats = lines
+        .next()
+        .and_then(|l| serde_json::from_slice(l).ok())
+        .unwrap_or_default();
+    let mut summary = crate::report::Summary::new("fuzz".into(), stats);
+    let mut templates: [std::collections::BTreeSet<String>; 3] = Default::default();
+    for (n, line) in lines.enumerate() {
+        let i = n % 3;
+        if let Ok(e) = serde_json::from_slice::<crate::dataset::example::ExampleLine>(line) {
+            summary.add_sample(crate::split::Split::ALL[i], &e);
+            summary.add_meta(i, &mut templates[i], e.meta);
+        } else if let Ok(meta) = serde_json::from_slice::<serde_json::Value>(line)
+            .map(|v| v.get("meta").cloned().unwrap_or(v))
+            .and_then(serde_json::from_value::<crate::dataset::example::Meta<'static>>)
+        {
+            summary.add_meta(i, &mut templates[i], meta);
+        }
+    }
+    let _ = crate::report::terminal::print(&mut std::io::sink(), &summary);
+    let _ = crate::report::html::render(&summary);
+}

@@ -17,8 +17,9 @@ use regex_automata::{Anchored, Input};
 use serde::{Deserialize, Serialize};
 
 /// The byte-pair encodings OpenAI's chat models use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum Encoding {
+    #[default]
     #[serde(rename = "o200k_base")]
     O200k,
     #[serde(rename = "cl100k_base")]
@@ -153,7 +154,7 @@ pub const PER_MESSAGE: usize = 4;
 pub const REPLY_PRIMING: usize = 3;
 
 /// The model, its encoding and the per-example limit in force.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Budget {
     pub model: String,
@@ -236,7 +237,7 @@ pub fn nearest_rank<T: Copy>(sorted: &[T], p: usize) -> T {
 }
 
 /// What a fine-tune on the training split would bill by default.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct TrainedEstimate {
     pub epochs: usize,

@@ -273,3 +273,116 @@ fn unwritable_output_root() {
         "error: out-file: cannot write: exists and is not a directory\n"
     );
 }
+
+#[test]
+fn limit_zero_says_so_rather_than_that_the_catalog_is_empty() {
+    let wd = Workdir::starter();
+    let run = wd.fails(&["build", "--limit", "0"], 2);
+    assert_eq!(
+        run.stderr.lines().last().unwrap(),
+        "error: catalog.json: --limit 0 leaves no template to build"
+    );
+}
+
+#[test]
+fn when_the_gate_rejects_everything_the_error_says_so() {
+    let wd = Workdir::starter();
+    wd.edit("template-sft.toml", |t| {
+        format!("{t}\n[check]\nrequired = [\"nowhere\"]\n")
+    });
+    let run = wd.fails(&["build"], 2);
+    assert_eq!(
+        run.stderr.lines().last().unwrap(),
+        "error: catalog.json: no examples to write (12 templates: 0 without code, 12 rejected by the quality gate, 0 without a duration; 0 examples over the token limit); the warnings above say why"
+    );
+}
+
+#[test]
+fn one_template_is_one_template() {
+    let wd = Workdir::starter();
+    let run = wd.ok(&["build", "--limit", "1"]);
+    assert!(run.stdout.ends_with("from 1 template\n"), "{run}");
+}
+
+#[test]
+fn stats_totals_that_disagree_are_numbers_not_debug_output() {
+    let wd = Workdir::starter();
+    wd.ok(&["build", "-q"]);
+    wd.edit("dataset/v1/stats.json", |t| {
+        t.replacen("\"train\": ", "\"train\": 9", 1)
+    });
+    let run = wd.fails(&["validate", "dataset/v1"], 1);
+    assert!(run.stdout.contains("totals.train is 9"), "{run}");
+    assert!(!run.stdout.contains("Some("), "{run}");
+}
+
+fn mkfifo(path: &std::path::Path) {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path; mkfifo only creates a file.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+}
+
+#[test]
+fn code_files_that_are_not_regular_files_are_errors_not_hangs() {
+    let wd = Workdir::starter();
+    wd.remove("templates/quote-card.tsx");
+    mkfifo(&wd.path("templates/quote-card.tsx"));
+    let run = wd.fails(&["build"], 2);
+    assert!(
+        run.stderr.contains("error: templates/quote-card.tsx: cannot read: is not a regular file (a FIFO, socket or device); only regular files are read"),
+        "{run}"
+    );
+    let wd = Workdir::starter();
+    std::os::unix::fs::symlink("/dev/zero", wd.path("code-overrides/quote-card.tsx")).unwrap();
+    wd.remove("templates/quote-card.tsx");
+    let run = wd.fails(&["build"], 2);
+    assert!(
+        run.stderr
+            .contains("code-overrides/quote-card.tsx: cannot read: is not a regular file"),
+        "{run}"
+    );
+}
+
+#[test]
+fn code_over_the_size_cap_is_a_too_large_rejection_naming_the_file() {
+    let wd = Workdir::starter();
+    wd.edit("template-sft.toml", |t| {
+        t.replace(
+            "overrides_dir = \"code-overrides\"",
+            "overrides_dir = \"code-overrides\"\nmax_bytes = 2000",
+        )
+    });
+    let run = wd.ok(&["build"]);
+    let big = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("\"google-ai-search\" rejected (too_large)"))
+        .unwrap_or_else(|| panic!("{run}"));
+    assert!(
+        big.starts_with("warning: templates/google-ai-search.tsx: "),
+        "{big}"
+    );
+    assert!(
+        big.ends_with("bytes, over code.max_bytes (2000); not read"),
+        "{big}"
+    );
+}
+
+#[test]
+fn validate_refuses_fifos_and_devices_instead_of_hanging() {
+    let wd = Workdir::new();
+    wd.write("data/train.jsonl", "{\"messages\":[{\"role\":\"user\",\"content\":\"u\"},{\"role\":\"assistant\",\"content\":\"a\"}]}\n");
+    mkfifo(&wd.path("data/test.jsonl"));
+    let run = wd.fails(&["validate", "data"], 2);
+    assert!(
+        run.stderr
+            .contains("data/test.jsonl: cannot read: is not a regular file"),
+        "{run}"
+    );
+    let run = wd.fails(&["validate", "/dev/zero"], 2);
+    assert!(
+        run.stderr
+            .contains("/dev/zero: cannot read: is not a regular file"),
+        "{run}"
+    );
+}

@@ -263,7 +263,9 @@ fn a_missing_code_file_suggests_its_near_miss() {
         ("stats-counter", "templates/stat-counter.tsx"),
     ] {
         assert!(
-            run.stderr.contains(&format!("no file templates/{id}.tsx (did you mean {near}?)")),
+            run.stderr.contains(&format!(
+                "no file templates/{id}.tsx (did you mean {near}?)"
+            )),
             "{id}\n{run}"
         );
     }
@@ -280,7 +282,10 @@ fn prompts_for_unknown_templates_are_warned_about_located_and_listed() {
         ),
     );
     wd.edit("template-sft.toml", |t| {
-        t.replace("overrides = \"overrides.json\"", "overrides = \"overides.json\"")
+        t.replace(
+            "overrides = \"overrides.json\"",
+            "overrides = \"overides.json\"",
+        )
     });
     let run = wd.ok(&["build"]);
     assert!(
@@ -295,11 +300,16 @@ fn prompts_for_unknown_templates_are_warned_about_located_and_listed() {
     let unmatched = &stats["prompts"]["unmatchedPrompts"];
     assert_eq!(unmatched[1]["target"], "quote-crad");
     assert_eq!(unmatched[1]["prompts"], 2);
-    assert_eq!(unmatched[1]["firstAt"], "prompts/metadata_finetune_dataset.jsonl:1");
+    assert_eq!(
+        unmatched[1]["firstAt"],
+        "prompts/metadata_finetune_dataset.jsonl:1"
+    );
     // A prompt for an entry left out by --limit is not a typo, and says so.
     let run = wd.ok(&["build", "--limit", "11"]);
     assert!(
-        run.stderr.contains("for template \"google-ai-search\" not used: its catalog entry is past --limit"),
+        run.stderr.contains(
+            "for template \"google-ai-search\" not used: its catalog entry is past --limit"
+        ),
         "{run}"
     );
 }

@@ -63,6 +63,15 @@ fn the_duration_evaluator_survives_its_corpus() {
 }
 
 #[test]
+fn the_version_readers_survive_their_corpus() {
+    let inputs = inputs("version_readers");
+    assert!(inputs.len() >= 3);
+    for data in inputs {
+        fuzzing::version_readers(&data);
+    }
+}
+
+#[test]
 fn the_prompt_readers_survive_their_corpus() {
     let inputs = inputs("prompt_line");
     assert!(inputs.len() >= 3);

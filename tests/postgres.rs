@@ -175,11 +175,10 @@ fn a_wrong_password_is_one_clear_line_without_the_password() {
 #[test]
 fn a_server_that_is_down_is_one_clear_line() {
     let wd = pg_project();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // A port held for the whole test but not listening: connections to it are refused, and no
+    // other process can take it meanwhile (freeing it first made this test flaky).
+    let closed = support::ClosedPort::new();
+    let port = closed.port;
     let url = format!("postgresql://postgres:pw@127.0.0.1:{port}/db?sslmode=disable");
     let run = build(&wd, &url, &[]);
     assert_eq!(run.code, Some(3), "{run}");
@@ -327,5 +326,251 @@ fn the_password_appears_in_no_output_even_verbose() {
     assert!(!wd.read("report.html").contains(&pw));
     for name in ["README.md", "manifest.json", "data/train.jsonl"] {
         assert!(!wd.read(&format!("hf/{name}")).contains(&pw), "hf/{name}");
+    }
+}
+
+/// Set `[code.postgres]` keys (appended as a section; the starter has none).
+fn postgres_settings(wd: &Workdir, settings: &str) {
+    wd.edit("template-sft.toml", |t| {
+        t.replace(
+            "[output]",
+            &format!("[code.postgres]\n{settings}\n\n[output]"),
+        )
+    });
+}
+
+#[test]
+fn an_endpoint_that_accepts_and_never_answers_is_a_deadline_not_a_hang() {
+    let wd = pg_project();
+    postgres_settings(&wd, "connect_timeout_secs = 1");
+    // Accepts TCP connections and holds them open without a word.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let url = format!("postgresql://postgres:pw@127.0.0.1:{port}/db?sslmode=disable");
+    let started = std::time::Instant::now();
+    let run = build(&wd, &url, &[]);
+    assert_eq!(run.code, Some(3), "{run}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "{run}"
+    );
+    assert!(
+        run.stderr.contains(&format!(
+            "error: database postgres://postgres@127.0.0.1:{port}/db: "
+        )) && (run.stderr.contains("no answer after 6 s connecting")
+            || run.stderr.contains("timed out")),
+        "{run}"
+    );
+    assert!(!run.stderr.contains(":pw@"), "{run}");
+}
+
+/// The server process serving the connection whose application is template-sft, once it runs a
+/// query.
+fn busy_backend(db: &str) -> i32 {
+    let mut admin = server().client(db);
+    for _ in 0..400 {
+        let rows = admin
+            .query(
+                "SELECT pid FROM pg_stat_activity WHERE application_name = 'template-sft' AND state = 'active'",
+                &[],
+            )
+            .unwrap();
+        if let Some(row) = rows.first() {
+            return row.get(0);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    panic!("the build never ran its query");
+}
+
+#[test]
+fn a_server_that_stops_mid_fetch_is_a_deadline_not_a_hang() {
+    let db = server().database();
+    let wd = pg_project();
+    load_starter(&db, &wd);
+    // A slow view over the table: a second per row, so the build is mid-fetch for long enough.
+    server()
+        .client(&db)
+        .batch_execute(&format!(
+            "CREATE VIEW slow AS SELECT id, CASE WHEN pg_sleep(1) IS NULL THEN tsx_code ELSE tsx_code END AS tsx_code FROM {TABLE}"
+        ))
+        .unwrap();
+    postgres_settings(&wd, "table = \"slow\"\nstatement_timeout_secs = 3");
+    let mut child = wd
+        .command(&["build"])
+        .env("DATABASE_URL", server().socket_url(&db))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let backend = busy_backend(&db);
+    // SIGSTOP: the server neither answers nor times the statement out any more.
+    let stopped = std::process::Command::new("kill")
+        .args(["-STOP", &backend.to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
+    let started = std::time::Instant::now();
+    let out = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("the build hung on a stopped server");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let _ = std::process::Command::new("kill")
+        .args(["-CONT", &backend.to_string()])
+        .status();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(out.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("no answer after 8 s waiting for the server"),
+        "{stderr}"
+    );
+    assert!(!wd.path("dataset").exists() || wd.outputs("dataset").is_empty());
+}
+
+#[test]
+fn a_row_that_is_not_utf8_rejects_that_template_only() {
+    let db = format!("ascii{}", std::process::id());
+    server()
+        .client("postgres")
+        .batch_execute(&format!(
+            "CREATE DATABASE {db} ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"
+        ))
+        .unwrap();
+    let wd = pg_project();
+    load_starter(&db, &wd);
+    let quote = db_id(&wd, "quote-card");
+    server()
+        .client(&db)
+        .batch_execute(&format!(
+            "UPDATE {TABLE} SET tsx_code = E'export default \\xff;' WHERE id = '{quote}'"
+        ))
+        .unwrap();
+    let run = build(&wd, &server().socket_url(&db), &[]);
+    assert_eq!(run.code, Some(0), "{run}");
+    let s = stats(&wd, "v1");
+    let failures = s["sanitizerFailures"].as_array().unwrap();
+    assert_eq!(failures.len(), 1, "{run}");
+    assert_eq!(failures[0]["templateId"], "quote-card");
+    assert_eq!(failures[0]["rule"], "utf8");
+    assert_eq!(s["uniqueTemplatesCovered"], 11);
+}
+
+#[test]
+fn duplicate_ids_in_the_store_warn_and_pick_the_same_row_in_any_order() {
+    let pick = |reversed: bool| {
+        let db = server().database();
+        let wd = pg_project();
+        let quote = db_id(&wd, "quote-card");
+        let mut client = server().client(&db);
+        client
+            .batch_execute(&format!("CREATE TABLE {TABLE} (id uuid, tsx_code text)"))
+            .unwrap();
+        let catalog: Vec<Value> = serde_json::from_str(&wd.read("catalog.json")).unwrap();
+        for entry in &catalog {
+            let id = entry["id"].as_str().unwrap();
+            let code = std::fs::read_to_string(wd.path(&format!("templates/{id}.tsx"))).ok();
+            let mut codes = vec![code.clone()];
+            if id == "quote-card" {
+                let other = code.clone().map(|c| c.replace("Georgia", "Palatino"));
+                codes.push(other);
+                if reversed {
+                    codes.reverse();
+                }
+            }
+            for code in codes {
+                client
+                    .execute(
+                        &format!("INSERT INTO {TABLE} (id, tsx_code) VALUES ($1::text::uuid, $2)"),
+                        &[&entry["source"]["dbId"].as_str().unwrap(), &code],
+                    )
+                    .unwrap();
+            }
+        }
+        let run = build(&wd, &server().socket_url(&db), &[]);
+        assert_eq!(run.code, Some(0), "{run}");
+        assert!(
+            run.stderr.contains(&format!("has 2 rows with \"id\" = \"{quote}\"; using the one whose code has the smallest SHA-256")),
+            "{run}"
+        );
+        let meta = std::fs::read_to_string(wd.path("dataset/v1/train.meta.jsonl")).unwrap()
+            + &std::fs::read_to_string(wd.path("dataset/v1/validation.meta.jsonl")).unwrap()
+            + &std::fs::read_to_string(wd.path("dataset/v1/test.meta.jsonl")).unwrap();
+        support::jsonl(&meta)
+            .iter()
+            .find(|m| m["meta"]["templateId"] == "quote-card")
+            .unwrap()["meta"]["codeSha256"]
+            .clone()
+    };
+    assert_eq!(pick(false), pick(true));
+}
+
+#[test]
+fn libpq_key_value_strings_with_spaces_and_quotes_connect() {
+    let db = server().database();
+    let wd = pg_project();
+    load_starter(&db, &wd);
+    let conn = format!(
+        "host = 127.0.0.1 port={} dbname={db} user=postgres password='{}' sslmode = require",
+        server().port,
+        server().password
+    );
+    let run = build(&wd, &conn, &[]);
+    assert_eq!(run.code, Some(0), "{run}");
+}
+
+#[test]
+fn a_statement_timeout_postgresql_cannot_take_is_a_config_error() {
+    let wd = pg_project();
+    postgres_settings(&wd, "statement_timeout_secs = 99999999999");
+    let run = wd.fails(&["build"], 2);
+    assert!(
+        run.stderr
+            .contains("code.postgres.statement_timeout_secs must be at most 2147483"),
+        "{run}"
+    );
+}
+
+#[test]
+fn a_password_with_an_unencoded_at_sign_never_shows_in_the_error() {
+    let wd = pg_project();
+    let closed = support::ClosedPort::new();
+    let port = closed.port;
+    // Parsed by the driver as user "postgres", password "p", host "ss@127.0.0.1": the target in
+    // the message is read from the string itself, so no part of the password is shown as a host.
+    let url = "postgresql://postgres:p@ss@127.0.0.1/db?sslmode=disable&connect_timeout=1";
+    let run = build(&wd, url, &[]);
+    assert_eq!(run.code, Some(3), "{run}");
+    assert!(
+        run.stderr
+            .starts_with("error: database postgres://postgres@127.0.0.1/db: "),
+        "{run}"
+    );
+    // Not parseable at all: a usage error that does not quote the string.
+    let url = format!("postgresql://postgres:p@ss:w@rd@127.0.0.1:{port}/db");
+    let run = build(&wd, &url, &[]);
+    assert_eq!(run.code, Some(2), "{run}");
+    assert_eq!(
+        run.stderr,
+        "error: DATABASE_URL: invalid connection string: invalid value for option `port`\n"
+    );
+    for run_url in [url.as_str()] {
+        let run = build(&wd, run_url, &[]);
+        assert!(
+            !run.stderr.contains("ss@") && !run.stderr.contains("w@rd"),
+            "{run}"
+        );
     }
 }

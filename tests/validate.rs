@@ -271,3 +271,67 @@ fn human_output_has_locations_and_a_summary_table() {
         "error: validation failed: 1 error(s), 0 warning(s)\n"
     );
 }
+
+/// A chat line whose assistant answer is `size` bytes of code.
+fn long_line(size: usize, n: usize) -> String {
+    let code = format!("// {n}\n{}", "let a = 1;\n".repeat(size / 11 + 1));
+    serde_json::json!({"messages": [
+        {"role": "system", "content": "s"},
+        {"role": "user", "content": format!("u{n}")},
+        {"role": "assistant", "content": code},
+    ]})
+    .to_string()
+        + "\n"
+}
+
+#[test]
+fn a_line_over_the_cap_is_reported_and_skipped_and_the_rest_still_checked() {
+    let wd = Workdir::new();
+    let mut text = String::new();
+    for n in 0..12 {
+        text.push_str(&long_line(10, n));
+    }
+    text.push_str(&"y".repeat(17 << 20));
+    text.push('\n');
+    text.push_str("{not json\n");
+    wd.write("train.jsonl", text);
+    let run = validate(&wd, &["train.jsonl", "--json"]);
+    let findings = found(&run);
+    assert!(
+        findings.contains(&("line_too_long".to_string(), Some(13))),
+        "{findings:?}"
+    );
+    assert!(
+        findings.contains(&("invalid_json".to_string(), Some(14))),
+        "{findings:?}"
+    );
+    assert_eq!(run.json()["examples"], 12);
+}
+
+#[test]
+fn memory_is_bounded_by_chunk_bytes_not_lines() {
+    let wd = Workdir::new();
+    // 120 lines of a megabyte: once read as one chunk (all of it), now in chunks of 32 MiB.
+    let mut file = std::io::BufWriter::new(std::fs::File::create(wd.path("train.jsonl")).unwrap());
+    for n in 0..120 {
+        std::io::Write::write_all(&mut file, long_line(1 << 20, n).as_bytes()).unwrap();
+    }
+    drop(file);
+    let (code, peak_kib) = support::run_measuring_memory(wd.command(&[
+        "validate",
+        "train.jsonl",
+        "--target",
+        "generic",
+        "--near-copy-threshold",
+        "0",
+        "--max-tokens",
+        "100000000",
+    ]));
+    assert_eq!(code, Some(0));
+    // Whole-file chunks held about 220 MiB here.
+    assert!(
+        peak_kib < 110 * 1024,
+        "peak {} MiB for a 120 MiB file",
+        peak_kib / 1024
+    );
+}

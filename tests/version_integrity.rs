@@ -110,6 +110,7 @@ fn input_digests_are_of_the_bytes_that_were_parsed() {
     let mut child = wd
         .command(&["build", "-q"])
         .env("TEMPLATE_SFT_PAUSE_AT", format!("1:{}", resume.display()))
+        .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
     while !wd
@@ -134,4 +135,67 @@ fn input_digests_are_of_the_bytes_that_were_parsed() {
         .unwrap()["sha256"]
         .clone();
     assert_eq!(recorded, template_sft::digest::sha256_hex(&catalog));
+}
+
+#[test]
+fn terminal_escapes_in_ids_are_printed_escaped() {
+    let wd = built();
+    wd.ok(&["build", "-q"]);
+    wd.edit("dataset/v1-1/train.jsonl", |t| {
+        t.replace(
+            "\"templateId\":\"quote-card\"",
+            "\"templateId\":\"quote-card\\u001b[2J\\u001b]0;owned\\u0007\"",
+        )
+    });
+    let run = wd.ok(&["diff", "dataset/v1", "dataset/v1-1", "--no-verify"]);
+    assert!(
+        !run.stdout.contains('\u{1b}') && !run.stdout.contains('\u{7}'),
+        "{run}"
+    );
+    assert!(
+        run.stdout
+            .contains("quote-card\\u{1b}[2J\\u{1b}]0;owned\\u{7}"),
+        "{run}"
+    );
+}
+
+#[test]
+fn a_reader_closing_stdout_early_is_not_an_error() {
+    let wd = built();
+    wd.ok(&["build", "-q"]);
+    for args in [
+        vec!["build", "--dry-run", "--samples", "40"],
+        vec!["validate", "dataset/v1", "--json"],
+        vec!["diff", "dataset/v1", "dataset/v1-1", "--json"],
+        vec!["report", "dataset/v1"],
+    ] {
+        // More output than a pipe holds for some, and a reader gone before the first byte.
+        let mut child = wd
+            .command(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(
+            !stderr.contains("broken pipe") && !stderr.contains("panicked"),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_report_of_extreme_token_counts_renders() {
+    let wd = built();
+    wd.edit("dataset/v1/train.meta.jsonl", |t| {
+        let mut lines: Vec<String> = t.lines().map(str::to_string).collect();
+        lines[0] = lines[0].replace("\"tokens\":", "\"tokens\":0,\"x\":");
+        lines[1] = lines[1].replace("\"tokens\":", "\"tokens\":18446744073709551615,\"x\":");
+        lines.join("\n") + "\n"
+    });
+    wd.ok(&["report", "dataset/v1", "--no-verify", "--html", "r.html"]);
+    assert!(wd.read("r.html").contains("Tokens per example"));
 }

@@ -116,9 +116,20 @@ fn print_dry_run(build: &Build, samples: usize) -> Result<()> {
     Ok(())
 }
 
-/// The process's peak resident memory (VmHWM), where /proc tells it (Linux; elsewhere nothing).
+/// The process's peak resident memory, from getrusage (Linux reports KiB, macOS bytes).
 fn peak_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
+    // SAFETY: getrusage fills the zeroed struct it is given.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        if libc::getrusage(libc::RUSAGE_SELF, &mut usage) != 0 {
+            return None;
+        }
+        usage
+    };
+    let max = u64::try_from(usage.ru_maxrss).ok()?;
+    Some(if cfg!(target_os = "macos") {
+        max / 1024
+    } else {
+        max
+    })
 }

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use crate::console::Console;
+use crate::console::{Console, Printable};
 use crate::dataset::stats::Totals;
 use crate::dataset::version::Version;
 use crate::diff::{diff, Diff, Key};
@@ -41,7 +41,7 @@ pub fn run(args: &Args, _console: &Console) -> Result<()> {
         serde_json::to_writer_pretty(&mut out, &d).map_err(|e| Error::stdout(e.into()))?;
         writeln!(out).map_err(Error::stdout)
     } else {
-        print(&mut out, &d).map_err(Error::stdout)
+        print(&mut Printable(out), &d).map_err(Error::stdout)
     }
 }
 

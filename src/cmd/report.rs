@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::console::Console;
+use crate::console::{Console, Printable};
 use crate::dataset::version::Version;
 use crate::dataset::writer::{refuse_inside_version, replace_file};
 use crate::error::{Error, Result};
@@ -39,5 +39,5 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
         replace_file(path, page.as_bytes())?;
         console.info(format!("wrote {}", path.display()));
     }
-    terminal::print(&mut std::io::stdout().lock(), &summary).map_err(Error::stdout)
+    terminal::print(&mut Printable(std::io::stdout().lock()), &summary).map_err(Error::stdout)
 }

@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use crate::console::Console;
+use crate::console::{Console, Printable};
 use crate::error::{Error, Result};
 use crate::tokens::Budget;
 use crate::validate::{self, Category, Options, Report, Severity, Target};
@@ -54,17 +54,12 @@ pub fn run(args: &Args, _console: &Console) -> Result<()> {
     };
     let report = validate::validate(&args.paths, &options)?;
     let mut out = std::io::stdout().lock();
-    let printed = if args.json {
+    if args.json {
         serde_json::to_writer_pretty(&mut out, &json_report(&report, args.target))
-            .map_err(std::io::Error::other)
-            .and_then(|_| writeln!(out))
+            .map_err(|e| Error::stdout(e.into()))?;
+        writeln!(out).map_err(Error::stdout)?;
     } else {
-        print_human(&mut out, &report)
-    };
-    match printed {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        Err(e) => return Err(Error::write("<stdout>", e)),
+        print_human(&mut Printable(out), &report).map_err(Error::stdout)?;
     }
     let failed = report.errors() > 0 || (args.deny_warnings && report.warnings() > 0);
     if failed {

@@ -3,20 +3,30 @@
 //! Takes `[code.postgres]` and the connection string from the environment variable it names; gives a
 //! [`CodeStore`] keyed by the catalog's `dbId`. Schema, table and column names are quoted as
 //! identifiers, so a hostile name in the config is a missing relation, never SQL. The password is
-//! never shown: messages name the server as `postgres://user@host:port/dbname`.
+//! never shown: messages name the server as `postgres://user@host:port/dbname`, read from the
+//! string without trusting its parse ([`safe_target`]).
+//!
+//! The code column is fetched as the bytes stored (`convert_to` the server's own encoding), so one row that is not UTF-8 (a
+//! `SQL_ASCII` database) becomes that template's `utf8` rejection instead of failing the fetch. Two
+//! rows with one id are a warning, and the one whose code has the smaller SHA-256 is used, whatever
+//! the physical order. The fetch runs on a worker thread the caller watches with client-side
+//! deadlines (connecting; and any wait for the server, which `statement_timeout` bounds on its
+//! side), so a server that accepts a connection and never answers, or stops mid-stream, is an error
+//! instead of a hang.
 
 use std::collections::HashMap;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
 
-use postgres::config::Host;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
 
-use super::postgres_tls::{connector, split_options, TlsOptions};
+use super::postgres_tls::{connector, safe_target, split_options, TlsOptions};
 use super::{CodeStore, Stored};
 use crate::catalog::Template;
 use crate::config::PostgresConfig;
-use crate::diagnostic::Diagnostics;
+use crate::diagnostic::{Diagnostics, Kind};
 use crate::error::{Error, Result};
 
 pub struct PostgresStore {
@@ -47,15 +57,19 @@ impl PostgresStore {
             ))
         };
         let tls = split_options(conn).map_err(invalid)?;
-        let mut driver: postgres::Config = tls
-            .driver_string
-            .parse()
-            .map_err(|e: postgres::Error| invalid(error_text(&e)))?;
+        let mut driver: postgres::Config =
+            tls.driver_string.parse().map_err(|e: postgres::Error| {
+                let text = error_text(&e);
+                let why = text
+                    .strip_prefix("invalid connection string: ")
+                    .unwrap_or(&text);
+                invalid(why.to_string())
+            })?;
         driver
             .ssl_mode(tls.mode.driver_mode())
             .connect_timeout(Duration::from_secs(settings.connect_timeout_secs))
             .application_name("template-sft");
-        let target = describe(&driver);
+        let target = safe_target(conn);
         Ok(PostgresStore {
             settings: settings.clone(),
             tls,
@@ -64,20 +78,19 @@ impl PostgresStore {
         })
     }
 
-    fn fail(&self, e: &postgres::Error) -> Error {
-        Error::Database {
-            target: self.target.clone(),
-            message: error_text(e),
-        }
-    }
-
-    /// `SELECT "id"::text, "code" FROM "schema"."table" WHERE "id"::text = ANY($1)`.
+    /// `SELECT convert_to("id"::text, <server encoding>), convert_to("code"::text, …) FROM
+    /// "schema"."table" WHERE "id"::text = ANY($1)`: both as the bytes stored (a conversion to the
+    /// server's own encoding is none), decoded (or rejected) here rather than by the driver.
     pub fn query(&self) -> String {
         let s = &self.settings;
         let id = quote_ident(&s.id_column);
+        let raw = |column: &str| {
+            format!("convert_to({column}::text, current_setting('server_encoding'))")
+        };
         format!(
-            "SELECT {id}::text, {} FROM {}.{} WHERE {id}::text = ANY($1)",
-            quote_ident(&s.code_column),
+            "SELECT {}, {} FROM {}.{} WHERE {id}::text = ANY($1)",
+            raw(&id),
+            raw(&quote_ident(&s.code_column)),
             quote_ident(&s.schema),
             quote_ident(&s.table)
         )
@@ -118,52 +131,191 @@ impl CodeStore for PostgresStore {
         &mut self,
         keys: &[&str],
         max_bytes: u64,
-        _diagnostics: &mut Diagnostics,
+        diagnostics: &mut Diagnostics,
     ) -> Result<HashMap<String, Stored>> {
-        let tls = connector(&self.tls).map_err(|message| Error::Database {
+        let worker = Worker {
+            driver: self.driver.clone(),
+            tls: connector(&self.tls).map_err(|message| Error::Database {
+                target: self.target.clone(),
+                message,
+            })?,
+            query: self.query(),
+            statement_timeout_ms: self.settings.statement_timeout_secs.saturating_mul(1000),
+            batch_size: self.settings.batch_size,
+            keys: keys.iter().map(|k| k.to_string()).collect(),
+            max_bytes,
+            activity: Arc::new(Activity::default()),
+        };
+        let activity = Arc::clone(&worker.activity);
+        let (done, result) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = done.send(worker.run());
+        });
+        // The driver's own timeouts do not cover a server that accepts and then never answers:
+        // watch the worker. Connecting gets the connect timeout; after that, every wait for the
+        // server gets the statement timeout (which the server enforces too), plus a margin.
+        let connect = Duration::from_secs(self.settings.connect_timeout_secs) + GRACE;
+        let wait = Duration::from_secs(self.settings.statement_timeout_secs) + GRACE;
+        let started = Instant::now();
+        let fetched = loop {
+            match result.recv_timeout(Duration::from_millis(50)) {
+                Ok(fetched) => break fetched,
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(Error::Database {
+                        target: self.target.clone(),
+                        message: "the fetch stopped without an answer".into(),
+                    })
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+            }
+            let (connected, idle) = activity.idle(started);
+            let (limit, what) = if connected {
+                (wait, "waiting for the server")
+            } else {
+                (connect, "connecting")
+            };
+            if idle > limit {
+                return Err(Error::Database {
+                    target: self.target.clone(),
+                    message: format!(
+                        "no answer after {} s {what} (client-side deadline from code.postgres.{}_timeout_secs); is the server up, reachable and not stopped?",
+                        limit.as_secs(),
+                        if connected { "statement" } else { "connect" }
+                    ),
+                });
+            }
+        };
+        let rows = fetched.map_err(|message| Error::Database {
             target: self.target.clone(),
             message,
         })?;
-        let mut client = self.driver.connect(tls).map_err(|e| self.fail(&e))?;
+        let mut out: HashMap<String, (Stored, String)> = HashMap::with_capacity(keys.len());
+        let mut duplicates: HashMap<String, usize> = HashMap::new();
+        for (id, stored) in rows {
+            let digest = match &stored {
+                Stored::Bytes(bytes) => crate::digest::sha256_hex(bytes),
+                Stored::TooLarge(size) => format!("~{size:020}"),
+            };
+            match out.get(&id) {
+                Some((_, kept)) => {
+                    *duplicates.entry(id.clone()).or_insert(1) += 1;
+                    // Whatever order the rows came in, the same one wins.
+                    if digest < *kept {
+                        out.insert(id, (stored, digest));
+                    }
+                }
+                None => {
+                    out.insert(id, (stored, digest));
+                }
+            }
+        }
+        let mut duplicates: Vec<(String, usize)> = duplicates.into_iter().collect();
+        duplicates.sort();
+        for (id, rows) in duplicates {
+            diagnostics.push(
+                Kind::DuplicateStoreRow,
+                None,
+                format!(
+                    "{} has {rows} rows with {} = {id:?}; using the one whose code has the smallest SHA-256",
+                    self.describe(),
+                    quote_ident(&self.settings.id_column)
+                ),
+            );
+        }
+        Ok(out
+            .into_iter()
+            .map(|(id, (stored, _))| (id, stored))
+            .collect())
+    }
+}
+
+/// What is allowed on top of a timeout before the client gives up on the server.
+const GRACE: Duration = Duration::from_secs(5);
+
+/// When the worker last heard from the server (milliseconds since the fetch started), and whether
+/// it has connected.
+#[derive(Default)]
+struct Activity {
+    last_ms: AtomicU64,
+    connected: AtomicBool,
+}
+
+impl Activity {
+    fn touch(&self, started: Instant) {
+        self.last_ms
+            .store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
+    }
+
+    /// Connected yet, and how long since the server was last heard from.
+    fn idle(&self, started: Instant) -> (bool, Duration) {
+        let last = Duration::from_millis(self.last_ms.load(Ordering::Relaxed));
+        (
+            self.connected.load(Ordering::Relaxed),
+            started.elapsed().saturating_sub(last),
+        )
+    }
+}
+
+/// Everything the fetch needs, owned, so it can run on its own thread.
+struct Worker {
+    driver: postgres::Config,
+    tls: tokio_postgres_rustls::MakeRustlsConnect,
+    query: String,
+    statement_timeout_ms: u64,
+    batch_size: usize,
+    keys: Vec<String>,
+    max_bytes: u64,
+    activity: Arc<Activity>,
+}
+
+impl Worker {
+    /// Every row of the batched query: the id (rows whose id is not UTF-8 cannot match a catalog
+    /// dbId and are left out) and the code, bytes as stored or its size when over the cap.
+    fn run(self) -> std::result::Result<Vec<(String, Stored)>, String> {
+        let started = Instant::now();
+        let fail = |e: postgres::Error| error_text(&e);
+        let mut client = self.driver.connect(self.tls.clone()).map_err(fail)?;
+        self.activity.connected.store(true, Ordering::Relaxed);
+        self.activity.touch(started);
         let mut tx = client
             .build_transaction()
             .read_only(true)
             .start()
-            .map_err(|e| self.fail(&e))?;
+            .map_err(fail)?;
         // SET LOCAL ends with the transaction; a pooler never carries it to another client.
         tx.batch_execute(&format!(
             "SET LOCAL statement_timeout = {}",
-            self.settings.statement_timeout_secs.saturating_mul(1000)
+            self.statement_timeout_ms
         ))
-        .map_err(|e| self.fail(&e))?;
-        let statement = tx.prepare(&self.query()).map_err(|e| self.fail(&e))?;
-        let mut out = HashMap::with_capacity(keys.len());
-        for batch in keys.chunks(self.settings.batch_size) {
-            let ids: Vec<&str> = batch.to_vec();
+        .map_err(fail)?;
+        let statement = tx.prepare(&self.query).map_err(fail)?;
+        self.activity.touch(started);
+        let mut out = Vec::with_capacity(self.keys.len());
+        for batch in self.keys.chunks(self.batch_size) {
+            let ids: Vec<&str> = batch.iter().map(String::as_str).collect();
             let mut rows = tx
                 .query_raw(&statement, [&ids as &(dyn ToSql + Sync)])
-                .map_err(|e| self.fail(&e))?;
-            while let Some(row) = rows.next().map_err(|e| self.fail(&e))? {
-                let id: String = row.try_get(0).map_err(|e| self.fail(&e))?;
-                let code: Option<String> = row.try_get(1).map_err(|_| Error::Database {
-                    target: self.target.clone(),
-                    message: format!(
-                        "column {} is not a text column",
-                        quote_ident(&self.settings.code_column)
-                    ),
-                })?;
-                // NULL stays absent, so the override rules apply; a duplicate id keeps its first code.
+                .map_err(fail)?;
+            self.activity.touch(started);
+            while let Some(row) = rows.next().map_err(fail)? {
+                self.activity.touch(started);
+                let id: Vec<u8> = row.try_get(0).map_err(fail)?;
+                let Ok(id) = String::from_utf8(id) else {
+                    continue;
+                };
+                // NULL stays absent, so the override rules apply.
+                let code: Option<Vec<u8>> = row.try_get(1).map_err(fail)?;
                 if let Some(code) = code {
-                    let stored = if code.len() as u64 > max_bytes {
+                    let stored = if code.len() as u64 > self.max_bytes {
                         Stored::TooLarge(code.len() as u64)
                     } else {
-                        Stored::Bytes(code.into_bytes())
+                        Stored::Bytes(code)
                     };
-                    out.entry(id).or_insert(stored);
+                    out.push((id, stored));
                 }
             }
         }
-        tx.commit().map_err(|e| self.fail(&e))?;
+        tx.commit().map_err(fail)?;
         Ok(out)
     }
 }
@@ -171,22 +323,6 @@ impl CodeStore for PostgresStore {
 /// `"name"` with embedded quotes doubled: an identifier, whatever it contains.
 pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
-}
-
-/// `postgres://user@host:port/dbname`, never the password.
-fn describe(config: &postgres::Config) -> String {
-    let user = config
-        .get_user()
-        .map(|u| format!("{u}@"))
-        .unwrap_or_default();
-    let host = match config.get_hosts().first() {
-        Some(Host::Tcp(h)) => h.clone(),
-        Some(Host::Unix(p)) => p.display().to_string(),
-        None => "localhost".into(),
-    };
-    let port = config.get_ports().first().copied().unwrap_or(5432);
-    let db = config.get_dbname().or(config.get_user()).unwrap_or("");
-    format!("postgres://{user}{host}:{port}/{db}")
 }
 
 /// One line: the server's own message for database errors, else the driver's words and cause.
@@ -220,7 +356,7 @@ mod tests {
         let source = PostgresStore::new(&settings, "postgresql://u:secret@localhost/db").unwrap();
         assert_eq!(
             source.query(),
-            "SELECT \"id\"::text, \"tsx_code\" FROM \"public\".\"t\"\"; DROP TABLE x; --\" WHERE \"id\"::text = ANY($1)"
+            "SELECT convert_to(\"id\"::text, current_setting('server_encoding')), convert_to(\"tsx_code\"::text, current_setting('server_encoding')) FROM \"public\".\"t\"\"; DROP TABLE x; --\" WHERE \"id\"::text = ANY($1)"
         );
     }
 

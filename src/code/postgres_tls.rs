@@ -18,6 +18,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use percent_encoding::percent_decode_str;
 use postgres::config::SslMode as DriverSslMode;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
@@ -72,14 +73,17 @@ pub fn split_options(conn: &str) -> Result<TlsOptions, String> {
             _ => Ok(false),
         }
     };
-    let driver_string = if conn.starts_with("postgres://") || conn.starts_with("postgresql://") {
+    let driver_string = if is_url(conn) {
         match conn.split_once('?') {
             None => conn.to_string(),
             Some((base, query)) => {
                 let mut kept = Vec::new();
                 for pair in query.split('&').filter(|p| !p.is_empty()) {
                     let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-                    if !take(key, &percent_decode(value)?)? {
+                    let value = percent_decode_str(value)
+                        .decode_utf8()
+                        .map_err(|_| "connection string option is not UTF-8".to_string())?;
+                    if !take(key, &value)? {
                         kept.push(pair);
                     }
                 }
@@ -92,10 +96,9 @@ pub fn split_options(conn: &str) -> Result<TlsOptions, String> {
         }
     } else {
         let mut kept = Vec::new();
-        for token in conn.split_whitespace() {
-            let (key, value) = token.split_once('=').unwrap_or((token, ""));
-            if !take(key.trim(), value.trim_matches('\''))? {
-                kept.push(token);
+        for (key, value) in keyword_pairs(conn)? {
+            if !take(&key, &value)? {
+                kept.push(format!("{key}={}", quote(&value)));
             }
         }
         kept.join(" ")
@@ -107,26 +110,117 @@ pub fn split_options(conn: &str) -> Result<TlsOptions, String> {
     })
 }
 
-fn percent_decode(value: &str) -> Result<String, String> {
-    let bytes = value.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = value
-                .get(i + 1..i + 3)
-                .ok_or("bad percent-encoding in the connection string")?;
-            out.push(
-                u8::from_str_radix(hex, 16)
-                    .map_err(|_| "bad percent-encoding in the connection string")?,
-            );
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
+/// Whether `conn` is a URL (`postgres://` or `postgresql://`) rather than `key=value` pairs.
+pub fn is_url(conn: &str) -> bool {
+    conn.starts_with("postgres://") || conn.starts_with("postgresql://")
+}
+
+/// libpq's `key=value` connection string, tokenized as libpq does: spaces around `=` are allowed,
+/// a value may be single-quoted (and then hold spaces), and `\` escapes the next character inside
+/// or outside quotes. Errors never quote the string (it may hold a password).
+pub fn keyword_pairs(conn: &str) -> Result<Vec<(String, String)>, String> {
+    let mut chars = conn.chars().peekable();
+    let mut pairs = Vec::new();
+    let skip_ws = |chars: &mut std::iter::Peekable<std::str::Chars<'_>>| {
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
         }
+    };
+    loop {
+        skip_ws(&mut chars);
+        if chars.peek().is_none() {
+            return Ok(pairs);
+        }
+        let mut key = String::new();
+        while let Some(&c) = chars.peek() {
+            if c == '=' || c.is_whitespace() {
+                break;
+            }
+            key.push(c);
+            chars.next();
+        }
+        skip_ws(&mut chars);
+        if chars.next() != Some('=') {
+            return Err(format!("expected \"=\" after {key:?}"));
+        }
+        skip_ws(&mut chars);
+        let mut value = String::new();
+        if chars.peek() == Some(&'\'') {
+            chars.next();
+            loop {
+                match chars.next() {
+                    None => return Err(format!("unterminated quoted value for {key:?}")),
+                    Some('\'') => break,
+                    Some('\\') => value.extend(chars.next()),
+                    Some(c) => value.push(c),
+                }
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c.is_whitespace() {
+                    break;
+                }
+                chars.next();
+                if c == '\\' {
+                    value.extend(chars.next());
+                } else {
+                    value.push(c);
+                }
+            }
+        }
+        pairs.push((key, value));
     }
-    String::from_utf8(out).map_err(|_| "connection string option is not UTF-8".to_string())
+}
+
+/// A value quoted for a `key=value` string (what [`keyword_pairs`] reads back).
+fn quote(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('\'');
+    for c in value.chars() {
+        if c == '\'' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('\'');
+    out
+}
+
+/// `postgres://user@host:port/dbname` for messages: never the password, whatever the string holds.
+/// For a URL everything between `//` and the last `@` is credentials (so a password with an
+/// unencoded `@` cannot leak as the host), and only the user name before the first `:` is kept; for
+/// `key=value` pairs only user, host, port and dbname are read.
+pub fn safe_target(conn: &str) -> String {
+    if is_url(conn) {
+        let rest = conn.split_once("//").map_or("", |(_, r)| r);
+        let (user, server) = match rest.rfind('@') {
+            Some(at) => {
+                let credentials = &rest[..at];
+                let user = credentials.split(':').next().unwrap_or("");
+                (Some(user), &rest[at + 1..])
+            }
+            None => (None, rest),
+        };
+        let server = server.split(['?', '#']).next().unwrap_or("");
+        let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
+        return match user.filter(|u| !u.is_empty()) {
+            Some(user) => format!("postgres://{}@{}", decode(user), decode(server)),
+            None => format!("postgres://{}", decode(server)),
+        };
+    }
+    let pairs = keyword_pairs(conn).unwrap_or_default();
+    let get = |key: &str| {
+        pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    };
+    let user = get("user").map(|u| format!("{u}@")).unwrap_or_default();
+    let host = get("host").unwrap_or("localhost");
+    let port = get("port").unwrap_or("5432");
+    let db = get("dbname").or(get("user")).unwrap_or("");
+    format!("postgres://{user}{host}:{port}/{db}")
 }
 
 impl SslMode {
@@ -291,6 +385,66 @@ impl ServerCertVerifier for ChainOnly {
 }
 
 #[cfg(test)]
+mod keyword_tests {
+    use super::*;
+
+    #[test]
+    fn libpq_key_value_strings_tokenize_like_libpq() {
+        let pairs = keyword_pairs(
+            "host=db.example.com  sslmode = require password='a b\\'c\\\\d' dbname=x\\ y",
+        )
+        .unwrap();
+        assert_eq!(
+            pairs,
+            [
+                ("host".to_string(), "db.example.com".to_string()),
+                ("sslmode".to_string(), "require".to_string()),
+                ("password".to_string(), "a b'c\\d".to_string()),
+                ("dbname".to_string(), "x y".to_string()),
+            ]
+        );
+        assert!(keyword_pairs("host").is_err());
+        assert!(keyword_pairs("password='open")
+            .unwrap_err()
+            .contains("unterminated"));
+        let options = split_options("host=h sslmode = verify-full password='p w'").unwrap();
+        assert_eq!(options.mode, SslMode::VerifyFull);
+        assert_eq!(options.driver_string, "host='h' password='p w'");
+    }
+
+    #[test]
+    fn no_password_survives_into_the_target_whatever_the_url() {
+        let hostile = [
+            (
+                "postgresql://reader:p@ss@db.example.com:5432/app",
+                "postgres://reader@db.example.com:5432/app",
+            ),
+            (
+                "postgres://reader:p@ss:w@rd@h/db?sslmode=require",
+                "postgres://reader@h/db",
+            ),
+            ("postgresql://:s3cr3t@h:1/db", "postgres://h:1/db"),
+            ("postgresql://u:pa%40ss@h/db", "postgres://u@h/db"),
+            ("postgresql://h/db?password=s3cr3t", "postgres://h/db"),
+            ("user=u password=s3cr3t host=h", "postgres://u@h:5432/u"),
+            (
+                "user=u password='s3 cr3t' host = h dbname=d",
+                "postgres://u@h:5432/d",
+            ),
+        ];
+        for (conn, target) in hostile {
+            let got = safe_target(conn);
+            assert_eq!(got, target, "{conn}");
+            for secret in ["ss", "s3cr3t", "w@rd", "pa%40ss", "cr3t"] {
+                if conn.contains(secret) && !target.contains(secret) {
+                    assert!(!got.contains(secret), "{conn} leaks {secret} in {got}");
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -311,7 +465,7 @@ mod tests {
     #[test]
     fn key_value_strings_work_and_prefer_is_the_default() {
         let o = split_options("host=h dbname=d sslmode=disable user=u").unwrap();
-        assert_eq!(o.driver_string, "host=h dbname=d user=u");
+        assert_eq!(o.driver_string, "host='h' dbname='d' user='u'");
         assert_eq!(o.mode, SslMode::Disable);
         assert_eq!(split_options("host=h").unwrap().mode, SslMode::Prefer);
     }

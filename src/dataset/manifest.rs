@@ -159,11 +159,19 @@ pub fn read(dir: &Path) -> Result<(Manifest, String)> {
     Ok((manifest, sha256_hex(&bytes)))
 }
 
+/// What [`check_files`] found: every difference, and the line count of each listed file it read.
+#[derive(Debug, Default)]
+pub struct Checked {
+    pub mismatches: Vec<Mismatch>,
+    pub lines: std::collections::HashMap<String, u64>,
+}
+
 /// Every difference between `dir` and its manifest: listed files missing or changed (SHA-256, size,
 /// lines), and files present but not listed (in the directory and its subdirectories).
-pub fn check_files(dir: &Path) -> Result<Vec<Mismatch>> {
+pub fn check_files(dir: &Path) -> Result<Checked> {
     let (_, files) = listing(dir)?;
-    let mut found = Vec::new();
+    let mut checked = Checked::default();
+    let found = &mut checked.mismatches;
     let mut listed = std::collections::BTreeSet::new();
     for record in &files {
         let name = record.name.as_str();
@@ -181,6 +189,7 @@ pub fn check_files(dir: &Path) -> Result<Vec<Mismatch>> {
             continue;
         }
         let (sha, bytes, lines) = digest(&file)?;
+        checked.lines.insert(name.to_string(), lines);
         if sha != record.sha256 {
             found.push(Mismatch::Sha256 { name: name.into() });
         }
@@ -212,7 +221,7 @@ pub fn check_files(dir: &Path) -> Result<Vec<Mismatch>> {
             found.push(Mismatch::Unlisted { name });
         }
     }
-    Ok(found)
+    Ok(checked)
 }
 
 /// Every entry under `dir` (relative names with `/`), directories descended into, symlinks listed
@@ -239,7 +248,7 @@ fn list_files(dir: &Path, prefix: &str, out: &mut Vec<String>) -> Result<()> {
 /// manifest itself, which identifies the version.
 pub fn verify(dir: &Path) -> Result<String> {
     let (bytes, _) = listing(dir)?;
-    if let Some(m) = check_files(dir)?.into_iter().next() {
+    if let Some(m) = check_files(dir)?.mismatches.into_iter().next() {
         return Err(Error::input(
             Location::file(dir.join(m.name())),
             format!(

@@ -157,7 +157,7 @@ pub struct DuplicateExample {
     pub duplicate_of: Key,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Stats {
     pub generated_at: String,
@@ -190,7 +190,7 @@ pub struct Stats {
     pub over_limit_examples: Vec<OverLimit>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TokenReport {
     #[serde(flatten)]

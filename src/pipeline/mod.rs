@@ -318,7 +318,14 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
     if examples.is_empty() {
         return Err(Error::input(
             Location::file(config.resolve(&config.catalog.path)),
-            "no examples to write: every template lacks code, a duration or a brief",
+            format!(
+                "no examples to write ({}: {} without code, {} rejected by the quality gate, {} without a duration; {} over the token limit); the warnings above say why",
+                crate::error::count(records.len(), "template"),
+                missing.len(),
+                gated.rejections.len(),
+                durations.skipped.len(),
+                crate::error::count(made.over_limit.len(), "example")
+            ),
         ));
     }
 

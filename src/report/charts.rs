@@ -33,10 +33,10 @@ pub fn token_histogram(splits: &[(&str, &[u64]); 3]) -> Result<String, String> {
     let all = || splits.iter().flat_map(|(_, t)| t.iter()).copied();
     let max = all().max().unwrap_or(1).max(1);
     let min = all().min().unwrap_or(0);
-    let bins = 12u64;
-    // Bins cover min..=max only, so a narrow distribution is not squeezed against one edge.
-    let bin_width = (max - min + 1).div_ceil(bins).max(1);
-    let low = min - min % bin_width.max(1);
+    // Bins cover min..=max only, so a narrow distribution is not squeezed against one edge. The
+    // width is worked out in u128: any u64 a file holds (0 and u64::MAX together) must not overflow.
+    let bin_width = (u128::from(max - min) + 1).div_ceil(12).max(1) as u64;
+    let low = min - min % bin_width;
     let bins = (max - low) / bin_width + 1;
     let mut counts = vec![[0u32; 3]; bins as usize];
     for (s, (_, tokens)) in splits.iter().enumerate() {
@@ -60,7 +60,10 @@ pub fn token_histogram(splits: &[(&str, &[u64]); 3]) -> Result<String, String> {
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(48)
-            .build_cartesian_2d(low..low + bin_width * bins, 0u32..top + top / 5 + 1)
+            .build_cartesian_2d(
+                low..low.saturating_add(bin_width.saturating_mul(bins)),
+                0u32..top.saturating_add(top / 5 + 1),
+            )
             .map_err(err)?;
         chart
             .configure_mesh()
@@ -80,8 +83,13 @@ pub fn token_histogram(splits: &[(&str, &[u64]); 3]) -> Result<String, String> {
                         .enumerate()
                         .filter(|(_, c)| c[s] > 0)
                         .map(|(b, c)| {
-                            let x0 = low + b as u64 * bin_width + s as u64 * third;
-                            Rectangle::new([(x0, 0), (x0 + third, c[s])], color.filled())
+                            let x0 = low
+                                .saturating_add((b as u64).saturating_mul(bin_width))
+                                .saturating_add(s as u64 * third);
+                            Rectangle::new(
+                                [(x0, 0), (x0.saturating_add(third), c[s])],
+                                color.filled(),
+                            )
                         }),
                 )
                 .map_err(err)?

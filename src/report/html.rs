@@ -7,7 +7,7 @@
 
 use std::fmt::Write;
 
-use super::{charts, percentile, thousands, Summary};
+use super::{charts, percentile, thousands, total, Summary};
 use crate::split::Split;
 
 /// Templates shown individually in the per-template chart; the rest are summed as "others".
@@ -45,7 +45,12 @@ pub fn render(s: &Summary) -> Result<String, String> {
         ),
         (
             "tokens",
-            thousands(s.splits.iter().flat_map(|x| x.tokens.iter()).sum()),
+            thousands(
+                s.splits
+                    .iter()
+                    .map(|x| total(&x.tokens))
+                    .fold(0, u64::saturating_add),
+            ),
             "all-tokens",
         ),
         (
@@ -79,7 +84,7 @@ pub fn render(s: &Summary) -> Result<String, String> {
              <td data-stat=\"{name}-templates\">{}</td><td data-stat=\"{name}-tokens\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             sp.examples,
             sp.templates,
-            thousands(sp.tokens.iter().sum()),
+            thousands(total(&sp.tokens)),
             thousands(sp.assistant_tokens),
             percentile(&sp.tokens, 50),
             percentile(&sp.tokens, 90),

@@ -10,6 +10,7 @@ pub mod terminal;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::dataset::example::{ExampleLine, Meta};
 use crate::dataset::stats::Stats;
 use crate::dataset::version::Version;
 use crate::error::Result;
@@ -55,28 +56,11 @@ const CODE_HEAD_LINES: usize = 14;
 
 impl Summary {
     pub fn load(dir: &Version, samples_per_split: usize) -> Result<Summary> {
-        let stats = dir.stats.clone();
-        let mut splits: [SplitSummary; 3] = Default::default();
-        let mut per_template = BTreeMap::new();
-        let mut formats = BTreeMap::new();
-        let mut origins = BTreeMap::new();
+        let mut summary = Summary::new(dir.path.display().to_string(), dir.stats.clone());
+        let mut templates: [BTreeSet<String>; 3] = Default::default();
         for (i, split) in Split::ALL.iter().enumerate() {
-            let mut templates = BTreeSet::new();
-            let s = &mut splits[i];
-            dir.for_each_meta(*split, |meta| {
-                s.examples += 1;
-                s.tokens.push(meta.tokens as u64);
-                s.assistant_tokens += meta.assistant_tokens as u64;
-                *per_template
-                    .entry(meta.template_id.to_string())
-                    .or_insert(0) += 1;
-                *formats.entry(meta.format.name().to_string()).or_insert(0) += 1;
-                *origins.entry(meta.prompt_origin.to_string()).or_insert(0) += 1;
-                templates.insert(meta.template_id.into_owned());
-            })?;
-            s.templates = templates.len();
+            dir.for_each_meta(*split, |meta| summary.add_meta(i, &mut templates[i], meta))?;
         }
-        let mut samples = Vec::new();
         for split in Split::ALL {
             let mut taken = 0;
             dir.for_each_example(split, |e| {
@@ -84,38 +68,77 @@ impl Summary {
                     return false;
                 }
                 taken += 1;
-                let code = e.content("assistant");
-                samples.push(Sample {
-                    split,
-                    template_id: e.meta.template_id.to_string(),
-                    variant: e.meta.prompt_variant.to_string(),
-                    format: e.meta.format.name().to_string(),
-                    tokens: e.meta.tokens as u64,
-                    brief: e.content("user").to_string(),
-                    code_head: code
-                        .lines()
-                        .take(CODE_HEAD_LINES)
-                        .collect::<Vec<_>>()
-                        .join("\n"),
-                    code_lines: code.lines().count(),
-                });
+                summary.add_sample(split, &e);
                 true
             })?;
         }
-        Ok(Summary {
-            dir: dir.path.display().to_string(),
+        Ok(summary)
+    }
+
+    /// An empty summary of `stats`; meta and samples are added one by one.
+    pub fn new(dir: String, stats: Stats) -> Summary {
+        Summary {
+            dir,
             stats,
-            splits,
-            per_template,
-            formats,
-            origins,
-            samples,
-        })
+            splits: Default::default(),
+            per_template: BTreeMap::new(),
+            formats: BTreeMap::new(),
+            origins: BTreeMap::new(),
+            samples: Vec::new(),
+        }
+    }
+
+    /// Count one example's meta into split `i` (`templates` collects that split's template ids).
+    pub fn add_meta(&mut self, i: usize, templates: &mut BTreeSet<String>, meta: Meta<'_>) {
+        let s = &mut self.splits[i];
+        s.examples += 1;
+        s.tokens.push(meta.tokens as u64);
+        s.assistant_tokens = s
+            .assistant_tokens
+            .saturating_add(meta.assistant_tokens as u64);
+        *self
+            .per_template
+            .entry(meta.template_id.to_string())
+            .or_insert(0) += 1;
+        *self
+            .formats
+            .entry(meta.format.name().to_string())
+            .or_insert(0) += 1;
+        *self
+            .origins
+            .entry(meta.prompt_origin.to_string())
+            .or_insert(0) += 1;
+        templates.insert(meta.template_id.into_owned());
+        s.templates = templates.len();
+    }
+
+    /// Keep one example for the HTML sample.
+    pub fn add_sample(&mut self, split: Split, e: &ExampleLine) {
+        let code = e.content("assistant");
+        self.samples.push(Sample {
+            split,
+            template_id: e.meta.template_id.to_string(),
+            variant: e.meta.prompt_variant.to_string(),
+            format: e.meta.format.name().to_string(),
+            tokens: e.meta.tokens as u64,
+            brief: e.content("user").to_string(),
+            code_head: code
+                .lines()
+                .take(CODE_HEAD_LINES)
+                .collect::<Vec<_>>()
+                .join("\n"),
+            code_lines: code.lines().count(),
+        });
     }
 
     pub fn total_examples(&self) -> usize {
         self.splits.iter().map(|s| s.examples).sum()
     }
+}
+
+/// The sum of token counts, saturating: a hostile meta line must not overflow it.
+pub fn total(values: &[u64]) -> u64 {
+    values.iter().fold(0u64, |a, &v| a.saturating_add(v))
 }
 
 /// `12345` → `12,345`.

@@ -5,7 +5,7 @@
 
 use std::io::Write;
 
-use super::{percentile, thousands, Summary};
+use super::{percentile, thousands, total, Summary};
 use crate::split::Split;
 
 pub fn print(out: &mut impl Write, s: &Summary) -> std::io::Result<()> {
@@ -30,7 +30,7 @@ pub fn print(out: &mut impl Write, s: &Summary) -> std::io::Result<()> {
     for (i, split) in Split::ALL.iter().enumerate() {
         let sp = &s.splits[i];
         all_tokens.extend_from_slice(&sp.tokens);
-        all_assistant += sp.assistant_tokens;
+        all_assistant = u64::saturating_add(all_assistant, sp.assistant_tokens);
         row(
             out,
             split.name(),
@@ -186,7 +186,7 @@ fn row(
         name,
         examples,
         templates,
-        thousands(tokens.iter().sum()),
+        thousands(total(tokens)),
         thousands(assistant),
         percentile(tokens, 50),
         percentile(tokens, 90),

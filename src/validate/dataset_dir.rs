@@ -12,8 +12,10 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::{Category, Findings};
-use crate::dataset::manifest::digest;
+use crate::dataset::manifest::{self, digest};
+use crate::dataset::stats::Stats;
 use crate::error::{Error, Result};
+use crate::location::json_reason;
 use crate::split::Split;
 use crate::video::describe_duration;
 
@@ -31,7 +33,7 @@ pub(super) fn check(dir: &Path, findings: &mut Findings<'_>) -> Result<()> {
             None => 0,
         };
     }
-    stats(dir, &upload_lines, findings)?;
+    stats(dir, &upload_lines, findings);
     Ok(())
 }
 
@@ -137,138 +139,67 @@ fn brief_misstates_duration(line: &Value) -> Option<String> {
     })
 }
 
-fn read_json(path: &Path) -> Result<Option<Value>> {
-    match std::fs::read(path) {
-        Ok(bytes) => Ok(serde_json::from_slice(&bytes).ok()),
-        Err(e) => Err(Error::read(path, e)),
-    }
-}
-
-/// Check every file against the manifest; gives the actual line count of each file it read.
+/// Check every file against the manifest (the one verifier every reader uses); gives the actual
+/// line count of each file it read.
 fn manifest(dir: &Path, findings: &mut Findings<'_>) -> Result<HashMap<String, u64>> {
-    let mut actual_lines = HashMap::new();
-    let path = dir.join("manifest.json");
-    let name = path.display().to_string();
-    let Some(manifest) = read_json(&path)? else {
-        findings.add(
-            Category::ManifestMismatch,
-            &name,
-            None,
-            "not valid JSON".into(),
-        );
-        return Ok(actual_lines);
-    };
-    let Some(files) = manifest.get("files").and_then(Value::as_array) else {
-        findings.add(
-            Category::ManifestMismatch,
-            &name,
-            None,
-            "no \"files\" list".into(),
-        );
-        return Ok(actual_lines);
-    };
-    let mut listed = std::collections::BTreeSet::new();
-    for record in files {
-        let Some(file) = record.get("name").and_then(Value::as_str) else {
-            continue;
-        };
-        listed.insert(file.to_string());
-        let file_path = dir.join(file);
-        let display = file_path.display().to_string();
-        let inside = Path::new(file)
-            .components()
-            .all(|c| matches!(c, std::path::Component::Normal(_)));
-        if !inside || file.contains('\\') || !file_path.is_file() {
+    match manifest::check_files(dir) {
+        Ok(checked) => {
+            for m in checked.mismatches {
+                let reason = match m {
+                    manifest::Mismatch::Sha256 { .. } => {
+                        format!("{}: the file changed after the build", m.reason())
+                    }
+                    _ => m.reason(),
+                };
+                findings.add(
+                    Category::ManifestMismatch,
+                    &dir.join(m.name()).display().to_string(),
+                    None,
+                    reason,
+                );
+            }
+            Ok(checked.lines)
+        }
+        // An unreadable or malformed manifest is what this check reports, not a reason to stop.
+        Err(Error::Input { at, message }) => {
             findings.add(
                 Category::ManifestMismatch,
-                &display,
-                None,
-                "listed in the manifest but missing".into(),
+                &at.path.display().to_string(),
+                at.line,
+                message,
             );
-            continue;
+            Ok(HashMap::new())
         }
-        let (sha, bytes, lines) = digest(&file_path)?;
-        actual_lines.insert(file.to_string(), lines);
-        if record.get("sha256").and_then(Value::as_str) != Some(sha.as_str()) {
-            findings.add(
-                Category::ManifestMismatch,
-                &display,
-                None,
-                "SHA-256 differs from the manifest: the file changed after the build".into(),
-            );
-        }
-        if record.get("bytes").and_then(Value::as_u64) != Some(bytes) {
-            findings.add(
-                Category::ManifestMismatch,
-                &display,
-                None,
-                format!(
-                    "{bytes} bytes; the manifest says {}",
-                    record.get("bytes").unwrap_or(&Value::Null)
-                ),
-            );
-        }
-        if record.get("lines").and_then(Value::as_u64) != Some(lines) {
-            findings.add(
-                Category::ManifestMismatch,
-                &display,
-                None,
-                format!(
-                    "{lines} lines; the manifest says {}",
-                    record.get("lines").unwrap_or(&Value::Null)
-                ),
-            );
-        }
+        Err(e) => Err(e),
     }
-    let mut present: Vec<String> = std::fs::read_dir(dir)
-        .map_err(|e| Error::read(dir, e))?
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n != "manifest.json" && !listed.contains(n))
-        .collect();
-    present.sort();
-    for extra in present {
-        findings.add(
-            Category::ManifestMismatch,
-            &dir.join(extra).display().to_string(),
-            None,
-            "not listed in the manifest".into(),
-        );
-    }
-    Ok(actual_lines)
 }
 
-fn stats(dir: &Path, upload_lines: &[u64; 3], findings: &mut Findings<'_>) -> Result<()> {
+/// `stats.json` read typed: its totals must be the files' line counts.
+fn stats(dir: &Path, upload_lines: &[u64; 3], findings: &mut Findings<'_>) {
     let path = dir.join("stats.json");
     let name = path.display().to_string();
-    if !path.exists() {
-        findings.add(Category::StatsMismatch, &name, None, "missing".into());
-        return Ok(());
-    }
-    let Some(stats) = read_json(&path)? else {
-        findings.add(
-            Category::StatsMismatch,
-            &name,
-            None,
-            "not valid JSON".into(),
-        );
-        return Ok(());
-    };
-    let total = |key: &str| {
-        stats
-            .get("totals")
-            .and_then(|t| t.get(key))
-            .and_then(Value::as_u64)
+    let stats: Stats = match crate::input::read_capped(&path, crate::input::SMALL_FILE_LIMIT)
+        .map_err(|e| e.to_string())
+        .and_then(|bytes| {
+            serde_json::from_slice(&bytes)
+                .map_err(|e| format!("not a template-sft stats.json: {}", json_reason(&e)))
+        }) {
+        Ok(stats) => stats,
+        Err(why) => {
+            findings.add(Category::StatsMismatch, &name, None, why);
+            return;
+        }
     };
     for (i, split) in Split::ALL.iter().enumerate() {
-        if total(split.name()) != Some(upload_lines[i]) {
+        let listed = stats.totals.of(*split) as u64;
+        if listed != upload_lines[i] {
             findings.add(
                 Category::StatsMismatch,
                 &name,
                 None,
                 format!(
-                    "totals.{} is {:?}; {}.upload.jsonl has {} examples",
+                    "totals.{} is {listed}; {}.upload.jsonl has {} examples",
                     split.name(),
-                    total(split.name()),
                     split.name(),
                     upload_lines[i]
                 ),
@@ -276,13 +207,12 @@ fn stats(dir: &Path, upload_lines: &[u64; 3], findings: &mut Findings<'_>) -> Re
         }
     }
     let all: u64 = upload_lines.iter().sum();
-    if total("all") != Some(all) {
+    if stats.totals.all as u64 != all {
         findings.add(
             Category::StatsMismatch,
             &name,
             None,
-            format!("totals.all is {:?}; the splits hold {all}", total("all")),
+            format!("totals.all is {}; the splits hold {all}", stats.totals.all),
         );
     }
-    Ok(())
 }

@@ -37,7 +37,7 @@ const KEEP_PER_CATEGORY: usize = 1000;
 /// Lines checked in parallel per chunk…
 const CHUNK_LINES: usize = 2048;
 /// …and bytes: a chunk of 2,048 one-megabyte lines must not cost 2 GB.
-const CHUNK_BYTES: usize = 32 << 20;
+const CHUNK_BYTES: usize = 16 << 20;
 /// The longest line read; a longer one is a `line_too_long` finding and is skipped. Far above any
 /// real fine-tuning example (OpenAI's largest context is about 4 MB of text).
 pub const MAX_LINE_BYTES: usize = 16 << 20;
@@ -199,14 +199,41 @@ pub fn validate(paths: &[PathBuf], options: &Options) -> Result<Report> {
     Ok(report)
 }
 
-/// `train.upload.jsonl` → train; `validation`, `valid`, `val`, `eval` → validation; `test` → test.
+/// The split a file's name says: its first word (letters up to anything else), so
+/// `train.upload.jsonl`, `train-2024.jsonl` and `train_v2.jsonl` are train; `training` too;
+/// `validation`, `valid`, `val`, `eval`, `evaluation`, `dev` are validation; `test`, `testing`
+/// are test. `trainer.jsonl` or `values.jsonl` are none.
 pub fn split_of(path: &Path) -> Option<Split> {
     let name = path.file_name()?.to_str()?;
-    match name.split('.').next()? {
-        "train" => Some(Split::Train),
-        "validation" | "valid" | "val" | "eval" => Some(Split::Validation),
-        "test" => Some(Split::Test),
+    let word: String = name
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    match word.as_str() {
+        "train" | "training" => Some(Split::Train),
+        "validation" | "valid" | "val" | "eval" | "evaluation" | "dev" => Some(Split::Validation),
+        "test" | "testing" => Some(Split::Test),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_names_are_read_from_the_first_word() {
+        let of = |n: &str| split_of(Path::new(n));
+        assert_eq!(of("train.upload.jsonl"), Some(Split::Train));
+        assert_eq!(of("train_v2.jsonl"), Some(Split::Train));
+        assert_eq!(of("Training-2024.jsonl"), Some(Split::Train));
+        assert_eq!(of("valid.jsonl"), Some(Split::Validation));
+        assert_eq!(of("dev-set.jsonl"), Some(Split::Validation));
+        assert_eq!(of("test2.jsonl"), Some(Split::Test));
+        assert_eq!(of("trainer.jsonl"), None);
+        assert_eq!(of("values.jsonl"), None);
+        assert_eq!(of("data.jsonl"), None);
     }
 }
 
@@ -433,7 +460,9 @@ fn check_file(
                 }
                 Read::Line => {
                     chunk_bytes += buf.len();
-                    chunk.push((line_no, Some(std::mem::take(&mut buf))));
+                    // A copy of exactly the line's size; the read buffer (grown to the longest
+                    // line so far) is reused for the next.
+                    chunk.push((line_no, Some(buf.clone())));
                 }
                 Read::TooLong(len) => {
                     findings.add(

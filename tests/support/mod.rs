@@ -183,3 +183,63 @@ pub fn jsonl(text: &str) -> Vec<serde_json::Value> {
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSONL line ({e}): {l}")))
         .collect()
 }
+
+/// A TCP port on 127.0.0.1 bound by this process without listening: a connection to it is refused,
+/// and nothing else can bind it until this is dropped.
+pub struct ClosedPort {
+    fd: i32,
+    pub port: u16,
+}
+
+impl ClosedPort {
+    pub fn new() -> ClosedPort {
+        // SAFETY: plain socket calls on a descriptor this value owns; the address structure is
+        // fully initialized and its size passed along.
+        unsafe {
+            let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+            assert!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
+            let mut addr: libc::sockaddr_in = std::mem::zeroed();
+            addr.sin_family = libc::AF_INET as libc::sa_family_t;
+            addr.sin_addr.s_addr = u32::from(std::net::Ipv4Addr::LOCALHOST).to_be();
+            addr.sin_port = 0;
+            let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+            let bound = libc::bind(fd, &addr as *const _ as *const libc::sockaddr, len);
+            assert_eq!(bound, 0, "bind: {}", std::io::Error::last_os_error());
+            let mut got: libc::sockaddr_in = std::mem::zeroed();
+            let mut got_len = len;
+            libc::getsockname(fd, &mut got as *mut _ as *mut libc::sockaddr, &mut got_len);
+            ClosedPort {
+                fd,
+                port: u16::from_be(got.sin_port),
+            }
+        }
+    }
+}
+
+impl Drop for ClosedPort {
+    fn drop(&mut self) {
+        // SAFETY: closes the descriptor this value owns, once.
+        unsafe {
+            libc::close(self.fd);
+        }
+    }
+}
+
+/// Run `cmd` to completion; gives its exit code and its peak resident memory in KiB (from wait4).
+// The child is reaped by wait4 below, which std cannot do with resource usage.
+#[allow(clippy::zombie_processes)]
+pub fn run_measuring_memory(mut cmd: Command) -> (Option<i32>, u64) {
+    cmd.stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let child = cmd.spawn().expect("spawn");
+    let pid = child.id() as libc::pid_t;
+    // SAFETY: waits for the child this test spawned; status and rusage are plain out-parameters.
+    // The Child is not waited on again (it is dropped without wait).
+    unsafe {
+        let mut status = 0;
+        let mut usage: libc::rusage = std::mem::zeroed();
+        assert_eq!(libc::wait4(pid, &mut status, 0, &mut usage), pid);
+        let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+        (code, usage.ru_maxrss as u64)
+    }
+}
