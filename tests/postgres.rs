@@ -566,11 +566,8 @@ fn a_password_with_an_unencoded_at_sign_never_shows_in_the_error() {
         run.stderr,
         "error: DATABASE_URL: invalid connection string: invalid value for option `port`\n"
     );
-    for run_url in [url.as_str()] {
-        let run = build(&wd, run_url, &[]);
-        assert!(
-            !run.stderr.contains("ss@") && !run.stderr.contains("w@rd"),
-            "{run}"
-        );
-    }
+    assert!(
+        !run.stderr.contains("ss@") && !run.stderr.contains("w@rd"),
+        "{run}"
+    );
 }
