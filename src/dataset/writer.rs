@@ -216,13 +216,13 @@ impl Staging {
                     // die right here, the marker stays inside the version, where no cleaner looks
                     // and every verifier ignores it.)
                     let marker = target.join(MARKER);
+                    // No fsync for it: a marker that outlives a crash is harmless where it is.
                     match fs::remove_file(&marker) {
                         Err(e) if e.kind() != io::ErrorKind::NotFound => {
                             return Err(Error::write(&marker, e))
                         }
                         _ => {}
                     }
-                    sync_dir(&target)?;
                     sync_dir(&self.root)?;
                     return Ok(target);
                 }
