@@ -69,7 +69,7 @@ fn render_example(bencher: Bencher) {
         similar_to: vec![],
         complexity: None,
         primary_use: "Logo reveal".into(),
-        origin: Location::file("catalog.json"),
+        at: Location::file("catalog.json"),
     };
     let tsx = TemplateCode::new(
         &text,

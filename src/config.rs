@@ -544,6 +544,17 @@ impl Config {
         rel.to_string_lossy().replace('\\', "/")
     }
 
+    /// A location as dataset metadata and stats show it: the path as [`Config::display_path`]
+    /// gives it, then `:line` and `:col` where known.
+    pub fn display_location(&self, at: &Location) -> String {
+        let path = self.display_path(&at.path);
+        match (at.line, at.col) {
+            (Some(l), Some(c)) => format!("{path}:{l}:{c}"),
+            (Some(l), None) => format!("{path}:{l}"),
+            _ => path,
+        }
+    }
+
     /// The effective source-type filter (PostgreSQL holds only `db` templates' code).
     pub fn source_filter(&self) -> SourceFilter {
         self.catalog.source_type.unwrap_or(match self.code.source {

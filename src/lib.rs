@@ -15,6 +15,7 @@
 //! `cmd::<name>` orchestrates the stages for each subcommand; `cli` registers the subcommands;
 //! `error` holds every error, its wording and its exit code.
 
+pub mod ast;
 pub mod catalog;
 pub mod cli;
 pub mod cmd;

@@ -34,7 +34,7 @@ fn round_trip(target: &str, data_dir: &str, back: fn(&Value) -> Option<Vec<Messa
 
 #[test]
 fn hf_round_trips() {
-    round_trip("hf", "data/", hf::to_messages);
+    round_trip("hf", "data/", template_sft::export::messages_of);
 }
 
 #[test]
@@ -49,7 +49,7 @@ fn alpaca_round_trips() {
 
 #[test]
 fn messages_round_trips() {
-    round_trip("messages", "", messages::to_messages);
+    round_trip("messages", "", template_sft::export::messages_of);
 }
 
 #[test]

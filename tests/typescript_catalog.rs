@@ -10,7 +10,7 @@ use template_sft::catalog::{json, typescript, Template};
 
 fn without_origin(mut t: Vec<Template>) -> Vec<Template> {
     for template in &mut t {
-        template.origin = template_sft::location::Location::file("");
+        template.at = template_sft::location::Location::file("");
     }
     t
 }

@@ -116,7 +116,7 @@ mod tests {
             vec![VideoFormat::Landscape, VideoFormat::Square]
         );
         assert_eq!(t[0].user_phrases, vec!["hi"]);
-        assert_eq!(t[1].origin.to_string(), "c.json:4:3");
+        assert_eq!(t[1].at.to_string(), "c.json:4:3");
         assert_eq!(t[1].duration, None);
     }
 

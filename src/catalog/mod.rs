@@ -65,7 +65,7 @@ pub struct Template {
     pub complexity: Option<Complexity>,
     pub primary_use: String,
     /// Where the entry starts in its file.
-    pub origin: Location,
+    pub at: Location,
 }
 
 impl Template {
@@ -200,7 +200,7 @@ impl RawTemplate {
             similar_to: list(self.similar_to),
             complexity: self.complexity,
             primary_use: self.primary_use.trim().to_string(),
-            origin: at,
+            at,
         })
     }
 }
@@ -258,7 +258,7 @@ fn detect_format(path: &Path, configured: CatalogFormat) -> CatalogFormat {
 pub fn check_unique(templates: &[Template]) -> Result<()> {
     let mut places: BTreeMap<&str, Vec<Location>> = BTreeMap::new();
     for t in templates {
-        places.entry(&t.id).or_default().push(t.origin.clone());
+        places.entry(&t.id).or_default().push(t.at.clone());
     }
     let ids: Vec<DuplicateId> = places
         .into_iter()

@@ -17,15 +17,15 @@ use std::path::Path;
 
 use oxc_allocator::Allocator;
 use oxc_ast::ast::{
-    ArrayExpressionElement, BindingPattern, Declaration, Expression, ModuleExportName,
-    ObjectExpression, ObjectPropertyKind, Statement, UnaryOperator, VariableDeclaration,
-    VariableDeclarationKind,
+    ArrayExpressionElement, BindingPattern, Declaration, Expression, ObjectExpression,
+    ObjectPropertyKind, Statement, UnaryOperator, VariableDeclaration, VariableDeclarationKind,
 };
 use oxc_parser::Parser;
 use oxc_span::{GetSpan, SourceType};
 use serde_json::{Map, Number, Value};
 
 use super::{RawTemplate, Template};
+use crate::ast::{export_name, without_wrappers};
 use crate::diagnostic::{Diagnostics, Kind};
 use crate::error::{Error, Result};
 use crate::input::read_text;
@@ -120,7 +120,7 @@ fn parse_literals(
             let init = module
                 .consts
                 .get(local)
-                .filter(|e| matches!(unwrap(e), Expression::ArrayExpression(_)))
+                .filter(|e| matches!(without_wrappers(e), Expression::ArrayExpression(_)))
                 .ok_or_else(|| {
                     Error::input(
                         Location::file(path),
@@ -159,7 +159,7 @@ fn parse_literals(
                 continue;
             }
             let at = index.locate(path, start as usize);
-            let Expression::ObjectExpression(object) = unwrap(item) else {
+            let Expression::ObjectExpression(object) = without_wrappers(item) else {
                 eval.warn(start, "catalog entry is not an object literal; skipped");
                 continue;
             };
@@ -204,13 +204,10 @@ impl<'e, 'a> Module<'e, 'a> {
                 }
                 Statement::ExportNamedDeclaration(export) => {
                     for spec in &export.specifiers {
-                        if let (Some(local), Some(exported)) =
-                            (export_name(&spec.local), export_name(&spec.exported))
-                        {
-                            module
-                                .exported
-                                .insert(exported.to_string(), local.to_string());
-                        }
+                        module.exported.insert(
+                            export_name(&spec.exported).to_string(),
+                            export_name(&spec.local).to_string(),
+                        );
                     }
                 }
                 _ => {}
@@ -233,28 +230,6 @@ impl<'e, 'a> Module<'e, 'a> {
             if self.consts.insert(name, init).is_none() {
                 self.order.push(name.to_string());
             }
-        }
-    }
-}
-
-fn export_name<'a>(name: &ModuleExportName<'a>) -> Option<&'a str> {
-    match name {
-        ModuleExportName::IdentifierName(n) => Some(n.name.as_str()),
-        ModuleExportName::IdentifierReference(n) => Some(n.name.as_str()),
-        ModuleExportName::StringLiteral(s) => Some(s.value.as_str()),
-    }
-}
-
-/// Strip what does not change a value: `as const`, `satisfies T`, `<T>x`, `x!`, `(x)`.
-fn unwrap<'e, 'a>(mut expr: &'e Expression<'a>) -> &'e Expression<'a> {
-    loop {
-        expr = match expr {
-            Expression::TSAsExpression(e) => &e.expression,
-            Expression::TSSatisfiesExpression(e) => &e.expression,
-            Expression::TSTypeAssertion(e) => &e.expression,
-            Expression::TSNonNullExpression(e) => &e.expression,
-            Expression::ParenthesizedExpression(e) => &e.expression,
-            _ => return expr,
         }
     }
 }
@@ -321,19 +296,19 @@ impl<'m, 'e, 'a> Evaluator<'m, 'e, 'a> {
 
     /// An array literal with at least one object literal holding a string `id`.
     fn looks_like_catalog(&mut self, init: &'e Expression<'a>) -> bool {
-        if !matches!(unwrap(init), Expression::ArrayExpression(_)) {
+        if !matches!(without_wrappers(init), Expression::ArrayExpression(_)) {
             return false;
         }
         // Probe quietly: the real pass warns, once, in file order.
         self.quiet = true;
         let items = self.items(init);
         self.quiet = false;
-        items.iter().any(|item| match unwrap(item) {
+        items.iter().any(|item| match without_wrappers(item) {
             Expression::ObjectExpression(object) => object.properties.iter().any(|p| match p {
                 ObjectPropertyKind::ObjectProperty(p) => {
                     !p.computed
                         && p.key.is_specific_static_name("id")
-                        && matches!(unwrap(&p.value), Expression::StringLiteral(_))
+                        && matches!(without_wrappers(&p.value), Expression::StringLiteral(_))
                 }
                 ObjectPropertyKind::SpreadProperty(_) => false,
             }),
@@ -344,13 +319,13 @@ impl<'m, 'e, 'a> Evaluator<'m, 'e, 'a> {
     /// The element expressions of an array, with spreads of literal arrays flattened.
     fn items(&mut self, array: &'e Expression<'a>) -> Vec<&'e Expression<'a>> {
         let mut out = Vec::new();
-        let Expression::ArrayExpression(array) = unwrap(array) else {
+        let Expression::ArrayExpression(array) = without_wrappers(array) else {
             return out;
         };
         for element in &array.elements {
             match element {
                 ArrayExpressionElement::SpreadElement(spread) => {
-                    let target = match unwrap(&spread.argument) {
+                    let target = match without_wrappers(&spread.argument) {
                         Expression::Identifier(id) => {
                             Some((id.name.as_str(), self.resolve(id.name.as_str())))
                         }
@@ -358,7 +333,7 @@ impl<'m, 'e, 'a> Evaluator<'m, 'e, 'a> {
                     };
                     match target {
                         Some((name, Some(init)))
-                            if matches!(unwrap(init), Expression::ArrayExpression(_))
+                            if matches!(without_wrappers(init), Expression::ArrayExpression(_))
                                 && !self.resolving.contains(&name) =>
                         {
                             if !self.deeper(spread.span.start) {
@@ -444,7 +419,7 @@ impl<'m, 'e, 'a> Evaluator<'m, 'e, 'a> {
 
     /// A literal value, or why it is not one.
     fn value(&mut self, expr: &'e Expression<'a>) -> std::result::Result<Value, NotData> {
-        let expr = unwrap(expr);
+        let expr = without_wrappers(expr);
         let not = |why: &str| NotData {
             offset: expr.span().start,
             why: why.to_string(),
@@ -458,7 +433,7 @@ impl<'m, 'e, 'a> Evaluator<'m, 'e, 'a> {
             Expression::NullLiteral(_) => Value::Null,
             Expression::NumericLiteral(n) => number(n.value),
             Expression::UnaryExpression(u) if u.operator == UnaryOperator::UnaryNegation => {
-                match unwrap(&u.argument) {
+                match without_wrappers(&u.argument) {
                     Expression::NumericLiteral(n) => number(-n.value),
                     _ => return Err(not("only numbers can be negated in literal data")),
                 }
@@ -562,7 +537,7 @@ mod tests {
         );
         assert_eq!(t[1].supported_formats, [VideoFormat::Portrait]);
         assert_eq!(t[1].duration, Some(90));
-        assert_eq!(t[1].origin.to_string(), "canonical.ts:6:3");
+        assert_eq!(t[1].at.to_string(), "canonical.ts:6:3");
     }
 
     #[test]

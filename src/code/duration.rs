@@ -23,13 +23,13 @@ use std::collections::{HashMap, HashSet};
 
 use oxc_ast::ast::{
     Argument, ArrayExpressionElement, BinaryOperator, BindingPattern, Declaration, Expression,
-    ModuleExportName, ObjectPropertyKind, Program, Statement, UnaryOperator,
-    VariableDeclarationKind,
+    ObjectPropertyKind, Program, Statement, UnaryOperator, VariableDeclarationKind,
 };
 use oxc_parser::{Kind, Token};
 use oxc_span::GetSpan;
 use serde::{Deserialize, Serialize};
 
+use crate::ast::{export_name, without_wrappers};
 use crate::location::LineIndex;
 
 /// Which export states the duration.
@@ -224,28 +224,22 @@ impl<'e, 'a> Module<'e, 'a> {
                 },
                 Statement::ExportNamedDeclaration(e) => {
                     for spec in &e.specifiers {
-                        if let (Some(local), Some(exported)) =
-                            (export_name(&spec.local), export_name(&spec.exported))
-                        {
-                            m.exports.push(Export {
-                                exported,
-                                offset: spec.span.start,
-                                target: ExportTarget::Local(local),
-                            });
-                        }
+                        m.exports.push(Export {
+                            exported: export_name(&spec.exported),
+                            offset: spec.span.start,
+                            target: ExportTarget::Local(export_name(&spec.local)),
+                        });
                     }
                 }
                 Statement::ExportFromDeclaration(e) => {
                     for spec in &e.specifiers {
-                        if let Some(exported) = export_name(&spec.exported) {
-                            m.exports.push(Export {
-                                exported,
-                                offset: spec.span.start,
-                                target: ExportTarget::NotConst(
-                                    "re-exported from another module, which is not read",
-                                ),
-                            });
-                        }
+                        m.exports.push(Export {
+                            exported: export_name(&spec.exported),
+                            offset: spec.span.start,
+                            target: ExportTarget::NotConst(
+                                "re-exported from another module, which is not read",
+                            ),
+                        });
                     }
                 }
                 Statement::FunctionDeclaration(f) => {
@@ -297,14 +291,6 @@ impl<'e, 'a> Module<'e, 'a> {
                 }
             }
         }
-    }
-}
-
-fn export_name<'a>(name: &ModuleExportName<'a>) -> Option<&'a str> {
-    match name {
-        ModuleExportName::IdentifierName(n) => Some(n.name.as_str()),
-        ModuleExportName::IdentifierReference(n) => Some(n.name.as_str()),
-        ModuleExportName::StringLiteral(s) => Some(s.value.as_str()),
     }
 }
 
@@ -432,7 +418,7 @@ impl<'m, 'e, 'a> Evaluator<'m, 'e, 'a> {
             ));
         }
         let d = depth + 1;
-        Ok(match unwrap(expr) {
+        Ok(match without_wrappers(expr) {
             Expression::NumericLiteral(n) => Value::Number(n.value),
             Expression::StringLiteral(_) => Value::Text,
             Expression::TemplateLiteral(t) if t.expressions.is_empty() => Value::Text,
@@ -542,7 +528,7 @@ impl<'m, 'e, 'a> Evaluator<'m, 'e, 'a> {
             }
             Expression::ComputedMemberExpression(m) => {
                 let object = self.value(&m.object, d)?;
-                match (object, unwrap(&m.expression)) {
+                match (object, without_wrappers(&m.expression)) {
                     (object, Expression::StringLiteral(s)) => {
                         self.member(object, s.value.as_str(), m.span.start)?
                     }
@@ -605,7 +591,7 @@ impl<'m, 'e, 'a> Evaluator<'m, 'e, 'a> {
         depth: usize,
     ) -> Result<Value<'a>, Stop> {
         let start = call.span.start;
-        let Expression::StaticMemberExpression(callee) = unwrap(&call.callee) else {
+        let Expression::StaticMemberExpression(callee) = without_wrappers(&call.callee) else {
             return Err(Stop::at(start, "a call is not evaluated"));
         };
         let method = callee.property.name.as_str();
@@ -619,7 +605,8 @@ impl<'m, 'e, 'a> Evaluator<'m, 'e, 'a> {
                     .ok_or_else(|| Stop::at(start, "not an argument")),
             })
             .collect::<Result<_, _>>()?;
-        if matches!(unwrap(&callee.object), Expression::Identifier(id) if id.name == "Math") {
+        if matches!(without_wrappers(&callee.object), Expression::Identifier(id) if id.name == "Math")
+        {
             let mut numbers = Vec::with_capacity(args.len());
             for a in &args {
                 numbers.push(self.number(a, depth)?);
@@ -711,7 +698,7 @@ impl<'e, 'a> Callback<'e, 'a> {
         let start = expr.span().start;
         let not = |why: &str| Stop::at(start, why.to_string());
         let (params, body): (&'e oxc_ast::ast::FormalParameters<'a>, &'e Expression<'a>) =
-            match unwrap(expr) {
+            match without_wrappers(expr) {
                 Expression::ArrowFunctionExpression(a) => {
                     let body = match a.get_expression() {
                         Some(e) => e,
@@ -760,20 +747,6 @@ fn single_return<'e, 'a>(body: &'e oxc_ast::ast::FunctionBody<'a>) -> Option<&'e
     match body.statements.as_slice() {
         [Statement::ReturnStatement(r)] => r.argument.as_ref(),
         _ => None,
-    }
-}
-
-/// Strip what does not change a value: `as const`, `satisfies T`, `<T>x`, `x!`, `(x)`.
-fn unwrap<'e, 'a>(mut expr: &'e Expression<'a>) -> &'e Expression<'a> {
-    loop {
-        expr = match expr {
-            Expression::TSAsExpression(e) => &e.expression,
-            Expression::TSSatisfiesExpression(e) => &e.expression,
-            Expression::TSTypeAssertion(e) => &e.expression,
-            Expression::TSNonNullExpression(e) => &e.expression,
-            Expression::ParenthesizedExpression(e) => &e.expression,
-            _ => return expr,
-        }
     }
 }
 

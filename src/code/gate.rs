@@ -16,7 +16,7 @@
 //! | `required` / `forbidden` | a configured identifier or dotted path missing / present (comments and strings do not count) |
 
 use oxc_allocator::Allocator;
-use oxc_ast::ast::{BindingPattern, Declaration, ModuleExportName, Program, Statement};
+use oxc_ast::ast::{BindingPattern, Declaration, Program, Statement};
 use oxc_parser::config::RuntimeParserConfig;
 use oxc_parser::{Kind, Parser};
 use oxc_span::SourceType;
@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use super::duration::{self, CodeDuration, CodePos, DurationExport};
 use super::{FoundCode, Stored, TemplateCode};
+use crate::ast::export_name;
 use crate::config::GateConfig;
 use crate::location::LineIndex;
 use crate::parse_guard;
@@ -359,14 +360,6 @@ fn exports(program: &Program<'_>, name: &str) -> bool {
         },
         _ => false,
     })
-}
-
-fn export_name<'a>(name: &ModuleExportName<'a>) -> &'a str {
-    match name {
-        ModuleExportName::IdentifierName(n) => n.name.as_str(),
-        ModuleExportName::IdentifierReference(n) => n.name.as_str(),
-        ModuleExportName::StringLiteral(s) => s.value.as_str(),
-    }
 }
 
 /// Whether the token words contain `path` (`window.Remotion` = `window`, `.`, `Remotion`).

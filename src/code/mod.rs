@@ -61,6 +61,15 @@ pub enum Stored {
 }
 
 impl Stored {
+    /// `bytes`, or only its size when it is over `max_bytes`.
+    pub fn capped(bytes: Vec<u8>, max_bytes: u64) -> Stored {
+        if bytes.len() as u64 > max_bytes {
+            Stored::TooLarge(bytes.len() as u64)
+        } else {
+            Stored::Bytes(bytes)
+        }
+    }
+
     /// No code at all: a blank file or column counts as none.
     pub fn is_blank(&self) -> bool {
         match self {

@@ -306,12 +306,7 @@ impl Worker {
                 // NULL stays absent, so the override rules apply.
                 let code: Option<Vec<u8>> = row.try_get(1).map_err(fail)?;
                 if let Some(code) = code {
-                    let stored = if code.len() as u64 > self.max_bytes {
-                        Stored::TooLarge(code.len() as u64)
-                    } else {
-                        Stored::Bytes(code)
-                    };
-                    out.push((id, stored));
+                    out.push((id, Stored::capped(code, self.max_bytes)));
                 }
             }
         }

@@ -248,7 +248,7 @@ mod tests {
             similar_to: vec![],
             complexity: None,
             primary_use: "p".into(),
-            origin: Location::file("c"),
+            at: Location::file("c"),
         };
         let code = TemplateCode::new(
             "const a = \"\\u{1b}\\t\";\n// «»\nexport default a;\n",

@@ -7,34 +7,16 @@
 
 use std::fmt::Write;
 
-use serde_json::Value;
-
 use super::Source;
-use crate::dataset::example::Message;
 use crate::dataset::writer::{FileRecord, Staging};
 use crate::error::Result;
 use crate::report::thousands;
 use crate::split::Split;
 
 pub fn write(source: &Source, staging: &Staging) -> Result<Vec<FileRecord>> {
-    staging.create_dir("data")?;
-    let mut files = Vec::new();
-    for split in source.splits() {
-        let name = split.name();
-        files.push(super::copy(
-            source,
-            staging,
-            &format!("{name}.jsonl"),
-            &format!("data/{name}.jsonl"),
-        )?);
-    }
+    let mut files = super::copy_splits(source, staging, "jsonl", "data/")?;
     files.push(staging.write_small("README.md", card(source).as_bytes())?);
     Ok(files)
-}
-
-/// Messages of an exported line.
-pub fn to_messages(record: &Value) -> Option<Vec<Message>> {
-    serde_json::from_value(record.get("messages")?.clone()).ok()
 }
 
 fn card(source: &Source) -> String {

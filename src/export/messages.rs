@@ -1,31 +1,14 @@
 //! `--to messages`: the upload files as they are, plus a README with an Axolotl `chat_template`
 //! dataset stanza and a TRL `SFTTrainer` snippet.
 
-use serde_json::Value;
-
 use super::Source;
-use crate::dataset::example::Message;
 use crate::dataset::writer::{FileRecord, Staging};
 use crate::error::Result;
 
 pub fn write(source: &Source, staging: &Staging) -> Result<Vec<FileRecord>> {
-    let mut files = Vec::new();
-    for split in source.splits() {
-        let name = format!("{}.jsonl", split.name());
-        files.push(super::copy(
-            source,
-            staging,
-            &format!("{}.upload.jsonl", split.name()),
-            &name,
-        )?);
-    }
+    let mut files = super::copy_splits(source, staging, "upload.jsonl", "")?;
     files.push(staging.write_small("README.md", readme(source).as_bytes())?);
     Ok(files)
-}
-
-/// Messages of an exported line.
-pub fn to_messages(record: &Value) -> Option<Vec<Message>> {
-    serde_json::from_value(record.get("messages")?.clone()).ok()
 }
 
 fn readme(source: &Source) -> String {

@@ -153,6 +153,36 @@ pub(crate) fn convert(
     }
 }
 
+/// Copy each split's `{split}.{from}` to `{to_dir}{split}.jsonl` (already in the target's shape).
+pub(crate) fn copy_splits(
+    source: &Source,
+    staging: &Staging,
+    from: &str,
+    to_dir: &str,
+) -> Result<Vec<FileRecord>> {
+    if !to_dir.is_empty() {
+        staging.create_dir(to_dir.trim_end_matches('/'))?;
+    }
+    source
+        .splits()
+        .into_iter()
+        .map(|split| {
+            let name = split.name();
+            copy(
+                source,
+                staging,
+                &format!("{name}.{from}"),
+                &format!("{to_dir}{name}.jsonl"),
+            )
+        })
+        .collect()
+}
+
+/// The messages of an exported line that keeps OpenAI's `messages` shape (`hf`, `messages`).
+pub fn messages_of(record: &Value) -> Option<Vec<Message>> {
+    serde_json::from_value(record.get("messages")?.clone()).ok()
+}
+
 /// Copy a source file line by line (it is already in the target's shape).
 pub(crate) fn copy(source: &Source, staging: &Staging, from: &str, to: &str) -> Result<FileRecord> {
     let path = source.dir.path.join(from);

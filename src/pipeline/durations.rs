@@ -125,7 +125,7 @@ pub fn run(
                 );
                 diagnostics.push(
                     Kind::NoDuration,
-                    Some(record.template.origin.clone()),
+                    Some(record.template.at.clone()),
                     format!("template {id:?} skipped: {reason}"),
                 );
                 skipped.push(SkippedTemplate {

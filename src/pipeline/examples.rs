@@ -32,14 +32,7 @@ pub fn run<'r>(
     diagnostics: &mut Diagnostics,
 ) -> Examples<'r> {
     let system_tokens = budget.encoding.count(&config.prompts.system);
-    let display = |at: &Location| {
-        let path = config.display_path(&at.path);
-        match (at.line, at.col) {
-            (Some(l), Some(c)) => format!("{path}:{l}:{c}"),
-            (Some(l), None) => format!("{path}:{l}"),
-            _ => path,
-        }
-    };
+    let display = |at: &Location| config.display_location(at);
     // Briefs and their token counts, per template, on all cores: tokenizing tens of thousands of
     // briefs is most of this stage's work. Warnings and stats are gathered in order below.
     let made: Vec<Option<(brief::TemplateBriefs, Vec<usize>)>> = records

@@ -4,11 +4,14 @@
 //!
 //! 1. **catalog**: the templates that take part ([`crate::catalog`]);
 //! 2. **code**: each template's code from its store or a code override ([`crate::code`]);
-//! 3. **gate**: the quality gate, parsing and tokenizing each distinct code once ([`gate`]);
-//! 4. **prompts**: curated prompts and prompt additions, by template ([`crate::prompts`]);
-//! 5. **durations**: the duration each template's briefs state;
+//! 3. **gate**: the quality gate, parsing and tokenizing each distinct code once, evaluating its
+//!    duration export on the same parse and taking its near-copy signature ([`gate`]);
+//! 4. **durations**: the duration each template's briefs state, code against catalog
+//!    ([`durations`]);
+//! 5. **prompts**: curated prompts and prompt additions, by template ([`crate::prompts`]);
 //! 6. **examples**: briefs paired with code, within the token budget ([`examples`]);
-//! 7. **split**: train / validation / test, seeded and stable ([`crate::split`]);
+//! 7. **split**: duplicates written once, near-copy clusters kept together, train / validation /
+//!    test, seeded and stable ([`split`]);
 //! 8. **output**: stats, split files and manifest, written atomically ([`output`]).
 //!
 //! It returns the version written, the typed [`Stats`] and every warning as a [`Diagnostic`]; it
@@ -201,7 +204,7 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
                 };
                 diagnostics.push(
                     Kind::MissingCode,
-                    Some(record.template.origin.clone()),
+                    Some(record.template.at.clone()),
                     format!(
                         "template {:?} has no code ({}{overrides}); skipped",
                         record.template.id,
@@ -276,7 +279,11 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
         gated.verdicts.len()
     ));
 
-    // 4. prompts
+    // 4. durations
+    let durations = durations::run(config, &mut records, &mut diagnostics);
+    flush(&mut diagnostics);
+
+    // 5. prompts
     let in_build: Vec<&catalog::Template> = records.iter().map(|r| &r.template).collect();
     let elsewhere = prompts::Elsewhere {
         excluded_by_source: &catalog.excluded_by_source,
@@ -287,10 +294,6 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
     for record in &mut records {
         record.prompts = prompt_set.take(&record.template.id);
     }
-    flush(&mut diagnostics);
-
-    // 5. durations
-    let durations = durations::run(config, &mut records, &mut diagnostics);
     flush(&mut diagnostics);
 
     // 6. examples

@@ -82,14 +82,14 @@ pub fn briefs_for(
             (
                 p,
                 format!("override-{}", i + 1),
-                BriefOrigin::Override(p.origin.clone()),
+                BriefOrigin::Override(p.at.clone()),
             )
         })
         .chain(prompts.curated.iter().enumerate().map(|(i, p)| {
             (
                 p,
                 format!("curated-{}", i + 1),
-                BriefOrigin::Curated(p.origin.clone()),
+                BriefOrigin::Curated(p.at.clone()),
             )
         }));
     for (prompt, variant, origin) in candidates {
@@ -99,7 +99,7 @@ pub fn briefs_for(
                 out.gated.push(GatedPrompt {
                     template_id: template.id.clone(),
                     format: hint,
-                    at: display(&prompt.origin),
+                    at: display(&prompt.at),
                 });
                 continue;
             }
@@ -253,7 +253,7 @@ mod tests {
             similar_to: vec![],
             complexity: None,
             primary_use: "Animated logo reveal".into(),
-            origin: Location::line("c.json", 1),
+            at: Location::line("c.json", 1),
         }
     }
 
@@ -262,7 +262,7 @@ mod tests {
             target: Target::Id("orbit".into()),
             text: text.into(),
             hint,
-            origin: Location::line("p.jsonl", line),
+            at: Location::line("p.jsonl", line),
         }
     }
 

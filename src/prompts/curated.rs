@@ -69,7 +69,7 @@ pub fn parse(path: &Path, bytes: &[u8], diagnostics: &mut Diagnostics) -> Curate
                     target,
                     text: hinted.text,
                     hint: hinted.hint,
-                    origin: at,
+                    at,
                 }),
                 Err(why) => {
                     file.malformed += 1;
@@ -158,7 +158,7 @@ mod tests {
         assert_eq!(file.prompts.len(), 1);
         assert_eq!(file.prompts[0].hint, Some(VideoFormat::Square));
         assert_eq!(file.prompts[0].text, "Logo");
-        assert_eq!(file.prompts[0].origin.to_string(), "p.jsonl:1");
+        assert_eq!(file.prompts[0].at.to_string(), "p.jsonl:1");
     }
 
     #[test]

@@ -37,7 +37,8 @@ pub struct Prompt {
     /// The text to use in a brief (hint token removed, capitalized).
     pub text: String,
     pub hint: Option<VideoFormat>,
-    pub origin: Location,
+    /// Where the prompt is (file:line, or file:line:col for a prompt addition).
+    pub at: Location,
 }
 
 /// Per curated file, for the stats.
@@ -179,7 +180,7 @@ pub fn load(
                     Some(&i) => unmatched[i].1 += 1,
                     None => {
                         unmatched_index.insert(target.clone(), unmatched.len());
-                        unmatched.push((target, 1, prompt.origin.clone()));
+                        unmatched.push((target, 1, prompt.at.clone()));
                     }
                 }
                 continue;
@@ -269,18 +270,17 @@ pub fn load(
                     };
                     diagnostics.push(
                         Kind::UnknownPromptAddition,
-                        Some(prompt.origin.clone()),
+                        Some(prompt.at.clone()),
                         format!(
                             "prompt addition for unknown template {id:?} (not in this build's catalog)"
                         ),
                     );
                     set.stats.unknown_override_templates.push(UnknownOverride {
                         template_id: id.clone(),
-                        at: format!(
-                            "{}:{}",
-                            config.display_path(&prompt.origin.path),
-                            prompt.origin.line.unwrap_or(0)
-                        ),
+                        at: config.display_location(&Location {
+                            col: None,
+                            ..prompt.at.clone()
+                        }),
                     });
                 }
             }

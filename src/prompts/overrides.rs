@@ -93,7 +93,7 @@ pub fn parse(path: &Path, text: &str, diagnostics: &mut Diagnostics) -> Result<V
             target: Target::Id(id.to_string()),
             text: hinted.text,
             hint: hinted.hint,
-            origin: at,
+            at,
         });
     }
     Ok(prompts)
@@ -108,7 +108,7 @@ mod tests {
         let text = "{\n  \"additionalPrompts\": [\n    {\"templateId\": \"a\", \"prompt\": \"format:square logo\", \"notes\": \"n\"},\n    {\"templateId\": \"b\", \"prompt\": \"intro\"}\n  ]\n}\n";
         let p = parse(Path::new("o.json"), text, &mut Diagnostics::default()).unwrap();
         assert_eq!(p.len(), 2);
-        assert_eq!(p[0].origin.to_string(), "o.json:3:5");
+        assert_eq!(p[0].at.to_string(), "o.json:3:5");
         assert_eq!(p[1].target, Target::Id("b".into()));
         assert_eq!(p[1].text, "Intro");
     }

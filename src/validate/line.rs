@@ -23,12 +23,7 @@ const MESSAGE_KEYS: [&str; 7] = [
 ];
 const TOP_LEVEL_KEYS: [&str; 4] = ["messages", "tools", "parallel_tool_calls", "functions"];
 
-/// A message as far as the dataset checks need it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Message {
-    pub role: String,
-    pub content: String,
-}
+pub use crate::dataset::example::Message;
 
 /// What one line gave.
 #[derive(Debug, Default)]
