@@ -6,7 +6,7 @@ mod support;
 use serde_json::Value;
 use support::{jsonl, Workdir};
 use template_sft::dataset::example::Message;
-use template_sft::export::{alpaca, hf, messages, sharegpt};
+use template_sft::export::{alpaca, sharegpt};
 
 fn upload_messages(wd: &Workdir, split: &str) -> Vec<Vec<Message>> {
     jsonl(&wd.read(&format!("dataset/v1/{split}.upload.jsonl")))
