@@ -15,12 +15,22 @@ fn build_error(setup: impl FnOnce(&Workdir), args: &[&str], code: i32) -> String
     assert!(run.stdout.is_empty(), "{run}");
     let leftovers: Vec<String> = wd.list("dataset");
     assert!(leftovers.is_empty(), "a failed build left {leftovers:?}");
-    // Warnings about other inputs may come first; the error is what this test pins.
+    // Warnings about other inputs may come first; the error is what this test pins (the source line
+    // and caret under it are pinned by tests/fixtures/bad/).
     run.stderr
         .lines()
-        .filter(|l| !l.starts_with("warning: "))
+        .filter(|l| !l.starts_with("warning: ") && !is_snippet(l))
         .map(|l| format!("{l}\n"))
         .collect()
+}
+
+/// A line of the source snippet under an error (`  |`, `28 | seed = -1`, `   |        ^`).
+fn is_snippet(line: &str) -> bool {
+    let gutter = line.trim_start();
+    gutter.starts_with('|')
+        || gutter
+            .split_once(" |")
+            .is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
 }
 
 fn config_edit(from: &'static str, to: &'static str) -> impl FnOnce(&Workdir) {

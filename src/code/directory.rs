@@ -128,7 +128,7 @@ impl Listing {
         listing
     }
 
-    /// " (did you mean <dir>/<name>?)" for the file probably meant for `id`: the same name in
+    /// `" (did you mean <dir>/<name>?)"` for the file probably meant for `id`: the same name in
     /// another case or with another extension, or (in a folder of at most a few thousand files) a
     /// close spelling with the right extension; "" when there is none.
     pub fn near_miss(&self, dir: &Path, id: &str, extension: &str) -> String {

@@ -289,8 +289,8 @@ fn gate(
 }
 
 /// Accept `found` on an earlier build's word that it passes with `tokens` tokens: no parsing and
-/// no tokenizing, the same [`TemplateCode`] as [`check`] would give. `None` if the bytes are not
-/// text after all (then run [`check`]).
+/// no tokenizing, the same [`TemplateCode`] as [`Gate::run`] would give. `None` if the bytes are not
+/// text after all (then run [`Gate::run`]).
 pub fn accept_known(
     found: &FoundCode,
     tokens: usize,

@@ -5,14 +5,14 @@
 //! 1. **catalog**: the templates that take part ([`crate::catalog`]);
 //! 2. **code**: each template's code from its store or a code override ([`crate::code`]);
 //! 3. **gate**: the quality gate, parsing and tokenizing each distinct code once, evaluating its
-//!    duration export on the same parse and taking its near-copy signature ([`gate`]);
+//!    duration export on the same parse and taking its near-copy signature (`pipeline/gate.rs`);
 //! 4. **durations**: the duration each template's briefs state, code against catalog
-//!    ([`durations`]);
+//!    (`pipeline/durations.rs`);
 //! 5. **prompts**: curated prompts and prompt additions, by template ([`crate::prompts`]);
-//! 6. **examples**: briefs paired with code, within the token budget ([`examples`]);
+//! 6. **examples**: briefs paired with code, within the token budget (`pipeline/examples.rs`);
 //! 7. **split**: duplicates written once, near-copy clusters kept together, train / validation /
-//!    test, seeded and stable ([`split`]);
-//! 8. **output**: stats, split files and manifest, written atomically ([`output`]).
+//!    test, seeded and stable (`pipeline/split.rs`);
+//! 8. **output**: stats, split files and manifest, written atomically (`pipeline/output.rs`).
 //!
 //! It returns the version written, the typed [`Stats`] and every warning as a [`Diagnostic`]; it
 //! never prints. A caller that wants to show progress as it happens passes an [`Observer`].

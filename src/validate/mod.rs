@@ -3,7 +3,7 @@
 //! Takes JSONL files or dataset directories, a [`Target`] and a token [`Budget`]; gives a
 //! [`Report`] of findings, each with a category, file:line and a message saying what to change.
 //! Files are streamed in chunks of lines (bounded in bytes as well as lines) checked in parallel
-//! ([`line`]); a line longer than [`MAX_LINE_BYTES`] is reported and skipped, never held; only small
+//! ([`mod@line`]); a line longer than [`MAX_LINE_BYTES`] is reported and skipped, never held; only small
 //! per-example digests are kept (for duplicates and train/eval leakage), plus a near-copy signature
 //! per distinct train output (1 KiB, never the output itself), so memory is bounded whatever the
 //! input. Each distinct message content is tokenized once (the cache is bounded too). A directory
