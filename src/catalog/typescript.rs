@@ -11,6 +11,9 @@
 //! Which arrays are the catalog: the one named by `catalog.export`, or by default every top-level
 //! `const` whose initializer is an array literal holding object literals with a string `id`. An entry
 //! reachable through two arrays (`all = [...a, ...b]` and `b`) counts once.
+//!
+//! Long because the literal evaluator is one piece with its limits, and its tests (a third of the
+//! file) pin every shape of a real catalog.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;

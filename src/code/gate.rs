@@ -14,6 +14,8 @@
 //! | `parse` | a TSX syntax error (oxc), with its line:col inside the code; or nesting too deep to parse safely |
 //! | `entry_point` | no default export (or no export of the configured name) |
 //! | `required` / `forbidden` | a configured identifier or dotted path missing / present (comments and strings do not count) |
+//!
+//! Long because each rule's test sits beside the rules and pins its exact message.
 
 use oxc_allocator::Allocator;
 use oxc_ast::ast::{BindingPattern, Declaration, Program, Statement};

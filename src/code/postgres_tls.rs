@@ -14,6 +14,9 @@
 //!
 //! Hosted databases with publicly trusted certificates therefore work with `verify-full` and no
 //! extra files; a private CA is named with `sslrootcert=/path/ca.pem`.
+//!
+//! Long because rustls asks for each certificate policy as a full verifier (three here), and libpq's
+//! string syntax (tokenizer, redaction) lives beside them with its hostile-input tests.
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -14,6 +14,9 @@
 //! it ran in; a cleaner deletes a directory only when it can take that lock itself, and only by its
 //! staging path (gone once renamed). A directory without the marker is not ours, so it is never
 //! touched. Nothing depends on `/proc` or on process ids.
+//!
+//! Long because staging, its lock, the crash hooks and the whole-file writes all serve one promise
+//! (a version appears whole or not at all), tested together here.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};

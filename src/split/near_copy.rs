@@ -22,6 +22,9 @@
 //!   at similarity 0.06 (typical unrelated code) with probability 0.04.
 //! - **Clusters**: candidates whose estimate reaches the threshold, and identical code, are joined
 //!   with union-find.
+//!
+//! Long because the signature, the LSH, the clustering and the streaming index are one algorithm,
+//! tested here against the exact Jaccard similarity.
 
 use std::collections::HashMap;
 

@@ -8,13 +8,18 @@
 //! per distinct train output (1 KiB, never the output itself), so memory is bounded whatever the
 //! input. Each distinct message content is tokenized once (the cache is bounded too). A directory
 //! written by `build` also gets its sidecars, manifest and stats checked ([`dataset_dir`]).
+//!
+//! Long because reading a file (capped lines, chunks bounded in lines and bytes, the parallel pass)
+//! is one loop; the per-line checks, the leakage and the build-directory checks are modules of
+//! their own.
 
 pub mod category;
 pub mod dataset_dir;
+mod leakage;
 pub mod line;
 pub mod target;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader, Read as _};
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
@@ -23,6 +28,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 pub use category::Category;
+use leakage::Leakage;
 use line::{check_line, example_hash, text_hash, Message};
 pub use target::{Severity, Target};
 
@@ -177,10 +183,7 @@ pub fn validate(paths: &[PathBuf], options: &Options) -> Result<Report> {
     }
 
     let cache = RwLock::new(HashMap::new());
-    let mut leakage = Leakage {
-        near_copies: options.near_copy_threshold > 0.0,
-        ..Leakage::default()
-    };
+    let mut leakage = Leakage::new(options.near_copy_threshold > 0.0);
     for (path, split) in &data_files {
         let mut findings = Findings {
             target: options.target,
@@ -215,115 +218,6 @@ pub fn split_of(path: &Path) -> Option<Split> {
         "validation" | "valid" | "val" | "eval" | "evaluation" | "dev" => Some(Split::Validation),
         "test" | "testing" => Some(Split::Test),
         _ => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn split_names_are_read_from_the_first_word() {
-        let of = |n: &str| split_of(Path::new(n));
-        assert_eq!(of("train.upload.jsonl"), Some(Split::Train));
-        assert_eq!(of("train_v2.jsonl"), Some(Split::Train));
-        assert_eq!(of("Training-2024.jsonl"), Some(Split::Train));
-        assert_eq!(of("valid.jsonl"), Some(Split::Validation));
-        assert_eq!(of("dev-set.jsonl"), Some(Split::Validation));
-        assert_eq!(of("test2.jsonl"), Some(Split::Test));
-        assert_eq!(of("trainer.jsonl"), None);
-        assert_eq!(of("values.jsonl"), None);
-        assert_eq!(of("data.jsonl"), None);
-    }
-}
-
-/// Where examples and assistant outputs of train are, and the eval examples to compare.
-#[derive(Default)]
-struct Leakage {
-    train_examples: HashMap<u128, (String, usize)>,
-    train_outputs: HashMap<u128, (String, usize)>,
-    eval: Vec<(u128, Vec<u128>, String, usize)>,
-    /// Whether near-copies are looked for at all.
-    near_copies: bool,
-    /// Near-copy signatures of distinct train outputs, with where each first occurs.
-    train_index: near_copy::Index<(String, usize)>,
-    /// Distinct outputs already signed (train and held-out).
-    signed: HashSet<u128>,
-    /// Distinct held-out outputs: signature and where it first occurs.
-    eval_signatures: Vec<(u128, Signature, String, usize)>,
-    /// The index is full: later train outputs are not compared.
-    index_full: Option<(String, usize)>,
-}
-
-impl Leakage {
-    fn report(&self, findings: &mut Findings<'_>, threshold: f64) {
-        let mut exact_lines = HashSet::new();
-        for (hash, outputs, file, line) in &self.eval {
-            if let Some((train_file, train_line)) = self.train_examples.get(hash) {
-                exact_lines.insert((file.as_str(), *line));
-                findings.add(
-                    Category::TrainEvalLeakage,
-                    file,
-                    Some(*line),
-                    format!("identical to {train_file}:{train_line}; remove it from one split"),
-                );
-            } else if let Some((train_file, train_line)) =
-                outputs.iter().find_map(|o| self.train_outputs.get(o))
-            {
-                exact_lines.insert((file.as_str(), *line));
-                findings.add(
-                    Category::TrainEvalLeakage,
-                    file,
-                    Some(*line),
-                    format!("assistant output identical to {train_file}:{train_line}'s; evaluation would measure memorization (split by template)"),
-                );
-            }
-        }
-        if let Some((file, line)) = &self.index_full {
-            findings.add(
-                Category::NearCopyLimit,
-                file,
-                Some(*line),
-                format!("more than {NEAR_COPY_INDEX_LIMIT} distinct train outputs: this and later ones are not indexed, so held-out near-copies of them are not found"),
-            );
-        }
-        for (hash, sig, file, line) in &self.eval_signatures {
-            if exact_lines.contains(&(file.as_str(), *line))
-                || self.train_outputs.contains_key(hash)
-            {
-                continue;
-            }
-            if let Some((similarity, (train_file, train_line))) =
-                self.train_index.nearest(sig, threshold)
-            {
-                findings.add(
-                    Category::NearCopyLeakage,
-                    file,
-                    Some(*line),
-                    format!("assistant output is a near-copy (similarity {similarity:.2}) of {train_file}:{train_line}'s; evaluation would measure recall (keep near-copies in one split)"),
-                );
-            }
-        }
-    }
-
-    /// Remember the signature of a distinct assistant output of `split`.
-    fn sign(&mut self, split: Split, hash: u128, sig: Signature, file: &str, line: usize) {
-        if !self.signed.insert(hash) {
-            return;
-        }
-        match split {
-            Split::Train if self.train_index.len() < NEAR_COPY_INDEX_LIMIT => {
-                self.train_index.insert(sig, (file.to_string(), line));
-            }
-            Split::Train => {
-                self.index_full
-                    .get_or_insert_with(|| (file.to_string(), line));
-            }
-            Split::Validation | Split::Test => {
-                self.eval_signatures
-                    .push((hash, sig, file.to_string(), line));
-            }
-        }
     }
 }
 
@@ -593,4 +487,23 @@ fn check_file(
         bytes,
     });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_names_are_read_from_the_first_word() {
+        let of = |n: &str| split_of(Path::new(n));
+        assert_eq!(of("train.upload.jsonl"), Some(Split::Train));
+        assert_eq!(of("train_v2.jsonl"), Some(Split::Train));
+        assert_eq!(of("Training-2024.jsonl"), Some(Split::Train));
+        assert_eq!(of("valid.jsonl"), Some(Split::Validation));
+        assert_eq!(of("dev-set.jsonl"), Some(Split::Validation));
+        assert_eq!(of("test2.jsonl"), Some(Split::Test));
+        assert_eq!(of("trainer.jsonl"), None);
+        assert_eq!(of("values.jsonl"), None);
+        assert_eq!(of("data.jsonl"), None);
+    }
 }

@@ -1,0 +1,408 @@
+//! The sections of `template-sft.toml`, their keys and their defaults.
+//!
+//! Takes nothing; gives the typed sections [`super::Config`] is made of. Every key has a default
+//! (documented in the README's config reference and in `template-sft init`) except `catalog.path`
+//! and, for a directory store, `code.dir`.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// The export that states a scene's duration: `durationInFrames` or `durationInFrames_<suffix>`.
+pub const DEFAULT_DURATION_EXPORT: &str = "durationInFrames";
+
+pub const DEFAULT_SYSTEM_PROMPT: &str = "You are a Remotion code generator. Respond with valid TSX only. Start with imports/const declarations and never add prose.";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum CatalogFormat {
+    /// By extension: `.ts`/`.tsx` TypeScript, `.jsonl` JSON lines, anything else a JSON array.
+    #[default]
+    Auto,
+    Json,
+    Jsonl,
+    Typescript,
+}
+
+/// Which catalog entries take part, by `source.type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceFilter {
+    Any,
+    Db,
+    Registry,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogConfig {
+    pub path: PathBuf,
+    #[serde(default)]
+    pub format: CatalogFormat,
+    /// TypeScript catalogs: the name of the one array that is the catalog.
+    #[serde(default)]
+    pub export: Option<String>,
+    /// Keep only entries of this source type; default `db` for PostgreSQL code, `any` otherwise.
+    #[serde(default)]
+    pub source_type: Option<SourceFilter>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum CodeStoreKind {
+    #[default]
+    Directory,
+    Postgres,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeConfig {
+    #[serde(default)]
+    pub source: CodeStoreKind,
+    /// Directory source: `<dir>/<template-id>.<extension>`.
+    #[serde(default)]
+    pub dir: Option<PathBuf>,
+    #[serde(default = "default_extension")]
+    pub extension: String,
+    /// `<overrides_dir>/<template-id>.<extension>` is used when the store has no code.
+    #[serde(default)]
+    pub overrides_dir: Option<PathBuf>,
+    /// Code larger than this is not read: the template is rejected (`too_large`).
+    #[serde(default = "default_code_max_bytes")]
+    pub max_bytes: u64,
+    #[serde(default)]
+    pub postgres: PostgresConfig,
+}
+
+/// Where the PostgreSQL source reads code. Names are identifiers, always quoted, never SQL text.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostgresConfig {
+    /// The environment variable holding the connection string (libpq URL or key=value).
+    #[serde(default = "default_url_env")]
+    pub url_env: String,
+    #[serde(default = "default_schema")]
+    pub schema: String,
+    #[serde(default = "default_table")]
+    pub table: String,
+    /// Compared as text with the catalog's dbId.
+    #[serde(default = "default_id_column")]
+    pub id_column: String,
+    #[serde(default = "default_code_column")]
+    pub code_column: String,
+    #[serde(default = "default_connect_timeout")]
+    pub connect_timeout_secs: u64,
+    #[serde(default = "default_statement_timeout")]
+    pub statement_timeout_secs: u64,
+    /// Ids per query: one round trip per batch.
+    #[serde(default = "default_batch_size")]
+    pub batch_size: usize,
+}
+
+impl Default for PostgresConfig {
+    fn default() -> Self {
+        PostgresConfig {
+            url_env: default_url_env(),
+            schema: default_schema(),
+            table: default_table(),
+            id_column: default_id_column(),
+            code_column: default_code_column(),
+            connect_timeout_secs: default_connect_timeout(),
+            statement_timeout_secs: default_statement_timeout(),
+            batch_size: default_batch_size(),
+        }
+    }
+}
+
+fn default_url_env() -> String {
+    "DATABASE_URL".into()
+}
+fn default_schema() -> String {
+    "public".into()
+}
+fn default_table() -> String {
+    "bazaar-vid_templates".into()
+}
+fn default_id_column() -> String {
+    "id".into()
+}
+fn default_code_column() -> String {
+    "tsx_code".into()
+}
+fn default_connect_timeout() -> u64 {
+    10
+}
+fn default_statement_timeout() -> u64 {
+    120
+}
+fn default_batch_size() -> usize {
+    5000
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PromptsConfig {
+    /// Curated prompt files (JSONL, either shape). A missing one is an error.
+    #[serde(default)]
+    pub curated: Vec<PathBuf>,
+    /// Curated prompt files that may be missing.
+    #[serde(default)]
+    pub curated_optional: Vec<PathBuf>,
+    /// `overrides.json` with `additionalPrompts`; a missing file means no overrides.
+    #[serde(default)]
+    pub overrides: Option<PathBuf>,
+    #[serde(default = "default_system")]
+    pub system: String,
+    #[serde(default = "default_variants")]
+    pub variants_per_template: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VideoConfig {
+    #[serde(default = "default_fps")]
+    pub fps: u32,
+    /// Duration in frames for templates whose code and catalog state none; without it such
+    /// templates are skipped.
+    #[serde(default)]
+    pub default_duration: Option<u32>,
+    /// Which duration a brief states: the one the code exports (default) or the catalog's.
+    #[serde(default)]
+    pub duration_source: DurationSource,
+    /// The export that states the duration: a name (`durationInFrames` also matches
+    /// `durationInFrames_<suffix>`) or a prefix ending in `*`.
+    #[serde(default = "default_duration_export")]
+    pub duration_export: String,
+}
+
+/// Where the duration a brief states comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum DurationSource {
+    /// The duration the template's code exports when it can be evaluated; else the catalog's,
+    /// else `video.default_duration`.
+    #[default]
+    Code,
+    /// The catalog's; else the code's, else `video.default_duration`.
+    Catalog,
+}
+
+impl DurationSource {
+    pub fn name(self) -> &'static str {
+        match self {
+            DurationSource::Code => "code",
+            DurationSource::Catalog => "catalog",
+        }
+    }
+}
+
+fn default_duration_export() -> String {
+    DEFAULT_DURATION_EXPORT.into()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputConfig {
+    #[serde(default = "default_root")]
+    pub root: PathBuf,
+    #[serde(default = "default_tag")]
+    pub tag: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SplitMode {
+    /// All examples of a template land in one split.
+    #[default]
+    Template,
+    /// Each example is placed on its own.
+    Example,
+}
+
+impl SplitMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            SplitMode::Template => "template",
+            SplitMode::Example => "example",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SplitConfig {
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    #[serde(default = "default_train")]
+    pub train: f64,
+    #[serde(default = "default_held_out")]
+    pub validation: f64,
+    #[serde(default = "default_held_out")]
+    pub test: f64,
+    #[serde(default)]
+    pub mode: SplitMode,
+    /// Templates whose code is at least this similar (word 5-gram Jaccard, estimated) are
+    /// near-copies and share a split; 0 turns it off (identical code still does).
+    #[serde(default = "default_near_copy_threshold")]
+    pub near_copy_threshold: f64,
+}
+
+/// Quality-gate rules; each is on by default and can be switched off.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GateConfig {
+    /// Parse as TSX; a syntax error rejects the template.
+    #[serde(default = "yes")]
+    pub parse: bool,
+    #[serde(default = "yes")]
+    pub not_empty: bool,
+    /// No Markdown code fences (```) anywhere.
+    #[serde(default = "yes")]
+    pub no_fences: bool,
+    /// The code must start with code: import, const/let/var, function, class, export, a type
+    /// declaration, a comment or a directive.
+    #[serde(default = "yes")]
+    pub no_leading_prose: bool,
+    /// The code must export an entry point the renderer can use.
+    #[serde(default = "yes")]
+    pub entry_point: bool,
+    /// `default` for a default export, or the name of a named export.
+    #[serde(default = "default_export")]
+    pub export: String,
+    /// Identifiers or dotted paths that must occur in the code (e.g. `window.Remotion`).
+    #[serde(default)]
+    pub required: Vec<String>,
+    /// Identifiers or dotted paths that must not occur (e.g. `eval`, `document.cookie`).
+    #[serde(default)]
+    pub forbidden: Vec<String>,
+}
+
+impl Default for GateConfig {
+    fn default() -> Self {
+        GateConfig {
+            parse: true,
+            not_empty: true,
+            no_fences: true,
+            no_leading_prose: true,
+            entry_point: true,
+            export: default_export(),
+            required: Vec::new(),
+            forbidden: Vec::new(),
+        }
+    }
+}
+
+/// Token budgets per example.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokensConfig {
+    /// The model to fine-tune: picks the encoding and the per-example limit.
+    #[serde(default = "default_model")]
+    pub model: String,
+    /// A per-example limit that overrides the model's.
+    #[serde(default)]
+    pub max_tokens: Option<usize>,
+}
+
+impl Default for TokensConfig {
+    fn default() -> Self {
+        TokensConfig {
+            model: default_model(),
+            max_tokens: None,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+fn default_export() -> String {
+    "default".into()
+}
+fn default_model() -> String {
+    "gpt-4o-mini-2024-07-18".into()
+}
+/// 16 MiB: a hundred times the largest real scene.
+pub const DEFAULT_CODE_MAX_BYTES: u64 = 16 << 20;
+fn default_code_max_bytes() -> u64 {
+    DEFAULT_CODE_MAX_BYTES
+}
+fn default_extension() -> String {
+    "tsx".into()
+}
+fn default_system() -> String {
+    DEFAULT_SYSTEM_PROMPT.into()
+}
+fn default_variants() -> usize {
+    6
+}
+fn default_fps() -> u32 {
+    30
+}
+fn default_root() -> PathBuf {
+    PathBuf::from("dataset")
+}
+fn default_tag() -> String {
+    "v1".into()
+}
+fn default_seed() -> u64 {
+    42
+}
+fn default_train() -> f64 {
+    0.8
+}
+fn default_held_out() -> f64 {
+    0.1
+}
+/// Measured on production scenes (README "Near-copies"): twins 0.67–1.0, restyled variants
+/// 0.40–0.45, unrelated scenes of one library under 0.32.
+pub const DEFAULT_NEAR_COPY_THRESHOLD: f64 = 0.36;
+fn default_near_copy_threshold() -> f64 {
+    DEFAULT_NEAR_COPY_THRESHOLD
+}
+
+impl Default for PromptsConfig {
+    fn default() -> Self {
+        PromptsConfig {
+            curated: Vec::new(),
+            curated_optional: Vec::new(),
+            overrides: None,
+            system: default_system(),
+            variants_per_template: default_variants(),
+        }
+    }
+}
+
+impl Default for VideoConfig {
+    fn default() -> Self {
+        VideoConfig {
+            fps: default_fps(),
+            default_duration: None,
+            duration_source: DurationSource::default(),
+            duration_export: default_duration_export(),
+        }
+    }
+}
+
+impl Default for OutputConfig {
+    fn default() -> Self {
+        OutputConfig {
+            root: default_root(),
+            tag: default_tag(),
+        }
+    }
+}
+
+impl Default for SplitConfig {
+    fn default() -> Self {
+        SplitConfig {
+            seed: default_seed(),
+            train: default_train(),
+            validation: default_held_out(),
+            test: default_held_out(),
+            mode: SplitMode::default(),
+            near_copy_threshold: default_near_copy_threshold(),
+        }
+    }
+}
