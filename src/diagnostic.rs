@@ -46,6 +46,8 @@ pub enum Kind {
     ClusterTooLarge,
     /// Examples longer than a trainer's default sequence length.
     SequenceLength,
+    /// A held-out split whose lengths differ strongly from train's.
+    LengthSkew,
     /// Nothing lost, but worth knowing (e.g. the gate cache could not be saved).
     Note,
 }

@@ -39,6 +39,11 @@ pub struct Args {
     /// Override tokens.model (picks the encoding and the per-example limit).
     #[arg(long, value_name = "MODEL")]
     pub model: Option<String>,
+    /// A Hugging Face tokenizer.json (PATH or NAME=PATH; the chat template is read from the
+    /// tokenizer_config.json beside it) whose rendered lengths stats and meta give; repeat for
+    /// several. Replaces tokens.tokenizer.
+    #[arg(long, value_name = "PATH")]
+    pub tokenizer: Vec<String>,
     /// Check and tokenize every template again instead of reusing the last build's verdicts for
     /// unchanged code (and do not remember this build's).
     #[arg(long)]
@@ -51,6 +56,7 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
         seed: args.seed,
         tag: args.tag.clone(),
         model: args.model.clone(),
+        tokenizers: args.tokenizer.clone(),
     }
     .apply(&mut config);
     let options = BuildOptions {

@@ -119,6 +119,11 @@ forbidden = []
 model = "gpt-4o-mini-2024-07-18"
 # A per-example limit that overrides the model's.
 # max_tokens = 32768
+# Open-weight models: Hugging Face tokenizer.json files (the chat template is read from the
+# tokenizer_config.json beside each). Stats, meta and report give every example's length as the
+# model's chat template renders it, and the build warns where a trainer's default length would drop
+# or cut examples. "path", "name=path", or a list of them.
+# tokenizer = ["qwen3=tokenizers/qwen3/tokenizer.json"]
 "#;
 
 pub fn run(args: &Args, console: &Console) -> Result<()> {

@@ -4,10 +4,12 @@
 use std::path::PathBuf;
 
 use crate::console::{Console, Printable};
+use crate::dataset::lengths;
 use crate::dataset::version::Version;
 use crate::dataset::writer::{refuse_inside_version, replace_file};
 use crate::error::{Error, Result};
 use crate::report::{html, terminal, Summary};
+use crate::tokens::chat_template;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -19,6 +21,10 @@ pub struct Args {
     /// Examples per split in the HTML sample.
     #[arg(long, default_value_t = 8, value_name = "N")]
     pub samples: usize,
+    /// Count lengths under this Hugging Face tokenizer.json (PATH or NAME=PATH; chat template from
+    /// the tokenizer_config.json beside it) instead of the build's; repeat for several.
+    #[arg(long, value_name = "PATH")]
+    pub tokenizer: Vec<String>,
     /// Read the version even if its files differ from its manifest.
     #[arg(long)]
     pub no_verify: bool,
@@ -30,7 +36,11 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
     } else {
         Version::open(&args.dir)?
     };
-    let summary = Summary::load(&dir, args.samples)?;
+    let mut summary = Summary::load(&dir, args.samples)?;
+    if !args.tokenizer.is_empty() {
+        let tokenizers = chat_template::load_all(&args.tokenizer)?;
+        summary.lengths = lengths::count(&dir, &tokenizers)?;
+    }
     // The page first: a reader that closes stdout early (`| head`) must not cost the file.
     if let Some(path) = &args.html {
         refuse_inside_version(path)?;

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 
 use crate::console::{Console, Printable};
 use crate::error::{Error, Result};
+use crate::report::terminal;
+use crate::tokens::chat_template;
 use crate::tokens::Budget;
 use crate::validate::{self, Category, Options, Report, Severity, Target};
 
@@ -24,6 +26,15 @@ pub struct Args {
     /// A per-example token limit instead of the model's (e.g. an open-weight trainer's sequence length).
     #[arg(long, value_name = "N")]
     pub max_tokens: Option<usize>,
+    /// Also count each example's length under this Hugging Face tokenizer.json (PATH or NAME=PATH;
+    /// the chat template is read from the tokenizer_config.json beside it), and warn where a
+    /// trainer's default length would drop or cut examples; repeat for several.
+    #[arg(long, value_name = "PATH")]
+    pub tokenizer: Vec<String>,
+    /// With --tokenizer: an example longer than this many tokens is an error (the sequence length
+    /// you will train with).
+    #[arg(long, value_name = "N", requires = "tokenizer")]
+    pub max_length: Option<usize>,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
@@ -50,6 +61,8 @@ pub fn run(args: &Args, _console: &Console) -> Result<()> {
     }
     let options = Options {
         near_copy_threshold: args.near_copy_threshold,
+        tokenizers: chat_template::load_all(&args.tokenizer)?,
+        max_length: args.max_length,
         ..Options::new(args.target, budget)
     };
     let report = validate::validate(&args.paths, &options)?;
@@ -82,6 +95,12 @@ fn print_human(out: &mut impl Write, report: &Report) -> std::io::Result<()> {
             "{}{split}: {} examples, {} bytes",
             f.file, f.examples, f.bytes
         )?;
+    }
+    for l in &report.lengths {
+        terminal::lengths(out, l)?;
+    }
+    if !report.lengths.is_empty() {
+        writeln!(out)?;
     }
     let mut shown: std::collections::BTreeMap<Category, usize> = Default::default();
     for finding in &report.findings {
@@ -153,5 +172,6 @@ fn json_report(report: &Report, target: Target) -> serde_json::Value {
         "summary": summary,
         "findings": report.findings,
         "omitted": report.omitted,
+        "lengths": report.lengths,
     })
 }

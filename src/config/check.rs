@@ -162,6 +162,27 @@ impl Config {
         if let Err(why) = crate::tokens::Budget::new(&self.tokens.model, self.tokens.max_tokens) {
             return Err(self.wrong("tokens", "model", why));
         }
+        let specs = self.tokenizer_specs();
+        if let Some(name) = crate::tokens::chat_template::duplicate_name(&specs) {
+            return Err(self.wrong(
+                "tokens",
+                "tokenizer",
+                format!("tokens.tokenizer: two tokenizers are named {name:?}; name them apart with NAME=PATH"),
+            ));
+        }
+        for spec in specs {
+            let file = spec.file();
+            if !file.is_file() {
+                return Err(self.wrong(
+                    "tokens",
+                    "tokenizer",
+                    format!(
+                        "tokens.tokenizer: {} is not a file; expected a Hugging Face tokenizer.json (or the folder holding it), with its tokenizer_config.json beside it",
+                        file.display()
+                    ),
+                ));
+            }
+        }
         for (key, list) in [
             ("required", &self.gate.required),
             ("forbidden", &self.gate.forbidden),

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::location::{line_col, Location};
+use crate::tokens::chat_template::TokenizerSpec;
 pub use check::{check_tag, is_dotted_path};
 pub use sections::*;
 
@@ -60,6 +61,8 @@ pub struct Overrides {
     pub seed: Option<u64>,
     pub tag: Option<String>,
     pub model: Option<String>,
+    /// `--tokenizer`, given once or more: replaces `tokens.tokenizer`.
+    pub tokenizers: Vec<String>,
 }
 
 impl Overrides {
@@ -78,6 +81,23 @@ impl Overrides {
             // A model from the command line brings its own limit, not the file's.
             config.tokens.max_tokens = None;
             config.overridden.insert("tokens.model", "--model");
+        }
+        if !self.tokenizers.is_empty() {
+            // Paths on the command line are relative to where it runs, not to the config.
+            let cwd = std::env::current_dir().unwrap_or_default();
+            config.tokens.tokenizer = self
+                .tokenizers
+                .iter()
+                .map(|value| {
+                    let spec = TokenizerSpec::parse(value);
+                    let path = cwd.join(&spec.path).to_string_lossy().into_owned();
+                    match spec.name {
+                        Some(name) => format!("{name}={path}"),
+                        None => path,
+                    }
+                })
+                .collect();
+            config.overridden.insert("tokens.tokenizer", "--tokenizer");
         }
     }
 }
@@ -132,6 +152,21 @@ impl Config {
     /// The config file's text, exactly as read.
     pub fn text(&self) -> &str {
         &self.text
+    }
+
+    /// `tokens.tokenizer`, each path resolved against the config file's folder.
+    pub fn tokenizer_specs(&self) -> Vec<TokenizerSpec> {
+        self.tokens
+            .tokenizer
+            .iter()
+            .map(|value| {
+                let spec = TokenizerSpec::parse(value);
+                TokenizerSpec {
+                    path: self.resolve(&spec.path),
+                    ..spec
+                }
+            })
+            .collect()
     }
 
     /// A path from the config, resolved against the config file's folder.

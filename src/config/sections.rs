@@ -303,6 +303,14 @@ pub struct TokensConfig {
     /// A per-example limit that overrides the model's.
     #[serde(default)]
     pub max_tokens: Option<usize>,
+    /// Hugging Face tokenizers (`tokenizer.json`, chat template beside it) whose rendered lengths
+    /// stats and meta give: `"path"`, `"name=path"` or a list of them; relative to the config.
+    #[serde(
+        default,
+        deserialize_with = "one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub tokenizer: Vec<String>,
 }
 
 impl Default for TokensConfig {
@@ -310,8 +318,23 @@ impl Default for TokensConfig {
         TokensConfig {
             model: default_model(),
             max_tokens: None,
+            tokenizer: Vec::new(),
         }
     }
+}
+
+/// A string or a list of strings.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(one) => vec![one],
+        OneOrMany::Many(many) => many,
+    })
 }
 
 fn yes() -> bool {

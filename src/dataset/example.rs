@@ -7,6 +7,7 @@
 //! [`Meta`], [`Message`] and [`Key`] types read the lines back ([`ExampleLine`]).
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -15,6 +16,7 @@ use crate::catalog::Template;
 use crate::code::TemplateCode;
 use crate::prompts::brief::Brief;
 use crate::split::Split;
+use crate::tokens::chat_template::ModelCount;
 use crate::video::{DurationFrom, VideoFormat};
 
 /// An example: references into the catalog and code, plus what is its own.
@@ -33,6 +35,8 @@ pub struct Example<'a> {
     /// Billed tokens of the whole example, and of the assistant message alone.
     pub tokens: usize,
     pub assistant_tokens: usize,
+    /// Lengths under each model tokenizer of the build, in `tokens.tokenizer` order.
+    pub model_tokens: Vec<ModelCount>,
 }
 
 impl Example<'_> {
@@ -116,6 +120,9 @@ pub struct Meta<'a> {
     pub tokens: usize,
     #[serde(default)]
     pub assistant_tokens: usize,
+    /// Rendered-chat-template lengths under each model tokenizer, by tokenizer name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub model_tokens: BTreeMap<Cow<'a, str>, ModelCount>,
 }
 
 impl Meta<'_> {
@@ -156,11 +163,13 @@ impl Rendered {
     /// Serialize `example`'s messages array and meta object into the buffers. `system_json` is the
     /// system message as a JSON string literal; it and the code are escaped once per build, not per
     /// example. The bytes equal serde_json's compact form of `[{"role", "content"}, …]`.
+    /// `model_names` names `example.model_tokens` in order.
     pub fn render(
         &mut self,
         example: &Example<'_>,
         system_json: &[u8],
         fps: u32,
+        model_names: &[String],
     ) -> serde_json::Result<()> {
         self.messages.clear();
         self.meta.clear();
@@ -192,6 +201,11 @@ impl Rendered {
             cluster: Cow::Borrowed(example.cluster),
             tokens: example.tokens,
             assistant_tokens: example.assistant_tokens,
+            model_tokens: model_names
+                .iter()
+                .map(|n| Cow::Borrowed(n.as_str()))
+                .zip(example.model_tokens.iter().copied())
+                .collect(),
         };
         serde_json::to_writer(&mut self.meta, &meta)
     }
@@ -272,11 +286,12 @@ mod tests {
             cluster: "t",
             tokens: 20,
             assistant_tokens: 9,
+            model_tokens: Vec::new(),
         };
         let system = "You write <TSX> & nothing \"else\"";
         let mut rendered = Rendered::default();
         rendered
-            .render(&example, &crate::code::json_string(system), 30)
+            .render(&example, &crate::code::json_string(system), 30, &[])
             .unwrap();
         // What serde gives for the struct these lines used to be serialized from.
         #[derive(serde::Serialize)]

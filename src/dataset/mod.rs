@@ -3,9 +3,11 @@
 //! Takes the examples of a build; gives a complete version directory or nothing, and reads one back.
 //! [`example`] renders one record (and is the type every reader reads), [`writer`] owns the
 //! temporary-name-then-rename discipline, [`split_files`] writes the split files, [`stats`] and
-//! [`manifest`] describe what was written, and [`version`] reads a version back, verified.
+//! [`manifest`] describe what was written, [`version`] reads a version back, verified, and
+//! [`lengths`] counts a version's examples under model tokenizers.
 
 pub mod example;
+pub mod lengths;
 pub mod manifest;
 pub mod split_files;
 pub mod stats;

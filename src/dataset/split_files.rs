@@ -20,12 +20,17 @@ pub fn write_split_files(
     examples: &[Example<'_>],
     system_json: &[u8],
     fps: u32,
+    model_names: &[String],
     bar: &ProgressBar,
 ) -> Result<Vec<FileRecord>> {
+    let render = Render {
+        system_json,
+        fps,
+        model_names,
+    };
     let (full, sidecars) = std::thread::scope(|scope| {
-        let full =
-            scope.spawn(|| write_splits(staging, examples, system_json, fps, Lines::Full, bar));
-        let sidecars = write_splits(staging, examples, system_json, fps, Lines::Sidecars, bar);
+        let full = scope.spawn(|| write_splits(staging, examples, &render, Lines::Full, bar));
+        let sidecars = write_splits(staging, examples, &render, Lines::Sidecars, bar);
         let full = full
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -51,12 +56,18 @@ enum Lines {
     Sidecars,
 }
 
+/// What every line is rendered with (see [`Rendered::render`]).
+struct Render<'a> {
+    system_json: &'a [u8],
+    fps: u32,
+    model_names: &'a [String],
+}
+
 /// Write `lines` of every split, in split order; gives their manifest records.
 fn write_splits(
     staging: &Staging,
     examples: &[Example<'_>],
-    system_json: &[u8],
-    fps: u32,
+    render: &Render<'_>,
     lines: Lines,
     bar: &ProgressBar,
 ) -> Result<Vec<FileRecord>> {
@@ -73,7 +84,7 @@ fn write_splits(
         }
         for example in examples.iter().filter(|e| e.split == split) {
             rendered
-                .render(example, system_json, fps)
+                .render(example, render.system_json, render.fps, render.model_names)
                 .map_err(|e| Error::write(outs[0].path(), std::io::Error::other(e)))?;
             let written = match lines {
                 Lines::Full => rendered.full_line(&mut outs[0]),

@@ -18,6 +18,7 @@ use crate::dataset::example::Key;
 use crate::prompts::brief::GatedPrompt;
 use crate::prompts::PromptStats;
 use crate::split::Split;
+use crate::tokens::lengths::TokenizerLengths;
 use crate::tokens::{Budget, TokenStats, TrainedEstimate};
 use crate::video::VideoFormat;
 
@@ -201,6 +202,9 @@ pub struct TokenReport {
     pub test: TokenStats,
     /// What fine-tuning on the train split bills with the default epoch count.
     pub trained_estimate: TrainedEstimate,
+    /// Lengths under each model tokenizer (`tokens.tokenizer`): rendered chat templates.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tokenizers: Vec<TokenizerLengths>,
 }
 
 impl TokenReport {

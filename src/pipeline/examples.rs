@@ -120,6 +120,7 @@ pub fn run<'r>(
                 cluster: &template.id,
                 tokens,
                 assistant_tokens: code.tokens,
+                model_tokens: Vec::new(),
             });
         }
     }

@@ -12,7 +12,9 @@
 //! 6. **examples**: briefs paired with code, within the token budget (`pipeline/examples.rs`);
 //! 7. **split**: duplicates written once, near-copy clusters kept together, train / validation /
 //!    test, seeded and stable (`pipeline/split.rs`);
-//! 8. **output**: stats, split files and manifest, written atomically (`pipeline/output.rs`).
+//! 8. **lengths**: each example's length under the model tokenizers of `tokens.tokenizer`, with
+//!    warnings for trainer defaults that would drop or cut examples (`pipeline/lengths.rs`);
+//! 9. **output**: stats, split files and manifest, written atomically (`pipeline/output.rs`).
 //!
 //! It returns the version written, the typed [`Stats`] and every warning as a [`Diagnostic`]; it
 //! never prints. A caller that wants to show progress as it happens passes an [`Observer`].
@@ -20,6 +22,7 @@
 mod durations;
 mod examples;
 mod gate;
+mod lengths;
 mod output;
 mod record;
 mod split;
@@ -45,6 +48,7 @@ use crate::error::{Error, Result, StrictFailures};
 use crate::location::Location;
 use crate::prompts;
 use crate::split::Split;
+use crate::tokens::chat_template;
 use crate::tokens::Budget;
 use record::{CodeState, TemplateRecord};
 
@@ -123,6 +127,9 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
     // Building the encoder's tables takes ~0.1 s: overlap it with reading the inputs.
     let encoding = budget.encoding;
     std::thread::spawn(move || encoding.warm_up());
+    // Model tokenizers take up to a second or two each to load: overlap that too.
+    let specs = config.tokenizer_specs();
+    let loading = std::thread::spawn(move || chat_template::load_specs(&specs));
     let mut inputs = vec![InputDigest::of_bytes(
         "config",
         config.display_path(&config.path),
@@ -303,7 +310,7 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
     // 7. split
     let split = split::run(config, &records, made.examples, &mut diagnostics);
     flush(&mut diagnostics);
-    let examples = split.examples;
+    let mut examples = split.examples;
     stage(&format!("{} examples briefed and split", examples.len()));
 
     let strict = StrictFailures {
@@ -332,7 +339,26 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
         ));
     }
 
-    // 8. output
+    // 8. lengths
+    let tokenizers = loading
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+    let tokenizer_lengths = lengths::run(
+        &tokenizers,
+        &mut examples,
+        &config.prompts.system,
+        |path| config.display_path(path),
+        &mut diagnostics,
+    )?;
+    flush(&mut diagnostics);
+    if !tokenizers.is_empty() {
+        stage(&format!(
+            "lengths under {} model tokenizer(s)",
+            tokenizers.len()
+        ));
+    }
+
+    // 9. output
     let stats = output::stats(
         config,
         &records,
@@ -350,6 +376,7 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
             prompts: prompt_set.stats,
             briefs: made.briefs,
             over_limit: made.over_limit,
+            tokenizers: tokenizer_lengths,
         },
     );
     let root = config.resolve(&config.output.root);
@@ -358,7 +385,7 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
         return Ok(Build {
             version: None,
             target,
-            samples: samples(config, &examples, options.samples)?,
+            samples: samples(config, &examples, &stats, options.samples)?,
             stats,
             diagnostics: diagnostics.into_vec(),
         });
@@ -393,13 +420,24 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
 }
 
 /// The first `n` examples as the full lines a build would write.
-fn samples(config: &Config, examples: &[Example<'_>], n: usize) -> Result<Vec<Sample>> {
+fn samples(
+    config: &Config,
+    examples: &[Example<'_>],
+    stats: &Stats,
+    n: usize,
+) -> Result<Vec<Sample>> {
     let system_json = code::json_string(&config.prompts.system);
+    let model_names: Vec<String> = stats
+        .tokens
+        .tokenizers
+        .iter()
+        .map(|t| t.name.clone())
+        .collect();
     let mut rendered = Rendered::default();
     let mut out = Vec::new();
     for e in examples.iter().take(n) {
         rendered
-            .render(e, &system_json, config.video.fps)
+            .render(e, &system_json, config.video.fps, &model_names)
             .map_err(|e| Error::serialize("a sample", e))?;
         let mut line = Vec::new();
         // Writing into a Vec cannot fail.

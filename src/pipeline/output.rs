@@ -25,6 +25,7 @@ use crate::digest::sha256_hex;
 use crate::error::{Error, Result};
 use crate::prompts::PromptStats;
 use crate::split::Split;
+use crate::tokens::lengths::TokenizerLengths;
 use crate::tokens::{estimate_trained, Budget, TokenStats};
 
 /// What the stages before this one counted and listed.
@@ -40,6 +41,7 @@ pub struct Counted {
     pub prompts: PromptStats,
     pub briefs: BriefStats,
     pub over_limit: Vec<OverLimit>,
+    pub tokenizers: Vec<TokenizerLengths>,
 }
 
 /// The stats of a build whose examples are split and in their final order.
@@ -98,7 +100,10 @@ pub fn stats(
         durations: counted.durations,
         near_copies: counted.near_copies,
         duplicate_examples: counted.duplicates,
-        tokens: token_report(examples, budget),
+        tokens: TokenReport {
+            tokenizers: counted.tokenizers,
+            ..token_report(examples, budget)
+        },
         over_limit_examples: counted.over_limit,
     }
 }
@@ -120,6 +125,7 @@ fn token_report(examples: &[Example<'_>], budget: &Budget) -> TokenReport {
         validation: TokenStats::new(&sizes(Some(Split::Validation))),
         test: TokenStats::new(&sizes(Some(Split::Test))),
         trained_estimate: estimate_trained(&train_totals, budget.limit),
+        tokenizers: Vec::new(),
     }
 }
 
@@ -136,7 +142,20 @@ pub fn write(
     let root = config.resolve(&config.output.root);
     let staging = Staging::begin(&root, &config.output.tag)?;
     let system_json = json_string(&config.prompts.system);
-    let mut files = write_split_files(&staging, examples, &system_json, config.video.fps, bar)?;
+    let model_names: Vec<String> = stats
+        .tokens
+        .tokenizers
+        .iter()
+        .map(|t| t.name.clone())
+        .collect();
+    let mut files = write_split_files(
+        &staging,
+        examples,
+        &system_json,
+        config.video.fps,
+        &model_names,
+        bar,
+    )?;
     let stats_json =
         serde_json::to_vec_pretty(stats).map_err(|e| Error::serialize("stats.json", e))?;
     files.push(staging.write_small("stats.json", &stats_json)?);

@@ -1,14 +1,16 @@
 //! The HTML report: one self-contained file (inline CSS and SVG, no scripts, no network).
 //!
-//! Takes a [`Summary`]; gives the page: headline numbers, a per-split table, charts (token
+//! Takes a [`Summary`]; gives the page: headline numbers, a per-split table, lengths per model
+//! tokenizer, charts (token
 //! histogram, formats, prompt origins, examples per template), rejected and over-limit tables, and a
 //! browsable sample of examples (brief and the first lines of code). Numbers carry `data-stat`
 //! attributes so tests can check them against `stats.json`.
 
 use std::fmt::Write;
 
-use super::{charts, percentile, thousands, total, Summary};
+use super::{charts, over_heads, percentile, thousands, total, trainer_defaults, Summary};
 use crate::split::Split;
+use crate::tokens::lengths::{TokenizerLengths, LENGTHS};
 
 /// Templates shown individually in the per-template chart; the rest are summed as "others".
 const TEMPLATE_BARS: usize = 30;
@@ -93,6 +95,9 @@ pub fn render(s: &Summary) -> Result<String, String> {
         );
     }
     let _ = write!(w, "</tbody></table></section>");
+    for l in &s.lengths {
+        lengths(w, l);
+    }
 
     let token_chart = charts::token_histogram(&[
         ("train", &s.splits[0].tokens),
@@ -279,6 +284,46 @@ pub fn render(s: &Summary) -> Result<String, String> {
 }
 
 /// A titled table of text cells (escaped here), or "None." when there are no rows.
+/// Lengths per split under one model tokenizer, and what each trainer's default would do.
+fn lengths(w: &mut String, l: &TokenizerLengths) {
+    let name = escape(&l.name);
+    let _ = write!(
+        w,
+        "<section class=\"lengths\"><h2>Lengths under {name}</h2><p class=\"sub\">Rendered chat template, {}</p>\
+         <table class=\"num\"><thead><tr><th>split</th><th>examples</th><th>median</th><th>p90</th><th>max</th>",
+        escape(&l.file)
+    );
+    for head in over_heads() {
+        let _ = write!(w, "<th>{}</th>", escape(&head));
+    }
+    let _ = write!(w, "<th>holds all</th></tr></thead><tbody>");
+    for (split, stats) in Split::ALL
+        .iter()
+        .map(|&s| (s.name(), l.of(s)))
+        .chain([("all", &l.overall)])
+    {
+        let t = &stats.tokens;
+        let _ = write!(
+            w,
+            "<tr><td>{split}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
+            t.examples, t.median, t.p90, t.max
+        );
+        for length in LENGTHS {
+            let _ = write!(w, "<td>{}</td>", stats.over(length).unwrap_or(0));
+        }
+        let _ = write!(
+            w,
+            "<td data-stat=\"{name}-{split}-recommended\">{}</td></tr>",
+            stats.recommended_max_length
+        );
+    }
+    let _ = write!(
+        w,
+        "</tbody></table><p>Trainer defaults: {}</p></section>",
+        escape(&trainer_defaults(l))
+    );
+}
+
 fn table(
     w: &mut String,
     title: &str,

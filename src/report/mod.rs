@@ -15,6 +15,7 @@ use crate::dataset::stats::Stats;
 use crate::dataset::version::Version;
 use crate::error::Result;
 use crate::split::Split;
+use crate::tokens::lengths::{TokenizerLengths, LENGTHS, TRAINERS};
 
 /// Per split: what the meta files say.
 #[derive(Debug, Default)]
@@ -49,6 +50,8 @@ pub struct Summary {
     pub formats: BTreeMap<String, usize>,
     pub origins: BTreeMap<String, usize>,
     pub samples: Vec<Sample>,
+    /// Lengths under model tokenizers: the build's (`stats.json`), or counted for `--tokenizer`.
+    pub lengths: Vec<TokenizerLengths>,
 }
 
 /// Lines of code shown per sample.
@@ -79,12 +82,13 @@ impl Summary {
     pub fn new(dir: String, stats: Stats) -> Summary {
         Summary {
             dir,
-            stats,
             splits: Default::default(),
             per_template: BTreeMap::new(),
             formats: BTreeMap::new(),
             origins: BTreeMap::new(),
             samples: Vec::new(),
+            lengths: stats.tokens.tokenizers.clone(),
+            stats,
         }
     }
 
@@ -134,6 +138,27 @@ impl Summary {
     pub fn total_examples(&self) -> usize {
         self.splits.iter().map(|s| s.examples).sum()
     }
+}
+
+/// One line per trainer: how many examples its default length would drop or cut.
+pub fn trainer_defaults(l: &TokenizerLengths) -> String {
+    TRAINERS
+        .iter()
+        .map(|t| {
+            let n = l.overall.over(t.default).unwrap_or(0);
+            let effect = match t.effect {
+                crate::tokens::lengths::Effect::Drops => "drops",
+                crate::tokens::lengths::Effect::Truncates => "cuts",
+            };
+            format!("{} {} {} {effect} {n}", t.name, t.setting, t.default)
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+/// The column heads of the over-length counts: `>512` … `>16384`.
+pub fn over_heads() -> impl Iterator<Item = String> {
+    LENGTHS.iter().map(|l| format!(">{l}"))
 }
 
 /// The sum of token counts, saturating: a hostile meta line must not overflow it.

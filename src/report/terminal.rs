@@ -1,12 +1,14 @@
 //! The terminal summary of a dataset version.
 //!
-//! Takes a [`Summary`]; writes a table of examples and tokens per split, then one line each for
+//! Takes a [`Summary`]; writes a table of examples and tokens per split, a table of lengths per
+//! model tokenizer (with what the trainers' default lengths would do), then one line each for
 //! formats, prompt origins, templates, prompts, rejections and the trained-token estimate.
 
 use std::io::Write;
 
-use super::{percentile, thousands, total, Summary};
+use super::{over_heads, percentile, thousands, total, trainer_defaults, Summary};
 use crate::split::Split;
+use crate::tokens::lengths::{TokenizerLengths, LENGTHS};
 
 pub fn print(out: &mut impl Write, s: &Summary) -> std::io::Result<()> {
     let st = &s.stats;
@@ -48,6 +50,9 @@ pub fn print(out: &mut impl Write, s: &Summary) -> std::io::Result<()> {
         &all_tokens,
         all_assistant,
     )?;
+    for l in &s.lengths {
+        lengths(out, l)?;
+    }
     writeln!(out)?;
     let breakdown = |m: &std::collections::BTreeMap<String, usize>| {
         m.iter()
@@ -170,6 +175,42 @@ pub fn print(out: &mut impl Write, s: &Summary) -> std::io::Result<()> {
         thousands(estimate.billing_tokens_per_epoch),
         st.tokens.budget.model
     )
+}
+
+/// The per-split lengths under one model tokenizer, and what each trainer's default would do.
+pub fn lengths(out: &mut impl Write, l: &TokenizerLengths) -> std::io::Result<()> {
+    writeln!(out)?;
+    writeln!(
+        out,
+        "lengths under {} (rendered chat template, {}):",
+        l.name, l.file
+    )?;
+    write!(
+        out,
+        "{:<11} {:>9} {:>8} {:>7} {:>7}",
+        "split", "examples", "median", "p90", "max"
+    )?;
+    for head in over_heads() {
+        write!(out, " {head:>6}")?;
+    }
+    writeln!(out, " {:>10}", "holds all")?;
+    for (name, stats) in Split::ALL
+        .iter()
+        .map(|&s| (s.name(), l.of(s)))
+        .chain([("all", &l.overall)])
+    {
+        let t = &stats.tokens;
+        write!(
+            out,
+            "{:<11} {:>9} {:>8} {:>7} {:>7}",
+            name, t.examples, t.median, t.p90, t.max
+        )?;
+        for length in LENGTHS {
+            write!(out, " {:>6}", stats.over(length).unwrap_or(0))?;
+        }
+        writeln!(out, " {:>10}", stats.recommended_max_length)?;
+    }
+    writeln!(out, "trainer defaults: {}", trainer_defaults(l))
 }
 
 fn row(

@@ -62,6 +62,10 @@ categories! {
     DurationNotStated = "duration_not_stated": "a brief that does not state the duration its meta records",
     NearCopyLeakage = "near_copy_leakage": "an assistant output of validation/test that is a near-copy of a train output",
     NearCopyLimit = "near_copy_limit": "too many distinct train outputs to index them all for the near-copy check",
+    ChatTemplate = "chat_template": "a --tokenizer's chat template refuses the example (e.g. roles it does not accept)",
+    OverMaxLength = "over_max_length": "an example longer than --max-length under a --tokenizer",
+    TrainerDefaultLength = "trainer_default_length": "examples longer than a trainer's default length (Axolotl sequence_len 512, TRL max_length 1024, LLaMA-Factory cutoff_len 2048)",
+    LengthSkew = "length_skew": "validation or test lengths differ strongly from train's (median below 2/3 or above 3/2 of it)",
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@
 pub mod category;
 pub mod dataset_dir;
 mod leakage;
+mod lengths;
 pub mod line;
 pub mod target;
 
@@ -36,7 +37,10 @@ use crate::error::{Error, Result};
 use crate::input;
 use crate::split::near_copy::{self, Signature};
 use crate::split::Split;
+use crate::tokens::chat_template::ChatTokenizer;
+use crate::tokens::lengths::TokenizerLengths;
 use crate::tokens::{chat_total, Budget, Encoding};
+use lengths::ModelLengths;
 
 /// At most this many findings of one category are kept; the rest are counted.
 const KEEP_PER_CATEGORY: usize = 1000;
@@ -78,6 +82,8 @@ pub struct Report {
     pub omitted: BTreeMap<Category, usize>,
     /// Findings per category, kept or not.
     pub counts: BTreeMap<Category, (Severity, usize)>,
+    /// Lengths under each `--tokenizer`.
+    pub lengths: Vec<TokenizerLengths>,
 }
 
 impl Report {
@@ -111,6 +117,10 @@ pub struct Options {
     pub max_file_bytes: Option<u64>,
     /// Held-out outputs at least this similar to a train output are near-copy leakage; 0: off.
     pub near_copy_threshold: f64,
+    /// Model tokenizers whose rendered lengths are counted and checked.
+    pub tokenizers: Vec<ChatTokenizer>,
+    /// Under a model tokenizer, an example longer than this is an error (`--max-length`).
+    pub max_length: Option<usize>,
 }
 
 impl Options {
@@ -121,6 +131,8 @@ impl Options {
             min_examples: target.min_examples(),
             max_file_bytes: target.max_file_bytes(),
             near_copy_threshold: near_copy::DEFAULT_THRESHOLD,
+            tokenizers: Vec::new(),
+            max_length: None,
         }
     }
 }
@@ -184,18 +196,30 @@ pub fn validate(paths: &[PathBuf], options: &Options) -> Result<Report> {
 
     let cache = RwLock::new(HashMap::new());
     let mut leakage = Leakage::new(options.near_copy_threshold > 0.0);
+    let mut lengths = ModelLengths::new(&options.tokenizers, options.max_length);
     for (path, split) in &data_files {
         let mut findings = Findings {
             target: options.target,
             report: &mut report,
         };
-        check_file(path, *split, options, &cache, &mut leakage, &mut findings)?;
+        let mut file = FileState {
+            cache: &cache,
+            leakage: &mut leakage,
+            lengths: &mut lengths,
+        };
+        check_file(path, *split, options, &mut file, &mut findings)?;
     }
     let mut findings = Findings {
         target: options.target,
         report: &mut report,
     };
     leakage.report(&mut findings, options.near_copy_threshold);
+    let lengths = lengths.finish(&mut findings);
+    report.lengths = lengths;
+    let mut findings = Findings {
+        target: options.target,
+        report: &mut report,
+    };
     for dir in &build_dirs {
         dataset_dir::check(dir, &mut findings)?;
     }
@@ -227,6 +251,15 @@ struct Outcome {
     example: Option<(u128, Vec<u128>, usize)>,
     /// Near-copy signatures of assistant outputs not signed before (by text hash).
     signatures: Vec<(u128, Signature)>,
+    /// The messages, kept for the model tokenizers (only when there are some).
+    messages: Option<Vec<Message>>,
+}
+
+/// What every file's check adds to: the token cache, the leakage index and the model lengths.
+struct FileState<'a, 't> {
+    cache: &'a RwLock<HashMap<u128, usize>>,
+    leakage: &'a mut Leakage,
+    lengths: &'a mut ModelLengths<'t>,
 }
 
 fn count_tokens(
@@ -312,10 +345,10 @@ fn check_file(
     path: &Path,
     split: Option<Split>,
     options: &Options,
-    cache: &RwLock<HashMap<u128, usize>>,
-    leakage: &mut Leakage,
+    state: &mut FileState<'_, '_>,
     findings: &mut Findings<'_>,
 ) -> Result<()> {
+    let (cache, leakage) = (state.cache, &mut *state.leakage);
     let display = path.display().to_string();
     let file = input::open_regular(path)?;
     let bytes = file.metadata().map_err(|e| Error::read(path, e))?.len();
@@ -371,6 +404,7 @@ fn check_file(
         }
         let encoding = options.budget.encoding;
         let signed = &leakage.signed;
+        let keep_messages = state.lengths.active();
         let outcomes: Vec<Outcome> = chunk
             .par_iter()
             .map(|(_, line)| {
@@ -379,6 +413,7 @@ fn check_file(
                         problems: Vec::new(),
                         example: None,
                         signatures: Vec::new(),
+                        messages: None,
                     };
                 };
                 let report = check_line(line);
@@ -407,11 +442,25 @@ fn check_file(
                     problems: report.problems,
                     example,
                     signatures,
+                    messages: report.messages.filter(|_| keep_messages),
                 }
             })
             .collect();
+        let mut model_counts = if state.lengths.active() {
+            let lines: Vec<Option<&[Message]>> =
+                outcomes.iter().map(|o| o.messages.as_deref()).collect();
+            state.lengths.count_chunk(&lines)
+        } else {
+            Vec::new()
+        }
+        .into_iter();
         for ((line_no, _), outcome) in chunk.iter().zip(outcomes) {
             let line_no = *line_no;
+            if let Some(Some(counts)) = model_counts.next() {
+                state
+                    .lengths
+                    .record(findings, &display, line_no, split, counts);
+            }
             for (category, message) in outcome.problems {
                 findings.add(category, &display, Some(line_no), message);
             }

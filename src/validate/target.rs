@@ -42,9 +42,8 @@ impl Target {
     pub fn severity(self, category: Category) -> Severity {
         use Category::*;
         match category {
-            MissingSystem | MissingUser | LegacyFunctionRole | NearCopyLeakage | NearCopyLimit => {
-                Severity::Warning
-            }
+            MissingSystem | MissingUser | LegacyFunctionRole | NearCopyLeakage | NearCopyLimit
+            | TrainerDefaultLength | LengthSkew => Severity::Warning,
             ExtraTopLevelKey | ConsecutiveRoles => match self {
                 Target::Together => Severity::Error,
                 _ => Severity::Warning,

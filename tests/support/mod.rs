@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub mod postgres;
+pub mod tokenizers;
 
 /// A temporary project directory; commands run with it as the working directory.
 pub struct Workdir {

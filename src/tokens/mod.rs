@@ -2,12 +2,17 @@
 //!
 //! Takes a model name (and optionally an explicit limit); gives its encoding (bundled in the binary,
 //! nothing downloaded), its per-example limit, exact token counts of texts, the billed total of a
-//! chat example, summary statistics and the trained-token estimate OpenAI's cookbook uses.
+//! chat example, summary statistics and the trained-token estimate OpenAI's cookbook uses. Open-weight
+//! models are counted by [`chat_template`] (their own tokenizer and chat template), and
+//! [`lengths`] turns those counts into trainer length settings.
 //!
 //! A chat example costs 3 tokens of reply priming plus, per message, 3 tokens of framing, the role
 //! (one token for system, user and assistant) and the content. Contents are encoded separately, so
 //! an example's total is a sum of independently counted parts: each template's code is counted once
 //! and reused by all of its examples.
+
+pub mod chat_template;
+pub mod lengths;
 
 use std::cell::RefCell;
 use std::sync::LazyLock;

@@ -1,0 +1,114 @@
+//! The lengths stage: each example's length under the model tokenizers of `tokens.tokenizer`.
+//!
+//! Takes the split examples, the system prompt and the loaded [`ChatTokenizer`]s; gives each
+//! example its rendered-chat-template counts (written as `meta.modelTokens`), each tokenizer's
+//! per-split [`TokenizerLengths`] for the stats, and warnings: examples longer than a trainer's
+//! default length (named with the trainer and its setting) and held-out splits whose lengths differ
+//! strongly from train's. Examples that share code are counted together, on all cores, so each
+//! distinct code is encoded once per tokenizer.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+
+use crate::dataset::example::Example;
+use crate::diagnostic::{Diagnostics, Kind};
+use crate::error::{Error, Result};
+use crate::location::Location;
+use crate::tokens::chat_template::{ChatTokenizer, ModelCount, Turn};
+use crate::tokens::lengths::{skew_warning, TokenizerLengths, TRAINERS};
+
+pub fn run(
+    tokenizers: &[ChatTokenizer],
+    examples: &mut [Example<'_>],
+    system: &str,
+    display: impl Fn(&std::path::Path) -> String,
+    diagnostics: &mut Diagnostics,
+) -> Result<Vec<TokenizerLengths>> {
+    if tokenizers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut groups: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, e) in examples.iter().enumerate() {
+        groups.entry(&e.code.sha256).or_default().push(i);
+    }
+    let groups: Vec<Vec<usize>> = groups.into_values().collect();
+    let shared: &[Example<'_>] = examples;
+    let counted: Vec<(usize, Vec<ModelCount>)> = groups
+        .par_iter()
+        .map(|members| -> Result<Vec<(usize, Vec<ModelCount>)>> {
+            let code = shared[members[0]].code.text();
+            let conversations: Vec<[Turn<'_>; 3]> = members
+                .iter()
+                .map(|&i| {
+                    [
+                        Turn {
+                            role: "system",
+                            content: system,
+                        },
+                        Turn {
+                            role: "user",
+                            content: &shared[i].brief.text,
+                        },
+                        Turn {
+                            role: "assistant",
+                            content: &code,
+                        },
+                    ]
+                })
+                .collect();
+            let refs: Vec<&[Turn<'_>]> = conversations.iter().map(|c| &c[..]).collect();
+            let mut per_example = vec![Vec::with_capacity(tokenizers.len()); members.len()];
+            for t in tokenizers {
+                let counts = t.count(&refs).map_err(|why| {
+                    Error::input(
+                        Location::file(&t.template_path),
+                        format!(
+                            "tokenizer {}: cannot render example {}: {why}",
+                            t.name,
+                            shared[members[0]].key()
+                        ),
+                    )
+                })?;
+                for (slot, count) in per_example.iter_mut().zip(counts) {
+                    slot.push(count);
+                }
+            }
+            Ok(members.iter().copied().zip(per_example).collect())
+        })
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .flatten()
+        .collect();
+    for (i, counts) in counted {
+        examples[i].model_tokens = counts;
+    }
+
+    let lengths: Vec<TokenizerLengths> = tokenizers
+        .iter()
+        .enumerate()
+        .map(|(k, t)| {
+            TokenizerLengths::new(
+                &t.name,
+                display(&t.path),
+                t.sha256.clone(),
+                t.family,
+                examples.iter().map(|e| {
+                    let c = e.model_tokens[k];
+                    (Some(e.split), c.tokens, c.assistant_tokens)
+                }),
+            )
+        })
+        .collect();
+    for l in &lengths {
+        for trainer in TRAINERS {
+            if let Some(warning) = trainer.warning(l) {
+                diagnostics.push(Kind::SequenceLength, None, warning);
+            }
+        }
+        if let Some(warning) = skew_warning(l) {
+            diagnostics.push(Kind::LengthSkew, None, warning);
+        }
+    }
+    Ok(lengths)
+}
