@@ -2,15 +2,18 @@
 # Cross-check template-sft's model-tokenizer lengths against Python `transformers` (from PyPI): build
 # the starter with the four real tokenizers of scripts/fetch-tokenizers.sh (npm, no model hub) and
 # compare every example's meta.modelTokens with apply_chat_template(..., tokenize=True), example for
-# example, for the whole conversation and for the assistant's turn. Run by .ci/run; run it yourself with
+# example, for the whole conversation and for the assistant's turn. Then check the trainer exports
+# as their trainers would read them: the YAML configs parse, their dataset paths and names resolve,
+# the TRL script compiles and its prompt/completion files load with `datasets`, and every example
+# fits the length each config sets, by transformers' count. Run by .ci/run; run it yourself with
 #   bash scripts/check-chat-templates.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 venv="${TEMPLATE_SFT_VENV:-$HOME/.cache/template-sft/hf-venv}"
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import transformers, jinja2" 2>/dev/null; then
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import transformers, jinja2, yaml, datasets" 2>/dev/null; then
   [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check transformers jinja2
+  "$venv/bin/pip" install --quiet --disable-pip-version-check transformers jinja2 pyyaml datasets
 fi
 
 tokenizers="$(bash scripts/fetch-tokenizers.sh)"
@@ -24,13 +27,17 @@ for name in qwen3 llama3_1 gemma3 deepseek_v3; do
   args+=(--tokenizer "$name=$tokenizers/$name/tokenizer.json")
 done
 target/release/template-sft build -q --config "$work/starter/template-sft.toml" "${args[@]}" >/dev/null
+for to in llamafactory axolotl trl; do
+  target/release/template-sft export -q "$work/starter/dataset/v1" --to "$to" "$work/$to" --base-model Qwen/Qwen3-8B >/dev/null
+done
 
-HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_HOME="$work/hf-home" "$venv/bin/python" - "$work/starter/dataset/v1" "$tokenizers" <<'PY'
-import json, sys
+HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_HOME="$work/hf-home" "$venv/bin/python" - "$work/starter/dataset/v1" "$tokenizers" "$work" <<'PY'
+import json, os, py_compile, sys
+import datasets, yaml
 import transformers
 from transformers import AutoTokenizer
 
-version, cache = sys.argv[1], sys.argv[2]
+version, cache, work = sys.argv[1], sys.argv[2], sys.argv[3]
 
 def ids(out):
     # transformers 5 returns a BatchEncoding where 4.x returned the list of ids.
@@ -50,4 +57,39 @@ for name in ("qwen3", "llama3_1", "gemma3", "deepseek_v3"):
             assert got == want, f"{name} {split}.jsonl:{n}: template-sft {got}, transformers {want}"
             checked += 1
 print(f"model-tokenizer lengths equal transformers {transformers.__version__} apply_chat_template for {checked} example renderings (4 tokenizers)")
+
+# The longest example by transformers' own count, over the four tokenizers: every config must hold it.
+longest = 0
+for name in ("qwen3", "llama3_1", "gemma3", "deepseek_v3"):
+    tok = AutoTokenizer.from_pretrained(f"{cache}/{name}")
+    for split in ("train", "validation", "test"):
+        for line in open(f"{version}/{split}.jsonl"):
+            longest = max(longest, len(ids(tok.apply_chat_template(json.loads(line)["messages"], tokenize=True))))
+
+lf = yaml.safe_load(open(f"{work}/llamafactory/llamafactory_sft.yaml"))
+info = json.load(open(os.path.join(lf["dataset_dir"], "dataset_info.json")))
+for key in ("dataset", "eval_dataset"):
+    entry = info[lf[key]]
+    assert os.path.isfile(os.path.join(lf["dataset_dir"], entry["file_name"])), (key, entry)
+assert lf["cutoff_len"] >= longest and lf["train_on_prompt"] is False, (lf["cutoff_len"], longest)
+assert lf["template"] == "qwen3_nothink", lf["template"]
+
+ax = yaml.safe_load(open(f"{work}/axolotl/axolotl.yaml"))
+for entry in ax["datasets"] + ax["test_datasets"]:
+    assert os.path.isabs(entry["path"]) and os.path.isfile(entry["path"]), entry
+    assert entry["roles_to_train"] == ["assistant"], entry
+assert ax["sequence_len"] >= longest and ax["val_set_size"] == 0, (ax["sequence_len"], longest)
+
+py_compile.compile(f"{work}/trl/train_sft.py", doraise=True)
+script = open(f"{work}/trl/train_sft.py").read()
+max_length = int(script.split("max_length=")[1].split(",")[0])
+assert max_length >= longest and "completion_only_loss=True" in script, (max_length, longest)
+trl = datasets.load_dataset("json", data_files={s: f"{work}/trl/{s}.jsonl" for s in ("train", "validation", "test")})
+tok = AutoTokenizer.from_pretrained(f"{cache}/qwen3")
+for split in trl:
+    for row in trl[split]:
+        assert [m["role"] for m in row["prompt"]] == ["system", "user"] and row["completion"][0]["role"] == "assistant"
+        full = ids(tok.apply_chat_template(row["prompt"] + row["completion"], tokenize=True))
+        assert len(full) <= max_length, (len(full), max_length)
+print(f"trainer exports: configs parse and resolve; cutoff_len {lf['cutoff_len']}, sequence_len {ax['sequence_len']}, max_length {max_length} hold the longest example ({longest} tokens by transformers)")
 PY

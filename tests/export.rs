@@ -53,6 +53,28 @@ fn messages_round_trips() {
 }
 
 #[test]
+fn llamafactory_round_trips() {
+    round_trip("llamafactory", "", sharegpt::to_messages);
+}
+
+#[test]
+fn axolotl_round_trips() {
+    round_trip("axolotl", "", template_sft::export::messages_of);
+}
+
+#[test]
+fn trl_prompt_completion_round_trips() {
+    round_trip("trl", "", template_sft::export::trl::to_messages);
+    let wd = Workdir::starter();
+    wd.ok(&["build"]);
+    wd.ok(&["export", "dataset/v1", "--to", "trl", "out"]);
+    // The prompt comes first in each line, as TRL's documentation writes it.
+    assert!(wd
+        .read("out/train.jsonl")
+        .starts_with("{\"prompt\":[{\"role\":\"system\""));
+}
+
+#[test]
 fn sharegpt_uses_system_human_gpt_and_llama_factory_tags() {
     let wd = Workdir::starter();
     wd.ok(&["build"]);
@@ -66,7 +88,8 @@ fn sharegpt_uses_system_human_gpt_and_llama_factory_tags() {
         .collect();
     assert_eq!(from, ["system", "human", "gpt"]);
     let info: Value = serde_json::from_str(&wd.read("out/dataset_info.json")).unwrap();
-    let entry = &info["template_sft_train"];
+    // Named after the version, so exports of several versions merge without a collision.
+    let entry = &info["template_sft_v1_train"];
     assert_eq!(entry["file_name"], "train.jsonl");
     assert_eq!(entry["formatting"], "sharegpt");
     assert_eq!(entry["columns"]["messages"], "conversations");

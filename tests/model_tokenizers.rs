@@ -4,6 +4,7 @@
 
 mod support;
 
+use serde_json::Value;
 use support::tokenizers::{tokenizer, NAMES};
 use template_sft::tokens::chat_template::{ChatTokenizer, TokenizerSpec, Turn};
 
@@ -88,4 +89,290 @@ fn chat_templates_render_as_transformers_does() {
         .render(&[turns[0], turns[2], turns[1]], false)
         .unwrap_err();
     assert!(err.contains("alternate"), "{err}");
+}
+
+/// The starter built with the Qwen3 tokenizer.
+fn starter_with_qwen3() -> (support::Workdir, Value) {
+    let wd = support::Workdir::starter();
+    let qwen3 = tokenizer("qwen3");
+    let run = wd.ok(&[
+        "build",
+        "--tokenizer",
+        &format!("qwen3={}", qwen3.display()),
+    ]);
+    // Starter examples run 420-740 Qwen3 tokens: over Axolotl's default of 512, under the others.
+    assert!(
+        run.stderr.contains(
+            "are longer than Axolotl's default sequence_len of 512, and Axolotl drops them"
+        ),
+        "{run}"
+    );
+    assert!(!run.stderr.contains("TRL"), "{run}");
+    let stats: Value = serde_json::from_str(&wd.read("dataset/v1/stats.json")).unwrap();
+    (wd, stats)
+}
+
+#[test]
+fn a_build_gives_rendered_lengths_in_meta_and_stats() {
+    let (wd, stats) = starter_with_qwen3();
+    let qwen3 = load("qwen3");
+    let lengths = &stats["tokens"]["tokenizers"][0];
+    assert_eq!(lengths["name"], "qwen3");
+    assert_eq!(lengths["family"], "qwen3");
+    let mut longest = 0;
+    let mut over_512 = 0;
+    for line in support::jsonl(&wd.read("dataset/v1/train.jsonl")) {
+        let messages: Vec<template_sft::dataset::example::Message> =
+            serde_json::from_value(line["messages"].clone()).unwrap();
+        let turns = template_sft::dataset::lengths::turns(&messages);
+        let whole = qwen3
+            .encode_len(&qwen3.render(&turns, false).unwrap())
+            .unwrap();
+        let counted = &line["meta"]["modelTokens"]["qwen3"];
+        assert_eq!(counted["tokens"], whole);
+        longest = longest.max(whole);
+        over_512 += usize::from(whole > 512);
+    }
+    assert_eq!(lengths["train"]["max"], longest);
+    assert_eq!(lengths["train"]["over"]["512"], over_512);
+    assert_eq!(
+        lengths["overall"]["recommendedMaxLength"],
+        template_sft::tokens::lengths::recommended_max_length(
+            lengths["overall"]["max"].as_u64().unwrap() as usize
+        )
+    );
+    // The report shows the table, the build's or one counted now with --tokenizer.
+    let report = wd.ok(&["report", "dataset/v1"]);
+    assert!(
+        report
+            .stdout
+            .contains("lengths under qwen3 (rendered chat template"),
+        "{report}"
+    );
+    let llama = tokenizer("llama3_1");
+    let report = wd.ok(&[
+        "report",
+        "dataset/v1",
+        "--tokenizer",
+        &llama.to_string_lossy(),
+    ]);
+    assert!(report.stdout.contains("lengths under llama3_1"), "{report}");
+    assert!(!report.stdout.contains("lengths under qwen3"), "{report}");
+}
+
+#[test]
+fn trainer_configs_hold_every_example() {
+    let (wd, stats) = starter_with_qwen3();
+    let length = stats["tokens"]["tokenizers"][0]["overall"]["recommendedMaxLength"]
+        .as_u64()
+        .unwrap();
+    let longest = stats["tokens"]["tokenizers"][0]["overall"]["max"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        length >= longest && length < 2 * longest,
+        "{length} for {longest}"
+    );
+
+    let run = wd.ok(&[
+        "export",
+        "dataset/v1",
+        "--to",
+        "llamafactory",
+        "lf",
+        "--base-model",
+        "Qwen/Qwen3-8B",
+    ]);
+    // The config overrides LLaMA-Factory's default, and the other trainers are not this export's.
+    assert_eq!(run.stderr, "", "{run}");
+    let yaml = wd.read("lf/llamafactory_sft.yaml");
+    let dir = std::fs::canonicalize(wd.path("lf")).unwrap();
+    for line in [
+        format!("cutoff_len: {length}  #"),
+        "template: qwen3_nothink  #".to_string(),
+        "model_name_or_path: \"Qwen/Qwen3-8B\"".to_string(),
+        "dataset: template_sft_v1_train\n".to_string(),
+        "eval_dataset: template_sft_v1_validation\n".to_string(),
+        format!("dataset_dir: \"{}\"\n", dir.display()),
+        "train_on_prompt: false".to_string(),
+    ] {
+        assert!(yaml.contains(&line), "{line}\n{yaml}");
+    }
+    let info: Value = serde_json::from_str(&wd.read("lf/dataset_info.json")).unwrap();
+    assert_eq!(info["template_sft_v1_train"]["file_name"], "train.jsonl");
+
+    wd.ok(&[
+        "export",
+        "dataset/v1",
+        "--to",
+        "axolotl",
+        "ax",
+        "--base-model",
+        "m",
+    ]);
+    let yaml = wd.read("ax/axolotl.yaml");
+    let dir = std::fs::canonicalize(wd.path("ax")).unwrap();
+    assert!(
+        yaml.contains(&format!("sequence_len: {length}  #")),
+        "{yaml}"
+    );
+    assert!(
+        yaml.contains(&format!("  - path: \"{}/train.jsonl\"", dir.display())),
+        "{yaml}"
+    );
+    assert!(
+        yaml.contains(&format!(
+            "test_datasets:\n  - path: \"{}/validation.jsonl\"",
+            dir.display()
+        )),
+        "{yaml}"
+    );
+    assert!(yaml.contains("roles_to_train: [\"assistant\"]"), "{yaml}");
+    assert!(yaml.contains("val_set_size: 0"), "{yaml}");
+
+    wd.ok(&["export", "dataset/v1", "--to", "trl", "trl"]);
+    let script = wd.read("trl/train_sft.py");
+    assert!(
+        script.contains(&format!("max_length={length},")),
+        "{script}"
+    );
+    assert!(script.contains("completion_only_loss=True,"), "{script}");
+
+    // Counted now under another tokenizer, the config gets that tokenizer's length and template.
+    let gemma = tokenizer("gemma3");
+    wd.ok(&[
+        "export",
+        "dataset/v1",
+        "--to",
+        "llamafactory",
+        "lf2",
+        "--tokenizer",
+        &gemma.to_string_lossy(),
+        "--base-model",
+        "g",
+    ]);
+    assert!(wd
+        .read("lf2/llamafactory_sft.yaml")
+        .contains("template: gemma3  # from the gemma3 tokenizer"));
+}
+
+#[test]
+fn plain_exports_warn_naming_the_trainer_and_its_setting() {
+    let (wd, _) = starter_with_qwen3();
+    let run = wd.ok(&["export", "dataset/v1", "--to", "messages", "m"]);
+    assert!(
+        run.stderr
+            .contains("longer than Axolotl's default sequence_len of 512, and Axolotl drops them"),
+        "{run}"
+    );
+    // The same data in the Axolotl layout: its config sets sequence_len, so no warning.
+    let run = wd.ok(&[
+        "export",
+        "dataset/v1",
+        "--to",
+        "axolotl",
+        "a",
+        "--base-model",
+        "m",
+    ]);
+    assert_eq!(run.stderr, "", "{run}");
+    // Without any model tokenizer the length is an estimate, and the export says so.
+    let plain = support::Workdir::starter();
+    plain.ok(&["build"]);
+    let run = plain.ok(&[
+        "export",
+        "dataset/v1",
+        "--to",
+        "trl",
+        "t",
+        "--base-model",
+        "m",
+    ]);
+    assert!(
+        run.stderr.contains(
+            "no model tokenizer counted this dataset: train_sft.py sets SFTConfig max_length"
+        ),
+        "{run}"
+    );
+}
+
+#[test]
+fn long_examples_warn_for_every_trainer_default() {
+    // Synthetic scenes of about ten kilobytes: over TRL's 1,024 and LLaMA-Factory's 2,048 too.
+    let wd = support::Workdir::new();
+    wd.ok(&["synth", "p", "--templates", "12", "--prompts", "2"]);
+    let qwen3 = tokenizer("qwen3");
+    let run = wd.ok(&[
+        "build",
+        "-c",
+        "p/template-sft.toml",
+        "--tokenizer",
+        &qwen3.to_string_lossy(),
+    ]);
+    for needle in [
+        "longer than Axolotl's default sequence_len of 512, and Axolotl drops them",
+        "longer than TRL's default SFTConfig max_length of 1024, and TRL cuts off their end",
+        "longer than LLaMA-Factory's default cutoff_len of 2048, and LLaMA-Factory cuts off their end",
+    ] {
+        assert!(run.stderr.contains(needle), "{needle}\n{run}");
+    }
+    // validate --tokenizer says the same of the files, and --max-length makes a too-long example an
+    // error at its line.
+    let run = wd.run(&[
+        "validate",
+        "p/dataset/v1",
+        "--tokenizer",
+        &qwen3.to_string_lossy(),
+        "--max-length",
+        "1024",
+    ]);
+    assert_eq!(run.code, Some(1), "{run}");
+    assert!(
+        run.stdout.contains("warning[trainer_default_length]"),
+        "{run}"
+    );
+    assert!(
+        run.stdout
+            .contains("error[over_max_length] p/dataset/v1/train.upload.jsonl:1: "),
+        "{run}"
+    );
+}
+
+#[test]
+fn bad_tokenizer_files_are_clear_errors() {
+    let wd = support::Workdir::starter();
+    wd.write("tok/tokenizer.json", "{not json");
+    let run = wd.fails(&["build", "--tokenizer", "tok/tokenizer.json"], 2);
+    assert!(
+        run.stderr
+            .contains("tok/tokenizer.json: not a Hugging Face tokenizer.json"),
+        "{run}"
+    );
+    let run = wd.fails(&["build", "--tokenizer", "missing/tokenizer.json"], 2);
+    assert!(run.stderr.starts_with("error: --tokenizer names "), "{run}");
+    assert!(
+        run.stderr
+            .contains("missing/tokenizer.json, which is not a file"),
+        "{run}"
+    );
+    // A real tokenizer without its chat template beside it.
+    std::fs::copy(tokenizer("qwen3"), wd.path("tok/tokenizer.json")).unwrap();
+    let run = wd.fails(&["build", "--tokenizer", "tok"], 2);
+    assert!(run.stderr.contains("no chat template"), "{run}");
+    let q = tokenizer("qwen3");
+    let run = wd.fails(
+        &[
+            "build",
+            "--tokenizer",
+            &format!("a={}", q.display()),
+            "--tokenizer",
+            &format!("a={}", q.display()),
+        ],
+        2,
+    );
+    assert!(
+        run.stderr.contains("two tokenizers are named \"a\""),
+        "{run}"
+    );
+    assert!(!wd.path("dataset").exists());
 }

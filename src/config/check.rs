@@ -167,7 +167,7 @@ impl Config {
             return Err(self.wrong(
                 "tokens",
                 "tokenizer",
-                format!("tokens.tokenizer: two tokenizers are named {name:?}; name them apart with NAME=PATH"),
+                format!("tokens.tokenizer has two tokenizers named {name:?}; name them apart with NAME=PATH"),
             ));
         }
         for spec in specs {
@@ -177,7 +177,7 @@ impl Config {
                     "tokens",
                     "tokenizer",
                     format!(
-                        "tokens.tokenizer: {} is not a file; expected a Hugging Face tokenizer.json (or the folder holding it), with its tokenizer_config.json beside it",
+                        "tokens.tokenizer names {}, which is not a file; expected a Hugging Face tokenizer.json (or the folder holding it), with its tokenizer_config.json beside it",
                         file.display()
                     ),
                 ));

@@ -202,11 +202,24 @@ impl Staging {
     }
 
     /// Make the staged files durable and move them into place under the first free name.
-    pub fn commit(mut self) -> Result<PathBuf> {
+    pub fn commit(self) -> Result<PathBuf> {
+        let names: Vec<String> = (0..MAX_CANDIDATES)
+            .map(|n| candidate(&self.tag, n))
+            .collect();
+        self.commit_under(&names)
+    }
+
+    /// Like [`Staging::commit`], under `name` only: for files that name their own folder (a trainer
+    /// config with absolute paths). If another process took `name` meanwhile, nothing is moved.
+    pub fn commit_as(self, name: &str) -> Result<PathBuf> {
+        self.commit_under(&[name.to_string()])
+    }
+
+    fn commit_under(mut self, names: &[String]) -> Result<PathBuf> {
         sync_dir(&self.dir)?;
         crash_point();
-        for n in 0..MAX_CANDIDATES {
-            let target = self.root.join(candidate(&self.tag, n));
+        for name in names {
+            let target = self.root.join(name);
             if !is_free(&target) {
                 continue;
             }
@@ -234,10 +247,11 @@ impl Staging {
                 Err(e) => return Err(Error::write(&target, e)),
             }
         }
-        Err(Error::write(
-            &self.root,
-            io::Error::other(format!("no free version name for tag {:?}", self.tag)),
-        ))
+        let why = match names {
+            [only] => format!("{only} was taken while this was written; run again"),
+            _ => format!("no free version name for tag {:?}", self.tag),
+        };
+        Err(Error::write(&self.root, io::Error::other(why)))
     }
 }
 

@@ -1,16 +1,23 @@
 //! `export`: hand a dataset version to the trainers people use.
 //!
-//! Takes a version directory (whose manifest must verify), a target and an output path; gives a new
-//! directory in the target's layout, with the split names kept and its own `manifest.json`. The
-//! output follows `build`'s versioning rule: `OUT` if free, else `OUT-1`, `OUT-2`, …, written under a
-//! temporary name and renamed into place, so nothing existing is overwritten. Conversions are per
-//! line and streamed; each target module also holds the inverse (`to_messages`) used by the
-//! round-trip tests.
+//! Takes a version directory (whose manifest must verify), a target, an output path and
+//! [`ExportOptions`]; gives a new directory in the target's layout, with the split names kept and
+//! its own `manifest.json`, and the export's warnings. The trainer targets (`llamafactory`,
+//! `axolotl`, `trl`) add a ready-to-run config whose sequence length holds every example
+//! ([`trainer::Plan`]); the plain layouts warn where a trainer's default length would drop or cut
+//! examples. The output follows `build`'s versioning rule: `OUT` if free, else `OUT-1`, `OUT-2`, …,
+//! written under a temporary name and renamed into place, so nothing existing is overwritten.
+//! Conversions are per line and streamed; each target module also holds the inverse
+//! (`to_messages`) used by the round-trip tests.
 
 pub mod alpaca;
+pub mod axolotl;
 pub mod hf;
+pub mod llamafactory;
 pub mod messages;
 pub mod sharegpt;
+pub mod trainer;
+pub mod trl;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -38,6 +45,41 @@ pub enum ExportTarget {
     Alpaca,
     /// OpenAI-style messages JSONL, with Axolotl and TRL snippets in a README.
     Messages,
+    /// ShareGPT with dataset_info.json and a ready-to-run llamafactory_sft.yaml.
+    Llamafactory,
+    /// Messages JSONL with a ready-to-run axolotl.yaml.
+    Axolotl,
+    /// Prompt/completion JSONL for TRL with a train_sft.py (SFTConfig with max_length).
+    Trl,
+}
+
+impl ExportTarget {
+    /// The trainer whose config this target writes, if any.
+    pub fn configures(self) -> Option<crate::tokens::lengths::Trainer> {
+        use crate::tokens::lengths::{AXOLOTL, LLAMA_FACTORY, TRL};
+        match self {
+            ExportTarget::Llamafactory => Some(LLAMA_FACTORY),
+            ExportTarget::Axolotl => Some(AXOLOTL),
+            ExportTarget::Trl => Some(TRL),
+            _ => None,
+        }
+    }
+}
+
+/// What an export needs beyond its source, target and output.
+#[derive(Debug, Clone, Default)]
+pub struct ExportOptions {
+    /// `--tokenizer` values: count lengths under these instead of the build's.
+    pub tokenizers: Vec<String>,
+    /// `--base-model`: the model the trainer configs fine-tune.
+    pub base_model: Option<String>,
+}
+
+/// What an export wrote, and what it warns about.
+#[derive(Debug)]
+pub struct Exported {
+    pub path: PathBuf,
+    pub warnings: Vec<String>,
 }
 
 /// What every target's manifest records.
@@ -74,15 +116,40 @@ impl Source {
     pub fn tag(&self) -> &str {
         &self.dir.stats.tag
     }
+
+    /// The version's folder name (`v1`, `v1-2`): unique among the versions of an output root.
+    pub fn version_name(&self) -> String {
+        self.dir
+            .path
+            .canonicalize()
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| self.tag().to_string())
+    }
 }
 
-/// Export `dir` to `out` in `target`'s layout; gives the directory written.
-pub fn export(dir: &Path, target: ExportTarget, out: &Path) -> Result<PathBuf> {
+/// Where an export is being written, and the lengths its configs use.
+pub struct Out<'a> {
+    pub source: &'a Source,
+    pub staging: &'a Staging,
+    /// The folder the export will have once renamed into place (absolute).
+    pub dir: PathBuf,
+    pub plan: &'a trainer::Plan,
+}
+
+/// Export `dir` to `out` in `target`'s layout; gives the directory written and the warnings.
+pub fn export(
+    dir: &Path,
+    target: ExportTarget,
+    out: &Path,
+    options: &ExportOptions,
+) -> Result<Exported> {
     let version = Version::open(dir)?;
     let source = Source {
         manifest_sha256: version.manifest_sha256.clone().unwrap_or_default(),
         dir: version,
     };
+    let plan = plan(&source, options)?;
     let name = out.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
         Error::Usage(format!(
             "{}: the output needs a directory name",
@@ -96,12 +163,34 @@ pub fn export(dir: &Path, target: ExportTarget, out: &Path) -> Result<PathBuf> {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let staging = Staging::begin(root, name)?;
+    // The trainer configs name their own folder, so the export goes under exactly this name.
+    let final_name = Staging::next_free_name(root, name)?;
+    let final_dir = root
+        .canonicalize()
+        .map_err(|e| Error::write(root, e))?
+        .join(&final_name);
+    let to = Out {
+        source: &source,
+        staging: &staging,
+        dir: final_dir,
+        plan: &plan,
+    };
     let files = match target {
         ExportTarget::Hf => hf::write(&source, &staging)?,
         ExportTarget::Sharegpt => sharegpt::write(&source, &staging)?,
         ExportTarget::Alpaca => alpaca::write(&source, &staging)?,
-        ExportTarget::Messages => messages::write(&source, &staging)?,
+        ExportTarget::Messages => messages::write(&to)?,
+        ExportTarget::Llamafactory => llamafactory::write(&to)?,
+        ExportTarget::Axolotl => axolotl::write(&to)?,
+        ExportTarget::Trl => trl::write(&to)?,
     };
+    let config_file = match target {
+        ExportTarget::Llamafactory => llamafactory::CONFIG,
+        ExportTarget::Axolotl => axolotl::CONFIG,
+        ExportTarget::Trl => trl::SCRIPT,
+        _ => "",
+    };
+    let warnings = plan.warnings(target.configures(), config_file);
     let manifest = ExportManifest {
         tool: Tool::this(),
         target,
@@ -115,14 +204,45 @@ pub fn export(dir: &Path, target: ExportTarget, out: &Path) -> Result<PathBuf> {
     let json =
         serde_json::to_vec_pretty(&manifest).map_err(|e| Error::serialize("manifest.json", e))?;
     staging.write_small("manifest.json", &json)?;
-    let written = staging.commit()?;
+    let written = staging.commit_as(&final_name)?;
     // `out` without a folder is written in "."; report it as the user named it.
-    Ok(match written.strip_prefix(".") {
+    let path = match written.strip_prefix(".") {
         Ok(relative) if out.parent().is_none_or(|p| p.as_os_str().is_empty()) => {
             relative.to_path_buf()
         }
         _ => written,
-    })
+    };
+    Ok(Exported { path, warnings })
+}
+
+/// The lengths the export works from: counted under `--tokenizer`, else the build's model
+/// tokenizers, else the build's OpenAI-encoding counts (an estimate for open-weight models).
+fn plan(source: &Source, options: &ExportOptions) -> Result<trainer::Plan> {
+    let base_model = options.base_model.clone();
+    if !options.tokenizers.is_empty() {
+        let tokenizers = crate::tokens::chat_template::load_all(&options.tokenizers)?;
+        let lengths = crate::dataset::lengths::count(&source.dir, &tokenizers)?;
+        return Ok(trainer::Plan::new(lengths, false, base_model));
+    }
+    let built = &source.dir.stats.tokens.tokenizers;
+    if !built.is_empty() {
+        return Ok(trainer::Plan::new(built.clone(), false, base_model));
+    }
+    let mut counts = Vec::new();
+    for split in source.splits() {
+        source.dir.for_each_meta(split, |meta| {
+            counts.push((Some(split), meta.tokens, meta.assistant_tokens))
+        })?;
+    }
+    let budget = &source.dir.stats.tokens.budget;
+    let lengths = crate::tokens::lengths::TokenizerLengths::new(
+        budget.encoding.name(),
+        String::new(),
+        String::new(),
+        None,
+        counts.into_iter(),
+    );
+    Ok(trainer::Plan::new(vec![lengths], true, base_model))
 }
 
 /// Write `name` with one converted line per example of `split`.
@@ -133,10 +253,23 @@ pub(crate) fn convert(
     name: &str,
     to_record: impl Fn(&ExampleLine) -> Value,
 ) -> Result<FileRecord> {
+    convert_with(source, staging, split, name, |example, out| {
+        serde_json::to_writer(out, &to_record(example))
+    })
+}
+
+/// [`convert`] for records that serialize themselves (keys in their own order).
+pub(crate) fn convert_with(
+    source: &Source,
+    staging: &Staging,
+    split: Split,
+    name: &str,
+    write: impl Fn(&ExampleLine, &mut dyn Write) -> serde_json::Result<()>,
+) -> Result<FileRecord> {
     let mut out = staging.create(name)?;
     let mut error = None;
     source.dir.for_each_example(split, |example| {
-        let written = serde_json::to_writer(&mut out, &to_record(&example))
+        let written = write(&example, &mut out)
             .map_err(std::io::Error::other)
             .and_then(|_| out.write_all(b"\n"));
         match written {
@@ -240,7 +373,7 @@ pub(crate) fn dataset_info(source: &Source, entry: impl Fn(&str) -> Value) -> Ve
     let mut info = serde_json::Map::new();
     for split in source.splits() {
         let file = format!("{}.jsonl", split.name());
-        info.insert(format!("template_sft_{}", split.name()), entry(&file));
+        info.insert(trainer::dataset_name(source, split.name()), entry(&file));
     }
     let mut bytes = serde_json::to_vec_pretty(&Value::Object(info)).unwrap_or_default();
     bytes.push(b'\n');

@@ -1,0 +1,143 @@
+//! What a trainer config needs: a sequence length that holds every example, and the warnings.
+//!
+//! Takes the source version, its lengths (under `--tokenizer`s, else the build's model tokenizers,
+//! else its OpenAI-encoding counts) and `--base-model`; gives a [`Plan`]: the length the configs set
+//! (the smallest power of two or multiple of 1,024 that holds the longest example), whether packing
+//! is worth suggesting and why, the model family for template names, and the export's warnings:
+//! for a layout without a config, every trainer default that would drop or cut examples, naming the
+//! trainer and its setting; for a config, what it could not know (lengths estimated, no model).
+
+use super::Source;
+use crate::tokens::chat_template::Family;
+use crate::tokens::lengths::{recommended_max_length, TokenizerLengths, Trainer, TRAINERS};
+
+/// Headroom over OpenAI-encoding counts when no model tokenizer counted: Qwen's tokenizer counts
+/// examples up to 17% longer than o200k_base, Gemma's 16% on the median.
+const ESTIMATE_HEADROOM: f64 = 1.25;
+
+/// The lengths an export works from.
+pub struct Plan {
+    pub lengths: Vec<TokenizerLengths>,
+    /// No model tokenizer counted: `length` is the OpenAI-encoding count plus headroom.
+    pub estimated: bool,
+    /// The sequence length every config sets.
+    pub length: usize,
+    /// The longest example, and the tokenizer that counted it.
+    pub longest: (String, usize),
+    /// The largest median over the tokenizers (for the packing suggestion).
+    pub median: usize,
+    /// The model family of the first tokenizer whose family is known, and that tokenizer's name.
+    pub family: Option<(Family, String)>,
+    pub base_model: Option<String>,
+}
+
+impl Plan {
+    pub fn new(
+        lengths: Vec<TokenizerLengths>,
+        estimated: bool,
+        base_model: Option<String>,
+    ) -> Plan {
+        let longest = lengths
+            .iter()
+            .map(|l| (l.name.clone(), l.overall.tokens.max))
+            .max_by_key(|l| l.1)
+            .unwrap_or_default();
+        let length = if estimated {
+            recommended_max_length((longest.1 as f64 * ESTIMATE_HEADROOM).ceil() as usize)
+        } else {
+            recommended_max_length(longest.1)
+        };
+        Plan {
+            median: lengths
+                .iter()
+                .map(|l| l.overall.tokens.median)
+                .max()
+                .unwrap_or(0),
+            family: lengths
+                .iter()
+                .find_map(|l| Some((l.family?, l.name.clone()))),
+            length,
+            longest,
+            estimated,
+            lengths,
+            base_model,
+        }
+    }
+
+    /// Where `length` comes from, for a config comment.
+    pub fn length_reason(&self) -> String {
+        let (name, max) = &self.longest;
+        if self.estimated {
+            format!(
+                "the longest example has {max} {name} tokens; model tokenizers count up to a fifth more, so this is {max} plus 25%, rounded up (export with --tokenizer for exact lengths)"
+            )
+        } else {
+            format!(
+                "the longest example has {max} tokens under the {name} tokenizer (its chat template rendered): this holds every example"
+            )
+        }
+    }
+
+    /// Whether packing several examples into one sequence is worth it, and why.
+    pub fn packing(&self) -> (bool, String) {
+        if self.median * 2 <= self.length {
+            (
+                true,
+                format!(
+                    "the median example ({} tokens) is at most half the sequence length ({}): packing fills sequences instead of padding them",
+                    self.median, self.length
+                ),
+            )
+        } else {
+            (
+                false,
+                format!(
+                    "the median example ({} tokens) is more than half the sequence length ({}): packing would gain little",
+                    self.median, self.length
+                ),
+            )
+        }
+    }
+
+    /// The warnings of an export that writes a config for `configured` (none: a plain layout, for
+    /// which every trainer's default counts).
+    pub fn warnings(&self, configured: Option<Trainer>, config_file: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        match configured {
+            None => {
+                for trainer in TRAINERS {
+                    for l in &self.lengths {
+                        if let Some(w) = trainer.warning(l) {
+                            out.push(w);
+                        }
+                    }
+                }
+            }
+            Some(trainer) => {
+                if self.estimated {
+                    out.push(format!(
+                        "no model tokenizer counted this dataset: {config_file} sets {} {} from {} counts plus 25%; pass --tokenizer PATH (the model's tokenizer.json) for exact lengths",
+                        trainer.setting, self.length, self.longest.0
+                    ));
+                }
+                if self.base_model.is_none() {
+                    out.push(format!(
+                        "no --base-model: set the model in {config_file} before training"
+                    ));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A string as a YAML (and Python) double-quoted scalar.
+pub fn quoted(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_default()
+}
+
+/// The dataset names of a version's splits for LLaMA-Factory's `dataset_info.json`, named after the
+/// version so that several exports merge without a collision.
+pub fn dataset_name(source: &Source, split: &str) -> String {
+    format!("template_sft_{}_{split}", source.version_name())
+}
