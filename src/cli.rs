@@ -37,6 +37,8 @@ pub enum Command {
     Diff(cmd::diff::Args),
     /// Convert a dataset version for Hugging Face datasets, LLaMA-Factory, Axolotl or TRL.
     Export(cmd::export::Args),
+    /// Score a model's outputs on a version's held-out split (`eval prepare` writes the prompts).
+    Eval(cmd::eval::Args),
     /// Write a commented template-sft.toml.
     Init(cmd::init::Args),
     /// Write a synthetic project (benchmarks, scale tests).
@@ -59,6 +61,7 @@ impl Cli {
             Command::Report(args) => cmd::report::run(args, &console),
             Command::Diff(args) => cmd::diff::run(args, &console),
             Command::Export(args) => cmd::export::run(args, &console),
+            Command::Eval(args) => cmd::eval::run(args, &console),
             Command::Init(args) => cmd::init::run(args, &console),
             Command::Synth(args) => cmd::synth::run(args, &console),
         }

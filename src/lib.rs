@@ -12,11 +12,13 @@
 //!                                                        export, near-copy signature)
 //!           ─► durations (code vs catalog) ─► prompts (curated + prompt additions)
 //!           ─► examples (briefs × token budget) ─► split (duplicates, near-copy clusters, seeded)
+//!           ─► lengths (model tokenizers, trainer defaults)
 //!           ─► output (split files, stats, manifest: written atomically)
 //! ```
 //!
 //! What reads a version back: [`dataset::version::Version`] (verified against its manifest),
-//! [`validate`] (any chat JSONL, or a version directory), [`report`], [`diff`] and [`export`].
+//! [`validate`] (any chat JSONL, or a version directory), [`report`], [`diff`], [`export`] (with
+//! trainer configs) and [`eval`] (a model's outputs on the held-out split).
 //! Every error is an [`Error`] with its exit code; the `template-sft` binary is a thin
 //! command line over these calls.
 //!
@@ -84,6 +86,7 @@ pub mod dataset;
 pub mod diagnostic;
 pub mod diff;
 pub mod error;
+pub mod eval;
 pub mod export;
 pub mod location;
 pub mod pipeline;

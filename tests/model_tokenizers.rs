@@ -371,7 +371,8 @@ fn bad_tokenizer_files_are_clear_errors() {
         2,
     );
     assert!(
-        run.stderr.contains("two tokenizers are named \"a\""),
+        run.stderr
+            .contains("error: --tokenizer has two tokenizers named \"a\"; name them apart"),
         "{run}"
     );
     assert!(!wd.path("dataset").exists());

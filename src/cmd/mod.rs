@@ -4,6 +4,7 @@
 
 pub mod build;
 pub mod diff;
+pub mod eval;
 pub mod export;
 pub mod init;
 pub mod report;

@@ -290,6 +290,166 @@ fn gate(
     Ok(TemplateCode::new(code, origin, tokens, duration))
 }
 
+/// Every enabled rule's verdict on one piece of code, not only the first failure: what `eval`
+/// scores a model's output with.
+#[derive(Debug, Clone)]
+pub struct Verdicts {
+    /// The rules that ran, in order, each with why it failed (`None`: passed).
+    pub rules: Vec<(Rule, Option<String>)>,
+    /// The code parsed without a syntax error.
+    pub parsed: bool,
+    /// The parser gave a program (it recovered from any syntax error): the rules that look at the
+    /// program ran. `false`: they failed with "not parsed".
+    pub usable: bool,
+    /// The duration export, evaluated; `None` when the parser gave up (no program to evaluate).
+    pub duration: Option<CodeDuration>,
+}
+
+impl Verdicts {
+    pub fn passed(&self, rule: Rule) -> Option<bool> {
+        self.rules
+            .iter()
+            .find(|(r, _)| *r == rule)
+            .map(|(_, why)| why.is_none())
+    }
+}
+
+/// Run every enabled rule of `rules` on `code` independently (the parse once), evaluate its
+/// duration export, and give `inspect` the program and tokens (`None` when the parser gave up). A
+/// syntax error fails `parse` only: the other rules look at what the parser recovered, so an output
+/// with one typo is not also counted as lacking its entry point.
+pub fn every_rule<T>(
+    code: &str,
+    rules: &GateConfig,
+    export: &DurationExport,
+    inspect: impl FnOnce(Option<(&Program<'_>, &[oxc_parser::Token])>) -> T,
+) -> (Verdicts, T) {
+    let code = code.trim_end();
+    let index = LineIndex::new(code);
+    let mut out = Vec::new();
+    let verdict = |failed: bool, why: String| failed.then_some(why);
+    if rules.not_empty {
+        out.push((
+            Rule::NotEmpty,
+            verdict(code.trim().is_empty(), "code is empty".into()),
+        ));
+    }
+    if rules.no_fences {
+        let at = code.find("```");
+        out.push((
+            Rule::NoFences,
+            at.map(|at| {
+                let (line, col) = index.line_col(at);
+                format!("line {line}:{col}: Markdown code fence (```) in the code")
+            }),
+        ));
+    }
+    if rules.no_leading_prose {
+        out.push((
+            Rule::NoLeadingProse,
+            verdict(
+                !starts_with_code(code),
+                "code does not start with import, export, a declaration, a comment or a directive"
+                    .into(),
+            ),
+        ));
+    }
+    let allocator = Allocator::default();
+    let parsed = match parse_guard::check(code) {
+        Err(offset) => {
+            let (line, col) = index.line_col(offset);
+            Err(format!(
+                "line {line}:{col}: nested more than {} levels deep; not parsed",
+                parse_guard::MAX_DEPTH
+            ))
+        }
+        Ok(()) => parse_guard::guarded(|| {
+            Parser::new(&allocator, code, SourceType::tsx())
+                .with_config(RuntimeParserConfig::new(true))
+                .parse()
+        })
+        .map_err(|panic| format!("the TSX parser failed on this code: {panic}")),
+    };
+    let (syntax_error, program) = match &parsed {
+        Err(why) => (Some(why.clone()), None),
+        Ok(p) => {
+            let error = p.diagnostics.errors().next().map(|e| {
+                let offset = e.labels.first().map_or(0, |l| l.offset() as usize);
+                let (line, col) = index.line_col(offset);
+                format!("line {line}:{col}: {}", e.message)
+            });
+            let usable = !p.panicked;
+            (error, usable.then_some(p))
+        }
+    };
+    if rules.parse {
+        out.push((Rule::Parse, syntax_error.clone()));
+    }
+    let not_parsed = || Some("not parsed: the parser gave up on this code".to_string());
+    if rules.entry_point {
+        out.push((
+            Rule::EntryPoint,
+            match program {
+                Some(p) if exports(&p.program, &rules.export) => None,
+                Some(_) if rules.export == "default" => {
+                    Some("no default export (export default …)".into())
+                }
+                Some(_) => Some(format!("no export named {:?}", rules.export)),
+                None => not_parsed(),
+            },
+        ));
+    }
+    if !rules.required.is_empty() || !rules.forbidden.is_empty() {
+        let words: Option<Vec<Option<&str>>> = program.map(|p| {
+            p.tokens
+                .iter()
+                .map(|t| match t.kind() {
+                    Kind::Dot => Some("."),
+                    k if k.is_identifier_name() => code.get(t.start() as usize..t.end() as usize),
+                    _ => None,
+                })
+                .collect()
+        });
+        if !rules.required.is_empty() {
+            out.push((
+                Rule::Required,
+                match &words {
+                    Some(w) => rules
+                        .required
+                        .iter()
+                        .find(|p| !contains_path(w, p))
+                        .map(|missing| format!("{missing} does not occur in the code")),
+                    None => not_parsed(),
+                },
+            ));
+        }
+        if !rules.forbidden.is_empty() {
+            out.push((
+                Rule::Forbidden,
+                match &words {
+                    Some(w) => rules
+                        .forbidden
+                        .iter()
+                        .find(|p| contains_path(w, p))
+                        .map(|found| format!("{found} occurs in the code")),
+                    None => not_parsed(),
+                },
+            ));
+        }
+    }
+    let duration = program.map(|p| duration::evaluate(&p.program, &p.tokens, code, &index, export));
+    let inspected = inspect(program.map(|p| (&p.program, &p.tokens[..])));
+    (
+        Verdicts {
+            rules: out,
+            parsed: syntax_error.is_none(),
+            usable: program.is_some(),
+            duration,
+        },
+        inspected,
+    )
+}
+
 /// Accept `found` on an earlier build's word that it passes with `tokens` tokens: no parsing and
 /// no tokenizing, the same [`TemplateCode`] as [`Gate::run`] would give. `None` if the bytes are not
 /// text after all (then run [`Gate::run`]).

@@ -374,7 +374,7 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-const CSS: &str = "\
+pub(crate) const CSS: &str = "\
 *{box-sizing:border-box}body{margin:0;background:#f6f7fb;color:#1f2937;font:15px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}\
 main{max-width:1200px;margin:0 auto;padding:28px 24px 48px}h1{margin:0;font-size:26px}h2{font-size:18px;margin:32px 0 12px}\
 .tag{background:#e0e7ff;color:#3730a3;border-radius:6px;padding:2px 10px;font-size:20px}.sub{color:#6b7280;margin:6px 0 0}\

@@ -202,7 +202,7 @@ pub fn load_all(values: &[String]) -> Result<Vec<ChatTokenizer>> {
     let specs: Vec<TokenizerSpec> = values.iter().map(|v| TokenizerSpec::parse(v)).collect();
     if let Some(name) = duplicate_name(&specs) {
         return Err(Error::Usage(format!(
-            "--tokenizer: two tokenizers are named {name:?}; name them apart with NAME=PATH"
+            "--tokenizer has two tokenizers named {name:?}; name them apart with NAME=PATH"
         )));
     }
     load_specs(&specs)

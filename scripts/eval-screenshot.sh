@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Score a worked example with `template-sft eval` and take a screenshot of its HTML report with
+# headless Chromium (Debian's), so a person can see what `eval --html` produces: the starter's train
+# split answered by a stand-in "model" (the gold code with a few faults made on purpose: a Markdown
+# fence, a syntax error, a wrong duration, an invented Remotion name, a missing answer) against the
+# gold code as the baseline. Writes docs/eval.png and prints the HTML's path.
+#   usage: bash scripts/eval-screenshot.sh [HEIGHT]     (default 2600 pixels tall, 1280 wide)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+height="${1:-2600}"
+
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "installing Debian's chromium" >&2
+  if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q chromium
+fi
+
+cargo build --release --quiet
+work="$(mktemp -d)"
+cp -r examples/starter "$work/starter"
+rm -rf "$work/starter/dataset"
+target/release/template-sft build -q --config "$work/starter/template-sft.toml" >/dev/null
+version="$work/starter/dataset/v1"
+python3 - "$version" "$work" <<'PY'
+import json, sys
+version, work = sys.argv[1], sys.argv[2]
+gold = [json.loads(l) for l in open(f"{version}/train.jsonl")]
+faults = {
+    "quote-card": lambda c: "Here is your scene:\n```tsx\n" + c + "\n```",
+    "kinetic-headline": lambda c: c.replace("return (", "return ((", 1),
+    "lower-third": lambda c: c.replace("durationInFrames = 120", "durationInFrames = 150"),
+    "countdown-portrait": lambda c: c.replace("window.Remotion", "window.Remotion;\nconst { useMagicTween } = window.Remotion", 1),
+}
+seen = set()
+with open(f"{work}/model.jsonl", "w") as model, open(f"{work}/baseline.jsonl", "w") as base:
+    for g in gold:
+        m = g["meta"]; code = g["messages"][2]["content"]
+        cid = f"{m['templateId']}/{m['promptVariant']}/{m['format']}"
+        base.write(json.dumps({"custom_id": cid, "completion": code}) + "\n")
+        if m["templateId"] == "progress-steps":
+            continue
+        fault = faults.get(m["templateId"]) if m["templateId"] not in seen else None
+        seen.add(m["templateId"])
+        model.write(json.dumps({"custom_id": cid, "completion": fault(code) if fault else code}) + "\n")
+PY
+target/release/template-sft eval "$version" --split train --predictions "$work/model.jsonl" \
+  --baseline "$work/baseline.jsonl" --html "$work/eval.html" >/dev/null
+
+mkdir -p docs
+chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
+  --disable-component-update --disable-sync --no-first-run --hide-scrollbars \
+  --user-data-dir="$work/chromium" --window-size="1280,$height" \
+  --screenshot="$PWD/docs/eval.png" "file://$work/eval.html" 2>/dev/null
+echo "rendered $work/eval.html -> docs/eval.png"

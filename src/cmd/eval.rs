@@ -1,0 +1,148 @@
+//! `template-sft eval prepare DIR OUT` writes a version's held-out prompts as a Batch API request
+//! file; `template-sft eval DIR --predictions FILE` scores a model's outputs on them (terminal,
+//! `--json`, `--html`), optionally against `--baseline FILE`; `--gold` scores the gold code.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::console::{Console, Printable};
+use crate::dataset::writer::{refuse_inside_version, replace_file};
+use crate::error::{Error, Result};
+use crate::eval::{self, html, terminal, Outputs, PrepareOptions};
+use crate::split::Split;
+
+#[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct Args {
+    #[command(subcommand)]
+    pub prepare: Option<Prepare>,
+    /// A version directory written by `build`.
+    #[arg(required = true)]
+    pub dir: Option<PathBuf>,
+    /// The model's outputs: Batch API output lines, {"custom_id", "completion"} lines, or chat
+    /// lines whose last message is the assistant's.
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "gold",
+        conflicts_with = "gold"
+    )]
+    pub predictions: Option<PathBuf>,
+    /// Another model's outputs on the same split: paired differences, intervals, sign tests.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Score the gold code itself (the ceiling).
+    #[arg(long)]
+    pub gold: bool,
+    /// The split to score.
+    #[arg(long, value_enum, default_value = "test")]
+    pub split: SplitArg,
+    /// Print everything as JSON (every example's checks, the summaries, the comparison).
+    #[arg(long)]
+    pub json: bool,
+    /// Also write a self-contained HTML report.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Prepare {
+    /// Write the split's prompts (system + user) as an OpenAI Batch API request file, which also
+    /// runs on Together's batch API and with `vllm run-batch`.
+    Prepare(PrepareArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PrepareArgs {
+    /// A version directory written by `build`.
+    pub dir: PathBuf,
+    /// The request file to write.
+    pub out: PathBuf,
+    /// The split whose prompts to write.
+    #[arg(long, value_enum, default_value = "test")]
+    pub split: SplitArg,
+    /// The model to run (default: the model the version was built for).
+    #[arg(long, value_name = "NAME")]
+    pub model: Option<String>,
+    /// Most tokens per reply (default: twice the longest gold code, rounded up to 256).
+    #[arg(long, value_name = "N")]
+    pub max_tokens: Option<usize>,
+    #[arg(long, value_name = "T", default_value_t = 0.0)]
+    pub temperature: f64,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum SplitArg {
+    Train,
+    Validation,
+    Test,
+}
+
+impl From<SplitArg> for Split {
+    fn from(s: SplitArg) -> Split {
+        match s {
+            SplitArg::Train => Split::Train,
+            SplitArg::Validation => Split::Validation,
+            SplitArg::Test => Split::Test,
+        }
+    }
+}
+
+pub fn run(args: &Args, console: &Console) -> Result<()> {
+    if let Some(Prepare::Prepare(p)) = &args.prepare {
+        if !(0.0..=2.0).contains(&p.temperature) {
+            return Err(Error::Usage(format!(
+                "--temperature must be between 0 and 2, got {}",
+                p.temperature
+            )));
+        }
+        let options = PrepareOptions {
+            split: p.split.into(),
+            model: p.model.clone(),
+            max_tokens: p.max_tokens,
+            temperature: p.temperature,
+        };
+        let prepared = eval::prepare(&p.dir, &options, &p.out)?;
+        return console.result(format!(
+            "wrote {}: {} requests for {} (max_tokens {})",
+            p.out.display(),
+            prepared.requests,
+            prepared.model,
+            prepared.max_tokens
+        ));
+    }
+    let Some(dir) = &args.dir else {
+        return Err(Error::Usage("eval needs a version directory".into()));
+    };
+    let outputs = match (&args.predictions, args.gold) {
+        (Some(path), false) => Outputs::File(path),
+        _ => Outputs::Gold,
+    };
+    let evaluation = eval::evaluate(dir, args.split.into(), outputs, args.baseline.as_deref())?;
+    for (scoring, what) in std::iter::once((&evaluation.predictions, "predictions"))
+        .chain(evaluation.baseline.iter().map(|b| (b, "baseline")))
+    {
+        for bad in &scoring.leftovers.bad_lines {
+            console.warn(
+                None,
+                format!(
+                    "{}:{}: {what} line not used: {}",
+                    scoring.source, bad.line, bad.why
+                ),
+            );
+        }
+    }
+    // The page first: a reader that closes stdout early (`| head`) must not cost the file.
+    if let Some(path) = &args.html {
+        refuse_inside_version(path)?;
+        replace_file(path, html::render(&evaluation).as_bytes())?;
+        console.info(format!("wrote {}", path.display()));
+    }
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &evaluation).map_err(|e| Error::stdout(e.into()))?;
+        writeln!(out).map_err(Error::stdout)
+    } else {
+        terminal::print(&mut Printable(out), &evaluation).map_err(Error::stdout)
+    }
+}

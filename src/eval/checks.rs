@@ -1,0 +1,449 @@
+//! The per-example checks of `eval`: one model output against its held-out example.
+//!
+//! Takes an example (its brief's format and frames, the gold code) and the model's answer; gives a
+//! [`Scored`] row: the code pulled out of a Markdown fence when the model wrapped it (`extracted`;
+//! the wrapping fails `no_fences`), whether it parses as TSX, each quality-gate rule of the build's
+//! `[check]` config, whether its duration export evaluates to the brief's frames
+//! (`duration_honoured`; not determinable is recorded apart, neither pass nor fail, and so is an
+//! output without an export when the gold code has none either), whether every
+//! Remotion name it uses exists (`remotion_api`), its chrF similarity to the gold code and its
+//! output tokens. A missing prediction or a failed request fails every check; an output the parser
+//! gives up on fails `parses`, and the checks that read the program do not apply to it.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::chrf::chrf;
+use super::predictions::Answer;
+use super::remotion_api::{api_use, ApiUse};
+use crate::code::duration::{CodeDuration, DurationExport};
+use crate::code::gate::{every_rule, Rule};
+use crate::config::GateConfig;
+use crate::tokens::Encoding;
+
+/// Lines of an output kept for the report.
+const HEAD_LINES: usize = 12;
+
+/// A held-out example, as `eval` needs it.
+#[derive(Debug, Clone)]
+pub struct Gold {
+    /// The stable key: `template/variant/format` (the Batch API `custom_id`).
+    pub id: String,
+    pub template_id: String,
+    pub prompt_variant: String,
+    pub format: String,
+    pub prompt_origin: String,
+    pub system: String,
+    pub brief: String,
+    pub code: String,
+    /// The frames the brief states.
+    pub frames: u32,
+    /// Whether those frames are the gold code's own duration export (`meta.durationSource` =
+    /// `code`). When they are not, the gold code states no duration either, and an output without
+    /// an export is not held against the model.
+    pub frames_from_code: bool,
+}
+
+/// What every check needs besides the example: the build's rules and duration export, and the
+/// encoding output tokens are counted in when the predictions do not report them.
+pub struct Settings {
+    pub rules: GateConfig,
+    pub export: DurationExport,
+    pub encoding: Encoding,
+}
+
+/// Whether an example was answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Scored,
+    /// No prediction for this example.
+    Missing,
+    /// The request failed (an error line of a batch output).
+    Failed,
+}
+
+/// Why `duration_honoured` does not apply to an output that parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unjudged {
+    /// The export cannot be evaluated without running the code.
+    NotDeterminable,
+    /// Neither the output nor the gold code exports a duration.
+    NotStated,
+}
+
+/// One example's result: a row of `--json`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Scored {
+    pub id: String,
+    pub template_id: String,
+    pub prompt_variant: String,
+    pub format: String,
+    pub prompt_origin: String,
+    pub status: Status,
+    /// The prediction's line in its file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The code was pulled out of a Markdown fence.
+    pub extracted: bool,
+    /// Each check: passed, failed, or `null` when it does not apply (a duration that cannot be
+    /// evaluated statically).
+    pub checks: BTreeMap<String, Option<bool>>,
+    /// What each failed check found.
+    pub failures: BTreeMap<String, String>,
+    pub expected_frames: u32,
+    /// The frames the output's duration export evaluates to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_frames: Option<u32>,
+    /// Why `duration_honoured` does not apply, when the output parsed and it does not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_unjudged: Option<Unjudged>,
+    /// Remotion names the API does not have.
+    pub hallucinated: Vec<String>,
+    /// Names from packages the bundled API list does not cover.
+    pub unverified: Vec<String>,
+    /// chrF against the gold code, 0–100.
+    pub similarity: f64,
+    pub output_tokens: usize,
+    /// The first lines of the output, for reports.
+    pub head: String,
+}
+
+impl Scored {
+    /// Every check that applies passed.
+    pub fn passed(&self) -> bool {
+        self.checks.values().all(|c| *c != Some(false))
+    }
+
+    pub fn check(&self, name: &str) -> Option<bool> {
+        self.checks.get(name).copied().flatten()
+    }
+
+    fn unanswered(
+        gold: &Gold,
+        status: Status,
+        line: Option<usize>,
+        error: Option<String>,
+        names: &[String],
+    ) -> Scored {
+        let reason = error
+            .clone()
+            .unwrap_or_else(|| "no prediction for this example".into());
+        Scored {
+            id: gold.id.clone(),
+            template_id: gold.template_id.clone(),
+            prompt_variant: gold.prompt_variant.clone(),
+            format: gold.format.clone(),
+            prompt_origin: gold.prompt_origin.clone(),
+            status,
+            line,
+            error,
+            extracted: false,
+            checks: names.iter().map(|n| (n.clone(), Some(false))).collect(),
+            failures: names.iter().map(|n| (n.clone(), reason.clone())).collect(),
+            expected_frames: gold.frames,
+            output_frames: None,
+            duration_unjudged: None,
+            hallucinated: Vec::new(),
+            unverified: Vec::new(),
+            similarity: 0.0,
+            output_tokens: 0,
+            head: String::new(),
+        }
+    }
+}
+
+/// The checks scored under `rules`, in report order: answered, no_fences, parses, each other
+/// enabled gate rule as `gate.<rule>`, duration_honoured, remotion_api.
+pub fn check_names(rules: &GateConfig) -> Vec<String> {
+    let mut names = vec!["answered".to_string(), "no_fences".into(), "parses".into()];
+    names.extend(gate_rules(rules).map(|r| format!("gate.{}", r.name())));
+    names.push("duration_honoured".into());
+    names.push("remotion_api".into());
+    names
+}
+
+/// The enabled gate rules other than the fence and parse rules (scored as their own checks).
+fn gate_rules(rules: &GateConfig) -> impl Iterator<Item = Rule> + '_ {
+    [
+        (Rule::NotEmpty, rules.not_empty),
+        (Rule::NoLeadingProse, rules.no_leading_prose),
+        (Rule::EntryPoint, rules.entry_point),
+        (Rule::Required, !rules.required.is_empty()),
+        (Rule::Forbidden, !rules.forbidden.is_empty()),
+    ]
+    .into_iter()
+    .filter_map(|(rule, on)| on.then_some(rule))
+}
+
+/// Score one example's answer (`None`: no prediction).
+pub fn score(gold: &Gold, answer: Option<(&Answer, usize)>, settings: &Settings) -> Scored {
+    let names = check_names(&settings.rules);
+    let (text, reported_tokens, line) = match answer {
+        None => return Scored::unanswered(gold, Status::Missing, None, None, &names),
+        Some((Answer::Failed(why), line)) => {
+            return Scored::unanswered(gold, Status::Failed, Some(line), Some(why.clone()), &names)
+        }
+        Some((Answer::Output { text, tokens }, line)) => (text.as_str(), *tokens, line),
+    };
+    let (code, extracted) = extract(text);
+    let mut checks = BTreeMap::new();
+    let mut failures = BTreeMap::new();
+    // `None`: the check does not apply (its note is kept with the failures, for the reader).
+    let mut record = |name: &str, result: Option<Result<(), String>>, note: Option<String>| {
+        checks.insert(name.to_string(), result.as_ref().map(Result::is_ok));
+        if let Some(why) = result.and_then(Result::err).or(note) {
+            failures.insert(name.to_string(), why);
+        }
+    };
+    record("answered", Some(Ok(())), None);
+    record(
+        "no_fences",
+        Some(match (extracted, text.contains("```")) {
+            (true, _) => Err("the code is wrapped in a Markdown fence".into()),
+            (false, true) => Err("a Markdown fence (```) in the output".into()),
+            (false, false) => Ok(()),
+        }),
+        None,
+    );
+    // Every rule on, so each check is known; only the enabled ones are scored.
+    let all = GateConfig {
+        required: settings.rules.required.clone(),
+        forbidden: settings.rules.forbidden.clone(),
+        export: settings.rules.export.clone(),
+        ..GateConfig::default()
+    };
+    let (verdicts, api): (_, Option<ApiUse>) = every_rule(code, &all, &settings.export, |parsed| {
+        parsed.map(|(program, tokens)| api_use(program, tokens, code))
+    });
+    let verdict = |rule: Rule| -> Result<(), String> {
+        match verdicts.rules.iter().find(|(r, _)| *r == rule) {
+            Some((_, Some(why))) => Err(why.clone()),
+            _ => Ok(()),
+        }
+    };
+    record("parses", Some(verdict(Rule::Parse)), None);
+    // When the parser gave up, what needs the program does not apply: the output fails `parses`,
+    // not also every check that reads the program.
+    let not_parsed = || Some("not parsed: the parser gave up on this output".to_string());
+    for rule in gate_rules(&settings.rules) {
+        let on_program = matches!(rule, Rule::EntryPoint | Rule::Required | Rule::Forbidden);
+        if on_program && !verdicts.usable {
+            record(&format!("gate.{}", rule.name()), None, not_parsed());
+        } else {
+            record(&format!("gate.{}", rule.name()), Some(verdict(rule)), None);
+        }
+    }
+    let output_frames = match &verdicts.duration {
+        Some(CodeDuration::Frames { frames, .. }) => Some(*frames),
+        _ => None,
+    };
+    let duration_unjudged = match &verdicts.duration {
+        Some(CodeDuration::NotDeterminable { .. }) => Some(Unjudged::NotDeterminable),
+        Some(CodeDuration::NoExport) if !gold.frames_from_code => Some(Unjudged::NotStated),
+        _ => None,
+    };
+    let (duration, note) = match &verdicts.duration {
+        Some(CodeDuration::Frames { frames, .. }) if *frames == gold.frames => (Some(Ok(())), None),
+        Some(CodeDuration::Frames { frames, .. }) => (
+            Some(Err(format!(
+                "the code exports {frames} frames; the brief asks for {}",
+                gold.frames
+            ))),
+            None,
+        ),
+        // Recorded apart: neither honoured nor not.
+        Some(CodeDuration::NotDeterminable { reason, at }) => {
+            (None, Some(format!("not determinable at {at}: {reason}")))
+        }
+        Some(CodeDuration::NoExport) if gold.frames_from_code => (
+            Some(Err(format!(
+                "no {} export states the duration; the gold code exports it",
+                settings.export.pattern
+            ))),
+            None,
+        ),
+        // The brief's duration came from the catalog: the gold code has no export to imitate.
+        Some(CodeDuration::NoExport) => (
+            None,
+            Some(format!(
+                "no {} export, and the gold code has none either (the brief's duration is the catalog's)",
+                settings.export.pattern
+            )),
+        ),
+        None => (None, not_parsed()),
+    };
+    record("duration_honoured", duration, note);
+    match &api {
+        None => record("remotion_api", None, not_parsed()),
+        Some(used) if used.unknown.is_empty() => record("remotion_api", Some(Ok(())), None),
+        Some(used) => record(
+            "remotion_api",
+            Some(Err(format!(
+                "not in Remotion's API: {}",
+                used.unknown.iter().cloned().collect::<Vec<_>>().join(", ")
+            ))),
+            None,
+        ),
+    }
+    let api = api.unwrap_or_default();
+    Scored {
+        id: gold.id.clone(),
+        template_id: gold.template_id.clone(),
+        prompt_variant: gold.prompt_variant.clone(),
+        format: gold.format.clone(),
+        prompt_origin: gold.prompt_origin.clone(),
+        status: Status::Scored,
+        line: Some(line),
+        error: None,
+        extracted,
+        checks,
+        failures,
+        expected_frames: gold.frames,
+        output_frames,
+        duration_unjudged,
+        hallucinated: api.unknown.into_iter().collect(),
+        unverified: api.unverified.into_iter().collect(),
+        similarity: chrf(code, &gold.code),
+        output_tokens: reported_tokens.unwrap_or_else(|| settings.encoding.count(text)),
+        head: text.lines().take(HEAD_LINES).collect::<Vec<_>>().join("\n"),
+    }
+}
+
+/// The code of an output: the body of its first Markdown fence when it has one (to its closing
+/// fence, or the end), else the output itself. Gives whether a fence was removed.
+pub fn extract(text: &str) -> (&str, bool) {
+    let Some(open) = text.find("```") else {
+        return (text, false);
+    };
+    let after = &text[open + 3..];
+    // The rest of the opening line is the language tag (```tsx).
+    let body = match after.find('\n') {
+        Some(nl) => &after[nl + 1..],
+        None => return (text, false),
+    };
+    let end = body.find("```").unwrap_or(body.len());
+    (&body[..end], true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "const { AbsoluteFill, useCurrentFrame } = window.Remotion;\n\nexport const durationInFrames = 90;\n\nexport default function Scene() {\n  const frame = useCurrentFrame();\n  return <AbsoluteFill>{frame}</AbsoluteFill>;\n}\n";
+
+    fn gold() -> Gold {
+        Gold {
+            id: "t/base/square".into(),
+            template_id: "t".into(),
+            prompt_variant: "base".into(),
+            format: "square".into(),
+            prompt_origin: "curated".into(),
+            system: "s".into(),
+            brief: "b".into(),
+            code: GOOD.into(),
+            frames: 90,
+            frames_from_code: true,
+        }
+    }
+
+    fn settings() -> Settings {
+        Settings {
+            rules: GateConfig::default(),
+            export: DurationExport::new("durationInFrames"),
+            encoding: Encoding::O200k,
+        }
+    }
+
+    fn run(text: &str) -> Scored {
+        let answer = Answer::Output {
+            text: text.into(),
+            tokens: None,
+        };
+        score(&gold(), Some((&answer, 1)), &settings())
+    }
+
+    fn failed(s: &Scored) -> Vec<&str> {
+        s.checks
+            .iter()
+            .filter(|(_, v)| **v == Some(false))
+            .map(|(k, _)| k.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn the_gold_code_passes_everything() {
+        let s = run(GOOD);
+        assert!(s.passed(), "{:?}", s.failures);
+        assert!((s.similarity - 100.0).abs() < 1e-9);
+        assert_eq!(s.output_frames, Some(90));
+    }
+
+    #[test]
+    fn each_fault_fails_exactly_its_check() {
+        let fenced = run(&format!("Here it is:\n```tsx\n{GOOD}```\n"));
+        assert_eq!(failed(&fenced), ["no_fences"]);
+        assert!(fenced.extracted);
+        let syntax = run(&GOOD.replace("return <AbsoluteFill>", "return <AbsoluteFill"));
+        assert_eq!(failed(&syntax), ["parses"], "{:?}", syntax.failures);
+        let wrong = run(&GOOD.replace("= 90", "= 120"));
+        assert_eq!(failed(&wrong), ["duration_honoured"]);
+        assert_eq!(
+            wrong.failures["duration_honoured"],
+            "the code exports 120 frames; the brief asks for 90"
+        );
+        let invented = run(&GOOD.replace("useCurrentFrame }", "useCurrentFrame, useMagicTween }"));
+        assert_eq!(failed(&invented), ["remotion_api"]);
+        assert_eq!(invented.hallucinated, ["remotion.useMagicTween"]);
+        let no_default = run(&GOOD.replace("export default function", "function"));
+        assert_eq!(failed(&no_default), ["gate.entry_point"]);
+    }
+
+    #[test]
+    fn an_undeterminable_duration_is_neither_pass_nor_fail() {
+        let s = run(&GOOD.replace("= 90", "= Math.random() > 2 ? 1 : 90"));
+        assert_eq!(s.checks["duration_honoured"], None);
+        assert!(s.failures["duration_honoured"].starts_with("not determinable"));
+        assert_eq!(s.duration_unjudged, Some(Unjudged::NotDeterminable));
+        assert!(s.passed());
+    }
+
+    #[test]
+    fn no_export_fails_only_when_the_gold_code_has_one() {
+        let bare = GOOD.replace("export const durationInFrames = 90;\n", "");
+        let answer = Answer::Output {
+            text: bare,
+            tokens: None,
+        };
+        let s = score(&gold(), Some((&answer, 1)), &settings());
+        assert_eq!(failed(&s), ["duration_honoured"]);
+        let catalog = Gold {
+            frames_from_code: false,
+            ..gold()
+        };
+        let s = score(&catalog, Some((&answer, 1)), &settings());
+        assert_eq!(s.checks["duration_honoured"], None);
+        assert!(s.failures["duration_honoured"].contains("gold code has none either"));
+        assert_eq!(s.duration_unjudged, Some(Unjudged::NotStated));
+        assert!(s.passed());
+    }
+
+    #[test]
+    fn missing_and_failed_predictions_fail_every_check() {
+        let missing = score(&gold(), None, &settings());
+        assert_eq!(missing.status, Status::Missing);
+        assert_eq!(
+            failed(&missing).len(),
+            check_names(&GateConfig::default()).len()
+        );
+        let error = Answer::Failed("rate limited".into());
+        let failed_request = score(&gold(), Some((&error, 3)), &settings());
+        assert_eq!(failed_request.status, Status::Failed);
+        assert_eq!(failed_request.failures["parses"], "rate limited");
+    }
+}

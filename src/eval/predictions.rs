@@ -1,0 +1,340 @@
+//! Reading a model's outputs: one prediction per line, three shapes, recognized line by line.
+//!
+//! Takes a predictions file and the held-out examples' ids; gives each line's prediction for its
+//! example, in chunks (so thousands of long outputs never sit in memory at once), and what could not
+//! be used: bad lines at file:line, ids no example has, second predictions for one id. Nothing here
+//! is fatal except a file that cannot be read. The shapes:
+//!
+//! | shape | the output | the example |
+//! |---|---|---|
+//! | OpenAI Batch API output (also Together, `vllm run-batch`) | `response.body.choices[0].message.content`; an `error` object, or a status other than 200, is a failed request | `custom_id` |
+//! | `{"custom_id", "completion"}` | `completion` (a string, or messages whose last is the assistant's) | `custom_id` |
+//! | a chat line `{"messages": […]}` | the last message, which must be the assistant's | `meta` (template, variant, format) when present, else the user message matched to a brief |
+
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, BufReader, Read as _};
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::input;
+
+/// The longest line read; a longer one is a bad line.
+const MAX_LINE_BYTES: usize = 16 << 20;
+/// Lines per chunk handed to the scorer.
+pub const CHUNK_LINES: usize = 1024;
+
+/// What a line says about one example.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    /// The model's output, and its token count when the line reports one (`usage`).
+    Output { text: String, tokens: Option<usize> },
+    /// The request failed (an `error` line of a batch output, or a non-200 status).
+    Failed(String),
+}
+
+/// A prediction tied to its example.
+#[derive(Debug, Clone)]
+pub struct Prediction {
+    pub id: String,
+    pub line: usize,
+    pub answer: Answer,
+}
+
+/// A line that could not be used, and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BadLine {
+    pub line: usize,
+    pub why: String,
+}
+
+/// How lines find their example: by id, by meta key, or by the brief.
+pub struct Ids<'g> {
+    pub ids: HashSet<&'g str>,
+    /// `template/variant/format` → id.
+    pub by_key: HashMap<String, &'g str>,
+    /// The user message (brief) → id; `None` when two examples share it.
+    pub by_brief: HashMap<&'g str, Option<&'g str>>,
+}
+
+/// What reading gave besides the predictions.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Leftovers {
+    pub bad_lines: Vec<BadLine>,
+    /// Ids of no held-out example, with their line.
+    pub unknown_ids: Vec<(String, usize)>,
+    /// A second prediction for an id (the first is scored), with its line.
+    pub duplicates: Vec<(String, usize)>,
+}
+
+/// Read `path`, handing `each` chunks of predictions in file order (first prediction per id).
+pub fn read(
+    path: &Path,
+    ids: &Ids<'_>,
+    mut each: impl FnMut(Vec<Prediction>) -> Result<()>,
+) -> Result<Leftovers> {
+    let file = input::open_regular(path)?;
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let mut leftovers = Leftovers::default();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut chunk = Vec::with_capacity(CHUNK_LINES);
+    let mut buf = Vec::new();
+    let mut line = 0;
+    loop {
+        buf.clear();
+        line += 1;
+        let n = (&mut reader)
+            .take(MAX_LINE_BYTES as u64 + 1)
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| Error::read(path, e))?;
+        if n == 0 {
+            break;
+        }
+        if buf.len() > MAX_LINE_BYTES && buf.last() != Some(&b'\n') {
+            leftovers.bad_lines.push(BadLine {
+                line,
+                why: format!("longer than {MAX_LINE_BYTES} bytes; not read"),
+            });
+            skip_rest_of_line(&mut reader).map_err(|e| Error::read(path, e))?;
+            continue;
+        }
+        if buf.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match parse_line(&buf, ids) {
+            Err(why) => leftovers.bad_lines.push(BadLine { line, why }),
+            Ok((id, answer)) => {
+                if !ids.ids.contains(id.as_str()) {
+                    leftovers.unknown_ids.push((id, line));
+                } else if !seen.insert(id.clone()) {
+                    leftovers.duplicates.push((id, line));
+                } else {
+                    chunk.push(Prediction { id, line, answer });
+                    if chunk.len() == CHUNK_LINES {
+                        each(std::mem::take(&mut chunk))?;
+                    }
+                }
+            }
+        }
+    }
+    if !chunk.is_empty() {
+        each(chunk)?;
+    }
+    Ok(leftovers)
+}
+
+fn skip_rest_of_line(reader: &mut impl BufRead) -> std::io::Result<()> {
+    loop {
+        let available = reader.fill_buf()?;
+        if available.is_empty() {
+            return Ok(());
+        }
+        if let Some(i) = available.iter().position(|&b| b == b'\n') {
+            reader.consume(i + 1);
+            return Ok(());
+        }
+        let len = available.len();
+        reader.consume(len);
+    }
+}
+
+/// One line → (example id, answer), or why it cannot be used.
+fn parse_line(bytes: &[u8], ids: &Ids<'_>) -> std::result::Result<(String, Answer), String> {
+    let value: Value = serde_json::from_slice(bytes)
+        .map_err(|e| format!("not JSON: {}", crate::location::json_reason(&e)))?;
+    let Value::Object(object) = &value else {
+        return Err("not a JSON object".into());
+    };
+    if let Some(id) = object.get("custom_id") {
+        let id = id.as_str().ok_or("custom_id is not a string")?.to_string();
+        if object.contains_key("response") || object.contains_key("error") {
+            return Ok((id, batch_answer(&value)?));
+        }
+        if let Some(completion) = object.get("completion") {
+            return Ok((id, completion_answer(completion)?));
+        }
+        return Err(
+            "a custom_id without \"response\" (a Batch API output line) or \"completion\"".into(),
+        );
+    }
+    if let Some(messages) = object.get("messages") {
+        let messages = messages.as_array().ok_or("\"messages\" is not an array")?;
+        let last = messages.last().ok_or("\"messages\" is empty")?;
+        if last.get("role").and_then(Value::as_str) != Some("assistant") {
+            return Err("the last message is not the assistant's".into());
+        }
+        let text = last
+            .get("content")
+            .and_then(Value::as_str)
+            .ok_or("the assistant message has no string content")?;
+        let id = chat_id(object, messages, ids)?;
+        return Ok((
+            id,
+            Answer::Output {
+                text: text.to_string(),
+                tokens: None,
+            },
+        ));
+    }
+    Err("expected a Batch API output line (custom_id, response), {\"custom_id\", \"completion\"}, or a chat line with \"messages\"".into())
+}
+
+/// The answer of a Batch API output line.
+fn batch_answer(value: &Value) -> std::result::Result<Answer, String> {
+    if let Some(error) = value.get("error").filter(|e| !e.is_null()) {
+        let message = error
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or("the request failed");
+        return Ok(Answer::Failed(message.to_string()));
+    }
+    let response = value.get("response").ok_or("no \"response\"")?;
+    let status = response.get("status_code").and_then(Value::as_u64);
+    let body = response.get("body").ok_or("\"response\" has no \"body\"")?;
+    if let Some(status) = status.filter(|&s| s != 200) {
+        let message = body
+            .pointer("/error/message")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        return Ok(Answer::Failed(
+            format!("status {status} {message}").trim_end().to_string(),
+        ));
+    }
+    let text = body
+        .pointer("/choices/0/message/content")
+        .and_then(Value::as_str)
+        .ok_or("no response.body.choices[0].message.content")?;
+    let tokens = body
+        .pointer("/usage/completion_tokens")
+        .and_then(Value::as_u64)
+        .map(|n| n as usize);
+    Ok(Answer::Output {
+        text: text.to_string(),
+        tokens,
+    })
+}
+
+/// `completion`: a string, or messages ending with the assistant's.
+fn completion_answer(completion: &Value) -> std::result::Result<Answer, String> {
+    let text = match completion {
+        Value::String(s) => s.as_str(),
+        Value::Array(messages) => messages
+            .last()
+            .filter(|m| m.get("role").and_then(Value::as_str) == Some("assistant"))
+            .and_then(|m| m.get("content"))
+            .and_then(Value::as_str)
+            .ok_or("\"completion\" messages do not end with an assistant message")?,
+        _ => return Err("\"completion\" is neither a string nor messages".into()),
+    };
+    Ok(Answer::Output {
+        text: text.to_string(),
+        tokens: None,
+    })
+}
+
+/// The example of a chat line: its meta key, else its brief.
+fn chat_id(
+    object: &serde_json::Map<String, Value>,
+    messages: &[Value],
+    ids: &Ids<'_>,
+) -> std::result::Result<String, String> {
+    if let Some(meta) = object.get("meta") {
+        let field = |k: &str| meta.get(k).and_then(Value::as_str).unwrap_or("");
+        let key = format!(
+            "{}/{}/{}",
+            field("templateId"),
+            field("promptVariant"),
+            field("format")
+        );
+        return ids
+            .by_key
+            .get(&key)
+            .map(|id| id.to_string())
+            .ok_or_else(|| format!("meta names {key}, which is not a held-out example"));
+    }
+    let brief = messages
+        .iter()
+        .rev()
+        .find(|m| m.get("role").and_then(Value::as_str) == Some("user"))
+        .and_then(|m| m.get("content"))
+        .and_then(Value::as_str)
+        .ok_or("no \"meta\" and no user message to match to a brief")?;
+    match ids.by_brief.get(brief) {
+        Some(Some(id)) => Ok(id.to_string()),
+        Some(None) => Err(
+            "the user message is the brief of several examples; add \"meta\" or a custom_id".into(),
+        ),
+        None => {
+            Err("the user message matches no held-out brief; add \"meta\" or a custom_id".into())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids() -> Ids<'static> {
+        Ids {
+            ids: ["a", "b"].into_iter().collect(),
+            by_key: [("t/base/square".to_string(), "a")].into_iter().collect(),
+            by_brief: [("Make it", Some("b")), ("Twice", None)]
+                .into_iter()
+                .collect(),
+        }
+    }
+
+    fn parse(line: &str) -> std::result::Result<(String, Answer), String> {
+        parse_line(line.as_bytes(), &ids())
+    }
+
+    fn output(text: &str, tokens: Option<usize>) -> Answer {
+        Answer::Output {
+            text: text.into(),
+            tokens,
+        }
+    }
+
+    #[test]
+    fn the_three_shapes_are_recognized() {
+        let batch = r#"{"id":"r1","custom_id":"a","response":{"status_code":200,"request_id":"x","body":{"choices":[{"index":0,"message":{"role":"assistant","content":"code"}}],"usage":{"completion_tokens":7}}},"error":null}"#;
+        assert_eq!(parse(batch).unwrap(), ("a".into(), output("code", Some(7))));
+        let failed =
+            r#"{"custom_id":"a","response":null,"error":{"code":"x","message":"rate limited"}}"#;
+        assert_eq!(
+            parse(failed).unwrap().1,
+            Answer::Failed("rate limited".into())
+        );
+        let status = r#"{"custom_id":"a","response":{"status_code":400,"body":{"error":{"message":"bad"}}}}"#;
+        assert_eq!(
+            parse(status).unwrap().1,
+            Answer::Failed("status 400 bad".into())
+        );
+        assert_eq!(
+            parse(r#"{"custom_id":"b","completion":"x"}"#).unwrap(),
+            ("b".into(), output("x", None))
+        );
+        let chat_meta = r#"{"messages":[{"role":"user","content":"?"},{"role":"assistant","content":"y"}],"meta":{"templateId":"t","promptVariant":"base","format":"square"}}"#;
+        assert_eq!(parse(chat_meta).unwrap(), ("a".into(), output("y", None)));
+        let chat_brief = r#"{"messages":[{"role":"user","content":"Make it"},{"role":"assistant","content":"z"}]}"#;
+        assert_eq!(parse(chat_brief).unwrap().0, "b");
+    }
+
+    #[test]
+    fn unusable_lines_say_why() {
+        assert!(parse("{").unwrap_err().starts_with("not JSON: "));
+        assert_eq!(parse("[]").unwrap_err(), "not a JSON object");
+        assert!(parse(r#"{"custom_id":"a"}"#)
+            .unwrap_err()
+            .contains("without"));
+        let twice = r#"{"messages":[{"role":"user","content":"Twice"},{"role":"assistant","content":"z"}]}"#;
+        assert!(parse(twice).unwrap_err().contains("several examples"));
+        let last_user = r#"{"messages":[{"role":"user","content":"Make it"}]}"#;
+        assert_eq!(
+            parse(last_user).unwrap_err(),
+            "the last message is not the assistant's"
+        );
+    }
+}

@@ -1,0 +1,268 @@
+//! The summary of an evaluation: rates with intervals, per group, and the comparison with a baseline.
+//!
+//! Takes the scored rows (one per held-out example, in the split's order); gives each check's pass
+//! rate with its 95% Wilson interval (a duration that cannot be evaluated is left out of
+//! `duration_honoured`'s count and counted apart), the mean chrF and output tokens with bootstrap
+//! intervals, the same per template, per format and per prompt origin, and, given a baseline's rows
+//! for the same examples, the paired difference of every metric with a seeded bootstrap interval, a
+//! sign-test p-value, and the examples that got better or worse.
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::checks::{Scored, Unjudged};
+use super::intervals::{bootstrap_mean, normal_mean, sign_test, wilson, Estimate};
+
+/// Below this many examples an interval is wide; the report says so.
+pub const SMALL_SAMPLE: usize = 30;
+
+/// One metric's result.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Rate {
+    pub name: String,
+    pub passed: usize,
+    pub estimate: Estimate,
+}
+
+/// A summary over some examples (all, or a group).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    pub examples: usize,
+    /// `pass` (every check that applies), then each check, then `extracted`.
+    pub rates: Vec<Rate>,
+    /// Outputs whose duration could not be evaluated statically (left out of `duration_honoured`).
+    pub duration_not_determinable: usize,
+    /// Outputs without a duration export whose gold code has none either (left out as well).
+    pub duration_not_stated: usize,
+    /// Mean chrF (0–100).
+    pub similarity: Estimate,
+    pub output_tokens: Estimate,
+    pub missing: usize,
+    pub failed_requests: usize,
+}
+
+/// How a summary's means get their intervals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Means {
+    /// The seeded bootstrap (the overall summary).
+    Bootstrap,
+    /// The normal approximation (groups: hundreds of them, each small).
+    Normal,
+}
+
+impl Summary {
+    pub fn new(rows: &[&Scored], checks: &[String], means: Means) -> Summary {
+        let mean = match means {
+            Means::Bootstrap => bootstrap_mean,
+            Means::Normal => normal_mean,
+        };
+        let mut rates = vec![rate("pass", rows.iter().map(|r| Some(r.passed())))];
+        for name in checks {
+            rates.push(rate(
+                name,
+                rows.iter().map(|r| r.checks.get(name).copied().flatten()),
+            ));
+        }
+        rates.push(rate("extracted", rows.iter().map(|r| Some(r.extracted))));
+        let similarity: Vec<f64> = rows.iter().map(|r| r.similarity).collect();
+        let tokens: Vec<f64> = rows.iter().map(|r| r.output_tokens as f64).collect();
+        let unjudged = |why| {
+            rows.iter()
+                .filter(|r| r.duration_unjudged == Some(why))
+                .count()
+        };
+        Summary {
+            examples: rows.len(),
+            rates,
+            duration_not_determinable: unjudged(Unjudged::NotDeterminable),
+            duration_not_stated: unjudged(Unjudged::NotStated),
+            similarity: mean(&similarity),
+            output_tokens: mean(&tokens),
+            missing: rows
+                .iter()
+                .filter(|r| r.status == super::checks::Status::Missing)
+                .count(),
+            failed_requests: rows
+                .iter()
+                .filter(|r| r.status == super::checks::Status::Failed)
+                .count(),
+        }
+    }
+
+    pub fn rate(&self, name: &str) -> Option<&Rate> {
+        self.rates.iter().find(|r| r.name == name)
+    }
+}
+
+fn rate(name: &str, values: impl Iterator<Item = Option<bool>>) -> Rate {
+    let (mut passed, mut n) = (0, 0);
+    for v in values.flatten() {
+        n += 1;
+        passed += usize::from(v);
+    }
+    Rate {
+        name: name.to_string(),
+        passed,
+        estimate: wilson(passed, n),
+    }
+}
+
+/// Summaries of the groups of rows that share a key, by key.
+pub fn by(
+    rows: &[Scored],
+    checks: &[String],
+    key: impl Fn(&Scored) -> &str,
+) -> BTreeMap<String, Summary> {
+    let mut groups: BTreeMap<String, Vec<&Scored>> = BTreeMap::new();
+    for r in rows {
+        groups.entry(key(r).to_string()).or_default().push(r);
+    }
+    groups
+        .into_iter()
+        .map(|(k, rows)| (k, Summary::new(&rows, checks, Means::Normal)))
+        .collect()
+}
+
+/// The paired difference of one metric: this model minus the baseline, on the same examples.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Difference {
+    pub name: String,
+    /// Mean difference (a rate difference for checks, chrF points for similarity) with its paired
+    /// bootstrap interval.
+    pub difference: Estimate,
+    pub better: usize,
+    pub worse: usize,
+    pub ties: usize,
+    /// Two-sided exact sign test over the examples that differ.
+    pub sign_test_p: f64,
+}
+
+/// This model against a baseline, example by example.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Comparison {
+    pub baseline: Summary,
+    pub differences: Vec<Difference>,
+    /// Examples that pass here and fail under the baseline, and the reverse.
+    pub improved: Vec<String>,
+    pub regressed: Vec<String>,
+}
+
+/// Compare `rows` with `baseline` (the same examples, in the same order).
+pub fn compare(rows: &[Scored], baseline: &[Scored], checks: &[String]) -> Comparison {
+    let pairs: Vec<(&Scored, &Scored)> = rows.iter().zip(baseline).collect();
+    // Each metric's paired differences (pairs where it applies to both), bootstrapped on all cores.
+    let paired = |name: &str| -> Vec<f64> {
+        let value = |r: &Scored| match name {
+            "pass" => Some(f64::from(u8::from(r.passed()))),
+            "similarity" => Some(r.similarity),
+            check => r.check(check).map(|v| f64::from(u8::from(v))),
+        };
+        pairs
+            .iter()
+            .filter_map(|(a, b)| Some(value(a)? - value(b)?))
+            .collect()
+    };
+    let names: Vec<&str> = std::iter::once("pass")
+        .chain(checks.iter().map(String::as_str))
+        .chain(std::iter::once("similarity"))
+        .collect();
+    let differences: Vec<Difference> = names
+        .par_iter()
+        .map(|name| difference(name, &paired(name)))
+        .collect();
+    let passes = |a: bool, b: bool| {
+        pairs
+            .iter()
+            .filter(move |(x, y)| x.passed() == a && y.passed() == b)
+    };
+    Comparison {
+        baseline: Summary::new(
+            &baseline.iter().collect::<Vec<_>>(),
+            checks,
+            Means::Bootstrap,
+        ),
+        differences,
+        improved: passes(true, false).map(|(x, _)| x.id.clone()).collect(),
+        regressed: passes(false, true).map(|(x, _)| x.id.clone()).collect(),
+    }
+}
+
+fn difference(name: &str, diffs: &[f64]) -> Difference {
+    let better = diffs.iter().filter(|d| **d > 0.0).count();
+    let worse = diffs.iter().filter(|d| **d < 0.0).count();
+    Difference {
+        name: name.to_string(),
+        difference: bootstrap_mean(diffs),
+        better,
+        worse,
+        ties: diffs.len() - better - worse,
+        sign_test_p: sign_test(better, worse),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::checks::{score, Gold, Settings};
+    use crate::eval::predictions::Answer;
+
+    fn row(id: &str, code: &str) -> Scored {
+        let gold = Gold {
+            id: id.into(),
+            template_id: id.into(),
+            prompt_variant: "base".into(),
+            format: "square".into(),
+            prompt_origin: "curated".into(),
+            system: String::new(),
+            brief: String::new(),
+            code: "export const durationInFrames = 30;\nexport default function A() { return null; }\n".into(),
+            frames: 30,
+            frames_from_code: true,
+        };
+        let settings = Settings {
+            rules: Default::default(),
+            export: crate::code::duration::DurationExport::new("durationInFrames"),
+            encoding: crate::tokens::Encoding::O200k,
+        };
+        let answer = Answer::Output {
+            text: code.into(),
+            tokens: Some(10),
+        };
+        score(&gold, Some((&answer, 1)), &settings)
+    }
+
+    const GOOD: &str =
+        "export const durationInFrames = 30;\nexport default function A() { return null; }\n";
+    const WRONG: &str =
+        "export const durationInFrames = 60;\nexport default function A() { return null; }\n";
+
+    #[test]
+    fn rates_count_only_the_examples_a_check_applies_to() {
+        let rows = [row("a", GOOD), row("b", WRONG)];
+        let checks = crate::eval::checks::check_names(&Default::default());
+        let s = Summary::new(&rows.iter().collect::<Vec<_>>(), &checks, Means::Bootstrap);
+        assert_eq!(s.rate("pass").unwrap().passed, 1);
+        assert_eq!(s.rate("parses").unwrap().passed, 2);
+        assert_eq!(s.rate("duration_honoured").unwrap().estimate.n, 2);
+        assert_eq!(s.output_tokens.value, 10.0);
+    }
+
+    #[test]
+    fn a_comparison_pairs_examples() {
+        let checks = crate::eval::checks::check_names(&Default::default());
+        let model = [row("a", GOOD), row("b", GOOD), row("c", WRONG)];
+        let baseline = [row("a", WRONG), row("b", GOOD), row("c", GOOD)];
+        let c = compare(&model, &baseline, &checks);
+        let pass = &c.differences[0];
+        assert_eq!((pass.better, pass.worse, pass.ties), (1, 1, 1));
+        assert_eq!(pass.difference.value, 0.0);
+        assert_eq!(c.improved, ["a"]);
+        assert_eq!(c.regressed, ["c"]);
+    }
+}

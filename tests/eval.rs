@@ -1,0 +1,330 @@
+//! `eval` end to end on the starter: the Batch API request file, the gold ceiling, hand-made
+//! predictions that each fail exactly their check, bad prediction lines at file:line, a baseline.
+
+mod support;
+
+use serde_json::Value;
+use support::{jsonl, Workdir};
+
+fn built() -> Workdir {
+    let wd = Workdir::starter();
+    wd.ok(&["build"]);
+    wd
+}
+
+fn id_of(line: &Value) -> String {
+    let m = &line["meta"];
+    format!(
+        "{}/{}/{}",
+        m["templateId"].as_str().unwrap(),
+        m["promptVariant"].as_str().unwrap(),
+        m["format"].as_str().unwrap()
+    )
+}
+
+#[test]
+fn prepare_writes_batch_api_requests_for_the_held_out_prompts() {
+    let wd = built();
+    let run = wd.ok(&[
+        "eval",
+        "prepare",
+        "dataset/v1",
+        "requests.jsonl",
+        "--model",
+        "ft:gpt-4o-mini:acme::x",
+    ]);
+    assert!(
+        run.stdout
+            .starts_with("wrote requests.jsonl: 2 requests for ft:gpt-4o-mini:acme::x"),
+        "{run}"
+    );
+    let gold = jsonl(&wd.read("dataset/v1/test.jsonl"));
+    let requests = jsonl(&wd.read("requests.jsonl"));
+    assert_eq!(requests.len(), gold.len());
+    let mut ids = std::collections::BTreeSet::new();
+    for (request, example) in requests.iter().zip(&gold) {
+        // The documented fields of a Batch API input line, and nothing else.
+        let keys: Vec<&str> = request
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(keys, ["body", "custom_id", "method", "url"]);
+        assert_eq!(request["method"], "POST");
+        assert_eq!(request["url"], "/v1/chat/completions");
+        let id = request["custom_id"].as_str().unwrap();
+        assert_eq!(id, id_of(example));
+        assert!(ids.insert(id.to_string()), "custom_id {id} twice");
+        let body = &request["body"];
+        assert_eq!(body["model"], "ft:gpt-4o-mini:acme::x");
+        assert!(body["max_tokens"].as_u64().unwrap() >= 256);
+        assert_eq!(body["temperature"], 0.0);
+        // The prompt without the answer.
+        assert_eq!(
+            body["messages"],
+            Value::Array(example["messages"].as_array().unwrap()[..2].to_vec())
+        );
+    }
+}
+
+#[test]
+fn the_gold_code_passes_parse_and_gate() {
+    let wd = built();
+    let run = wd.ok(&["eval", "dataset/v1", "--gold", "--json"]);
+    let e = run.json();
+    for rate in e["summary"]["rates"].as_array().unwrap() {
+        let name = rate["name"].as_str().unwrap();
+        if name == "parses"
+            || name.starts_with("gate.")
+            || name == "no_fences"
+            || name == "remotion_api"
+        {
+            assert_eq!(rate["estimate"]["value"], 1.0, "{name}");
+        }
+    }
+    assert_eq!(e["summary"]["similarity"]["value"], 100.0);
+    // Every brief's duration holds for its own code; the examples of the three train templates
+    // whose code exports no duration (their briefs state the catalog's) are counted apart.
+    let train = wd
+        .ok(&["eval", "dataset/v1", "--gold", "--split", "train", "--json"])
+        .json();
+    let duration = train["summary"]["rates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "duration_honoured")
+        .unwrap()
+        .clone();
+    let train_examples = jsonl(&wd.read("dataset/v1/train.jsonl"));
+    let from_catalog = train_examples
+        .iter()
+        .filter(|e| e["meta"]["durationSource"] != "code")
+        .count();
+    assert_eq!(from_catalog, 10);
+    assert_eq!(duration["estimate"]["value"], 1.0, "{duration}");
+    assert_eq!(
+        duration["estimate"]["n"].as_u64().unwrap() as usize,
+        train_examples.len() - from_catalog
+    );
+    assert_eq!(train["summary"]["durationNotStated"], from_catalog);
+    let text = wd.ok(&["eval", "dataset/v1", "--gold", "--split", "train"]);
+    assert!(
+        text.stdout.contains(
+            "no duration export in the output nor its gold code: 10 (left out of duration_honoured)"
+        ),
+        "{text}"
+    );
+}
+
+/// Predictions for the train split: every example answered with its gold code, except the ones
+/// broken on purpose.
+fn predictions(wd: &Workdir) -> (String, Vec<(String, &'static str)>) {
+    let gold = jsonl(&wd.read("dataset/v1/train.jsonl"));
+    let mut lines = Vec::new();
+    let mut broken = Vec::new();
+    let find = |template: &str| {
+        gold.iter()
+            .position(|l| l["meta"]["templateId"] == template)
+            .unwrap()
+    };
+    let lower_third = find("lower-third");
+    let quote = find("quote-card");
+    let countdown = find("countdown-portrait");
+    let kinetic = find("kinetic-headline");
+    let progress = find("progress-steps");
+    for (i, example) in gold.iter().enumerate() {
+        let id = id_of(example);
+        let code = example["messages"][2]["content"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let output = if i == lower_third {
+            broken.push((id.clone(), "duration_honoured"));
+            code.replace("durationInFrames = 120", "durationInFrames = 150")
+        } else if i == quote {
+            broken.push((id.clone(), "no_fences"));
+            format!("Here is the scene:\n```tsx\n{code}\n```\n")
+        } else if i == countdown {
+            broken.push((id.clone(), "remotion_api"));
+            code.replacen(
+                "window.Remotion",
+                "window.Remotion;\nconst { useMagicTween } = window.Remotion",
+                1,
+            )
+        } else if i == kinetic {
+            broken.push((id.clone(), "parses"));
+            code.replacen("return (", "return ((", 1)
+        } else if i == progress {
+            broken.push((id.clone(), "missing"));
+            continue;
+        } else {
+            code
+        };
+        // Three shapes: Batch API output, {custom_id, completion}, and a chat line with meta.
+        let line = match i % 3 {
+            0 => {
+                serde_json::json!({"id": format!("r{i}"), "custom_id": id, "response": {"status_code": 200, "request_id": "q", "body": {"choices": [{"index": 0, "message": {"role": "assistant", "content": output}}], "usage": {"completion_tokens": 100}}}, "error": null})
+            }
+            1 => serde_json::json!({"custom_id": id, "completion": output}),
+            _ => {
+                serde_json::json!({"messages": [example["messages"][0], example["messages"][1], {"role": "assistant", "content": output}], "meta": example["meta"]})
+            }
+        };
+        lines.push(line.to_string());
+    }
+    lines.insert(3, "{not json".to_string());
+    lines.push(r#"{"custom_id": "no-such/base/square", "completion": "x"}"#.to_string());
+    (lines.join("\n") + "\n", broken)
+}
+
+#[test]
+fn hand_made_faults_each_fail_exactly_their_check() {
+    let wd = built();
+    let (text, broken) = predictions(&wd);
+    wd.write("predictions.jsonl", &text);
+    let run = wd.ok(&[
+        "eval",
+        "dataset/v1",
+        "--split",
+        "train",
+        "--predictions",
+        "predictions.jsonl",
+        "--json",
+    ]);
+    // A bad line is reported at its file:line and does not stop the evaluation.
+    assert!(
+        run.stderr
+            .contains("predictions.jsonl:4: predictions line not used: not JSON: "),
+        "{run}"
+    );
+    let e = run.json();
+    assert_eq!(e["predictions"]["leftovers"]["badLines"][0]["line"], 4);
+    assert_eq!(
+        e["predictions"]["leftovers"]["unknownIds"][0][0],
+        "no-such/base/square"
+    );
+    let rows = e["predictions"]["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 22);
+    for row in rows {
+        let failed: Vec<&str> = row["checks"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(_, v)| **v == Value::Bool(false))
+            .map(|(k, _)| k.as_str())
+            .collect();
+        let id = row["id"].as_str().unwrap();
+        match broken.iter().find(|(b, _)| b == id).map(|b| b.1) {
+            Some("missing") => {
+                assert_eq!(row["status"], "missing");
+                assert_eq!(
+                    failed.len(),
+                    row["checks"].as_object().unwrap().len(),
+                    "{id}"
+                );
+            }
+            Some(check) => assert_eq!(failed, [check], "{id}: {row}"),
+            // The rest are their gold code: only a missing duration export can fail.
+            None => assert!(
+                failed.is_empty() || failed == ["duration_honoured"],
+                "{id}: {failed:?}"
+            ),
+        }
+    }
+    let fenced = rows
+        .iter()
+        .find(|r| r["checks"]["no_fences"] == false)
+        .unwrap();
+    assert_eq!(fenced["extracted"], true);
+    let invented = rows
+        .iter()
+        .find(|r| r["checks"]["remotion_api"] == false)
+        .unwrap();
+    assert_eq!(invented["hallucinated"][0], "remotion.useMagicTween");
+    let late = rows
+        .iter()
+        .find(|r| r["checks"]["duration_honoured"] == false && r["outputFrames"] == 150)
+        .unwrap();
+    assert_eq!(late["expectedFrames"], 120);
+}
+
+#[test]
+fn a_baseline_gives_paired_differences_and_the_report_renders() {
+    let wd = built();
+    let (text, broken) = predictions(&wd);
+    wd.write("model.jsonl", &text);
+    // The baseline: the gold code for every example.
+    let gold = jsonl(&wd.read("dataset/v1/train.jsonl"));
+    let baseline: Vec<String> = gold
+        .iter()
+        .map(|l| {
+            serde_json::json!({"custom_id": id_of(l), "completion": l["messages"][2]["content"]})
+                .to_string()
+        })
+        .collect();
+    wd.write("baseline.jsonl", baseline.join("\n"));
+    let run = wd.ok(&[
+        "eval",
+        "dataset/v1",
+        "--split",
+        "train",
+        "--predictions",
+        "model.jsonl",
+        "--baseline",
+        "baseline.jsonl",
+        "--json",
+        "--html",
+        "eval.html",
+    ]);
+    let e = run.json();
+    let c = &e["comparison"];
+    let pass = &c["differences"][0];
+    assert_eq!(pass["name"], "pass");
+    // Every broken example passed under the baseline unless its gold code has no duration export.
+    assert!(pass["worse"].as_u64().unwrap() >= 3, "{pass}");
+    assert_eq!(pass["better"], 0);
+    assert!(pass["difference"]["value"].as_f64().unwrap() < 0.0);
+    assert!(pass["signTestP"].as_f64().unwrap() <= 0.25);
+    let regressed: Vec<&str> = c["regressed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    for (id, _) in broken.iter().filter(|(_, check)| *check != "missing") {
+        assert!(
+            regressed.contains(&id.as_str()),
+            "{id} not in {regressed:?}"
+        );
+    }
+    let page = wd.read("eval.html");
+    assert!(page.contains("data-stat=\"rate-parses\""), "no parses bar");
+    assert!(page.contains("Against the baseline"));
+    // The terminal report says the same.
+    let text = wd.ok(&[
+        "eval",
+        "dataset/v1",
+        "--split",
+        "train",
+        "--predictions",
+        "model.jsonl",
+        "--baseline",
+        "baseline.jsonl",
+    ]);
+    assert!(text.stdout.contains("difference (this − base)"), "{text}");
+    assert!(
+        text.stdout
+            .contains("regressed (fail here, pass in the baseline): "),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_predictions_file_that_cannot_be_read_is_an_error() {
+    let wd = built();
+    let run = wd.fails(&["eval", "dataset/v1", "--predictions", "none.jsonl"], 2);
+    assert!(run.stderr.contains("none.jsonl: cannot read"), "{run}");
+    let run = wd.fails(&["eval", "dataset/v1"], 2);
+    assert!(run.stderr.contains("--predictions"), "{run}");
+}
