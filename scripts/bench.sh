@@ -4,6 +4,8 @@
 # this machine, in the same run) and `psql \copy` of the same rows (the database's speed). Medians of
 # RUNS runs. Prints a Markdown table; the README's Performance section is this output.
 #   usage: bash scripts/bench.sh [TEMPLATES...]        (default: 1000 10000; RUNS=3)
+#   BIN=path/to/template-sft times another build of the tool (e.g. an older commit's) on the same
+#   machine in the same conditions, instead of this checkout's release build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("${@:-1000 10000}")
@@ -12,8 +14,12 @@ sizes=(${sizes[*]})
 runs="${RUNS:-3}"
 
 command -v bc >/dev/null 2>&1 || { apt-get update -q && apt-get install -y -q bc; } >/dev/null
-cargo build --release --quiet
-bin="$PWD/target/release/template-sft"
+if [ -n "${BIN:-}" ]; then
+  bin="$(realpath "$BIN")"
+else
+  cargo build --release --quiet
+  bin="$PWD/target/release/template-sft"
+fi
 work="$(mktemp -d /tmp/template-sft-bench-XXXXXX)"
 chmod 755 "$work"
 

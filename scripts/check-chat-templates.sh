@@ -10,28 +10,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-venv="${TEMPLATE_SFT_VENV:-$HOME/.cache/template-sft/hf-venv}"
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import transformers, jinja2, yaml, datasets" 2>/dev/null; then
-  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check transformers jinja2 pyyaml datasets
-fi
+source scripts/lib.sh
+python="$(venv_with "transformers, jinja2, yaml, datasets" transformers jinja2 pyyaml datasets)"
 
 tokenizers="$(bash scripts/fetch-tokenizers.sh)"
-cargo build --release --quiet
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-cp -r examples/starter "$work/starter"
-rm -rf "$work/starter/dataset"
 args=()
 for name in qwen3 llama3_1 gemma3 deepseek_v3; do
   args+=(--tokenizer "$name=$tokenizers/$name/tokenizer.json")
 done
-target/release/template-sft build -q --config "$work/starter/template-sft.toml" "${args[@]}" >/dev/null
+version="$(build_starter "$work" "${args[@]}")"
 for to in llamafactory axolotl trl; do
-  target/release/template-sft export -q "$work/starter/dataset/v1" --to "$to" "$work/$to" --base-model Qwen/Qwen3-8B >/dev/null
+  target/release/template-sft export -q "$version" --to "$to" "$work/$to" --base-model Qwen/Qwen3-8B >/dev/null
 done
 
-HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_HOME="$work/hf-home" "$venv/bin/python" - "$work/starter/dataset/v1" "$tokenizers" "$work" <<'PY'
+HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_HOME="$work/hf-home" "$python" - "$version" "$tokenizers" "$work" <<'PY'
 import json, os, py_compile, sys
 import datasets, yaml
 import transformers

@@ -8,21 +8,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-venv="${TEMPLATE_SFT_VENV:-$HOME/.cache/template-sft/hf-venv}"
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import sacrebleu" 2>/dev/null; then
-  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check sacrebleu
-fi
+source scripts/lib.sh
+python="$(venv_with sacrebleu sacrebleu)"
 
-cargo build --release --quiet
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-cp -r examples/starter "$work/starter"
-rm -rf "$work/starter/dataset"
-target/release/template-sft build -q --config "$work/starter/template-sft.toml" >/dev/null
-version="$work/starter/dataset/v1"
+version="$(build_starter "$work")"
 
-"$venv/bin/python" - "$version" "$work/predictions.jsonl" <<'PY'
+"$python" - "$version" "$work/predictions.jsonl" <<'PY'
 import json, random, sys
 version, out = sys.argv[1], sys.argv[2]
 random.seed(7)
@@ -51,7 +44,7 @@ with open(out, "w") as f:
 PY
 target/release/template-sft eval "$version" --split train --predictions "$work/predictions.jsonl" --json > "$work/eval.json"
 
-"$venv/bin/python" - "$version" "$work/predictions.jsonl" "$work/eval.json" <<'PY'
+"$python" - "$version" "$work/predictions.jsonl" "$work/eval.json" <<'PY'
 import json, sys
 import sacrebleu
 from sacrebleu.metrics import CHRF

@@ -5,21 +5,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-venv="${TEMPLATE_SFT_VENV:-$HOME/.cache/template-sft/hf-venv}"
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import datasets" 2>/dev/null; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check datasets
-fi
+source scripts/lib.sh
+python="$(venv_with datasets datasets)"
 
-cargo build --release --quiet
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-cp -r examples/starter "$work/starter"
-rm -rf "$work/starter/dataset"
-target/release/template-sft build -q --config "$work/starter/template-sft.toml" >/dev/null
-target/release/template-sft export "$work/starter/dataset/v1" --to hf "$work/hf" >/dev/null
+version="$(build_starter "$work")"
+target/release/template-sft export "$version" --to hf "$work/hf" >/dev/null
 
-HF_DATASETS_OFFLINE=1 HF_HUB_OFFLINE=1 HF_HOME="$work/hf-home" "$venv/bin/python" - "$work" <<'PY'
+HF_DATASETS_OFFLINE=1 HF_HUB_OFFLINE=1 HF_HOME="$work/hf-home" "$python" - "$work" <<'PY'
 import json, sys
 import datasets
 

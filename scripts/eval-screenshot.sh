@@ -9,18 +9,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 height="${1:-2600}"
 
-if ! command -v chromium >/dev/null 2>&1; then
-  echo "installing Debian's chromium" >&2
-  if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
-  $SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q chromium
-fi
+source scripts/lib.sh
 
-cargo build --release --quiet
 work="$(mktemp -d)"
-cp -r examples/starter "$work/starter"
-rm -rf "$work/starter/dataset"
-target/release/template-sft build -q --config "$work/starter/template-sft.toml" >/dev/null
-version="$work/starter/dataset/v1"
+version="$(build_starter "$work")"
 python3 - "$version" "$work" <<'PY'
 import json, sys
 version, work = sys.argv[1], sys.argv[2]
@@ -45,10 +37,5 @@ with open(f"{work}/model.jsonl", "w") as model, open(f"{work}/baseline.jsonl", "
 PY
 target/release/template-sft eval "$version" --split train --predictions "$work/model.jsonl" \
   --baseline "$work/baseline.jsonl" --html "$work/eval.html" >/dev/null
-
-mkdir -p docs
-chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
-  --disable-component-update --disable-sync --no-first-run --hide-scrollbars \
-  --user-data-dir="$work/chromium" --window-size="1280,$height" \
-  --screenshot="$PWD/docs/eval.png" "file://$work/eval.html" 2>/dev/null
+screenshot "$work/eval.html" docs/eval.png "$height"
 echo "rendered $work/eval.html -> docs/eval.png"

@@ -7,22 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 height="${1:-2300}"
 
-if ! command -v chromium >/dev/null 2>&1; then
-  echo "installing Debian's chromium" >&2
-  if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
-  $SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q chromium
-fi
+source scripts/lib.sh
 
-cargo build --release --quiet
 work="$(mktemp -d)"
-cp -r examples/starter "$work/starter"
-rm -rf "$work/starter/dataset"
-target/release/template-sft build -q --config "$work/starter/template-sft.toml" >/dev/null
-target/release/template-sft report "$work/starter/dataset/v1" --html "$work/report.html" >/dev/null
-
-mkdir -p docs
-chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
-  --disable-component-update --disable-sync --no-first-run --hide-scrollbars \
-  --user-data-dir="$work/chromium" --window-size="1280,$height" \
-  --screenshot="$PWD/docs/report.png" "file://$work/report.html" 2>/dev/null
+version="$(build_starter "$work")"
+target/release/template-sft report "$version" --html "$work/report.html" >/dev/null
+screenshot "$work/report.html" docs/report.png "$height"
 echo "rendered $work/report.html -> docs/report.png"

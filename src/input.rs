@@ -4,10 +4,11 @@
 //! byte-order mark removed. A FIFO would block a read for ever and `/dev/zero` would fill memory, so
 //! anything that is not a regular file (after following symlinks) is refused before it is read, and
 //! the open itself never blocks. A file over its cap is refused with its size and the cap, never read.
-//! Invalid UTF-8 is an error at the first bad byte's line and column.
+//! Invalid UTF-8 is an error at the first bad byte's line and column. JSON-lines readers take their
+//! lines through [`read_line_capped`], which never holds more than a cap of one line.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, Read};
+use std::io::{self, BufRead, Read};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
@@ -110,6 +111,60 @@ pub fn text_from_bytes(path: &Path, bytes: Vec<u8>) -> Result<String> {
     Ok(text)
 }
 
+/// One line read with a cap on its length.
+#[derive(Debug, PartialEq, Eq)]
+pub enum CappedLine {
+    Eof,
+    /// A line (without its newline) is in the buffer.
+    Line,
+    /// A line of this many bytes, over the cap: skipped up to its newline, never held.
+    TooLong(u64),
+}
+
+/// Read the next line into `buf` (cleared first), holding at most `cap + 1` bytes of it.
+pub fn read_line_capped(
+    reader: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    cap: usize,
+) -> io::Result<CappedLine> {
+    buf.clear();
+    let n = reader
+        .by_ref()
+        .take(cap as u64 + 1)
+        .read_until(b'\n', buf)?;
+    if n == 0 {
+        return Ok(CappedLine::Eof);
+    }
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+        return Ok(CappedLine::Line);
+    }
+    if buf.len() <= cap {
+        return Ok(CappedLine::Line); // the last line, without a newline
+    }
+    let mut total = buf.len() as u64;
+    buf.clear();
+    loop {
+        let available = reader.fill_buf()?;
+        if available.is_empty() {
+            break;
+        }
+        match available.iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                total += i as u64;
+                reader.consume(i + 1);
+                break;
+            }
+            None => {
+                let len = available.len();
+                total += len as u64;
+                reader.consume(len);
+            }
+        }
+    }
+    Ok(CappedLine::TooLong(total))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,5 +203,17 @@ mod tests {
             "{err}"
         );
         assert_eq!(read_optional(&dir.path().join("none"), 10).unwrap(), None);
+    }
+
+    #[test]
+    fn capped_lines_skip_a_long_line_without_holding_it() {
+        let text = b"short\n0123456789ABCDEF\nlast";
+        let mut reader = std::io::BufReader::with_capacity(4, &text[..]);
+        let mut buf = Vec::new();
+        let mut next = || read_line_capped(&mut reader, &mut buf, 8).map(|r| (r, buf.clone()));
+        assert_eq!(next().unwrap(), (CappedLine::Line, b"short".to_vec()));
+        assert_eq!(next().unwrap(), (CappedLine::TooLong(16), Vec::new()));
+        assert_eq!(next().unwrap(), (CappedLine::Line, b"last".to_vec()));
+        assert_eq!(next().unwrap(), (CappedLine::Eof, Vec::new()));
     }
 }

@@ -6,7 +6,7 @@
 //! here, so they agree on what a dataset holds. Errors name the file and line; a line longer than
 //! the cap is an error, not a reason to hold a gigabyte in memory.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -124,20 +124,18 @@ impl Version {
         let mut buf = Vec::new();
         let mut line = 0;
         loop {
-            buf.clear();
             line += 1;
-            let n = (&mut reader)
-                .take(MAX_LINE_BYTES as u64 + 1)
-                .read_until(b'\n', &mut buf)
-                .map_err(|e| Error::read(&path, e))?;
-            if n == 0 {
-                return Ok(());
-            }
-            if buf.len() > MAX_LINE_BYTES {
-                return Err(Error::input(
-                    Location::line(&path, line),
-                    format!("line longer than {MAX_LINE_BYTES} bytes; not read"),
-                ));
+            match input::read_line_capped(&mut reader, &mut buf, MAX_LINE_BYTES)
+                .map_err(|e| Error::read(&path, e))?
+            {
+                input::CappedLine::Eof => return Ok(()),
+                input::CappedLine::Line => {}
+                input::CappedLine::TooLong(len) => {
+                    return Err(Error::input(
+                        Location::line(&path, line),
+                        format!("a line of {len} bytes, longer than {MAX_LINE_BYTES}; not read"),
+                    ))
+                }
             }
             if buf.iter().all(u8::is_ascii_whitespace) {
                 continue;

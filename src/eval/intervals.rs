@@ -24,6 +24,14 @@ pub struct Estimate {
     pub n: usize,
 }
 
+/// The mean of no values: 0, with an empty interval.
+const NO_VALUES: Estimate = Estimate {
+    value: 0.0,
+    low: 0.0,
+    high: 0.0,
+    n: 0,
+};
+
 /// `passed` of `n` with the Wilson score interval (0..1; `n = 0` gives 0 with the interval 0..1).
 pub fn wilson(passed: usize, n: usize) -> Estimate {
     if n == 0 {
@@ -52,12 +60,7 @@ pub fn wilson(passed: usize, n: usize) -> Estimate {
 pub fn bootstrap_mean(values: &[f64]) -> Estimate {
     let n = values.len();
     if n == 0 {
-        return Estimate {
-            value: 0.0,
-            low: 0.0,
-            high: 0.0,
-            n,
-        };
+        return NO_VALUES;
     }
     let mean = values.iter().sum::<f64>() / n as f64;
     let mut rng = Rng::new(BOOTSTRAP_SEED);
@@ -83,12 +86,7 @@ pub fn bootstrap_mean(values: &[f64]) -> Estimate {
 pub fn normal_mean(values: &[f64]) -> Estimate {
     let n = values.len();
     if n == 0 {
-        return Estimate {
-            value: 0.0,
-            low: 0.0,
-            high: 0.0,
-            n,
-        };
+        return NO_VALUES;
     }
     let nf = n as f64;
     let mean = values.iter().sum::<f64>() / nf;

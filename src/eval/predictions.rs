@@ -12,13 +12,13 @@
 //! | a chat line `{"messages": […]}` | the last message, which must be the assistant's | `meta` (template, variant, format) when present, else the user message matched to a brief |
 
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader, Read as _};
+use std::io::BufReader;
 use std::path::Path;
 
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::input;
+use crate::input::{self, read_line_capped, CappedLine};
 
 /// The longest line read; a longer one is a bad line.
 const MAX_LINE_BYTES: usize = 16 << 20;
@@ -83,22 +83,19 @@ pub fn read(
     let mut buf = Vec::new();
     let mut line = 0;
     loop {
-        buf.clear();
         line += 1;
-        let n = (&mut reader)
-            .take(MAX_LINE_BYTES as u64 + 1)
-            .read_until(b'\n', &mut buf)
-            .map_err(|e| Error::read(path, e))?;
-        if n == 0 {
-            break;
-        }
-        if buf.len() > MAX_LINE_BYTES && buf.last() != Some(&b'\n') {
-            leftovers.bad_lines.push(BadLine {
-                line,
-                why: format!("longer than {MAX_LINE_BYTES} bytes; not read"),
-            });
-            skip_rest_of_line(&mut reader).map_err(|e| Error::read(path, e))?;
-            continue;
+        match read_line_capped(&mut reader, &mut buf, MAX_LINE_BYTES)
+            .map_err(|e| Error::read(path, e))?
+        {
+            CappedLine::Eof => break,
+            CappedLine::Line => {}
+            CappedLine::TooLong(len) => {
+                leftovers.bad_lines.push(BadLine {
+                    line,
+                    why: format!("{len} bytes, longer than {MAX_LINE_BYTES}; not read"),
+                });
+                continue;
+            }
         }
         if buf.iter().all(u8::is_ascii_whitespace) {
             continue;
@@ -123,21 +120,6 @@ pub fn read(
         each(chunk)?;
     }
     Ok(leftovers)
-}
-
-fn skip_rest_of_line(reader: &mut impl BufRead) -> std::io::Result<()> {
-    loop {
-        let available = reader.fill_buf()?;
-        if available.is_empty() {
-            return Ok(());
-        }
-        if let Some(i) = available.iter().position(|&b| b == b'\n') {
-            reader.consume(i + 1);
-            return Ok(());
-        }
-        let len = available.len();
-        reader.consume(len);
-    }
 }
 
 /// One line → (example id, answer), or why it cannot be used.
@@ -320,6 +302,37 @@ mod tests {
         assert_eq!(parse(chat_meta).unwrap(), ("a".into(), output("y", None)));
         let chat_brief = r#"{"messages":[{"role":"user","content":"Make it"},{"role":"assistant","content":"z"}]}"#;
         assert_eq!(parse(chat_brief).unwrap().0, "b");
+    }
+
+    #[test]
+    fn a_line_over_the_cap_is_a_bad_line_and_the_rest_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.jsonl");
+        let long = format!(
+            r#"{{"custom_id":"a","completion":"{}"}}"#,
+            "x".repeat(MAX_LINE_BYTES)
+        );
+        let text = format!(
+            "{long}\n{}\n{}\n{}\n",
+            r#"{"custom_id":"a","completion":"one"}"#,
+            r#"{"custom_id":"zz","completion":"two"}"#,
+            r#"{"custom_id":"a","completion":"again"}"#
+        );
+        std::fs::write(&path, text).unwrap();
+        let mut got = Vec::new();
+        let leftovers = read(&path, &ids(), |chunk| {
+            got.extend(chunk.into_iter().map(|p| (p.id, p.line)));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(got, [("a".to_string(), 2)]);
+        assert_eq!(leftovers.bad_lines.len(), 1);
+        assert_eq!(leftovers.bad_lines[0].line, 1);
+        assert!(leftovers.bad_lines[0]
+            .why
+            .ends_with("longer than 16777216; not read"));
+        assert_eq!(leftovers.unknown_ids, [("zz".to_string(), 3)]);
+        assert_eq!(leftovers.duplicates, [("a".to_string(), 4)]);
     }
 
     #[test]

@@ -21,7 +21,7 @@ pub mod line;
 pub mod target;
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{BufRead, BufReader, Read as _};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 
@@ -34,7 +34,7 @@ use line::{check_line, example_hash, text_hash, Message};
 pub use target::{Severity, Target};
 
 use crate::error::{Error, Result};
-use crate::input;
+use crate::input::{self, read_line_capped, CappedLine};
 use crate::split::near_copy::{self, Signature};
 use crate::split::Split;
 use crate::tokens::chat_template::ChatTokenizer;
@@ -292,55 +292,6 @@ fn count_tokens(
     chat_total(&contents)
 }
 
-/// One line read with a cap on its length.
-enum Read {
-    Eof,
-    /// A line (without its newline) in the buffer.
-    Line,
-    /// A line of this many bytes, over the cap; skipped up to its newline.
-    TooLong(u64),
-}
-
-fn read_line_capped(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::Result<Read> {
-    buf.clear();
-    let n = reader
-        .by_ref()
-        .take(MAX_LINE_BYTES as u64 + 1)
-        .read_until(b'\n', buf)?;
-    if n == 0 {
-        return Ok(Read::Eof);
-    }
-    if buf.last() == Some(&b'\n') {
-        buf.pop();
-        return Ok(Read::Line);
-    }
-    if buf.len() <= MAX_LINE_BYTES {
-        return Ok(Read::Line); // the last line, without a newline
-    }
-    // Skip the rest of the line without holding it.
-    let mut total = buf.len() as u64;
-    buf.clear();
-    loop {
-        let available = reader.fill_buf()?;
-        if available.is_empty() {
-            break;
-        }
-        match available.iter().position(|&b| b == b'\n') {
-            Some(i) => {
-                total += i as u64;
-                reader.consume(i + 1);
-                break;
-            }
-            None => {
-                let len = available.len();
-                total += len as u64;
-                reader.consume(len);
-            }
-        }
-    }
-    Ok(Read::TooLong(total))
-}
-
 fn check_file(
     path: &Path,
     split: Option<Split>,
@@ -378,20 +329,21 @@ fn check_file(
         let mut chunk_bytes = 0;
         let mut done = false;
         while chunk.len() < CHUNK_LINES && chunk_bytes < CHUNK_BYTES {
-            let read = read_line_capped(&mut reader, &mut buf).map_err(|e| Error::read(path, e))?;
+            let read = read_line_capped(&mut reader, &mut buf, MAX_LINE_BYTES)
+                .map_err(|e| Error::read(path, e))?;
             line_no += 1;
             match read {
-                Read::Eof => {
+                CappedLine::Eof => {
                     done = true;
                     break;
                 }
-                Read::Line => {
+                CappedLine::Line => {
                     chunk_bytes += buf.len();
                     // A copy of exactly the line's size; the read buffer (grown to the longest
                     // line so far) is reused for the next.
                     chunk.push((line_no, Some(buf.clone())));
                 }
-                Read::TooLong(len) => {
+                CappedLine::TooLong(len) => {
                     findings.add(
                         Category::LineTooLong,
                         &display,
