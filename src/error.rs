@@ -126,7 +126,7 @@ impl Error {
     fn hint(&self) -> Option<&'static str> {
         match self {
             Error::Read { source, .. } if source.kind() == io::ErrorKind::NotFound => {
-                Some("paths in template-sft.toml are relative to the folder that holds it")
+                Some("paths in template-sft.toml are relative to the folder that holds it, paths on the command line to the current folder")
             }
             Error::DuplicateIds { .. } => Some("every catalog entry needs its own id"),
             _ => None,
@@ -379,7 +379,7 @@ mod tests {
         let e = Error::read("a/b.json", io::Error::from(io::ErrorKind::NotFound));
         assert_eq!(
             e.render(),
-            "error: a/b.json: cannot read: no such file or directory\n  hint: paths in template-sft.toml are relative to the folder that holds it"
+            "error: a/b.json: cannot read: no such file or directory\n  hint: paths in template-sft.toml are relative to the folder that holds it, paths on the command line to the current folder"
         );
     }
 }

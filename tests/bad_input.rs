@@ -78,13 +78,13 @@ fn seed_out_of_range() {
 #[test]
 fn missing_config_file() {
     let err = build_error(|_| {}, &["--config", "nope.toml"], 2);
-    assert_eq!(err, "error: nope.toml: cannot read: no such file or directory\n  hint: paths in template-sft.toml are relative to the folder that holds it\n");
+    assert_eq!(err, "error: nope.toml: cannot read: no such file or directory\n  hint: paths in template-sft.toml are relative to the folder that holds it, paths on the command line to the current folder\n");
 }
 
 #[test]
 fn missing_catalog() {
     let err = build_error(|wd| wd.remove("catalog.json"), &[], 2);
-    assert_eq!(err, "error: catalog.json: cannot read: no such file or directory\n  hint: paths in template-sft.toml are relative to the folder that holds it\n");
+    assert_eq!(err, "error: catalog.json: cannot read: no such file or directory\n  hint: paths in template-sft.toml are relative to the folder that holds it, paths on the command line to the current folder\n");
 }
 
 #[test]
@@ -201,7 +201,7 @@ fn missing_curated_prompt_file() {
         &[],
         2,
     );
-    assert!(err.ends_with("error: prompts/metadata_finetune_dataset.jsonl: cannot read: no such file or directory\n  hint: paths in template-sft.toml are relative to the folder that holds it\n"), "{err}");
+    assert!(err.ends_with("error: prompts/metadata_finetune_dataset.jsonl: cannot read: no such file or directory\n  hint: paths in template-sft.toml are relative to the folder that holds it, paths on the command line to the current folder\n"), "{err}");
 }
 
 #[test]
@@ -248,7 +248,7 @@ fn override_for_an_unknown_template_is_reported_not_dropped() {
 #[test]
 fn missing_code_directory() {
     let err = build_error(|wd| wd.remove("templates"), &[], 2);
-    assert_eq!(err, "error: templates: cannot read: no such file or directory\n  hint: paths in template-sft.toml are relative to the folder that holds it\n");
+    assert_eq!(err, "error: templates: cannot read: no such file or directory\n  hint: paths in template-sft.toml are relative to the folder that holds it, paths on the command line to the current folder\n");
 }
 
 #[test]

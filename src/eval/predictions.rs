@@ -100,7 +100,12 @@ pub fn read(
         if buf.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        match parse_line(&buf, ids) {
+        // A byte-order mark (Windows tools write one) starts the file, not the JSON.
+        let bytes = match buf.strip_prefix(b"\xef\xbb\xbf") {
+            Some(rest) if line == 1 => rest,
+            _ => &buf[..],
+        };
+        match parse_line(bytes, ids) {
             Err(why) => leftovers.bad_lines.push(BadLine { line, why }),
             Ok((id, answer)) => {
                 if !ids.ids.contains(id.as_str()) {
@@ -333,6 +338,24 @@ mod tests {
             .ends_with("longer than 16777216; not read"));
         assert_eq!(leftovers.unknown_ids, [("zz".to_string(), 3)]);
         assert_eq!(leftovers.duplicates, [("a".to_string(), 4)]);
+    }
+
+    #[test]
+    fn a_byte_order_mark_starts_the_file_not_the_json() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.jsonl");
+        let line = r#"{"custom_id":"a","completion":"one"}"#;
+        std::fs::write(&path, format!("\u{feff}{line}\n\u{feff}{line}\n")).unwrap();
+        let mut got = Vec::new();
+        let leftovers = read(&path, &ids(), |chunk| {
+            got.extend(chunk.into_iter().map(|p| p.line));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(got, [1]);
+        // Only the file's first bytes: a mark inside the file is a bad line.
+        assert_eq!(leftovers.bad_lines.len(), 1);
+        assert_eq!(leftovers.bad_lines[0].line, 2);
     }
 
     #[test]
