@@ -12,7 +12,7 @@ command -v cargo-fuzz >/dev/null 2>&1 || cargo install --locked cargo-fuzz
 export RUSTC_BOOTSTRAP=1
 
 status=0
-for target in ts_catalog tsx_check code_duration prompt_line validate_line version_readers; do
+for target in ts_catalog tsx_check code_duration prompt_line validate_line version_readers eval_output; do
   work="$(mktemp -d)"   # new corpus entries go here; the seed folders stay as committed
   set +e
   seeds=()

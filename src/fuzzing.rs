@@ -111,3 +111,49 @@ pub fn version_readers(data: &[u8]) {
     let _ = crate::report::terminal::print(&mut std::io::sink(), &summary);
     let _ = crate::report::html::render(&summary);
 }
+
+/// `eval` on one model output: as a predictions line (any of the three shapes), and as the output
+/// text scored by every check against a small gold scene, on a parser-sized stack as `eval` runs
+/// it. Model outputs are anything a model writes.
+pub fn eval_output(data: &[u8]) {
+    use crate::eval::checks::{score, Gold, Settings};
+    use crate::eval::predictions::{parse_line, Answer, Ids};
+    const GOLD: &str = "const { AbsoluteFill, useCurrentFrame } = window.Remotion;\nexport const durationInFrames = 90;\nexport default function Scene() {\n  return <AbsoluteFill>{useCurrentFrame()}</AbsoluteFill>;\n}\n";
+    let gold = Gold {
+        id: "t/base/square".into(),
+        template_id: "t".into(),
+        prompt_variant: "base".into(),
+        format: "square".into(),
+        prompt_origin: "curated".into(),
+        system: String::new(),
+        brief: "Make it".into(),
+        code: GOLD.into(),
+        frames: 90,
+        frames_from_code: true,
+    };
+    let ids = Ids {
+        ids: [gold.id.as_str()].into_iter().collect(),
+        by_key: [(gold.id.clone(), gold.id.as_str())].into_iter().collect(),
+        by_brief: [(gold.brief.as_str(), Some(gold.id.as_str()))]
+            .into_iter()
+            .collect(),
+    };
+    let settings = Settings {
+        rules: crate::config::GateConfig {
+            required: vec!["window.Remotion".into()],
+            ..Default::default()
+        },
+        export: crate::code::duration::DurationExport::new("durationInFrames"),
+        encoding: crate::tokens::Encoding::O200k,
+    };
+    let from_line = parse_line(data, &ids).ok().map(|(_, answer)| answer);
+    let text = Answer::Output {
+        text: String::from_utf8_lossy(data).into_owned(),
+        tokens: None,
+    };
+    let _ = crate::parse_guard::with_parse_stack(|| {
+        for answer in from_line.iter().chain([&text]) {
+            let _ = score(&gold, Some((answer, 1)), &settings);
+        }
+    });
+}

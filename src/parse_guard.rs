@@ -16,6 +16,15 @@ pub const MAX_DEPTH: usize = 500;
 /// Stack size for threads that parse TypeScript.
 pub const PARSE_STACK: usize = 64 << 20;
 
+/// A rayon pool whose workers have [`PARSE_STACK`]-sized stacks: for parallel work that parses
+/// (the build's gate, `eval`'s checks). Rayon's global pool has the default 2 MiB, which a
+/// model output nesting a few thousand type arguments overflows.
+pub fn parse_pool() -> std::result::Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
+    rayon::ThreadPoolBuilder::new()
+        .stack_size(PARSE_STACK)
+        .build()
+}
+
 /// Run `f` on a thread with a [`PARSE_STACK`]-sized stack (reserved, not committed: only what the
 /// recursion touches is ever used). Errs only when no such thread can be started.
 pub fn with_parse_stack<R: Send>(f: impl FnOnce() -> R + Send) -> std::io::Result<R> {

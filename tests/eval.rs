@@ -328,3 +328,29 @@ fn a_predictions_file_that_cannot_be_read_is_an_error() {
     let run = wd.fails(&["eval", "dataset/v1"], 2);
     assert!(run.stderr.contains("--predictions"), "{run}");
 }
+
+#[test]
+fn an_output_nested_thousands_deep_is_scored_not_a_crash() {
+    let wd = built();
+    let test = jsonl(&wd.read("dataset/v1/test.jsonl"));
+    // Type arguments nest without brackets the nesting scan counts; parsing recurses per level.
+    let deep = format!(
+        "type T = {}number{};\nexport default function A() {{ return null; }}\n",
+        "Array<".repeat(20_000),
+        ">".repeat(20_000)
+    );
+    let line = serde_json::json!({"custom_id": id_of(&test[0]), "completion": deep});
+    wd.write("deep.jsonl", &format!("{line}\n"));
+    let run = wd.ok(&[
+        "eval",
+        "dataset/v1",
+        "--predictions",
+        "deep.jsonl",
+        "--json",
+    ]);
+    let e = run.json();
+    let row = &e["predictions"]["rows"][0];
+    assert_eq!(row["id"], id_of(&test[0]));
+    assert_eq!(row["checks"]["parses"], true, "{row}");
+    assert_eq!(row["checks"]["duration_honoured"], false, "{row}");
+}

@@ -88,3 +88,12 @@ fn the_validate_line_checker_survives_its_corpus() {
         fuzzing::validate_line(&data);
     }
 }
+
+#[test]
+fn eval_survives_its_corpus_of_model_outputs() {
+    let inputs = inputs("eval_output");
+    assert!(inputs.len() >= 15);
+    for data in inputs {
+        fuzzing::eval_output(&data);
+    }
+}

@@ -263,10 +263,15 @@ pub fn evaluate(
 ) -> Result<Evaluation> {
     let heldout = Heldout::open(dir, split)?;
     let checks = check_names(&heldout.settings.rules);
-    let predictions = score_all(&heldout, outputs)?;
-    let baseline = baseline
-        .map(|path| score_all(&heldout, Outputs::File(path)))
-        .transpose()?;
+    // Scoring parses model outputs, which may nest as deep as anything: big stacks, as in the gate.
+    let pool = crate::parse_guard::parse_pool().map_err(|e| Error::Threads(e.to_string()))?;
+    let (predictions, baseline) = pool.install(|| -> Result<_> {
+        let predictions = score_all(&heldout, outputs)?;
+        let baseline = baseline
+            .map(|path| score_all(&heldout, Outputs::File(path)))
+            .transpose()?;
+        Ok((predictions, baseline))
+    })?;
     let rows = &predictions.rows;
     let all: Vec<&Scored> = rows.iter().collect();
     let comparison = baseline

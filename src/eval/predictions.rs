@@ -128,7 +128,10 @@ pub fn read(
 }
 
 /// One line → (example id, answer), or why it cannot be used.
-fn parse_line(bytes: &[u8], ids: &Ids<'_>) -> std::result::Result<(String, Answer), String> {
+pub(crate) fn parse_line(
+    bytes: &[u8],
+    ids: &Ids<'_>,
+) -> std::result::Result<(String, Answer), String> {
     let value: Value = serde_json::from_slice(bytes)
         .map_err(|e| format!("not JSON: {}", crate::location::json_reason(&e)))?;
     let Value::Object(object) = &value else {

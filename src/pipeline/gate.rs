@@ -38,10 +38,7 @@ pub fn run(
     bar: &ProgressBar,
 ) -> Result<Gated> {
     // Parsing recurses as deep as the code nests: the gate's workers get big stacks.
-    let pool = rayon::ThreadPoolBuilder::new()
-        .stack_size(parse_guard::PARSE_STACK)
-        .build()
-        .map_err(|e| Error::Threads(e.to_string()))?;
+    let pool = parse_guard::parse_pool().map_err(|e| Error::Threads(e.to_string()))?;
     let outcomes: Vec<Option<Outcome>> = pool.install(|| {
         records
             .par_iter_mut()

@@ -1,0 +1,8 @@
+//! `eval`'s predictions line parser and per-example checks on arbitrary model output.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(init: template_sft::fuzzing::allow_guarded_panics(), |data: &[u8]| {
+    template_sft::fuzzing::eval_output(data);
+});
