@@ -340,7 +340,7 @@ fn an_output_nested_thousands_deep_is_scored_not_a_crash() {
         ">".repeat(20_000)
     );
     let line = serde_json::json!({"custom_id": id_of(&test[0]), "completion": deep});
-    wd.write("deep.jsonl", &format!("{line}\n"));
+    wd.write("deep.jsonl", format!("{line}\n"));
     let run = wd.ok(&[
         "eval",
         "dataset/v1",
