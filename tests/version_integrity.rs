@@ -170,16 +170,8 @@ fn a_reader_closing_stdout_early_is_not_an_error() {
         vec!["report", "dataset/v1"],
     ] {
         // More output than a pipe holds for some, and a reader gone before the first byte.
-        let mut child = wd
-            .command(&args)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        drop(child.stdout.take());
-        let out = child.wait_with_output().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        let (code, stderr) = wd.run_with_stdout_closed(&args);
+        assert_eq!(code, Some(0), "{args:?}: {stderr}");
         assert!(
             !stderr.contains("broken pipe") && !stderr.contains("panicked"),
             "{stderr}"

@@ -163,12 +163,8 @@ impl Config {
             return Err(self.wrong("tokens", "model", why));
         }
         let specs = self.tokenizer_specs();
-        if let Some(name) = crate::tokens::chat_template::duplicate_name(&specs) {
-            return Err(self.wrong(
-                "tokens",
-                "tokenizer",
-                format!("tokens.tokenizer has two tokenizers named {name:?}; name them apart with NAME=PATH"),
-            ));
+        if let Some(why) = crate::tokens::chat_template::duplicate_name(&specs) {
+            return Err(self.wrong("tokens", "tokenizer", format!("tokens.tokenizer {why}")));
         }
         for spec in specs {
             let file = spec.file();

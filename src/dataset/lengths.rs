@@ -51,11 +51,9 @@ pub fn count(version: &Version, tokenizers: &[ChatTokenizer]) -> Result<Vec<Toke
         .iter()
         .zip(counted)
         .map(|(t, counts)| {
-            TokenizerLengths::new(
-                &t.name,
+            TokenizerLengths::under(
+                t,
                 t.path.display().to_string(),
-                t.sha256.clone(),
-                t.family,
                 counts
                     .into_iter()
                     .map(|(s, c)| (Some(s), c.tokens, c.assistant_tokens)),

@@ -216,6 +216,11 @@ impl TokenReport {
             Split::Test => &self.test,
         }
     }
+
+    /// The model tokenizers' names, in the order of each example's `modelTokens`.
+    pub fn tokenizer_names(&self) -> Vec<String> {
+        self.tokenizers.iter().map(|t| t.name.clone()).collect()
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

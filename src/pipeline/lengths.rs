@@ -88,11 +88,9 @@ pub fn run(
         .iter()
         .enumerate()
         .map(|(k, t)| {
-            TokenizerLengths::new(
-                &t.name,
+            TokenizerLengths::under(
+                t,
                 display(&t.path),
-                t.sha256.clone(),
-                t.family,
                 examples.iter().map(|e| {
                     let c = e.model_tokens[k];
                     (Some(e.split), c.tokens, c.assistant_tokens)

@@ -427,12 +427,7 @@ fn samples(
     n: usize,
 ) -> Result<Vec<Sample>> {
     let system_json = code::json_string(&config.prompts.system);
-    let model_names: Vec<String> = stats
-        .tokens
-        .tokenizers
-        .iter()
-        .map(|t| t.name.clone())
-        .collect();
+    let model_names = stats.tokens.tokenizer_names();
     let mut rendered = Rendered::default();
     let mut out = Vec::new();
     for e in examples.iter().take(n) {

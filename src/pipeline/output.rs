@@ -142,12 +142,7 @@ pub fn write(
     let root = config.resolve(&config.output.root);
     let staging = Staging::begin(&root, &config.output.tag)?;
     let system_json = json_string(&config.prompts.system);
-    let model_names: Vec<String> = stats
-        .tokens
-        .tokenizers
-        .iter()
-        .map(|t| t.name.clone())
-        .collect();
+    let model_names = stats.tokens.tokenizer_names();
     let mut files = write_split_files(
         &staging,
         examples,

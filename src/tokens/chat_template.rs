@@ -188,22 +188,22 @@ impl TokenizerSpec {
     }
 }
 
-/// The first name two specs share, if any (each tokenizer's counts are keyed by its name).
+/// What is wrong when two specs share a name (each tokenizer's counts are keyed by its name), to
+/// follow the setting's name: `has two tokenizers named "a"; …`.
 pub fn duplicate_name(specs: &[TokenizerSpec]) -> Option<String> {
     let mut names = std::collections::BTreeSet::new();
     specs
         .iter()
         .map(TokenizerSpec::display_name)
         .find(|name| !names.insert(name.clone()))
+        .map(|name| format!("has two tokenizers named {name:?}; name them apart with NAME=PATH"))
 }
 
 /// `--tokenizer` values, parsed, named apart and loaded (several at once).
 pub fn load_all(values: &[String]) -> Result<Vec<ChatTokenizer>> {
     let specs: Vec<TokenizerSpec> = values.iter().map(|v| TokenizerSpec::parse(v)).collect();
-    if let Some(name) = duplicate_name(&specs) {
-        return Err(Error::Usage(format!(
-            "--tokenizer has two tokenizers named {name:?}; name them apart with NAME=PATH"
-        )));
+    if let Some(why) = duplicate_name(&specs) {
+        return Err(Error::Usage(format!("--tokenizer {why}")));
     }
     load_specs(&specs)
 }

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::chat_template::Family;
+use super::chat_template::{ChatTokenizer, Family};
 use super::TokenStats;
 use crate::error::count;
 use crate::split::Split;
@@ -85,6 +85,16 @@ impl TokenizerLengths {
             Split::Validation => &self.validation,
             Split::Test => &self.test,
         }
+    }
+
+    /// Lengths under a loaded model tokenizer (named and fingerprinted by it; `file` is its path as
+    /// the caller shows paths).
+    pub fn under(
+        t: &ChatTokenizer,
+        file: String,
+        examples: impl Iterator<Item = (Option<Split>, usize, usize)>,
+    ) -> TokenizerLengths {
+        TokenizerLengths::new(&t.name, file, t.sha256.clone(), t.family, examples)
     }
 
     /// Lengths per split from each example's (split, total, assistant); an example of no known

@@ -123,11 +123,9 @@ impl<'t> ModelLengths<'t> {
             .iter()
             .zip(self.counts)
             .map(|(t, counts)| {
-                let lengths = TokenizerLengths::new(
-                    &t.name,
+                let lengths = TokenizerLengths::under(
+                    t,
                     t.path.display().to_string(),
-                    t.sha256.clone(),
-                    t.family,
                     counts
                         .into_iter()
                         .map(|(s, c)| (s, c.tokens, c.assistant_tokens)),

@@ -123,6 +123,23 @@ impl Workdir {
         cmd
     }
 
+    /// Run with a stdout whose reader is gone before the first byte (`template-sft … | head -0`):
+    /// the exit code and stderr.
+    pub fn run_with_stdout_closed(&self, args: &[&str]) -> (Option<i32>, String) {
+        let mut child = self
+            .command(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start template-sft");
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("run template-sft");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
     pub fn run(&self, args: &[&str]) -> Run {
         self.run_command(self.command(args), args)
     }
