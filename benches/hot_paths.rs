@@ -167,8 +167,15 @@ fn near_copy_cluster(bencher: Bencher, n: usize) {
         .map(|s| near_copy::signature(s.as_bytes()))
         .collect();
     let digests: Vec<String> = (0..n).map(|i| i.to_string()).collect();
-    let digests: Vec<&str> = digests.iter().map(String::as_str).collect();
-    bencher.bench(|| near_copy::cluster(&signatures, &digests, near_copy::DEFAULT_THRESHOLD));
+    let items: Vec<near_copy::Item<'_>> = signatures
+        .iter()
+        .zip(&digests)
+        .map(|(signature, digest)| near_copy::Item {
+            signature: signature.as_ref(),
+            digest,
+        })
+        .collect();
+    bencher.bench(|| near_copy::cluster(&items, near_copy::DEFAULT_THRESHOLD));
 }
 
 #[divan::bench(args = [1_000, 10_000, 100_000])]

@@ -180,6 +180,9 @@ pub struct Options {
     /// The share of templates (0–1) that are near-copies of an earlier one: a quarter of them
     /// byte-identical with the same prompts, the rest renamed with a few numbers changed.
     pub near_copies: f64,
+    /// Templates come in families of this many variants of one scene (other colours, brand words
+    /// and a few layout numbers), the way real libraries grow; 0 or 1: no families.
+    pub family_size: usize,
 }
 
 /// A near-copy of `code`: the component renamed, a few numbers changed.
@@ -211,6 +214,52 @@ fn derive(rng: &mut Rng, code: &str, index: usize) -> String {
     out
 }
 
+/// A variant of a family's first scene: about half of its colours swapped, a brand word and a few
+/// layout numbers changed, the component renamed. Variants of one scene are near-identical to it
+/// (estimated similarity 0.6–0.95), which is what makes a family one near-copy cluster.
+fn variant(rng: &mut Rng, base: &str, index: usize) -> String {
+    let mut code = String::with_capacity(base.len() + 64);
+    let mut rest = base;
+    let mut numbers = 0;
+    while let Some(at) = rest.find(|c: char| c == '#' || c.is_ascii_digit()) {
+        code.push_str(&rest[..at]);
+        rest = &rest[at..];
+        if rest.starts_with('#')
+            && rest.len() >= 7
+            && rest[1..7].bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            code.push_str(if rng.below(2) == 0 {
+                rng.pick(&COLORS)
+            } else {
+                &rest[..7]
+            });
+            rest = &rest[7..];
+            continue;
+        }
+        let end = rest
+            .find(|c: char| !(c == '#' || c.is_ascii_digit()))
+            .unwrap_or(rest.len());
+        if numbers < 4 && rng.below(8) == 0 {
+            let _ = write!(code, "{}", rng.below(2000));
+            numbers += 1;
+        } else {
+            code.push_str(&rest[..end]);
+        }
+        rest = &rest[end..];
+    }
+    code.push_str(rest);
+    let brand = rng.pick(&WORDS);
+    let code = code.replacen("label = \"", &format!("label = \"{brand} "), 1);
+    match code.find("export default function Scene") {
+        Some(start) => {
+            let start = start + 29;
+            let end = start + code[start..].find('(').unwrap_or(0);
+            format!("{}{index}Variant{}", &code[..start], &code[end..])
+        }
+        None => code,
+    }
+}
+
 /// Write the project into `dir` (created; must not exist or be empty).
 pub fn write_project(dir: &Path, options: &Options) -> Result<()> {
     let write = |rel: &str, bytes: &[u8]| -> Result<()> {
@@ -227,8 +276,10 @@ pub fn write_project(dir: &Path, options: &Options) -> Result<()> {
     let mut shape_a = String::new();
     let mut shape_b = String::new();
     let mut copy = Vec::new();
-    // Codes and prompts written so far, for near-copy families.
+    // Codes and prompts written so far, for near-copies of an earlier template.
     let mut codes: Vec<String> = Vec::new();
+    // The first scene of the current family (families of `family_size`).
+    let mut family_base = String::new();
     let mut prompt_texts: Vec<Vec<String>> = Vec::new();
     for i in 0..options.templates {
         let id = format!("{}-{}-{i}", rng.pick(&WORDS), rng.pick(&WORDS));
@@ -261,6 +312,13 @@ pub fn write_project(dir: &Path, options: &Options) -> Result<()> {
         let _ = writeln!(ts, "  {entry},");
         let size = scene_size(&mut rng, options.median_code_bytes);
         let mut code = scene(&mut rng, i, size);
+        if options.family_size > 1 {
+            if i % options.family_size == 0 {
+                family_base = code.clone();
+            } else {
+                code = variant(&mut rng, &family_base, i);
+            }
+        }
         // Draws only when asked for, so a project without near-copies is what it always was.
         let mut cloned_prompts = None;
         if options.near_copies > 0.0 && i > 0 && rng.unit() < options.near_copies {
@@ -380,6 +438,7 @@ mod tests {
             median_code_bytes: 4096,
             seed: 3,
             near_copies: 0.0,
+            family_size: 0,
         };
         write_project(a.path(), &options).unwrap();
         write_project(b.path(), &options).unwrap();

@@ -50,6 +50,7 @@ fn clusters_never_straddle_splits_whatever_the_seed() {
             median_code_bytes: 3000,
             seed: 7,
             near_copies: 0.35,
+            family_size: 0,
         },
     )
     .unwrap();

@@ -83,6 +83,7 @@ fn sigkill_at_random_moments_never_leaves_a_half_written_version() {
             median_code_bytes: 16 * 1024,
             seed: 5,
             near_copies: 0.0,
+            family_size: 0,
         },
     )
     .unwrap();
@@ -277,6 +278,7 @@ fn memory_follows_distinct_code_not_examples_times_code() {
             median_code_bytes: 25 * 1024,
             seed: 9,
             near_copies: 0.0,
+            family_size: 0,
         },
     )
     .unwrap();

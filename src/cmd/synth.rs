@@ -23,6 +23,10 @@ pub struct Args {
     /// Share of templates (0–1) that are near-copies of an earlier one (a quarter identical).
     #[arg(long, default_value_t = 0.0, value_name = "SHARE")]
     pub near_copies: f64,
+    /// Templates in families of N near-identical variants of one scene (colours, brand words and
+    /// a few numbers changed), as real catalogs grow; 0: none.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub family_size: usize,
 }
 
 pub fn run(args: &Args, console: &Console) -> Result<()> {
@@ -40,6 +44,7 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
             median_code_bytes: args.median_code_bytes,
             seed: args.seed,
             near_copies: args.near_copies,
+            family_size: args.family_size,
         },
     )?;
     console.info(format!(

@@ -15,7 +15,7 @@ use crate::dataset::example::Example;
 use crate::dataset::stats::{DuplicateExample, NearCopyCluster, NearCopyStats};
 use crate::diagnostic::{Diagnostics, Kind};
 use crate::digest::{seeded_hash, text_hash};
-use crate::split::near_copy::{self, Signature};
+use crate::split::near_copy;
 use crate::split::{self, Group, Ratios};
 
 pub struct Split<'r> {
@@ -185,12 +185,14 @@ fn clusters<'r>(config: &Config, records: &'r [TemplateRecord]) -> TemplateClust
         .iter()
         .filter(|r| r.accepted().is_some() && r.duration.is_some())
         .collect();
-    let signatures: Vec<Option<Signature>> = members.iter().map(|r| r.signature.clone()).collect();
-    let digests: Vec<&str> = members
+    let items: Vec<near_copy::Item<'_>> = members
         .iter()
-        .map(|r| r.accepted().map_or("", |c| c.sha256.as_str()))
+        .map(|r| near_copy::Item {
+            signature: r.signature.as_ref(),
+            digest: r.accepted().map_or("", |c| c.sha256.as_str()),
+        })
         .collect();
-    let found = near_copy::cluster(&signatures, &digests, config.split.near_copy_threshold);
+    let found = near_copy::cluster(&items, config.split.near_copy_threshold);
     let mut out = TemplateClusters {
         key_of: HashMap::new(),
         size: HashMap::new(),

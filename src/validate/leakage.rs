@@ -12,14 +12,14 @@ use crate::split::near_copy::{self, Signature};
 use crate::split::Split;
 
 /// Where examples and assistant outputs of train are, and the eval examples to compare.
-#[derive(Default)]
 pub(super) struct Leakage {
     pub(super) train_examples: HashMap<u128, (String, usize)>,
     pub(super) train_outputs: HashMap<u128, (String, usize)>,
     pub(super) eval: Vec<(u128, Vec<u128>, String, usize)>,
     /// Whether near-copies are looked for at all.
     pub(super) near_copies: bool,
-    /// Near-copy signatures of distinct train outputs, with where each first occurs.
+    /// Near-copy signatures of distinct train outputs, one per cluster of near-copies, with where
+    /// its first member occurs.
     train_index: near_copy::Index<(String, usize)>,
     /// Distinct outputs already signed (train and held-out).
     pub(super) signed: HashSet<u128>,
@@ -30,15 +30,21 @@ pub(super) struct Leakage {
 }
 
 impl Leakage {
-    /// Nothing seen yet; near-copies are looked for only when `near_copies`.
-    pub(super) fn new(near_copies: bool) -> Leakage {
+    /// Nothing seen yet; near-copies (estimate at least `threshold`) are looked for unless it is 0.
+    pub(super) fn new(threshold: f64) -> Leakage {
         Leakage {
-            near_copies,
-            ..Leakage::default()
+            train_examples: HashMap::new(),
+            train_outputs: HashMap::new(),
+            eval: Vec::new(),
+            near_copies: threshold > 0.0,
+            train_index: near_copy::Index::new(threshold),
+            signed: HashSet::new(),
+            eval_signatures: Vec::new(),
+            index_full: None,
         }
     }
 
-    pub(super) fn report(&self, findings: &mut Findings<'_>, threshold: f64) {
+    pub(super) fn report(&self, findings: &mut Findings<'_>) {
         let mut exact_lines = HashSet::new();
         for (hash, outputs, file, line) in &self.eval {
             if let Some((train_file, train_line)) = self.train_examples.get(hash) {
@@ -66,7 +72,7 @@ impl Leakage {
                 Category::NearCopyLimit,
                 file,
                 Some(*line),
-                format!("more than {NEAR_COPY_INDEX_LIMIT} distinct train outputs: this and later ones are not indexed, so held-out near-copies of them are not found"),
+                format!("more than {NEAR_COPY_INDEX_LIMIT} distinct train outputs that are not near-copies of each other: this and later ones are not indexed, so held-out near-copies of them are not found"),
             );
         }
         for (hash, sig, file, line) in &self.eval_signatures {
@@ -75,9 +81,7 @@ impl Leakage {
             {
                 continue;
             }
-            if let Some((similarity, (train_file, train_line))) =
-                self.train_index.nearest(sig, threshold)
-            {
+            if let Some((similarity, (train_file, train_line))) = self.train_index.nearest(sig) {
                 findings.add(
                     Category::NearCopyLeakage,
                     file,
@@ -101,7 +105,7 @@ impl Leakage {
             return;
         }
         match split {
-            Split::Train if self.train_index.len() < NEAR_COPY_INDEX_LIMIT => {
+            Split::Train if self.train_index.representatives() < NEAR_COPY_INDEX_LIMIT => {
                 self.train_index.insert(sig, (file.to_string(), line));
             }
             Split::Train => {

@@ -195,7 +195,7 @@ pub fn validate(paths: &[PathBuf], options: &Options) -> Result<Report> {
     }
 
     let cache = RwLock::new(HashMap::new());
-    let mut leakage = Leakage::new(options.near_copy_threshold > 0.0);
+    let mut leakage = Leakage::new(options.near_copy_threshold);
     let mut lengths = ModelLengths::new(&options.tokenizers, options.max_length);
     for (path, split) in &data_files {
         let mut findings = Findings {
@@ -213,7 +213,7 @@ pub fn validate(paths: &[PathBuf], options: &Options) -> Result<Report> {
         target: options.target,
         report: &mut report,
     };
-    leakage.report(&mut findings, options.near_copy_threshold);
+    leakage.report(&mut findings);
     let lengths = lengths.finish(&mut findings);
     report.lengths = lengths;
     let mut findings = Findings {
