@@ -140,7 +140,11 @@ fn render_example(bencher: Bencher) {
         .counter(BytesCount::new(2 * text.len()))
         .bench_local(|| {
             sink.clear();
-            rendered.render(&example, &system, 30, &[]).unwrap();
+            let mut buf = Vec::new();
+            let code_json = example.code.escaped(None, &mut buf).unwrap();
+            rendered
+                .render(&example, code_json, &system, 30, &[])
+                .unwrap();
             rendered.full_line(&mut sink).unwrap();
             rendered.upload_line(&mut sink).unwrap();
             rendered.meta_line(&mut sink).unwrap();

@@ -85,6 +85,11 @@ pub enum Error {
     /// Standard output could not be written (a closed pipe is not this: `main` treats it as done).
     #[error("cannot write to standard output: {}", io_reason(.0))]
     Stdout(io::Error),
+
+    /// A stage stopped because the stage it feeds failed first (that stage's error is the one to
+    /// report; this one is never shown when it is there).
+    #[error("stopped: the next stage failed")]
+    Cancelled,
 }
 
 impl Error {
@@ -99,7 +104,8 @@ impl Error {
             | Error::Database { .. }
             | Error::Threads(_)
             | Error::Serialize { .. }
-            | Error::Stdout(_) => exit::RUNTIME,
+            | Error::Stdout(_)
+            | Error::Cancelled => exit::RUNTIME,
             Error::Strict(_) => exit::REJECTED,
             Error::Findings { .. } => exit::FINDINGS,
         }

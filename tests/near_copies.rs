@@ -288,3 +288,43 @@ fn validate_finds_a_near_copy_across_splits_with_both_places() {
     let clean = wd.ok(&["validate", "dataset/v1", "--deny-warnings"]);
     assert!(!clean.stdout.contains("near_copy"), "{clean}");
 }
+
+#[test]
+fn a_warm_rebuild_takes_signatures_from_the_cache_and_finds_the_same_clusters() {
+    let wd = Workdir::new();
+    template_sft::synth::write_project(
+        &wd.path("p"),
+        &template_sft::synth::Options {
+            templates: 60,
+            prompts_per_template: 2,
+            median_code_bytes: 3000,
+            seed: 11,
+            near_copies: 0.0,
+            family_size: 12,
+        },
+    )
+    .unwrap();
+    let config = Config::read(&wd.path("p/template-sft.toml")).unwrap();
+    let cold = template_sft::build(&config, &BuildOptions::default()).unwrap();
+    // Five families of twelve variants: five clusters.
+    assert_eq!(cold.stats.near_copies.clusters.len(), 5);
+    assert!(cold
+        .stats
+        .near_copies
+        .clusters
+        .iter()
+        .all(|c| c.templates.len() == 12));
+    // The cache holds each accepted code's signature.
+    let cache = wd.read("p/dataset/.template-sft-cache/gate.jsonl");
+    assert_eq!(cache.matches("\"signature\":").count(), 60, "{cache}");
+    // A rebuild clusters from the cached signatures (src/pipeline/gate.rs tests that they are
+    // used) and finds exactly what the cold build found.
+    let warm = template_sft::build(&config, &BuildOptions::default()).unwrap();
+    assert_eq!(warm.stats.near_copies, cold.stats.near_copies);
+    for name in ["train.jsonl", "validation.jsonl", "test.jsonl"] {
+        assert_eq!(
+            wd.read(&format!("p/dataset/v1/{name}")),
+            wd.read(&format!("p/dataset/v1-1/{name}"))
+        );
+    }
+}

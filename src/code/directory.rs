@@ -62,43 +62,53 @@ impl CodeStore for DirectoryStore {
     }
 
     fn fetch(
-        &mut self,
+        &self,
         keys: &[&str],
         max_bytes: u64,
         diagnostics: &mut Diagnostics,
-    ) -> Result<HashMap<String, Stored>> {
+        each: &mut dyn FnMut(usize, HashMap<String, Stored>) -> Result<()>,
+    ) -> Result<()> {
         if !self.dir.is_dir() {
             return Err(Error::read(
                 &self.dir,
                 io::Error::new(io::ErrorKind::NotFound, "not a directory"),
             ));
         }
-        // Collect into a Result so the first read error (not a missing file) stops the build.
-        let read: Result<Vec<Option<Read>>> = keys
-            .par_iter()
-            .map(|key| {
-                let Some(path) = file_for(&self.dir, key, &self.extension) else {
-                    return Ok(Some(Err(format!(
-                        "template id {key:?} cannot be a file name; its code is not looked up in {}",
-                        self.dir.display()
-                    ))));
-                };
-                read_optional(&path, max_bytes)
-                    .map(|stored| stored.map(|s| Ok((key.to_string(), s))))
-            })
-            .collect();
-        let mut out = HashMap::with_capacity(keys.len());
-        for stored in read?.into_iter().flatten() {
-            match stored {
-                Ok((key, stored)) => {
-                    out.insert(key, stored);
+        let mut answered = 0;
+        for batch in keys.chunks(FILES_AT_ONCE) {
+            // Collect into a Result so the first read error (not a missing file) stops the build.
+            let read: Result<Vec<Option<Read>>> = batch
+                .par_iter()
+                .map(|key| {
+                    let Some(path) = file_for(&self.dir, key, &self.extension) else {
+                        return Ok(Some(Err(format!(
+                            "template id {key:?} cannot be a file name; its code is not looked up in {}",
+                            self.dir.display()
+                        ))));
+                    };
+                    read_optional(&path, max_bytes)
+                        .map(|stored| stored.map(|s| Ok((key.to_string(), s))))
+                })
+                .collect();
+            let mut out = HashMap::with_capacity(batch.len());
+            for stored in read?.into_iter().flatten() {
+                match stored {
+                    Ok((key, stored)) => {
+                        out.insert(key, stored);
+                    }
+                    Err(why) => diagnostics.push(Kind::MissingCode, None, why),
                 }
-                Err(why) => diagnostics.push(Kind::MissingCode, None, why),
             }
+            answered += batch.len();
+            each(answered, out)?;
         }
-        Ok(out)
+        Ok(())
     }
 }
+
+/// Files read at once (in parallel) and handed on as one batch: enough to keep both cores busy,
+/// few enough that a batch of large scenes stays a few megabytes.
+const FILES_AT_ONCE: usize = 512;
 
 /// A folder's file names, for suggesting the file that was probably meant.
 #[derive(Debug, Default)]

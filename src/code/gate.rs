@@ -577,7 +577,7 @@ mod tests {
     #[test]
     fn good_code_passes_with_only_trailing_whitespace_trimmed() {
         let code = run(&format!("{GOOD}\n\n  \t\n"), &GateConfig::default()).unwrap();
-        assert_eq!(code.text(), GOOD.trim_end());
+        assert_eq!(code.text().unwrap(), GOOD.trim_end());
         assert!(code.tokens > 10);
     }
 

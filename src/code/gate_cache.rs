@@ -1,9 +1,10 @@
 //! The quality gate's verdicts, remembered between builds.
 //!
-//! Parsing and tokenizing every template is where a cold build spends its time, and rebuilds mostly
-//! see the same code. Takes the output root, the `[check]` rules, the encoding and the duration
-//! export; gives what an earlier build decided for each code body (by SHA-256 of its bytes as
-//! fetched): passed with N tokens and a duration, or rejected by a rule with a message. The file is
+//! Parsing, tokenizing and signing every template is where a cold build spends its time, and
+//! rebuilds mostly see the same code. Takes the output root, the `[check]` rules, the encoding and
+//! the duration export; gives what an earlier build decided and computed for each code body (by
+//! SHA-256 of its bytes as fetched): passed with N tokens, a duration and (when the build clustered
+//! near-copies) its near-copy signature, or rejected by a rule with a message. The file is
 //! `<output root>/.template-sft-cache/gate.jsonl`; its first line is the key (tool version, encoding,
 //! rules, duration export), and a file with another key, or one that cannot be read, is simply not
 //! used. It is rewritten after each successful build with that build's verdicts only, so it never
@@ -27,7 +28,12 @@ use super::duration::{CodeDuration, DurationExport};
 use super::gate::Rule;
 use crate::config::GateConfig;
 use crate::digest::sha256_hex;
+use crate::input::{self, read_line_capped, CappedLine};
+use crate::split::near_copy::Signature;
 use crate::tokens::Encoding;
+
+/// The longest line read back (a record with a signature is about 2.3 KB).
+const MAX_LINE: usize = 64 << 10;
 
 /// What the gate decided for one code body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,6 +42,9 @@ pub enum Verdict {
     Pass {
         tokens: usize,
         duration: CodeDuration,
+        /// The code's near-copy signature, when the build that judged it computed one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        signature: Option<Signature>,
     },
     Reject {
         rule: Rule,
@@ -112,11 +121,17 @@ impl GateCache {
         self.known.get(sha256)
     }
 
+    /// Drop what was read (after the gate stage, which is the only one that asks): saving needs
+    /// only the key.
+    pub fn forget(&mut self) {
+        self.known = HashMap::new();
+    }
+
     /// Replace the stored verdicts with `entries` (this build's). Failing to save only costs speed
     /// next time, so the error is returned for a warning, never fatal.
     pub fn save<'a>(
         &self,
-        entries: impl Iterator<Item = (&'a str, &'a Verdict)>,
+        entries: impl Iterator<Item = (&'a str, Verdict)>,
     ) -> std::io::Result<()> {
         if self.key.is_empty() {
             return Ok(());
@@ -137,7 +152,7 @@ impl GateCache {
                 // The checksum is over the record's canonical text (keys sorted), as it is read back.
                 let record = serde_json::to_value(Entry {
                     sha256: sha256.to_string(),
-                    verdict: verdict.clone(),
+                    verdict,
                 })?;
                 let line = serde_json::json!({
                     "check": check(&self.key, &record.to_string()),
@@ -168,16 +183,30 @@ fn cache_dir_is_usable(path: &Path) -> bool {
     }
 }
 
-/// Every record of the file, if its key is `key` and every checksum holds.
+/// Every record of the file, if its key is `key` and every checksum holds. Read line by line: the
+/// file of a large catalog is hundreds of megabytes.
 fn read(path: &Path, key: &str) -> Option<HashMap<String, Verdict>> {
-    let bytes = crate::input::read_capped(path, crate::input::SMALL_FILE_LIMIT).ok()?;
-    let text = String::from_utf8(bytes).ok()?;
-    let mut lines = text.lines();
-    if lines.next() != Some(key) {
-        return None;
-    }
+    let file = input::open_regular(path).ok()?;
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let mut buf = Vec::new();
+    let mut first = true;
     let mut known = HashMap::new();
-    for line in lines {
+    loop {
+        match read_line_capped(&mut reader, &mut buf, MAX_LINE).ok()? {
+            CappedLine::Eof => break,
+            CappedLine::TooLong(_) => return None,
+            CappedLine::Line => {}
+        }
+        let line = std::str::from_utf8(&buf)
+            .ok()?
+            .trim_end_matches(['\n', '\r']);
+        if first {
+            if line != key {
+                return None;
+            }
+            first = false;
+            continue;
+        }
         let line: Line = serde_json::from_str(line).ok()?;
         let record = serde_json::to_string(&line.record).ok()?;
         if check(key, &record) != line.check {
@@ -187,7 +216,7 @@ fn read(path: &Path, key: &str) -> Option<HashMap<String, Verdict>> {
         let entry: Entry = serde_json::from_str(&record).ok()?;
         known.insert(entry.sha256, entry.verdict);
     }
-    Some(known)
+    (!first).then_some(known)
 }
 
 /// A new file under a name nobody can predict, created exclusively (never through a symlink).
@@ -242,10 +271,11 @@ mod tests {
         let pass = Verdict::Pass {
             tokens: 12,
             duration: CodeDuration::NoExport,
+            signature: crate::split::near_copy::signature(b"const a = one two three;"),
         };
         let bad = reject();
         cache(root.path())
-            .save([("aa", &pass), ("bb", &bad)].into_iter())
+            .save([("aa", pass.clone()), ("bb", bad.clone())].into_iter())
             .unwrap();
         let again = cache(root.path());
         assert_eq!(again.get("aa"), Some(&pass));
@@ -279,7 +309,7 @@ mod tests {
         )
         .unwrap();
         cache(&root.path().join("out"))
-            .save([("aa", &reject())].into_iter())
+            .save([("aa", reject())].into_iter())
             .unwrap();
         assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
         assert!(!fs::symlink_metadata(dir.join("gate.jsonl"))
@@ -292,7 +322,7 @@ mod tests {
         fs::create_dir(root.path().join("b")).unwrap();
         std::os::unix::fs::symlink(&elsewhere, root.path().join("b/.template-sft-cache")).unwrap();
         assert!(cache(&root.path().join("b"))
-            .save([("aa", &reject())].into_iter())
+            .save([("aa", reject())].into_iter())
             .is_err());
         assert_eq!(fs::read_dir(&elsewhere).unwrap().count(), 0);
     }

@@ -12,6 +12,7 @@ pub mod gate_cache;
 pub mod overrides;
 pub mod postgres;
 pub mod postgres_tls;
+pub mod spill;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -25,7 +26,7 @@ use crate::error::Result;
 use duration::CodeDuration;
 
 /// Where production code is kept: a directory of files or a PostgreSQL table.
-pub trait CodeStore {
+pub trait CodeStore: Send + Sync {
     /// For messages and the manifest, e.g. `directory examples/starter/templates`. No secrets.
     fn describe(&self) -> String;
 
@@ -41,15 +42,19 @@ pub trait CodeStore {
     /// when there is one ("no file templates/x.tsx (did you mean templates/X.tsx?)").
     fn looked(&self, template: &Template) -> String;
 
-    /// The code stored for each of `keys`; keys with no stored code are simply absent. Bytes, not
-    /// text: whether they are usable UTF-8 is the gate's call, so one bad file is reported rather
-    /// than aborting the build. Code over `max_bytes` is not read: it arrives as its size.
+    /// The code stored for `keys`, handed over in batches so that a large catalog's code is never
+    /// all in memory: `each(answered, found)` says that the first `answered` keys are now answered
+    /// and gives the code found for the ones answered since the last call (keys with no stored code
+    /// are simply absent). Bytes, not text: whether they are usable UTF-8 is the gate's call, so
+    /// one bad file is reported rather than aborting the build. Code over `max_bytes` is not read:
+    /// it arrives as its size.
     fn fetch(
-        &mut self,
+        &self,
         keys: &[&str],
         max_bytes: u64,
         diagnostics: &mut Diagnostics,
-    ) -> Result<HashMap<String, Stored>>;
+        each: &mut dyn FnMut(usize, HashMap<String, Stored>) -> Result<()>,
+    ) -> Result<()>;
 }
 
 /// What a store holds under one key.
@@ -139,8 +144,7 @@ impl FoundCode {
     }
 }
 
-/// A template's gated code, shared by all of its examples. Only the JSON-escaped form is kept: it is
-/// all the writer needs, and holding the text too would double the memory of a large build.
+/// A template's gated code, shared by all of its examples.
 #[derive(Debug)]
 pub struct TemplateCode {
     pub origin: CodeOrigin,
@@ -149,9 +153,19 @@ pub struct TemplateCode {
     pub tokens: usize,
     /// The code (trailing whitespace removed, nothing else changed) as a JSON string literal,
     /// escaped once and copied into each example's line.
-    pub json: Box<[u8]>,
-    /// The duration the code exports, evaluated statically.
+    pub text: CodeText,
+    /// The duration the code exports.
     pub duration: CodeDuration,
+}
+
+/// Where a template's escaped code is.
+#[derive(Debug)]
+pub enum CodeText {
+    /// In memory: what the gate gives.
+    Escaped(Box<[u8]>),
+    /// In the build's spill file ([`spill`]): what a build keeps, so that its memory does not
+    /// grow with the size of the code.
+    Spilled(spill::Span),
 }
 
 impl TemplateCode {
@@ -159,16 +173,37 @@ impl TemplateCode {
         let text = text.trim_end();
         TemplateCode {
             sha256: sha256_hex(text.as_bytes()),
-            json: json_string(text),
+            text: CodeText::Escaped(json_string(text)),
             origin,
             tokens,
             duration,
         }
     }
 
-    /// The code as text again (tests, tools); the build itself only needs the escaped form.
-    pub fn text(&self) -> String {
-        serde_json::from_slice(&self.json).unwrap_or_default()
+    /// The code as text again, when it is still in memory (tests, tools).
+    pub fn text(&self) -> Option<String> {
+        match &self.text {
+            CodeText::Escaped(json) => serde_json::from_slice(json).ok(),
+            CodeText::Spilled(_) => None,
+        }
+    }
+
+    /// The escaped code, read from `spill` when it was moved there; `buf` holds it then.
+    pub fn escaped<'a>(
+        &'a self,
+        spill: Option<&spill::Spill>,
+        buf: &'a mut Vec<u8>,
+    ) -> std::io::Result<&'a [u8]> {
+        match (&self.text, spill) {
+            (CodeText::Escaped(json), _) => Ok(json),
+            (CodeText::Spilled(span), Some(spill)) => {
+                spill.read(*span, buf)?;
+                Ok(buf)
+            }
+            (CodeText::Spilled(_), None) => Err(std::io::Error::other(
+                "the code was moved to a spill file that is not open",
+            )),
+        }
     }
 }
 
@@ -188,44 +223,86 @@ pub struct MissingCode {
     pub db_id: Option<String>,
 }
 
-/// Fetch every template's code from `store`, falling back to `overrides` for templates whose stored
-/// code is absent or blank. Gives the code found per template id; a template absent from the map has
-/// no code anywhere.
+/// A template whose code is wanted: its id, and the key its store keeps the code under (none when
+/// the store cannot hold it, e.g. a catalog entry without a dbId in a database store).
+#[derive(Debug, Clone)]
+pub struct Wanted {
+    pub id: String,
+    pub key: Option<String>,
+}
+
+/// What one batch of the fetch decided: for the templates at `range` (indices into the wanted list,
+/// in catalog order), the code of those that have some; the others have none anywhere.
+#[derive(Debug)]
+pub struct Batch {
+    pub range: std::ops::Range<usize>,
+    pub found: Vec<(usize, FoundCode)>,
+}
+
+/// Fetch every wanted template's code from `store`, falling back to `overrides` for templates whose
+/// stored code is absent or blank, handing the results to `each` in batches, in catalog order. A
+/// key wanted twice is the first template's: the second has no stored code (only an override).
 pub fn fetch(
-    templates: &[Template],
-    store: &mut dyn CodeStore,
+    wanted: &[Wanted],
+    store: &dyn CodeStore,
     overrides: Option<&overrides::OverrideDir>,
     max_bytes: u64,
     diagnostics: &mut Diagnostics,
-) -> Result<HashMap<String, FoundCode>> {
-    let keys: Vec<&str> = templates.iter().filter_map(|t| store.key(t)).collect();
-    let mut stored = store.fetch(&keys, max_bytes, diagnostics)?;
-    let mut found = HashMap::with_capacity(templates.len());
-    for template in templates {
-        let from_store = store
-            .key(template)
-            .and_then(|key| stored.remove_entry(key))
-            // A NULL column arrives absent; an empty or blank one counts as missing too.
-            .filter(|(_, stored)| !stored.is_blank())
-            .map(|(key, stored)| FoundCode {
-                stored,
-                origin: CodeOrigin::Store {
-                    file: store.file(&key),
-                    key,
-                },
-            });
-        let code = match from_store {
-            Some(code) => Some(code),
-            None => match overrides {
-                Some(dir) => dir.find(&template.id, max_bytes)?,
-                None => None,
-            },
-        };
-        if let Some(code) = code {
-            found.insert(template.id.clone(), code);
+    each: &mut dyn FnMut(Batch) -> Result<()>,
+) -> Result<()> {
+    let mut keys: Vec<&str> = Vec::with_capacity(wanted.len());
+    // The wanted template each key belongs to (its first).
+    let mut owner: Vec<usize> = Vec::with_capacity(wanted.len());
+    let mut seen = std::collections::HashSet::new();
+    for (i, w) in wanted.iter().enumerate() {
+        if let Some(key) = w.key.as_deref() {
+            if seen.insert(key) {
+                keys.push(key);
+                owner.push(i);
+            }
         }
     }
-    Ok(found)
+    drop(seen);
+    let mut next = 0;
+    let mut decide = |answered: usize, mut stored: HashMap<String, Stored>| -> Result<()> {
+        // Every template before the first key not answered yet is decided.
+        let upto = owner.get(answered).copied().unwrap_or(wanted.len());
+        let mut found = Vec::new();
+        for (i, w) in wanted.iter().enumerate().take(upto).skip(next) {
+            let from_store = w
+                .key
+                .as_deref()
+                .and_then(|key| stored.remove_entry(key))
+                // A NULL column arrives absent; an empty or blank one counts as missing too.
+                .filter(|(_, stored)| !stored.is_blank())
+                .map(|(key, stored)| FoundCode {
+                    stored,
+                    origin: CodeOrigin::Store {
+                        file: store.file(&key),
+                        key,
+                    },
+                });
+            let code = match from_store {
+                Some(code) => Some(code),
+                None => match overrides {
+                    Some(dir) => dir.find(&w.id, max_bytes)?,
+                    None => None,
+                },
+            };
+            if let Some(code) = code {
+                found.push((i, code));
+            }
+        }
+        if upto <= next {
+            return Ok(());
+        }
+        let range = next..upto;
+        next = upto;
+        each(Batch { range, found })
+    };
+    store.fetch(&keys, max_bytes, diagnostics, &mut decide)?;
+    // Templates after the last key (or all of them, with no keys at all).
+    decide(keys.len(), HashMap::new())
 }
 
 /// The code store the config asks for.

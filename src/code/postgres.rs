@@ -128,17 +128,19 @@ impl CodeStore for PostgresStore {
     }
 
     fn fetch(
-        &mut self,
+        &self,
         keys: &[&str],
         max_bytes: u64,
         diagnostics: &mut Diagnostics,
-    ) -> Result<HashMap<String, Stored>> {
+        each: &mut dyn FnMut(usize, HashMap<String, Stored>) -> Result<()>,
+    ) -> Result<()> {
+        let database = |message: String| Error::Database {
+            target: self.target.clone(),
+            message,
+        };
         let worker = Worker {
             driver: self.driver.clone(),
-            tls: connector(&self.tls).map_err(|message| Error::Database {
-                target: self.target.clone(),
-                message,
-            })?,
+            tls: connector(&self.tls).map_err(database)?,
             query: self.query(),
             statement_timeout_ms: self.settings.statement_timeout_secs.saturating_mul(1000),
             batch_size: self.settings.batch_size,
@@ -147,49 +149,62 @@ impl CodeStore for PostgresStore {
             activity: Arc::new(Activity::default()),
         };
         let activity = Arc::clone(&worker.activity);
-        let (done, result) = mpsc::channel();
-        std::thread::spawn(move || {
-            let _ = done.send(worker.run());
-        });
+        // A rendezvous: the worker reads the next batch from the server while this thread hands
+        // the last one on, and never runs further ahead (a catalog's code is not held at once).
+        let (send, batches) = mpsc::sync_channel(0);
+        std::thread::spawn(move || worker.run(&send));
         // The driver's own timeouts do not cover a server that accepts and then never answers:
         // watch the worker. Connecting gets the connect timeout; after that, every wait for the
         // server gets the statement timeout (which the server enforces too), plus a margin.
         let connect = Duration::from_secs(self.settings.connect_timeout_secs) + GRACE;
         let wait = Duration::from_secs(self.settings.statement_timeout_secs) + GRACE;
         let started = Instant::now();
-        let fetched = loop {
-            match result.recv_timeout(Duration::from_millis(50)) {
-                Ok(fetched) => break fetched,
+        // Time spent handing a batch on is not the server's: the clock restarts after it.
+        let mut waiting_since = Instant::now();
+        loop {
+            let message = match batches.recv_timeout(Duration::from_millis(50)) {
+                Ok(message) => message,
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    return Err(Error::Database {
-                        target: self.target.clone(),
-                        message: "the fetch stopped without an answer".into(),
-                    })
+                    return Err(database("the fetch stopped without an answer".into()))
                 }
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
-            }
-            let (connected, idle) = activity.idle(started);
-            let (limit, what) = if connected {
-                (wait, "waiting for the server")
-            } else {
-                (connect, "connecting")
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    let (connected, idle) = activity.idle(started);
+                    let idle = idle.min(waiting_since.elapsed());
+                    let (limit, what) = if connected {
+                        (wait, "waiting for the server")
+                    } else {
+                        (connect, "connecting")
+                    };
+                    if idle > limit {
+                        return Err(database(format!(
+                            "no answer after {} s {what} (client-side deadline from code.postgres.{}_timeout_secs); is the server up, reachable and not stopped?",
+                            limit.as_secs(),
+                            if connected { "statement" } else { "connect" }
+                        )));
+                    }
+                    continue;
+                }
             };
-            if idle > limit {
-                return Err(Error::Database {
-                    target: self.target.clone(),
-                    message: format!(
-                        "no answer after {} s {what} (client-side deadline from code.postgres.{}_timeout_secs); is the server up, reachable and not stopped?",
-                        limit.as_secs(),
-                        if connected { "statement" } else { "connect" }
-                    ),
-                });
-            }
-        };
-        let rows = fetched.map_err(|message| Error::Database {
-            target: self.target.clone(),
-            message,
-        })?;
-        let mut out: HashMap<String, (Stored, String)> = HashMap::with_capacity(keys.len());
+            let (answered, rows) = match message {
+                Fetched::Rows { answered, rows } => (answered, rows),
+                Fetched::Done(result) => return result.map_err(database),
+            };
+            let found = self.one_row_per_id(rows, diagnostics);
+            each(answered, found)?;
+            waiting_since = Instant::now();
+        }
+    }
+}
+
+impl PostgresStore {
+    /// The rows of one batch by id: of several rows with one id (a warning), the one whose code
+    /// has the smallest SHA-256, whatever the order they came in.
+    fn one_row_per_id(
+        &self,
+        rows: Vec<(String, Stored)>,
+        diagnostics: &mut Diagnostics,
+    ) -> HashMap<String, Stored> {
+        let mut out: HashMap<String, (Stored, String)> = HashMap::with_capacity(rows.len());
         let mut duplicates: HashMap<String, usize> = HashMap::new();
         for (id, stored) in rows {
             let digest = match &stored {
@@ -199,7 +214,6 @@ impl CodeStore for PostgresStore {
             match out.get(&id) {
                 Some((_, kept)) => {
                     *duplicates.entry(id.clone()).or_insert(1) += 1;
-                    // Whatever order the rows came in, the same one wins.
                     if digest < *kept {
                         out.insert(id, (stored, digest));
                     }
@@ -222,11 +236,20 @@ impl CodeStore for PostgresStore {
                 ),
             );
         }
-        Ok(out
-            .into_iter()
+        out.into_iter()
             .map(|(id, (stored, _))| (id, stored))
-            .collect())
+            .collect()
     }
+}
+
+/// What the worker hands over: the rows of the keys answered so far (all rows of an id come in
+/// the same batch, since ids are queried batch by batch), then how the fetch ended.
+enum Fetched {
+    Rows {
+        answered: usize,
+        rows: Vec<(String, Stored)>,
+    },
+    Done(std::result::Result<(), String>),
 }
 
 /// What is allowed on top of a timeout before the client gives up on the server.
@@ -269,9 +292,15 @@ struct Worker {
 }
 
 impl Worker {
-    /// Every row of the batched query: the id (rows whose id is not UTF-8 cannot match a catalog
-    /// dbId and are left out) and the code, bytes as stored or its size when over the cap.
-    fn run(self) -> std::result::Result<Vec<(String, Stored)>, String> {
+    /// Send every row of the batched query, batch by batch: the id (rows whose id is not UTF-8
+    /// cannot match a catalog dbId and are left out) and the code, bytes as stored or its size when
+    /// over the cap; then how it ended. Stops when the receiver is gone.
+    fn run(self, send: &mpsc::SyncSender<Fetched>) {
+        let result = self.fetch(send);
+        let _ = send.send(Fetched::Done(result));
+    }
+
+    fn fetch(&self, send: &mpsc::SyncSender<Fetched>) -> std::result::Result<(), String> {
         let started = Instant::now();
         let fail = |e: postgres::Error| error_text(&e);
         let mut client = self.driver.connect(self.tls.clone()).map_err(fail)?;
@@ -290,13 +319,14 @@ impl Worker {
         .map_err(fail)?;
         let statement = tx.prepare(&self.query).map_err(fail)?;
         self.activity.touch(started);
-        let mut out = Vec::with_capacity(self.keys.len());
-        for batch in self.keys.chunks(self.batch_size) {
+        let mut answered = 0;
+        for batch in self.keys.chunks(self.batch_size.max(1)) {
             let ids: Vec<&str> = batch.iter().map(String::as_str).collect();
             let mut rows = tx
                 .query_raw(&statement, [&ids as &(dyn ToSql + Sync)])
                 .map_err(fail)?;
             self.activity.touch(started);
+            let mut out = Vec::with_capacity(batch.len());
             while let Some(row) = rows.next().map_err(fail)? {
                 self.activity.touch(started);
                 let id: Vec<u8> = row.try_get(0).map_err(fail)?;
@@ -309,9 +339,21 @@ impl Worker {
                     out.push((id, Stored::capped(code, self.max_bytes)));
                 }
             }
+            answered += batch.len();
+            if send
+                .send(Fetched::Rows {
+                    answered,
+                    rows: out,
+                })
+                .is_err()
+            {
+                return Ok(()); // the build stopped; nobody is listening
+            }
+            // The wait was for the build, not the server.
+            self.activity.touch(started);
         }
         tx.commit().map_err(fail)?;
-        Ok(out)
+        Ok(())
     }
 }
 

@@ -161,12 +161,13 @@ pub struct Rendered {
 
 impl Rendered {
     /// Serialize `example`'s messages array and meta object into the buffers. `system_json` is the
-    /// system message as a JSON string literal; it and the code are escaped once per build, not per
-    /// example. The bytes equal serde_json's compact form of `[{"role", "content"}, …]`.
-    /// `model_names` names `example.model_tokens` in order.
+    /// system message and `code_json` the example's code, each as a JSON string literal, escaped
+    /// once per build, not per example. The bytes equal serde_json's compact form of
+    /// `[{"role", "content"}, …]`. `model_names` names `example.model_tokens` in order.
     pub fn render(
         &mut self,
         example: &Example<'_>,
+        code_json: &[u8],
         system_json: &[u8],
         fps: u32,
         model_names: &[String],
@@ -181,7 +182,7 @@ impl Rendered {
         serde_json::to_writer(&mut self.messages, &example.brief.text)?;
         self.messages
             .extend_from_slice(b"},{\"role\":\"assistant\",\"content\":");
-        self.messages.extend_from_slice(&example.code.json);
+        self.messages.extend_from_slice(code_json);
         self.messages.extend_from_slice(b"}]");
         let meta = Meta {
             template_id: Cow::Borrowed(&example.template.id),
@@ -290,8 +291,15 @@ mod tests {
         };
         let system = "You write <TSX> & nothing \"else\"";
         let mut rendered = Rendered::default();
+        let mut buf = Vec::new();
         rendered
-            .render(&example, &crate::code::json_string(system), 30, &[])
+            .render(
+                &example,
+                code.escaped(None, &mut buf).unwrap(),
+                &crate::code::json_string(system),
+                30,
+                &[],
+            )
             .unwrap();
         // What serde gives for the struct these lines used to be serialized from.
         #[derive(serde::Serialize)]
@@ -299,7 +307,7 @@ mod tests {
             role: &'a str,
             content: &'a str,
         }
-        let code_text = code.text();
+        let code_text = code.text().unwrap();
         let expected = [
             Message {
                 role: "system",

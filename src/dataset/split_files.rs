@@ -11,19 +11,23 @@ use indicatif::ProgressBar;
 use super::example::{Example, Rendered};
 use super::writer::{FileRecord, Staging};
 use super::SPLIT_FILE_KINDS;
+use crate::code::spill::Spill;
 use crate::error::{Error, Result};
 use crate::split::Split;
 
-/// Write every split file; `bar` counts examples.
+/// Write every split file; `bar` counts examples. The examples' code is read from `spill` (a
+/// positioned read per example, from the page cache).
 pub fn write_split_files(
     staging: &Staging,
     examples: &[Example<'_>],
+    spill: Option<&Spill>,
     system_json: &[u8],
     fps: u32,
     model_names: &[String],
     bar: &ProgressBar,
 ) -> Result<Vec<FileRecord>> {
     let render = Render {
+        spill,
         system_json,
         fps,
         model_names,
@@ -58,6 +62,7 @@ enum Lines {
 
 /// What every line is rendered with (see [`Rendered::render`]).
 struct Render<'a> {
+    spill: Option<&'a Spill>,
     system_json: &'a [u8],
     fps: u32,
     model_names: &'a [String],
@@ -77,14 +82,25 @@ fn write_splits(
     };
     let mut records = Vec::new();
     let mut rendered = Rendered::default();
+    let mut code = Vec::new();
     for split in Split::ALL {
         let mut outs = Vec::with_capacity(kinds.len());
         for kind in kinds {
             outs.push(staging.create(&format!("{}.{kind}", split.name()))?);
         }
         for example in examples.iter().filter(|e| e.split == split) {
+            let code_json = example
+                .code
+                .escaped(render.spill, &mut code)
+                .map_err(|e| Error::read(outs[0].path(), e))?;
             rendered
-                .render(example, render.system_json, render.fps, render.model_names)
+                .render(
+                    example,
+                    code_json,
+                    render.system_json,
+                    render.fps,
+                    render.model_names,
+                )
                 .map_err(|e| Error::write(outs[0].path(), std::io::Error::other(e)))?;
             let written = match lines {
                 Lines::Full => rendered.full_line(&mut outs[0]),

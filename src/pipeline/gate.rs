@@ -1,118 +1,197 @@
-//! The gate stage: every template's fetched code through the quality gate, on all cores.
+//! The gate stage: every template's fetched code through the quality gate, on all cores, batch by
+//! batch as the code stage reads it.
 //!
-//! Takes the records (code [`CodeState::Found`]), the gate settings and the gate cache; leaves each
-//! record's code [`CodeState::Accepted`] or [`CodeState::Rejected`] (and, when asked, its near-copy
-//! signature), and gives the rejections (catalog order) and this build's verdicts for the cache. Code
-//! whose bytes an earlier build already judged under the same rules is not parsed or tokenized again.
+//! Takes the records, the batches of found code, the gate settings, the gate cache and the build's
+//! [`Spill`]; leaves each record's code [`CodeState::Accepted`] (its escaped text moved into the
+//! spill file, so no code stays in memory) or [`CodeState::Rejected`] with the rejection, its
+//! near-copy signature when asked for, and the digest the cache keeps its verdict under. Code whose
+//! bytes an earlier build already judged under the same rules is not parsed, tokenized or signed
+//! again: its tokens, duration and signature come from the cache.
+
+use std::sync::mpsc;
 
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 
 use super::record::{CodeState, TemplateRecord};
-use crate::code::gate::{self, Gate, Rejection};
+use crate::code::gate::{self, Gate};
 use crate::code::gate_cache::{GateCache, Verdict};
-use crate::code::Stored;
+use crate::code::spill::Spill;
+use crate::code::{Batch, CodeText, Stored};
 use crate::digest::sha256_hex;
 use crate::error::{Error, Result};
 use crate::parse_guard;
 use crate::split::near_copy;
 
-/// What the gate stage gives besides the updated records.
+/// How many code bodies the gate judged, and how many of those verdicts came from the cache.
 pub struct Gated {
-    pub rejections: Vec<Rejection>,
-    /// By SHA-256 of the bytes as fetched, for the cache.
-    pub verdicts: Vec<(String, Verdict)>,
-    /// Code bodies whose verdict came from the cache.
+    pub judged: usize,
     pub remembered: usize,
 }
 
-/// One template's gate outcome: the SHA-256 of its bytes (none when too large to read), whether the
-/// cache decided, the verdict.
-type Outcome = (Option<String>, bool, std::result::Result<(), Rejection>);
-
 pub fn run(
     records: &mut [TemplateRecord],
+    batches: &mpsc::Receiver<Batch>,
     settings: &Gate<'_>,
     cache: &GateCache,
     signatures: bool,
+    spill: &mut Spill,
     bar: &ProgressBar,
 ) -> Result<Gated> {
     // Parsing recurses as deep as the code nests: the gate's workers get big stacks.
     let pool = parse_guard::parse_pool().map_err(|e| Error::Threads(e.to_string()))?;
-    let outcomes: Vec<Option<Outcome>> = pool.install(|| {
-        records
-            .par_iter_mut()
-            .map(|record| {
-                let CodeState::Found(found) = std::mem::take(&mut record.code) else {
-                    return None;
-                };
-                // Code over the size cap has no bytes: never cached, rejected by the gate.
-                let sha = match &found.stored {
-                    Stored::Bytes(bytes) => {
-                        // From the bytes, not the cache: cheap (one pass) and the same in `validate`.
-                        if signatures {
-                            record.signature = near_copy::signature(bytes);
-                        }
-                        Some(sha256_hex(bytes))
-                    }
-                    Stored::TooLarge(_) => None,
-                };
-                let id = &record.template.id;
-                // Unchanged code: the last build's verdict, without parsing or tokenizing.
-                let origin = found.origin.clone();
-                let remembered = match sha.as_deref().and_then(|sha| cache.get(sha)) {
-                    Some(Verdict::Pass { tokens, duration }) => {
-                        gate::accept_known(&found, *tokens, duration).map(Ok)
-                    }
-                    Some(Verdict::Reject { rule, message, at }) => {
-                        Some(Err(gate::known_rejection(id, &found, *rule, message, *at)))
-                    }
-                    None => None,
-                };
-                let from_cache = remembered.is_some();
-                let result = remembered.unwrap_or_else(|| settings.run(id, found));
-                bar.inc(1);
-                Some(match result {
-                    Ok(code) => {
-                        record.code = CodeState::Accepted(code);
-                        (sha, from_cache, Ok(()))
-                    }
-                    Err(rejection) => {
-                        record.code = CodeState::Rejected(origin);
-                        (sha, from_cache, Err(rejection))
-                    }
-                })
-            })
-            .collect()
-    });
     let mut gated = Gated {
-        rejections: Vec::new(),
-        verdicts: Vec::with_capacity(outcomes.len()),
+        judged: 0,
         remembered: 0,
     };
-    for (record, outcome) in records.iter().zip(outcomes) {
-        let Some((sha, from_cache, result)) = outcome else {
-            continue;
-        };
-        gated.remembered += usize::from(from_cache);
-        let verdict = match (&result, record.accepted()) {
-            (Ok(()), Some(code)) => Verdict::Pass {
-                tokens: code.tokens,
-                duration: code.duration.clone(),
-            },
-            (Err(r), _) => Verdict::Reject {
-                rule: r.rule,
-                message: r.message.clone(),
-                at: r.at,
-            },
-            (Ok(()), None) => continue,
-        };
-        if let Some(sha) = sha {
-            gated.verdicts.push((sha, verdict));
+    for batch in batches.iter() {
+        gated.judged += batch.found.len();
+        for (i, found) in batch.found {
+            records[i].code = CodeState::Found(found);
         }
-        if let Err(rejection) = result {
-            gated.rejections.push(rejection);
+        let records = &mut records[batch.range];
+        gated.remembered += pool.install(|| {
+            records
+                .par_iter_mut()
+                .map(|record| usize::from(judge(record, settings, cache, signatures)))
+                .sum::<usize>()
+        });
+        bar.inc(records.len() as u64);
+        // The escaped code goes to disk; the writer reads it back line by line.
+        for record in records.iter_mut() {
+            if let CodeState::Accepted(code) = &mut record.code {
+                if let CodeText::Escaped(json) = &code.text {
+                    let span = spill
+                        .push(&code.sha256, json)
+                        .map_err(|e| Error::write(spill.dir(), e))?;
+                    code.text = CodeText::Spilled(span);
+                }
+            }
         }
     }
+    spill.seal();
     Ok(gated)
+}
+
+/// Gate one record's found code (if it has some); gives whether the cache decided.
+fn judge(
+    record: &mut TemplateRecord,
+    settings: &Gate<'_>,
+    cache: &GateCache,
+    signatures: bool,
+) -> bool {
+    let CodeState::Found(found) = std::mem::take(&mut record.code) else {
+        return false;
+    };
+    // Code over the size cap has no bytes: never cached, rejected by the gate.
+    record.fetched_sha256 = match &found.stored {
+        Stored::Bytes(bytes) => Some(sha256_hex(bytes)),
+        Stored::TooLarge(_) => None,
+    };
+    let id = &record.template.id;
+    let origin = found.origin.clone();
+    // Unchanged code: the last build's verdict, without parsing, tokenizing or signing.
+    let known = record
+        .fetched_sha256
+        .as_deref()
+        .and_then(|sha| cache.get(sha));
+    let remembered = match known {
+        Some(Verdict::Pass {
+            tokens,
+            duration,
+            signature,
+        }) => gate::accept_known(&found, *tokens, duration).map(|code| {
+            if signatures {
+                record.signature = signature.clone();
+            }
+            Ok(code)
+        }),
+        Some(Verdict::Reject { rule, message, at }) => {
+            Some(Err(gate::known_rejection(id, &found, *rule, message, *at)))
+        }
+        None => None,
+    };
+    let from_cache = remembered.is_some();
+    // From the bytes (the same function `validate` signs outputs with), unless the cache had it
+    // or knows the code is rejected.
+    if signatures && record.signature.is_none() && !matches!(remembered, Some(Err(_))) {
+        if let Stored::Bytes(bytes) = &found.stored {
+            record.signature = near_copy::signature(bytes);
+        }
+    }
+    record.code = match remembered.unwrap_or_else(|| settings.run(id, found)) {
+        Ok(code) => CodeState::Accepted(code),
+        Err(rejection) => CodeState::Rejected { origin, rejection },
+    };
+    from_cache
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{Source, Template};
+    use crate::code::duration::CodeDuration;
+    use crate::code::{CodeOrigin, FoundCode};
+    use crate::config::GateConfig;
+    use crate::location::Location;
+    use crate::tokens::Encoding;
+
+    fn record(code: &str) -> TemplateRecord {
+        let mut record = TemplateRecord::new(Template {
+            id: "t".into(),
+            name: "T".into(),
+            source: Source::Unspecified,
+            duration: Some(30),
+            supported_formats: vec![crate::video::VideoFormat::Square],
+            keywords: vec![],
+            descriptions: vec![],
+            user_phrases: vec![],
+            categories: vec![],
+            styles: vec![],
+            use_cases: vec![],
+            animations: vec![],
+            elements: vec![],
+            colors: vec![],
+            similar_to: vec![],
+            complexity: None,
+            primary_use: "p".into(),
+            at: Location::file("c"),
+        });
+        record.code = CodeState::Found(FoundCode::bytes(
+            code.as_bytes().to_vec(),
+            CodeOrigin::store("t"),
+        ));
+        record
+    }
+
+    #[test]
+    fn a_cached_verdict_brings_its_tokens_duration_and_signature() {
+        let code = "const a = 1;\nexport default function A() { return a; }\n";
+        let root = tempfile::tempdir().unwrap();
+        let rules = GateConfig::default();
+        let gate = Gate::new(&rules, Encoding::O200k);
+        let open = || GateCache::open(root.path(), &rules, Encoding::O200k, &gate.duration_export);
+        // What an earlier build remembered for these bytes: not what they would give now, so
+        // that the test can tell remembered from recomputed.
+        let other = near_copy::signature(b"some entirely different words for a signature").unwrap();
+        let remembered = Verdict::Pass {
+            tokens: 4242,
+            duration: CodeDuration::NoExport,
+            signature: Some(other.clone()),
+        };
+        let sha = sha256_hex(code.as_bytes());
+        open()
+            .save(std::iter::once((sha.as_str(), remembered)))
+            .unwrap();
+        let mut r = record(code);
+        assert!(judge(&mut r, &gate, &open(), true));
+        assert_eq!(r.accepted().unwrap().tokens, 4242);
+        assert_eq!(r.signature, Some(other));
+        assert_eq!(r.fetched_sha256.as_deref(), Some(sha.as_str()));
+        // Without the cache, everything is computed from the bytes.
+        let mut r = record(code);
+        assert!(!judge(&mut r, &gate, &GateCache::disabled(), true));
+        assert_ne!(r.accepted().unwrap().tokens, 4242);
+        assert_eq!(r.signature, near_copy::signature(code.as_bytes()));
+    }
 }

@@ -11,6 +11,8 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
+use crate::code::spill::Spill;
+use crate::code::TemplateCode;
 use crate::dataset::example::Example;
 use crate::diagnostic::{Diagnostics, Kind};
 use crate::error::{Error, Result};
@@ -21,6 +23,7 @@ use crate::tokens::lengths::{skew_warning, TokenizerLengths, TRAINERS};
 pub fn run(
     tokenizers: &[ChatTokenizer],
     examples: &mut [Example<'_>],
+    spill: &Spill,
     system: &str,
     display: impl Fn(&std::path::Path) -> String,
     diagnostics: &mut Diagnostics,
@@ -37,7 +40,7 @@ pub fn run(
     let counted: Vec<(usize, Vec<ModelCount>)> = groups
         .par_iter()
         .map(|members| -> Result<Vec<(usize, Vec<ModelCount>)>> {
-            let code = shared[members[0]].code.text();
+            let code = code_text(shared[members[0]].code, spill)?;
             let conversations: Vec<[Turn<'_>; 3]> = members
                 .iter()
                 .map(|&i| {
@@ -109,4 +112,13 @@ pub fn run(
         }
     }
     Ok(lengths)
+}
+
+/// A template's code as text again, read back from the spill file.
+fn code_text(code: &TemplateCode, spill: &Spill) -> Result<String> {
+    let mut buf = Vec::new();
+    let json = code
+        .escaped(Some(spill), &mut buf)
+        .map_err(|e| Error::read(spill.dir(), e))?;
+    serde_json::from_slice(json).map_err(|e| Error::serialize("a template's code", e))
 }

@@ -19,6 +19,7 @@
 //! It returns the version written, the typed [`Stats`] and every warning as a [`Diagnostic`]; it
 //! never prints. A caller that wants to show progress as it happens passes an [`Observer`].
 
+mod code;
 mod durations;
 mod examples;
 mod gate;
@@ -35,9 +36,9 @@ use indicatif::ProgressBar;
 use crate::catalog;
 use crate::code::duration::DurationExport;
 use crate::code::gate::Gate;
+use crate::code::gate::Rejection;
 use crate::code::gate_cache::GateCache;
-use crate::code::overrides::OverrideDir;
-use crate::code::{self, MissingCode};
+use crate::code::spill::Spill;
 use crate::config::{Config, DurationSource, SplitMode};
 use crate::dataset::example::{Example, Rendered};
 use crate::dataset::manifest::InputDigest;
@@ -168,79 +169,18 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
     }
     stage(&format!("catalog: {} templates", templates.len()));
 
-    // 2. code
-    let mut store = code::open_store(config)?;
-    let overrides = config
-        .code
-        .overrides_dir
-        .as_ref()
-        .map(|d| OverrideDir::new(config.resolve(d), config.code.extension.clone()));
-    if let Some(dir) = &overrides {
-        if !dir.dir().is_dir() {
-            diagnostics.push(
-                Kind::MissingInput,
-                Some(Location::file(dir.dir())),
-                format!(
-                    "code.overrides_dir is not a folder; no code overrides are used{}",
-                    prompts::near_miss_file(dir.dir())
-                ),
-            );
-        }
-    }
-    let mut found = code::fetch(
-        &templates,
-        store.as_mut(),
-        overrides.as_ref(),
-        config.code.max_bytes,
-        &mut diagnostics,
-    )?;
     let mut records: Vec<TemplateRecord> = templates.into_iter().map(TemplateRecord::new).collect();
-    let mut missing = Vec::new();
-    for record in &mut records {
-        match found.remove(&record.template.id) {
-            Some(code) => record.code = CodeState::Found(code),
-            None => {
-                let overrides = match &overrides {
-                    Some(dir) => format!(
-                        ", and no code override {}",
-                        dir.dir()
-                            .join(format!("{}.{}", record.template.id, config.code.extension))
-                            .display()
-                    ),
-                    None => String::new(),
-                };
-                diagnostics.push(
-                    Kind::MissingCode,
-                    Some(record.template.at.clone()),
-                    format!(
-                        "template {:?} has no code ({}{overrides}); skipped",
-                        record.template.id,
-                        store.looked(&record.template)
-                    ),
-                );
-                missing.push(MissingCode {
-                    template_id: record.template.id.clone(),
-                    db_id: record.template.db_id().map(str::to_string),
-                });
-            }
-        }
-    }
-    flush(&mut diagnostics);
-    stage(&format!("code fetched from {}", store.describe()));
 
-    // 3. gate
+    // 2. code and 3. gate: the gate checks each batch of code as the code stage reads the next.
+    let store = crate::code::open_store(config)?;
+    let overrides = code::overrides(config, &mut diagnostics);
     let duration_export = DurationExport::new(&config.video.duration_export);
-    let cache = if options.no_cache {
+    let root = config.resolve(&config.output.root);
+    let mut cache = if options.no_cache {
         GateCache::disabled()
     } else {
-        GateCache::open(
-            &config.resolve(&config.output.root),
-            &config.gate,
-            encoding,
-            &duration_export,
-        )
+        GateCache::open(&root, &config.gate, encoding, &duration_export)
     };
-    let bar = observer.progress(records.len() as u64, "checking");
     let settings = Gate {
         rules: &config.gate,
         encoding,
@@ -250,19 +190,53 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
     // Only template mode groups by cluster; at threshold 0 only identical code (by digest) does.
     let signatures =
         config.split.mode == SplitMode::Template && config.split.near_copy_threshold > 0.0;
-    let gated = gate::run(&mut records, &settings, &cache, signatures, &bar)?;
+    let spill_dir = nearest_folder(&root);
+    let mut spill = Spill::create_in(&spill_dir).map_err(|e| Error::write(&spill_dir, e))?;
+    let bar = observer.progress(records.len() as u64, "checking");
+    let (gated, fetched) = std::thread::scope(|scope| {
+        let fetching = code::start(
+            scope,
+            &records,
+            store.as_ref(),
+            overrides.as_ref(),
+            config.code.max_bytes,
+        );
+        let gated = gate::run(
+            &mut records,
+            &fetching.batches,
+            &settings,
+            &cache,
+            signatures,
+            &mut spill,
+            &bar,
+        );
+        (gated, fetching.finish(&mut diagnostics))
+    });
     bar.finish_and_clear();
-    for rejection in &gated.rejections {
+    // The gate's own failure first: the fetch then only stopped because nobody listened.
+    let gated = gated?;
+    fetched?;
+    let missing = code::missing(
+        config,
+        &records,
+        store.as_ref(),
+        overrides.as_ref(),
+        &mut diagnostics,
+    );
+    flush(&mut diagnostics);
+    stage(&format!("code fetched from {}", store.describe()));
+    cache.forget();
+    let rejections: Vec<Rejection> = records
+        .iter()
+        .filter_map(|r| r.rejection().cloned())
+        .collect();
+    for record in &records {
+        let CodeState::Rejected { origin, rejection } = &record.code else {
+            continue;
+        };
         // At the code's file and line:col when there is a file (a directory store or a code
         // override), else with the place inside the code in the message.
-        let record = records
-            .iter()
-            .find(|r| r.template.id == rejection.template_id);
-        let file = record.and_then(|r| match &r.code {
-            CodeState::Rejected(origin) => origin.file().map(std::path::Path::to_path_buf),
-            _ => None,
-        });
-        let (at, message) = match (file, rejection.at) {
+        let (at, message) = match (origin.file(), rejection.at) {
             (Some(file), Some(pos)) => (
                 Some(Location::at(file, pos.line, pos.col)),
                 rejection.detail(),
@@ -282,8 +256,7 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
     flush(&mut diagnostics);
     stage(&format!(
         "code gated and tokenized; gate cache: {} of {} code bodies unchanged since the last build",
-        gated.remembered,
-        gated.verdicts.len()
+        gated.remembered, gated.judged
     ));
 
     // 4. durations
@@ -314,7 +287,7 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
     stage(&format!("{} examples briefed and split", examples.len()));
 
     let strict = StrictFailures {
-        rejected: gated.rejections.len(),
+        rejected: rejections.len(),
         over_limit: made.over_limit.len(),
         // With catalog durations, a mismatch means a brief states what the code does not render.
         duration_mismatches: match config.video.duration_source {
@@ -332,7 +305,7 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
                 "no examples to write ({}: {} without code, {} rejected by the quality gate, {} without a duration; {} over the token limit); the warnings above say why",
                 crate::error::count(records.len(), "template"),
                 missing.len(),
-                gated.rejections.len(),
+                rejections.len(),
                 durations.skipped.len(),
                 crate::error::count(made.over_limit.len(), "example")
             ),
@@ -346,6 +319,7 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
     let tokenizer_lengths = lengths::run(
         &tokenizers,
         &mut examples,
+        &spill,
         &config.prompts.system,
         |path| config.display_path(path),
         &mut diagnostics,
@@ -367,7 +341,7 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
         output::Counted {
             excluded_by_source: catalog.excluded_by_source.len(),
             missing,
-            rejections: gated.rejections,
+            rejections,
             skipped: durations.skipped,
             durations: durations.stats,
             near_copies: split.near_copies,
@@ -379,13 +353,12 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
             tokenizers: tokenizer_lengths,
         },
     );
-    let root = config.resolve(&config.output.root);
     if options.dry_run {
         let target = root.join(Staging::next_free_name(&root, &config.output.tag)?);
         return Ok(Build {
             version: None,
             target,
-            samples: samples(config, &examples, &stats, options.samples)?,
+            samples: samples(config, &examples, &spill, &stats, options.samples)?,
             stats,
             diagnostics: diagnostics.into_vec(),
         });
@@ -395,14 +368,17 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
         config,
         &records,
         &examples,
+        &spill,
         &stats,
-        inputs,
-        store.describe(),
+        output::Provenance {
+            inputs,
+            code_store: store.describe(),
+        },
         &bar,
     )?;
     bar.finish_and_clear();
     stage("written and renamed into place");
-    if let Err(e) = cache.save(gated.verdicts.iter().map(|(sha, v)| (sha.as_str(), v))) {
+    if let Err(e) = cache.save(records.iter().filter_map(TemplateRecord::verdict)) {
         diagnostics.push(
             Kind::Note,
             None,
@@ -419,20 +395,34 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
     })
 }
 
+/// `path` if it is a folder, else its nearest parent that is: where the code spill file goes (an
+/// unlinked file on the output's own disk; a dry run must not create the output root).
+fn nearest_folder(path: &std::path::Path) -> PathBuf {
+    path.ancestors()
+        .find(|p| !p.as_os_str().is_empty() && p.is_dir())
+        .map_or_else(|| PathBuf::from("."), std::path::Path::to_path_buf)
+}
+
 /// The first `n` examples as the full lines a build would write.
 fn samples(
     config: &Config,
     examples: &[Example<'_>],
+    spill: &Spill,
     stats: &Stats,
     n: usize,
 ) -> Result<Vec<Sample>> {
-    let system_json = code::json_string(&config.prompts.system);
+    let system_json = crate::code::json_string(&config.prompts.system);
     let model_names = stats.tokens.tokenizer_names();
     let mut rendered = Rendered::default();
+    let mut code = Vec::new();
     let mut out = Vec::new();
     for e in examples.iter().take(n) {
+        let code_json = e
+            .code
+            .escaped(Some(spill), &mut code)
+            .map_err(|err| Error::read(spill.dir(), err))?;
         rendered
-            .render(e, &system_json, config.video.fps, &model_names)
+            .render(e, code_json, &system_json, config.video.fps, &model_names)
             .map_err(|e| Error::serialize("a sample", e))?;
         let mut line = Vec::new();
         // Writing into a Vec cannot fail.

@@ -11,6 +11,7 @@ use indicatif::ProgressBar;
 
 use super::record::TemplateRecord;
 use crate::code::gate::Rejection;
+use crate::code::spill::Spill;
 use crate::code::{json_string, CodeOrigin, MissingCode};
 use crate::config::Config;
 use crate::dataset::example::Example;
@@ -129,16 +130,26 @@ fn token_report(examples: &[Example<'_>], budget: &Budget) -> TokenReport {
     }
 }
 
-/// Stage the version directory, write every file, and move it into place; gives its path.
+/// Where a version's content came from, for its manifest.
+pub struct Provenance {
+    /// Digests of the input files (config, catalog, prompt files, overrides).
+    pub inputs: Vec<InputDigest>,
+    /// The code store, described without secrets.
+    pub code_store: String,
+}
+
+/// Stage the version directory, write every file, and move it into place; gives its path. The
+/// examples' code is read back from `spill`.
 pub fn write(
     config: &Config,
     records: &[TemplateRecord],
     examples: &[Example<'_>],
+    spill: &Spill,
     stats: &Stats,
-    inputs: Vec<InputDigest>,
-    code_store: String,
+    provenance: Provenance,
     bar: &ProgressBar,
 ) -> Result<PathBuf> {
+    let Provenance { inputs, code_store } = provenance;
     let root = config.resolve(&config.output.root);
     let staging = Staging::begin(&root, &config.output.tag)?;
     let system_json = json_string(&config.prompts.system);
@@ -146,6 +157,7 @@ pub fn write(
     let mut files = write_split_files(
         &staging,
         examples,
+        Some(spill),
         &system_json,
         config.video.fps,
         &model_names,

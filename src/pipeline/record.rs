@@ -5,6 +5,8 @@
 //! Nothing is aligned by index: a stage that needs a template's code or prompts finds them here.
 
 use crate::catalog::Template;
+use crate::code::gate::Rejection;
+use crate::code::gate_cache::Verdict;
 use crate::code::{CodeOrigin, FoundCode, TemplateCode};
 use crate::prompts::TemplatePrompts;
 use crate::split::near_copy::Signature;
@@ -18,8 +20,11 @@ pub enum CodeState {
     Missing,
     /// Fetched, not yet gated.
     Found(FoundCode),
-    /// The gate rejected code found here (the rejection is in the stats).
-    Rejected(CodeOrigin),
+    /// The gate rejected code found here, and why.
+    Rejected {
+        origin: CodeOrigin,
+        rejection: Rejection,
+    },
     /// Passed the gate: what every example of the template holds.
     Accepted(TemplateCode),
 }
@@ -34,6 +39,9 @@ pub struct TemplateRecord {
     pub duration: Option<(u32, DurationFrom)>,
     /// The MinHash signature of the code's word 5-grams (template split mode only).
     pub signature: Option<Signature>,
+    /// The SHA-256 of the code's bytes as fetched, which the gate cache keeps its verdict under
+    /// (none for code too large to read).
+    pub fetched_sha256: Option<String>,
 }
 
 impl TemplateRecord {
@@ -44,6 +52,7 @@ impl TemplateRecord {
             prompts: TemplatePrompts::default(),
             duration: None,
             signature: None,
+            fetched_sha256: None,
         }
     }
 
@@ -53,5 +62,33 @@ impl TemplateRecord {
             CodeState::Accepted(code) => Some(code),
             _ => None,
         }
+    }
+
+    /// Why the gate rejected the template's code, if it did.
+    pub fn rejection(&self) -> Option<&Rejection> {
+        match &self.code {
+            CodeState::Rejected { rejection, .. } => Some(rejection),
+            _ => None,
+        }
+    }
+
+    /// What the gate cache remembers of this template's code for the next build: the verdict,
+    /// under the digest of the bytes as fetched.
+    pub fn verdict(&self) -> Option<(&str, Verdict)> {
+        let sha = self.fetched_sha256.as_deref()?;
+        let verdict = match &self.code {
+            CodeState::Accepted(code) => Verdict::Pass {
+                tokens: code.tokens,
+                duration: code.duration.clone(),
+                signature: self.signature.clone(),
+            },
+            CodeState::Rejected { rejection, .. } => Verdict::Reject {
+                rule: rejection.rule,
+                message: rejection.message.clone(),
+                at: rejection.at,
+            },
+            CodeState::Missing | CodeState::Found(_) => return None,
+        };
+        Some((sha, verdict))
     }
 }
