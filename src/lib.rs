@@ -102,6 +102,8 @@ pub mod video;
 #[doc(hidden)]
 pub mod ast;
 #[doc(hidden)]
+pub mod cache;
+#[doc(hidden)]
 pub mod cli;
 #[doc(hidden)]
 pub mod cmd;

@@ -377,3 +377,43 @@ fn bad_tokenizer_files_are_clear_errors() {
     );
     assert!(!wd.path("dataset").exists());
 }
+
+#[test]
+fn remembered_piece_counts_are_used_and_a_rebuild_writes_the_same_lengths() {
+    let code = std::fs::read_to_string(
+        support::repo_root().join("examples/starter/templates/orbit-logo-reveal.tsx"),
+    )
+    .unwrap();
+    let t = load("qwen3");
+    let turns = conversation("You write Remotion scenes.", "A logo reveal.", &code);
+    let refs: Vec<&[Turn<'_>]> = vec![&turns[..]];
+    let mut fresh = template_sft::tokens::chat_template::PieceCounts::default();
+    let counted = t.count_with(&refs, &mut fresh).unwrap()[0];
+    assert_eq!(counted, t.count(&refs).unwrap()[0]);
+    // The code piece is long enough to be remembered; the short ones are not.
+    assert!(!fresh.used.is_empty());
+    // Remembered counts are taken as they are: ten more per piece shows in the total.
+    let known: std::collections::HashMap<[u8; 32], usize> =
+        fresh.used.iter().map(|&(d, n)| (d, n + 10)).collect();
+    let mut remembered = template_sft::tokens::chat_template::PieceCounts::new(&known);
+    let again = t.count_with(&refs, &mut remembered).unwrap()[0];
+    assert_eq!(again.tokens, counted.tokens + 10 * fresh.used.len());
+
+    // A rebuild takes the counts from the cache and writes the same lengths.
+    let wd = support::Workdir::starter();
+    let spec = format!("qwen3={}", tokenizer("qwen3").display());
+    wd.ok(&["build", "-q", "--tokenizer", &spec]);
+    let cache = std::fs::read_dir(wd.path("dataset/.template-sft-cache"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("pieces-"))
+        .count();
+    assert_eq!(cache, 1);
+    wd.ok(&["build", "-q", "--tokenizer", &spec]);
+    for name in ["train.meta.jsonl", "test.meta.jsonl"] {
+        assert_eq!(
+            wd.read(&format!("dataset/v1/{name}")),
+            wd.read(&format!("dataset/v1-1/{name}"))
+        );
+    }
+}

@@ -5,7 +5,9 @@
 //! per-split [`TokenizerLengths`] for the stats, and warnings: examples longer than a trainer's
 //! default length (named with the trainer and its setting) and held-out splits whose lengths differ
 //! strongly from train's. Examples that share code are counted together, on all cores, so each
-//! distinct code is encoded once per tokenizer.
+//! distinct code is encoded once per tokenizer; long pieces an earlier build counted with the same
+//! tokenizer come from its [`PieceCache`], and the pieces this build used are given back to be
+//! remembered.
 
 use std::collections::HashMap;
 
@@ -17,19 +19,30 @@ use crate::dataset::example::Example;
 use crate::diagnostic::{Diagnostics, Kind};
 use crate::error::{Error, Result};
 use crate::location::Location;
-use crate::tokens::chat_template::{ChatTokenizer, ModelCount, Turn};
+use crate::tokens::chat_template::{ChatTokenizer, ModelCount, PieceCounts, Turn};
 use crate::tokens::lengths::{skew_warning, TokenizerLengths, TRAINERS};
+use crate::tokens::piece_cache::PieceCache;
+
+/// What the stage gives: the lengths per tokenizer for the stats, and per tokenizer the long
+/// pieces counted, for its cache.
+pub struct Lengths {
+    pub lengths: Vec<TokenizerLengths>,
+    pub pieces: Vec<Vec<([u8; 32], usize)>>,
+}
 
 pub fn run(
-    tokenizers: &[ChatTokenizer],
+    tokenizers: &[(ChatTokenizer, PieceCache)],
     examples: &mut [Example<'_>],
     spill: &Spill,
     system: &str,
     display: impl Fn(&std::path::Path) -> String,
     diagnostics: &mut Diagnostics,
-) -> Result<Vec<TokenizerLengths>> {
+) -> Result<Lengths> {
     if tokenizers.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Lengths {
+            lengths: Vec::new(),
+            pieces: Vec::new(),
+        });
     }
     let mut groups: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, e) in examples.iter().enumerate() {
@@ -37,9 +50,10 @@ pub fn run(
     }
     let groups: Vec<Vec<usize>> = groups.into_values().collect();
     let shared: &[Example<'_>] = examples;
-    let counted: Vec<(usize, Vec<ModelCount>)> = groups
+    type Counted = (Vec<(usize, Vec<ModelCount>)>, Vec<Vec<([u8; 32], usize)>>);
+    let counted: Vec<Counted> = groups
         .par_iter()
-        .map(|members| -> Result<Vec<(usize, Vec<ModelCount>)>> {
+        .map(|members| -> Result<Counted> {
             let code = code_text(shared[members[0]].code, spill)?;
             let conversations: Vec<[Turn<'_>; 3]> = members
                 .iter()
@@ -62,8 +76,10 @@ pub fn run(
                 .collect();
             let refs: Vec<&[Turn<'_>]> = conversations.iter().map(|c| &c[..]).collect();
             let mut per_example = vec![Vec::with_capacity(tokenizers.len()); members.len()];
-            for t in tokenizers {
-                let counts = t.count(&refs).map_err(|why| {
+            let mut used = Vec::with_capacity(tokenizers.len());
+            for (t, cache) in tokenizers {
+                let mut pieces = PieceCounts::new(cache.known());
+                let counts = t.count_with(&refs, &mut pieces).map_err(|why| {
                     Error::input(
                         Location::file(&t.template_path),
                         format!(
@@ -76,21 +92,29 @@ pub fn run(
                 for (slot, count) in per_example.iter_mut().zip(counts) {
                     slot.push(count);
                 }
+                used.push(pieces.used);
             }
-            Ok(members.iter().copied().zip(per_example).collect())
+            Ok((members.iter().copied().zip(per_example).collect(), used))
         })
-        .collect::<Result<Vec<_>>>()?
-        .into_iter()
-        .flatten()
-        .collect();
-    for (i, counts) in counted {
-        examples[i].model_tokens = counts;
+        .collect::<Result<Vec<_>>>()?;
+    let mut pieces: Vec<Vec<([u8; 32], usize)>> = vec![Vec::new(); tokenizers.len()];
+    for (counts, used) in counted {
+        for (i, counts) in counts {
+            examples[i].model_tokens = counts;
+        }
+        for (all, used) in pieces.iter_mut().zip(used) {
+            all.extend(used);
+        }
+    }
+    for all in &mut pieces {
+        all.sort_unstable();
+        all.dedup();
     }
 
     let lengths: Vec<TokenizerLengths> = tokenizers
         .iter()
         .enumerate()
-        .map(|(k, t)| {
+        .map(|(k, (t, _))| {
             TokenizerLengths::under(
                 t,
                 display(&t.path),
@@ -111,7 +135,7 @@ pub fn run(
             diagnostics.push(Kind::LengthSkew, None, warning);
         }
     }
-    Ok(lengths)
+    Ok(Lengths { lengths, pieces })
 }
 
 /// A template's code as text again, read back from the spill file.

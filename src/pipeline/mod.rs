@@ -49,7 +49,8 @@ use crate::error::{Error, Result, StrictFailures};
 use crate::location::Location;
 use crate::prompts;
 use crate::split::Split;
-use crate::tokens::chat_template;
+use crate::tokens::chat_template::{self, ChatTokenizer};
+use crate::tokens::piece_cache::PieceCache;
 use crate::tokens::Budget;
 use record::{CodeState, TemplateRecord};
 
@@ -313,10 +314,20 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
     }
 
     // 8. lengths
-    let tokenizers = loading
+    let tokenizers: Vec<(ChatTokenizer, PieceCache)> = loading
         .join()
-        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-    let tokenizer_lengths = lengths::run(
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?
+        .into_iter()
+        .map(|t| {
+            let cache = if options.no_cache {
+                PieceCache::disabled()
+            } else {
+                PieceCache::open(&root, &t.sha256)
+            };
+            (t, cache)
+        })
+        .collect();
+    let counted = lengths::run(
         &tokenizers,
         &mut examples,
         &spill,
@@ -350,7 +361,7 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
             prompts: prompt_set.stats,
             briefs: made.briefs,
             over_limit: made.over_limit,
-            tokenizers: tokenizer_lengths,
+            tokenizers: counted.lengths,
         },
     );
     if options.dry_run {
@@ -384,6 +395,18 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
             None,
             format!("could not save the gate cache (the next build checks everything again): {e}"),
         );
+    }
+    for ((t, cache), pieces) in tokenizers.iter().zip(&counted.pieces) {
+        if let Err(e) = cache.save(pieces) {
+            diagnostics.push(
+                Kind::Note,
+                None,
+                format!(
+                    "could not save the counts under tokenizer {} (the next build counts again): {e}",
+                    t.name
+                ),
+            );
+        }
     }
     flush(&mut diagnostics);
     Ok(Build {

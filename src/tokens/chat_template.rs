@@ -28,6 +28,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use tokenizers::Tokenizer;
 
+use sha2::Digest as _;
+
 use crate::digest::sha256_hex;
 use crate::error::{Error, Result};
 use crate::input;
@@ -100,6 +102,46 @@ impl Family {
             Family::Gemma3 => "gemma3",
             Family::DeepSeek3 => "deepseek3",
         }
+    }
+}
+
+/// Pieces shorter than this are encoded again rather than looked up across builds: hashing and
+/// storing them would cost about what encoding them does.
+const REMEMBERED_PIECE: usize = 64;
+
+/// Token counts of long pieces of text under one tokenizer, by SHA-256 of the piece: what an
+/// earlier build counted ([`crate::tokens::piece_cache`]), and every long piece counted now, to
+/// remember for the next build.
+#[derive(Debug, Default)]
+pub struct PieceCounts<'k> {
+    known: Option<&'k HashMap<[u8; 32], usize>>,
+    pub used: Vec<([u8; 32], usize)>,
+}
+
+impl<'k> PieceCounts<'k> {
+    pub fn new(known: &'k HashMap<[u8; 32], usize>) -> Self {
+        PieceCounts {
+            known: Some(known),
+            used: Vec::new(),
+        }
+    }
+
+    /// The count of `piece`: remembered, or from `encode` (and then noted).
+    fn count(
+        &mut self,
+        piece: &str,
+        encode: impl FnOnce(&str) -> Result<usize, String>,
+    ) -> Result<usize, String> {
+        if piece.len() < REMEMBERED_PIECE {
+            return encode(piece);
+        }
+        let digest: [u8; 32] = sha2::Sha256::digest(piece.as_bytes()).into();
+        let n = match self.known.and_then(|k| k.get(&digest)) {
+            Some(&n) => n,
+            None => encode(piece)?,
+        };
+        self.used.push((digest, n));
+        Ok(n)
     }
 }
 
@@ -299,6 +341,16 @@ impl ChatTokenizer {
     /// Token counts of conversations that each end with the assistant's turn. Pieces shared between
     /// them are encoded once.
     pub fn count(&self, conversations: &[&[Turn<'_>]]) -> Result<Vec<ModelCount>, String> {
+        self.count_with(conversations, &mut PieceCounts::default())
+    }
+
+    /// [`ChatTokenizer::count`], taking the counts of long pieces from `pieces` (what an earlier
+    /// build counted with this tokenizer) and noting every long piece counted in it.
+    pub fn count_with(
+        &self,
+        conversations: &[&[Turn<'_>]],
+        pieces: &mut PieceCounts<'_>,
+    ) -> Result<Vec<ModelCount>, String> {
         let mut texts = Vec::with_capacity(conversations.len() * 2);
         for turns in conversations {
             texts.push(self.render(turns, false)?);
@@ -312,8 +364,8 @@ impl ChatTokenizer {
         texts
             .chunks(2)
             .map(|pair| {
-                let tokens = self.count_text(&pair[0], &mut cache)?;
-                let prompt = self.count_text(&pair[1], &mut cache)?;
+                let tokens = self.count_text(&pair[0], &mut cache, pieces)?;
+                let prompt = self.count_text(&pair[1], &mut cache, pieces)?;
                 Ok(ModelCount {
                     tokens,
                     assistant_tokens: tokens.saturating_sub(prompt),
@@ -322,22 +374,24 @@ impl ChatTokenizer {
             .collect()
     }
 
-    /// Tokens of `text` (special-token text is the special token), through `cache` of pieces.
+    /// Tokens of `text` (special-token text is the special token), through `cache` of pieces and,
+    /// for long pieces, the counts remembered across builds.
     fn count_text<'t>(
         &self,
         text: &'t str,
         cache: &mut HashMap<&'t str, usize>,
+        remembered: &mut PieceCounts<'_>,
     ) -> Result<usize, String> {
-        let Some(splitter) = &self.splitter else {
-            return self.encode_len(text);
-        };
         let mut piece = |piece: &'t str| -> Result<usize, String> {
             if let Some(&n) = cache.get(piece) {
                 return Ok(n);
             }
-            let n = self.encode_len(piece)?;
+            let n = remembered.count(piece, |p| self.encode_len(p))?;
             cache.insert(piece, n);
             Ok(n)
+        };
+        let Some(splitter) = &self.splitter else {
+            return piece(text);
         };
         let mut total = 0;
         let mut last = 0;

@@ -13,6 +13,7 @@
 
 pub mod chat_template;
 pub mod lengths;
+pub mod piece_cache;
 
 use std::cell::RefCell;
 use std::sync::LazyLock;

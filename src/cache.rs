@@ -1,0 +1,257 @@
+//! Files of results remembered between builds, which nothing may use to cheat.
+//!
+//! Takes a folder (`<output root>/.template-sft-cache/`), a file name and a key (everything the
+//! records depend on: tool version, settings); gives the records an earlier build saved under the
+//! same key, and saves this build's. The gate's verdicts ([`crate::code::gate_cache`]) and the
+//! model-token counts ([`crate::tokens::piece_cache`]) are such files.
+//!
+//! A cache must never let through what the build would reject, nor write where it should not:
+//! every record carries a checksum over the key and the record, and one record that does not match
+//! (a hand edit, a torn write) voids the whole file, so everything is computed again; a file with
+//! another key is not used; the file is read line by line with a cap on each line; the temporary
+//! file is created exclusively under a fresh name (never following a planted symlink) and renamed
+//! over the old one; a cache folder that is a symlink is not used at all. Failing to save only
+//! costs time next build, so it is a note, never an error.
+
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::digest::sha256_hex;
+use crate::input::{self, read_line_capped, CappedLine};
+
+/// The folder the caches of an output root live in.
+pub fn folder(root: &Path) -> PathBuf {
+    root.join(".template-sft-cache")
+}
+
+/// One cache file and the key its records are valid under.
+#[derive(Debug, Clone)]
+pub struct CacheFile {
+    path: PathBuf,
+    key: String,
+}
+
+/// One line of the file: a record and the checksum that binds it to the key.
+#[derive(Serialize, Deserialize)]
+struct Line {
+    record: serde_json::Value,
+    check: String,
+}
+
+/// The longest line read back (a gate verdict with a signature is about 2.3 KB).
+const MAX_LINE: usize = 64 << 10;
+
+/// The checksum of one record under `key`.
+fn check(key: &str, record: &str) -> String {
+    sha256_hex(format!("{key}\n{record}").as_bytes())
+}
+
+impl CacheFile {
+    /// `name` in the cache folder of `root`, valid under `key`.
+    pub fn new(root: &Path, name: &str, key: String) -> CacheFile {
+        CacheFile {
+            path: folder(root).join(name),
+            key,
+        }
+    }
+
+    /// A cache that reads nothing and saves nothing (`--no-cache`).
+    pub fn disabled() -> CacheFile {
+        CacheFile {
+            path: PathBuf::new(),
+            key: String::new(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Every record of the file, if its key is this one and every checksum holds; else none.
+    pub fn read<R: DeserializeOwned>(&self) -> Vec<R> {
+        if self.key.is_empty() || !dir_is_usable(&self.path) {
+            return Vec::new();
+        }
+        self.read_all().unwrap_or_default()
+    }
+
+    fn read_all<R: DeserializeOwned>(&self) -> Option<Vec<R>> {
+        let file = input::open_regular(&self.path).ok()?;
+        let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+        let mut buf = Vec::new();
+        let mut keyed = false;
+        let mut records = Vec::new();
+        loop {
+            match read_line_capped(&mut reader, &mut buf, MAX_LINE).ok()? {
+                CappedLine::Eof => break,
+                CappedLine::TooLong(_) => return None,
+                CappedLine::Line => {}
+            }
+            let line = std::str::from_utf8(&buf).ok()?.trim_end_matches('\r');
+            if !keyed {
+                if line != self.key {
+                    return None;
+                }
+                keyed = true;
+                continue;
+            }
+            let line: Line = serde_json::from_str(line).ok()?;
+            // The checksum is over the record's canonical text (keys sorted), as it was written.
+            let record = serde_json::to_string(&line.record).ok()?;
+            if check(&self.key, &record) != line.check {
+                // Edited or damaged: trust nothing in it.
+                return None;
+            }
+            records.push(serde_json::from_str(&record).ok()?);
+        }
+        keyed.then_some(records)
+    }
+
+    /// Replace the file's records with `records` (this build's).
+    pub fn save<R: Serialize>(&self, records: impl Iterator<Item = R>) -> std::io::Result<()> {
+        if self.key.is_empty() {
+            return Ok(());
+        }
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        fs::create_dir_all(dir)?;
+        if !dir_is_usable(&self.path) {
+            return Err(std::io::Error::other(format!(
+                "{} is not a plain folder (a symlink?); not writing the cache there",
+                dir.display()
+            )));
+        }
+        let (temp, file) = create_temp(dir)?;
+        let written = (|| {
+            let mut out = std::io::BufWriter::new(file);
+            writeln!(out, "{}", self.key)?;
+            for record in records {
+                let record = serde_json::to_value(record)?;
+                let line = serde_json::json!({
+                    "check": check(&self.key, &record.to_string()),
+                    "record": record,
+                });
+                serde_json::to_writer(&mut out, &line)?;
+                out.write_all(b"\n")?;
+            }
+            out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+            // rename(2) replaces whatever is at the path (a symlink included) without following it.
+            fs::rename(&temp, &self.path)
+        })();
+        if written.is_err() {
+            let _ = fs::remove_file(&temp);
+        }
+        written
+    }
+}
+
+/// The cache folder exists as a real folder (or not yet at all), not a symlink to elsewhere.
+fn dir_is_usable(path: &Path) -> bool {
+    let Some(dir) = path.parent() else {
+        return false;
+    };
+    match fs::symlink_metadata(dir) {
+        Ok(m) => m.file_type().is_dir(),
+        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+    }
+}
+
+/// A new file under a name nobody can predict, created exclusively (never through a symlink).
+fn create_temp(dir: &Path) -> std::io::Result<(PathBuf, fs::File)> {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    for attempt in 0..100u32 {
+        let seed = crate::digest::seeded_hash(
+            nanos as u64 ^ u64::from(std::process::id()),
+            &[&attempt.to_string()],
+        );
+        let temp = dir.join(format!(".cache.{seed:016x}.tmp"));
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&temp)
+        {
+            Ok(file) => return Ok((temp, file)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::other("no free temporary name"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    struct Record {
+        name: String,
+        n: u32,
+    }
+
+    fn records() -> Vec<Record> {
+        vec![
+            Record {
+                name: "a".into(),
+                n: 1,
+            },
+            Record {
+                name: "b".into(),
+                n: 2,
+            },
+        ]
+    }
+
+    #[test]
+    fn records_round_trip_under_their_key_only_and_an_edit_voids_the_file() {
+        let root = tempfile::tempdir().unwrap();
+        let cache = CacheFile::new(root.path(), "x.jsonl", "key 1".into());
+        cache.save(records().into_iter()).unwrap();
+        assert_eq!(cache.read::<Record>(), records());
+        assert!(CacheFile::new(root.path(), "x.jsonl", "key 2".into())
+            .read::<Record>()
+            .is_empty());
+        let text = fs::read_to_string(cache.path()).unwrap();
+        let edited = text.replace(r#""n":2"#, r#""n":3"#);
+        assert_ne!(edited, text);
+        fs::write(cache.path(), edited).unwrap();
+        assert!(cache.read::<Record>().is_empty());
+        assert!(CacheFile::disabled().read::<Record>().is_empty());
+    }
+
+    #[test]
+    fn a_planted_symlink_is_replaced_never_written_through() {
+        let root = tempfile::tempdir().unwrap();
+        let victim = root.path().join("victim.txt");
+        fs::write(&victim, "precious").unwrap();
+        let dir = root.path().join("out/.template-sft-cache");
+        fs::create_dir_all(&dir).unwrap();
+        // A symlink at the final name.
+        std::os::unix::fs::symlink(&victim, dir.join("x.jsonl")).unwrap();
+        CacheFile::new(&root.path().join("out"), "x.jsonl", "k".into())
+            .save(records().into_iter())
+            .unwrap();
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
+        assert!(!fs::symlink_metadata(dir.join("x.jsonl"))
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        // A cache folder that is itself a symlink is not used.
+        let elsewhere = root.path().join("elsewhere");
+        fs::create_dir(&elsewhere).unwrap();
+        fs::create_dir(root.path().join("b")).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, root.path().join("b/.template-sft-cache")).unwrap();
+        assert!(
+            CacheFile::new(&root.path().join("b"), "x.jsonl", "k".into())
+                .save(records().into_iter())
+                .is_err()
+        );
+        assert_eq!(fs::read_dir(&elsewhere).unwrap().count(), 0);
+    }
+}
