@@ -55,7 +55,7 @@ impl Cli {
         } else {
             Verbosity::Normal
         });
-        match &self.command {
+        let result = match &self.command {
             Command::Build(args) => cmd::build::run(args, &console),
             Command::Validate(args) => cmd::validate::run(args, &console),
             Command::Report(args) => cmd::report::run(args, &console),
@@ -64,6 +64,9 @@ impl Cli {
             Command::Eval(args) => cmd::eval::run(args, &console),
             Command::Init(args) => cmd::init::run(args, &console),
             Command::Synth(args) => cmd::synth::run(args, &console),
-        }
+        };
+        // Whatever happened, the warnings that were only counted are accounted for.
+        console.close();
+        result
     }
 }

@@ -4,13 +4,19 @@
 //! terminal. It is the CLI's [`Observer`] of a build: library stages never print, they return
 //! diagnostics, and this renders them. Standard output is kept for the command's result
 //! (summaries, dry-run samples), which is what people pipe.
+//!
+//! Warnings stay readable on a catalog with thousands of them: each kind prints its first
+//! [`SHOWN_PER_KIND`] (all of them with `-v`), and [`Console::close`] ends the run with what was
+//! left out and one tally line per kind, naming the field where the whole list is kept.
 
+use std::collections::BTreeMap;
 use std::fmt::Display;
 use std::io::IsTerminal;
+use std::sync::{Arc, Mutex};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Kind};
 use crate::error::{Error, Result};
 use crate::location::Location;
 use crate::pipeline::Observer;
@@ -22,14 +28,80 @@ pub enum Verbosity {
     Verbose,
 }
 
+/// Warnings of one kind printed before the rest are only counted (all of them with `-v`).
+pub const SHOWN_PER_KIND: usize = 20;
+
 #[derive(Debug, Clone)]
 pub struct Console {
     verbosity: Verbosity,
+    /// Warnings seen per kind.
+    tally: Arc<Mutex<BTreeMap<Kind, usize>>>,
 }
 
 impl Console {
     pub fn new(verbosity: Verbosity) -> Self {
-        Console { verbosity }
+        Console {
+            verbosity,
+            tally: Arc::default(),
+        }
+    }
+
+    /// A warning of a kind: printed if it is among the first [`SHOWN_PER_KIND`] of its kind (or
+    /// with `-v`), counted either way.
+    pub fn diagnostic(&self, diagnostic: &Diagnostic) {
+        let seen = {
+            let mut tally = self.tally.lock().unwrap_or_else(|e| e.into_inner());
+            let n = tally.entry(diagnostic.kind).or_default();
+            *n += 1;
+            *n
+        };
+        if seen <= SHOWN_PER_KIND || self.verbosity >= Verbosity::Verbose {
+            self.warn(diagnostic.at.as_ref(), &diagnostic.message);
+        }
+    }
+
+    /// `n` more warnings of `kind` that were counted but not kept (a predictions file keeps the
+    /// first bad lines only): in the tally, never printed.
+    pub fn unlisted(&self, kind: Kind, n: usize) {
+        if n > 0 {
+            let mut tally = self.tally.lock().unwrap_or_else(|e| e.into_inner());
+            *tally.entry(kind).or_default() += n;
+        }
+    }
+
+    /// End of the run: for each kind with more warnings than were shown, how many more and where
+    /// they all are; then one tally line per kind.
+    pub fn close(&self) {
+        let tally = std::mem::take(&mut *self.tally.lock().unwrap_or_else(|e| e.into_inner()));
+        if self.verbosity == Verbosity::Quiet || tally.is_empty() {
+            return;
+        }
+        let listed = |kind: Kind| {
+            kind.listed_in()
+                .map_or_else(String::new, |field| format!(" ({field})"))
+        };
+        if self.verbosity < Verbosity::Verbose {
+            for (&kind, &n) in &tally {
+                if n > SHOWN_PER_KIND {
+                    self.warn(
+                        None,
+                        format!(
+                            "… and {} more {kind}{}; -v prints them all",
+                            crate::report::thousands((n - SHOWN_PER_KIND) as u64),
+                            listed(kind)
+                        ),
+                    );
+                }
+            }
+        }
+        for (&kind, &n) in &tally {
+            stderr(format_args!(
+                "{} {}: {kind}{}",
+                crate::report::thousands(n as u64),
+                if n == 1 { "warning" } else { "warnings" },
+                listed(kind)
+            ));
+        }
     }
 
     /// A console that prints nothing (library use, tests).
@@ -87,7 +159,7 @@ impl Console {
 
 impl Observer for Console {
     fn diagnostic(&self, diagnostic: &Diagnostic) {
-        self.warn(diagnostic.at.as_ref(), &diagnostic.message);
+        Console::diagnostic(self, diagnostic);
     }
 
     fn stage(&self, what: &str) {

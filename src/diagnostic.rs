@@ -48,8 +48,76 @@ pub enum Kind {
     SequenceLength,
     /// A held-out split whose lengths differ strongly from train's.
     LengthSkew,
+    /// A trainer config's length estimated from OpenAI-encoding counts (no model tokenizer).
+    EstimatedLength,
+    /// A trainer config without the model to fine-tune (`--base-model`).
+    NoBaseModel,
+    /// A line of a predictions file that could not be used.
+    BadPredictionLine,
     /// Nothing lost, but worth knowing (e.g. the gate cache could not be saved).
     Note,
+}
+
+impl Kind {
+    /// The stable name (as in JSON).
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::CatalogNotData => "catalog_not_data",
+            Kind::MalformedPrompt => "malformed_prompt",
+            Kind::UnmatchedPrompt => "unmatched_prompt",
+            Kind::UnknownPromptAddition => "unknown_prompt_addition",
+            Kind::UnknownKey => "unknown_key",
+            Kind::MissingInput => "missing_input",
+            Kind::MissingCode => "missing_code",
+            Kind::DuplicateStoreRow => "duplicate_store_row",
+            Kind::GateRejection => "gate_rejection",
+            Kind::NoDuration => "no_duration",
+            Kind::DurationMismatch => "duration_mismatch",
+            Kind::DurationNotDeterminable => "duration_not_determinable",
+            Kind::OverLimit => "over_limit",
+            Kind::DuplicateExample => "duplicate_example",
+            Kind::ClusterTooLarge => "cluster_too_large",
+            Kind::SequenceLength => "sequence_length",
+            Kind::LengthSkew => "length_skew",
+            Kind::EstimatedLength => "estimated_length",
+            Kind::NoBaseModel => "no_base_model",
+            Kind::BadPredictionLine => "bad_prediction_line",
+            Kind::Note => "note",
+        }
+    }
+
+    /// Where the whole list is kept when the terminal shows only the first few: the field of a
+    /// build's `stats.json`, or of `eval --json`.
+    pub fn listed_in(self) -> Option<&'static str> {
+        Some(match self {
+            Kind::MalformedPrompt => "stats.json: prompts.files",
+            Kind::UnmatchedPrompt => "stats.json: prompts.unmatched",
+            Kind::UnknownPromptAddition => "stats.json: prompts.unknownOverrideTemplates",
+            Kind::MissingCode => "stats.json: missingTemplates",
+            Kind::GateRejection => "stats.json: sanitizerFailures",
+            Kind::NoDuration => "stats.json: skippedTemplates",
+            Kind::DurationMismatch => "stats.json: durations.mismatches",
+            Kind::DurationNotDeterminable => "stats.json: durations.notDeterminable",
+            Kind::OverLimit => "stats.json: overLimitExamples",
+            Kind::DuplicateExample => "stats.json: duplicateExamples",
+            Kind::ClusterTooLarge => "stats.json: nearCopies.clusters",
+            Kind::SequenceLength | Kind::LengthSkew => "stats.json: tokens.tokenizers",
+            Kind::BadPredictionLine => "eval --json: predictions.leftovers.badLines",
+            Kind::CatalogNotData
+            | Kind::UnknownKey
+            | Kind::MissingInput
+            | Kind::DuplicateStoreRow
+            | Kind::EstimatedLength
+            | Kind::NoBaseModel
+            | Kind::Note => return None,
+        })
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// One thing noticed: its kind, where (when there is a where), and what.
@@ -76,6 +144,16 @@ pub struct Diagnostics {
     list: Vec<Diagnostic>,
     /// How many the caller has already been shown (see [`Diagnostics::unseen`]).
     seen: usize,
+}
+
+impl Diagnostic {
+    pub fn new(kind: Kind, at: Option<Location>, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            kind,
+            at,
+            message: message.into(),
+        }
+    }
 }
 
 impl Diagnostics {
@@ -114,6 +192,16 @@ impl Diagnostics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kind_names_are_the_json_names() {
+        for kind in [Kind::CatalogNotData, Kind::DurationMismatch, Kind::Note] {
+            assert_eq!(
+                serde_json::to_value(kind).unwrap(),
+                serde_json::Value::from(kind.name())
+            );
+        }
+    }
 
     #[test]
     fn renders_with_and_without_a_place_and_hands_out_each_once() {

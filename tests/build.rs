@@ -523,3 +523,43 @@ fn a_closed_stdout_is_not_a_panic() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(wd.outputs("dataset"), ["v1"]);
 }
+
+#[test]
+fn each_kind_of_warning_prints_twenty_then_a_count_and_a_tally() {
+    let wd = Workdir::starter();
+    // Twenty-five catalog entries with no code anywhere.
+    wd.edit("catalog.json", |text| {
+        let mut list: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+        let model = list[0].clone();
+        for i in 0..25 {
+            let mut entry = model.clone();
+            entry["id"] = format!("no-code-{i:02}").into();
+            entry["source"]["dbId"] = format!("00000000-0000-4000-8000-{i:012}").into();
+            list.push(entry);
+        }
+        serde_json::to_string_pretty(&list).unwrap()
+    });
+    let run = wd.ok(&["build"]);
+    let shown = |stderr: &str| stderr.lines().filter(|l| l.contains("has no code")).count();
+    assert_eq!(shown(&run.stderr), 20, "{run}");
+    assert!(
+        run.stderr.contains(
+            "warning: … and 5 more missing_code (stats.json: missingTemplates); -v prints them all"
+        ),
+        "{run}"
+    );
+    assert!(
+        run.stderr
+            .contains("\n25 warnings: missing_code (stats.json: missingTemplates)\n"),
+        "{run}"
+    );
+    // The stats keep all of them.
+    let stats: serde_json::Value = serde_json::from_str(&wd.read("dataset/v1/stats.json")).unwrap();
+    assert_eq!(stats["missingTemplates"].as_array().unwrap().len(), 25);
+    // -v prints every one; -q none.
+    let verbose = wd.ok(&["build", "-v"]);
+    assert_eq!(shown(&verbose.stderr), 25, "{verbose}");
+    assert!(!verbose.stderr.contains("more missing_code"));
+    let quiet = wd.ok(&["build", "-q"]);
+    assert_eq!(quiet.stderr, "");
+}

@@ -199,9 +199,12 @@ fn hand_made_faults_each_fail_exactly_their_check() {
         "{run}"
     );
     let e = run.json();
-    assert_eq!(e["predictions"]["leftovers"]["badLines"][0]["line"], 4);
+    let leftovers = &e["predictions"]["leftovers"];
+    assert_eq!(leftovers["badLines"]["count"], 1);
+    assert_eq!(leftovers["badLines"]["first"][0]["line"], 4);
+    assert_eq!(leftovers["unknownIds"]["count"], 1);
     assert_eq!(
-        e["predictions"]["leftovers"]["unknownIds"][0][0],
+        leftovers["unknownIds"]["first"][0][0],
         "no-such/base/square"
     );
     let rows = e["predictions"]["rows"].as_array().unwrap();
@@ -353,4 +356,85 @@ fn an_output_nested_thousands_deep_is_scored_not_a_crash() {
     assert_eq!(row["id"], id_of(&test[0]));
     assert_eq!(row["checks"]["parses"], true, "{row}");
     assert_eq!(row["checks"]["duration_honoured"], false, "{row}");
+}
+
+#[test]
+fn a_flood_of_unusable_lines_is_counted_not_kept_and_cannot_forge_output() {
+    let wd = built();
+    let gold = jsonl(&wd.read("dataset/v1/test.jsonl"));
+    let first = id_of(&gold[0]);
+    let mut lines = Vec::new();
+    // One real answer: a single line of a megabyte, whose head a report shows cut.
+    let long = format!("{}\n", "x".repeat(1 << 20));
+    lines.push(serde_json::json!({"custom_id": first, "completion": long}).to_string());
+    // Thousands of ids the split does not have, the first trying to write a line of its own.
+    lines.push(
+        serde_json::json!({"custom_id": "\nforged: all checks passed\u{1b}[2J", "completion": "x"})
+            .to_string(),
+    );
+    for i in 0..3000 {
+        lines.push(
+            serde_json::json!({"custom_id": format!("nope/{i}"), "completion": "x"}).to_string(),
+        );
+    }
+    for _ in 0..500 {
+        lines.push("{not json".to_string());
+    }
+    wd.write("flood.jsonl", lines.join("\n") + "\n");
+    let run = wd.ok(&[
+        "eval",
+        "dataset/v1",
+        "--predictions",
+        "flood.jsonl",
+        "--json",
+    ]);
+    let e = run.json();
+    let leftovers = &e["predictions"]["leftovers"];
+    assert_eq!(leftovers["unknownIds"]["count"], 3001);
+    assert_eq!(
+        leftovers["unknownIds"]["first"].as_array().unwrap().len(),
+        20
+    );
+    assert_eq!(leftovers["badLines"]["count"], 500);
+    assert_eq!(leftovers["badLines"]["first"].as_array().unwrap().len(), 20);
+    let row = e["predictions"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == first.as_str())
+        .unwrap();
+    let head = row["head"].as_str().unwrap();
+    assert!(head.len() <= 2048 + "…".len(), "{}", head.len());
+    assert!(head.ends_with('…'));
+    // Warnings: the first 20 bad lines, then how many more and the tally.
+    let shown = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("predictions line not used"))
+        .count();
+    assert_eq!(shown, 20, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("warning: … and 480 more bad_prediction_line (eval --json: predictions.leftovers.badLines); -v prints them all"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("500 warnings: bad_prediction_line"),
+        "{}",
+        run.stderr
+    );
+    // The terminal report lists 20 unknown ids, each on its own line, escaped.
+    let text = wd.ok(&["eval", "dataset/v1", "--predictions", "flood.jsonl"]);
+    assert!(text.stdout.contains("3001 unknown ids"), "{}", text.stdout);
+    assert!(text.stdout.contains("… and 2981 more unknown ids"));
+    assert!(text
+        .stdout
+        .contains("\\nforged: all checks passed\\u{1b}[2J is not an example"));
+    assert!(
+        !text.stdout.lines().any(|l| l.starts_with("forged")),
+        "{}",
+        text.stdout
+    );
+    assert!(!text.stdout.contains('\u{1b}'));
 }

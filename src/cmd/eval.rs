@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use crate::console::{Console, Printable};
 use crate::dataset::writer::{refuse_inside_version, replace_file};
+use crate::diagnostic::{Diagnostic, Kind};
 use crate::error::{Error, Result};
 use crate::eval::{self, html, terminal, Outputs, PrepareOptions};
 use crate::split::Split;
@@ -122,15 +123,22 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
     for (scoring, what) in std::iter::once((&evaluation.predictions, "predictions"))
         .chain(evaluation.baseline.iter().map(|b| (b, "baseline")))
     {
-        for bad in &scoring.leftovers.bad_lines {
-            console.warn(
+        let bad_lines = &scoring.leftovers.bad_lines;
+        for bad in &bad_lines.first {
+            console.diagnostic(&Diagnostic::new(
+                Kind::BadPredictionLine,
                 None,
                 format!(
                     "{}:{}: {what} line not used: {}",
                     scoring.source, bad.line, bad.why
                 ),
-            );
+            ));
         }
+        // Counted, not kept: in the tally after the ones shown.
+        console.unlisted(
+            Kind::BadPredictionLine,
+            bad_lines.count - bad_lines.first.len(),
+        );
     }
     // The page first: a reader that closes stdout early (`| head`) must not cost the file.
     if let Some(path) = &args.html {

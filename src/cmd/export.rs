@@ -34,7 +34,7 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
     };
     let exported = export(&args.dir, args.to, &args.out, &options)?;
     for warning in &exported.warnings {
-        console.warn(None, warning);
+        console.diagnostic(warning);
     }
     console.result(format!("wrote {}", exported.path.display()))
 }

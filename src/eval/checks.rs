@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::chrf::chrf;
-use super::predictions::Answer;
+use super::predictions::{shown, Answer, LISTED};
 use super::remotion_api::{api_use, ApiUse};
 use crate::code::duration::{CodeDuration, DurationExport};
 use crate::code::gate::{every_rule, Rule};
@@ -187,7 +187,7 @@ pub fn score(gold: &Gold, answer: Option<(&Answer, usize)>, settings: &Settings)
     let (text, reported_tokens, line) = match answer {
         None => return Scored::unanswered(gold, Status::Missing, None, None, &names),
         Some((Answer::Failed(why), line)) => {
-            return Scored::unanswered(gold, Status::Failed, Some(line), Some(why.clone()), &names)
+            return Scored::unanswered(gold, Status::Failed, Some(line), Some(shown(why)), &names)
         }
         Some((Answer::Output { text, tokens }, line)) => (text.as_str(), *tokens, line),
     };
@@ -197,7 +197,7 @@ pub fn score(gold: &Gold, answer: Option<(&Answer, usize)>, settings: &Settings)
     // `None`: the check does not apply (its note is kept with the failures, for the reader).
     let mut record = |name: &str, result: Option<Result<(), String>>, note: Option<String>| {
         checks.insert(name.to_string(), result.as_ref().map(Result::is_ok));
-        if let Some(why) = result.and_then(Result::err).or(note) {
+        if let Some(why) = result.and_then(Result::err).or(note).map(|why| shown(&why)) {
             failures.insert(name.to_string(), why);
         }
     };
@@ -307,11 +307,16 @@ pub fn score(gold: &Gold, answer: Option<(&Answer, usize)>, settings: &Settings)
         expected_frames: gold.frames,
         output_frames,
         duration_unjudged,
-        hallucinated: api.unknown.into_iter().collect(),
-        unverified: api.unverified.into_iter().collect(),
+        hallucinated: api.unknown.iter().take(LISTED).map(|n| shown(n)).collect(),
+        unverified: api
+            .unverified
+            .iter()
+            .take(LISTED)
+            .map(|n| shown(n))
+            .collect(),
         similarity: chrf(code, &gold.code),
         output_tokens: reported_tokens.unwrap_or_else(|| settings.encoding.count(text)),
-        head: text.lines().take(HEAD_LINES).collect::<Vec<_>>().join("\n"),
+        head: shown(&text.lines().take(HEAD_LINES).collect::<Vec<_>>().join("\n")),
     }
 }
 

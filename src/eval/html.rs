@@ -165,9 +165,9 @@ pub fn render(e: &Evaluation) -> String {
     let _ = write!(
         w,
         "<section id=\"unused\"><h2>Not used <span class=\"count\">{}</span></h2>",
-        l.bad_lines.len() + l.unknown_ids.len() + l.duplicates.len()
+        l.total()
     );
-    if l.bad_lines.is_empty() && l.unknown_ids.is_empty() && l.duplicates.is_empty() {
+    if l.total() == 0 {
         let _ = write!(w, "<p class=\"none\">Every line was used.</p>");
     } else {
         let _ = write!(
@@ -176,14 +176,16 @@ pub fn render(e: &Evaluation) -> String {
         );
         let rows = l
             .bad_lines
+            .first
             .iter()
             .map(|b| (b.line, b.why.clone()))
             .chain(
                 l.unknown_ids
+                    .first
                     .iter()
                     .map(|(id, line)| (*line, format!("{id} is not an example of this split"))),
             )
-            .chain(l.duplicates.iter().map(|(id, line)| {
+            .chain(l.duplicates.first.iter().map(|(id, line)| {
                 (
                     *line,
                     format!("a second prediction for {id}; the first is scored"),
@@ -195,6 +197,15 @@ pub fn render(e: &Evaluation) -> String {
                 "<tr><td>{}:{line}</td><td>{}</td></tr>",
                 escape(&e.predictions.source),
                 escape(&why)
+            );
+        }
+        let listed = l.bad_lines.first.len() + l.unknown_ids.first.len() + l.duplicates.first.len();
+        if l.total() > listed {
+            let _ = write!(
+                w,
+                "<tr><td></td><td>… and {} more (the first {} of each kind are listed)</td></tr>",
+                l.total() - listed,
+                crate::eval::predictions::LISTED
             );
         }
         let _ = write!(w, "</tbody></table>");

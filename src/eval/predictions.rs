@@ -24,6 +24,9 @@ use crate::input::{self, read_line_capped, CappedLine};
 const MAX_LINE_BYTES: usize = 16 << 20;
 /// Lines per chunk handed to the scorer.
 pub const CHUNK_LINES: usize = 1024;
+/// Bytes of output per chunk, at most (past it the chunk is handed on early): long outputs never
+/// pile up in memory.
+const CHUNK_BYTES: usize = 32 << 20;
 
 /// What a line says about one example.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,6 +35,16 @@ pub enum Answer {
     Output { text: String, tokens: Option<usize> },
     /// The request failed (an `error` line of a batch output, or a non-200 status).
     Failed(String),
+}
+
+impl Answer {
+    /// Bytes of text it holds.
+    fn len(&self) -> usize {
+        match self {
+            Answer::Output { text, .. } => text.len(),
+            Answer::Failed(why) => why.len(),
+        }
+    }
 }
 
 /// A prediction tied to its example.
@@ -58,15 +71,71 @@ pub struct Ids<'g> {
     pub by_brief: HashMap<&'g str, Option<&'g str>>,
 }
 
-/// What reading gave besides the predictions.
+/// What reading gave besides the predictions: each kind counted, the first [`LISTED`] kept, so
+/// that a predictions file of any size costs memory only for the held-out split.
 #[derive(Debug, Default, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Leftovers {
-    pub bad_lines: Vec<BadLine>,
+    pub bad_lines: Listed<BadLine>,
     /// Ids of no held-out example, with their line.
-    pub unknown_ids: Vec<(String, usize)>,
+    pub unknown_ids: Listed<(String, usize)>,
     /// A second prediction for an id (the first is scored), with its line.
-    pub duplicates: Vec<(String, usize)>,
+    pub duplicates: Listed<(String, usize)>,
+}
+
+impl Leftovers {
+    /// Lines not used, of every kind.
+    pub fn total(&self) -> usize {
+        self.bad_lines.count + self.unknown_ids.count + self.duplicates.count
+    }
+}
+
+/// Lines of one kind not used: kept for the reports.
+pub const LISTED: usize = 20;
+
+/// How many of something there were, and the first [`LISTED`] of them.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Listed<T> {
+    pub count: usize,
+    pub first: Vec<T>,
+}
+
+impl<T> Default for Listed<T> {
+    fn default() -> Self {
+        Listed {
+            count: 0,
+            first: Vec::new(),
+        }
+    }
+}
+
+impl<T> Listed<T> {
+    pub fn push(&mut self, item: T) {
+        self.count += 1;
+        if self.first.len() < LISTED {
+            self.first.push(item);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+}
+
+/// The longest text of a prediction a report shows (an id, a reason, an error message, the first
+/// lines of an output): anything longer is cut there, with `…`.
+pub const SHOWN_BYTES: usize = 2048;
+
+/// `text` cut to at most [`SHOWN_BYTES`] bytes (on a character boundary), with `…` when cut.
+pub fn shown(text: &str) -> String {
+    if text.len() <= SHOWN_BYTES {
+        return text.to_string();
+    }
+    let mut end = SHOWN_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
 }
 
 /// Read `path`, handing `each` chunks of predictions in file order (first prediction per id).
@@ -80,6 +149,7 @@ pub fn read(
     let mut leftovers = Leftovers::default();
     let mut seen: HashSet<String> = HashSet::new();
     let mut chunk = Vec::with_capacity(CHUNK_LINES);
+    let mut chunk_bytes = 0;
     let mut buf = Vec::new();
     let mut line = 0;
     loop {
@@ -106,15 +176,20 @@ pub fn read(
             _ => &buf[..],
         };
         match parse_line(bytes, ids) {
-            Err(why) => leftovers.bad_lines.push(BadLine { line, why }),
+            Err(why) => leftovers.bad_lines.push(BadLine {
+                line,
+                why: shown(&why),
+            }),
             Ok((id, answer)) => {
                 if !ids.ids.contains(id.as_str()) {
-                    leftovers.unknown_ids.push((id, line));
+                    leftovers.unknown_ids.push((shown(&id), line));
                 } else if !seen.insert(id.clone()) {
                     leftovers.duplicates.push((id, line));
                 } else {
+                    chunk_bytes += answer.len();
                     chunk.push(Prediction { id, line, answer });
-                    if chunk.len() == CHUNK_LINES {
+                    if chunk.len() == CHUNK_LINES || chunk_bytes >= CHUNK_BYTES {
+                        chunk_bytes = 0;
                         each(std::mem::take(&mut chunk))?;
                     }
                 }
@@ -334,13 +409,13 @@ mod tests {
         })
         .unwrap();
         assert_eq!(got, [("a".to_string(), 2)]);
-        assert_eq!(leftovers.bad_lines.len(), 1);
-        assert_eq!(leftovers.bad_lines[0].line, 1);
-        assert!(leftovers.bad_lines[0]
+        assert_eq!(leftovers.bad_lines.count, 1);
+        assert_eq!(leftovers.bad_lines.first[0].line, 1);
+        assert!(leftovers.bad_lines.first[0]
             .why
             .ends_with("longer than 16777216; not read"));
-        assert_eq!(leftovers.unknown_ids, [("zz".to_string(), 3)]);
-        assert_eq!(leftovers.duplicates, [("a".to_string(), 4)]);
+        assert_eq!(leftovers.unknown_ids.first, [("zz".to_string(), 3)]);
+        assert_eq!(leftovers.duplicates.first, [("a".to_string(), 4)]);
     }
 
     #[test]
@@ -357,8 +432,8 @@ mod tests {
         .unwrap();
         assert_eq!(got, [1]);
         // Only the file's first bytes: a mark inside the file is a bad line.
-        assert_eq!(leftovers.bad_lines.len(), 1);
-        assert_eq!(leftovers.bad_lines[0].line, 2);
+        assert_eq!(leftovers.bad_lines.count, 1);
+        assert_eq!(leftovers.bad_lines.first[0].line, 2);
     }
 
     #[test]

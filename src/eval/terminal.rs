@@ -239,28 +239,50 @@ fn problems(out: &mut impl Write, scoring: &Scoring) -> std::io::Result<()> {
         scoring.source,
         count(Status::Missing),
         count(Status::Failed),
-        l.bad_lines.len(),
-        l.unknown_ids.len(),
-        l.duplicates.len()
+        l.bad_lines.count,
+        l.unknown_ids.count,
+        l.duplicates.count
     )?;
-    for b in l.bad_lines.iter().take(WORST) {
-        writeln!(out, "  {}:{}: {}", scoring.source, b.line, b.why)?;
+    // Every text from the file on one line of its own: a prediction cannot forge a line.
+    let one_line = |text: &str| crate::console::printable(text).replace('\n', "\\n");
+    for b in &l.bad_lines.first {
+        writeln!(out, "  {}:{}: {}", scoring.source, b.line, one_line(&b.why))?;
     }
-    for (id, line) in l.unknown_ids.iter().take(WORST) {
+    more(out, l.bad_lines.count, l.bad_lines.first.len(), "bad lines")?;
+    for (id, line) in &l.unknown_ids.first {
         writeln!(
             out,
             "  {}:{line}: {} is not an example of this split",
             scoring.source,
-            crate::console::printable(id)
+            one_line(id)
         )?;
     }
-    for (id, line) in l.duplicates.iter().take(WORST) {
+    more(
+        out,
+        l.unknown_ids.count,
+        l.unknown_ids.first.len(),
+        "unknown ids",
+    )?;
+    for (id, line) in &l.duplicates.first {
         writeln!(
             out,
             "  {}:{line}: a second prediction for {}; the first is scored",
             scoring.source,
-            crate::console::printable(id)
+            one_line(id)
         )?;
+    }
+    more(
+        out,
+        l.duplicates.count,
+        l.duplicates.first.len(),
+        "duplicates",
+    )
+}
+
+/// `… and N more <what>` when only the first of them are listed.
+fn more(out: &mut impl Write, count: usize, listed: usize, what: &str) -> std::io::Result<()> {
+    if count > listed {
+        writeln!(out, "  … and {} more {what}", count - listed)?;
     }
     Ok(())
 }

@@ -79,7 +79,7 @@ pub struct ExportOptions {
 #[derive(Debug)]
 pub struct Exported {
     pub path: PathBuf,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<crate::diagnostic::Diagnostic>,
 }
 
 /// What every target's manifest records.

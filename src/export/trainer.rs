@@ -8,6 +8,7 @@
 //! trainer and its setting; for a config, what it could not know (lengths estimated, no model).
 
 use super::Source;
+use crate::diagnostic::{Diagnostic, Kind};
 use crate::tokens::chat_template::Family;
 use crate::tokens::lengths::{recommended_max_length, TokenizerLengths, Trainer, TRAINERS};
 
@@ -101,28 +102,30 @@ impl Plan {
 
     /// The warnings of an export that writes a config for `configured` (none: a plain layout, for
     /// which every trainer's default counts).
-    pub fn warnings(&self, configured: Option<Trainer>, config_file: &str) -> Vec<String> {
+    pub fn warnings(&self, configured: Option<Trainer>, config_file: &str) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         match configured {
             None => {
                 for trainer in TRAINERS {
                     for l in &self.lengths {
                         if let Some(w) = trainer.warning(l) {
-                            out.push(w);
+                            out.push(Diagnostic::new(Kind::SequenceLength, None, w));
                         }
                     }
                 }
             }
             Some(trainer) => {
                 if self.estimated {
-                    out.push(format!(
+                    out.push(Diagnostic::new(Kind::EstimatedLength, None, format!(
                         "no model tokenizer counted this dataset: {config_file} sets {} {} from {} counts plus 25%; pass --tokenizer PATH (the model's tokenizer.json) for exact lengths",
                         trainer.setting, self.length, self.longest.0
-                    ));
+                    )));
                 }
                 if self.base_model.is_none() {
-                    out.push(format!(
-                        "no --base-model: set the model in {config_file} before training"
+                    out.push(Diagnostic::new(
+                        Kind::NoBaseModel,
+                        None,
+                        format!("no --base-model: set the model in {config_file} before training"),
                     ));
                 }
             }

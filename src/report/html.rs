@@ -218,7 +218,15 @@ pub fn render(s: &Summary) -> Result<String, String> {
         &["templates", "similarity", "split"],
         st.near_copies.clusters.iter().map(|c| {
             vec![
-                c.templates.join(", "),
+                if c.templates.len() > 20 {
+                    format!(
+                        "{}, … ({} templates)",
+                        c.templates[..20].join(", "),
+                        c.templates.len()
+                    )
+                } else {
+                    c.templates.join(", ")
+                },
                 c.similarity.to_string(),
                 if c.too_large {
                     format!("{} (too large for a held-out split)", c.split.name())
@@ -345,15 +353,28 @@ fn table(
         let _ = write!(w, "<th>{label}</th>");
     }
     let _ = write!(w, "</tr></thead><tbody>");
-    for row in rows {
+    let total = rows.len();
+    for row in rows.take(TABLE_ROWS) {
         let _ = write!(w, "<tr>");
         for cell in row {
             let _ = write!(w, "<td>{}</td>", escape(&cell));
         }
         let _ = write!(w, "</tr>");
     }
-    let _ = write!(w, "</tbody></table></section>");
+    let _ = write!(w, "</tbody></table>");
+    if total > TABLE_ROWS {
+        let _ = write!(
+            w,
+            "<p class=\"more\">… and {} more rows: every one is in <code>stats.json</code>.</p>",
+            thousands((total - TABLE_ROWS) as u64)
+        );
+    }
+    let _ = write!(w, "</section>");
 }
+
+/// Rows a table of the page shows: a page for a catalog of 100,000 templates stays one a browser
+/// opens.
+const TABLE_ROWS: usize = 500;
 
 fn hex(c: plotters::style::RGBColor) -> String {
     format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)

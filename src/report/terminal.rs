@@ -93,20 +93,18 @@ pub fn print(out: &mut impl Write, s: &Summary) -> std::io::Result<()> {
         d.mismatches.len(),
         d.not_determinable.len()
     )?;
-    for m in &d.mismatches {
-        writeln!(
-            out,
-            "  {}: the catalog says {} frames, the code exports {} ({} at {})",
+    listed(out, &d.mismatches, "durations.mismatches", |m| {
+        format!(
+            "{}: the catalog says {} frames, the code exports {} ({} at {})",
             m.template_id, m.catalog_frames, m.code_frames, m.source_key, m.at
-        )?;
-    }
-    for n in &d.not_determinable {
-        writeln!(
-            out,
-            "  {}: not determinable ({} at {}): {}",
+        )
+    })?;
+    listed(out, &d.not_determinable, "durations.notDeterminable", |n| {
+        format!(
+            "{}: not determinable ({} at {}): {}",
             n.template_id, n.source_key, n.at, n.reason
-        )?;
-    }
+        )
+    })?;
     let n = &st.near_copies;
     if n.clusters.is_empty() {
         writeln!(
@@ -122,23 +120,27 @@ pub fn print(out: &mut impl Write, s: &Summary) -> std::io::Result<()> {
             n.templates_in_clusters,
             n.threshold
         )?;
-        for c in n.clusters.iter().take(20) {
+        listed(out, &n.clusters, "nearCopies.clusters", |c| {
             let note = if c.too_large {
                 " (too large for a held-out split)"
             } else {
                 ""
             };
-            writeln!(
-                out,
-                "  {} → {} (similarity {}){note}",
-                c.templates.join(", "),
+            let templates = if c.templates.len() > SHOWN {
+                format!(
+                    "{}, … ({} templates)",
+                    c.templates[..SHOWN].join(", "),
+                    c.templates.len()
+                )
+            } else {
+                c.templates.join(", ")
+            };
+            format!(
+                "{templates} → {} (similarity {}){note}",
                 c.split.name(),
                 c.similarity
-            )?;
-        }
-        if n.clusters.len() > 20 {
-            writeln!(out, "  … and {} more", n.clusters.len() - 20)?;
-        }
+            )
+        })?;
     }
     if !st.duplicate_examples.is_empty() {
         writeln!(
@@ -152,9 +154,9 @@ pub fn print(out: &mut impl Write, s: &Summary) -> std::io::Result<()> {
         writeln!(out, "rejected:        none")?;
     } else {
         writeln!(out, "rejected:")?;
-        for r in rejected {
-            writeln!(out, "  {} ({}): {}", r.template_id, r.rule, r.message)?;
-        }
+        listed(out, rejected, "sanitizerFailures", |r| {
+            format!("{} ({}): {}", r.template_id, r.rule, r.message)
+        })?;
     }
     let over = &st.over_limit_examples;
     writeln!(
@@ -233,4 +235,28 @@ fn row(
         percentile(tokens, 90),
         tokens.iter().max().copied().unwrap_or(0)
     )
+}
+
+/// Items of a list shown one per line, at most.
+const SHOWN: usize = 20;
+
+/// The first [`SHOWN`] of `items`, indented, then how many more there are and the stats field
+/// that holds them all.
+fn listed<T>(
+    out: &mut impl Write,
+    items: &[T],
+    field: &str,
+    line: impl Fn(&T) -> String,
+) -> std::io::Result<()> {
+    for item in items.iter().take(SHOWN) {
+        writeln!(out, "  {}", line(item))?;
+    }
+    if items.len() > SHOWN {
+        writeln!(
+            out,
+            "  … and {} more (stats.json: {field})",
+            super::thousands((items.len() - SHOWN) as u64)
+        )?;
+    }
+    Ok(())
 }
