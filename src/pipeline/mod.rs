@@ -285,6 +285,15 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
     let split = split::run(config, &records, made.examples, &mut diagnostics);
     flush(&mut diagnostics);
     let mut examples = split.examples;
+    if let Some((comparisons, took)) = split.clustering {
+        stage(&format!(
+            "near-copies: {} clusters of {} templates from {} similarity estimates in {:.2}s",
+            split.near_copies.clusters.len(),
+            split.near_copies.templates_in_clusters,
+            comparisons,
+            took.as_secs_f64()
+        ));
+    }
     stage(&format!("{} examples briefed and split", examples.len()));
 
     let strict = StrictFailures {

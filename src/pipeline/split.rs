@@ -22,6 +22,8 @@ pub struct Split<'r> {
     pub examples: Vec<Example<'r>>,
     pub duplicates: Vec<DuplicateExample>,
     pub near_copies: NearCopyStats,
+    /// What clustering cost: similarity estimates computed, and the time (for `build -v`).
+    pub clustering: Option<(u64, std::time::Duration)>,
 }
 
 pub fn run<'r>(
@@ -35,6 +37,7 @@ pub fn run<'r>(
         threshold: config.split.near_copy_threshold,
         ..NearCopyStats::default()
     };
+    let mut clustering = None;
     let ratios = Ratios {
         train: config.split.train,
         validation: config.split.validation,
@@ -42,7 +45,9 @@ pub fn run<'r>(
     };
     match config.split.mode {
         SplitMode::Template => {
+            let started = std::time::Instant::now();
             let clusters = clusters(config, records);
+            clustering = Some((clusters.comparisons, started.elapsed()));
             for e in &mut examples {
                 e.cluster = clusters.key_of[e.template.id.as_str()];
             }
@@ -128,6 +133,7 @@ pub fn run<'r>(
         examples,
         duplicates,
         near_copies,
+        clustering,
     }
 }
 
@@ -178,6 +184,8 @@ struct TemplateClusters<'r> {
     size: HashMap<&'r str, usize>,
     /// Clusters of two or more: key, member ids (key first, then ascending), similarity.
     multi: Vec<(&'r str, Vec<String>, f64)>,
+    /// Similarity estimates computed.
+    comparisons: u64,
 }
 
 fn clusters<'r>(config: &Config, records: &'r [TemplateRecord]) -> TemplateClusters<'r> {
@@ -197,6 +205,7 @@ fn clusters<'r>(config: &Config, records: &'r [TemplateRecord]) -> TemplateClust
         key_of: HashMap::new(),
         size: HashMap::new(),
         multi: Vec::new(),
+        comparisons: found.comparisons,
     };
     for group in &found.groups {
         let mut ids: Vec<&'r str> = group

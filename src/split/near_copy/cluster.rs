@@ -164,11 +164,14 @@ fn link(
     threshold: f64,
     links: &mut Vec<Link>,
 ) -> u64 {
-    // The members' signatures side by side: a large bucket of code that does not match compares
-    // every pair, and reading them in order keeps that to the speed of the comparison itself.
-    let sigs: Vec<Option<[u16; BINS]>> = bucket
+    // A bucket of one cluster (a family seen in earlier bands) has nothing to link.
+    let first_root = roots[bucket[0].1 as usize];
+    if bucket.iter().all(|&(_, m)| roots[m as usize] == first_root) {
+        return 0;
+    }
+    let sigs: Vec<Option<&[u16; BINS]>> = bucket
         .iter()
-        .map(|&(_, m)| items[m as usize].signature.map(|s| *s.bins()))
+        .map(|&(_, m)| items[m as usize].signature.map(Signature::bins))
         .collect();
     let needed = bins_needed(threshold);
     // The bucket's own union-find over positions, starting from the clusters known so far.
@@ -192,7 +195,7 @@ fn link(
                 continue; // one cluster already: nothing to compare
             }
             for &q in members {
-                let Some(x_sig) = &sigs[q] else {
+                let Some(x_sig) = sigs[q] else {
                     continue;
                 };
                 let same = agreeing(m_sig, x_sig);
@@ -208,17 +211,26 @@ fn link(
             }
         }
         if joined_any {
-            // Every cluster `m` joined is now one: merge their member lists under its root.
-            let mut merged = vec![p];
-            present.retain_mut(|(r, members)| {
-                if local.find(*r) == own {
-                    merged.append(members);
-                    false
-                } else {
-                    true
+            // Every cluster `m` joined is now one: merge their member lists under its root, into
+            // the longest (a family growing one member at a time must not be copied each time).
+            let joined: Vec<usize> = (0..present.len())
+                .filter(|&e| local.find(present[e].0) == own)
+                .collect();
+            let into = joined
+                .iter()
+                .copied()
+                .max_by_key(|&e| present[e].1.len())
+                .unwrap_or(0);
+            let mut gathered = Vec::new();
+            for &e in joined.iter().rev() {
+                if e != into {
+                    gathered.append(&mut present[e].1);
                 }
-            });
-            present.push((own, merged));
+            }
+            present[into].0 = own;
+            present[into].1.append(&mut gathered);
+            present[into].1.push(p);
+            present.retain(|(_, members)| !members.is_empty());
         } else {
             match present.iter_mut().find(|(r, _)| *r == own) {
                 Some((_, members)) => members.push(p),
