@@ -108,7 +108,7 @@ impl CodeStore for DirectoryStore {
 
 /// Files read at once (in parallel) and handed on as one batch: enough to keep both cores busy,
 /// few enough that a batch of large scenes stays a few megabytes.
-const FILES_AT_ONCE: usize = 512;
+const FILES_AT_ONCE: usize = 1024;
 
 /// A folder's file names, for suggesting the file that was probably meant.
 #[derive(Debug, Default)]

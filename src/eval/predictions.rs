@@ -26,7 +26,7 @@ const MAX_LINE_BYTES: usize = 16 << 20;
 pub const CHUNK_LINES: usize = 1024;
 /// Bytes of output per chunk, at most (past it the chunk is handed on early): long outputs never
 /// pile up in memory.
-const CHUNK_BYTES: usize = 32 << 20;
+const CHUNK_BYTES: usize = 16 << 20;
 
 /// What a line says about one example.
 #[derive(Debug, Clone, PartialEq)]

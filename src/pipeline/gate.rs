@@ -44,33 +44,48 @@ pub fn run(
         judged: 0,
         remembered: 0,
     };
-    for batch in batches.iter() {
-        gated.judged += batch.found.len();
-        for (i, found) in batch.found {
-            records[i].code = CodeState::Found(found);
-        }
-        let records = &mut records[batch.range];
-        gated.remembered += pool.install(|| {
-            records
-                .par_iter_mut()
-                .map(|record| usize::from(judge(record, settings, cache, signatures)))
-                .sum::<usize>()
-        });
-        bar.inc(records.len() as u64);
-        // The escaped code goes to disk; the writer reads it back line by line.
-        for record in records.iter_mut() {
-            if let CodeState::Accepted(code) = &mut record.code {
-                if let CodeText::Escaped(json) = &code.text {
-                    let span = spill
-                        .push(&code.sha256, json)
-                        .map_err(|e| Error::write(spill.dir(), e))?;
-                    code.text = CodeText::Spilled(span);
-                }
+    // Each worker moves the code it accepted into the spill file itself, so writing overlaps
+    // gating (the file is shared; identical code is written once whichever worker comes first).
+    let shared = std::sync::Mutex::new(&mut *spill);
+    let result = (|| -> Result<()> {
+        for batch in batches.iter() {
+            gated.judged += batch.found.len();
+            for (i, found) in batch.found {
+                records[i].code = CodeState::Found(found);
             }
+            let records = &mut records[batch.range];
+            let counted = pool.install(|| {
+                records
+                    .par_iter_mut()
+                    .map(|record| -> Result<usize> {
+                        let remembered = judge(record, settings, cache, signatures);
+                        spill_code(record, &shared)?;
+                        Ok(usize::from(remembered))
+                    })
+                    .sum::<Result<usize>>()
+            })?;
+            gated.remembered += counted;
+            bar.inc(records.len() as u64);
         }
-    }
+        Ok(())
+    })();
+    result?;
     spill.seal();
     Ok(gated)
+}
+
+/// Move an accepted record's escaped code into the spill file.
+fn spill_code(record: &mut TemplateRecord, spill: &std::sync::Mutex<&mut Spill>) -> Result<()> {
+    if let CodeState::Accepted(code) = &mut record.code {
+        if let CodeText::Escaped(json) = &code.text {
+            let mut spill = spill.lock().unwrap_or_else(|e| e.into_inner());
+            let span = spill
+                .push(&code.sha256, json)
+                .map_err(|e| Error::write(spill.dir(), e))?;
+            code.text = CodeText::Spilled(span);
+        }
+    }
+    Ok(())
 }
 
 /// Gate one record's found code (if it has some); gives whether the cache decided.

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Scale benchmark: catalogs that grow by variants, a large catalog's memory, validate on
+# near-identical outputs, eval on a huge predictions file. Prints one Markdown table (the README's
+# "Scale" table is this output): every case for this checkout's release build and, with
+# BASE=path/to/old/template-sft, for that build too, in the same run on the same machine.
+#   usage: bash scripts/bench-scale.sh            (WORK=dir keeps the generated projects there)
+# Cases (synthetic projects from the hidden `synth` command):
+#   families-10k   10,000 templates in families of 200 variants: build cold, with near-copy
+#                  clustering off (near_copy_threshold = 0), warm; cp -r of the version written
+#   family-20k     one family of 20,000 variants: the clustering stage (build -v) and peak memory
+#   catalog-10k, catalog-100k   10 KB scenes, near-copies as usual: build time and peak memory
+#   validate       10,000 train and 1,250 held-out outputs, all variants of one scene (train.upload
+#                  and test.upload files of a build with clustering off, so they leak)
+#   eval           a 600 MB predictions file: the test split answered with one 140 KB line each,
+#                  20,000 lines for 2 KB ids the split does not have, 1,000 lines that are not JSON
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+command -v /usr/bin/time >/dev/null 2>&1 || { apt-get update -q && apt-get install -y -q time; } >/dev/null
+cargo build --release --quiet
+this="$PWD/target/release/template-sft"
+base="${BASE:+$(realpath "$BASE")}"
+work="${WORK:-$(mktemp -d /tmp/template-sft-scale-XXXXXX)}"
+mkdir -p "$work"
+[ -n "${WORK:-}" ] || trap 'rm -rf "$work"' EXIT
+
+# `measure CMD...`: runs CMD, prints "seconds MiB" (wall time, peak resident memory), or "failed".
+measure() {
+  local times="$work/.time"
+  if /usr/bin/time -o "$times" -f '%e %M' "$@" >/dev/null 2>"$work/.stderr"; then
+    awk '{printf "%.2f %d", $1, $2 / 1024}' "$times"
+  else
+    echo "failed"
+  fi
+}
+secs() { echo "$1" | awk '{print ($1 == "failed") ? "failed" : $1 " s"}'; }
+mib() { echo "$1" | awk '{print ($1 == "failed") ? "failed" : $2 " MiB"}'; }
+row() { echo "| $1 | $2 | $3 | $4 | $5 |"; }
+
+project() { # DIR ARGS...: a synthetic project, once
+  local dir="$1"; shift
+  [ -f "$dir/template-sft.toml" ] || "$this" synth "$dir" -q "$@"
+}
+near_copies_off() { # DIR: a copy of the project's config with clustering off
+  sed 's/^\[output\]/[split]\nnear_copy_threshold = 0\n\n[output]/' "$1/template-sft.toml" > "$1/off.toml"
+}
+
+echo "| case | measure | this build | base | target |"
+echo "|---|---|---|---|---|"
+
+# --- families-10k
+p="$work/families-10k"; project "$p" --templates 10000 --family-size 200; near_copies_off "$p"
+for bin in "$this" ${base:+"$base"}; do
+  rm -rf "$p/dataset"; sync
+  cold=$(measure "$bin" build -c "$p/template-sft.toml")
+  warm=$(measure "$bin" build -c "$p/template-sft.toml")
+  rm -rf "$work/copy"; sync
+  t0=$(date +%s.%N); cp -r "$p/dataset/v1" "$work/copy"; sync; t1=$(date +%s.%N)
+  copy=$(echo "$t1 - $t0" | bc -l | awk '{printf "%.2f", $1}')
+  rm -rf "$p/dataset"; sync
+  off=$(measure "$bin" build -c "$p/off.toml")
+  rm -rf "$p/dataset" "$work/copy"
+  if [ "$bin" = "$this" ]; then t_cold=$cold; t_warm=$warm; t_off=$off; t_copy=$copy
+  else b_cold=$cold; b_warm=$warm; b_off=$off; b_copy=$copy; fi
+done
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "failed" || b == "failed") print "-"; else printf "%.2f", a / b }'; }
+row "families-10k" "build, cold" "$(secs "$t_cold") ($(mib "$t_cold"))" "${b_cold:+$(secs "$b_cold") ($(mib "$b_cold"))}" "≤ 1.10 × clustering off"
+row "families-10k" "build, clustering off" "$(secs "$t_off") ($(mib "$t_off"))" "${b_off:+$(secs "$b_off") ($(mib "$b_off"))}" ""
+row "families-10k" "cold / clustering off" "$(ratio "${t_cold% *}" "${t_off% *}")" "${b_cold:+$(ratio "${b_cold% *}" "${b_off% *}")}" "≤ 1.10"
+row "families-10k" "build, warm" "$(secs "$t_warm")" "${b_warm:+$(secs "$b_warm")}" "≤ 2 × cp -r"
+row "families-10k" "cp -r of the version" "$t_copy s" "${b_copy:+$b_copy s}" ""
+row "families-10k" "warm / cp -r" "$(ratio "${t_warm% *}" "$t_copy")" "${b_warm:+$(ratio "${b_warm% *}" "$b_copy")}" "≤ 2"
+
+# --- family-20k: the clustering stage as build -v reports it; the base has no such line, so its
+# whole build is timed, capped at 8 GiB of address space and 10 minutes.
+p="$work/family-20k"; project "$p" --templates 20000 --family-size 20000 --prompts 1
+rm -rf "$p/dataset"
+stage=$("$this" build -v -c "$p/template-sft.toml" 2>&1 | grep -o 'in [0-9.]*s$' | tr -dc '0-9.')
+rm -rf "$p/dataset"
+t=$(measure "$this" build -c "$p/template-sft.toml")
+b=""
+if [ -n "$base" ]; then
+  rm -rf "$p/dataset"
+  b=$(measure bash -c "ulimit -v 8388608; exec timeout 600 '$base' build -c '$p/template-sft.toml'")
+fi
+rm -rf "$p/dataset"
+row "family-20k" "clustering (build -v)" "$stage s" "" "≤ 5 s"
+row "family-20k" "whole build" "$(secs "$t") ($(mib "$t"))" "${b:+$(secs "$b") ($(mib "$b"))}" "≤ 300 MiB"
+
+# --- catalog-10k and catalog-100k
+for n in 10000 100000; do
+  p="$work/catalog-$n"; project "$p" --templates "$n" --median-code-bytes 10240
+  for bin in "$this" ${base:+"$base"}; do
+    rm -rf "$p/dataset"; sync
+    m=$(measure "$bin" build -c "$p/template-sft.toml")
+    if [ "$bin" = "$this" ]; then t=$m; else b=$m; fi
+  done
+  rm -rf "$p/dataset"
+  target=$([ "$n" = 10000 ] && echo "≤ 400 MiB" || echo "≤ 1 GiB")
+  row "catalog-$n" "build (peak memory)" "$(secs "$t") ($(mib "$t"))" "${base:+$(secs "$b") ($(mib "$b"))}" "$target"
+done
+
+# --- validate: near-identical outputs on both sides
+p="$work/validate"; project "$p" --templates 12500 --family-size 12500 --prompts 1; near_copies_off "$p"
+[ -d "$p/dataset/v1" ] || "$this" build -q -c "$p/off.toml" >/dev/null
+files=("$p/dataset/v1/train.upload.jsonl" "$p/dataset/v1/test.upload.jsonl")
+t=$(measure "$this" validate "${files[@]}")
+[ -z "$base" ] || b=$(measure "$base" validate "${files[@]}")
+# validate exits 1 on errors; these files have only warnings (near-copy leakage).
+row "validate" "10,000 train / 1,250 test near-identical outputs" "$(secs "$t") ($(mib "$t"))" "${base:+$(secs "$b") ($(mib "$b"))}" "≤ 5 s"
+
+# --- eval on a 600 MB predictions file
+p="$work/catalog-10000"
+[ -d "$p/dataset/v1" ] || "$this" build -q -c "$p/template-sft.toml" >/dev/null
+predictions="$work/predictions.jsonl"
+if [ ! -f "$predictions" ]; then
+  python3 - "$p/dataset/v1/test.jsonl" "$predictions" <<'PY'
+import json, sys
+gold, out = sys.argv[1], sys.argv[2]
+with open(out, "w") as f:
+    # Every test example answered with its code on one line, padded to 140 KB: a model that never
+    # stops (what a report's first lines of an output must not hold whole).
+    for line in open(gold):
+        e = json.loads(line)
+        m = e["meta"]
+        code = e["messages"][2]["content"].replace("\n", " ")
+        f.write(json.dumps({"custom_id": f'{m["templateId"]}/{m["promptVariant"]}/{m["format"]}',
+                            "completion": (code + " ") * (140_000 // (len(code) + 1))}) + "\n")
+    # Ids the split does not have, each 2 KB long.
+    for i in range(20_000):
+        f.write(json.dumps({"custom_id": f"unknown/{i}/" + "z" * 2000, "completion": "x"}) + "\n")
+    for i in range(1000):
+        f.write("{not json " + "y" * 100 + "\n")
+PY
+fi
+size=$(du -m "$predictions" | cut -f1)
+t=$(measure "$this" eval "$p/dataset/v1" --predictions "$predictions")
+[ -z "$base" ] || b=$(measure "$base" eval "$p/dataset/v1" --predictions "$predictions")
+row "eval" "$size MB predictions file" "$(secs "$t") ($(mib "$t"))" "${base:+$(secs "$b") ($(mib "$b"))}" "≤ 300 MiB"
+
+echo
+echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB RAM, Linux $(uname -r); one run per cell."
