@@ -6,8 +6,9 @@
 //! (summaries, dry-run samples), which is what people pipe.
 //!
 //! Warnings stay readable on a catalog with thousands of them: each kind prints its first
-//! [`SHOWN_PER_KIND`] (all of them with `-v`), and [`Console::close`] ends the run with what was
-//! left out and one tally line per kind, naming the field where the whole list is kept.
+//! [`SHOWN_PER_KIND`] (all of them with `-v`), and when any were left out [`Console::close`] ends
+//! the run with how many and one tally line per kind, naming the field where the whole list is
+//! kept.
 
 use std::collections::BTreeMap;
 use std::fmt::Display;
@@ -69,11 +70,13 @@ impl Console {
         }
     }
 
-    /// End of the run: for each kind with more warnings than were shown, how many more and where
-    /// they all are; then one tally line per kind.
+    /// End of the run, when some warnings were only counted: for each kind with more warnings than
+    /// were shown, how many more and where they all are; then one tally line per kind.
     pub fn close(&self) {
         let tally = std::mem::take(&mut *self.tally.lock().unwrap_or_else(|e| e.into_inner()));
-        if self.verbosity == Verbosity::Quiet || tally.is_empty() {
+        // Nothing left out: every warning is on the screen already, a tally would only repeat it.
+        let left_out = tally.values().any(|&n| n > SHOWN_PER_KIND);
+        if self.verbosity == Verbosity::Quiet || !left_out {
             return;
         }
         let listed = |kind: Kind| {
