@@ -200,3 +200,51 @@ fn split_assignment(bencher: Bencher, n: usize) {
     };
     bencher.bench(|| assign(&groups, &ratios, 42));
 }
+
+/// A scene's duration read by running its module's top level in the sandbox (export scan, function
+/// bodies skipped, types and JSX stripped, QuickJS): the cost per scene with a duration export.
+#[divan::bench(args = [8])]
+fn duration_by_execution(bencher: Bencher, kb: usize) {
+    let text = code(kb);
+    assert!(text.contains("export const durationInFrames"));
+    let allocator = oxc_allocator::Allocator::default();
+    let parsed = oxc_parser::Parser::new(&allocator, &text, oxc_span::SourceType::tsx()).parse();
+    let index = template_sft::location::LineIndex::new(&text);
+    let export = template_sft::code::duration::DurationExport::new("durationInFrames");
+    // The parse is not Sync: measured on one thread, as each gate worker runs it.
+    bencher
+        .counter(BytesCount::new(text.len()))
+        .bench_local(|| {
+            template_sft::code::duration::evaluate(&parsed.program, &text, &index, &export)
+        });
+}
+
+/// The same, over 200 different scenes in turn (what a build sees).
+#[divan::bench(sample_count = 10, sample_size = 200)]
+fn duration_by_execution_many(bencher: Bencher) {
+    let mut rng = Rng::new(11);
+    let texts: Vec<String> = (0..200).map(|i| scene(&mut rng, i, 8 * 1024)).collect();
+    let export = template_sft::code::duration::DurationExport::new("durationInFrames");
+    let mut i = 0;
+    bencher.bench_local(|| {
+        let text = &texts[i % texts.len()];
+        i += 1;
+        let allocator = oxc_allocator::Allocator::default();
+        let parsed = oxc_parser::Parser::new(&allocator, text, oxc_span::SourceType::tsx()).parse();
+        let index = template_sft::location::LineIndex::new(text);
+        template_sft::code::duration::evaluate(&parsed.program, text, &index, &export)
+    });
+}
+
+/// The sandbox's fixed cost: a one-line module.
+#[divan::bench]
+fn duration_of_a_one_line_module(bencher: Bencher) {
+    let text = "export const durationInFrames = 90;";
+    let allocator = oxc_allocator::Allocator::default();
+    let parsed = oxc_parser::Parser::new(&allocator, text, oxc_span::SourceType::tsx()).parse();
+    let index = template_sft::location::LineIndex::new(text);
+    let export = template_sft::code::duration::DurationExport::new("durationInFrames");
+    bencher.bench_local(|| {
+        template_sft::code::duration::evaluate(&parsed.program, text, &index, &export)
+    });
+}

@@ -36,7 +36,7 @@ pub enum Kind {
     NoDuration,
     /// The catalog's duration differs from the one the template's code exports.
     DurationMismatch,
-    /// The code exports a duration that cannot be evaluated without running it.
+    /// The code exports a duration that its module's top level does not determine.
     DurationNotDeterminable,
     /// An example over the token limit; dropped.
     OverLimit,

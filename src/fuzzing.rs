@@ -58,8 +58,8 @@ pub fn validate_line(data: &[u8]) {
     let _ = crate::validate::line::check_line(data);
 }
 
-/// The static duration evaluator on any module the parser accepts (errors or not), as the gate
-/// runs it, on a parser-sized stack.
+/// The duration evaluator (export scan, transform, sandboxed run) on any module the parser accepts
+/// (errors or not), as the gate runs it, on a parser-sized stack.
 pub fn code_duration(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
@@ -76,7 +76,6 @@ pub fn code_duration(data: &[u8]) {
             let index = crate::location::LineIndex::new(text);
             crate::code::duration::evaluate(
                 &parsed.program,
-                &parsed.tokens,
                 text,
                 &index,
                 &crate::code::duration::DurationExport::new("durationInFrames"),

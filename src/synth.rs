@@ -139,6 +139,40 @@ pub fn scene(rng: &mut Rng, index: usize, target: usize) -> String {
     } else {
         code.push_str("const CAPTIONS = [\"\"];\n\n");
     }
+    // Real scenes state their own length, in one of a few shapes.
+    let beats = 2 + rng.below(4);
+    match rng.below(3) {
+        0 => {
+            let _ = writeln!(
+                code,
+                "export const durationInFrames = {};\n",
+                60 + 15 * rng.below(20)
+            );
+        }
+        1 => {
+            let _ = write!(code, "const script = [");
+            for b in 0..beats {
+                let _ = write!(
+                    code,
+                    "{{ beat: \"{}\", frames: {} }}, ",
+                    rng.pick(&WORDS),
+                    20 + 5 * b + rng.below(40)
+                );
+            }
+            let _ = writeln!(
+                code,
+                "];\nexport const durationInFrames = script.reduce((sum, beat) => sum + beat.frames, 0);\n"
+            );
+        }
+        _ => {
+            let _ = writeln!(
+                code,
+                "const FPS = 30;\nexport const durationInFrames = Math.round(FPS * {}.{});\n",
+                2 + rng.below(8),
+                rng.below(10)
+            );
+        }
+    }
     let _ = writeln!(code, "export default function Scene{index}() {{");
     let _ = writeln!(code, "  const frame = useCurrentFrame();");
     let _ = writeln!(

@@ -221,12 +221,12 @@ fn an_export_that_cannot_be_evaluated_is_located_and_the_catalog_stands_in() {
     });
     let run = wd.ok(&["build"]);
     assert!(
-        run.stderr.contains("warning: templates/lower-third.tsx:3:33: template \"lower-third\": the code's duration cannot be evaluated without running it (`durationInFrames`: a call is not evaluated); briefs state 4 seconds (120 frames)"),
+        run.stderr.contains("warning: templates/lower-third.tsx:3:14: template \"lower-third\": the code's duration is not determinable (running the module throws ReferenceError: secondsFromTheCms is not defined); briefs state 4 seconds (120 frames)"),
         "{run}"
     );
     let d = &stats(&wd, "v1")["durations"];
     assert_eq!(d["notDeterminable"][0]["templateId"], "lower-third");
-    assert_eq!(d["notDeterminable"][0]["at"], "3:33");
+    assert_eq!(d["notDeterminable"][0]["at"], "3:14");
     assert_eq!(d["fromCatalog"], 4);
     // A warm rebuild (verdicts from the gate cache) decides the same.
     wd.ok(&["build"]);

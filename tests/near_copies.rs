@@ -80,14 +80,15 @@ fn clusters_never_straddle_splits_whatever_the_seed() {
         }
         for c in &near.clusters {
             let in_splits: BTreeSet<&String> =
-                c.templates.iter().flat_map(|t| &splits[t]).collect();
+                // A template whose examples were all written once under a twin has none here.
+                c.templates.iter().flat_map(|t| splits.get(t).into_iter().flatten()).collect();
             assert_eq!(
                 in_splits.len(),
                 1,
                 "seed {seed}: {c:?} straddles {in_splits:?}"
             );
             assert_eq!(in_splits.into_iter().next().unwrap(), c.split.name());
-            for t in &c.templates {
+            for t in c.templates.iter().filter(|t| cluster_of.contains_key(*t)) {
                 assert_eq!(cluster_of[t], c.templates[0], "seed {seed}");
             }
         }

@@ -72,8 +72,8 @@ variants_per_template = 6
 [video]
 # Frames per second used to state durations in seconds.
 fps = 30
-# Which duration a brief states: "code" (what the template's code exports, when it can be
-# evaluated without running it; else the catalog's) or "catalog" (the catalog's; else the code's).
+# Which duration a brief states: "code" (what the template's code exports, read by running its
+# top level in a sandbox; else the catalog's) or "catalog" (the catalog's; else the code's).
 duration_source = "code"
 # The export that states a scene's duration: this name or <name>_<suffix>; a prefix ends in *.
 duration_export = "durationInFrames"

@@ -226,10 +226,10 @@ fn gate(
     }
     let needs_words = !rules.required.is_empty() || !rules.forbidden.is_empty();
     let allocator = Allocator::default();
-    // Tokens cost about 3% of parsing: the duration's mutation check always needs them.
+    // Tokens only when a rule reads words.
     let parsed = parse_guard::guarded(|| {
         Parser::new(&allocator, code, SourceType::tsx())
-            .with_config(RuntimeParserConfig::new(true))
+            .with_config(RuntimeParserConfig::new(needs_words))
             .parse()
     })
     .map_err(|panic| {
@@ -279,13 +279,7 @@ fn gate(
             ));
         }
     }
-    let duration = duration::evaluate(
-        &parsed.program,
-        &parsed.tokens,
-        code,
-        &index,
-        &settings.duration_export,
-    );
+    let duration = duration::evaluate(&parsed.program, code, &index, &settings.duration_export);
     let tokens = settings.encoding.count(code);
     Ok(TemplateCode::new(code, origin, tokens, duration))
 }
@@ -437,7 +431,7 @@ pub fn every_rule<T>(
             ));
         }
     }
-    let duration = program.map(|p| duration::evaluate(&p.program, &p.tokens, code, &index, export));
+    let duration = program.map(|p| duration::evaluate(&p.program, code, &index, export));
     let inspected = inspect(program.map(|p| (&p.program, &p.tokens[..])));
     (
         Verdicts {

@@ -92,7 +92,7 @@ pub struct Scored {
     /// The code was pulled out of a Markdown fence.
     pub extracted: bool,
     /// Each check: passed, failed, or `null` when it does not apply (a duration that cannot be
-    /// evaluated statically).
+    /// determined by running the output's top level).
     pub checks: BTreeMap<String, Option<bool>>,
     /// What each failed check found.
     pub failures: BTreeMap<String, String>,

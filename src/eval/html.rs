@@ -97,7 +97,7 @@ pub fn render(e: &Evaluation) -> String {
     if s.duration_not_determinable > 0 {
         let _ = write!(
             w,
-            "<p>{} durations could not be evaluated statically and are left out of <code>duration_honoured</code>.</p>",
+            "<p>{} durations are not determinable and are left out of <code>duration_honoured</code>.</p>",
             s.duration_not_determinable
         );
     }

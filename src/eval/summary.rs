@@ -34,7 +34,7 @@ pub struct Summary {
     pub examples: usize,
     /// `pass` (every check that applies), then each check, then `extracted`.
     pub rates: Vec<Rate>,
-    /// Outputs whose duration could not be evaluated statically (left out of `duration_honoured`).
+    /// Outputs whose duration is not determinable (left out of `duration_honoured`).
     pub duration_not_determinable: usize,
     /// Outputs without a duration export whose gold code has none either (left out as well).
     pub duration_not_stated: usize,

@@ -74,7 +74,7 @@ pub fn print(out: &mut impl Write, e: &Evaluation) -> std::io::Result<()> {
     if s.duration_not_determinable > 0 {
         writeln!(
             out,
-            "durations not determinable statically: {} (left out of duration_honoured)",
+            "durations not determinable: {} (left out of duration_honoured)",
             s.duration_not_determinable
         )?;
     }

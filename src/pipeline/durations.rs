@@ -1,6 +1,6 @@
 //! The durations stage: which duration each template's briefs state.
 //!
-//! Takes the records (gated code with its statically evaluated duration, and the catalog entry) and
+//! Takes the records (gated code with the duration its module's top level gives, and the catalog entry) and
 //! `[video]`; leaves on each record the frames its briefs will state and where they came from, and
 //! gives the [`DurationStats`], the templates skipped for having no duration anywhere, and a
 //! diagnostic for every disagreement between code and catalog and every duration export that could
@@ -84,7 +84,7 @@ pub fn run(
                     Kind::DurationNotDeterminable,
                     Some(place(at)),
                     format!(
-                        "template {id:?}: the code's duration cannot be evaluated without running it ({reason}); {instead}"
+                        "template {id:?}: the code's duration is not determinable ({reason}); {instead}"
                     ),
                 );
                 stats.not_determinable.push(UndeterminedDuration {

@@ -1,41 +1,36 @@
-//! The duration a scene's code exports, evaluated statically (never executed).
+//! The duration a scene's code exports, found by running the module's top level in a sandbox.
 //!
-//! Takes a parsed module (the AST and tokens the gate already has), its text, and the export to look
-//! for ([`DurationExport`]: `durationInFrames`, or `durationInFrames_<suffix>`, by default); gives a
-//! [`CodeDuration`]: the frames, with the export's line:col; or why it cannot be known without running
-//! the code, with the line:col of what stopped the evaluation; or that the code exports none.
+//! Takes a parsed module (the gate's parse), its text, and the export to look for
+//! ([`DurationExport`]: `durationInFrames`, or `durationInFrames_<suffix>`, by default); gives a
+//! [`CodeDuration`]: the frames, with the export's line:col; or why they cannot be known, with a
+//! line:col; or that the code exports none.
 //!
-//! Evaluated: number literals; references to top-level `const`s; unary `-`/`+` and binary
-//! `+ - * / % **`; parentheses, `as const`, `satisfies`, `!` and `<T>` casts; `Math.round`,
-//! `floor`, `ceil`, `trunc`, `abs`, `min`, `max`; array and object literals (spreads of known arrays
-//! and objects too); `.length`; `arr[i]` and `obj.field`; `.map(x => …)` and
-//! `.reduce((acc, x) => …, init)` whose callbacks are arrows or functions returning one expression
-//! (a block with a single `return` counts). Anything else (another call, a `let`, an import, a loop,
-//! a value mutated after its declaration) makes the duration "not determinable". Evaluation is bounded
-//! in reference depth and total work, so hostile code cannot make it hang or overflow.
+//! A hand-written evaluator of JavaScript stated false durations (callback parameters shadowing
+//! constants, mutations through `Object.assign` or an alias, a `const Math`, TDZ, rounding), so the
+//! module is run instead, as the browser would run it, in an embedded engine:
 //!
-//! Mutation is found from the parser's tokens: a `const` the duration depends on that is followed by
-//! a mutating method call (`push`, `splice`, …), an assignment or `++`/`--` through any member chain,
-//! or `delete`, anywhere in the module, is not trusted. An alias (`const s = script; s.push(…)`) is
-//! not followed; that is the one known way to fool it.
+//! 1. [`exports`]: the exports that match, found on the gate's parse (none: `NoExport`, nothing is
+//!    run). Imports become stub bindings, re-exports are dropped, and the statements that declare a
+//!    duration export are marked, so the engine can tell what their computation touched.
+//! 2. [`script`]: types and JSX stripped by oxc's own transformer.
+//! 3. [`engine`]: the top level runs in QuickJS with a memory cap, a stack cap, fuel and a
+//!    deadline, no loader and no I/O; browser globals and imports are inert stubs.
+//! 4. The value of every matching export must be the same whole number of frames (1 … 2³²−1). A
+//!    value that is not, a module that throws while loading (a TDZ violation, a stub called as if it
+//!    were real code), a computation that used a stub, or a value that changes when `Math.random`
+//!    and the date change, is "not determinable", with the reason.
 
-mod evaluator;
-mod mutation;
+mod engine;
+mod exports;
+mod script;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
-
-use oxc_ast::ast::{
-    BindingPattern, Declaration, Expression, Program, Statement, VariableDeclarationKind,
-};
-use oxc_parser::Token;
+use oxc_ast::ast::Program;
 use serde::{Deserialize, Serialize};
 
-use crate::ast::export_name;
 use crate::location::LineIndex;
-use evaluator::{Evaluator, Stop};
-use mutation::mutated;
+use engine::{Code, Outcome, Reading};
 
 /// Which export states the duration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,15 +85,13 @@ pub enum CodeDuration {
     NoExport,
 }
 
-/// Deepest chain of const references followed (`a` → `b` → …).
-pub(super) const MAX_DEPTH: usize = 200;
-/// Most nodes evaluated for one module.
-pub(super) const MAX_WORK: usize = 200_000;
+/// The seeds of the first run and of the second (run only when the module asked for random
+/// numbers or the time).
+const SEEDS: [u32; 2] = [20_240_917, 7];
 
-/// Find the duration export in `program` and evaluate it.
+/// Find the duration export in `program` (parsed from `code`) and run the module to read it.
 pub fn evaluate(
     program: &Program<'_>,
-    tokens: &[Token],
     code: &str,
     index: &LineIndex<'_>,
     export: &DurationExport,
@@ -107,187 +100,148 @@ pub fn evaluate(
         let (line, col) = index.line_col(offset as usize);
         CodePos { line, col }
     };
-    let module = Module::collect(program);
-    let mut found: Vec<(&str, u32, Result<f64, Stop>)> = Vec::new();
-    let mut evaluator = Evaluator::new(&module);
-    for candidate in &module.exports {
-        if !export.matches(candidate.exported) {
-            continue;
-        }
-        let result = match candidate.target {
-            ExportTarget::Init(expr) => evaluator.number(expr, 0),
-            ExportTarget::Local(local) => evaluator.reference(local, candidate.offset, 0),
-            ExportTarget::NotConst(why) => Err(Stop::at(candidate.offset, why)),
-        };
-        found.push((candidate.exported, candidate.offset, result));
-    }
-    let Some((_, first_offset, _)) = found.first() else {
+    let plan = exports::plan(program, export);
+    let Some(first) = plan.found.first() else {
         return CodeDuration::NoExport;
     };
-    let first_offset = *first_offset;
-    // Every matching export must agree (a file with two scenes' durations states no single one).
-    let mut frames: Option<(f64, &str)> = None;
-    for (name, offset, result) in &found {
-        let value = match result {
-            Ok(v) => *v,
-            Err(stop) => {
-                return CodeDuration::NotDeterminable {
-                    reason: format!("`{name}`: {}", stop.why),
-                    at: pos(stop.offset),
-                }
+    let not_determinable = |reason: String, offset: u32| CodeDuration::NotDeterminable {
+        reason,
+        at: pos(offset),
+    };
+    if let Some(f) = plan.found.iter().find(|f| f.unreadable.is_some()) {
+        let why = f.unreadable.unwrap_or_default();
+        return not_determinable(format!("`{}`: {why}", f.name), f.offset);
+    }
+    let names: Vec<&str> = plan.found.iter().map(|f| f.name.as_str()).collect();
+    // As a script, with the top-level functions' bodies skipped (most of a scene's code, never run
+    // at load); if one is called after all, whole; as a module if it is not a script.
+    let locals: Vec<&str> = plan.found.iter().map(|f| f.local.as_str()).collect();
+    let (mut skip, mut as_script) = (true, true);
+    let (ran, code) = loop {
+        let source = match script::to_javascript(&plan.runnable(code, skip, as_script)) {
+            Ok(js) if as_script => format!(
+                "(function () {{\n\"use strict\";\n{js}\nreturn [{}];\n}})",
+                locals.join(", ")
+            ),
+            Ok(js) => js,
+            Err(why) => return not_determinable(why, first.offset),
+        };
+        let run = |source: &str, seed| {
+            if as_script {
+                engine::run(Code::Script(source), &names, seed)
+            } else {
+                engine::run(Code::Module(source), &names, seed)
             }
         };
+        match run(&source, SEEDS[0]) {
+            Outcome::Ran(ran) => break (ran, (source, as_script)),
+            Outcome::Stopped(why) => return not_determinable(why, first.offset),
+            Outcome::Unreached if skip => skip = false,
+            Outcome::NotAScript if as_script => as_script = false,
+            Outcome::Unreached | Outcome::NotAScript => {
+                return not_determinable(
+                    "running the module calls a function that is not there".into(),
+                    first.offset,
+                )
+            }
+        }
+    };
+    let from_stub = |name: &str, stub: &str| {
+        format!("`{name}` depends on `{stub}`, which only exists when the scene runs (a browser global or an import)")
+    };
+    if let Some(stub) = &ran.stub {
+        return not_determinable(from_stub(&first.name, stub), first.offset);
+    }
+    if ran.clock_or_random_measured {
+        return not_determinable(
+            format!("`{}` depends on Math.random or the time", first.name),
+            first.offset,
+        );
+    }
+    if ran.clock_or_random {
+        // Random numbers or the time used elsewhere: the duration must not move with them.
+        let (source, as_script) = &code;
+        let again = if *as_script {
+            engine::run(Code::Script(source), &names, SEEDS[1])
+        } else {
+            engine::run(Code::Module(source), &names, SEEDS[1])
+        };
+        match again {
+            Outcome::Ran(again) if again.values == ran.values => {}
+            Outcome::Ran(_) | Outcome::Unreached | Outcome::NotAScript => {
+                return not_determinable(
+                    format!("`{}` changes with Math.random or the time", first.name),
+                    first.offset,
+                )
+            }
+            Outcome::Stopped(why) => return not_determinable(why, first.offset),
+        }
+    }
+    let mut frames: Option<(f64, &exports::Found)> = None;
+    for (found, value) in plan.found.iter().zip(&ran.values) {
+        let value = match value {
+            Reading::Number(v) => *v,
+            Reading::Other(what) => {
+                return not_determinable(
+                    format!("`{}` is {what}, not a number of frames", found.name),
+                    found.offset,
+                )
+            }
+            Reading::Stub(path) => {
+                return not_determinable(from_stub(&found.name, path), found.offset)
+            }
+        };
+        if !(value.is_finite() && value.fract() == 0.0 && value >= 1.0 && value <= u32::MAX as f64)
+        {
+            return not_determinable(
+                format!(
+                    "`{}` evaluates to {}, not a whole number of frames",
+                    found.name,
+                    js_number(value)
+                ),
+                found.offset,
+            );
+        }
         match frames {
             Some((v, other)) if v != value => {
-                return CodeDuration::NotDeterminable {
-                    reason: format!("`{other}` is {v} but `{name}` is {value}"),
-                    at: pos(*offset),
-                }
+                // Several matching exports must agree (a file with two scenes' durations states
+                // no single one).
+                return not_determinable(
+                    format!(
+                        "`{}` is {} but `{}` is {}",
+                        other.name,
+                        js_number(v),
+                        found.name,
+                        js_number(value)
+                    ),
+                    found.offset,
+                );
             }
-            _ => frames = Some((value, name)),
+            _ => frames = Some((value, found)),
         }
     }
-    let Some((value, name)) = frames else {
-        return CodeDuration::NoExport;
-    };
-    if let Some((what, offset)) = mutated(tokens, code, &evaluator.used, &module) {
-        return CodeDuration::NotDeterminable {
-            reason: format!(
-                "`{name}` depends on `{what}`, which the code changes after declaring it"
-            ),
-            at: pos(offset),
-        };
-    }
-    if !(value.is_finite() && value.fract() == 0.0 && value >= 1.0 && value <= u32::MAX as f64) {
-        return CodeDuration::NotDeterminable {
-            reason: format!("`{name}` evaluates to {value}, not a whole number of frames"),
-            at: pos(first_offset),
-        };
-    }
-    CodeDuration::Frames {
-        frames: value as u32,
-        at: pos(first_offset),
+    match frames {
+        Some((value, _)) => CodeDuration::Frames {
+            frames: value as u32,
+            at: pos(first.offset),
+        },
+        None => CodeDuration::NoExport,
     }
 }
 
-/// What an export names.
-pub(super) enum ExportTarget<'e, 'a> {
-    /// `export const name = <init>`
-    Init(&'e Expression<'a>),
-    /// `export { local as name }`
-    Local(&'a str),
-    /// Exported, but not as something that stays put (`let`, a re-export, a function).
-    NotConst(&'static str),
-}
-
-pub(super) struct Export<'e, 'a> {
-    exported: &'a str,
-    offset: u32,
-    target: ExportTarget<'e, 'a>,
-}
-
-/// A module's top-level bindings and exports.
-pub(super) struct Module<'e, 'a> {
-    consts: HashMap<&'a str, (&'e Expression<'a>, u32)>,
-    /// Top-level names that are not `const`s (let/var, functions, classes, imports): a reference to
-    /// one is not determinable, with this reason.
-    others: HashMap<&'a str, &'static str>,
-    exports: Vec<Export<'e, 'a>>,
-}
-
-impl<'e, 'a> Module<'e, 'a> {
-    fn collect(program: &'e Program<'a>) -> Self {
-        let mut m = Module {
-            consts: HashMap::new(),
-            others: HashMap::new(),
-            exports: Vec::new(),
-        };
-        for statement in &program.body {
-            match statement {
-                Statement::VariableDeclaration(decl) => m.declare(decl, false),
-                Statement::ExportDeclaration(e) => match &e.declaration {
-                    Declaration::VariableDeclaration(decl) => m.declare(decl, true),
-                    Declaration::FunctionDeclaration(f) => {
-                        if let Some(id) = &f.id {
-                            m.others
-                                .insert(id.name.as_str(), "a function is not evaluated");
-                            m.exports.push(Export {
-                                exported: id.name.as_str(),
-                                offset: id.span.start,
-                                target: ExportTarget::NotConst("exported as a function"),
-                            });
-                        }
-                    }
-                    _ => {}
-                },
-                Statement::ExportNamedDeclaration(e) => {
-                    for spec in &e.specifiers {
-                        m.exports.push(Export {
-                            exported: export_name(&spec.exported),
-                            offset: spec.span.start,
-                            target: ExportTarget::Local(export_name(&spec.local)),
-                        });
-                    }
-                }
-                Statement::ExportFromDeclaration(e) => {
-                    for spec in &e.specifiers {
-                        m.exports.push(Export {
-                            exported: export_name(&spec.exported),
-                            offset: spec.span.start,
-                            target: ExportTarget::NotConst(
-                                "re-exported from another module, which is not read",
-                            ),
-                        });
-                    }
-                }
-                Statement::FunctionDeclaration(f) => {
-                    if let Some(id) = &f.id {
-                        m.others
-                            .insert(id.name.as_str(), "a function is not evaluated");
-                    }
-                }
-                Statement::ImportDeclaration(i) => {
-                    for spec in i.specifiers.iter().flatten() {
-                        m.others
-                            .insert(spec.local().name.as_str(), "an import is not read");
-                    }
-                }
-                _ => {}
-            }
+/// A number as JavaScript prints it (`12.5`, `NaN`, `-Infinity`, `90`).
+fn js_number(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v.is_infinite() {
+        if v > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
         }
-        m
-    }
-
-    fn declare(&mut self, decl: &'e oxc_ast::ast::VariableDeclaration<'a>, exported: bool) {
-        let is_const = decl.kind == VariableDeclarationKind::Const;
-        for d in &decl.declarations {
-            let BindingPattern::BindingIdentifier(id) = &d.id else {
-                continue;
-            };
-            let name = id.name.as_str();
-            match (&d.init, is_const) {
-                (Some(init), true) => {
-                    self.consts.insert(name, (init, id.span.start));
-                    if exported {
-                        self.exports.push(Export {
-                            exported: name,
-                            offset: id.span.start,
-                            target: ExportTarget::Init(init),
-                        });
-                    }
-                }
-                _ => {
-                    let why = "declared with let or var, so it can change";
-                    self.others.insert(name, why);
-                    if exported {
-                        self.exports.push(Export {
-                            exported: name,
-                            offset: id.span.start,
-                            target: ExportTarget::NotConst(why),
-                        });
-                    }
-                }
-            }
-        }
+    } else if v.fract() == 0.0 && v.abs() < 1e21 {
+        format!("{v:.0}")
+    } else {
+        format!("{v}")
     }
 }
