@@ -54,6 +54,8 @@ pub enum Kind {
     NoBaseModel,
     /// A line of a predictions file that could not be used.
     BadPredictionLine,
+    /// An output's name was taken: it was written under the next free one.
+    NameTaken,
     /// Nothing lost, but worth knowing (e.g. the gate cache could not be saved).
     Note,
 }
@@ -82,6 +84,7 @@ impl Kind {
             Kind::EstimatedLength => "estimated_length",
             Kind::NoBaseModel => "no_base_model",
             Kind::BadPredictionLine => "bad_prediction_line",
+            Kind::NameTaken => "name_taken",
             Kind::Note => "note",
         }
     }
@@ -109,6 +112,7 @@ impl Kind {
             | Kind::DuplicateStoreRow
             | Kind::EstimatedLength
             | Kind::NoBaseModel
+            | Kind::NameTaken
             | Kind::Note => return None,
         })
     }

@@ -169,3 +169,135 @@ fn a_source_whose_manifest_does_not_verify_is_refused() {
     let run = wd.fails(&["export", "dataset/v1", "--to", "hf", "../x/.."], 2);
     assert!(run.stderr.starts_with("error: "), "{run}");
 }
+
+/// Names that broke hand-written YAML and Python: a line break (three kinds), a key, a comment, a
+/// list separator, quotes, template braces and backslashes.
+const HOSTILE: &str = "evil\nbase_model: x\u{2028}push_to_hub: true\u{85}a: b #c,d \"e' {{f}} \\g";
+
+#[test]
+fn hostile_names_become_values_never_keys_or_code() {
+    let wd = Workdir::starter();
+    wd.ok(&["build"]);
+    // A version received in a folder with a hostile name, exported with a hostile model name.
+    let hostile_dir = format!("dataset/{HOSTILE}");
+    std::fs::rename(wd.path("dataset/v1"), wd.path(&hostile_dir)).unwrap();
+    let keys = |v: &yaml_serde::Value| -> Vec<String> {
+        let mut keys: Vec<String> = v
+            .as_mapping()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str().unwrap().to_string())
+            .collect();
+        keys.sort();
+        keys
+    };
+    let name_rule = |s: &str| {
+        s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-/".contains(c))
+    };
+    for (target, config) in [
+        ("llamafactory", "llamafactory_sft.yaml"),
+        ("axolotl", "axolotl.yaml"),
+    ] {
+        let out = format!("out-{target}");
+        wd.ok(&[
+            "export",
+            &hostile_dir,
+            "--to",
+            target,
+            &out,
+            "--base-model",
+            HOSTILE,
+        ]);
+        let text = wd.read(&format!("{out}/{config}"));
+        let yaml: yaml_serde::Value = yaml_serde::from_str(&text).unwrap();
+        // Exactly the keys a clean export has, and the model name as given.
+        wd.ok(&[
+            "export",
+            &hostile_dir,
+            "--to",
+            target,
+            &format!("clean-{target}"),
+            "--base-model",
+            "m",
+        ]);
+        let clean: yaml_serde::Value =
+            yaml_serde::from_str(&wd.read(&format!("clean-{target}/{config}"))).unwrap();
+        assert_eq!(keys(&yaml), keys(&clean), "{text}");
+        let model = if target == "axolotl" {
+            "base_model"
+        } else {
+            "model_name_or_path"
+        };
+        assert_eq!(yaml[model].as_str(), Some(HOSTILE));
+        assert!(!text.contains("push_to_hub: true\n"), "{text}");
+        // Names built from the folder follow the name rule.
+        let output_dir = yaml["output_dir"].as_str().unwrap();
+        assert!(name_rule(output_dir), "{output_dir}");
+        if target == "llamafactory" {
+            let dataset = yaml["dataset"].as_str().unwrap();
+            assert!(name_rule(dataset) && !dataset.contains(','), "{dataset}");
+            let info: Value =
+                serde_json::from_str(&wd.read(&format!("{out}/dataset_info.json"))).unwrap();
+            assert!(info.get(dataset).is_some());
+        }
+    }
+    wd.ok(&[
+        "export",
+        &hostile_dir,
+        "--to",
+        "trl",
+        "out-trl",
+        "--base-model",
+        HOSTILE,
+    ]);
+    let settings: Value = serde_json::from_str(&wd.read("out-trl/train_sft.json")).unwrap();
+    assert_eq!(settings["model"].as_str(), Some(HOSTILE));
+    assert!(name_rule(
+        settings["sft_config"]["output_dir"].as_str().unwrap()
+    ));
+    assert!(!wd.read("out-trl/train_sft.py").contains("evil"));
+}
+
+#[test]
+fn a_received_version_with_a_hostile_tokenizer_name_is_refused_and_validate_says_why() {
+    let wd = Workdir::starter();
+    wd.ok(&["build"]);
+    // Someone hands over a version whose stats name a tokenizer with a line break in it.
+    let stats_path = "dataset/v1/stats.json";
+    let mut stats: Value = serde_json::from_str(&wd.read(stats_path)).unwrap();
+    let lengths = serde_json::json!({
+        "name": "qwen3\nbase_model: x", "file": "t.json", "sha256": "00",
+        "overall": {"examples": 0, "totalTokens": 0, "assistantTokens": 0, "min": 0, "p10": 0, "median": 0, "p90": 0, "max": 0, "over": {}, "recommendedMaxLength": 0},
+        "train": {"examples": 0, "totalTokens": 0, "assistantTokens": 0, "min": 0, "p10": 0, "median": 0, "p90": 0, "max": 0, "over": {}, "recommendedMaxLength": 0},
+        "validation": {"examples": 0, "totalTokens": 0, "assistantTokens": 0, "min": 0, "p10": 0, "median": 0, "p90": 0, "max": 0, "over": {}, "recommendedMaxLength": 0},
+        "test": {"examples": 0, "totalTokens": 0, "assistantTokens": 0, "min": 0, "p10": 0, "median": 0, "p90": 0, "max": 0, "over": {}, "recommendedMaxLength": 0}
+    });
+    stats["tokens"]["tokenizers"] = serde_json::json!([lengths]);
+    let bytes = serde_json::to_vec_pretty(&stats).unwrap();
+    wd.write(stats_path, &bytes);
+    // … with a manifest that agrees: the version verifies.
+    let mut manifest: Value = serde_json::from_str(&wd.read("dataset/v1/manifest.json")).unwrap();
+    for file in manifest["files"].as_array_mut().unwrap() {
+        if file["name"] == "stats.json" {
+            file["sha256"] = template_sft::digest::sha256_hex(&bytes).into();
+            file["bytes"] = bytes.len().into();
+            file["lines"] = bytes.iter().filter(|&&b| b == b'\n').count().into();
+        }
+    }
+    wd.write(
+        "dataset/v1/manifest.json",
+        serde_json::to_vec_pretty(&manifest).unwrap(),
+    );
+    let run = wd.fails(&["export", "dataset/v1", "--to", "llamafactory", "lf"], 2);
+    assert!(
+        run.stderr.contains("the tokenizer name \"qwen3\\nbase_model: x\" may hold only letters, digits, '.', '_' and '-'"),
+        "{run}"
+    );
+    let run = wd.fails(&["validate", "dataset/v1"], 1);
+    assert!(
+        run.stdout
+            .contains("the tokenizer name \"qwen3\\nbase_model: x\" may hold only letters, digits"),
+        "{run}"
+    );
+}

@@ -185,21 +185,31 @@ fn trainer_configs_hold_every_example() {
     ]);
     // The config overrides LLaMA-Factory's default, and the other trainers are not this export's.
     assert_eq!(run.stderr, "", "{run}");
-    let yaml = wd.read("lf/llamafactory_sft.yaml");
-    let dir = std::fs::canonicalize(wd.path("lf")).unwrap();
-    for line in [
-        format!("cutoff_len: {length}  #"),
-        "template: qwen3_nothink  #".to_string(),
-        "model_name_or_path: \"Qwen/Qwen3-8B\"".to_string(),
-        "dataset: template_sft_v1_train\n".to_string(),
-        "eval_dataset: template_sft_v1_validation\n".to_string(),
-        format!("dataset_dir: \"{}\"\n", dir.display()),
-        "train_on_prompt: false".to_string(),
-    ] {
-        assert!(yaml.contains(&line), "{line}\n{yaml}");
-    }
+    let yaml = |path: &str| -> yaml_serde::Value { yaml_serde::from_str(&wd.read(path)).unwrap() };
+    let lf = yaml("lf/llamafactory_sft.yaml");
+    assert_eq!(lf["cutoff_len"].as_u64(), Some(length));
+    assert_eq!(lf["template"].as_str(), Some("qwen3_nothink"));
+    assert_eq!(lf["model_name_or_path"].as_str(), Some("Qwen/Qwen3-8B"));
+    assert_eq!(lf["dataset"].as_str(), Some("template_sft_v1_train"));
+    assert_eq!(
+        lf["eval_dataset"].as_str(),
+        Some("template_sft_v1_validation")
+    );
+    // Relative to the export's folder: it can be copied to the machine that trains.
+    assert_eq!(lf["dataset_dir"].as_str(), Some("."));
+    assert_eq!(lf["train_on_prompt"].as_bool(), Some(false));
+    assert_eq!(lf["trust_remote_code"].as_bool(), Some(false));
+    // A share of the run's steps: a small dataset is evaluated too.
+    assert!(lf["eval_steps"]
+        .as_f64()
+        .is_some_and(|s| s > 0.0 && s < 1.0));
+    assert_eq!(lf["per_device_eval_batch_size"].as_u64(), Some(1));
+    assert!(lf.get("warmup_ratio").is_none());
     let info: Value = serde_json::from_str(&wd.read("lf/dataset_info.json")).unwrap();
     assert_eq!(info["template_sft_v1_train"]["file_name"], "train.jsonl");
+    assert!(wd
+        .read("lf/README.md")
+        .contains("llamafactory-cli train llamafactory_sft.yaml"));
 
     wd.ok(&[
         "export",
@@ -210,33 +220,33 @@ fn trainer_configs_hold_every_example() {
         "--base-model",
         "m",
     ]);
-    let yaml = wd.read("ax/axolotl.yaml");
-    let dir = std::fs::canonicalize(wd.path("ax")).unwrap();
-    assert!(
-        yaml.contains(&format!("sequence_len: {length}  #")),
-        "{yaml}"
+    let ax = yaml("ax/axolotl.yaml");
+    assert_eq!(ax["sequence_len"].as_u64(), Some(length));
+    assert_eq!(ax["datasets"][0]["path"].as_str(), Some("train.jsonl"));
+    assert_eq!(
+        ax["test_datasets"][0]["path"].as_str(),
+        Some("validation.jsonl")
     );
-    assert!(
-        yaml.contains(&format!("  - path: \"{}/train.jsonl\"", dir.display())),
-        "{yaml}"
+    assert_eq!(
+        ax["datasets"][0]["roles_to_train"][0].as_str(),
+        Some("assistant")
     );
-    assert!(
-        yaml.contains(&format!(
-            "test_datasets:\n  - path: \"{}/validation.jsonl\"",
-            dir.display()
-        )),
-        "{yaml}"
-    );
-    assert!(yaml.contains("roles_to_train: [\"assistant\"]"), "{yaml}");
-    assert!(yaml.contains("val_set_size: 0"), "{yaml}");
+    assert_eq!(ax["val_set_size"].as_u64(), Some(0));
+    assert!(ax["evals_per_epoch"].as_u64().is_some_and(|n| n >= 1));
+    assert_eq!(ax["attn_implementation"].as_str(), Some("sdpa"));
+    assert!(ax.get("flash_attention").is_none());
 
     wd.ok(&["export", "dataset/v1", "--to", "trl", "trl"]);
-    let script = wd.read("trl/train_sft.py");
-    assert!(
-        script.contains(&format!("max_length={length},")),
-        "{script}"
+    let settings: Value = serde_json::from_str(&wd.read("trl/train_sft.json")).unwrap();
+    assert_eq!(settings["sft_config"]["max_length"].as_u64(), Some(length));
+    assert_eq!(settings["sft_config"]["completion_only_loss"], true);
+    assert_eq!(settings["sft_config"]["per_device_eval_batch_size"], 1);
+    assert!(settings["sft_config"].get("warmup_ratio").is_none());
+    // The script is the same bytes in every export.
+    assert_eq!(
+        wd.read("trl/train_sft.py"),
+        std::fs::read_to_string(support::repo_root().join("src/export/trl/train_sft.py")).unwrap()
     );
-    assert!(script.contains("completion_only_loss=True,"), "{script}");
 
     // Counted now under another tokenizer, the config gets that tokenizer's length and template.
     let gemma = tokenizer("gemma3");
@@ -251,9 +261,10 @@ fn trainer_configs_hold_every_example() {
         "--base-model",
         "g",
     ]);
-    assert!(wd
-        .read("lf2/llamafactory_sft.yaml")
-        .contains("template: gemma3  # from the gemma3 tokenizer"));
+    assert_eq!(
+        yaml("lf2/llamafactory_sft.yaml")["template"].as_str(),
+        Some("gemma3")
+    );
 }
 
 #[test]
@@ -290,7 +301,7 @@ fn plain_exports_warn_naming_the_trainer_and_its_setting() {
     ]);
     assert!(
         run.stderr.contains(
-            "no model tokenizer counted this dataset: train_sft.py sets SFTConfig max_length"
+            "no model tokenizer counted this dataset: train_sft.json sets SFTConfig max_length"
         ),
         "{run}"
     );
@@ -415,5 +426,50 @@ fn remembered_piece_counts_are_used_and_a_rebuild_writes_the_same_lengths() {
             wd.read(&format!("dataset/v1/{name}")),
             wd.read(&format!("dataset/v1-1/{name}"))
         );
+    }
+}
+
+#[test]
+fn a_chat_template_that_loops_or_explodes_stops_with_a_clear_error() {
+    let qwen3 = tokenizer("qwen3");
+    for (name, template) in [
+        (
+            "loops",
+            "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+        ),
+        (
+            "doubles",
+            "{% set s = namespace(v='ab') %}{% for i in range(64) %}{% set s.v = s.v ~ s.v %}{% endfor %}{{ s.v }}",
+        ),
+    ] {
+        let wd = support::Workdir::starter();
+        std::fs::create_dir_all(wd.path(name)).unwrap();
+        std::fs::copy(&qwen3, wd.path(&format!("{name}/tokenizer.json"))).unwrap();
+        wd.write(
+            &format!("{name}/tokenizer_config.json"),
+            serde_json::json!({ "chat_template": template, "eos_token": "<|im_end|>" }).to_string(),
+        );
+        let spec = format!("{name}={}", wd.path(name).display());
+        let run = wd.fails(&["build", "--tokenizer", &spec], 2);
+        assert!(
+            run.stderr.contains(&format!("tokenizer {name}: cannot render example"))
+                && run.stderr.contains("ran out of fuel (4000000 steps): the template loops or grows without end"),
+            "{run}"
+        );
+        assert!(wd.list("dataset").iter().all(|n| n.starts_with('.')), "nothing written");
+    }
+}
+
+#[test]
+fn fuel_holds_the_largest_scenes_a_build_reads() {
+    // A 12 MB scene (a build reads code up to 16 MiB) renders under every real template.
+    let code = "const a = 1;\n".repeat(12 << 20 >> 4);
+    for name in NAMES {
+        let t = load(name);
+        let turns = conversation("You write Remotion scenes.", "A scene.", &code);
+        let rendered = t
+            .render(&turns, false)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(rendered.len() > code.len(), "{name}");
     }
 }

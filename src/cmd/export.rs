@@ -25,12 +25,17 @@ pub struct Args {
     /// default), e.g. Qwen/Qwen2.5-Coder-7B-Instruct.
     #[arg(long, value_name = "NAME")]
     pub base_model: Option<String>,
+    /// Let the trainer run code that comes with the model (trust_remote_code); none of the model
+    /// families the configs name needs it.
+    #[arg(long)]
+    pub trust_remote_code: bool,
 }
 
 pub fn run(args: &Args, console: &Console) -> Result<()> {
     let options = ExportOptions {
         tokenizers: args.tokenizer.clone(),
         base_model: args.base_model.clone(),
+        trust_remote_code: args.trust_remote_code,
     };
     let exported = export(&args.dir, args.to, &args.out, &options)?;
     for warning in &exported.warnings {

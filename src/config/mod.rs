@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::location::{line_col, Location};
 use crate::tokens::chat_template::TokenizerSpec;
-pub use check::{check_tag, is_dotted_path};
+pub use check::{check_name, check_tag, is_dotted_path, sanitized_name, NAME_RULE};
 pub use sections::*;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -272,9 +272,34 @@ mod tests {
     fn tags_that_could_escape_or_hide_are_refused() {
         assert!(check_tag("v1").is_ok());
         assert!(check_tag("release-2026.11").is_ok());
-        for bad in ["", "a/b", "..", "../x", ".v1", "a\0b", "a\\b", "a\nb"] {
-            assert!(check_tag(bad).is_err(), "{bad:?} accepted");
+        for bad in [
+            "",
+            "a/b",
+            "..",
+            "../x",
+            ".v1",
+            "a\0b",
+            "a\\b",
+            "a\nb",
+            "a\u{2028}b",
+            "a\u{85}b",
+            "lr 1e-4 #2",
+            "exp: lora",
+            "lr=1e-4,bs=8",
+            "a\"b",
+            "{{x}}",
+        ] {
+            let why = check_tag(bad).unwrap_err();
+            assert!(
+                bad.is_empty() || why.contains("may hold only letters, digits"),
+                "{why}"
+            );
         }
+        assert_eq!(
+            crate::config::sanitized_name("v1 base: x,y"),
+            "v1_base__x_y"
+        );
+        assert_eq!(crate::config::sanitized_name(".hidden"), "_.hidden");
     }
 
     #[test]

@@ -56,6 +56,24 @@ impl Version {
                 format!("not a template-sft stats.json: {}", json_reason(&e)),
             )
         })?;
+        // Names a reader writes into files someone runs (trainer configs, dataset names): a
+        // version received from elsewhere may carry anything, and is refused unless they follow
+        // the rule `build` enforces.
+        let names = std::iter::once(("tag", stats.tag.as_str())).chain(
+            stats
+                .tokens
+                .tokenizers
+                .iter()
+                .map(|t| ("tokenizer name", t.name.as_str())),
+        );
+        for (what, name) in names {
+            crate::config::check_name(name).map_err(|why| {
+                Error::input(
+                    Location::file(&stats_path),
+                    format!("the {what} {why}; this version was not written by `template-sft build` as it is"),
+                )
+            })?;
+        }
         Ok(Version {
             path: path.to_path_buf(),
             stats,

@@ -145,6 +145,11 @@ impl Staging {
         })
     }
 
+    /// The staging directory (for messages).
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
     /// A new file in the staging directory.
     pub fn create(&self, name: &str) -> Result<HashedFile> {
         let path = self.dir.join(name);
@@ -207,12 +212,6 @@ impl Staging {
             .map(|n| candidate(&self.tag, n))
             .collect();
         self.commit_under(&names)
-    }
-
-    /// Like [`Staging::commit`], under `name` only: for files that name their own folder (a trainer
-    /// config with absolute paths). If another process took `name` meanwhile, nothing is moved.
-    pub fn commit_as(self, name: &str) -> Result<PathBuf> {
-        self.commit_under(&[name.to_string()])
     }
 
     fn commit_under(mut self, names: &[String]) -> Result<PathBuf> {

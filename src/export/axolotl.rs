@@ -1,78 +1,165 @@
 //! `--to axolotl`: the messages layout (`{split}.jsonl` of `{"messages": […]}`) plus `axolotl.yaml`,
-//! a LoRA config that runs as it is with `axolotl train`: dataset paths are absolute, the model's own
-//! chat template renders the messages, only the assistant's turn is trained, `sequence_len` holds
-//! every example (Axolotl drops longer ones), and the validation split is the eval set
-//! (`val_set_size: 0`, no random split of train).
+//! a LoRA config that runs as it is with `axolotl train axolotl.yaml` from the export's folder:
+//! dataset paths are relative to it, the model's own chat template renders the messages, only the
+//! assistant's turn is trained, `sequence_len` holds every example (Axolotl drops longer ones), the
+//! validation split is the eval set (`val_set_size: 0`, no random split of train) and is evaluated
+//! during the run (`evals_per_epoch`: without it Axolotl 0.19 never evaluates), and packing uses
+//! PyTorch's own attention (`attn_implementation: sdpa`, which packs without the `flash-attn`
+//! package that `pip install axolotl` does not install). The YAML is a typed struct written by a
+//! serializer: no name is ever pasted into its text, and its only comments are fixed.
 
-use std::fmt::Write as _;
+use serde::Serialize;
 
-use super::trainer::quoted;
+use super::trainer::{run_name, WARMUP};
 use super::Out;
 use crate::dataset::writer::FileRecord;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::split::Split;
 
 pub const CONFIG: &str = "axolotl.yaml";
+pub const RUN: &str = "axolotl train axolotl.yaml";
 
-pub fn write(to: &Out<'_>) -> Result<Vec<FileRecord>> {
-    let mut files = super::copy_splits(to.source, to.staging, "upload.jsonl", "")?;
-    files.push(to.staging.write_small(CONFIG, config(to).as_bytes())?);
-    Ok(files)
+const HEADER: &str = "# Axolotl LoRA config written by template-sft. Run it from this folder:\n#   axolotl train axolotl.yaml\n# Paths are relative to this folder; README.md says why the data settings are what they are.\n";
+
+#[derive(Debug, Serialize)]
+struct Config {
+    base_model: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    trust_remote_code: bool,
+    chat_template: &'static str,
+    datasets: Vec<Dataset>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    test_datasets: Vec<Dataset>,
+    val_set_size: u32,
+    dataset_prepared_path: &'static str,
+    sequence_len: usize,
+    sample_packing: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    eval_sample_packing: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pad_to_sequence_len: Option<bool>,
+    attn_implementation: &'static str,
+    adapter: &'static str,
+    lora_r: u32,
+    lora_alpha: u32,
+    lora_dropout: f64,
+    lora_target_linear: bool,
+    output_dir: String,
+    micro_batch_size: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    eval_batch_size: Option<u32>,
+    gradient_accumulation_steps: u32,
+    num_epochs: u32,
+    learning_rate: f64,
+    lr_scheduler: &'static str,
+    warmup_steps: f64,
+    optimizer: &'static str,
+    bf16: &'static str,
+    logging_steps: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    evals_per_epoch: Option<u32>,
+    saves_per_epoch: u32,
 }
 
 /// One `datasets` / `test_datasets` entry.
-fn dataset(c: &mut String, to: &Out<'_>, split: Split) {
-    let path = to.dir.join(format!("{}.jsonl", split.name()));
-    let _ = writeln!(
-        c,
-        "  - path: {}\n    ds_type: json\n    split: train  # a JSON file loads as one split named train\n    type: chat_template\n    field_messages: messages\n    roles_to_train: [\"assistant\"]\n    train_on_eos: turn",
-        quoted(&path.display().to_string())
-    );
+#[derive(Debug, Serialize)]
+struct Dataset {
+    path: String,
+    ds_type: &'static str,
+    /// A JSON file loads as one split named train.
+    split: &'static str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    field_messages: &'static str,
+    roles_to_train: [&'static str; 1],
+    train_on_eos: &'static str,
 }
 
-fn config(to: &Out<'_>) -> String {
-    let plan = to.plan;
-    let (packing, why) = plan.packing();
-    let mut c = String::new();
-    let _ = writeln!(
-        c,
-        "# Axolotl LoRA config for dataset {} (template-sft {}).\n# Run from any folder: axolotl train {}\n# The model, LoRA settings and training hyperparameters are suggestions; the data settings are not.\n",
-        to.source.version_name(),
-        env!("CARGO_PKG_VERSION"),
-        to.dir.join(CONFIG).display()
-    );
-    match &plan.base_model {
-        Some(model) => {
-            let _ = writeln!(c, "base_model: {}", quoted(model));
+impl Dataset {
+    fn of(split: Split) -> Dataset {
+        Dataset {
+            path: format!("{}.jsonl", split.name()),
+            ds_type: "json",
+            split: "train",
+            kind: "chat_template",
+            field_messages: "messages",
+            roles_to_train: ["assistant"],
+            train_on_eos: "turn",
         }
-        None => c.push_str("base_model: null  # set it (or export with --base-model)\n"),
     }
-    c.push_str("chat_template: tokenizer_default  # the model's own chat template, as counted\n\ndatasets:\n");
-    dataset(&mut c, to, Split::Train);
-    if to.source.splits().contains(&Split::Validation) {
-        c.push_str("test_datasets:\n");
-        dataset(&mut c, to, Split::Validation);
+}
+
+pub fn write(to: &Out<'_>) -> Result<Vec<FileRecord>> {
+    let mut files = super::copy_splits(to.source, to.staging, "upload.jsonl", "")?;
+    let yaml = yaml_serde::to_string(&config(to))
+        .map_err(|e| Error::write(to.staging_path(CONFIG), std::io::Error::other(e)))?;
+    files.push(
+        to.staging
+            .write_small(CONFIG, format!("{HEADER}{yaml}").as_bytes())?,
+    );
+    let readme = super::trainer::readme(
+        to.plan,
+        "Axolotl",
+        CONFIG,
+        RUN,
+        &[
+            ("sequence_len", to.plan.length_reason()),
+            (
+                "chat_template: tokenizer_default",
+                "the model's own chat template renders the messages, as they were counted".into(),
+            ),
+            (
+                "roles_to_train: [assistant]",
+                "the loss covers the assistant's code only".into(),
+            ),
+            (
+                "val_set_size: 0, test_datasets",
+                "the version's validation split is the eval set; train is not split again".into(),
+            ),
+        ],
+    );
+    files.push(to.staging.write_small("README.md", readme.as_bytes())?);
+    Ok(files)
+}
+
+fn config(to: &Out<'_>) -> Config {
+    let plan = to.plan;
+    let (packing, _) = plan.packing();
+    let has_validation = to.source.splits().contains(&Split::Validation);
+    Config {
+        base_model: plan.base_model.clone(),
+        trust_remote_code: to.trust_remote_code,
+        chat_template: "tokenizer_default",
+        datasets: vec![Dataset::of(Split::Train)],
+        test_datasets: if has_validation {
+            vec![Dataset::of(Split::Validation)]
+        } else {
+            Vec::new()
+        },
+        val_set_size: 0,
+        dataset_prepared_path: "prepared",
+        sequence_len: plan.length,
+        sample_packing: packing,
+        eval_sample_packing: packing.then_some(false),
+        pad_to_sequence_len: packing.then_some(true),
+        attn_implementation: "sdpa",
+        adapter: "lora",
+        lora_r: 16,
+        lora_alpha: 32,
+        lora_dropout: 0.05,
+        lora_target_linear: true,
+        output_dir: format!("outputs/template-sft-{}", run_name(to.source)),
+        micro_batch_size: 1,
+        eval_batch_size: has_validation.then_some(1),
+        gradient_accumulation_steps: 8,
+        num_epochs: 3,
+        learning_rate: 1e-4,
+        lr_scheduler: "cosine",
+        warmup_steps: WARMUP,
+        optimizer: "adamw_torch",
+        bf16: "auto",
+        logging_steps: 10,
+        evals_per_epoch: has_validation.then_some(4),
+        saves_per_epoch: 1,
     }
-    c.push_str("val_set_size: 0  # the validation split above is the eval set\n");
-    let _ = writeln!(
-        c,
-        "dataset_prepared_path: {}",
-        quoted(&to.dir.join("prepared").display().to_string())
-    );
-    let _ = writeln!(
-        c,
-        "\nsequence_len: {}  # {}",
-        plan.length,
-        plan.length_reason()
-    );
-    let _ = writeln!(c, "sample_packing: {packing}  # {why}");
-    if packing {
-        c.push_str("eval_sample_packing: false\npad_to_sequence_len: true\nflash_attention: true  # packed examples attend only to themselves\n");
-    }
-    let _ = writeln!(
-        c,
-        "\nadapter: lora\nlora_r: 16\nlora_alpha: 32\nlora_dropout: 0.05\nlora_target_linear: true\n\noutput_dir: ./outputs/template-sft-{}\nmicro_batch_size: 1\ngradient_accumulation_steps: 8\nnum_epochs: 3\nlearning_rate: 0.0001\nlr_scheduler: cosine\nwarmup_ratio: 0.1\noptimizer: adamw_torch\nbf16: auto\nlogging_steps: 10",
-        to.source.version_name()
-    );
-    c
 }

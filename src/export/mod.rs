@@ -5,8 +5,10 @@
 //! its own `manifest.json`, and the export's warnings. The trainer targets (`llamafactory`,
 //! `axolotl`, `trl`) add a ready-to-run config whose sequence length holds every example
 //! ([`trainer::Plan`]); the plain layouts warn where a trainer's default length would drop or cut
-//! examples. The output follows `build`'s versioning rule: `OUT` if free, else `OUT-1`, `OUT-2`, …,
-//! written under a temporary name and renamed into place, so nothing existing is overwritten.
+//! examples. The output follows `build`'s versioning rule: `OUT` if free, else `OUT-1`, `OUT-2`, …
+//! (with a warning saying so), written under a temporary name and renamed into place, so nothing
+//! existing is overwritten and two exports at once never collide. Every path a config holds is
+//! relative to the export's folder, so an export can be copied to the machine that trains.
 //! Conversions are per line and streamed; each target module also holds the inverse
 //! (`to_messages`) used by the round-trip tests.
 
@@ -73,6 +75,9 @@ pub struct ExportOptions {
     pub tokenizers: Vec<String>,
     /// `--base-model`: the model the trainer configs fine-tune.
     pub base_model: Option<String>,
+    /// `--trust-remote-code`: let the trainer run code that comes with the model (none of the
+    /// model families the configs name needs it).
+    pub trust_remote_code: bool,
 }
 
 /// What an export wrote, and what it warns about.
@@ -132,9 +137,15 @@ impl Source {
 pub struct Out<'a> {
     pub source: &'a Source,
     pub staging: &'a Staging,
-    /// The folder the export will have once renamed into place (absolute).
-    pub dir: PathBuf,
     pub plan: &'a trainer::Plan,
+    pub trust_remote_code: bool,
+}
+
+impl Out<'_> {
+    /// Where a file of the export is while it is being written (for messages).
+    pub fn staging_path(&self, name: &str) -> PathBuf {
+        self.staging.path().join(name)
+    }
 }
 
 /// Export `dir` to `out` in `target`'s layout; gives the directory written and the warnings.
@@ -163,17 +174,11 @@ pub fn export(
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let staging = Staging::begin(root, name)?;
-    // The trainer configs name their own folder, so the export goes under exactly this name.
-    let final_name = Staging::next_free_name(root, name)?;
-    let final_dir = root
-        .canonicalize()
-        .map_err(|e| Error::write(root, e))?
-        .join(&final_name);
     let to = Out {
         source: &source,
         staging: &staging,
-        dir: final_dir,
         plan: &plan,
+        trust_remote_code: options.trust_remote_code,
     };
     let files = match target {
         ExportTarget::Hf => hf::write(&source, &staging)?,
@@ -187,10 +192,10 @@ pub fn export(
     let config_file = match target {
         ExportTarget::Llamafactory => llamafactory::CONFIG,
         ExportTarget::Axolotl => axolotl::CONFIG,
-        ExportTarget::Trl => trl::SCRIPT,
+        ExportTarget::Trl => trl::SETTINGS,
         _ => "",
     };
-    let warnings = plan.warnings(target.configures(), config_file);
+    let mut warnings = plan.warnings(target.configures(), config_file);
     let manifest = ExportManifest {
         tool: Tool::this(),
         target,
@@ -204,7 +209,7 @@ pub fn export(
     let json =
         serde_json::to_vec_pretty(&manifest).map_err(|e| Error::serialize("manifest.json", e))?;
     staging.write_small("manifest.json", &json)?;
-    let written = staging.commit_as(&final_name)?;
+    let written = staging.commit()?;
     // `out` without a folder is written in "."; report it as the user named it.
     let path = match written.strip_prefix(".") {
         Ok(relative) if out.parent().is_none_or(|p| p.as_os_str().is_empty()) => {
@@ -212,6 +217,17 @@ pub fn export(
         }
         _ => written,
     };
+    if path.file_name() != out.file_name() {
+        warnings.push(crate::diagnostic::Diagnostic::new(
+            crate::diagnostic::Kind::NameTaken,
+            None,
+            format!(
+                "{} exists; the export was written to {} instead (nothing is ever overwritten)",
+                out.display(),
+                path.display()
+            ),
+        ));
+    }
     Ok(Exported { path, warnings })
 }
 

@@ -134,13 +134,53 @@ impl Plan {
     }
 }
 
-/// A string as a YAML (and Python) double-quoted scalar.
-pub fn quoted(text: &str) -> String {
-    serde_json::to_string(text).unwrap_or_default()
+/// The name of a run and its datasets: the version's folder name made to follow the name rule
+/// (a version received from elsewhere may sit in a folder named anything; LLaMA-Factory splits
+/// dataset names at commas).
+pub fn run_name(source: &Source) -> String {
+    crate::config::sanitized_name(&source.version_name())
 }
 
 /// The dataset names of a version's splits for LLaMA-Factory's `dataset_info.json`, named after the
 /// version so that several exports merge without a collision.
 pub fn dataset_name(source: &Source, split: &str) -> String {
-    format!("template_sft_{}_{split}", source.version_name())
+    format!("template_sft_{}_{split}", run_name(source))
+}
+
+/// How often to evaluate and save, as a fraction of the run's steps: a ratio below 1 is read by
+/// `transformers` as a share of the total steps, so a small dataset (or a one-step run) still
+/// evaluates, where a fixed `eval_steps: 100` never came.
+pub const EVAL_EVERY: f64 = 0.25;
+pub const SAVE_EVERY: f64 = 0.5;
+/// Warm-up as a share of the steps (`warmup_steps` below 1 is a ratio; `warmup_ratio` is gone from
+/// `transformers` 5.16).
+pub const WARMUP: f64 = 0.1;
+
+/// The export's `README.md` for a trainer config: how to run it, and why its data settings are what
+/// they are. Names in it follow the name rule; nothing in it is run.
+pub fn readme(
+    plan: &Plan,
+    trainer: &str,
+    config_file: &str,
+    run: &str,
+    settings: &[(&str, String)],
+) -> String {
+    let mut out = format!(
+        "# {trainer} config written by template-sft {}\n\nRun from this folder (every path in `{config_file}` is relative to it):\n\n```sh\n{run}\n```\n\nThe model, LoRA settings and hyperparameters are starting points; these settings are what the data needs:\n\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    for (setting, why) in settings {
+        out.push_str(&format!("- `{setting}`: {why}\n"));
+    }
+    let (packing, why) = plan.packing();
+    out.push_str(&format!(
+        "- packing {}: {why}\n",
+        if packing { "on" } else { "off" }
+    ));
+    if plan.base_model.is_none() {
+        out.push_str(
+            "\nNo `--base-model` was given: set the model in the config before training.\n",
+        );
+    }
+    out
 }

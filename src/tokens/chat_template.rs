@@ -212,7 +212,8 @@ impl TokenizerSpec {
     }
 
     /// The name given, else the folder holding the file (its parent when that is a generic
-    /// `models` or `tokenizer` folder).
+    /// `models` or `tokenizer` folder), made to follow the name rule
+    /// ([`crate::config::NAME_RULE`]: the name goes into meta, stats and trainer configs).
     pub fn display_name(&self) -> String {
         if let Some(name) = &self.name {
             return name.clone();
@@ -222,7 +223,7 @@ impl TokenizerSpec {
         while let Some(dir) = folder {
             match dir.file_name().and_then(|n| n.to_str()) {
                 Some("models" | "tokenizer" | "package") => folder = dir.parent(),
-                Some(name) => return name.to_string(),
+                Some(name) => return crate::config::sanitized_name(name),
                 None => break,
             }
         }
@@ -293,6 +294,10 @@ impl ChatTokenizer {
             .build()
             .map_err(|e| Error::input(Location::file(&template_path), e.to_string()))?;
         env.set_syntax(syntax);
+        // A chat template is code from a tokenizer file someone hands over: it gets fuel (charged
+        // per instruction and per byte it builds), so a loop without end or a string that doubles
+        // stops with an error instead of hanging or exhausting memory.
+        env.set_fuel(Some(TEMPLATE_FUEL));
         env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
         env.add_function("raise_exception", raise_exception);
         env.add_template_owned("chat_template", template.clone())
@@ -333,9 +338,17 @@ impl ChatTokenizer {
         for (key, text) in &self.tokens {
             context.insert(key, Value::from(text.as_str()));
         }
-        template
+        let rendered = template
             .render(Value::from(context))
-            .map_err(|e| describe(&e))
+            .map_err(|e| describe(&e))?;
+        if rendered.len() > RENDERED_LIMIT {
+            return Err(format!(
+                "chat template: the rendering is {} bytes, over {} MiB (an example holds at most a 16 MiB scene)",
+                rendered.len(),
+                RENDERED_LIMIT >> 20
+            ));
+        }
+        Ok(rendered)
     }
 
     /// Token counts of conversations that each end with the assistant's turn. Pieces shared between
@@ -495,11 +508,21 @@ fn raise_exception(message: String) -> std::result::Result<Value, minijinja::Err
     Err(minijinja::Error::new(ErrorKind::InvalidOperation, message))
 }
 
+/// Fuel one rendering of a chat template may spend: minijinja charges one per instruction and one
+/// per 64 bytes it builds or writes, so this is four million instructions or 256 MB of strings. A
+/// 16 MiB scene (the largest code a build reads) renders with under a million.
+pub const TEMPLATE_FUEL: u64 = 4_000_000;
+/// The largest rendering kept.
+const RENDERED_LIMIT: usize = 64 << 20;
+
 /// A template error as one line: the template's own message, with its line when it has one.
 fn describe(e: &minijinja::Error) -> String {
-    let what = match e.detail() {
-        Some(detail) => detail.to_string(),
-        None => e.kind().to_string(),
+    let what = match (e.kind(), e.detail()) {
+        (ErrorKind::OutOfFuel, _) => format!(
+            "ran out of fuel ({TEMPLATE_FUEL} steps): the template loops or grows without end"
+        ),
+        (_, Some(detail)) => detail.to_string(),
+        (_, None) => e.kind().to_string(),
     };
     match e.line() {
         Some(line) => format!("chat template line {line}: {what}"),

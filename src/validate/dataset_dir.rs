@@ -206,6 +206,25 @@ fn stats(dir: &Path, upload_lines: &[u64; 3], findings: &mut Findings<'_>) {
             );
         }
     }
+    // Names the readers write into trainer configs and file names must follow the rule `build`
+    // enforces: a version received from elsewhere may carry anything.
+    let names = std::iter::once(("tag", stats.tag.as_str())).chain(
+        stats
+            .tokens
+            .tokenizers
+            .iter()
+            .map(|t| ("tokenizer name", t.name.as_str())),
+    );
+    for (what, value) in names {
+        if let Err(why) = crate::config::check_name(value) {
+            findings.add(
+                Category::StatsMismatch,
+                &name,
+                None,
+                format!("the {what} {why}"),
+            );
+        }
+    }
     let all: u64 = upload_lines.iter().sum();
     if stats.totals.all as u64 != all {
         findings.add(
