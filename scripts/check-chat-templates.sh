@@ -60,25 +60,30 @@ for name in ("qwen3", "llama3_1", "gemma3", "deepseek_v3"):
         for line in open(f"{version}/{split}.jsonl"):
             longest = max(longest, len(ids(tok.apply_chat_template(json.loads(line)["messages"], tokenize=True))))
 
-lf = yaml.safe_load(open(f"{work}/llamafactory/llamafactory_sft.yaml"))
-info = json.load(open(os.path.join(lf["dataset_dir"], "dataset_info.json")))
+# Paths in the configs are relative to the export's folder, where the README runs the trainer.
+lf_dir, ax_dir, trl_dir = (f"{work}/{t}" for t in ("llamafactory", "axolotl", "trl"))
+lf = yaml.safe_load(open(f"{lf_dir}/llamafactory_sft.yaml"))
+data_dir = os.path.join(lf_dir, lf["dataset_dir"])
+info = json.load(open(os.path.join(data_dir, "dataset_info.json")))
 for key in ("dataset", "eval_dataset"):
     entry = info[lf[key]]
-    assert os.path.isfile(os.path.join(lf["dataset_dir"], entry["file_name"])), (key, entry)
+    assert os.path.isfile(os.path.join(data_dir, entry["file_name"])), (key, entry)
 assert lf["cutoff_len"] >= longest and lf["train_on_prompt"] is False, (lf["cutoff_len"], longest)
 assert lf["template"] == "qwen3_nothink", lf["template"]
 
-ax = yaml.safe_load(open(f"{work}/axolotl/axolotl.yaml"))
+ax = yaml.safe_load(open(f"{ax_dir}/axolotl.yaml"))
 for entry in ax["datasets"] + ax["test_datasets"]:
-    assert os.path.isabs(entry["path"]) and os.path.isfile(entry["path"]), entry
+    assert not os.path.isabs(entry["path"]) and os.path.isfile(os.path.join(ax_dir, entry["path"])), entry
     assert entry["roles_to_train"] == ["assistant"], entry
 assert ax["sequence_len"] >= longest and ax["val_set_size"] == 0, (ax["sequence_len"], longest)
 
-py_compile.compile(f"{work}/trl/train_sft.py", doraise=True)
-script = open(f"{work}/trl/train_sft.py").read()
-max_length = int(script.split("max_length=")[1].split(",")[0])
-assert max_length >= longest and "completion_only_loss=True" in script, (max_length, longest)
-trl = datasets.load_dataset("json", data_files={s: f"{work}/trl/{s}.jsonl" for s in ("train", "validation", "test")})
+py_compile.compile(f"{trl_dir}/train_sft.py", doraise=True)
+settings = json.load(open(f"{trl_dir}/train_sft.json"))
+max_length = settings["sft_config"]["max_length"]
+assert max_length >= longest and settings["sft_config"]["completion_only_loss"] is True, (max_length, longest)
+for split, path in settings["files"].items():
+    assert os.path.isfile(os.path.join(trl_dir, path)), (split, path)
+trl = datasets.load_dataset("json", data_files={s: f"{trl_dir}/{s}.jsonl" for s in ("train", "validation", "test")})
 tok = AutoTokenizer.from_pretrained(f"{cache}/qwen3")
 for split in trl:
     for row in trl[split]:

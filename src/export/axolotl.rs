@@ -52,7 +52,8 @@ struct Config {
     num_epochs: u32,
     learning_rate: f64,
     lr_scheduler: &'static str,
-    warmup_steps: f64,
+    /// Axolotl's own setting (its `warmup_steps` takes whole steps); it turns the ratio into steps.
+    warmup_ratio: f64,
     optimizer: &'static str,
     bf16: &'static str,
     logging_steps: u32,
@@ -155,7 +156,7 @@ fn config(to: &Out<'_>) -> Config {
         num_epochs: 3,
         learning_rate: 1e-4,
         lr_scheduler: "cosine",
-        warmup_steps: WARMUP,
+        warmup_ratio: WARMUP,
         optimizer: "adamw_torch",
         bf16: "auto",
         logging_steps: 10,
