@@ -69,6 +69,74 @@ fn prepare_writes_batch_api_requests_for_the_held_out_prompts() {
 }
 
 #[test]
+fn prepare_keeps_max_tokens_within_the_models_output_limit() {
+    let wd = built();
+    fn prepare<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+        let mut args = vec!["eval", "prepare", "dataset/v1", "requests.jsonl"];
+        args.extend_from_slice(extra);
+        args
+    }
+    let run = wd.fails(
+        &prepare(&["--model", "gpt-4o-mini", "--max-tokens", "16385"]),
+        2,
+    );
+    assert!(run.stderr.contains("output limit of 16384"), "{run}");
+    let run = wd.fails(&prepare(&["--max-tokens", "0"]), 2);
+    assert!(run.stderr.contains("at least 1"), "{run}");
+    assert!(!wd.path("requests.jsonl").exists());
+    // An unknown model: written, with a warning that its limit is not checked.
+    let run = wd.ok(&prepare(&["--model", "Qwen/Qwen3-8B"]));
+    assert!(run.stderr.contains("output limit is not known"), "{run}");
+    // A reasoning model takes max_completion_tokens.
+    wd.ok(&prepare(&["--model", "o4-mini", "--max-tokens", "4096"]));
+    let body = &jsonl(&wd.read("requests.jsonl"))[0]["body"];
+    assert_eq!(body["max_completion_tokens"], 4096);
+    assert!(body.get("max_tokens").is_none(), "{body}");
+}
+
+#[test]
+fn refusals_and_failed_requests_are_scored_and_their_messages_shown() {
+    let wd = built();
+    let gold = jsonl(&wd.read("dataset/v1/test.jsonl"));
+    assert_eq!(gold.len(), 2);
+    let refusal = serde_json::json!({"custom_id": id_of(&gold[0]), "response": {"status_code": 200, "request_id": "q", "body": {"choices": [{"index": 0, "message": {"role": "assistant", "content": null, "refusal": "I cannot write that scene"}, "finish_reason": "stop"}]}}, "error": null});
+    // vLLM's failed request: a status, no body, the message in "error".
+    let failed = serde_json::json!({"id": "vllm-1", "custom_id": id_of(&gold[1]), "response": {"status_code": 400, "request_id": "r"}, "error": "This model's maximum context length is 4096 tokens"});
+    wd.write("p.jsonl", format!("{refusal}\n{failed}\n"));
+    let run = wd.ok(&["eval", "dataset/v1", "--predictions", "p.jsonl"]);
+    assert!(
+        run.stdout
+            .contains("0 missing, 1 failed requests, 1 refusals, 0 bad lines"),
+        "{run}"
+    );
+    assert!(
+        run.stdout.contains("p.jsonl:1: no answer to score for")
+            && run
+                .stdout
+                .contains("the model refused: I cannot write that scene"),
+        "{run}"
+    );
+    assert!(
+        run.stdout.contains("p.jsonl:2: failed request for")
+            && run.stdout.contains("maximum context length is 4096 tokens"),
+        "{run}"
+    );
+    let json = wd
+        .ok(&["eval", "dataset/v1", "--predictions", "p.jsonl", "--json"])
+        .json();
+    assert_eq!(json["summary"]["refusals"], 1);
+    assert_eq!(json["summary"]["failedRequests"], 1);
+    assert_eq!(json["summary"]["missing"], 0);
+    let answered = json["summary"]["rates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "answered")
+        .unwrap();
+    assert_eq!(answered["passed"], 1);
+}
+
+#[test]
 fn the_gold_code_passes_parse_and_gate() {
     let wd = built();
     let run = wd.ok(&["eval", "dataset/v1", "--gold", "--json"]);

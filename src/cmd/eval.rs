@@ -65,7 +65,8 @@ pub struct PrepareArgs {
     /// The model to run (default: the model the version was built for).
     #[arg(long, value_name = "NAME")]
     pub model: Option<String>,
-    /// Most tokens per reply (default: twice the longest gold code, rounded up to 256).
+    /// Most tokens per reply (default: twice the longest gold code, rounded up to 256, within the
+    /// model's output limit; over a known model's limit is an error).
     #[arg(long, value_name = "N")]
     pub max_tokens: Option<usize>,
     #[arg(long, value_name = "T", default_value_t = 0.0)]
@@ -104,9 +105,17 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
             temperature: p.temperature,
         };
         let prepared = eval::prepare(&p.dir, &options, &p.out)?;
+        for note in &prepared.notes {
+            console.warn(None, note);
+        }
+        let files: Vec<String> = prepared
+            .files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect();
         return console.result(format!(
             "wrote {}: {} requests for {} (max_tokens {})",
-            p.out.display(),
+            files.join(", "),
             prepared.requests,
             prepared.model,
             prepared.max_tokens

@@ -62,6 +62,8 @@ pub enum Status {
     Missing,
     /// The request failed (an error line of a batch output).
     Failed,
+    /// The model replied without content (a refusal): answered, every other check failed.
+    Refused,
 }
 
 /// Why `duration_honoured` does not apply to an output that parsed.
@@ -188,6 +190,13 @@ pub fn score(gold: &Gold, answer: Option<(&Answer, usize)>, settings: &Settings)
         None => return Scored::unanswered(gold, Status::Missing, None, None, &names),
         Some((Answer::Failed(why), line)) => {
             return Scored::unanswered(gold, Status::Failed, Some(line), Some(shown(why)), &names)
+        }
+        Some((Answer::Refused(why), line)) => {
+            let mut refused =
+                Scored::unanswered(gold, Status::Refused, Some(line), Some(shown(why)), &names);
+            refused.checks.insert("answered".into(), Some(true));
+            refused.failures.remove("answered");
+            return refused;
         }
         Some((Answer::Output { text, tokens }, line)) => (text.as_str(), *tokens, line),
     };
@@ -450,5 +459,20 @@ mod tests {
         let failed_request = score(&gold(), Some((&error, 3)), &settings());
         assert_eq!(failed_request.status, Status::Failed);
         assert_eq!(failed_request.failures["parses"], "rate limited");
+        assert_eq!(failed_request.check("answered"), Some(false));
+    }
+
+    #[test]
+    fn a_refusal_is_answered_and_fails_every_other_check() {
+        let refusal = Answer::Refused("the model refused: no".into());
+        let s = score(&gold(), Some((&refusal, 2)), &settings());
+        assert_eq!(s.status, Status::Refused);
+        assert_eq!(s.check("answered"), Some(true));
+        assert_eq!(
+            failed(&s).len(),
+            check_names(&GateConfig::default()).len() - 1
+        );
+        assert_eq!(s.failures["parses"], "the model refused: no");
+        assert!(!s.passed());
     }
 }

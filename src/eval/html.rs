@@ -58,8 +58,8 @@ pub fn render(e: &Evaluation) -> String {
             "output-tokens",
         ),
         (
-            "missing / failed",
-            format!("{} / {}", s.missing, s.failed_requests),
+            "missing / failed / refused",
+            format!("{} / {} / {}", s.missing, s.failed_requests, s.refusals),
             "missing",
         ),
     ];

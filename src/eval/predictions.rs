@@ -7,7 +7,7 @@
 //!
 //! | shape | the output | the example |
 //! |---|---|---|
-//! | OpenAI Batch API output (also Together, `vllm run-batch`) | `response.body.choices[0].message.content`; an `error` object, or a status other than 200, is a failed request | `custom_id` |
+//! | OpenAI Batch API output (also Together, `vllm run-batch`) | `response.body.choices[0].message.content`; a reply without content (a refusal) is an answer that fails every check; an `error` (OpenAI's object, vLLM's string or error response), or a status other than 200 with or without a body, is a failed request, with its message | `custom_id` |
 //! | `{"custom_id", "completion"}` | `completion` (a string, or messages whose last is the assistant's) | `custom_id` |
 //! | a chat line `{"messages": […]}` | the last message, which must be the assistant's | `meta` (template, variant, format) when present, else the user message matched to a brief |
 
@@ -35,6 +35,8 @@ pub enum Answer {
     Output { text: String, tokens: Option<usize> },
     /// The request failed (an `error` line of a batch output, or a non-200 status).
     Failed(String),
+    /// The model answered without content: a refusal (its text), or a reply cut before any.
+    Refused(String),
 }
 
 impl Answer {
@@ -42,7 +44,7 @@ impl Answer {
     fn len(&self) -> usize {
         match self {
             Answer::Output { text, .. } => text.len(),
-            Answer::Failed(why) => why.len(),
+            Answer::Failed(why) | Answer::Refused(why) => why.len(),
         }
     }
 }
@@ -249,28 +251,44 @@ pub(crate) fn parse_line(
 /// The answer of a Batch API output line.
 fn batch_answer(value: &Value) -> std::result::Result<Answer, String> {
     if let Some(error) = value.get("error").filter(|e| !e.is_null()) {
-        let message = error
-            .get("message")
-            .and_then(Value::as_str)
-            .unwrap_or("the request failed");
-        return Ok(Answer::Failed(message.to_string()));
+        let message = error_message(error).unwrap_or_else(|| "the request failed".into());
+        return Ok(Answer::Failed(message));
     }
-    let response = value.get("response").ok_or("no \"response\"")?;
+    let response = value
+        .get("response")
+        .filter(|r| !r.is_null())
+        .ok_or("no \"response\"")?;
     let status = response.get("status_code").and_then(Value::as_u64);
-    let body = response.get("body").ok_or("\"response\" has no \"body\"")?;
+    // vLLM writes a failed request's response without a body.
+    let body = response.get("body").filter(|b| !b.is_null());
     if let Some(status) = status.filter(|&s| s != 200) {
-        let message = body
-            .pointer("/error/message")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        return Ok(Answer::Failed(
-            format!("status {status} {message}").trim_end().to_string(),
-        ));
+        return Ok(Answer::Failed(match body.and_then(error_message) {
+            Some(message) => format!("status {status}: {message}"),
+            None => format!("status {status}"),
+        }));
     }
-    let text = body
-        .pointer("/choices/0/message/content")
-        .and_then(Value::as_str)
-        .ok_or("no response.body.choices[0].message.content")?;
+    let body = body.ok_or("\"response\" has no \"body\"")?;
+    let message = body
+        .pointer("/choices/0/message")
+        .ok_or("no response.body.choices[0].message")?;
+    let text = match message.get("content") {
+        Some(Value::String(text)) => text,
+        Some(Value::Null) | None => {
+            // An answer all the same: the model replied, with nothing to score.
+            let why = match message.get("refusal").and_then(Value::as_str) {
+                Some(refusal) => format!("the model refused: {refusal}"),
+                None => {
+                    let finish = body
+                        .pointer("/choices/0/finish_reason")
+                        .and_then(Value::as_str)
+                        .unwrap_or("not given");
+                    format!("the reply has no content (finish_reason {finish})")
+                }
+            };
+            return Ok(Answer::Refused(why));
+        }
+        Some(_) => return Err("response.body.choices[0].message.content is not a string".into()),
+    };
     let tokens = body
         .pointer("/usage/completion_tokens")
         .and_then(Value::as_u64)
@@ -279,6 +297,22 @@ fn batch_answer(value: &Value) -> std::result::Result<Answer, String> {
         text: text.to_string(),
         tokens,
     })
+}
+
+/// The message of an error as the batch APIs write it: OpenAI's `{"code", "message"}`, vLLM's
+/// message string, or vLLM's error response (`{"message", …}` or `{"error": {"message", …}}`).
+fn error_message(error: &Value) -> Option<String> {
+    match error {
+        Value::String(message) => Some(message.clone()),
+        Value::Object(object) => object
+            .get("message")
+            .and_then(Value::as_str)
+            .or_else(|| error.pointer("/error/message").and_then(Value::as_str))
+            .map(str::to_string)
+            .or_else(|| Some(error.to_string())),
+        Value::Null => None,
+        other => Some(other.to_string()),
+    }
 }
 
 /// `completion`: a string, or messages ending with the assistant's.
@@ -375,7 +409,7 @@ mod tests {
         let status = r#"{"custom_id":"a","response":{"status_code":400,"body":{"error":{"message":"bad"}}}}"#;
         assert_eq!(
             parse(status).unwrap().1,
-            Answer::Failed("status 400 bad".into())
+            Answer::Failed("status 400: bad".into())
         );
         assert_eq!(
             parse(r#"{"custom_id":"b","completion":"x"}"#).unwrap(),
@@ -385,6 +419,52 @@ mod tests {
         assert_eq!(parse(chat_meta).unwrap(), ("a".into(), output("y", None)));
         let chat_brief = r#"{"messages":[{"role":"user","content":"Make it"},{"role":"assistant","content":"z"}]}"#;
         assert_eq!(parse(chat_brief).unwrap().0, "b");
+    }
+
+    #[test]
+    fn refusals_are_answers_and_failed_requests_keep_their_messages() {
+        let reply = |message: &str| {
+            format!(
+                r#"{{"custom_id":"a","response":{{"status_code":200,"body":{{"choices":[{{"message":{message},"finish_reason":"stop"}}]}}}}}}"#
+            )
+        };
+        let refusal = reply(r#"{"role":"assistant","content":null,"refusal":"I can't help"}"#);
+        assert_eq!(
+            parse(&refusal).unwrap().1,
+            Answer::Refused("the model refused: I can't help".into())
+        );
+        let empty = reply(r#"{"role":"assistant","content":null}"#);
+        assert_eq!(
+            parse(&empty).unwrap().1,
+            Answer::Refused("the reply has no content (finish_reason stop)".into())
+        );
+        assert!(parse(&reply(r#"{"role":"assistant","content":7}"#)).is_err());
+        // A non-200 status without a body (vLLM) is a failed request, not a bad line.
+        let bare =
+            r#"{"custom_id":"a","response":{"status_code":400,"request_id":"r"},"error":null}"#;
+        assert_eq!(parse(bare).unwrap().1, Answer::Failed("status 400".into()));
+        let null_body = r#"{"custom_id":"a","response":{"status_code":500,"body":null}}"#;
+        assert_eq!(
+            parse(null_body).unwrap().1,
+            Answer::Failed("status 500".into())
+        );
+        // vLLM's error shapes: a message string, its ErrorResponse old and new.
+        for (error, message) in [
+            (r#""Input too long""#, "Input too long"),
+            (
+                r#"{"object":"error","message":"max_tokens too large","type":"BadRequestError","code":400}"#,
+                "max_tokens too large",
+            ),
+            (
+                r#"{"error":{"message":"context length exceeded","type":"BadRequestError","code":400}}"#,
+                "context length exceeded",
+            ),
+        ] {
+            let line = format!(
+                r#"{{"custom_id":"a","response":{{"status_code":400,"request_id":"r"}},"error":{error}}}"#
+            );
+            assert_eq!(parse(&line).unwrap().1, Answer::Failed(message.into()));
+        }
     }
 
     #[test]

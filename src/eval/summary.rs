@@ -43,6 +43,8 @@ pub struct Summary {
     pub output_tokens: Estimate,
     pub missing: usize,
     pub failed_requests: usize,
+    /// Replies without content (refusals): answered, every other check failed.
+    pub refusals: usize,
 }
 
 /// How a summary's means get their intervals.
@@ -89,6 +91,10 @@ impl Summary {
             failed_requests: rows
                 .iter()
                 .filter(|r| r.status == super::checks::Status::Failed)
+                .count(),
+            refusals: rows
+                .iter()
+                .filter(|r| r.status == super::checks::Status::Refused)
                 .count(),
         }
     }

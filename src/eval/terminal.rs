@@ -11,6 +11,7 @@ use std::io::Write;
 
 use super::checks::{Scored, Status};
 use super::intervals::Estimate;
+use super::predictions::LISTED;
 use super::summary::{Summary, SMALL_SAMPLE};
 use super::{Evaluation, Scoring};
 use crate::report::thousands;
@@ -235,10 +236,11 @@ fn problems(out: &mut impl Write, scoring: &Scoring) -> std::io::Result<()> {
     let count = |status: Status| scoring.rows.iter().filter(|r| r.status == status).count();
     writeln!(
         out,
-        "{}: {} missing, {} failed requests, {} bad lines, {} unknown ids, {} duplicate predictions",
+        "{}: {} missing, {} failed requests, {} refusals, {} bad lines, {} unknown ids, {} duplicate predictions",
         scoring.source,
         count(Status::Missing),
         count(Status::Failed),
+        count(Status::Refused),
         l.bad_lines.count,
         l.unknown_ids.count,
         l.duplicates.count
@@ -249,6 +251,32 @@ fn problems(out: &mut impl Write, scoring: &Scoring) -> std::io::Result<()> {
         writeln!(out, "  {}:{}: {}", scoring.source, b.line, one_line(&b.why))?;
     }
     more(out, l.bad_lines.count, l.bad_lines.first.len(), "bad lines")?;
+    // What the API said: a failed request's error message, a refusal's text.
+    let unscored: Vec<&Scored> = scoring
+        .rows
+        .iter()
+        .filter(|r| matches!(r.status, Status::Failed | Status::Refused))
+        .collect();
+    for r in unscored.iter().take(LISTED) {
+        let what = match r.status {
+            Status::Refused => "no answer to score",
+            _ => "failed request",
+        };
+        writeln!(
+            out,
+            "  {}:{}: {what} for {}: {}",
+            scoring.source,
+            r.line.unwrap_or(0),
+            one_line(&r.id),
+            one_line(r.error.as_deref().unwrap_or(""))
+        )?;
+    }
+    more(
+        out,
+        unscored.len(),
+        unscored.len().min(LISTED),
+        "failed requests and refusals",
+    )?;
     for (id, line) in &l.unknown_ids.first {
         writeln!(
             out,
