@@ -2,7 +2,8 @@
 # Regenerate src/eval/remotion_api.txt, the public API `eval` checks Remotion names against: every
 # name (value or type) exported by a pinned release of `remotion` and of the @remotion packages
 # scenes import from (all published at that version), read from their type declarations (npm pack; nothing is installed or
-# run). One line per name: `package<TAB>name`, sorted (values and types alike: both can be imported).
+# run). One line per name: `package<TAB>name<TAB>kind`, sorted, kind `value` or `type` (both can be
+# imported; only a value exists at runtime, on `window.Remotion`). A name declared as both is a value.
 #   bash scripts/remotion-api.sh [VERSION]      (default: the version in the file's header)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,33 +38,69 @@ def resolve(base, spec):
             return path
     return None
 
-def exports(path, seen):
-    """(name, kind) pairs a declaration file exports, following `export * from`."""
-    if path is None or path in seen:
-        return set()
-    seen.add(path)
+DECLARATION = r"(?:declare\s+)?(?:abstract\s+)?(const|let|var|function|class|enum|namespace|type|interface)\s+(\w+)"
+KIND = lambda keyword: "type" if keyword in ("type", "interface") else "value"
+memo = {}
+
+def exports(path):
+    """{name: kind} a declaration file exports, following re-exports and imports to the
+    declaration (a `.d.ts` writes `export { A } from './x'` for types as well as values)."""
+    if path is None:
+        return {}
+    if path in memo:
+        return memo[path]
+    memo[path] = {}  # a cycle sees nothing more
     text = strip_comments(open(path, encoding="utf-8").read())
     # `declare global { … }` declares nothing importable.
     text = re.sub(r"declare global\s*\{(?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*\}", "", text)
-    out = set()
+    local = {m.group(2): KIND(m.group(1)) for m in re.finditer(r"(?:^|[;\n])\s*(?:export\s+)?" + DECLARATION, text)}
+    imported = {}
+    for m in re.finditer(r"import\s+(type\s+)?\{([^}]*)\}\s*from\s*['\"]([^'\"]+)['\"]", text, flags=re.S):
+        for item in m.group(2).split(","):
+            item = item.strip()
+            if item:
+                is_type = bool(m.group(1)) or item.startswith("type ")
+                parts = re.split(r"\s+as\s+", re.sub(r"^type\s+", "", item))
+                imported[parts[-1].strip()] = ("type", None, None) if is_type else ("from", m.group(3), parts[0].strip())
+
+    def kind_from(source, name):
+        if not source.startswith("."):
+            return "value"  # another package: counted as what it says it is, a value
+        return exports(resolve(path, source)).get(name, "value")
+
+    out = {}
     for m in re.finditer(r"export\s+\*\s+from\s+['\"]([^'\"]+)['\"]", text):
         if m.group(1).startswith("."):
-            out |= exports(resolve(path, m.group(1)), seen)
+            for name, kind in exports(resolve(path, m.group(1))).items():
+                out.setdefault(name, kind)
     for m in re.finditer(r"export\s+\*\s+as\s+(\w+)\s+from", text):
-        out.add((m.group(1), "value"))
-    for m in re.finditer(r"export\s+(type\s+)?\{([^}]*)\}", text, flags=re.S):
-        all_types = bool(m.group(1))
+        out[m.group(1)] = "value"
+    for m in re.finditer(r"export\s+(type\s+)?\{([^}]*)\}(\s*from\s*['\"]([^'\"]+)['\"])?", text, flags=re.S):
+        all_types, source = bool(m.group(1)), m.group(4)
         for item in m.group(2).split(","):
             item = item.strip()
             if not item:
                 continue
             is_type = all_types or item.startswith("type ")
-            item = re.sub(r"^type\s+", "", item)
-            name = re.split(r"\s+as\s+", item)[-1].strip()
-            if name and name != "default":
-                out.add((name, "type" if is_type else "value"))
-    for m in re.finditer(r"export\s+(?:declare\s+)?(?:abstract\s+)?(const|let|var|function|class|enum|namespace|type|interface)\s+(\w+)", text):
-        out.add((m.group(2), "type" if m.group(1) in ("type", "interface") else "value"))
+            parts = re.split(r"\s+as\s+", re.sub(r"^type\s+", "", item))
+            original, name = parts[0].strip(), parts[-1].strip()
+            if not name or name == "default":
+                continue
+            if is_type:
+                kind = "type"
+            elif source:
+                kind = kind_from(source, original)
+            elif original in local:
+                kind = local[original]
+            elif original in imported:
+                how, src, orig = imported[original]
+                kind = "type" if how == "type" else kind_from(src, orig)
+            else:
+                kind = "value"
+            out[name] = kind
+    for m in re.finditer(r"export\s+" + DECLARATION, text):
+        out[m.group(2)] = KIND(m.group(1))
+    memo[path] = out
     return out
 
 def entry_types(root, entry):
@@ -79,7 +116,7 @@ def entry_types(root, entry):
 
 print(f"# remotion {version}: names exported by these packages, from their type declarations.")
 print("# Regenerate with: bash scripts/remotion-api.sh VERSION")
-rows = set()
+rows = {}
 for package in packages:
     root = os.path.join(work, package.replace("/", "_").replace("@", "_"), "package")
     meta = json.load(open(os.path.join(root, "package.json")))
@@ -94,9 +131,10 @@ for package in packages:
         if not types:
             continue
         name = package if sub == "." else package + sub[1:]
-        for export, _kind in exports(os.path.normpath(os.path.join(root, types)), set()):
-            rows.add((name, export))
-for row in sorted(rows):
-    print("\t".join(row))
+        for export, kind in exports(os.path.normpath(os.path.join(root, types))).items():
+            if rows.get((name, export)) != "value":
+                rows[(name, export)] = kind
+for (name, export), kind in sorted(rows.items()):
+    print(f"{name}\t{export}\t{kind}")
 PY
 echo "wrote $out: $(grep -vc '^#' "$out") names" >&2
