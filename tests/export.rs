@@ -30,6 +30,13 @@ fn round_trip(target: &str, data_dir: &str, back: fn(&Value) -> Option<Vec<Messa
     }
     // The export's own manifest verifies with the same check `export` applies to its source.
     template_sft::dataset::manifest::verify(&wd.path("out")).unwrap();
+    // validate reads the export: its manifest, and every row as the chat example it holds.
+    let run = wd.ok(&["validate", "out"]);
+    assert!(
+        run.stdout
+            .contains("0 error(s), 0 warning(s) in 3 file(s), 27 example(s)"),
+        "{target}: {run}"
+    );
 }
 
 #[test]
@@ -151,6 +158,83 @@ fn an_existing_output_is_never_overwritten() {
     assert_eq!(wd.list("out"), ["keep.txt"]);
     let run = wd.ok(&["export", "dataset/v1", "--to", "alpaca", "out"]);
     assert_eq!(run.stdout, "wrote out-2\n");
+}
+
+#[test]
+fn validate_checks_an_export_and_ignores_what_its_trainer_writes() {
+    let wd = Workdir::starter();
+    wd.ok(&["build"]);
+    wd.ok(&["export", "dataset/v1", "--to", "trl", "out"]);
+    // A run of the trainer from the export writes under outputs/: not a finding.
+    wd.write("out/outputs/template-sft-v1/checkpoint-1/adapter.bin", "x");
+    wd.ok(&["validate", "out"]);
+    // A row that is not TRL's, and a file the manifest does not know: both at their place.
+    wd.edit("out/train.jsonl", |t| {
+        format!("{t}{}\n", r#"{"prompt":"a string","completion":[]}"#)
+    });
+    wd.write("out/extra.jsonl", "{}\n");
+    let run = wd.fails(&["validate", "out", "--json"], 1);
+    let findings = run.json()["findings"].as_array().unwrap().clone();
+    let at = |category: &str| -> Vec<(String, Value)> {
+        findings
+            .iter()
+            .filter(|f| f["category"] == category)
+            .map(|f| (f["file"].as_str().unwrap().to_string(), f["line"].clone()))
+            .collect()
+    };
+    let rows = at("export_row");
+    assert_eq!(rows.len(), 1, "{findings:?}");
+    assert!(
+        rows[0].0.ends_with("out/train.jsonl") && rows[0].1 == 23,
+        "{rows:?}"
+    );
+    let manifest: Vec<String> = at("manifest_mismatch").into_iter().map(|f| f.0).collect();
+    assert!(
+        manifest.iter().any(|f| f.ends_with("out/train.jsonl")),
+        "{manifest:?}"
+    );
+    assert!(
+        manifest.iter().any(|f| f.ends_with("out/extra.jsonl")),
+        "{manifest:?}"
+    );
+    assert!(
+        !manifest.iter().any(|f| f.contains("outputs")),
+        "{manifest:?}"
+    );
+}
+
+#[test]
+fn concurrent_exports_to_one_name_take_the_next_free_names() {
+    let wd = Workdir::starter();
+    wd.ok(&["build"]);
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_template-sft"))
+                .args(["export", "-q", "dataset/v1", "--to", "axolotl", "out"])
+                .current_dir(wd.path(""))
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    let mut written: Vec<String> = wd
+        .outputs("")
+        .into_iter()
+        .filter(|n| n.starts_with("out"))
+        .collect();
+    written.sort();
+    assert_eq!(written, ["out", "out-1", "out-2", "out-3"]);
+    for name in &written {
+        template_sft::dataset::manifest::verify(&wd.path(name)).unwrap();
+        assert_eq!(
+            wd.read(&format!("{name}/train.jsonl")),
+            wd.read("out/train.jsonl")
+        );
+    }
 }
 
 #[test]

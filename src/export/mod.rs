@@ -36,7 +36,7 @@ use crate::dataset::writer::{refuse_inside_version, FileRecord, Staging};
 use crate::error::{Error, Result};
 use crate::split::Split;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ExportTarget {
     /// A Hugging Face `datasets` folder: data/{split}.jsonl and a dataset card with the splits.

@@ -66,6 +66,7 @@ categories! {
     OverMaxLength = "over_max_length": "an example longer than --max-length under a --tokenizer",
     TrainerDefaultLength = "trainer_default_length": "examples longer than a trainer's default length (Axolotl sequence_len 512, TRL max_length 1024, LLaMA-Factory cutoff_len 2048)",
     LengthSkew = "length_skew": "validation or test lengths differ strongly from train's (median below 2/3 or above 3/2 of it)",
+    ExportRow = "export_row": "a row of an export folder that its target's layout does not hold (e.g. a TRL row without prompt/completion)",
 }
 
 #[cfg(test)]

@@ -7,7 +7,9 @@
 //! per-example digests are kept (for duplicates and train/eval leakage), plus a near-copy signature
 //! per distinct train output (1 KiB, never the output itself), so memory is bounded whatever the
 //! input. Each distinct message content is tokenized once (the cache is bounded too). A directory
-//! written by `build` also gets its sidecars, manifest and stats checked ([`dataset_dir`]).
+//! written by `build` also gets its sidecars, manifest and stats checked ([`dataset_dir`]); a folder
+//! written by `export` its manifest, and its rows, in any layout, are read back as chat examples
+//! ([`export_dir`]).
 //!
 //! Long because reading a file (capped lines, chunks bounded in lines and bytes, the parallel pass)
 //! is one loop; the per-line checks, the leakage and the build-directory checks are modules of
@@ -15,6 +17,7 @@
 
 pub mod category;
 pub mod dataset_dir;
+pub mod export_dir;
 mod leakage;
 mod lengths;
 pub mod line;
@@ -34,6 +37,7 @@ use line::{check_line, example_hash, text_hash, Message};
 pub use target::{Severity, Target};
 
 use crate::error::{Error, Result};
+use crate::export::ExportTarget;
 use crate::input::{self, read_line_capped, CappedLine};
 use crate::split::near_copy::{self, Signature};
 use crate::split::Split;
@@ -165,15 +169,25 @@ impl Findings<'_> {
 /// Validate every path (files, or directories of JSONL / `build` output).
 pub fn validate(paths: &[PathBuf], options: &Options) -> Result<Report> {
     let mut report = Report::default();
-    let mut data_files: Vec<(PathBuf, Option<Split>)> = Vec::new();
+    // Each data file, its split, and the export layout its rows have (`None`: chat lines).
+    let mut data_files: Vec<(PathBuf, Option<Split>, Option<ExportTarget>)> = Vec::new();
     let mut build_dirs = Vec::new();
     for path in paths {
         if path.is_dir() {
             if path.join("manifest.json").is_file() {
+                if let Some(target) = export_dir::target(path)? {
+                    let mut findings = Findings {
+                        target: options.target,
+                        report: &mut report,
+                    };
+                    let files = export_dir::check(path, &mut findings)?;
+                    data_files.extend(files.into_iter().map(|(p, s)| (p, s, Some(target))));
+                    continue;
+                }
                 for split in Split::ALL {
                     let upload = path.join(format!("{}.upload.jsonl", split.name()));
                     if upload.is_file() {
-                        data_files.push((upload, Some(split)));
+                        data_files.push((upload, Some(split), None));
                     }
                 }
                 build_dirs.push(path.clone());
@@ -186,18 +200,18 @@ pub fn validate(paths: &[PathBuf], options: &Options) -> Result<Report> {
                 found.sort();
                 data_files.extend(found.into_iter().map(|p| {
                     let split = split_of(&p);
-                    (p, split)
+                    (p, split, None)
                 }));
             }
         } else {
-            data_files.push((path.clone(), split_of(path)));
+            data_files.push((path.clone(), split_of(path), None));
         }
     }
 
     let cache = RwLock::new(HashMap::new());
     let mut leakage = Leakage::new(options.near_copy_threshold);
     let mut lengths = ModelLengths::new(&options.tokenizers, options.max_length);
-    for (path, split) in &data_files {
+    for (path, split, layout) in &data_files {
         let mut findings = Findings {
             target: options.target,
             report: &mut report,
@@ -207,7 +221,7 @@ pub fn validate(paths: &[PathBuf], options: &Options) -> Result<Report> {
             leakage: &mut leakage,
             lengths: &mut lengths,
         };
-        check_file(path, *split, options, &mut file, &mut findings)?;
+        check_file(path, *split, *layout, options, &mut file, &mut findings)?;
     }
     let mut findings = Findings {
         target: options.target,
@@ -295,6 +309,7 @@ fn count_tokens(
 fn check_file(
     path: &Path,
     split: Option<Split>,
+    layout: Option<ExportTarget>,
     options: &Options,
     state: &mut FileState<'_, '_>,
     findings: &mut Findings<'_>,
@@ -368,7 +383,20 @@ fn check_file(
                         messages: None,
                     };
                 };
-                let report = check_line(line);
+                // An export's row is checked as the chat example it holds.
+                let converted = layout.map(|target| export_dir::as_chat_line(target, line));
+                let report = match &converted {
+                    None => check_line(line),
+                    Some(Ok(chat)) => check_line(chat),
+                    Some(Err(why)) => {
+                        return Outcome {
+                            problems: vec![(Category::ExportRow, why.clone())],
+                            example: None,
+                            signatures: Vec::new(),
+                            messages: None,
+                        }
+                    }
+                };
                 let mut signatures = Vec::new();
                 let example = report.messages.as_ref().map(|messages| {
                     let outputs: Vec<u128> = messages
