@@ -41,6 +41,8 @@ pub enum Command {
     Eval(cmd::eval::Args),
     /// Write a commented template-sft.toml.
     Init(cmd::init::Args),
+    /// Render scenes with Remotion in headless Chromium and print each one's verdict.
+    Render(cmd::render::Args),
     /// Write a synthetic project (benchmarks, scale tests).
     #[command(hide = true)]
     Synth(cmd::synth::Args),
@@ -57,6 +59,7 @@ impl Cli {
         });
         let result = match &self.command {
             Command::Build(args) => cmd::build::run(args, &console),
+            Command::Render(args) => cmd::render::run(args, &console),
             Command::Validate(args) => cmd::validate::run(args, &console),
             Command::Report(args) => cmd::report::run(args, &console),
             Command::Diff(args) => cmd::diff::run(args, &console),

@@ -169,6 +169,10 @@ impl Observer for Console {
         self.detail(what);
     }
 
+    fn info(&self, what: &str) {
+        Console::info(self, what);
+    }
+
     fn progress(&self, len: u64, what: &'static str) -> ProgressBar {
         Console::progress(self, len, what)
     }

@@ -86,6 +86,14 @@ pub enum Error {
     #[error("cannot write to standard output: {}", io_reason(.0))]
     Stdout(io::Error),
 
+    /// `render` found scenes that do not render cleanly (the verdicts are already printed).
+    #[error("{0} of the renders did not pass")]
+    NotRendered(usize),
+
+    /// Scenes cannot be rendered here: no Node.js, no Chromium, or the render kit did not install.
+    #[error("render: {0}")]
+    Render(String),
+
     /// A stage stopped because the stage it feeds failed first (that stage's error is the one to
     /// report; this one is never shown when it is there).
     #[error("stopped: the next stage failed")]
@@ -105,9 +113,10 @@ impl Error {
             | Error::Threads(_)
             | Error::Serialize { .. }
             | Error::Stdout(_)
+            | Error::Render(_)
             | Error::Cancelled => exit::RUNTIME,
             Error::Strict(_) => exit::REJECTED,
-            Error::Findings { .. } => exit::FINDINGS,
+            Error::Findings { .. } | Error::NotRendered(_) => exit::FINDINGS,
         }
     }
 

@@ -91,6 +91,7 @@ pub mod export;
 pub mod location;
 pub mod pipeline;
 pub mod prompts;
+pub mod render;
 pub mod report;
 pub mod split;
 pub mod tokens;

@@ -48,6 +48,10 @@ pub struct Args {
     /// unchanged code (and do not remember this build's).
     #[arg(long)]
     pub no_cache: bool,
+    /// Render every template in each supported format (Remotion in headless Chromium) and reject
+    /// the ones that do not render cleanly: turns check.render on ([render] says how).
+    #[arg(long)]
+    pub render: bool,
 }
 
 pub fn run(args: &Args, console: &Console) -> Result<()> {
@@ -57,6 +61,7 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
         tag: args.tag.clone(),
         model: args.model.clone(),
         tokenizers: args.tokenizer.clone(),
+        render: args.render,
     }
     .apply(&mut config);
     let options = BuildOptions {

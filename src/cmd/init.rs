@@ -113,6 +113,28 @@ export = "default"
 # Identifiers or dotted paths that must / must not occur (comments and strings do not count).
 required = []
 forbidden = []
+# Render every template in each supported format with Remotion in headless Chromium (needs
+# Node.js and Chromium: apt-get install nodejs npm chromium-headless-shell) and reject the scenes
+# that throw, draw nothing or hang. Also `build --render`.
+render = false
+
+[render]
+# How the render check runs (used when check.render is on).
+# Scenes rendered at once (a browser tab each).
+concurrency = 2
+# "sample" (first, middle and last frame) or "all".
+frames = "sample"
+# Seconds a scene may take in one format, plus a second per frame, before it is a hang.
+deadline_seconds = 30
+# Remotion's delayRender timeout, in seconds (at least 7).
+delay_timeout_seconds = 10
+# The scale frames render at.
+scale = 0.25
+# The browser (default: TEMPLATE_SFT_CHROMIUM, then Debian's chromium-headless-shell or chromium).
+# chromium = "/usr/bin/chromium-headless-shell"
+# A render kit installed ahead with `template-sft render --prepare-kit DIR` (default: installed
+# on first use under ~/.cache/template-sft/render-kit/).
+# kit = "render-kit"
 
 [tokens]
 # The model to fine-tune: picks the encoding (o200k_base or cl100k_base) and the per-example limit.

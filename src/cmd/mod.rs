@@ -7,6 +7,7 @@ pub mod diff;
 pub mod eval;
 pub mod export;
 pub mod init;
+pub mod render;
 pub mod report;
 pub mod synth;
 pub mod validate;

@@ -45,6 +45,8 @@ pub enum Rule {
     EntryPoint,
     Required,
     Forbidden,
+    /// The scene does not render cleanly (`check.render`): judged after the gate, by the renderer.
+    Render,
 }
 
 impl Rule {
@@ -59,6 +61,7 @@ impl Rule {
             Rule::EntryPoint => "entry_point",
             Rule::Required => "required",
             Rule::Forbidden => "forbidden",
+            Rule::Render => "render",
         }
     }
 }

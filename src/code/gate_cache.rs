@@ -66,6 +66,11 @@ impl GateCache {
         encoding: Encoding,
         duration_export: &DurationExport,
     ) -> GateCache {
+        // Rendering is judged apart (its own cache): turning it on does not void these verdicts.
+        let rules = GateConfig {
+            render: false,
+            ..rules.clone()
+        };
         let key = serde_json::json!({
             "tool": env!("CARGO_PKG_VERSION"),
             "encoding": encoding.name(),

@@ -40,6 +40,9 @@ pub struct Config {
     pub gate: GateConfig,
     #[serde(default)]
     pub tokens: TokensConfig,
+    /// How scenes are rendered when `check.render` is on.
+    #[serde(default)]
+    pub render: RenderConfig,
     /// The folder holding the config file; relative paths resolve against it.
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -63,6 +66,8 @@ pub struct Overrides {
     pub model: Option<String>,
     /// `--tokenizer`, given once or more: replaces `tokens.tokenizer`.
     pub tokenizers: Vec<String>,
+    /// `--render`: turns `check.render` on.
+    pub render: bool,
 }
 
 impl Overrides {
@@ -81,6 +86,10 @@ impl Overrides {
             // A model from the command line brings its own limit, not the file's.
             config.tokens.max_tokens = None;
             config.overridden.insert("tokens.model", "--model");
+        }
+        if self.render {
+            config.gate.render = true;
+            config.overridden.insert("check.render", "--render");
         }
         if !self.tokenizers.is_empty() {
             // Paths on the command line are relative to where it runs, not to the config.
@@ -264,7 +273,7 @@ mod tests {
         .apply(&mut c);
         assert_eq!(
             c.check().unwrap_err().to_string(),
-            "--tag \"../x\" must not contain '/', '\\' or NUL"
+            "--tag \"../x\" may hold only letters, digits, '.', '_' and '-', must not start with '.', and is at most 100 characters"
         );
     }
 

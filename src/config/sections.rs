@@ -276,6 +276,11 @@ pub struct GateConfig {
     /// Identifiers or dotted paths that must not occur (e.g. `eval`, `document.cookie`).
     #[serde(default)]
     pub forbidden: Vec<String>,
+    /// Render every template in every supported format with Remotion in headless Chromium
+    /// (`[render]` says how); a scene that does not render cleanly is rejected. Off by default:
+    /// it needs Node.js and Chromium, and takes seconds a scene.
+    #[serde(default)]
+    pub render: bool,
 }
 
 impl Default for GateConfig {
@@ -289,6 +294,64 @@ impl Default for GateConfig {
             export: default_export(),
             required: Vec::new(),
             forbidden: Vec::new(),
+            render: false,
+        }
+    }
+}
+
+/// How scenes are rendered when `check.render` is on (`[render]`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RenderConfig {
+    /// Scenes rendered at once (each a browser tab; 2 suits two cores).
+    #[serde(default = "default_render_concurrency")]
+    pub concurrency: usize,
+    /// `sample` (first, middle and last frame) or `all`.
+    #[serde(default)]
+    pub frames: crate::render::Frames,
+    /// Seconds one scene in one format may take, on top of a second per frame, before it is a
+    /// `hang` and the renderer is killed.
+    #[serde(default = "default_render_deadline")]
+    pub deadline_seconds: u64,
+    /// Remotion's `delayRender` timeout in seconds (at least 7, Remotion's minimum).
+    #[serde(default = "default_delay_timeout")]
+    pub delay_timeout_seconds: u64,
+    /// The scale frames are rendered at (0.25: a 1920×1080 frame as 480×270).
+    #[serde(default = "default_render_scale")]
+    pub scale: f64,
+    /// The browser (default: `TEMPLATE_SFT_CHROMIUM`, then Debian's chromium-headless-shell or
+    /// chromium). Relative to the config's folder.
+    #[serde(default)]
+    pub chromium: Option<String>,
+    /// An installed render kit (default: `~/.cache/template-sft/render-kit/<hash>`, installed on
+    /// first use). Relative to the config's folder.
+    #[serde(default)]
+    pub kit: Option<String>,
+}
+
+fn default_render_concurrency() -> usize {
+    2
+}
+fn default_render_deadline() -> u64 {
+    30
+}
+fn default_delay_timeout() -> u64 {
+    10
+}
+fn default_render_scale() -> f64 {
+    0.25
+}
+
+impl Default for RenderConfig {
+    fn default() -> Self {
+        RenderConfig {
+            concurrency: default_render_concurrency(),
+            frames: crate::render::Frames::Sample,
+            deadline_seconds: default_render_deadline(),
+            delay_timeout_seconds: default_delay_timeout(),
+            scale: default_render_scale(),
+            chromium: None,
+            kit: None,
         }
     }
 }

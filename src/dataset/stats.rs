@@ -189,6 +189,33 @@ pub struct Stats {
     pub tokens: TokenReport,
     /// Examples dropped because they exceed the model's per-example limit.
     pub over_limit_examples: Vec<OverLimit>,
+    /// The render check (`check.render`), when it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub render: Option<RenderStats>,
+}
+
+/// What the render check did: scenes, renders (scene × format), time, verdicts.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RenderStats {
+    /// Templates rendered (their code passed the gate and has a duration).
+    pub scenes: usize,
+    /// Renders: one per template and supported format.
+    pub renders: usize,
+    /// Renders whose verdict the render cache held (unchanged code, kit and settings).
+    pub cached: usize,
+    /// Wall-clock seconds the renders of this build took.
+    pub seconds: f64,
+    /// Renders per verdict (`ok`, `compile`, `module`, `runtime`, `timeout`, `hang`, `blank`).
+    pub verdicts: std::collections::BTreeMap<String, usize>,
+    /// Remote image URLs replaced by a placeholder (the render is offline).
+    pub replaced_urls: usize,
+    /// Templates rejected for not rendering cleanly (also in `sanitizerFailures`, rule `render`).
+    pub rejected: usize,
+    /// `sample` (first, middle, last frame) or `all`.
+    pub frames: String,
+    /// The render kit's hash (Remotion and React versions are pinned by it).
+    pub kit: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -26,6 +26,7 @@ mod gate;
 mod lengths;
 mod output;
 mod record;
+mod render;
 mod split;
 
 use std::path::PathBuf;
@@ -78,6 +79,8 @@ pub trait Observer: Sync {
     fn diagnostic(&self, _diagnostic: &Diagnostic) {}
     /// A stage finished: `what` says which and how long the build has been running.
     fn stage(&self, _what: &str) {}
+    /// Something slow is starting that the user should hear of (installing the render kit).
+    fn info(&self, _what: &str) {}
     /// A progress bar for `len` steps of `what`.
     fn progress(&self, _len: u64, _what: &'static str) -> ProgressBar {
         ProgressBar::hidden()
@@ -227,10 +230,6 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
     flush(&mut diagnostics);
     stage(&format!("code fetched from {}", store.describe()));
     cache.forget();
-    let rejections: Vec<Rejection> = records
-        .iter()
-        .filter_map(|r| r.rejection().cloned())
-        .collect();
     for record in &records {
         let CodeState::Rejected { origin, rejection } = &record.code else {
             continue;
@@ -263,6 +262,34 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
     // 4. durations
     let durations = durations::run(config, &mut records, &mut diagnostics);
     flush(&mut diagnostics);
+
+    // 4b. render (check.render): a scene that does not render cleanly is rejected like any other.
+    let render = if config.gate.render {
+        let stats = render::run(
+            config,
+            &mut records,
+            &spill,
+            &root,
+            options.no_cache,
+            observer,
+            &mut diagnostics,
+        )?;
+        flush(&mut diagnostics);
+        stage(&format!(
+            "rendered {} scene-formats in {:.1}s ({} cached); {} templates rejected",
+            stats.renders - stats.cached,
+            stats.seconds,
+            stats.cached,
+            stats.rejected
+        ));
+        Some(stats)
+    } else {
+        None
+    };
+    let rejections: Vec<Rejection> = records
+        .iter()
+        .filter_map(|r| r.rejection().cloned())
+        .collect();
 
     // 5. prompts
     let in_build: Vec<&catalog::Template> = records.iter().map(|r| &r.template).collect();
@@ -371,6 +398,7 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
             briefs: made.briefs,
             over_limit: made.over_limit,
             tokenizers: counted.lengths,
+            render,
         },
     );
     if options.dry_run {

@@ -43,6 +43,7 @@ pub struct Counted {
     pub briefs: BriefStats,
     pub over_limit: Vec<OverLimit>,
     pub tokenizers: Vec<TokenizerLengths>,
+    pub render: Option<stats::RenderStats>,
 }
 
 /// The stats of a build whose examples are split and in their final order.
@@ -72,6 +73,7 @@ pub fn stats(
     }
     templates_per_split.all = covered.len();
     Stats {
+        render: counted.render,
         generated_at: stats::now_rfc3339(),
         tool_version: env!("CARGO_PKG_VERSION").into(),
         tag: config.output.tag.clone(),

@@ -42,6 +42,9 @@ pub struct TemplateRecord {
     /// The SHA-256 of the code's bytes as fetched, which the gate cache keeps its verdict under
     /// (none for code too large to read).
     pub fetched_sha256: Option<String>,
+    /// Code that passed the gate and then failed to render (`check.render`): the gate cache keeps
+    /// its pass, the render cache its failure.
+    pub unrendered: Option<TemplateCode>,
 }
 
 impl TemplateRecord {
@@ -53,6 +56,7 @@ impl TemplateRecord {
             duration: None,
             signature: None,
             fetched_sha256: None,
+            unrendered: None,
         }
     }
 
@@ -76,18 +80,25 @@ impl TemplateRecord {
     /// under the digest of the bytes as fetched.
     pub fn verdict(&self) -> Option<(&str, Verdict)> {
         let sha = self.fetched_sha256.as_deref()?;
-        let verdict = match &self.code {
-            CodeState::Accepted(code) => Verdict::Pass {
+        let passed = match (&self.code, &self.unrendered) {
+            (CodeState::Rejected { .. }, Some(code)) => Some(code),
+            (CodeState::Accepted(code), _) => Some(code),
+            _ => None,
+        };
+        let verdict = match (&self.code, passed) {
+            (_, Some(code)) => Verdict::Pass {
                 tokens: code.tokens,
                 duration: code.duration.clone(),
                 signature: self.signature.clone(),
             },
-            CodeState::Rejected { rejection, .. } => Verdict::Reject {
+            (CodeState::Rejected { rejection, .. }, None) => Verdict::Reject {
                 rule: rejection.rule,
                 message: rejection.message.clone(),
                 at: rejection.at,
             },
-            CodeState::Missing | CodeState::Found(_) => return None,
+            (CodeState::Missing | CodeState::Found(_) | CodeState::Accepted(_), None) => {
+                return None
+            }
         };
         Some((sha, verdict))
     }

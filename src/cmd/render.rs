@@ -1,0 +1,168 @@
+//! `template-sft render FILE.tsx… [--format F]… [--frames sample|all] [--out DIR]`: render scenes
+//! with the render kit and print each one's verdict per format: the tool to reach for when a scene
+//! misbehaves. `--prepare-kit DIR` installs a kit into DIR for a machine that must render offline.
+//! Exits 1 when a scene does not render cleanly.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::code::duration::{CodeDuration, DurationExport};
+use crate::code::gate::every_rule;
+use crate::config::{GateConfig, DEFAULT_DURATION_EXPORT};
+use crate::console::{Console, Printable};
+use crate::error::{Error, Result};
+use crate::render::{self, kit, Frames, Job, RenderOptions, Verdict};
+use crate::video::VideoFormat;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The scenes: TSX files.
+    #[arg(required_unless_present = "prepare_kit")]
+    pub files: Vec<PathBuf>,
+    /// A format to render in (repeat it); default: every format.
+    #[arg(long, value_parser = parse_format, value_name = "FORMAT")]
+    pub format: Vec<VideoFormat>,
+    /// Frames to render: the first, middle and last (`sample`), or every one (`all`).
+    #[arg(long, value_enum, default_value = "sample")]
+    pub frames: FramesArg,
+    /// Write each rendered frame as a PNG into DIR (`NAME-FORMAT-FRAME.png`).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Output scale (1: full size).
+    #[arg(long, default_value_t = 0.5)]
+    pub scale: f64,
+    /// The scene's length in frames when its code exports none.
+    #[arg(long, value_name = "FRAMES", default_value_t = 150)]
+    pub duration: u32,
+    #[arg(long, default_value_t = 30)]
+    pub fps: u32,
+    /// The export to render.
+    #[arg(long, default_value = "default")]
+    pub export: String,
+    /// Scenes rendered at once.
+    #[arg(long, default_value_t = 2)]
+    pub concurrency: usize,
+    /// Seconds a scene may take, on top of a second per frame, before it is a `hang`.
+    #[arg(long, default_value_t = 30)]
+    pub deadline: u64,
+    /// The browser (default: TEMPLATE_SFT_CHROMIUM, then Debian's chromium-headless-shell or chromium).
+    #[arg(long, value_name = "PATH")]
+    pub chromium: Option<PathBuf>,
+    /// An installed render kit (default: ~/.cache/template-sft/render-kit/<hash>, installed on first use).
+    #[arg(long, value_name = "DIR")]
+    pub render_kit: Option<PathBuf>,
+    /// Install the render kit into DIR and stop (for machines that render without the registry).
+    #[arg(long, value_name = "DIR", conflicts_with = "files")]
+    pub prepare_kit: Option<PathBuf>,
+    /// Print the verdicts as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum FramesArg {
+    Sample,
+    All,
+}
+
+fn parse_format(name: &str) -> std::result::Result<VideoFormat, String> {
+    VideoFormat::parse(name).ok_or_else(|| format!("{name:?} is not landscape, portrait or square"))
+}
+
+pub fn run(args: &Args, console: &Console) -> Result<()> {
+    if let Some(dir) = &args.prepare_kit {
+        kit::prepare(dir, |step| console.info(step))?;
+        return console.result(format!("render kit ready in {}", dir.display()));
+    }
+    if !(args.scale > 0.0 && args.scale <= 4.0) {
+        return Err(Error::Usage(format!(
+            "--scale must be above 0 and at most 4, got {}",
+            args.scale
+        )));
+    }
+    let formats = if args.format.is_empty() {
+        VideoFormat::ALL.to_vec()
+    } else {
+        args.format.clone()
+    };
+    let export = DurationExport::new(DEFAULT_DURATION_EXPORT);
+    let pool = crate::parse_guard::parse_pool().map_err(|e| Error::Threads(e.to_string()))?;
+    let mut jobs = Vec::new();
+    for file in &args.files {
+        let bytes = crate::input::read_capped(file, crate::input::SMALL_FILE_LIMIT)?;
+        let code = String::from_utf8(bytes)
+            .map_err(|_| Error::input(crate::location::Location::file(file), "not UTF-8 text"))?;
+        // The length the code exports, as build reads it; else --duration.
+        let (verdicts, ()) =
+            pool.install(|| every_rule(&code, &GateConfig::default(), &export, |_| ()));
+        let length = match verdicts.duration {
+            Some(CodeDuration::Frames { frames, .. }) => frames,
+            _ => args.duration,
+        };
+        let label = file
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        for &format in &formats {
+            jobs.push(Job {
+                label: label.clone(),
+                code: code.clone(),
+                export: args.export.clone(),
+                format,
+                fps: args.fps,
+                length,
+            });
+        }
+    }
+    let options = RenderOptions {
+        kit: kit::KitOptions {
+            kit: args.render_kit.clone(),
+            chromium: args.chromium.clone(),
+        },
+        concurrency: args.concurrency,
+        frames: match args.frames {
+            FramesArg::Sample => Frames::Sample,
+            FramesArg::All => Frames::All,
+        },
+        scale: args.scale,
+        deadline: Duration::from_secs(args.deadline),
+        out: args.out.clone(),
+        ..RenderOptions::default()
+    };
+    let kit = kit::ensure(&options.kit, |step| console.info(step))?;
+    let outcomes = render::driver::render_all(&kit, &jobs, &options, |_, _| {})?;
+    let mut out = Printable(std::io::stdout().lock());
+    if args.json {
+        let rows: Vec<serde_json::Value> = jobs
+            .iter()
+            .zip(&outcomes)
+            .map(|(job, o)| serde_json::json!({"scene": job.label, "outcome": o}))
+            .collect();
+        serde_json::to_writer_pretty(&mut out, &rows).map_err(|e| Error::stdout(e.into()))?;
+        writeln!(out).map_err(Error::stdout)?;
+    } else {
+        for (job, o) in jobs.iter().zip(&outcomes) {
+            let replaced = match o.replaced_urls {
+                0 => String::new(),
+                n => format!(" ({n} remote image URLs replaced by a placeholder)"),
+            };
+            writeln!(
+                out,
+                "{}: {} in {:.1} s{replaced}",
+                job.label,
+                o.describe(),
+                o.seconds
+            )
+            .map_err(Error::stdout)?;
+            for f in &o.files {
+                writeln!(out, "  {}", f.display()).map_err(Error::stdout)?;
+            }
+        }
+    }
+    let failed = outcomes.iter().filter(|o| o.verdict != Verdict::Ok).count();
+    if failed > 0 {
+        return Err(Error::NotRendered(failed));
+    }
+    Ok(())
+}

@@ -1,0 +1,226 @@
+//! The render stage (`check.render`): every template that passed the gate, rendered in each format
+//! it supports, with Remotion in headless Chromium ([`crate::render`]).
+//!
+//! Takes the records after the durations stage (the code, its supported formats, the frames its
+//! briefs state) and `[render]`; gives [`RenderStats`], and turns every template with a render
+//! that is not `ok` into a gate rejection (rule `render`: verdict, format, frame and message), with
+//! a warning at its file. Verdicts are remembered in `<output root>/.template-sft-cache/render.jsonl`
+//! by the code's digest, format, fps, length and export, under a key of the kit, the frames, the
+//! scale and the timeouts: a rebuild renders only changed code. A template without a duration is
+//! not rendered (the durations stage already skipped it).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use super::record::{CodeState, TemplateRecord};
+use super::Observer;
+use crate::cache::CacheFile;
+use crate::code::gate::{Rejection, Rule};
+use crate::code::spill::Spill;
+use crate::code::CodeText;
+use crate::config::Config;
+use crate::dataset::stats::RenderStats;
+use crate::diagnostic::{Diagnostics, Kind};
+use crate::error::{Error, Result};
+use crate::location::Location;
+use crate::render::{driver, kit, Job, Outcome, RenderOptions, Verdict};
+
+/// One remembered verdict.
+#[derive(Serialize, Deserialize)]
+struct Entry {
+    key: String,
+    outcome: Outcome,
+}
+
+/// The render options `[render]` gives (paths relative to the config's folder).
+pub fn options(config: &Config) -> RenderOptions {
+    let render = &config.render;
+    RenderOptions {
+        kit: kit::KitOptions {
+            kit: render.kit.as_ref().map(|k| config.resolve(Path::new(k))),
+            chromium: render
+                .chromium
+                .as_ref()
+                .map(|c| config.resolve(Path::new(c))),
+        },
+        concurrency: render.concurrency.max(1),
+        frames: render.frames,
+        scale: render.scale,
+        delay_timeout: Duration::from_secs(render.delay_timeout_seconds),
+        deadline: Duration::from_secs(render.deadline_seconds),
+        out: None,
+    }
+}
+
+pub fn run(
+    config: &Config,
+    records: &mut [TemplateRecord],
+    spill: &Spill,
+    root: &Path,
+    no_cache: bool,
+    observer: &dyn Observer,
+    diagnostics: &mut Diagnostics,
+) -> Result<RenderStats> {
+    let options = options(config);
+    let kit = kit::ensure(&options.kit, |what| observer.info(what))?;
+    let cache = if no_cache {
+        CacheFile::disabled()
+    } else {
+        let key = serde_json::json!({
+            "tool": env!("CARGO_PKG_VERSION"),
+            "kit": kit.hash,
+            "frames": options.frames,
+            "scale": options.scale,
+            "delayTimeout": options.delay_timeout.as_secs(),
+            "deadline": options.deadline.as_secs(),
+        })
+        .to_string();
+        CacheFile::new(root, "render.jsonl", key)
+    };
+    let mut known: HashMap<String, Outcome> = cache
+        .read::<Entry>()
+        .into_iter()
+        .map(|e| (e.key, e.outcome))
+        .collect();
+    let export = config.gate.export.clone();
+    let fps = config.video.fps;
+    // (record, job key) of every render; jobs only for those the cache does not hold.
+    let mut renders: Vec<(usize, String)> = Vec::new();
+    let mut jobs: Vec<Job> = Vec::new();
+    let mut job_keys: Vec<String> = Vec::new();
+    let mut scenes = 0;
+    let mut buf = Vec::new();
+    for (i, record) in records.iter().enumerate() {
+        let (Some(code), Some((length, _))) = (record.accepted(), record.duration) else {
+            continue;
+        };
+        scenes += 1;
+        let mut text: Option<String> = None;
+        for &format in &record.template.supported_formats {
+            let key = format!("{}/{format}/{fps}/{length}/{export}", code.sha256);
+            renders.push((i, key.clone()));
+            if known.contains_key(&key) || job_keys.contains(&key) {
+                continue;
+            }
+            if text.is_none() {
+                text = Some(code_text(&code.text, spill, &mut buf)?);
+            }
+            jobs.push(Job {
+                label: record.template.id.clone(),
+                code: text.clone().unwrap_or_default(),
+                export: export.clone(),
+                format,
+                fps,
+                length,
+            });
+            job_keys.push(key);
+        }
+    }
+    let cached = renders.len() - jobs.len();
+    let started = Instant::now();
+    if !jobs.is_empty() {
+        observer.info(&format!(
+            "rendering {} scene-formats ({} cached) …",
+            jobs.len(),
+            cached
+        ));
+    }
+    let bar = observer.progress(jobs.len() as u64, "rendering");
+    let outcomes = driver::render_all(&kit, &jobs, &options, |_, _| bar.inc(1))?;
+    bar.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+    for (key, outcome) in job_keys.into_iter().zip(outcomes) {
+        known.insert(key, outcome);
+    }
+    let mut stats = RenderStats {
+        scenes,
+        renders: renders.len(),
+        cached,
+        seconds,
+        frames: options.frames.name().to_string(),
+        kit: kit.hash.clone(),
+        ..RenderStats::default()
+    };
+    // The first render of each template that is not ok rejects it.
+    let mut failed: HashMap<usize, &Outcome> = HashMap::new();
+    for (i, key) in &renders {
+        let Some(outcome) = known.get(key) else {
+            continue;
+        };
+        *stats
+            .verdicts
+            .entry(outcome.verdict.name().to_string())
+            .or_default() += 1;
+        stats.replaced_urls += outcome.replaced_urls as usize;
+        if outcome.verdict != Verdict::Ok {
+            failed.entry(*i).or_insert(outcome);
+        }
+    }
+    let mut failed: Vec<(usize, Outcome)> =
+        failed.into_iter().map(|(i, o)| (i, o.clone())).collect();
+    failed.sort_by_key(|(i, _)| *i);
+    stats.rejected = failed.len();
+    for (i, outcome) in failed {
+        let record = &mut records[i];
+        let CodeState::Accepted(code) = std::mem::take(&mut record.code) else {
+            continue;
+        };
+        let rejection = Rejection {
+            template_id: record.template.id.clone(),
+            source_key: code.origin.key(),
+            rule: Rule::Render,
+            message: outcome.describe(),
+            at: None,
+        };
+        let at = code.origin.file().map(Location::file);
+        diagnostics.push(
+            Kind::GateRejection,
+            at,
+            format!(
+                "template {:?} rejected (render): {}",
+                rejection.template_id,
+                outcome.describe()
+            ),
+        );
+        record.code = CodeState::Rejected {
+            origin: code.origin.clone(),
+            rejection,
+        };
+        record.unrendered = Some(code);
+    }
+    // This build's verdicts only, so the file never grows stale.
+    let kept: Vec<Entry> = renders
+        .iter()
+        .filter_map(|(_, key)| {
+            known.remove(key).map(|outcome| Entry {
+                key: key.clone(),
+                outcome,
+            })
+        })
+        .collect();
+    if let Err(e) = cache.save(kept.into_iter()) {
+        diagnostics.push(
+            Kind::Note,
+            None,
+            format!("could not save the render cache (the next build renders again): {e}"),
+        );
+    }
+    Ok(stats)
+}
+
+/// The code as text: its JSON-escaped form, from memory or the spill file.
+fn code_text(text: &CodeText, spill: &Spill, buf: &mut Vec<u8>) -> Result<String> {
+    let escaped: &[u8] = match text {
+        CodeText::Escaped(bytes) => bytes,
+        CodeText::Spilled(span) => {
+            spill
+                .read(*span, buf)
+                .map_err(|e| Error::Render(format!("cannot read the spilled code: {e}")))?;
+            buf
+        }
+    };
+    serde_json::from_slice(escaped).map_err(|e| Error::serialize("a template's code", e))
+}

@@ -1,0 +1,403 @@
+//! The long-lived renderer: one Node process running the kit's `driver.mjs`, which owns one
+//! headless Chromium, spoken to in JSON lines; and the watchdog that makes it safe.
+//!
+//! Takes an installed [`Kit`] and jobs; gives an [`Outcome`] per job, in the jobs' order. Up to
+//! `concurrency` jobs are in flight at once. Each has a wall-clock deadline; the first one past it
+//! is a `hang`, and the Node process and every process under it (the browser included, which
+//! Remotion starts in a process group of its own) are killed and a new renderer is started for the
+//! jobs left. A renderer that dies on its own is restarted too; a job that was in flight through
+//! two such deaths is given up as `runtime` with what the renderer last wrote. What the renderer
+//! and the page log goes to a bounded buffer, shown only when the renderer cannot start.
+
+use std::collections::{HashMap, VecDeque};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use super::kit::Kit;
+use super::{Job, Outcome, RenderOptions, Verdict};
+use crate::error::{Error, Result};
+
+/// Lines of the renderer's stderr kept for an error message.
+const STDERR_LINES: usize = 40;
+/// How long the renderer may take to start its browser.
+const START_DEADLINE: Duration = Duration::from_secs(60);
+/// Deaths of the renderer a job may be in flight through before it is given up.
+const RETRIES: u32 = 1;
+
+/// One request line to the driver.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Request<'a> {
+    id: usize,
+    code: &'a str,
+    export_name: &'a str,
+    width: u32,
+    height: u32,
+    fps: u32,
+    duration_in_frames: u32,
+    frames: Vec<u32>,
+    scale: f64,
+    timeout_ms: u64,
+    out: Option<String>,
+}
+
+/// One verdict line from the driver.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Reply {
+    id: usize,
+    verdict: Verdict,
+    #[serde(default)]
+    message: String,
+    frame: Option<u32>,
+    #[serde(default)]
+    replaced_urls: u32,
+    #[serde(default)]
+    files: Vec<std::path::PathBuf>,
+    #[serde(default)]
+    seconds: f64,
+}
+
+enum Line {
+    Reply(Box<Reply>),
+    Ready,
+    Fatal(String),
+    Closed,
+}
+
+/// A running driver process.
+struct Process {
+    child: Child,
+    /// `None` once closed.
+    stdin: Option<ChildStdin>,
+    lines: Receiver<Line>,
+    stderr: Arc<Mutex<VecDeque<String>>>,
+}
+
+impl Process {
+    fn start(kit: &Kit, concurrency: usize) -> Result<Process> {
+        use std::os::unix::process::CommandExt;
+        let mut child = Command::new(&kit.node)
+            .arg("driver.mjs")
+            .arg("serve")
+            .arg(&kit.chromium)
+            .arg(concurrency.to_string())
+            .current_dir(&kit.dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            // Its own group: the watchdog kills the group, whatever it started.
+            .process_group(0)
+            .spawn()
+            .map_err(|e| Error::Render(format!("cannot start {}: {e}", kit.node.display())))?;
+        let (Some(stdin), Some(stdout), Some(stderr)) =
+            (child.stdin.take(), child.stdout.take(), child.stderr.take())
+        else {
+            return Err(Error::Render("the renderer's pipes are missing".into()));
+        };
+        let (send, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                let parsed = match serde_json::from_str::<serde_json::Value>(&line) {
+                    Ok(v) if v.get("ready").is_some() => Line::Ready,
+                    Ok(v) if v.get("fatal").is_some() => {
+                        Line::Fatal(v["fatal"].as_str().unwrap_or("").to_string())
+                    }
+                    Ok(v) => match serde_json::from_value::<Reply>(v) {
+                        Ok(reply) => Line::Reply(Box::new(reply)),
+                        Err(_) => continue,
+                    },
+                    Err(_) => continue,
+                };
+                if send.send(parsed).is_err() {
+                    return;
+                }
+            }
+            let _ = send.send(Line::Closed);
+        });
+        let kept = Arc::new(Mutex::new(VecDeque::new()));
+        let sink = Arc::clone(&kept);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if let Ok(mut kept) = sink.lock() {
+                    if kept.len() == STDERR_LINES {
+                        kept.pop_front();
+                    }
+                    kept.push_back(line);
+                }
+            }
+        });
+        let mut process = Process {
+            child,
+            stdin: Some(stdin),
+            lines,
+            stderr: kept,
+        };
+        match process.lines.recv_timeout(START_DEADLINE) {
+            Ok(Line::Ready) => Ok(process),
+            Ok(Line::Fatal(why)) => {
+                process.kill();
+                Err(Error::Render(why))
+            }
+            _ => {
+                process.kill();
+                Err(Error::Render(format!(
+                    "the renderer did not start:\n{}",
+                    process.stderr_tail()
+                )))
+            }
+        }
+    }
+
+    fn stderr_tail(&self) -> String {
+        self.stderr
+            .lock()
+            .map(|k| k.iter().cloned().collect::<Vec<_>>().join("\n"))
+            .unwrap_or_default()
+    }
+
+    fn send(&mut self, request: &Request<'_>) -> bool {
+        let Ok(mut line) = serde_json::to_vec(request) else {
+            return false;
+        };
+        line.push(b'\n');
+        let Some(stdin) = self.stdin.as_mut() else {
+            return false;
+        };
+        stdin.write_all(&line).and_then(|()| stdin.flush()).is_ok()
+    }
+
+    /// Kill the process, the browser and everything else under it.
+    fn kill(&mut self) {
+        let pid = self.child.id() as i32;
+        let mut doomed = descendants(pid);
+        doomed.push(pid);
+        for p in doomed {
+            // SAFETY: kill(2) with a pid we found under our own child; no memory is passed.
+            unsafe {
+                libc::kill(p, libc::SIGKILL);
+            }
+        }
+        // SAFETY: as above, the process group we made for the child.
+        unsafe {
+            libc::kill(-pid, libc::SIGKILL);
+        }
+        let _ = self.child.wait();
+    }
+
+    /// Close stdin (the driver finishes and closes its browser), then make sure.
+    fn finish(mut self) {
+        drop(self.stdin.take());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.kill();
+    }
+}
+
+/// Every process whose chain of parents reaches `root` (from /proc), deepest last.
+fn descendants(root: i32) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut parent: HashMap<i32, i32> = HashMap::new();
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // `pid (comm) state ppid …`: comm may hold spaces and parentheses; the last `)` ends it.
+        if let Some(ppid) = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<i32>().ok())
+        {
+            parent.insert(pid, ppid);
+        }
+    }
+    let mut found = Vec::new();
+    let mut frontier = vec![root];
+    while let Some(p) = frontier.pop() {
+        for (&child, &ppid) in &parent {
+            if ppid == p && !found.contains(&child) {
+                found.push(child);
+                frontier.push(child);
+            }
+        }
+    }
+    found
+}
+
+/// Render every job; outcomes in the jobs' order.
+pub fn render_all(
+    kit: &Kit,
+    jobs: &[Job],
+    options: &RenderOptions,
+    mut done: impl FnMut(usize, &Outcome),
+) -> Result<Vec<Outcome>> {
+    let concurrency = options.concurrency.max(1);
+    let mut outcomes: Vec<Option<Outcome>> = vec![None; jobs.len()];
+    if jobs.is_empty() {
+        return Ok(Vec::new());
+    }
+    // The driver runs in the kit's folder: frames go to an absolute path.
+    let out = match &options.out {
+        Some(out) => {
+            std::fs::create_dir_all(out).map_err(|e| Error::write(out, e))?;
+            Some(std::fs::canonicalize(out).map_err(|e| Error::write(out, e))?)
+        }
+        None => None,
+    };
+    let mut queue: VecDeque<usize> = (0..jobs.len()).collect();
+    let mut deaths: Vec<u32> = vec![0; jobs.len()];
+    let mut process = Process::start(kit, concurrency)?;
+    // Job index → when it was sent.
+    let mut in_flight: HashMap<usize, Instant> = HashMap::new();
+    let deadline_of = |job: &Job| {
+        options.deadline + Duration::from_secs(options.frames.of(job.length).len() as u64)
+    };
+    while !queue.is_empty() || !in_flight.is_empty() {
+        while in_flight.len() < concurrency {
+            let Some(i) = queue.pop_front() else { break };
+            let job = &jobs[i];
+            let (width, height) = job.format.size();
+            let request = Request {
+                id: i,
+                code: &job.code,
+                export_name: &job.export,
+                width,
+                height,
+                fps: job.fps,
+                duration_in_frames: job.length.max(1),
+                frames: options.frames.of(job.length),
+                scale: options.scale,
+                timeout_ms: options.delay_timeout.as_millis() as u64,
+                out: out.as_ref().map(|dir| {
+                    dir.join(format!("{}-{}", file_safe(&job.label), job.format))
+                        .display()
+                        .to_string()
+                }),
+            };
+            in_flight.insert(i, Instant::now());
+            if !process.send(&request) {
+                break; // the renderer is gone: the receive below says so
+            }
+        }
+        // Wait for a verdict until the nearest deadline.
+        let now = Instant::now();
+        let (next, due) = in_flight
+            .iter()
+            .map(|(&i, &sent)| (i, sent + deadline_of(&jobs[i])))
+            .min_by_key(|&(_, due)| due)
+            .unwrap_or((usize::MAX, now));
+        match process
+            .lines
+            .recv_timeout(due.saturating_duration_since(now))
+        {
+            Ok(Line::Reply(reply)) => {
+                if in_flight.remove(&reply.id).is_none() {
+                    continue;
+                }
+                let outcome = Outcome {
+                    verdict: reply.verdict,
+                    message: reply.message,
+                    frame: reply.frame,
+                    format: jobs[reply.id].format,
+                    replaced_urls: reply.replaced_urls,
+                    files: reply.files,
+                    seconds: reply.seconds,
+                };
+                done(reply.id, &outcome);
+                outcomes[reply.id] = Some(outcome);
+            }
+            Ok(Line::Ready | Line::Fatal(_)) => {}
+            Err(RecvTimeoutError::Timeout) => {
+                // The nearest deadline passed: that job hangs; the others start over.
+                in_flight.remove(&next);
+                let outcome = Outcome {
+                    verdict: Verdict::Hang,
+                    message: format!(
+                        "still rendering after {} s (an endless loop?); the renderer was killed",
+                        deadline_of(&jobs[next]).as_secs()
+                    ),
+                    frame: None,
+                    format: jobs[next].format,
+                    replaced_urls: 0,
+                    files: Vec::new(),
+                    seconds: deadline_of(&jobs[next]).as_secs_f64(),
+                };
+                done(next, &outcome);
+                outcomes[next] = Some(outcome);
+                process.kill();
+                for (i, _) in in_flight.drain() {
+                    queue.push_front(i);
+                }
+                process = Process::start(kit, concurrency)?;
+            }
+            Ok(Line::Closed) | Err(RecvTimeoutError::Disconnected) => {
+                let tail = process.stderr_tail();
+                process.kill();
+                for (i, _) in in_flight.drain() {
+                    deaths[i] += 1;
+                    if deaths[i] > RETRIES {
+                        let last = tail.lines().rev().find(|l| !l.trim().is_empty());
+                        let outcome = Outcome {
+                            verdict: Verdict::Runtime,
+                            message: format!(
+                                "the renderer stopped while rendering this scene: {}",
+                                last.unwrap_or("no message")
+                            ),
+                            frame: None,
+                            format: jobs[i].format,
+                            replaced_urls: 0,
+                            files: Vec::new(),
+                            seconds: 0.0,
+                        };
+                        done(i, &outcome);
+                        outcomes[i] = Some(outcome);
+                    } else {
+                        queue.push_front(i);
+                    }
+                }
+                process = Process::start(kit, concurrency)?;
+            }
+        }
+    }
+    process.finish();
+    outcomes
+        .into_iter()
+        .map(|o| o.ok_or_else(|| Error::Render("a scene was left without a verdict".into())))
+        .collect()
+}
+
+/// A label as part of a file name: letters, digits, `.`, `_`, `-`; anything else becomes `_`.
+fn file_safe(label: &str) -> String {
+    let name: String = label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    name.trim_start_matches('.').to_string()
+}
