@@ -75,9 +75,14 @@ function oneColour(buffer) {
 
 const firstLine = (message) => String(message || "").split("\n").find((l) => l.trim()) || "unknown error";
 
+// Remotion's own limits: a delayRender() never cleared is a `timeout`; a page that never finishes
+// rendering a frame (an endless loop keeps its thread busy) is a `hang`, as the watchdog would say.
 function classify(error, stage) {
   const message = String((error && error.message) || error);
-  if (/delayRender\(\).*(not cleared|timeout)|Timeout exceeded|timed out/i.test(message)) return ["timeout", firstLine(message)];
+  if (/delayRender\(\)|not cleared after/i.test(message)) return ["timeout", firstLine(message)];
+  if (/waiting for the page to render the React component failed|Timeout exceeded|timed out/i.test(message)) {
+    return ["hang", firstLine(message)];
+  }
   return [stage, firstLine(message.replace(/^Error: /, ""))];
 }
 

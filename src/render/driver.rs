@@ -324,8 +324,18 @@ pub fn render_all(
                     files: reply.files,
                     seconds: reply.seconds,
                 };
+                let hung = outcome.verdict == Verdict::Hang;
                 done(reply.id, &outcome);
                 outcomes[reply.id] = Some(outcome);
+                // Remotion gave up on a page that stopped answering: its tab may still spin, so
+                // the browser goes, and the jobs in flight start over in a new one.
+                if hung {
+                    process.kill();
+                    for (i, _) in in_flight.drain() {
+                        queue.push_front(i);
+                    }
+                    process = Process::start(kit, concurrency)?;
+                }
             }
             Ok(Line::Ready | Line::Fatal(_)) => {}
             Err(RecvTimeoutError::Timeout) => {

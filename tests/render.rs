@@ -1,0 +1,350 @@
+//! The render check with the real thing: the render kit (Remotion, React, sucrase from npm) and
+//! Debian's headless Chromium (scripts/test.sh installs both). The starter renders clean; broken
+//! scenes get one verdict each, in `build`, in `eval --render` and in `render`; scene code reaches
+//! no network. Nothing here is faked: a test that cannot render fails.
+
+mod support;
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use support::{jsonl, Workdir};
+
+/// Broken scenes, each made to get one verdict: (file stem, code, verdict, frame).
+const BROKEN: [(&str, &str, &str, Option<u64>); 6] = [
+    (
+        "throws-at-load",
+        "const { AbsoluteFill } = window.Remotion;\nexport const durationInFrames = 30;\nconst layout = window.Remotion.missingHelper();\nexport default function Scene() { return <AbsoluteFill style={{ background: \"navy\" }}>{layout}</AbsoluteFill>; }\n",
+        "module",
+        None,
+    ),
+    (
+        "misspelled-api",
+        "const { AbsoluteFill, useCurrentFrames } = window.Remotion;\nexport const durationInFrames = 30;\nexport default function Scene() {\n  const frame = useCurrentFrames();\n  return <AbsoluteFill style={{ background: \"navy\" }}>{frame}</AbsoluteFill>;\n}\n",
+        "runtime",
+        Some(0),
+    ),
+    (
+        "throws-at-frame",
+        "const { AbsoluteFill, useCurrentFrame } = window.Remotion;\nexport const durationInFrames = 30;\nexport default function Scene() {\n  const frame = useCurrentFrame();\n  const items = frame < 10 ? [\"a\"] : undefined;\n  return <AbsoluteFill style={{ background: \"navy\", color: \"white\" }}>{items.length}</AbsoluteFill>;\n}\n",
+        "runtime",
+        Some(14),
+    ),
+    (
+        "never-ready",
+        "const { AbsoluteFill, delayRender } = window.Remotion;\nexport const durationInFrames = 30;\nexport default function Scene() {\n  delayRender(\"waiting for a font that never loads\");\n  return <AbsoluteFill style={{ background: \"navy\" }} />;\n}\n",
+        "timeout",
+        Some(0),
+    ),
+    (
+        "endless-loop",
+        "const { AbsoluteFill, useCurrentFrame } = window.Remotion;\nexport const durationInFrames = 30;\nexport default function Scene() {\n  const frame = useCurrentFrame();\n  let n = 0;\n  while (frame >= 0) { n += 1; }\n  return <AbsoluteFill>{n}</AbsoluteFill>;\n}\n",
+        "hang",
+        None,
+    ),
+    (
+        "draws-nothing",
+        "export const durationInFrames = 30;\nexport default function Scene() {\n  return null;\n}\n",
+        "blank",
+        None,
+    ),
+];
+
+/// The starter with the broken scenes added to its catalog and templates (square only).
+fn with_broken_scenes() -> Workdir {
+    let wd = Workdir::starter();
+    let mut catalog: Vec<Value> = serde_json::from_str(&wd.read("catalog.json")).unwrap();
+    for (id, code, _, _) in BROKEN {
+        wd.write(&format!("templates/{id}.tsx"), code);
+        let mut entry = catalog[0].clone();
+        entry["id"] = json!(id);
+        entry["name"] = json!(id.replace('-', " "));
+        entry["source"] = json!({"type": "registry", "registryId": id});
+        entry["duration"] = json!(30);
+        entry["supportedFormats"] = json!(["square"]);
+        entry["similarTo"] = json!([]);
+        catalog.push(entry);
+    }
+    wd.write(
+        "catalog.json",
+        serde_json::to_string_pretty(&catalog).unwrap(),
+    );
+    // Short limits so the hang and the timeout do not take long.
+    wd.edit("template-sft.toml", |t| {
+        format!("{t}\n[render]\ndeadline_seconds = 15\ndelay_timeout_seconds = 7\n")
+    });
+    wd
+}
+
+#[test]
+fn build_renders_the_starter_and_rejects_each_broken_scene_with_its_verdict() {
+    let wd = with_broken_scenes();
+    let run = wd.ok(&["build", "--render"]);
+    let stats: Value = serde_json::from_str(&wd.read("dataset/v1/stats.json")).unwrap();
+    let render = &stats["render"];
+    // The starter's 12 templates in all their formats (21), and the 6 broken ones once each.
+    assert_eq!(render["scenes"], 18, "{run}");
+    assert_eq!(render["renders"], 27, "{render}");
+    assert_eq!(render["verdicts"]["ok"], 21, "{render}");
+    assert_eq!(render["rejected"], 6, "{render}");
+    let failures = stats["sanitizerFailures"].as_array().unwrap();
+    assert_eq!(failures.len(), 6, "{failures:?}");
+    for (id, _, verdict, frame) in BROKEN {
+        let failure = failures
+            .iter()
+            .find(|f| f["templateId"] == id)
+            .unwrap_or_else(|| panic!("{id} not rejected: {failures:?}"));
+        assert_eq!(failure["rule"], "render", "{failure}");
+        let message = failure["message"].as_str().unwrap();
+        let expected = match frame {
+            Some(f) => format!("{verdict} at frame {f} (square)"),
+            None => format!("{verdict} (square)"),
+        };
+        // A hang is caught by Remotion (which names the frame) or by the watchdog (which cannot).
+        let expected = if verdict == "hang" && message.starts_with("hang at frame 0 (square)") {
+            "hang at frame 0 (square)".to_string()
+        } else {
+            expected
+        };
+        assert!(message.starts_with(&expected), "{id}: {message}");
+        // Each rejection is also a warning at the scene's file.
+        assert!(
+            run.stderr.contains(&format!(
+                "templates/{id}.tsx: template \"{id}\" rejected (render): {expected}"
+            )),
+            "{id}: {run}"
+        );
+    }
+    let message = |id: &str| {
+        failures.iter().find(|f| f["templateId"] == id).unwrap()["message"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert!(message("misspelled-api").contains("useCurrentFrames is not a function"));
+    assert!(message("throws-at-load").contains("missingHelper"));
+    // No example of a rejected scene was written.
+    let train = wd.read("dataset/v1/train.jsonl")
+        + &wd.read("dataset/v1/validation.jsonl")
+        + &wd.read("dataset/v1/test.jsonl");
+    for (id, _, _, _) in BROKEN {
+        assert!(!train.contains(&format!("\"templateId\":\"{id}\"")), "{id}");
+    }
+
+    // A rebuild renders nothing again: every verdict comes from the render cache.
+    let run = wd.ok(&["build", "--render", "-v"]);
+    let stats: Value = serde_json::from_str(&wd.read("dataset/v1-1/stats.json")).unwrap();
+    assert_eq!(stats["render"]["cached"], 27, "{run}");
+    assert_eq!(stats["render"]["rejected"], 6);
+    // And a build without --render has its gate verdicts intact: the broken scenes are back.
+    wd.ok(&["build"]);
+    let stats: Value = serde_json::from_str(&wd.read("dataset/v1-2/stats.json")).unwrap();
+    assert!(stats.get("render").is_none());
+    assert_eq!(stats["sanitizerFailures"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn render_writes_frames_and_says_why_a_scene_fails() {
+    let wd = Workdir::starter();
+    wd.write(
+        "broken.tsx",
+        "export default function Scene() { return <div>{</div>; }\n",
+    );
+    let run = wd.fails(
+        &[
+            "render",
+            "templates/lower-third.tsx",
+            "broken.tsx",
+            "--format",
+            "portrait",
+            "--out",
+            "frames",
+            "--scale",
+            "0.25",
+        ],
+        1,
+    );
+    assert!(run.stdout.contains("lower-third: ok (portrait)"), "{run}");
+    assert!(
+        run.stdout
+            .contains("broken: compile (portrait): Unexpected token"),
+        "{run}"
+    );
+    // lower-third exports 120 frames: frames 0, 59 and 119, as PNG at a quarter of 1080×1920.
+    let mut written = wd.list("frames");
+    written.sort();
+    assert_eq!(
+        written,
+        [
+            "lower-third-portrait-00000.png",
+            "lower-third-portrait-00059.png",
+            "lower-third-portrait-00119.png"
+        ]
+    );
+    let png = std::fs::read(wd.path("frames/lower-third-portrait-00059.png")).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
+    let height = u32::from_be_bytes(png[20..24].try_into().unwrap());
+    assert_eq!((width, height), (270, 480));
+}
+
+#[test]
+fn scene_code_reaches_no_network() {
+    // A local listener the scene tries to reach in every way a page can, and an outside host.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    listener.set_nonblocking(true).unwrap();
+    let reached = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&reached);
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopping = Arc::clone(&stop);
+    let watcher = std::thread::spawn(move || {
+        while !stopping.load(Ordering::SeqCst) {
+            if let Ok((mut socket, _)) = listener.accept() {
+                let mut buf = [0u8; 64];
+                let _ = socket.read(&mut buf);
+                flag.store(true, Ordering::SeqCst);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
+    let wd = Workdir::new();
+    let url = format!("http://127.0.0.1:{port}");
+    wd.write(
+        "nosy.tsx",
+        format!(
+            r#"const {{ AbsoluteFill, Img, useCurrentFrame }} = window.Remotion;
+fetch("{url}/module").catch(() => {{}});
+fetch("https://example.com/module").catch(() => {{}});
+export const durationInFrames = 30;
+export default function Nosy() {{
+  const frame = useCurrentFrame();
+  fetch("{url}/render").catch(() => {{}});
+  const img = new Image(); img.src = "{url}/image";
+  const frameEl = document.createElement("iframe"); frameEl.src = "{url}/iframe"; document.body.appendChild(frameEl);
+  try {{ new WebSocket("ws://127.0.0.1:{port}/ws"); }} catch (e) {{}}
+  navigator.sendBeacon("{url}/beacon", "x");
+  const xhr = new XMLHttpRequest(); try {{ xhr.open("GET", "{url}/xhr"); xhr.send(); }} catch (e) {{}}
+  return (
+    <AbsoluteFill style={{{{ background: "navy", color: "white", fontSize: 80 }}}}>
+      frame {{frame}}
+      <Img src="{url}/logo.png" style={{{{ width: 100, height: 100 }}}} />
+      <img src="https://example.com/photo.jpg" style={{{{ width: 100, height: 100 }}}} />
+    </AbsoluteFill>
+  );
+}}
+"#
+        ),
+    );
+    let run = wd.ok(&["render", "nosy.tsx", "--format", "square", "--json"]);
+    // Give a late request time to arrive before looking.
+    std::thread::sleep(Duration::from_secs(2));
+    stop.store(true, Ordering::SeqCst);
+    watcher.join().unwrap();
+    assert!(
+        !reached.load(Ordering::SeqCst),
+        "the scene reached the local listener: {run}"
+    );
+    let outcome = &run.json()[0]["outcome"];
+    assert_eq!(outcome["verdict"], "ok", "{run}");
+    // The two remote images were swapped for the placeholder, and counted.
+    assert_eq!(outcome["replacedUrls"], 2, "{run}");
+}
+
+#[test]
+fn eval_render_scores_hand_made_predictions_exactly() {
+    let wd = Workdir::starter();
+    wd.ok(&["build"]);
+    let gold = jsonl(&wd.read("dataset/v1/train.jsonl"));
+    // Five examples of the train split, each answered one way.
+    let take: Vec<&Value> = gold.iter().take(5).collect();
+    let id = |e: &Value| {
+        let m = &e["meta"];
+        format!(
+            "{}/{}/{}",
+            m["templateId"].as_str().unwrap(),
+            m["promptVariant"].as_str().unwrap(),
+            m["format"].as_str().unwrap()
+        )
+    };
+    let good = take[0]["messages"][2]["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let answers = [
+        ("good", good),
+        (
+            "runtime",
+            "const { AbsoluteFill, useCurrentFrame } = window.Remotion;\nexport default function S() {\n  const f = useCurrentFrame();\n  const parts = undefined;\n  return <AbsoluteFill style={{ background: \"navy\" }}>{parts.length + f}</AbsoluteFill>;\n}\n".to_string(),
+        ),
+        (
+            "misspelled",
+            "const { AbsoluteFill, useCurrentFrames } = window.Remotion;\nexport default function S() {\n  const f = useCurrentFrames();\n  return <AbsoluteFill style={{ background: \"navy\" }}>{f}</AbsoluteFill>;\n}\n".to_string(),
+        ),
+        (
+            "null",
+            "export default function S() {\n  return null;\n}\n".to_string(),
+        ),
+        (
+            "loop",
+            "const { AbsoluteFill } = window.Remotion;\nexport default function S() {\n  for (;;) {}\n  return <AbsoluteFill />;\n}\n".to_string(),
+        ),
+    ];
+    let lines: Vec<String> = take
+        .iter()
+        .zip(&answers)
+        .map(|(e, (_, code))| json!({"custom_id": id(e), "completion": code}).to_string())
+        .collect();
+    wd.write("p.jsonl", lines.join("\n") + "\n");
+    let run = wd.ok(&[
+        "eval",
+        "dataset/v1",
+        "--split",
+        "train",
+        "--predictions",
+        "p.jsonl",
+        "--render",
+        "--render-deadline",
+        "10",
+        "--json",
+    ]);
+    let json = run.json();
+    let rows = json["predictions"]["rows"].as_array().unwrap();
+    let row = |e: &Value| rows.iter().find(|r| r["id"] == id(e)).unwrap();
+    let expect = [
+        ("good", Some(true), Some(true), "ok"),
+        ("runtime", Some(false), None, "runtime"),
+        ("misspelled", Some(false), None, "runtime"),
+        ("null", Some(true), Some(false), "blank"),
+        ("loop", Some(false), None, "hang"),
+    ];
+    for (e, (name, renders, not_blank, verdict)) in take.iter().zip(expect) {
+        let r = row(e);
+        assert_eq!(r["checks"]["renders"].as_bool(), renders, "{name}: {r}");
+        assert_eq!(r["checks"]["not_blank"].as_bool(), not_blank, "{name}: {r}");
+        assert_eq!(r["render"]["verdict"], verdict, "{name}: {r}");
+    }
+    assert!(row(take[2])["failures"]["renders"]
+        .as_str()
+        .unwrap()
+        .contains("useCurrentFrames is not a function"));
+    // The rest of the split has no prediction: both checks fail for it.
+    let missing = rows.iter().find(|r| r["status"] == "missing").unwrap();
+    assert_eq!(missing["checks"]["renders"], false);
+    let rate = |name: &str| {
+        json["summary"]["rates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(rate("renders")["passed"], 2);
+    // not_blank is judged only where the output rendered: the good one and the null one.
+    assert_eq!(rate("not_blank")["passed"], 1);
+}
