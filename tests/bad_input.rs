@@ -256,7 +256,7 @@ fn tag_that_escapes_the_output_root() {
     let err = build_error(|_| {}, &["--tag", "../v1"], 2);
     assert_eq!(
         err,
-        "error: --tag \"../v1\" must not contain '/', '\\' or NUL\n"
+        "error: --tag \"../v1\" may hold only letters, digits, '.', '_' and '-', must not start with '.', and is at most 100 characters\n"
     );
 }
 

@@ -159,6 +159,34 @@ impl Config {
                 "code.postgres.batch_size and the timeouts must be at least 1",
             ));
         }
+        let render = &self.render;
+        if render.concurrency == 0 || render.concurrency > 64 {
+            return Err(self.wrong(
+                "render",
+                "concurrency",
+                format!(
+                    "render.concurrency must be between 1 and 64, got {}",
+                    render.concurrency
+                ),
+            ));
+        }
+        if !(render.scale > 0.0 && render.scale <= 4.0) {
+            return Err(self.wrong(
+                "render",
+                "scale",
+                format!(
+                    "render.scale must be above 0 and at most 4, got {}",
+                    render.scale
+                ),
+            ));
+        }
+        if render.deadline_seconds == 0 || render.delay_timeout_seconds < 7 {
+            return Err(self.wrong(
+                "render",
+                "deadline_seconds",
+                "render.deadline_seconds must be at least 1 and render.delay_timeout_seconds at least 7 (Remotion's minimum)",
+            ));
+        }
         if let Err(why) = crate::tokens::Budget::new(&self.tokens.model, self.tokens.max_tokens) {
             return Err(self.wrong("tokens", "model", why));
         }

@@ -244,6 +244,23 @@ mod tests {
     }
 
     #[test]
+    fn render_settings_are_checked() {
+        let err = parse(&format!("{MINIMAL}[render]\nconcurrency = 0\n")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "p/template-sft.toml:6:1: render.concurrency must be between 1 and 64, got 0"
+        );
+        let err = parse(&format!("{MINIMAL}[render]\ndelay_timeout_seconds = 3\n")).unwrap_err();
+        assert!(err.to_string().contains("at least 7"), "{err}");
+        let ok = parse(&format!(
+            "{MINIMAL}[check]\nrender = true\n[render]\nframes = \"all\"\n"
+        ))
+        .unwrap();
+        assert!(ok.gate.render);
+        assert_eq!(ok.render.frames, crate::render::Frames::All);
+    }
+
+    #[test]
     fn ratios_must_sum_to_one() {
         let err = parse(&format!("{MINIMAL}[split]\ntrain = 0.5\n")).unwrap_err();
         assert_eq!(

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Render-check benchmark (the README's "Render check" numbers): the kit's first-use set-up (npm ci
+# and the bundle, into a fresh cache), the starter with `build --render` at concurrency 1 and 2
+# (cold, --no-cache), a warm rebuild (every verdict from the render cache), and a synthetic
+# 100-template catalog (its scenes in one to three formats) to extrapolate to 1,000. The browser's
+# memory is the peak of the summed resident memory of every Chromium process, sampled every 0.2 s.
+#   usage: bash scripts/bench-render.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --quiet
+bin="$PWD/target/release/template-sft"
+work="$(mktemp -d /tmp/template-sft-render-XXXXXX)"
+trap 'rm -rf "$work"' EXIT
+export TEMPLATE_SFT_CACHE="$work/cache"
+
+# `timed CMD…`: prints the wall seconds; the peak browser memory goes to $work/.browser (MiB).
+timed() {
+  local peak=0 start end
+  start=$(date +%s.%N)
+  "$@" >/dev/null 2>"$work/.stderr" &
+  local pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    local now
+    now=$(ps -C chromium-headless-shell,chromium,headless_shell -o rss= 2>/dev/null | awk '{s += $1} END {print int(s / 1024)}')
+    [ "${now:-0}" -gt "$peak" ] && peak=$now
+    sleep 0.2
+  done
+  wait "$pid" || { cat "$work/.stderr" >&2; exit 1; }
+  end=$(date +%s.%N)
+  echo "$peak" > "$work/.browser"
+  awk -v a="$start" -v b="$end" 'BEGIN {printf "%.1f", b - a}'
+}
+starter() { rm -rf "$work/s"; cp -r examples/starter "$work/s"; rm -rf "$work/s/dataset"; }
+renders() { python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['render']; print(r['renders'], r['verdicts'].get('ok', 0))" "$1"; }
+
+echo "| case | wall | scene-formats | per scene-format | browser peak |"
+echo "|---|---|---|---|---|"
+setup=$(timed "$bin" render --prepare-kit "$work/kit")
+echo "| first use: npm ci + bundle | ${setup} s | | | |"
+for c in 1 2; do
+  starter
+  printf '\n[render]\nconcurrency = %s\nkit = "%s"\n' "$c" "$work/kit" >> "$work/s/template-sft.toml"
+  t=$(timed "$bin" build -q --render --no-cache -c "$work/s/template-sft.toml")
+  read -r n ok < <(renders "$work/s/dataset/v1/stats.json")
+  echo "| starter, concurrency $c, cold | ${t} s | $n ($ok ok) | $(awk -v t="$t" -v n="$n" 'BEGIN {printf "%.2f", t / n}') s | $(cat "$work/.browser") MiB |"
+done
+t=$(timed "$bin" build -q --render -c "$work/s/template-sft.toml")
+echo "| starter, warm rebuild (render cache) | ${t} s | 0 rendered | | |"
+
+"$bin" synth "$work/synth" --templates 100 --prompts 1 --seed 3 -q
+printf '\n[render]\nconcurrency = 2\nkit = "%s"\n' "$work/kit" >> "$work/synth/template-sft.toml"
+t=$(timed "$bin" build -q --render -c "$work/synth/template-sft.toml")
+read -r n ok < <(renders "$work/synth/dataset/v1/stats.json")
+echo "| synthetic 100 templates, concurrency 2 | ${t} s | $n ($ok ok) | $(awk -v t="$t" -v n="$n" 'BEGIN {printf "%.2f", t / n}') s | $(cat "$work/.browser") MiB |"
+echo "| synthetic 1,000 templates (×10, extrapolated) | $(awk -v t="$t" 'BEGIN {printf "%.0f", t * 10}') s | $((n * 10)) | | |"
