@@ -135,6 +135,20 @@ fn build_renders_the_starter_and_rejects_each_broken_scene_with_its_verdict() {
         assert!(!train.contains(&format!("\"templateId\":\"{id}\"")), "{id}");
     }
 
+    // report says what the check did, in the terminal and on the page.
+    let report = wd.ok(&["report", "dataset/v1", "--html", "report.html"]);
+    assert!(
+        report
+            .stdout
+            .contains("render check:    18 scenes, 27 renders (0 cached)")
+            && report.stdout.contains("21 ok")
+            && report.stdout.contains("; 6 rejected;"),
+        "{report}"
+    );
+    assert!(wd
+        .read("report.html")
+        .contains("data-stat=\"render-rejected\">6<"));
+
     // A rebuild renders nothing again: every verdict comes from the render cache.
     let run = wd.ok(&["build", "--render", "-v"]);
     let stats: Value = serde_json::from_str(&wd.read("dataset/v1-1/stats.json")).unwrap();

@@ -173,6 +173,28 @@ pub fn render(s: &Summary) -> Result<String, String> {
         escape(&d.export),
         d.without_export
     );
+    if let Some(r) = &st.render {
+        let verdicts: Vec<String> = r
+            .verdicts
+            .iter()
+            .map(|(v, n)| format!("{n} {}", escape(v)))
+            .collect();
+        let _ = write!(
+            w,
+            "<section id=\"render\"><h2>Render check</h2><p><b data-stat=\"render-scenes\">{}</b> scenes, \
+             <b>{}</b> renders ({} from the cache) in {:.1} s: {}; <b data-stat=\"render-rejected\">{}</b> rejected \
+             (listed with the gate's rejections); {} remote image URLs replaced by a placeholder. Frames: {}, kit {}.</p></section>",
+            r.scenes,
+            r.renders,
+            r.cached,
+            r.seconds,
+            verdicts.join(", "),
+            r.rejected,
+            r.replaced_urls,
+            escape(&r.frames),
+            escape(&r.kit)
+        );
+    }
     table(
         w,
         "Catalog durations the code does not have",

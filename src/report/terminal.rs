@@ -105,6 +105,20 @@ pub fn print(out: &mut impl Write, s: &Summary) -> std::io::Result<()> {
             n.template_id, n.source_key, n.at, n.reason
         )
     })?;
+    if let Some(r) = &st.render {
+        let verdicts: Vec<String> = r.verdicts.iter().map(|(v, n)| format!("{n} {v}")).collect();
+        writeln!(
+            out,
+            "render check:    {} scenes, {} renders ({} cached) in {:.1} s: {}; {} rejected; {} remote image URLs replaced",
+            r.scenes,
+            r.renders,
+            r.cached,
+            r.seconds,
+            verdicts.join(", "),
+            r.rejected,
+            r.replaced_urls
+        )?;
+    }
     let n = &st.near_copies;
     if n.clusters.is_empty() {
         writeln!(
