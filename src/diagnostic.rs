@@ -56,6 +56,8 @@ pub enum Kind {
     BadPredictionLine,
     /// An output's name was taken: it was written under the next free one.
     NameTaken,
+    /// The realized split is far from the ratios, or train is below the target's minimum.
+    SplitSkew,
     /// Nothing lost, but worth knowing (e.g. the gate cache could not be saved).
     Note,
 }
@@ -85,6 +87,7 @@ impl Kind {
             Kind::NoBaseModel => "no_base_model",
             Kind::BadPredictionLine => "bad_prediction_line",
             Kind::NameTaken => "name_taken",
+            Kind::SplitSkew => "split_skew",
             Kind::Note => "note",
         }
     }
@@ -106,6 +109,7 @@ impl Kind {
             Kind::ClusterTooLarge => "stats.json: nearCopies.clusters",
             Kind::SequenceLength | Kind::LengthSkew => "stats.json: tokens.tokenizers",
             Kind::BadPredictionLine => "eval --json: predictions.leftovers.badLines",
+            Kind::SplitSkew => "stats.json: totals",
             Kind::CatalogNotData
             | Kind::UnknownKey
             | Kind::MissingInput

@@ -273,11 +273,13 @@ pub struct StrictFailures {
     pub over_limit: usize,
     /// Briefs that would state a catalog duration the code does not have.
     pub duration_mismatches: usize,
+    /// The realized split is far from the ratios or below the target's minimum.
+    pub split_skew: bool,
 }
 
 impl StrictFailures {
     pub fn any(&self) -> bool {
-        self.rejected + self.over_limit + self.duration_mismatches > 0
+        self.rejected + self.over_limit + self.duration_mismatches > 0 || self.split_skew
     }
 }
 
@@ -301,6 +303,9 @@ impl fmt::Display for StrictFailures {
                 "{} whose catalog duration differs from the code's",
                 count(self.duration_mismatches, "template")
             ));
+        }
+        if self.split_skew {
+            parts.push("a split far from its ratios (see the split_skew warning)".into());
         }
         f.write_str(&parts.join(", "))
     }

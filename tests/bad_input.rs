@@ -71,14 +71,38 @@ fn seed_out_of_range() {
     let err = build_error(config_edit("seed = 42", "seed = -5"), &[], 2);
     assert_eq!(
         err,
-        "error: template-sft.toml:28:8: invalid value: integer `-5`, expected u64\n"
+        "error: template-sft.toml:28:8: invalid value: integer `-5`, expected a whole number, 0 or more\n"
     );
 }
 
 #[test]
 fn missing_config_file() {
     let err = build_error(|_| {}, &["--config", "nope.toml"], 2);
-    assert_eq!(err, "error: nope.toml: cannot read: no such file or directory\n  hint: paths in template-sft.toml are relative to the folder that holds it, paths on the command line to the current folder\n");
+    // Where it looked (absolute), and the two ways out.
+    assert!(err.starts_with("error: no project config at /"), "{err}");
+    assert!(
+        err.ends_with("/nope.toml: run `template-sft init` to write one here, or point at yours with -c FILE (or -c DIR, for DIR/template-sft.toml)\n"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_folder_given_as_config_means_its_template_sft_toml() {
+    let wd = Workdir::starter();
+    let run = wd.ok(&["build", "-c", ".", "--dry-run"]);
+    assert!(run.stdout.starts_with("dry run: nothing written"), "{run}");
+    // init says what to do next, with the paths it wrote.
+    let run = wd.ok(&["init", "mine"]);
+    assert!(
+        run.stderr.contains("wrote mine/template-sft.toml\nnext:"),
+        "{run}"
+    );
+    assert!(
+        run.stderr
+            .contains("template-sft build -c mine/template-sft.toml --dry-run")
+            && run.stderr.contains("template-sft validate mine/dataset/v1"),
+        "{run}"
+    );
 }
 
 #[test]
@@ -394,5 +418,38 @@ fn validate_refuses_fifos_and_devices_instead_of_hanging() {
         run.stderr
             .contains("/dev/zero: cannot read: is not a regular file"),
         "{run}"
+    );
+}
+
+#[test]
+fn a_tiny_project_is_told_its_split_is_far_from_the_ratios() {
+    let wd = Workdir::starter();
+    let run = wd.ok(&["build", "--limit", "4"]);
+    assert!(
+        run.stderr.contains(
+            "warning: the split came out train 4 (44%), validation 3 (33%), test 2 (22%) for ratios 0.8 / 0.1 / 0.1: with 4 templates split by template"
+        ) && run.stderr.contains("set split.mode = \"example\""),
+        "{run}"
+    );
+    assert!(
+        run.stderr
+            .contains("warning: train has 4 examples; OpenAI fine-tuning needs at least 10"),
+        "{run}"
+    );
+    // --strict refuses to write such a split.
+    let run = wd.fails(&["build", "--limit", "4", "--strict"], 4);
+    assert!(run.stderr.contains("a split far from its ratios"), "{run}");
+    // The whole starter splits close to 80/10/10: no such warning.
+    let run = wd.ok(&["build"]);
+    assert!(!run.stderr.contains("split came out"), "{run}");
+}
+
+#[test]
+fn an_open_weight_model_name_is_pointed_at_tokenizer() {
+    let err = build_error(|_| {}, &["--model", "Qwen/Qwen3-8B"], 2);
+    assert!(
+        err.starts_with("error: --model: unknown model \"Qwen/Qwen3-8B\"")
+            && err.contains("--tokenizer PATH/tokenizer.json"),
+        "{err}"
     );
 }

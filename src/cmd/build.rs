@@ -14,7 +14,7 @@ use crate::pipeline::{Build, BuildOptions};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The project config.
+    /// The project config (a folder means its template-sft.toml).
     #[arg(short, long, default_value = "template-sft.toml", value_name = "FILE")]
     pub config: PathBuf,
     /// Print the split counts and a few full examples; write nothing.

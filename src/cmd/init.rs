@@ -168,6 +168,13 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
     file.write_all(TEMPLATE.as_bytes())
         .map_err(|e| Error::write(&path, e))?;
     console.info(format!("wrote {}", path.display()));
+    // What to do next, with the paths as this user named them.
+    let config = path.display();
+    let version = args.dir.join("dataset/v1");
+    let version = version.display();
+    console.info(format!(
+        "next:\n  1. edit {config}: [catalog] path (your catalog: .ts, .json or .jsonl), [code] (a folder of scene files, or PostgreSQL), [prompts] (curated prompts, optional)\n  2. template-sft build -c {config} --dry-run     check every input, write nothing\n  3. template-sft build -c {config}               write the first version, {version}\n  4. template-sft validate {version} && template-sft report {version} --html report.html\n  5. template-sft export {version} --to llamafactory|axolotl|trl|hf OUT --base-model NAME"
+    ));
     Ok(())
 }
 

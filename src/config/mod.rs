@@ -70,6 +70,21 @@ pub struct Overrides {
     pub render: bool,
 }
 
+/// A TOML error worded for people: Rust's type names become what they mean.
+fn plain_types(message: &str) -> String {
+    let mut text = message.to_string();
+    for (rust, plain) in [
+        ("expected u64", "expected a whole number, 0 or more"),
+        ("expected u32", "expected a whole number, 0 or more"),
+        ("expected usize", "expected a whole number, 0 or more"),
+        ("expected f64", "expected a number"),
+        ("expected a boolean", "expected true or false"),
+    ] {
+        text = text.replace(rust, plain);
+    }
+    text
+}
+
 impl Overrides {
     /// Put each given value in place of the file's; [`Config::check`] judges them afterwards.
     pub fn apply(self, config: &mut Config) {
@@ -128,7 +143,23 @@ impl Config {
 
     /// Read and parse `path` without judging its values (apply [`Overrides`], then [`Config::check`]).
     pub fn read(path: &Path) -> Result<Config> {
-        let bytes = fs::read(path).map_err(|e| Error::read(path, e))?;
+        // `-c DIR` means the project in DIR.
+        let joined;
+        let path = if path.is_dir() {
+            joined = path.join("template-sft.toml");
+            joined.as_path()
+        } else {
+            path
+        };
+        let bytes = fs::read(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::Usage(format!(
+                "no project config at {}: run `template-sft init` to write one here, or point at yours with -c FILE (or -c DIR, for DIR/template-sft.toml)",
+                std::path::absolute(path)
+                    .unwrap_or_else(|_| path.to_path_buf())
+                    .display()
+            )),
+            _ => Error::read(path, e),
+        })?;
         let text = String::from_utf8(bytes).map_err(|e| {
             let offset = e.utf8_error().valid_up_to();
             let valid = String::from_utf8_lossy(&e.as_bytes()[..offset]).into_owned();
@@ -150,7 +181,7 @@ impl Config {
                 }
                 None => Location::file(path),
             };
-            Error::config(at, e.message().trim().to_string())
+            Error::config(at, plain_types(e.message().trim()))
         })?;
         config.path = path.to_path_buf();
         config.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();

@@ -331,6 +331,7 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
             DurationSource::Catalog => durations.stats.mismatches.len(),
             DurationSource::Code => 0,
         },
+        split_skew: split.skewed,
     };
     if options.strict && strict.any() {
         return Err(Error::Strict(strict));

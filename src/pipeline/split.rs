@@ -16,10 +16,12 @@ use crate::dataset::stats::{DuplicateExample, NearCopyCluster, NearCopyStats};
 use crate::diagnostic::{Diagnostics, Kind};
 use crate::digest::{seeded_hash, text_hash};
 use crate::split::near_copy;
-use crate::split::{self, Group, Ratios};
+use crate::split::{self, Group, Ratios, Split as SplitName};
 
 pub struct Split<'r> {
     pub examples: Vec<Example<'r>>,
+    /// The realized split is far from the ratios, or train is below OpenAI's minimum (warned).
+    pub skewed: bool,
     pub duplicates: Vec<DuplicateExample>,
     pub near_copies: NearCopyStats,
     /// What clustering cost: similarity estimates computed, and the time (for `build -v`).
@@ -129,12 +131,94 @@ pub fn run<'r>(
             seeded_hash(config.split.seed, &["order", id, variant, format]),
         )
     });
+    let skewed = skew(config, &examples, records.len(), diagnostics);
     Split {
         examples,
+        skewed,
         duplicates,
         near_copies,
         clustering,
     }
+}
+
+/// Fewest training examples OpenAI's fine-tuning accepts.
+const OPENAI_MIN_TRAIN: usize = 10;
+/// How far (as a share of all examples) a split may come out from its ratio before a warning.
+const MAX_SKEW: f64 = 0.15;
+
+/// Warn when the split came out far from its ratios (a few templates split by template cannot
+/// match 80/10/10), when a split with a share got nothing, or when train is below what OpenAI
+/// accepts; say what to change. True when it warned.
+fn skew(
+    config: &Config,
+    examples: &[Example<'_>],
+    templates: usize,
+    diagnostics: &mut Diagnostics,
+) -> bool {
+    let total = examples.len();
+    if total == 0 {
+        return false;
+    }
+    let count = |s: SplitName| examples.iter().filter(|e| e.split == s).count();
+    let split = &config.split;
+    let realized = [
+        (SplitName::Train, split.train, count(SplitName::Train)),
+        (
+            SplitName::Validation,
+            split.validation,
+            count(SplitName::Validation),
+        ),
+        (SplitName::Test, split.test, count(SplitName::Test)),
+    ];
+    let far = realized.iter().any(|&(_, ratio, n)| {
+        (n as f64 / total as f64 - ratio).abs() > MAX_SKEW || (ratio > 0.0 && n == 0)
+    });
+    let train = realized[0].2;
+    let openai = config.tokens.model.starts_with("gpt-");
+    let mut warned = false;
+    if far {
+        let shares: Vec<String> = realized
+            .iter()
+            .map(|(s, _, n)| {
+                format!(
+                    "{} {n} ({:.0}%)",
+                    s.name(),
+                    100.0 * *n as f64 / total as f64
+                )
+            })
+            .collect();
+        let fix = match split.mode {
+            SplitMode::Template => format!(
+                "with {} split by template (a template's examples stay together), the ratios cannot be met: add templates, change the ratios, or set split.mode = \"example\" (a template's examples may then be on both sides)",
+                crate::error::count(templates, "template")
+            ),
+            SplitMode::Example => "add examples or change the ratios".to_string(),
+        };
+        diagnostics.push(
+            Kind::SplitSkew,
+            None,
+            format!(
+                "the split came out {} for ratios {} / {} / {}: {fix}",
+                shares.join(", "),
+                split.train,
+                split.validation,
+                split.test
+            ),
+        );
+        warned = true;
+    }
+    if openai && train < OPENAI_MIN_TRAIN {
+        diagnostics.push(
+            Kind::SplitSkew,
+            None,
+            format!(
+                "train has {}; OpenAI fine-tuning needs at least {OPENAI_MIN_TRAIN} (and validate will say so): add templates or prompt variants (prompts.variants_per_template), or raise split.train",
+                crate::error::count(train, "example")
+            ),
+        );
+        warned = true;
+    }
+    warned
 }
 
 /// Examples whose messages equal an earlier one's (same brief, same code: the system message is the

@@ -183,7 +183,7 @@ impl Budget {
             (None, None) => {
                 let names: Vec<&str> = MODELS.iter().map(|m| m.0).collect();
                 return Err(format!(
-                    "unknown model {model:?}: use one of {} or set tokens.max_tokens",
+                    "unknown model {model:?}: use one of {} or set tokens.max_tokens; for an open-weight model (Qwen, Llama, Gemma, DeepSeek), keep an OpenAI model as the budget and give its tokenizer with --tokenizer PATH/tokenizer.json (tokens.tokenizer): lengths are then counted as that model sees them",
                     names.join(", ")
                 ));
             }
