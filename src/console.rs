@@ -13,6 +13,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Display;
 use std::io::IsTerminal;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -128,6 +129,21 @@ impl Console {
     pub fn result(&self, line: impl Display) -> Result<()> {
         use std::io::Write;
         writeln!(Printable(std::io::stdout().lock()), "{line}").map_err(Error::stdout)
+    }
+
+    /// The `name_taken` warning when an output went to `written` because `asked` was taken.
+    pub fn wrote_instead(&self, asked: &Path, written: &Path) {
+        if asked != written {
+            self.diagnostic(&Diagnostic::new(
+                Kind::NameTaken,
+                None,
+                format!(
+                    "{} exists; wrote {} instead (nothing is ever overwritten)",
+                    asked.display(),
+                    written.display()
+                ),
+            ));
+        }
     }
 
     /// A line of information shown by default.

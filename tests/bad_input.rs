@@ -453,3 +453,29 @@ fn an_open_weight_model_name_is_pointed_at_tokenizer() {
         "{err}"
     );
 }
+
+#[test]
+fn no_output_is_ever_overwritten_a_taken_name_takes_the_next_with_a_warning() {
+    let wd = Workdir::starter();
+    wd.ok(&["build"]);
+    wd.write("report.html", "mine");
+    let run = wd.ok(&["report", "dataset/v1", "--html", "report.html"]);
+    assert!(
+        run.stderr.contains("warning: report.html exists; wrote report-1.html instead (nothing is ever overwritten)"),
+        "{run}"
+    );
+    assert_eq!(wd.read("report.html"), "mine");
+    assert!(wd.read("report-1.html").starts_with("<!doctype html>"));
+    wd.ok(&["eval", "prepare", "dataset/v1", "requests.jsonl"]);
+    let run = wd.ok(&["eval", "prepare", "dataset/v1", "requests.jsonl"]);
+    assert!(
+        run.stderr
+            .contains("requests.jsonl exists; wrote requests-1.jsonl instead")
+            && run.stdout.starts_with("wrote requests-1.jsonl:"),
+        "{run}"
+    );
+    wd.write("eval.html", "mine");
+    let run = wd.ok(&["eval", "dataset/v1", "--gold", "--html", "eval.html"]);
+    assert!(run.stderr.contains("wrote eval-1.html instead"), "{run}");
+    assert_eq!(wd.read("eval.html"), "mine");
+}

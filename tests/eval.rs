@@ -87,9 +87,9 @@ fn prepare_keeps_max_tokens_within_the_models_output_limit() {
     // An unknown model: written, with a warning that its limit is not checked.
     let run = wd.ok(&prepare(&["--model", "Qwen/Qwen3-8B"]));
     assert!(run.stderr.contains("output limit is not known"), "{run}");
-    // A reasoning model takes max_completion_tokens.
+    // A reasoning model takes max_completion_tokens (written beside: requests.jsonl is taken).
     wd.ok(&prepare(&["--model", "o4-mini", "--max-tokens", "4096"]));
-    let body = &jsonl(&wd.read("requests.jsonl"))[0]["body"];
+    let body = &jsonl(&wd.read("requests-1.jsonl"))[0]["body"];
     assert_eq!(body["max_completion_tokens"], 4096);
     assert!(body.get("max_tokens").is_none(), "{body}");
 }

@@ -199,6 +199,20 @@ fn render_writes_frames_and_says_why_a_scene_fails() {
             "lower-third-portrait-00119.png"
         ]
     );
+    // Again: the folder is taken, so the frames go to frames-1, with a warning.
+    let run = wd.ok(&[
+        "render",
+        "templates/lower-third.tsx",
+        "--format",
+        "square",
+        "--out",
+        "frames",
+    ]);
+    assert!(
+        run.stderr.contains("frames exists; wrote frames-1 instead"),
+        "{run}"
+    );
+    assert_eq!(wd.list("frames-1").len(), 3);
     let png = std::fs::read(wd.path("frames/lower-third-portrait-00059.png")).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     let width = u32::from_be_bytes(png[16..20].try_into().unwrap());

@@ -79,6 +79,9 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
     if args.dry_run {
         return print_dry_run(&build, args.samples);
     }
+    // A version is never overwritten: a taken tag gets the next free name, and says so.
+    let asked = build.target.with_file_name(&config.output.tag);
+    console.wrote_instead(&asked, &build.target);
     let t = &build.stats.totals;
     console.result(format!(
         "wrote {}: {} examples (train {}, validation {}, test {}) from {}",

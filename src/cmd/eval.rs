@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use crate::console::{Console, Printable};
-use crate::dataset::writer::{refuse_inside_version, replace_file};
+use crate::dataset::writer::{refuse_inside_version, write_new_file};
 use crate::diagnostic::{Diagnostic, Kind};
 use crate::error::{Error, Result};
 use crate::eval::{self, html, terminal, Outputs, PrepareOptions};
@@ -129,6 +129,7 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
         for note in &prepared.notes {
             console.warn(None, note);
         }
+        console.wrote_instead(&p.out, &prepared.out);
         let files: Vec<String> = prepared
             .files
             .iter()
@@ -187,8 +188,9 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
     // The page first: a reader that closes stdout early (`| head`) must not cost the file.
     if let Some(path) = &args.html {
         refuse_inside_version(path)?;
-        replace_file(path, html::render(&evaluation).as_bytes())?;
-        console.info(format!("wrote {}", path.display()));
+        let written = write_new_file(path, html::render(&evaluation).as_bytes())?;
+        console.wrote_instead(path, &written);
+        console.info(format!("wrote {}", written.display()));
     }
     let mut out = std::io::stdout().lock();
     if args.json {

@@ -115,7 +115,7 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
             });
         }
     }
-    let options = RenderOptions {
+    let mut options = RenderOptions {
         kit: kit::KitOptions {
             kit: args.render_kit.clone(),
             chromium: args.chromium.clone(),
@@ -131,6 +131,12 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
         ..RenderOptions::default()
     };
     let kit = kit::ensure(&options.kit, |step| console.info(step))?;
+    // Frames go to a new folder: a taken name is never written into.
+    if let Some(out) = &args.out {
+        let made = crate::dataset::writer::new_dir(out)?;
+        console.wrote_instead(out, &made);
+        options.out = Some(made);
+    }
     let outcomes = render::driver::render_all(&kit, &jobs, &options, |_, _| {})?;
     let mut out = Printable(std::io::stdout().lock());
     if args.json {

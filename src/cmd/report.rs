@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use crate::console::{Console, Printable};
 use crate::dataset::lengths;
 use crate::dataset::version::Version;
-use crate::dataset::writer::{refuse_inside_version, replace_file};
+use crate::dataset::writer::{refuse_inside_version, write_new_file};
 use crate::error::{Error, Result};
 use crate::report::{html, terminal, Summary};
 use crate::tokens::chat_template;
@@ -46,8 +46,9 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
         refuse_inside_version(path)?;
         let page =
             html::render(&summary).map_err(|why| Error::write(path, std::io::Error::other(why)))?;
-        replace_file(path, page.as_bytes())?;
-        console.info(format!("wrote {}", path.display()));
+        let written = write_new_file(path, page.as_bytes())?;
+        console.wrote_instead(path, &written);
+        console.info(format!("wrote {}", written.display()));
     }
     terminal::print(&mut Printable(std::io::stdout().lock()), &summary).map_err(Error::stdout)
 }

@@ -327,6 +327,91 @@ pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// `path` for `n` = 0, else `path` with `-n` after its stem (`report.html` → `report-2.html`).
+pub fn numbered(path: &Path, n: u32) -> PathBuf {
+    if n == 0 {
+        return path.to_path_buf();
+    }
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let extension = path
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
+    path.with_file_name(format!("{stem}-{n}{extension}"))
+}
+
+/// Write `bytes` as a new file at `path`, or, when that name is taken, at the first free numbered
+/// name (`numbered`): the one overwrite rule of every output, which is never to overwrite. The file
+/// is written and fsynced under a temporary name, then hard-linked into place, which fails on a
+/// taken name instead of replacing it (so two writers at once take two names). Gives the path.
+pub fn write_new_file(path: &Path, bytes: &[u8]) -> Result<PathBuf> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let temp = dir.join(format!(".{name}.{}-{nanos}.tmp", std::process::id()));
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&temp)
+        .map_err(|e| Error::write(&temp, e))?;
+    if let Err(e) = file.write_all(bytes).and_then(|()| file.sync_all()) {
+        let _ = fs::remove_file(&temp);
+        return Err(Error::write(path, e));
+    }
+    let mut result = Err(Error::Usage(format!(
+        "{}: every numbered name up to -{MAX_CANDIDATES} is taken",
+        path.display()
+    )));
+    for n in 0..MAX_CANDIDATES {
+        let candidate = numbered(path, n);
+        match fs::hard_link(&temp, &candidate) {
+            Ok(()) => {
+                result = Ok(candidate);
+                break;
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => {
+                result = Err(Error::write(&candidate, e));
+                break;
+            }
+        }
+    }
+    let _ = fs::remove_file(&temp);
+    result
+}
+
+/// Create `path` as a new folder, or, when that name is taken, the first free numbered name
+/// (`frames` → `frames-1`); its parents are made as needed. Gives the folder made.
+pub fn new_dir(path: &Path) -> Result<PathBuf> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(parent).map_err(|e| Error::write(parent, e))?;
+    }
+    for n in 0..MAX_CANDIDATES {
+        let candidate = numbered(path, n);
+        match fs::create_dir(&candidate) {
+            Ok(()) => return Ok(candidate),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(Error::write(&candidate, e)),
+        }
+    }
+    Err(Error::Usage(format!(
+        "{}: every numbered name up to -{MAX_CANDIDATES} is taken",
+        path.display()
+    )))
+}
+
 /// Names tried for a version before giving up.
 const MAX_CANDIDATES: u32 = 100_000;
 

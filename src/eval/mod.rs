@@ -29,7 +29,7 @@ use crate::code::duration::DurationExport;
 use crate::config::GateConfig;
 use crate::dataset::manifest;
 use crate::dataset::version::Version;
-use crate::dataset::writer::{refuse_inside_version, replace_file};
+use crate::dataset::writer::{numbered, refuse_inside_version, write_new_file};
 use crate::error::{Error, Result};
 use crate::location::Location;
 use crate::render::RenderOptions;
@@ -156,8 +156,11 @@ pub struct Prepared {
     pub requests: usize,
     pub model: String,
     pub max_tokens: usize,
-    /// The files written: OUT, or its numbered parts when one file would pass the Batch API's
-    /// limits.
+    /// The name written under: OUT, or the next free numbered name when OUT (or one of its parts)
+    /// exists, as every output does.
+    pub out: PathBuf,
+    /// The files written: that name, or its numbered parts when one file would pass the Batch
+    /// API's limits.
     pub files: Vec<PathBuf>,
     /// What the caller should warn about (an unknown output limit, a default cut to the limit).
     pub notes: Vec<String>,
@@ -293,9 +296,14 @@ pub fn prepare(dir: &Path, options: &PrepareOptions, out: &Path) -> Result<Prepa
         Ok(line)
     });
     let parts = batch_parts(lines, BATCH_REQUESTS, BATCH_BYTES)?;
-    let files = part_paths(out, parts.len());
-    for (path, part) in files.iter().zip(&parts) {
-        replace_file(path, part)?;
+    // Never overwrite: the first name whose every part is free.
+    let base = (0..)
+        .map(|n| numbered(out, n))
+        .find(|base| part_paths(base, parts.len()).iter().all(|p| !p.exists()))
+        .unwrap_or_else(|| out.to_path_buf());
+    let mut files = Vec::new();
+    for (path, part) in part_paths(&base, parts.len()).iter().zip(&parts) {
+        files.push(write_new_file(path, part)?);
     }
     let mut notes: Vec<String> = note.into_iter().collect();
     if files.len() > 1 {
@@ -309,6 +317,7 @@ pub fn prepare(dir: &Path, options: &PrepareOptions, out: &Path) -> Result<Prepa
         ));
     }
     Ok(Prepared {
+        out: base,
         requests: heldout.examples.len(),
         model,
         max_tokens,
