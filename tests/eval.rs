@@ -312,7 +312,7 @@ fn hand_made_faults_each_fail_exactly_their_check() {
         .iter()
         .find(|r| r["checks"]["remotion_api"] == false)
         .unwrap();
-    assert_eq!(invented["hallucinated"][0], "remotion.useMagicTween");
+    assert_eq!(invented["hallucinated"][0], "window.Remotion.useMagicTween");
     let late = rows
         .iter()
         .find(|r| r["checks"]["duration_honoured"] == false && r["outputFrames"] == 150)

@@ -276,6 +276,12 @@ fn plain_exports_warn_naming_the_trainer_and_its_setting() {
             .contains("longer than Axolotl's default sequence_len of 512, and Axolotl drops them"),
         "{run}"
     );
+    // ShareGPT and Alpaca are LLaMA-Factory's layouts (dataset_info.json): Axolotl's default is
+    // none of their business, and LLaMA-Factory's 2,048 holds every starter example.
+    for target in ["sharegpt", "alpaca"] {
+        let run = wd.ok(&["export", "dataset/v1", "--to", target, target]);
+        assert!(!run.stderr.contains("Axolotl"), "{target}: {run}");
+    }
     // The same data in the Axolotl layout: its config sets sequence_len, so no warning.
     let run = wd.ok(&[
         "export",

@@ -365,3 +365,21 @@ fn the_per_thread_pretokenizer_counts_exactly_like_bpe_openai_and_tiktoken() {
     });
     assert!(counts.windows(2).all(|w| w[0] == w[1]));
 }
+
+#[test]
+fn a_jsx_brace_left_open_gets_a_hint_not_only_the_parsers_words() {
+    let wd = Workdir::starter();
+    wd.edit("templates/lower-third.tsx", |code| {
+        code.replace(
+            "fontWeight: 700 }}>{name}</div>",
+            "fontWeight: 700 }}>{name</div>",
+        )
+    });
+    let run = wd.ok(&["build"]);
+    assert!(
+        run.stderr.contains(
+            "templates/lower-third.tsx:21:82: template \"lower-third\" rejected (parse): Unterminated regular expression (in JSX this usually means a missing `}` or `>` before a closing tag such as `</div>`)"
+        ),
+        "{run}"
+    );
+}

@@ -100,6 +100,16 @@ impl Rejection {
     }
 }
 
+/// A parser message with a hint where its wording misleads: in TSX, a `/` the parser reads as the
+/// start of a regular expression is almost always a closing tag after a missing `}` or `>`.
+fn with_hint(message: &str) -> String {
+    if message.contains("Unterminated regular expression") {
+        format!("{message} (in JSX this usually means a missing `}}` or `>` before a closing tag such as `</div>`)")
+    } else {
+        message.to_string()
+    }
+}
+
 /// What may start a template's code (after leading whitespace).
 const CODE_STARTS: [&str; 16] = [
     "import",
@@ -247,7 +257,7 @@ fn gate(
             return Err(reject_at(
                 Rule::Parse,
                 index.line_col(offset),
-                error.message.to_string(),
+                with_hint(&error.message),
             ));
         }
     }
@@ -373,7 +383,7 @@ pub fn every_rule<T>(
             let error = p.diagnostics.errors().next().map(|e| {
                 let offset = e.labels.first().map_or(0, |l| l.offset() as usize);
                 let (line, col) = index.line_col(offset);
-                format!("line {line}:{col}: {}", e.message)
+                format!("line {line}:{col}: {}", with_hint(&e.message))
             });
             let usable = !p.panicked;
             (error, usable.then_some(p))

@@ -418,7 +418,7 @@ mod tests {
         );
         let invented = run(&GOOD.replace("useCurrentFrame }", "useCurrentFrame, useMagicTween }"));
         assert_eq!(failed(&invented), ["remotion_api"]);
-        assert_eq!(invented.hallucinated, ["remotion.useMagicTween"]);
+        assert_eq!(invented.hallucinated, ["window.Remotion.useMagicTween"]);
         let no_default = run(&GOOD.replace("export default function", "function"));
         assert_eq!(failed(&no_default), ["gate.entry_point"]);
     }

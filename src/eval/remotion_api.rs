@@ -70,7 +70,11 @@ enum Taken {
 
 impl ApiUse {
     fn add(&mut self, package: &str, name: &str, taken: Taken) {
-        let shown = format!("{package}.{name}");
+        // Named as the code names it: `window.Remotion.X`, or `package.X` for an import.
+        let shown = match taken {
+            Taken::Runtime => format!("window.Remotion.{name}"),
+            Taken::Import => format!("{package}.{name}"),
+        };
         match EXPORTS.get(package).map(|names| names.get(name)) {
             Some(Some(&is_value)) if is_value || taken == Taken::Import => self.known.insert(shown),
             Some(Some(_)) => self
@@ -214,13 +218,13 @@ mod tests {
         assert_eq!(
             u.known,
             set(&[
-                "remotion.AbsoluteFill",
-                "remotion.interpolate",
-                "remotion.spring",
-                "remotion.useCurrentFrame"
+                "window.Remotion.AbsoluteFill",
+                "window.Remotion.interpolate",
+                "window.Remotion.spring",
+                "window.Remotion.useCurrentFrame"
             ])
         );
-        assert_eq!(u.unknown, set(&["remotion.useMagicTween"]));
+        assert_eq!(u.unknown, set(&["window.Remotion.useMagicTween"]));
     }
 
     #[test]
@@ -230,11 +234,18 @@ mod tests {
         );
         assert_eq!(
             u.known,
-            set(&["remotion.Img", "remotion.Sequence", "remotion.interpolate"])
+            set(&[
+                "window.Remotion.Img",
+                "window.Remotion.Sequence",
+                "window.Remotion.interpolate"
+            ])
         );
         assert_eq!(
             u.unknown,
-            set(&["remotion.fakeSpring", "remotion.useMagicTween"])
+            set(&[
+                "window.Remotion.fakeSpring",
+                "window.Remotion.useMagicTween"
+            ])
         );
     }
 
@@ -243,12 +254,12 @@ mod tests {
         let u = uses(
             "const { CalculateMetadataFunction, AbsoluteFill } = window.Remotion;\nconst p = window.Remotion.SequenceProps;\n",
         );
-        assert_eq!(u.known, set(&["remotion.AbsoluteFill"]));
+        assert_eq!(u.known, set(&["window.Remotion.AbsoluteFill"]));
         assert_eq!(
             u.unknown,
             set(&[
-                "remotion.CalculateMetadataFunction (a type: undefined at runtime)",
-                "remotion.SequenceProps (a type: undefined at runtime)"
+                "window.Remotion.CalculateMetadataFunction (a type: undefined at runtime)",
+                "window.Remotion.SequenceProps (a type: undefined at runtime)"
             ])
         );
         let imported = uses("import { CalculateMetadataFunction } from 'remotion';\n");

@@ -56,6 +56,21 @@ pub enum ExportTarget {
 }
 
 impl ExportTarget {
+    /// The trainers a layout without a config is for, whose default lengths its warnings name:
+    /// ShareGPT and Alpaca with their `dataset_info.json` are LLaMA-Factory's, messages are
+    /// Axolotl's and TRL's, a Hugging Face folder anyone's.
+    pub fn audience(self) -> &'static [crate::tokens::lengths::Trainer] {
+        use crate::tokens::lengths::{AXOLOTL, LLAMA_FACTORY, TRAINERS, TRL};
+        const LF: [crate::tokens::lengths::Trainer; 1] = [LLAMA_FACTORY];
+        const CHAT: [crate::tokens::lengths::Trainer; 2] = [AXOLOTL, TRL];
+        match self {
+            ExportTarget::Sharegpt | ExportTarget::Alpaca => &LF,
+            ExportTarget::Messages => &CHAT,
+            ExportTarget::Hf => &TRAINERS,
+            ExportTarget::Llamafactory | ExportTarget::Axolotl | ExportTarget::Trl => &[],
+        }
+    }
+
     /// The trainer whose config this target writes, if any.
     pub fn configures(self) -> Option<crate::tokens::lengths::Trainer> {
         use crate::tokens::lengths::{AXOLOTL, LLAMA_FACTORY, TRL};
@@ -195,7 +210,7 @@ pub fn export(
         ExportTarget::Trl => trl::SETTINGS,
         _ => "",
     };
-    let mut warnings = plan.warnings(target.configures(), config_file);
+    let mut warnings = plan.warnings(target.configures(), target.audience(), config_file);
     let manifest = ExportManifest {
         tool: Tool::this(),
         target,

@@ -10,7 +10,7 @@
 use super::Source;
 use crate::diagnostic::{Diagnostic, Kind};
 use crate::tokens::chat_template::Family;
-use crate::tokens::lengths::{recommended_max_length, TokenizerLengths, Trainer, TRAINERS};
+use crate::tokens::lengths::{recommended_max_length, TokenizerLengths, Trainer};
 
 /// Headroom over OpenAI-encoding counts when no model tokenizer counted: Qwen's tokenizer counts
 /// examples up to 17% longer than o200k_base, Gemma's 16% on the median.
@@ -102,11 +102,18 @@ impl Plan {
 
     /// The warnings of an export that writes a config for `configured` (none: a plain layout, for
     /// which every trainer's default counts).
-    pub fn warnings(&self, configured: Option<Trainer>, config_file: &str) -> Vec<Diagnostic> {
+    /// What to warn about: for a layout without a config, the default lengths of the trainers it
+    /// is for (`audience`); for a config, how its length was found and whether it names a model.
+    pub fn warnings(
+        &self,
+        configured: Option<Trainer>,
+        audience: &[Trainer],
+        config_file: &str,
+    ) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         match configured {
             None => {
-                for trainer in TRAINERS {
+                for trainer in audience {
                     for l in &self.lengths {
                         if let Some(w) = trainer.warning(l) {
                             out.push(Diagnostic::new(Kind::SequenceLength, None, w));

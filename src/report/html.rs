@@ -165,13 +165,13 @@ pub fn render(s: &Summary) -> Result<String, String> {
         w,
         "<section id=\"durations\"><h2>Durations</h2><p>Briefs state the duration from the code for \
          <b data-stat=\"durations-from-code\">{}</b> templates, from the catalog for <b data-stat=\"durations-from-catalog\">{}</b>, \
-         the default for <b>{}</b> (<code>video.duration_source = \"{}\"</code>, export <code>{}</code>; {} templates export none).</p></section>",
+         the default for <b>{}</b> (<code>video.duration_source = \"{}\"</code>, export <code>{}</code>; {} export no duration).</p></section>",
         d.from_code,
         d.from_catalog,
         d.from_default,
         d.source.name(),
         escape(&d.export),
-        d.without_export
+        crate::error::count(d.without_export, "template")
     );
     if let Some(r) = &st.render {
         let verdicts: Vec<String> = r

@@ -84,12 +84,12 @@ pub fn print(out: &mut impl Write, s: &Summary) -> std::io::Result<()> {
     let d = &st.durations;
     writeln!(
         out,
-        "durations:       {} from code, {} from the catalog, {} default ({}: {} export none); {} catalog mismatches; {} not determinable",
+        "durations:       {} from code, {} from the catalog, {} default (duration_source = \"{}\"; {} export no duration); {} catalog mismatches; {} not determinable",
         d.from_code,
         d.from_catalog,
         d.from_default,
         d.source.name(),
-        d.without_export,
+        crate::error::count(d.without_export, "template"),
         d.mismatches.len(),
         d.not_determinable.len()
     )?;
