@@ -4,29 +4,41 @@ mod support;
 
 use support::{repo_root, Workdir};
 
-fn setup_block() -> Vec<String> {
+/// The `sh` blocks of the Set up section, each as its lines with comments removed.
+fn setup_blocks() -> Vec<Vec<String>> {
     let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
     let section = readme
         .split("## Set up")
         .nth(1)
-        .expect("README has a Set up section");
-    let block = section
-        .split("```sh\n")
-        .nth(1)
-        .unwrap()
-        .split("```")
+        .expect("README has a Set up section")
+        .split("\n## ")
         .next()
         .unwrap();
-    block.lines().map(str::to_string).collect()
+    section
+        .split("```sh\n")
+        .skip(1)
+        .map(|block| {
+            block
+                .split("```")
+                .next()
+                .unwrap()
+                .lines()
+                .map(|l| l.split(" #").next().unwrap().trim_end().to_string())
+                .collect()
+        })
+        .collect()
 }
 
 #[test]
-fn setup_has_exactly_the_build_and_test_commands() {
+fn setup_installs_the_tool_then_builds_the_starter_and_runs_the_tests() {
     assert_eq!(
-        setup_block(),
+        setup_blocks(),
         [
-            "cargo run --release -- build --config examples/starter/template-sft.toml",
-            "bash scripts/test.sh"
+            vec!["cargo install --locked --path .", "pip install ."],
+            vec![
+                "template-sft build -c examples/starter",
+                "bash scripts/test.sh"
+            ]
         ]
     );
     let ci = std::fs::read_to_string(repo_root().join(".ci/run")).unwrap();
@@ -34,15 +46,16 @@ fn setup_has_exactly_the_build_and_test_commands() {
         ci.lines().any(|l| l == "bash scripts/test.sh"),
         ".ci/run must run the README's test command"
     );
+    // CI checks the pip way too.
+    assert!(ci.lines().any(|l| l == "bash scripts/check-wheel.sh"));
 }
 
 #[test]
 fn the_readme_build_command_builds_the_starter() {
-    // Run the command's arguments (after `--`) from a copy of the repository layout.
-    let line = &setup_block()[0];
+    // Run the command (the installed tool is this build's binary) from a copy of the layout.
+    let line = &setup_blocks()[1][0];
     let args: Vec<&str> = line
-        .split(" -- ")
-        .nth(1)
+        .strip_prefix("template-sft ")
         .unwrap()
         .split_whitespace()
         .collect();
