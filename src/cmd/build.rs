@@ -84,9 +84,9 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
     console.wrote_instead(&asked, &build.target);
     let t = &build.stats.totals;
     console.result(format!(
-        "wrote {}: {} examples (train {}, validation {}, test {}) from {}",
+        "wrote {}: {} (train {}, validation {}, test {}) from {}",
         build.target.display(),
-        t.all,
+        count(t.all, "example"),
         t.train,
         t.validation,
         t.test,

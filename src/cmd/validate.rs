@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use crate::console::{Console, Printable};
-use crate::error::{Error, Result};
+use crate::error::{count, Error, Result};
 use crate::report::terminal;
 use crate::tokens::chat_template;
 use crate::tokens::Budget;
@@ -92,8 +92,10 @@ fn print_human(out: &mut impl Write, report: &Report) -> std::io::Result<()> {
             .map_or(String::new(), |s| format!(" ({})", s.name()));
         writeln!(
             out,
-            "{}{split}: {} examples, {} bytes",
-            f.file, f.examples, f.bytes
+            "{}{split}: {}, {} bytes",
+            f.file,
+            count(f.examples, "example"),
+            f.bytes
         )?;
     }
     for l in &report.lengths {

@@ -25,10 +25,10 @@ pub fn print(out: &mut impl Write, e: &Evaluation) -> std::io::Result<()> {
     let s = &e.summary;
     writeln!(
         out,
-        "eval of {} ({} split, {} examples): {}",
+        "eval of {} ({} split, {}): {}",
         e.dir,
         e.split.name(),
-        s.examples,
+        crate::error::count(s.examples, "example"),
         e.predictions.source
     )?;
     writeln!(
@@ -89,8 +89,8 @@ pub fn print(out: &mut impl Write, e: &Evaluation) -> std::io::Result<()> {
     if s.examples < SMALL_SAMPLE {
         writeln!(
             out,
-            "note: {} examples; below {SMALL_SAMPLE} the intervals are wide, so small differences mean little",
-            s.examples
+            "note: {}; below {SMALL_SAMPLE} the intervals are wide, so small differences mean little",
+            crate::error::count(s.examples, "example")
         )?;
     }
     for (title, groups) in [

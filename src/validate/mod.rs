@@ -503,7 +503,8 @@ fn check_file(
             &display,
             None,
             format!(
-                "{examples} examples; {} needs at least {} in a training file",
+                "{}; {} needs at least {} in a training file",
+                crate::error::count(examples, "example"),
                 options.target.name(),
                 options.min_examples
             ),
