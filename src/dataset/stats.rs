@@ -194,6 +194,20 @@ pub struct Stats {
     pub render: Option<RenderStats>,
 }
 
+impl Stats {
+    /// The names a reader writes into files someone runs (trainer configs, dataset names): the tag
+    /// and every tokenizer name, with what each is. A version received from elsewhere may carry
+    /// anything there, so readers check them against the rule `build` enforces.
+    pub fn written_names(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        std::iter::once(("tag", self.tag.as_str())).chain(
+            self.tokens
+                .tokenizers
+                .iter()
+                .map(|t| ("tokenizer name", t.name.as_str())),
+        )
+    }
+}
+
 /// What the render check did: scenes, renders (scene × format), time, verdicts.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]

@@ -59,14 +59,7 @@ impl Version {
         // Names a reader writes into files someone runs (trainer configs, dataset names): a
         // version received from elsewhere may carry anything, and is refused unless they follow
         // the rule `build` enforces.
-        let names = std::iter::once(("tag", stats.tag.as_str())).chain(
-            stats
-                .tokens
-                .tokenizers
-                .iter()
-                .map(|t| ("tokenizer name", t.name.as_str())),
-        );
-        for (what, name) in names {
+        for (what, name) in stats.written_names() {
             crate::config::check_name(name).map_err(|why| {
                 Error::input(
                     Location::file(&stats_path),

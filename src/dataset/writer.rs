@@ -298,6 +298,17 @@ pub fn refuse_inside_version(out: &Path) -> Result<()> {
 /// exclusively, never through a symlink), fsynced, then renamed over `path` (which replaces a
 /// symlink there rather than writing through it).
 pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let temp = synced_beside(path, bytes)?;
+    if let Err(e) = fs::rename(&temp, path) {
+        let _ = fs::remove_file(&temp);
+        return Err(Error::write(path, e));
+    }
+    Ok(())
+}
+
+/// `bytes` in a new file under a fresh temporary name beside `path` (created exclusively, never
+/// through a symlink) and fsynced: what [`replace_file`] renames and [`write_new_file`] links.
+fn synced_beside(path: &Path, bytes: &[u8]) -> Result<PathBuf> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -316,15 +327,11 @@ pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<()> {
         .custom_flags(libc::O_NOFOLLOW)
         .open(&temp)
         .map_err(|e| Error::write(&temp, e))?;
-    let written = file
-        .write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .and_then(|()| fs::rename(&temp, path));
-    if let Err(e) = written {
+    if let Err(e) = file.write_all(bytes).and_then(|()| file.sync_all()) {
         let _ = fs::remove_file(&temp);
         return Err(Error::write(path, e));
     }
-    Ok(())
+    Ok(temp)
 }
 
 /// `path` for `n` = 0, else `path` with `-n` after its stem (`report.html` → `report-2.html`).
@@ -348,28 +355,7 @@ pub fn numbered(path: &Path, n: u32) -> PathBuf {
 /// is written and fsynced under a temporary name, then hard-linked into place, which fails on a
 /// taken name instead of replacing it (so two writers at once take two names). Gives the path.
 pub fn write_new_file(path: &Path, bytes: &[u8]) -> Result<PathBuf> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let temp = dir.join(format!(".{name}.{}-{nanos}.tmp", std::process::id()));
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(&temp)
-        .map_err(|e| Error::write(&temp, e))?;
-    if let Err(e) = file.write_all(bytes).and_then(|()| file.sync_all()) {
-        let _ = fs::remove_file(&temp);
-        return Err(Error::write(path, e));
-    }
+    let temp = synced_beside(path, bytes)?;
     let mut result = Err(Error::Usage(format!(
         "{}: every numbered name up to -{MAX_CANDIDATES} is taken",
         path.display()

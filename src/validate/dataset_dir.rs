@@ -142,12 +142,29 @@ fn brief_misstates_duration(line: &Value) -> Option<String> {
 /// Check every file against the manifest (the one verifier every reader uses); gives the actual
 /// line count of each file it read.
 fn manifest(dir: &Path, findings: &mut Findings<'_>) -> Result<HashMap<String, u64>> {
+    manifest_files(dir, "build", |_| false, findings)
+}
+
+/// Every difference between `dir` and its manifest as a finding (a file changed after the `what`
+/// that wrote it, missing, or not listed unless `expected` says it belongs there); gives each
+/// listed file's line count. An unreadable or malformed manifest is a finding too.
+pub(super) fn manifest_files(
+    dir: &Path,
+    what: &str,
+    expected: impl Fn(&str) -> bool,
+    findings: &mut Findings<'_>,
+) -> Result<HashMap<String, u64>> {
     match manifest::check_files(dir) {
         Ok(checked) => {
             for m in checked.mismatches {
+                if let manifest::Mismatch::Unlisted { name } = &m {
+                    if expected(name) {
+                        continue;
+                    }
+                }
                 let reason = match m {
                     manifest::Mismatch::Sha256 { .. } => {
-                        format!("{}: the file changed after the build", m.reason())
+                        format!("{}: the file changed after the {what}", m.reason())
                     }
                     _ => m.reason(),
                 };
@@ -208,14 +225,7 @@ fn stats(dir: &Path, upload_lines: &[u64; 3], findings: &mut Findings<'_>) {
     }
     // Names the readers write into trainer configs and file names must follow the rule `build`
     // enforces: a version received from elsewhere may carry anything.
-    let names = std::iter::once(("tag", stats.tag.as_str())).chain(
-        stats
-            .tokens
-            .tokenizers
-            .iter()
-            .map(|t| ("tokenizer name", t.name.as_str())),
-    );
-    for (what, value) in names {
+    for (what, value) in stats.written_names() {
         if let Err(why) = crate::config::check_name(value) {
             findings.add(
                 Category::StatsMismatch,

@@ -12,9 +12,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::{Category, Findings};
+use super::Findings;
 use crate::dataset::example::Message;
-use crate::dataset::manifest::{self, Mismatch};
 use crate::error::{Error, Result};
 use crate::export::ExportTarget;
 use crate::input;
@@ -52,36 +51,12 @@ pub(super) fn check(
     dir: &Path,
     findings: &mut Findings<'_>,
 ) -> Result<Vec<(PathBuf, Option<Split>)>> {
-    match manifest::check_files(dir) {
-        Ok(checked) => {
-            for m in checked.mismatches {
-                if let Mismatch::Unlisted { name } = &m {
-                    if TRAINER_OUTPUTS.iter().any(|o| name.starts_with(o)) {
-                        continue;
-                    }
-                }
-                let reason = match m {
-                    Mismatch::Sha256 { .. } => {
-                        format!("{}: the file changed after the export", m.reason())
-                    }
-                    _ => m.reason(),
-                };
-                findings.add(
-                    Category::ManifestMismatch,
-                    &dir.join(m.name()).display().to_string(),
-                    None,
-                    reason,
-                );
-            }
-        }
-        Err(Error::Input { at, message }) => findings.add(
-            Category::ManifestMismatch,
-            &at.path.display().to_string(),
-            at.line,
-            message,
-        ),
-        Err(e) => return Err(e),
-    }
+    super::dataset_dir::manifest_files(
+        dir,
+        "export",
+        |name| TRAINER_OUTPUTS.iter().any(|o| name.starts_with(o)),
+        findings,
+    )?;
     let mut files = Vec::new();
     for split in Split::ALL {
         for name in [
