@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::checks::{Scored, Unjudged};
-use super::intervals::{bootstrap_mean, normal_mean, sign_test, wilson, Estimate};
+use super::intervals::{bootstrap_mean, sign_test, t_mean, wilson, Estimate};
 
 /// Below this many examples an interval is wide; the report says so.
 pub const SMALL_SAMPLE: usize = 30;
@@ -52,15 +52,15 @@ pub struct Summary {
 pub enum Means {
     /// The seeded bootstrap (the overall summary).
     Bootstrap,
-    /// The normal approximation (groups: hundreds of them, each small).
-    Normal,
+    /// Student's t (groups: hundreds of them, each small; none for a group of one).
+    Student,
 }
 
 impl Summary {
     pub fn new(rows: &[&Scored], checks: &[String], means: Means) -> Summary {
         let mean = match means {
             Means::Bootstrap => bootstrap_mean,
-            Means::Normal => normal_mean,
+            Means::Student => t_mean,
         };
         let mut rates = vec![rate("pass", rows.iter().map(|r| Some(r.passed())))];
         for name in checks {
@@ -129,7 +129,7 @@ pub fn by(
     }
     groups
         .into_iter()
-        .map(|(k, rows)| (k, Summary::new(&rows, checks, Means::Normal)))
+        .map(|(k, rows)| (k, Summary::new(&rows, checks, Means::Student)))
         .collect()
 }
 
