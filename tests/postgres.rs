@@ -1,4 +1,5 @@
 //! The PostgreSQL code source against a real server this test binary starts itself.
+#![cfg(feature = "postgres")]
 
 mod support;
 

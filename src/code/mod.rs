@@ -10,7 +10,9 @@ pub mod duration;
 pub mod gate;
 pub mod gate_cache;
 pub mod overrides;
+#[cfg(feature = "postgres")]
 pub mod postgres;
+#[cfg(feature = "postgres")]
 pub mod postgres_tls;
 pub mod spill;
 
@@ -321,8 +323,13 @@ pub fn open_store(config: &crate::config::Config) -> Result<Box<dyn CodeStore>> 
                 config.code.extension.clone(),
             )))
         }
+        #[cfg(feature = "postgres")]
         CodeStoreKind::Postgres => Ok(Box::new(postgres::PostgresStore::from_env(
             &config.code.postgres,
         )?)),
+        #[cfg(not(feature = "postgres"))]
+        CodeStoreKind::Postgres => Err(crate::error::Error::Usage(
+            "code.source = \"postgres\" needs the `postgres` feature, which this template-sft was built without: install it with its default features (cargo install --locked --path .)".into(),
+        )),
     }
 }

@@ -6,6 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+#[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod tokenizers;
 
