@@ -7,7 +7,8 @@
 //! 3. **gate**: the quality gate, parsing and tokenizing each distinct code once, evaluating its
 //!    duration export on the same parse and taking its near-copy signature (`pipeline/gate.rs`);
 //! 4. **durations**: the duration each template's briefs state, code against catalog
-//!    (`pipeline/durations.rs`);
+//!    (`pipeline/durations.rs`); then, with `check.render`, each scene rendered in every format it
+//!    supports, and the ones that do not render rejected (`pipeline/render.rs`);
 //! 5. **prompts**: curated prompts and prompt additions, by template ([`crate::prompts`]);
 //! 6. **examples**: briefs paired with code, within the token budget (`pipeline/examples.rs`);
 //! 7. **split**: duplicates written once, near-copy clusters kept together, train / validation /
