@@ -91,6 +91,8 @@ pub fn run(
     let mut renders: Vec<(usize, String)> = Vec::new();
     let mut jobs: Vec<Job> = Vec::new();
     let mut job_keys: Vec<String> = Vec::new();
+    // Keys already queued: one render per distinct code, format and length.
+    let mut queued: std::collections::HashSet<String> = std::collections::HashSet::new();
     let mut scenes = 0;
     let mut buf = Vec::new();
     for (i, record) in records.iter().enumerate() {
@@ -102,7 +104,7 @@ pub fn run(
         for &format in &record.template.supported_formats {
             let key = format!("{}/{format}/{fps}/{length}/{export}", code.sha256);
             renders.push((i, key.clone()));
-            if known.contains_key(&key) || job_keys.contains(&key) {
+            if known.contains_key(&key) || !queued.insert(key.clone()) {
                 continue;
             }
             if text.is_none() {
