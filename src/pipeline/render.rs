@@ -94,6 +94,7 @@ pub fn run(
     // Keys already queued: one render per distinct code, format and length.
     let mut queued: std::collections::HashSet<String> = std::collections::HashSet::new();
     let mut scenes = 0;
+    let mut cached = 0;
     let mut buf = Vec::new();
     for (i, record) in records.iter().enumerate() {
         let (Some(code), Some((length, _))) = (record.accepted(), record.duration) else {
@@ -104,7 +105,11 @@ pub fn run(
         for &format in &record.template.supported_formats {
             let key = format!("{}/{format}/{fps}/{length}/{export}", code.sha256);
             renders.push((i, key.clone()));
-            if known.contains_key(&key) || !queued.insert(key.clone()) {
+            if known.contains_key(&key) {
+                cached += 1;
+                continue;
+            }
+            if !queued.insert(key.clone()) {
                 continue;
             }
             if text.is_none() {
@@ -121,7 +126,6 @@ pub fn run(
             job_keys.push(key);
         }
     }
-    let cached = renders.len() - jobs.len();
     let started = Instant::now();
     if !jobs.is_empty() {
         observer.info(&format!(
