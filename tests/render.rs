@@ -376,3 +376,33 @@ fn eval_render_scores_hand_made_predictions_exactly() {
     // not_blank is judged only where the output rendered: the good one and the null one.
     assert_eq!(rate("not_blank")["passed"], 1);
 }
+
+#[test]
+fn a_missing_browser_or_node_is_an_error_that_says_what_to_install() {
+    let wd = Workdir::starter();
+    let run = wd.fails(
+        &[
+            "render",
+            "templates/lower-third.tsx",
+            "--chromium",
+            "/nonexistent/chromium",
+        ],
+        3,
+    );
+    assert!(
+        run.stderr
+            .contains("error: render: /nonexistent/chromium: no such browser (--chromium or TEMPLATE_SFT_CHROMIUM)"),
+        "{run}"
+    );
+    // No node on PATH: the apt packages to install, and no crash.
+    let run = wd.run_env(
+        &["render", "templates/lower-third.tsx"],
+        &[("PATH", "/nonexistent")],
+    );
+    assert_eq!(run.code, Some(3), "{run}");
+    assert!(
+        run.stderr.contains("node is not installed")
+            && run.stderr.contains("apt-get install nodejs npm"),
+        "{run}"
+    );
+}

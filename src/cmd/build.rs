@@ -52,6 +52,10 @@ pub struct Args {
     /// the ones that do not render cleanly: turns check.render on ([render] says how).
     #[arg(long)]
     pub render: bool,
+    /// With --render: render the first, middle and last frame (`sample`) or every frame (`all`);
+    /// overrides render.frames.
+    #[arg(long, value_enum, value_name = "FRAMES", requires = "render")]
+    pub render_frames: Option<crate::cmd::render::FramesArg>,
 }
 
 pub fn run(args: &Args, console: &Console) -> Result<()> {
@@ -62,6 +66,7 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
         model: args.model.clone(),
         tokenizers: args.tokenizer.clone(),
         render: args.render,
+        render_frames: args.render_frames.map(Into::into),
     }
     .apply(&mut config);
     let options = BuildOptions {

@@ -65,6 +65,15 @@ pub struct Args {
         requires = "render"
     )]
     pub render_deadline: u64,
+    /// With --render: the first, middle and last frame (`sample`) or every frame (`all`).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FRAMES",
+        default_value = "sample",
+        requires = "render"
+    )]
+    pub render_frames: crate::cmd::render::FramesArg,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -156,6 +165,7 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
             chromium: args.chromium.clone(),
         },
         deadline: std::time::Duration::from_secs(args.render_deadline),
+        frames: args.render_frames.into(),
         ..RenderOptions::default()
     });
     let evaluation = eval::evaluate(

@@ -66,6 +66,15 @@ pub enum FramesArg {
     All,
 }
 
+impl From<FramesArg> for Frames {
+    fn from(f: FramesArg) -> Frames {
+        match f {
+            FramesArg::Sample => Frames::Sample,
+            FramesArg::All => Frames::All,
+        }
+    }
+}
+
 fn parse_format(name: &str) -> std::result::Result<VideoFormat, String> {
     VideoFormat::parse(name).ok_or_else(|| format!("{name:?} is not landscape, portrait or square"))
 }
@@ -121,10 +130,7 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
             chromium: args.chromium.clone(),
         },
         concurrency: args.concurrency,
-        frames: match args.frames {
-            FramesArg::Sample => Frames::Sample,
-            FramesArg::All => Frames::All,
-        },
+        frames: args.frames.into(),
         scale: args.scale,
         deadline: Duration::from_secs(args.deadline),
         out: args.out.clone(),

@@ -68,6 +68,8 @@ pub struct Overrides {
     pub tokenizers: Vec<String>,
     /// `--render`: turns `check.render` on.
     pub render: bool,
+    /// `--render-frames`: replaces `render.frames`.
+    pub render_frames: Option<crate::render::Frames>,
 }
 
 /// A TOML error worded for people: Rust's type names become what they mean.
@@ -105,6 +107,10 @@ impl Overrides {
         if self.render {
             config.gate.render = true;
             config.overridden.insert("check.render", "--render");
+        }
+        if let Some(frames) = self.render_frames {
+            config.render.frames = frames;
+            config.overridden.insert("render.frames", "--render-frames");
         }
         if !self.tokenizers.is_empty() {
             // Paths on the command line are relative to where it runs, not to the config.
@@ -289,6 +295,16 @@ mod tests {
         .unwrap();
         assert!(ok.gate.render);
         assert_eq!(ok.render.frames, crate::render::Frames::All);
+        // --render and --render-frames take the place of the file's.
+        let mut c = parse(MINIMAL).unwrap();
+        Overrides {
+            render: true,
+            render_frames: Some(crate::render::Frames::All),
+            ..Overrides::default()
+        }
+        .apply(&mut c);
+        assert!(c.gate.render);
+        assert_eq!(c.render.frames, crate::render::Frames::All);
     }
 
     #[test]
