@@ -406,3 +406,48 @@ fn a_missing_browser_or_node_is_an_error_that_says_what_to_install() {
         "{run}"
     );
 }
+
+#[test]
+fn the_bundled_remotion_api_values_are_the_keys_of_the_runtime_module() {
+    // The kit holds the same Remotion release the bundled API list was made from; rendering once
+    // makes sure it is installed.
+    let wd = Workdir::starter();
+    wd.ok(&["render", "templates/lower-third.tsx", "--format", "square"]);
+    let kit = template_sft::render::kit::cache_root()
+        .unwrap()
+        .join("render-kit")
+        .join(template_sft::render::kit::hash());
+    let out = std::process::Command::new("node")
+        .args([
+            "-e",
+            "console.log(JSON.stringify(Object.keys(require('remotion')).sort()))",
+        ])
+        .current_dir(&kit)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let runtime: Vec<String> = serde_json::from_slice(&out.stdout).unwrap();
+    let list =
+        std::fs::read_to_string(support::repo_root().join("src/eval/remotion_api.txt")).unwrap();
+    let mut values: Vec<String> = list
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (f.len() == 3 && f[0] == "remotion" && f[2] == "value").then(|| f[1].to_string())
+        })
+        .collect();
+    values.sort();
+    assert_eq!(values, runtime);
+    assert!(runtime.len() > 50, "{runtime:?}");
+    // The list and the kit are the same release.
+    assert!(list.starts_with("# remotion 4.0.527:"));
+    assert!(
+        std::fs::read_to_string(support::repo_root().join("render-kit/package.json"))
+            .unwrap()
+            .contains("\"remotion\": \"4.0.527\"")
+    );
+}
