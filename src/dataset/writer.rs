@@ -118,12 +118,16 @@ impl Staging {
             .map_or(0, |d| d.subsec_nanos());
         let dir = root.join(format!(".{tag}.partial-{}-{nanos}", std::process::id()));
         fs::create_dir(&dir).map_err(|e| Error::write(&dir, e))?;
+        // The marker is made and locked under another name, and only then given its own: a
+        // cleaner (another build starting now) that finds a marker can never take its lock before
+        // its owner has.
         let marker = dir.join(MARKER);
+        let unlocked = dir.join(format!("{MARKER}.new"));
         let lock_file = match OpenOptions::new()
             .write(true)
             .create_new(true)
             .custom_flags(libc::O_NOFOLLOW)
-            .open(&marker)
+            .open(&unlocked)
         {
             Ok(f) => f,
             Err(e) => {
@@ -131,10 +135,15 @@ impl Staging {
                 return Err(Error::write(&marker, e));
             }
         };
-        if lock(&lock_file, false).is_err() {
+        if lock(&lock_file, false).is_ok() {
+            if let Err(e) = fs::rename(&unlocked, &marker) {
+                let _ = fs::remove_dir_all(&dir);
+                return Err(Error::write(&marker, e));
+            }
+        } else {
             // A file system without locks: without the marker no cleaner will ever touch this
             // directory (a crash leaves it behind, dot-named; never a live build deleted).
-            let _ = fs::remove_file(&marker);
+            let _ = fs::remove_file(&unlocked);
         }
         Ok(Staging {
             root: root.to_path_buf(),
