@@ -69,6 +69,31 @@ pub struct Template {
 }
 
 impl Template {
+    /// A minimal entry for unit tests: id `t`, 30 frames, square only.
+    #[cfg(test)]
+    pub(crate) fn for_tests() -> Template {
+        Template {
+            id: "t".into(),
+            name: "T".into(),
+            source: Source::Unspecified,
+            duration: Some(30),
+            supported_formats: vec![VideoFormat::Square],
+            keywords: vec![],
+            descriptions: vec![],
+            user_phrases: vec![],
+            categories: vec![],
+            styles: vec![],
+            use_cases: vec![],
+            animations: vec![],
+            elements: vec![],
+            colors: vec![],
+            similar_to: vec![],
+            complexity: None,
+            primary_use: "p".into(),
+            at: Location::file("c"),
+        }
+    }
+
     pub fn db_id(&self) -> Option<&str> {
         match &self.source {
             Source::Db { db_id } => Some(db_id),

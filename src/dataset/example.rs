@@ -238,33 +238,13 @@ impl Rendered {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::{Source, Template};
+    use crate::catalog::Template;
     use crate::code::CodeOrigin;
-    use crate::location::Location;
     use crate::prompts::brief::BriefOrigin;
 
     #[test]
     fn hand_assembled_messages_equal_serde_output() {
-        let template = Template {
-            id: "t".into(),
-            name: "T".into(),
-            source: Source::Unspecified,
-            duration: Some(30),
-            supported_formats: vec![VideoFormat::Square],
-            keywords: vec![],
-            descriptions: vec![],
-            user_phrases: vec![],
-            categories: vec![],
-            styles: vec![],
-            use_cases: vec![],
-            animations: vec![],
-            elements: vec![],
-            colors: vec![],
-            similar_to: vec![],
-            complexity: None,
-            primary_use: "p".into(),
-            at: Location::file("c"),
-        };
+        let template = Template::for_tests();
         let code = TemplateCode::new(
             "const a = \"\\u{1b}\\t\";\n// «»\nexport default a;\n",
             CodeOrigin::store("k"),

@@ -354,17 +354,7 @@ fn part_paths(out: &Path, parts: usize) -> Vec<PathBuf> {
     if parts <= 1 {
         return vec![out.to_path_buf()];
     }
-    let stem = out
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let extension = out
-        .extension()
-        .map(|e| format!(".{}", e.to_string_lossy()))
-        .unwrap_or_default();
-    (1..=parts)
-        .map(|n| out.with_file_name(format!("{stem}-{n}{extension}")))
-        .collect()
+    (1..=parts as u32).map(|n| numbered(out, n)).collect()
 }
 
 /// Where the outputs to score come from.

@@ -144,34 +144,14 @@ fn judge(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::{Source, Template};
+    use crate::catalog::Template;
     use crate::code::duration::CodeDuration;
     use crate::code::{CodeOrigin, FoundCode};
     use crate::config::GateConfig;
-    use crate::location::Location;
     use crate::tokens::Encoding;
 
     fn record(code: &str) -> TemplateRecord {
-        let mut record = TemplateRecord::new(Template {
-            id: "t".into(),
-            name: "T".into(),
-            source: Source::Unspecified,
-            duration: Some(30),
-            supported_formats: vec![crate::video::VideoFormat::Square],
-            keywords: vec![],
-            descriptions: vec![],
-            user_phrases: vec![],
-            categories: vec![],
-            styles: vec![],
-            use_cases: vec![],
-            animations: vec![],
-            elements: vec![],
-            colors: vec![],
-            similar_to: vec![],
-            complexity: None,
-            primary_use: "p".into(),
-            at: Location::file("c"),
-        });
+        let mut record = TemplateRecord::new(Template::for_tests());
         record.code = CodeState::Found(FoundCode::bytes(
             code.as_bytes().to_vec(),
             CodeOrigin::store("t"),
