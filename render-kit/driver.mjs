@@ -73,7 +73,9 @@ function oneColour(buffer) {
   return true;
 }
 
-const firstLine = (message) => String(message || "").split("\n").find((l) => l.trim()) || "unknown error";
+// A message's first line, at most 2,000 characters: a scene's error text is its own to make long.
+const firstLine = (message) =>
+  (String(message || "").split("\n").find((l) => l.trim()) || "unknown error").slice(0, 2000);
 
 // Remotion's own limits: a delayRender() never cleared is a `timeout`; a page that never finishes
 // rendering a frame (an endless loop keeps its thread busy) is a `hang`, as the watchdog would say.

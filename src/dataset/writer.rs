@@ -303,20 +303,8 @@ pub fn refuse_inside_version(out: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Write `bytes` to `path` whole: into a new file under a fresh name beside it (created
-/// exclusively, never through a symlink), fsynced, then renamed over `path` (which replaces a
-/// symlink there rather than writing through it).
-pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    let temp = synced_beside(path, bytes)?;
-    if let Err(e) = fs::rename(&temp, path) {
-        let _ = fs::remove_file(&temp);
-        return Err(Error::write(path, e));
-    }
-    Ok(())
-}
-
 /// `bytes` in a new file under a fresh temporary name beside `path` (created exclusively, never
-/// through a symlink) and fsynced: what [`replace_file`] renames and [`write_new_file`] links.
+/// through a symlink) and fsynced: what [`write_new_file`] links into place.
 fn synced_beside(path: &Path, bytes: &[u8]) -> Result<PathBuf> {
     let dir = path
         .parent()
@@ -408,7 +396,7 @@ pub fn new_dir(path: &Path) -> Result<PathBuf> {
 }
 
 /// Names tried for a version before giving up.
-const MAX_CANDIDATES: u32 = 100_000;
+pub(crate) const MAX_CANDIDATES: u32 = 100_000;
 
 /// Take (`wait`) or try to take an exclusive advisory lock on `file`.
 fn lock(file: &File, wait: bool) -> io::Result<()> {

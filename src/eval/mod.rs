@@ -29,7 +29,7 @@ use crate::code::duration::DurationExport;
 use crate::config::GateConfig;
 use crate::dataset::manifest;
 use crate::dataset::version::Version;
-use crate::dataset::writer::{numbered, refuse_inside_version, write_new_file};
+use crate::dataset::writer::{numbered, refuse_inside_version, write_new_file, MAX_CANDIDATES};
 use crate::error::{Error, Result};
 use crate::location::Location;
 use crate::render::RenderOptions;
@@ -297,10 +297,15 @@ pub fn prepare(dir: &Path, options: &PrepareOptions, out: &Path) -> Result<Prepa
     });
     let parts = batch_parts(lines, BATCH_REQUESTS, BATCH_BYTES)?;
     // Never overwrite: the first name whose every part is free.
-    let base = (0..)
+    let base = (0..MAX_CANDIDATES)
         .map(|n| numbered(out, n))
         .find(|base| part_paths(base, parts.len()).iter().all(|p| !p.exists()))
-        .unwrap_or_else(|| out.to_path_buf());
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "{}: every numbered name up to -{MAX_CANDIDATES} is taken",
+                out.display()
+            ))
+        })?;
     let mut files = Vec::new();
     for (path, part) in part_paths(&base, parts.len()).iter().zip(&parts) {
         files.push(write_new_file(path, part)?);

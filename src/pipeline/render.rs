@@ -112,12 +112,14 @@ pub fn run(
             if !queued.insert(key.clone()) {
                 continue;
             }
-            if text.is_none() {
-                text = Some(code_text(&code.text, spill, &mut buf)?);
-            }
+            // Read once per template, whatever the number of its formats.
+            let body = match &text {
+                Some(t) => t.clone(),
+                None => text.insert(code_text(&code.text, spill, &mut buf)?).clone(),
+            };
             jobs.push(Job {
                 label: record.template.id.clone(),
-                code: text.clone().unwrap_or_default(),
+                code: body,
                 export: export.clone(),
                 format,
                 fps,

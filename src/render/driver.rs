@@ -22,8 +22,10 @@ use super::kit::Kit;
 use super::{Job, Outcome, RenderOptions, Verdict};
 use crate::error::{Error, Result};
 
-/// Lines of the renderer's stderr kept for an error message.
+/// Lines of the renderer's stderr kept for an error message, and the bytes kept of each (a scene
+/// may log anything, at any length).
 const STDERR_LINES: usize = 40;
+const STDERR_LINE_BYTES: usize = 2048;
 /// How long the renderer may take to start its browser.
 const START_DEADLINE: Duration = Duration::from_secs(60);
 /// Deaths of the renderer a job may be in flight through before it is given up.
@@ -129,6 +131,15 @@ impl Process {
                 if let Ok(mut kept) = sink.lock() {
                     if kept.len() == STDERR_LINES {
                         kept.pop_front();
+                    }
+                    let mut line = line;
+                    if line.len() > STDERR_LINE_BYTES {
+                        let mut end = STDERR_LINE_BYTES;
+                        while !line.is_char_boundary(end) {
+                            end -= 1;
+                        }
+                        line.truncate(end);
+                        line.push('…');
                     }
                     kept.push_back(line);
                 }
