@@ -88,13 +88,14 @@ fn the_starter_states_the_codes_durations_and_lists_its_mismatch() {
     assert_eq!(
         d["mismatches"],
         serde_json::json!([{"templateId": "typewriter-terminal", "sourceKey": "typewriter-terminal",
-            "catalogFrames": 180, "codeFrames": 210, "at": "7:14"}])
+            "catalogFrames": 180, "codeFrames": 210, "at": "7:14",
+            "file": "templates/typewriter-terminal.tsx"}])
     );
     let report = wd.ok(&["report", "dataset/v1"]);
     assert!(
         report
             .stdout
-            .contains("typewriter-terminal: the catalog says 180 frames, the code exports 210"),
+            .contains("typewriter-terminal: the catalog says 180 frames, the code exports 210 (templates/typewriter-terminal.tsx:7:14)"),
         "{report}"
     );
 }

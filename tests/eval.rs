@@ -371,6 +371,12 @@ fn a_baseline_gives_paired_differences_and_the_report_renders() {
     }
     let page = wd.read("eval.html");
     assert!(page.contains("data-stat=\"rate-parses\""), "no parses bar");
+    // Fenced answers are a share, not a pass rate.
+    assert!(
+        !page.contains("data-stat=\"rate-extracted\""),
+        "extracted drawn as a check"
+    );
+    assert!(page.contains("data-stat=\"extracted\""), "no fenced share");
     assert!(page.contains("Against the baseline"));
     // The terminal report says the same.
     let text = wd.ok(&[

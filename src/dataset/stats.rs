@@ -109,6 +109,10 @@ pub struct UndeterminedDuration {
     pub reason: String,
     /// `line:col` inside the code of what stopped the evaluation.
     pub at: String,
+    /// The code's file (relative to the config), when it came from one: a directory store or a
+    /// code override. Absent for code from a database.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -120,6 +124,17 @@ pub struct DurationMismatch {
     pub code_frames: u32,
     /// `line:col` of the export inside the code.
     pub at: String,
+    /// The code's file (relative to the config), when it came from one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+}
+
+/// Where a duration finding points: `file:line:col` for code from a file, else `key at line:col`.
+pub fn code_place(file: Option<&str>, source_key: &str, at: &str) -> String {
+    match file {
+        Some(file) => format!("{file}:{at}"),
+        None => format!("{source_key} at {at}"),
+    }
 }
 
 /// Near-copy clusters of templates, kept in one split each.

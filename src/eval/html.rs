@@ -77,7 +77,8 @@ pub fn render(e: &Evaluation) -> String {
     }
 
     let _ = write!(w, "<section><h2>Checks</h2><div class=\"bars\">");
-    for r in &s.rates {
+    // `extracted` is not a check (a fenced answer is fine): it is shown below as a share.
+    for r in s.rates.iter().filter(|r| r.name != "extracted") {
         let e = &r.estimate;
         let _ = write!(
             w,
@@ -94,6 +95,13 @@ pub fn render(e: &Evaluation) -> String {
         );
     }
     let _ = write!(w, "</div>");
+    if let Some(r) = s.rate("extracted") {
+        let _ = write!(
+            w,
+            "<p><span data-stat=\"extracted\">{}</span> of {} answered outputs wrapped their code in a Markdown fence; the checks ran on the code inside it. Not a check: a fenced answer is not a failure.</p>",
+            r.passed, r.estimate.n
+        );
+    }
     if s.duration_not_determinable > 0 {
         let _ = write!(
             w,

@@ -40,6 +40,7 @@ pub fn run(
         };
         let id = &record.template.id;
         let source_key = code.origin.key();
+        let file = code.origin.file().map(|f| config.display_path(f));
         // Where a warning about the code points: its file and the line:col inside it, or the
         // store key when the code came from a database.
         let place = |pos: &CodePos| match code.origin.file() {
@@ -71,6 +72,7 @@ pub fn run(
                         catalog_frames: catalog,
                         code_frames: *frames,
                         at: at.to_string(),
+                        file: file.clone(),
                     });
                 }
                 Some(*frames)
@@ -92,6 +94,7 @@ pub fn run(
                     source_key: source_key.clone(),
                     reason: reason.clone(),
                     at: at.to_string(),
+                    file: file.clone(),
                 });
                 None
             }

@@ -209,7 +209,7 @@ pub fn render(s: &Summary) -> Result<String, String> {
         d.mismatches.iter().map(|m| {
             vec![
                 m.template_id.clone(),
-                m.source_key.clone(),
+                m.file.clone().unwrap_or_else(|| m.source_key.clone()),
                 m.catalog_frames.to_string(),
                 m.code_frames.to_string(),
                 m.at.clone(),
@@ -224,7 +224,7 @@ pub fn render(s: &Summary) -> Result<String, String> {
         d.not_determinable.iter().map(|n| {
             vec![
                 n.template_id.clone(),
-                n.source_key.clone(),
+                n.file.clone().unwrap_or_else(|| n.source_key.clone()),
                 n.at.clone(),
                 n.reason.clone(),
             ]

@@ -7,6 +7,7 @@
 use std::io::Write;
 
 use super::{over_heads, percentile, thousands, total, trainer_defaults, Summary};
+use crate::dataset::stats::code_place;
 use crate::split::Split;
 use crate::tokens::lengths::{TokenizerLengths, LENGTHS};
 
@@ -95,14 +96,19 @@ pub fn print(out: &mut impl Write, s: &Summary) -> std::io::Result<()> {
     )?;
     listed(out, &d.mismatches, "durations.mismatches", |m| {
         format!(
-            "{}: the catalog says {} frames, the code exports {} ({} at {})",
-            m.template_id, m.catalog_frames, m.code_frames, m.source_key, m.at
+            "{}: the catalog says {} frames, the code exports {} ({})",
+            m.template_id,
+            m.catalog_frames,
+            m.code_frames,
+            code_place(m.file.as_deref(), &m.source_key, &m.at)
         )
     })?;
     listed(out, &d.not_determinable, "durations.notDeterminable", |n| {
         format!(
-            "{}: not determinable ({} at {}): {}",
-            n.template_id, n.source_key, n.at, n.reason
+            "{}: not determinable ({}): {}",
+            n.template_id,
+            code_place(n.file.as_deref(), &n.source_key, &n.at),
+            n.reason
         )
     })?;
     if let Some(r) = &st.render {
