@@ -21,7 +21,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::diagnostic::{Diagnostic, Kind};
 use crate::error::{Error, Result};
 use crate::location::Location;
-use crate::pipeline::Observer;
+use crate::pipeline::{Observer, Progress};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Verbosity {
@@ -38,6 +38,9 @@ pub struct Console {
     verbosity: Verbosity,
     /// Warnings seen per kind.
     tally: Arc<Mutex<BTreeMap<Kind, usize>>>,
+    /// The bar of the step in progress, drawn only when stderr is a terminal and output is not
+    /// quiet.
+    bar: Arc<Mutex<Option<ProgressBar>>>,
 }
 
 impl Console {
@@ -45,6 +48,7 @@ impl Console {
         Console {
             verbosity,
             tally: Arc::default(),
+            bar: Arc::default(),
         }
     }
 
@@ -160,19 +164,32 @@ impl Console {
         }
     }
 
-    /// A progress bar drawn only when stderr is a terminal and output is not quiet.
-    pub fn progress(&self, len: u64, what: &'static str) -> ProgressBar {
+    /// Show how far a step of a build has come: its bar is made at the first word of it, moved
+    /// along, and taken down when the step is over.
+    pub fn progress(&self, progress: &Progress) {
         if self.verbosity == Verbosity::Quiet || !std::io::stderr().is_terminal() {
-            return ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::hidden());
+            return;
         }
-        let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
-        if let Ok(style) =
-            ProgressStyle::with_template("{msg:>12} [{bar:30}] {pos}/{len} {elapsed}")
-        {
-            bar.set_style(style.progress_chars("=> "));
+        let mut slot = self.bar.lock().unwrap_or_else(|e| e.into_inner());
+        if progress.finished {
+            if let Some(bar) = slot.take() {
+                bar.finish_and_clear();
+            }
+            return;
         }
-        bar.set_message(what);
-        bar
+        let bar = slot.get_or_insert_with(|| {
+            let bar =
+                ProgressBar::with_draw_target(Some(progress.total), ProgressDrawTarget::stderr());
+            if let Ok(style) =
+                ProgressStyle::with_template("{msg:>12} [{bar:30}] {pos}/{len} {elapsed}")
+            {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar.set_message(progress.step);
+            bar
+        });
+        bar.set_length(progress.total);
+        bar.set_position(progress.done);
     }
 }
 
@@ -189,8 +206,8 @@ impl Observer for Console {
         Console::info(self, what);
     }
 
-    fn progress(&self, len: u64, what: &'static str) -> ProgressBar {
-        Console::progress(self, len, what)
+    fn progress(&self, progress: &Progress) {
+        Console::progress(self, progress);
     }
 }
 

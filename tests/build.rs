@@ -563,3 +563,40 @@ fn each_kind_of_warning_prints_twenty_then_a_count_and_a_tally() {
     let quiet = wd.ok(&["build", "-q"]);
     assert_eq!(quiet.stderr, "");
 }
+
+#[test]
+fn warnings_come_in_the_order_the_inputs_are_named() {
+    // The config names the catalog, then the prompt files, then the code: a prompt file's warning
+    // comes before the code stage's, not after a long fetch, and a prompt file that cannot be read
+    // stops the build before any code is fetched.
+    let wd = Workdir::starter();
+    wd.edit("template-sft.toml", |t| {
+        t.replace(
+            "overrides = \"overrides.json\"",
+            "overrides = \"gone.json\"",
+        )
+    });
+    wd.remove("templates/quote-card.tsx");
+    let run = wd.ok(&["build"]);
+    let prompt = run
+        .stderr
+        .find("warning: gone.json: prompts.overrides names a file that does not exist")
+        .unwrap_or_else(|| panic!("no warning about the prompt file\n{run}"));
+    let code = run
+        .stderr
+        .find("template \"quote-card\" has no code")
+        .unwrap_or_else(|| panic!("no warning about the code\n{run}"));
+    assert!(prompt < code, "prompt file after code\n{run}");
+
+    wd.remove("prompts/metadata_finetune_dataset.jsonl");
+    let run = wd.fails(&["build"], 2);
+    assert!(
+        run.stderr
+            .contains("error: prompts/metadata_finetune_dataset.jsonl: cannot read"),
+        "{run}"
+    );
+    assert!(
+        !run.stderr.contains("has no code"),
+        "code fetched first\n{run}"
+    );
+}

@@ -91,3 +91,35 @@ fn the_readme_documents_every_validate_category() {
         );
     }
 }
+
+#[test]
+fn the_readme_lists_the_build_stages_of_src_pipeline_in_order() {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let section = readme
+        .split("## How a build works")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("a How a build works section");
+    let stage = |line: &str| -> Option<String> {
+        let rest = line.trim_start_matches("//!").trim_start();
+        let (number, rest) = rest.split_once(". **")?;
+        number.parse::<u32>().ok()?;
+        Some(rest.split("**").next()?.to_lowercase())
+    };
+    let in_readme: Vec<String> = section.lines().filter_map(stage).collect();
+    let module_doc = std::fs::read_to_string(repo_root().join("src/pipeline/mod.rs")).unwrap();
+    let in_code: Vec<String> = module_doc
+        .lines()
+        .take_while(|l| l.starts_with("//!"))
+        .filter_map(stage)
+        .collect();
+    assert_eq!(in_readme, in_code);
+    assert_eq!(in_readme.len(), 10, "{in_readme:?}");
+    for name in &in_readme {
+        let file = repo_root().join(format!("src/pipeline/{name}.rs"));
+        assert!(file.is_file(), "no stage module {}", file.display());
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(text.starts_with("//! The "), "{name}.rs has no module doc");
+        assert!(text.contains("fn run"), "{name}.rs has no run()");
+    }
+}

@@ -6,8 +6,6 @@
 //! renders its own lines (copies of bytes escaped once per build) and hashes what it writes, so
 //! writing uses both cores of a small machine.
 
-use indicatif::ProgressBar;
-
 use super::example::{Example, Rendered};
 use super::writer::{FileRecord, Staging};
 use super::SPLIT_FILE_KINDS;
@@ -15,7 +13,7 @@ use crate::code::spill::Spill;
 use crate::error::{Error, Result};
 use crate::split::Split;
 
-/// Write every split file; `bar` counts examples. The examples' code is read from `spill` (a
+/// Write every split file; `on_written(n)` is told as examples are written. The examples' code is read from `spill` (a
 /// positioned read per example, from the page cache).
 pub fn write_split_files(
     staging: &Staging,
@@ -24,7 +22,7 @@ pub fn write_split_files(
     system_json: &[u8],
     fps: u32,
     model_names: &[String],
-    bar: &ProgressBar,
+    on_written: &(dyn Fn(u64) + Sync),
 ) -> Result<Vec<FileRecord>> {
     let render = Render {
         spill,
@@ -33,8 +31,9 @@ pub fn write_split_files(
         model_names,
     };
     let (full, sidecars) = std::thread::scope(|scope| {
-        let full = scope.spawn(|| write_splits(staging, examples, &render, Lines::Full, bar));
-        let sidecars = write_splits(staging, examples, &render, Lines::Sidecars, bar);
+        let full =
+            scope.spawn(|| write_splits(staging, examples, &render, Lines::Full, on_written));
+        let sidecars = write_splits(staging, examples, &render, Lines::Sidecars, on_written);
         let full = full
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -74,7 +73,7 @@ fn write_splits(
     examples: &[Example<'_>],
     render: &Render<'_>,
     lines: Lines,
-    bar: &ProgressBar,
+    on_written: &(dyn Fn(u64) + Sync),
 ) -> Result<Vec<FileRecord>> {
     let kinds: &[&str] = match lines {
         Lines::Full => &SPLIT_FILE_KINDS[..1],
@@ -110,7 +109,7 @@ fn write_splits(
             };
             written.map_err(|e| Error::write(outs[0].path(), e))?;
             if lines == Lines::Full {
-                bar.inc(1);
+                on_written(1);
             }
         }
         for out in outs {

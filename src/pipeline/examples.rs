@@ -20,7 +20,14 @@ use crate::tokens::{chat_total, Budget};
 pub struct Examples<'r> {
     /// In catalog order, every example in train until the split stage.
     pub examples: Vec<Example<'r>>,
+    pub counted: Made,
+}
+
+/// What the stage counted for the stats.
+#[derive(Default)]
+pub struct Made {
     pub briefs: BriefStats,
+    /// Templates whose briefs were all synthesized (no curated prompt).
     pub synthesized: Vec<String>,
     pub over_limit: Vec<OverLimit>,
 }
@@ -57,12 +64,8 @@ pub fn run<'r>(
         })
         .collect();
 
-    let mut out = Examples {
-        examples: Vec::new(),
-        briefs: BriefStats::default(),
-        synthesized: Vec::new(),
-        over_limit: Vec::new(),
-    };
+    let mut examples = Vec::new();
+    let mut out = Made::default();
     for (record, made) in records.iter().zip(made) {
         let (Some(code), Some((duration, duration_from)), Some((made, brief_tokens))) =
             (record.accepted(), record.duration, made)
@@ -109,7 +112,7 @@ pub fn run<'r>(
                 // catalog is TypeScript or JSON.
                 BriefOrigin::Synthesized(field) => format!("catalog:{field}"),
             };
-            out.examples.push(Example {
+            examples.push(Example {
                 template,
                 code,
                 brief: b,
@@ -124,5 +127,8 @@ pub fn run<'r>(
             });
         }
     }
-    out
+    Examples {
+        examples,
+        counted: out,
+    }
 }

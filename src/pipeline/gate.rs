@@ -10,16 +10,18 @@
 
 use std::sync::mpsc;
 
-use indicatif::ProgressBar;
 use rayon::prelude::*;
 
+use super::observer::Counter;
 use super::record::{CodeState, TemplateRecord};
 use crate::code::gate::{self, Gate};
 use crate::code::gate_cache::{GateCache, Verdict};
 use crate::code::spill::Spill;
 use crate::code::{Batch, CodeText, Stored};
+use crate::diagnostic::{Diagnostics, Kind};
 use crate::digest::sha256_hex;
 use crate::error::{Error, Result};
+use crate::location::Location;
 use crate::parse_guard;
 use crate::split::near_copy;
 
@@ -36,7 +38,7 @@ pub fn run(
     cache: &GateCache,
     signatures: bool,
     spill: &mut Spill,
-    bar: &ProgressBar,
+    checked: &Counter<'_>,
 ) -> Result<Gated> {
     // Parsing recurses as deep as the code nests: the gate's workers get big stacks.
     let pool = parse_guard::parse_pool().map_err(|e| Error::Threads(e.to_string()))?;
@@ -65,7 +67,7 @@ pub fn run(
                     .sum::<Result<usize>>()
             })?;
             gated.remembered += counted;
-            bar.inc(records.len() as u64);
+            checked.add(records.len() as u64);
         }
         Ok(())
     })();
@@ -139,6 +141,32 @@ fn judge(
         Err(rejection) => CodeState::Rejected { origin, rejection },
     };
     from_cache
+}
+
+/// A warning for every rejected template: at the code's file and line:col when there is a file (a
+/// directory store or a code override), else with the place inside the code in the message.
+pub fn report(records: &[TemplateRecord], diagnostics: &mut Diagnostics) {
+    for record in records {
+        let CodeState::Rejected { origin, rejection } = &record.code else {
+            continue;
+        };
+        let (at, message) = match (origin.file(), rejection.at) {
+            (Some(file), Some(pos)) => (
+                Some(Location::at(file, pos.line, pos.col)),
+                rejection.detail(),
+            ),
+            (Some(file), None) => (Some(Location::file(file)), rejection.message.as_str()),
+            (None, _) => (None, rejection.message.as_str()),
+        };
+        diagnostics.push(
+            Kind::GateRejection,
+            at,
+            format!(
+                "template {:?} rejected ({}): {message}",
+                rejection.template_id, rejection.rule
+            ),
+        );
+    }
 }
 
 #[cfg(test)]

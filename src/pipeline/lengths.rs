@@ -1,9 +1,10 @@
 //! The lengths stage: each example's length under the model tokenizers of `tokens.tokenizer`.
 //!
-//! Takes the split examples, the system prompt and the loaded [`ChatTokenizer`]s; gives each
-//! example its rendered-chat-template counts (written as `meta.modelTokens`), each tokenizer's
-//! per-split [`TokenizerLengths`] for the stats, and warnings: examples longer than a trainer's
-//! default length (named with the trainer and its setting) and held-out splits whose lengths differ
+//! Takes the split examples, the config (system prompt, tokenizers) and the [`ChatTokenizer`]s that
+//! have been loading since the build started ([`load`]); gives each example its rendered chat
+//! template counts (written as `meta.modelTokens`), each tokenizer's per-split
+//! [`TokenizerLengths`] for the stats, and warnings: examples longer than a trainer's default
+//! length (named with the trainer and its setting) and held-out splits whose lengths differ
 //! strongly from train's. Examples that share code are counted together, on all cores, so each
 //! distinct code is encoded once per tokenizer; long pieces an earlier build counted with the same
 //! tokenizer come from its [`PieceCache`], and the pieces this build used are given back to be
@@ -13,37 +14,91 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
+use super::Run;
 use crate::code::spill::Spill;
 use crate::code::TemplateCode;
+use crate::config::Config;
 use crate::dataset::example::Example;
 use crate::diagnostic::{Diagnostics, Kind};
 use crate::error::{Error, Result};
 use crate::location::Location;
-use crate::tokens::chat_template::{ChatTokenizer, ModelCount, PieceCounts, Turn};
+use crate::tokens::chat_template::{self, ChatTokenizer, ModelCount, PieceCounts, Turn};
 use crate::tokens::lengths::{skew_warning, TokenizerLengths, TRAINERS};
 use crate::tokens::piece_cache::PieceCache;
 
-/// What the stage gives: the lengths per tokenizer for the stats, and per tokenizer the long
-/// pieces counted, for its cache.
-pub struct Lengths {
-    pub lengths: Vec<TokenizerLengths>,
-    pub pieces: Vec<Vec<([u8; 32], usize)>>,
+/// The model tokenizers of `tokens.tokenizer`, loading on a thread of their own: up to a second or
+/// two each, overlapped with the stages before this one.
+pub struct Loading(std::thread::JoinHandle<Result<Vec<ChatTokenizer>>>);
+
+pub fn load(config: &Config) -> Loading {
+    let specs = config.tokenizer_specs();
+    Loading(std::thread::spawn(move || {
+        chat_template::load_specs(&specs)
+    }))
 }
 
-pub fn run(
-    tokenizers: &[(ChatTokenizer, PieceCache)],
+/// What the stage gives: the lengths per tokenizer for the stats, and per tokenizer the long
+/// pieces counted, to remember once the version is written.
+pub struct Lengths {
+    pub lengths: Vec<TokenizerLengths>,
+    remembered: Vec<Remembered>,
+}
+
+/// One tokenizer's piece cache and the pieces this build counted with it.
+struct Remembered {
+    tokenizer: String,
+    cache: PieceCache,
+    pieces: Vec<([u8; 32], usize)>,
+}
+
+impl Lengths {
+    /// Keep each tokenizer's counted pieces for the next build; a failure costs only speed, so it
+    /// is a note.
+    pub fn remember(&self, diagnostics: &mut Diagnostics) {
+        for r in &self.remembered {
+            if let Err(e) = r.cache.save(&r.pieces) {
+                diagnostics.push(
+                    Kind::Note,
+                    None,
+                    format!(
+                        "could not save the counts under tokenizer {} (the next build counts again): {e}",
+                        r.tokenizer
+                    ),
+                );
+            }
+        }
+    }
+}
+
+pub(super) fn run(
+    run: &mut Run<'_>,
+    loading: Loading,
     examples: &mut [Example<'_>],
     spill: &Spill,
-    system: &str,
-    display: impl Fn(&std::path::Path) -> String,
-    diagnostics: &mut Diagnostics,
 ) -> Result<Lengths> {
+    let (config, root, no_cache) = (run.config, &run.root, run.options.no_cache);
+    let diagnostics = &mut run.diagnostics;
+    let tokenizers: Vec<(ChatTokenizer, PieceCache)> = loading
+        .0
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?
+        .into_iter()
+        .map(|t| {
+            let cache = if no_cache {
+                PieceCache::disabled()
+            } else {
+                PieceCache::open(root, &t.sha256)
+            };
+            (t, cache)
+        })
+        .collect();
     if tokenizers.is_empty() {
         return Ok(Lengths {
             lengths: Vec::new(),
-            pieces: Vec::new(),
+            remembered: Vec::new(),
         });
     }
+    let system = config.prompts.system.as_str();
     let mut groups: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, e) in examples.iter().enumerate() {
         groups.entry(&e.code.sha256).or_default().push(i);
@@ -77,7 +132,7 @@ pub fn run(
             let refs: Vec<&[Turn<'_>]> = conversations.iter().map(|c| &c[..]).collect();
             let mut per_example = vec![Vec::with_capacity(tokenizers.len()); members.len()];
             let mut used = Vec::with_capacity(tokenizers.len());
-            for (t, cache) in tokenizers {
+            for (t, cache) in &tokenizers {
                 let mut pieces = PieceCounts::new(cache.known());
                 let counts = t.count_with(&refs, &mut pieces).map_err(|why| {
                     Error::input(
@@ -117,7 +172,7 @@ pub fn run(
         .map(|(k, (t, _))| {
             TokenizerLengths::under(
                 t,
-                display(&t.path),
+                config.display_path(&t.path),
                 examples.iter().map(|e| {
                     let c = e.model_tokens[k];
                     (Some(e.split), c.tokens, c.assistant_tokens)
@@ -135,7 +190,19 @@ pub fn run(
             diagnostics.push(Kind::LengthSkew, None, warning);
         }
     }
-    Ok(Lengths { lengths, pieces })
+    let remembered = tokenizers
+        .into_iter()
+        .zip(pieces)
+        .map(|((t, cache), pieces)| Remembered {
+            tokenizer: t.name,
+            cache,
+            pieces,
+        })
+        .collect();
+    Ok(Lengths {
+        lengths,
+        remembered,
+    })
 }
 
 /// A template's code as text again, read back from the spill file.

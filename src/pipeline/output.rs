@@ -7,20 +7,21 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use indicatif::ProgressBar;
-
+use super::code::Code;
+use super::durations::Durations;
+use super::examples::Made;
+use super::observer::Counter;
 use super::record::TemplateRecord;
-use crate::code::gate::Rejection;
+use super::split::Placed;
+use super::{Run, Sample};
 use crate::code::spill::Spill;
 use crate::code::{json_string, CodeOrigin, MissingCode};
 use crate::config::Config;
 use crate::dataset::example::Example;
+use crate::dataset::example::Rendered;
 use crate::dataset::manifest::{CodeDigest, InputDigest, Manifest, Tool};
 use crate::dataset::split_files::write_split_files;
-use crate::dataset::stats::{
-    self, BriefStats, CodeOverrideUse, DuplicateExample, DurationStats, NearCopyStats, OverLimit,
-    SkippedTemplate, Stats, TokenReport, Totals,
-};
+use crate::dataset::stats::{self, CodeOverrideUse, Stats, TokenReport, Totals};
 use crate::dataset::writer::Staging;
 use crate::digest::sha256_hex;
 use crate::error::{Error, Result};
@@ -29,29 +30,79 @@ use crate::split::Split;
 use crate::tokens::lengths::TokenizerLengths;
 use crate::tokens::{estimate_trained, Budget, TokenStats};
 
-/// What the stages before this one counted and listed.
+/// What the stages before this one counted, listed and read.
 pub struct Counted {
+    /// Digests of the input files (config, catalog, prompt files), for the manifest.
+    pub inputs: Vec<InputDigest>,
+    pub budget: Budget,
     pub excluded_by_source: usize,
     pub missing: Vec<MissingCode>,
-    pub rejections: Vec<Rejection>,
-    pub skipped: Vec<SkippedTemplate>,
-    pub durations: DurationStats,
-    pub near_copies: NearCopyStats,
-    pub duplicates: Vec<DuplicateExample>,
-    pub synthesized: Vec<String>,
+    pub durations: Durations,
+    pub split: Placed,
     pub prompts: PromptStats,
-    pub briefs: BriefStats,
-    pub over_limit: Vec<OverLimit>,
+    pub made: Made,
     pub tokenizers: Vec<TokenizerLengths>,
     pub render: Option<stats::RenderStats>,
 }
 
+/// What the output stage gives back.
+pub struct Written {
+    /// The version directory written; `None` for a dry run.
+    pub version: Option<PathBuf>,
+    /// Where the version would go (a dry run) or went.
+    pub target: PathBuf,
+    pub stats: Stats,
+    pub samples: Vec<Sample>,
+}
+
+/// The stats, then (unless a dry run, which gives samples instead) the version directory.
+pub(super) fn run(
+    run: &Run<'_>,
+    records: &[TemplateRecord],
+    examples: &[Example<'_>],
+    code: &Code,
+    mut counted: Counted,
+) -> Result<Written> {
+    let (config, options) = (run.config, run.options);
+    let inputs = std::mem::take(&mut counted.inputs);
+    let stats = stats(config, records, examples, counted);
+    if options.dry_run {
+        return Ok(Written {
+            version: None,
+            target: run
+                .root
+                .join(Staging::next_free_name(&run.root, &config.output.tag)?),
+            samples: samples(config, examples, &code.spill, &stats, options.samples)?,
+            stats,
+        });
+    }
+    let written = Counter::start(run.observer, "writing", examples.len() as u64);
+    let provenance = Provenance {
+        inputs,
+        code_store: code.store.clone(),
+    };
+    let version = write(
+        config,
+        records,
+        examples,
+        &code.spill,
+        &stats,
+        provenance,
+        &written,
+    )?;
+    Ok(Written {
+        target: version.clone(),
+        version: Some(version),
+        stats,
+        samples: Vec::new(),
+    })
+}
+
 /// The stats of a build whose examples are split and in their final order.
-pub fn stats(
+fn stats(
     config: &Config,
     records: &[TemplateRecord],
     examples: &[Example<'_>],
-    budget: &Budget,
     counted: Counted,
 ) -> Stats {
     let mut totals = Totals::default();
@@ -85,7 +136,10 @@ pub fn stats(
         unique_templates_covered: covered.len(),
         templates_per_split,
         missing_templates: counted.missing,
-        sanitizer_failures: counted.rejections,
+        sanitizer_failures: records
+            .iter()
+            .filter_map(|r| r.rejection().cloned())
+            .collect(),
         code_overrides_used: records
             .iter()
             .filter_map(|r| match &r.accepted()?.origin {
@@ -96,18 +150,18 @@ pub fn stats(
                 CodeOrigin::Store { .. } => None,
             })
             .collect(),
-        skipped_templates: counted.skipped,
-        synthesized_templates: counted.synthesized,
+        skipped_templates: counted.durations.skipped,
+        synthesized_templates: counted.made.synthesized,
         prompts: counted.prompts,
-        briefs: counted.briefs,
-        durations: counted.durations,
-        near_copies: counted.near_copies,
-        duplicate_examples: counted.duplicates,
+        briefs: counted.made.briefs,
+        durations: counted.durations.stats,
+        near_copies: counted.split.near_copies,
+        duplicate_examples: counted.split.duplicates,
         tokens: TokenReport {
             tokenizers: counted.tokenizers,
-            ..token_report(examples, budget)
+            ..token_report(examples, &counted.budget)
         },
-        over_limit_examples: counted.over_limit,
+        over_limit_examples: counted.made.over_limit,
     }
 }
 
@@ -133,7 +187,7 @@ fn token_report(examples: &[Example<'_>], budget: &Budget) -> TokenReport {
 }
 
 /// Where a version's content came from, for its manifest.
-pub struct Provenance {
+struct Provenance {
     /// Digests of the input files (config, catalog, prompt files, overrides).
     pub inputs: Vec<InputDigest>,
     /// The code store, described without secrets.
@@ -142,14 +196,14 @@ pub struct Provenance {
 
 /// Stage the version directory, write every file, and move it into place; gives its path. The
 /// examples' code is read back from `spill`.
-pub fn write(
+fn write(
     config: &Config,
     records: &[TemplateRecord],
     examples: &[Example<'_>],
     spill: &Spill,
     stats: &Stats,
     provenance: Provenance,
-    bar: &ProgressBar,
+    written: &Counter<'_>,
 ) -> Result<PathBuf> {
     let Provenance { inputs, code_store } = provenance;
     let root = config.resolve(&config.output.root);
@@ -163,7 +217,7 @@ pub fn write(
         &system_json,
         config.video.fps,
         &model_names,
-        bar,
+        &|n| written.add(n),
     )?;
     let stats_json =
         serde_json::to_vec_pretty(stats).map_err(|e| Error::serialize("stats.json", e))?;
@@ -200,4 +254,37 @@ fn code_digest(records: &[TemplateRecord], source: String) -> CodeDigest {
         templates,
         sha256: sha256_hex(listing.as_bytes()),
     }
+}
+
+/// The first `n` examples as the full lines a build would write.
+fn samples(
+    config: &Config,
+    examples: &[Example<'_>],
+    spill: &Spill,
+    stats: &Stats,
+    n: usize,
+) -> Result<Vec<Sample>> {
+    let system_json = crate::code::json_string(&config.prompts.system);
+    let model_names = stats.tokens.tokenizer_names();
+    let mut rendered = Rendered::default();
+    let mut code = Vec::new();
+    let mut out = Vec::new();
+    for e in examples.iter().take(n) {
+        let code_json = e
+            .code
+            .escaped(Some(spill), &mut code)
+            .map_err(|err| Error::read(spill.dir(), err))?;
+        rendered
+            .render(e, code_json, &system_json, config.video.fps, &model_names)
+            .map_err(|e| Error::serialize("a sample", e))?;
+        let mut line = Vec::new();
+        // Writing into a Vec cannot fail.
+        let _ = rendered.full_line(&mut line);
+        out.push(Sample {
+            key: e.key(),
+            split: e.split,
+            line: serde_json::from_slice(&line).map_err(|e| Error::serialize("a sample", e))?,
+        });
+    }
+    Ok(out)
 }

@@ -15,15 +15,16 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use super::observer::Counter;
 use super::record::{CodeState, TemplateRecord};
-use super::Observer;
+use super::Run;
 use crate::cache::CacheFile;
 use crate::code::gate::{Rejection, Rule};
 use crate::code::spill::Spill;
 use crate::code::CodeText;
 use crate::config::Config;
 use crate::dataset::stats::RenderStats;
-use crate::diagnostic::{Diagnostics, Kind};
+use crate::diagnostic::Kind;
 use crate::error::{Error, Result};
 use crate::location::Location;
 use crate::render::{driver, kit, Job, Outcome, RenderOptions, Verdict};
@@ -55,18 +56,34 @@ pub fn options(config: &Config) -> RenderOptions {
     }
 }
 
-pub fn run(
-    config: &Config,
+/// The stage in a line for `build -v`.
+pub fn describe(stats: Option<&RenderStats>) -> String {
+    let Some(stats) = stats else {
+        return "no render check (check.render is off)".to_string();
+    };
+    format!(
+        "rendered {} scene-formats in {:.1}s ({} cached); {} templates rejected",
+        stats.renders - stats.cached,
+        stats.seconds,
+        stats.cached,
+        stats.rejected
+    )
+}
+
+/// With `check.render`, render every accepted scene; `None` when the check is off.
+pub(super) fn run(
+    run: &mut Run<'_>,
     records: &mut [TemplateRecord],
     spill: &Spill,
-    root: &Path,
-    no_cache: bool,
-    observer: &dyn Observer,
-    diagnostics: &mut Diagnostics,
-) -> Result<RenderStats> {
+) -> Result<Option<RenderStats>> {
+    let (config, root, observer) = (run.config, run.root.as_path(), run.observer);
+    if !config.gate.render {
+        return Ok(None);
+    }
+    let diagnostics = &mut run.diagnostics;
     let options = options(config);
     let kit = kit::ensure(&options.kit, |what| observer.info(what))?;
-    let cache = if no_cache {
+    let cache = if run.options.no_cache {
         CacheFile::disabled()
     } else {
         let key = serde_json::json!({
@@ -136,9 +153,9 @@ pub fn run(
             cached
         ));
     }
-    let bar = observer.progress(jobs.len() as u64, "rendering");
-    let outcomes = driver::render_all(&kit, &jobs, &options, |_, _| bar.inc(1))?;
-    bar.finish_and_clear();
+    let rendered = Counter::start(observer, "rendering", jobs.len() as u64);
+    let outcomes = driver::render_all(&kit, &jobs, &options, |_, _| rendered.add(1))?;
+    drop(rendered);
     let seconds = started.elapsed().as_secs_f64();
     for (key, outcome) in job_keys.into_iter().zip(outcomes) {
         known.insert(key, outcome);
@@ -216,7 +233,7 @@ pub fn run(
             format!("could not save the render cache (the next build renders again): {e}"),
         );
     }
-    Ok(stats)
+    Ok(Some(stats))
 }
 
 /// The code as text: its JSON-escaped form, from memory or the spill file.

@@ -19,13 +19,35 @@ use crate::split::near_copy;
 use crate::split::{self, Group, Ratios, Split as SplitName};
 
 pub struct Split<'r> {
+    /// Split, and in the order they are written.
     pub examples: Vec<Example<'r>>,
     /// The realized split is far from the ratios, or train is below OpenAI's minimum (warned).
     pub skewed: bool,
-    pub duplicates: Vec<DuplicateExample>,
-    pub near_copies: NearCopyStats,
+    pub placed: Placed,
     /// What clustering cost: similarity estimates computed, and the time (for `build -v`).
     pub clustering: Option<(u64, std::time::Duration)>,
+}
+
+/// What the stage counted for the stats.
+pub struct Placed {
+    pub duplicates: Vec<DuplicateExample>,
+    pub near_copies: NearCopyStats,
+}
+
+impl Split<'_> {
+    /// The stage in a line for `build -v`.
+    pub fn describe(&self) -> String {
+        let split = format!("{} examples split", self.examples.len());
+        match self.clustering {
+            Some((comparisons, took)) => format!(
+                "{split}; near-copies: {} clusters of {} templates from {comparisons} similarity estimates in {:.2}s",
+                self.placed.near_copies.clusters.len(),
+                self.placed.near_copies.templates_in_clusters,
+                took.as_secs_f64()
+            ),
+            None => split,
+        }
+    }
 }
 
 pub fn run<'r>(
@@ -135,8 +157,10 @@ pub fn run<'r>(
     Split {
         examples,
         skewed,
-        duplicates,
-        near_copies,
+        placed: Placed {
+            duplicates,
+            near_copies,
+        },
         clustering,
     }
 }

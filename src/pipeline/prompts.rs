@@ -1,0 +1,40 @@
+//! The prompts stage: curated prompts and prompt additions, on the records of their templates.
+//!
+//! Takes the config, the records and the ids the catalog stage left out; leaves each record its
+//! [`crate::prompts::TemplatePrompts`] and gives the [`PromptStats`] and the digest of every prompt
+//! file read. It runs right after the catalog, before the (slow) code stage, so a missing or broken
+//! prompt file is reported in the order the inputs are named, and early.
+
+use super::catalog::Catalog;
+use crate::config::Config;
+use crate::dataset::manifest::InputDigest;
+use crate::diagnostic::Diagnostics;
+use crate::error::Result;
+use crate::prompts::{self, Elsewhere, PromptStats};
+
+pub struct Prompts {
+    pub stats: PromptStats,
+    /// The digest of every prompt file read, in the order read (curated, then additions).
+    pub inputs: Vec<InputDigest>,
+}
+
+pub fn run(
+    config: &Config,
+    catalog: &mut Catalog,
+    diagnostics: &mut Diagnostics,
+) -> Result<Prompts> {
+    let in_build: Vec<&crate::catalog::Template> =
+        catalog.records.iter().map(|r| &r.template).collect();
+    let elsewhere = Elsewhere {
+        excluded_by_source: &catalog.excluded_by_source,
+        beyond_limit: &catalog.beyond_limit,
+    };
+    let mut set = prompts::load(config, &in_build, &elsewhere, diagnostics)?;
+    for record in &mut catalog.records {
+        record.prompts = set.take(&record.template.id);
+    }
+    Ok(Prompts {
+        stats: set.stats,
+        inputs: set.inputs,
+    })
+}
