@@ -86,6 +86,16 @@ impl Stored {
     }
 }
 
+/// Where a template's code came from, without the place (meta `codeOrigin`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CodeFrom {
+    /// The configured store.
+    Store,
+    /// A code-override file.
+    Override,
+}
+
 /// Where a template's code was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CodeOrigin {
@@ -105,10 +115,10 @@ impl CodeOrigin {
     }
 
     /// `store` or `override`, as meta's `codeOrigin` says it.
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> CodeFrom {
         match self {
-            CodeOrigin::Store { .. } => "store",
-            CodeOrigin::Override { .. } => "override",
+            CodeOrigin::Store { .. } => CodeFrom::Store,
+            CodeOrigin::Override { .. } => CodeFrom::Override,
         }
     }
 

@@ -13,8 +13,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::Template;
-use crate::code::TemplateCode;
-use crate::prompts::brief::Brief;
+use crate::code::{CodeFrom, TemplateCode};
+use crate::prompts::brief::{Brief, PromptOrigin};
 use crate::split::Split;
 use crate::tokens::chat_template::ModelCount;
 use crate::video::{DurationFrom, VideoFormat};
@@ -97,21 +97,22 @@ pub struct Meta<'a> {
     pub db_id: Option<Cow<'a, str>>,
     #[serde(default)]
     pub duration: u32,
-    /// `code`, `catalog` or `default`: where `duration` came from.
-    #[serde(default)]
-    pub duration_source: Cow<'a, str>,
+    /// `code`, `catalog` or `default`: where `duration` came from (absent in older versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_source: Option<DurationFrom>,
     #[serde(default)]
     pub fps: u32,
     #[serde(default)]
     pub supported_formats: Cow<'a, [VideoFormat]>,
     pub format: VideoFormat,
     pub prompt_variant: Cow<'a, str>,
-    pub prompt_origin: Cow<'a, str>,
+    pub prompt_origin: PromptOrigin,
     #[serde(default)]
     pub prompt_source: Cow<'a, str>,
     pub code_sha256: Cow<'a, str>,
-    #[serde(default)]
-    pub code_origin: Cow<'a, str>,
+    /// `store` or `override` (absent in older versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_origin: Option<CodeFrom>,
     pub split: Split,
     /// The near-copy cluster (its smallest template id; the template's own id when alone).
     #[serde(default)]
@@ -189,15 +190,15 @@ impl Rendered {
             template_name: Cow::Borrowed(&example.template.name),
             db_id: example.template.db_id().map(Cow::Borrowed),
             duration: example.duration,
-            duration_source: Cow::Borrowed(example.duration_from.name()),
+            duration_source: Some(example.duration_from),
             fps,
             supported_formats: Cow::Borrowed(&example.template.supported_formats),
             format: example.brief.format,
             prompt_variant: Cow::Borrowed(&example.brief.variant),
-            prompt_origin: Cow::Borrowed(example.brief.origin.kind()),
+            prompt_origin: example.brief.origin.kind(),
             prompt_source: Cow::Borrowed(&example.prompt_source),
             code_sha256: Cow::Borrowed(&example.code.sha256),
-            code_origin: Cow::Borrowed(example.code.origin.kind()),
+            code_origin: Some(example.code.origin.kind()),
             split: example.split,
             cluster: Cow::Borrowed(example.cluster),
             tokens: example.tokens,

@@ -51,7 +51,84 @@ pub struct Manifest {
     pub files: Vec<FileRecord>,
     pub inputs: Vec<InputDigest>,
     pub code: CodeDigest,
-    pub config: serde_json::Value,
+    pub config: RecordedConfig,
+}
+
+/// The config a version was built with: recorded whole (every key, for provenance; the same JSON
+/// as the config serializes to), and the settings that commands reading the version rely on
+/// (`eval` scores by the version's gate rules, duration export and frame rate), typed and checked
+/// when the manifest is read.
+#[derive(Debug, Clone)]
+pub struct RecordedConfig {
+    pub settings: BuildSettings,
+    recorded: serde_json::Value,
+}
+
+/// The build settings that reading a version needs.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BuildSettings {
+    /// The quality-gate rules (`[check]`), also what `eval` checks outputs by.
+    #[serde(default)]
+    pub check: crate::config::GateConfig,
+    #[serde(default)]
+    pub video: VideoSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct VideoSettings {
+    #[serde(default = "default_fps")]
+    pub fps: std::num::NonZeroU32,
+    #[serde(default = "default_duration_export")]
+    pub duration_export: String,
+}
+
+impl Default for VideoSettings {
+    fn default() -> Self {
+        VideoSettings {
+            fps: default_fps(),
+            duration_export: default_duration_export(),
+        }
+    }
+}
+
+/// 30, the config's default.
+fn default_fps() -> std::num::NonZeroU32 {
+    std::num::NonZeroU32::MIN.saturating_add(29)
+}
+
+fn default_duration_export() -> String {
+    crate::config::DEFAULT_DURATION_EXPORT.to_string()
+}
+
+impl RecordedConfig {
+    /// Record `config` as it was built with.
+    pub fn of(config: &crate::config::Config) -> Result<RecordedConfig> {
+        let recorded =
+            serde_json::to_value(config).map_err(|e| Error::serialize("manifest.json", e))?;
+        let settings = serde_json::from_value(recorded.clone())
+            .map_err(|e| Error::serialize("manifest.json", e))?;
+        Ok(RecordedConfig { settings, recorded })
+    }
+}
+
+impl Serialize for RecordedConfig {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        self.recorded.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for RecordedConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        let recorded = serde_json::Value::deserialize(deserializer)?;
+        let settings = BuildSettings::deserialize(&recorded)
+            .map_err(|e| serde::de::Error::custom(format!("config: {e}")))?;
+        Ok(RecordedConfig { settings, recorded })
+    }
 }
 
 /// What every manifest (a build's or an export's) lists: its files.
@@ -258,4 +335,49 @@ pub fn verify(dir: &Path) -> Result<String> {
         ));
     }
     Ok(sha256_hex(&bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recorded_settings_are_typed_defaulted_and_refused_when_wrong() {
+        let settings = |config: &str| {
+            serde_json::from_str::<RecordedConfig>(config).map(|c| {
+                (
+                    c.settings.video.fps.get(),
+                    c.settings.video.duration_export,
+                    c.settings.check.no_fences,
+                )
+            })
+        };
+        let (fps, export, no_fences) = settings("{}").unwrap();
+        assert_eq!(
+            (fps, export.as_str(), no_fences),
+            (30, "durationInFrames", true)
+        );
+        let (fps, export, no_fences) = settings(
+            r#"{"video": {"fps": 24, "duration_export": "durationInFrames_x7"}, "check": {"no_fences": false}, "other": 1}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (fps, export.as_str(), no_fences),
+            (24, "durationInFrames_x7", false)
+        );
+        let zero = settings(r#"{"video": {"fps": 0}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(zero.contains("config: "), "{zero}");
+        let wrong = settings(r#"{"check": {"no_fences": "yes"}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(wrong.contains("invalid type"), "{wrong}");
+        // Written back exactly as recorded, unknown keys included.
+        let c: RecordedConfig = serde_json::from_str(r#"{"other":1,"video":{"fps":24}}"#).unwrap();
+        assert_eq!(
+            serde_json::to_string(&c).unwrap(),
+            r#"{"other":1,"video":{"fps":24}}"#
+        );
+    }
 }

@@ -15,7 +15,7 @@ use crate::code::gate::Rejection;
 use crate::code::MissingCode;
 use crate::config::{DurationSource, SplitMode};
 use crate::dataset::example::Key;
-use crate::prompts::brief::GatedPrompt;
+use crate::prompts::brief::{GatedPrompt, PromptOrigin};
 use crate::prompts::PromptStats;
 use crate::split::Split;
 use crate::tokens::lengths::TokenizerLengths;
@@ -69,9 +69,9 @@ pub struct SkippedTemplate {
 #[serde(rename_all = "camelCase")]
 pub struct BriefStats {
     /// Briefs by where their wording came from: curated, override, synthesized.
-    pub by_origin: BTreeMap<String, usize>,
+    pub by_origin: BTreeMap<PromptOrigin, usize>,
     /// Briefs per requested format.
-    pub by_format: BTreeMap<String, usize>,
+    pub by_format: BTreeMap<VideoFormat, usize>,
     /// Format mismatches: prompts dropped because they asked for a format the template does not
     /// support (the key keeps its first name).
     pub gated: usize,

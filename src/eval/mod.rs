@@ -26,14 +26,13 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::code::duration::DurationExport;
-use crate::config::GateConfig;
 use crate::dataset::manifest;
 use crate::dataset::version::Version;
 use crate::dataset::writer::{numbered, refuse_inside_version, write_new_file, MAX_CANDIDATES};
 use crate::error::{Error, Result};
-use crate::location::Location;
 use crate::render::RenderOptions;
 use crate::split::Split;
+use crate::video::DurationFrom;
 use checks::{check_names, score, Gold, Scored, Settings};
 use predictions::{Answer, Ids, Leftovers};
 use summary::{Comparison, Summary};
@@ -56,27 +55,10 @@ impl Heldout {
     pub fn open(dir: &Path, split: Split) -> Result<Heldout> {
         let version = Version::open(dir)?;
         let (manifest, _) = manifest::read(dir)?;
-        let config = &manifest.config;
-        let at = Location::file(dir.join("manifest.json"));
-        let rules: GateConfig = match config.get("check") {
-            Some(check) => serde_json::from_value(check.clone()).map_err(|e| {
-                Error::input(
-                    at.clone(),
-                    format!("config.check is not a [check] section: {e}"),
-                )
-            })?,
-            None => GateConfig::default(),
-        };
-        let fps = config
-            .pointer("/video/fps")
-            .and_then(serde_json::Value::as_u64)
-            .and_then(|f| u32::try_from(f).ok())
-            .filter(|&f| f > 0)
-            .unwrap_or(30);
-        let export = config
-            .pointer("/video/duration_export")
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or(crate::config::DEFAULT_DURATION_EXPORT);
+        let settings = manifest.config.settings;
+        let rules = settings.check;
+        let fps = settings.video.fps.get();
+        let export = settings.video.duration_export;
         let mut examples = Vec::new();
         version.for_each_example(split, |e| {
             let key = e.meta.key();
@@ -85,12 +67,12 @@ impl Heldout {
                 template_id: key.template_id,
                 prompt_variant: key.prompt_variant,
                 format: key.format.name().to_string(),
-                prompt_origin: e.meta.prompt_origin.to_string(),
+                prompt_origin: e.meta.prompt_origin.name().to_string(),
                 system: e.content("system").to_string(),
                 brief: e.content("user").to_string(),
                 code: e.content("assistant").to_string(),
                 frames: e.meta.duration,
-                frames_from_code: e.meta.duration_source == "code",
+                frames_from_code: e.meta.duration_source == Some(DurationFrom::Code),
             });
             true
         })?;
@@ -110,7 +92,7 @@ impl Heldout {
             examples,
             settings: Settings {
                 rules,
-                export: DurationExport::new(export),
+                export: DurationExport::new(&export),
                 encoding: version.stats.tokens.budget.encoding,
             },
             model: version.stats.tokens.budget.model.clone(),

@@ -57,14 +57,26 @@ fn card(source: &Source) -> String {
             tokens.max,
         );
     }
-    let breakdown = |m: &std::collections::BTreeMap<String, usize>| {
+    let breakdown = |m: Vec<(&str, usize)>| {
         m.iter()
             .map(|(k, v)| format!("{} {v}", markdown_text(k)))
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let formats = breakdown(&st.briefs.by_format);
-    let origins = breakdown(&st.briefs.by_origin);
+    let formats = breakdown(
+        st.briefs
+            .by_format
+            .iter()
+            .map(|(f, n)| (f.name(), *n))
+            .collect(),
+    );
+    let origins = breakdown(
+        st.briefs
+            .by_origin
+            .iter()
+            .map(|(o, n)| (o.name(), *n))
+            .collect(),
+    );
     let _ = write!(
         c,
         "\n## How it was built\n\n\

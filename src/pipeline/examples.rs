@@ -98,14 +98,8 @@ pub fn run<'r>(
                 });
                 continue;
             }
-            *out.briefs
-                .by_origin
-                .entry(b.origin.kind().into())
-                .or_default() += 1;
-            *out.briefs
-                .by_format
-                .entry(b.format.name().into())
-                .or_default() += 1;
+            *out.briefs.by_origin.entry(b.origin.kind()).or_default() += 1;
+            *out.briefs.by_format.entry(b.format).or_default() += 1;
             let prompt_source = match &b.origin {
                 BriefOrigin::Curated(at) | BriefOrigin::Override(at) => display(at),
                 // Not the catalog's file:line: the same entry gives the same dataset whether the

@@ -19,7 +19,7 @@ use crate::code::{json_string, CodeOrigin, MissingCode};
 use crate::config::Config;
 use crate::dataset::example::Example;
 use crate::dataset::example::Rendered;
-use crate::dataset::manifest::{CodeDigest, InputDigest, Manifest, Tool};
+use crate::dataset::manifest::{CodeDigest, InputDigest, Manifest, RecordedConfig, Tool};
 use crate::dataset::split_files::write_split_files;
 use crate::dataset::stats::{self, CodeOverrideUse, Stats, TokenReport, Totals};
 use crate::dataset::writer::Staging;
@@ -228,7 +228,7 @@ fn write(
         files,
         inputs,
         code: code_digest(records, code_store),
-        config: serde_json::to_value(config).map_err(|e| Error::serialize("manifest.json", e))?,
+        config: RecordedConfig::of(config)?,
     };
     let manifest_json =
         serde_json::to_vec_pretty(&manifest).map_err(|e| Error::serialize("manifest.json", e))?;

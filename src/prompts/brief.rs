@@ -24,12 +24,32 @@ pub enum BriefOrigin {
     Synthesized(&'static str),
 }
 
-impl BriefOrigin {
-    pub fn kind(&self) -> &'static str {
+/// Where a brief's wording came from, without the place (meta `promptOrigin`, the keys of stats
+/// `briefs.byOrigin`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PromptOrigin {
+    Curated,
+    Override,
+    Synthesized,
+}
+
+impl PromptOrigin {
+    pub fn name(self) -> &'static str {
         match self {
-            BriefOrigin::Curated(_) => "curated",
-            BriefOrigin::Override(_) => "override",
-            BriefOrigin::Synthesized(_) => "synthesized",
+            PromptOrigin::Curated => "curated",
+            PromptOrigin::Override => "override",
+            PromptOrigin::Synthesized => "synthesized",
+        }
+    }
+}
+
+impl BriefOrigin {
+    pub fn kind(&self) -> PromptOrigin {
+        match self {
+            BriefOrigin::Curated(_) => PromptOrigin::Curated,
+            BriefOrigin::Override(_) => PromptOrigin::Override,
+            BriefOrigin::Synthesized(_) => PromptOrigin::Synthesized,
         }
     }
 }

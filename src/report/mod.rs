@@ -110,7 +110,7 @@ impl Summary {
             .or_insert(0) += 1;
         *self
             .origins
-            .entry(meta.prompt_origin.to_string())
+            .entry(meta.prompt_origin.name().to_string())
             .or_insert(0) += 1;
         templates.insert(meta.template_id.into_owned());
         s.templates = templates.len();
