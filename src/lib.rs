@@ -4,21 +4,22 @@
 //! # Overview
 //!
 //! [`build`] is the product: a checked [`Config`] and [`BuildOptions`] in, a [`Build`] out (the
-//! version directory written, its typed [`dataset::stats::Stats`], and every warning as a
-//! [`Diagnostic`]). It runs these stages in order ([`pipeline`]), one record per template:
+//! version directory written, its typed [`Stats`], and every warning as a [`Diagnostic`]). It runs
+//! these stages in order (the modules of `src/pipeline/`), one record per template:
 //!
 //! ```text
-//! config ─► catalog ─► code (store + code overrides) ─► gate (TSX parse, rules, tokens, duration
-//!                                                        export, near-copy signature)
-//!           ─► durations (code vs catalog) ─► prompts (curated + prompt additions)
+//! config ─► catalog ─► prompts (curated + prompt additions) ─► code (store + code overrides)
+//!           ─► gate (TSX parse, rules, tokens, duration export, near-copy signature)
+//!           ─► durations (code vs catalog) ─► render (check.render: each scene rendered)
 //!           ─► examples (briefs × token budget) ─► split (duplicates, near-copy clusters, seeded)
 //!           ─► lengths (model tokenizers, trainer defaults)
 //!           ─► output (split files, stats, manifest: written atomically)
 //! ```
 //!
-//! What reads a version back: [`dataset::version::Version`] (verified against its manifest),
-//! [`validate`] (any chat JSONL, or a version directory), [`report`], [`diff`], [`export`] (with
-//! trainer configs) and [`eval`] (a model's outputs on the held-out split).
+//! What reads a version back: [`Version`] (verified against its manifest), [`validate()`] (any
+//! chat JSONL, or a version directory), [`Summary`] (what `report` shows), [`diff()`],
+//! [`export()`] (with trainer configs), and [`prepare`] and [`evaluate`] (a model's outputs on
+//! the held-out split).
 //! Every error is an [`Error`] with its exit code; the `template-sft` binary is a thin
 //! command line over these calls.
 //!
@@ -54,7 +55,7 @@
 //! assert!(built
 //!     .diagnostics
 //!     .iter()
-//!     .any(|d| d.kind == template_sft::diagnostic::Kind::DurationMismatch));
+//!     .any(|d| d.kind == template_sft::DiagnosticKind::DurationMismatch));
 //! assert!(built.version.unwrap().join("train.jsonl").is_file());
 //! # Ok::<(), template_sft::Error>(())
 //! ```
@@ -63,15 +64,14 @@
 //!
 //! ```
 //! # let dir = tempfile::tempdir().unwrap();
-//! use template_sft::tokens::Budget;
-//! use template_sft::validate::{validate, Category, Options, Target};
+//! use template_sft::{validate, Budget, Category, Target, ValidateOptions};
 //!
 //! let line = r#"{"messages":[{"role":"user","content":"Hi"},{"role":"assistant","content":"Hello"}]}"#;
 //! let train = dir.path().join("train.jsonl");
 //! std::fs::write(&train, format!("{line}\n{line}\n"))?;
 //!
 //! let budget = Budget::new("gpt-4o-mini-2024-07-18", None).unwrap();
-//! let report = validate(&[train], &Options::new(Target::Generic, budget))?;
+//! let report = validate(&[train], &ValidateOptions::new(Target::Generic, budget))?;
 //! // The same example twice is an error; no system message is a warning.
 //! assert_eq!(report.errors(), 1);
 //! assert!(report.counts.contains_key(&Category::DuplicateExample));
@@ -79,51 +79,90 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-pub mod catalog;
-pub mod code;
-pub mod config;
-pub mod dataset;
-pub mod diagnostic;
-pub mod diff;
-pub mod error;
-pub mod eval;
-pub mod export;
-pub mod location;
-pub mod pipeline;
-pub mod prompts;
-pub mod render;
-pub mod report;
-pub mod split;
-pub mod tokens;
-pub mod validate;
-pub mod video;
-
-// The command line and the machinery below the stages: public for the binary, the fuzz targets,
-// the benchmarks and the integration tests, not part of the library's API.
+// The stages and the machinery below them are modules of their own, public so that the binary, the
+// integration tests, the fuzz targets and the benchmarks can reach them, and hidden from the docs:
+// they are not the library's API. The API is what is re-exported below.
 #[doc(hidden)]
 pub mod ast;
 #[doc(hidden)]
 pub mod cache;
 #[doc(hidden)]
+pub mod catalog;
+// Their doc comments are the command line's --help text, written for a terminal, not rustdoc.
+#[doc(hidden)]
+#[allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
 pub mod cli;
 #[doc(hidden)]
+#[allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
 pub mod cmd;
+#[doc(hidden)]
+pub mod code;
+#[doc(hidden)]
+pub mod config;
 #[doc(hidden)]
 pub mod console;
 #[doc(hidden)]
+pub mod dataset;
+#[doc(hidden)]
+pub mod diagnostic;
+#[doc(hidden)]
+pub mod diff;
+#[doc(hidden)]
 pub mod digest;
+#[doc(hidden)]
+pub mod error;
+#[doc(hidden)]
+pub mod eval;
+#[doc(hidden)]
+pub mod export;
 #[doc(hidden)]
 pub mod fuzzing;
 #[doc(hidden)]
 pub mod input;
 #[doc(hidden)]
+pub mod location;
+#[doc(hidden)]
 pub mod parse_guard;
+#[doc(hidden)]
+pub mod pipeline;
+#[doc(hidden)]
+pub mod prompts;
+#[doc(hidden)]
+pub mod render;
+#[doc(hidden)]
+pub mod report;
+#[doc(hidden)]
+pub mod split;
 #[doc(hidden)]
 pub mod suggest;
 #[doc(hidden)]
 pub mod synth;
+#[doc(hidden)]
+pub mod tokens;
+#[doc(hidden)]
+pub mod validate;
+#[doc(hidden)]
+pub mod video;
 
-pub use config::Config;
-pub use diagnostic::Diagnostic;
-pub use error::{Error, Result};
-pub use pipeline::{build, Build, BuildOptions, Observer};
+// The API (README, "Using it as a library"): build a version, read it back, check, compare,
+// export and evaluate it. Keep this list short and deliberate.
+pub use config::{Config, Overrides};
+pub use dataset::example::Meta;
+pub use dataset::manifest::{BuildSettings, Manifest};
+pub use dataset::stats::{self, Stats};
+pub use dataset::version::Version;
+pub use diagnostic::{Diagnostic, Kind as DiagnosticKind};
+pub use diff::{diff, Diff};
+pub use error::{Error, Result, StrictFailures};
+pub use eval::{evaluate, prepare, Evaluation, Outputs, PrepareOptions, Prepared, Scoring};
+pub use export::{export, ExportOptions, ExportTarget, Exported};
+pub use location::Location;
+pub use pipeline::{build, Build, BuildOptions, Observer, Progress, Sample};
+pub use render::RenderOptions;
+pub use report::Summary;
+pub use split::Split;
+pub use tokens::Budget;
+pub use validate::{
+    validate, Category, Finding, Options as ValidateOptions, Report as ValidateReport, Target,
+};
+pub use video::VideoFormat;

@@ -11,6 +11,7 @@ use template_sft::cli::Cli;
 /// model-tokenizer count went to malloc and free, with mimalloc it runs 2.2 times as fast (README,
 /// "Performance"). The library leaves the choice of allocator to its user.
 #[global_allocator]
+#[cfg(feature = "mimalloc")]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {

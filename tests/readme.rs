@@ -123,3 +123,36 @@ fn the_readme_lists_the_build_stages_of_src_pipeline_in_order() {
         assert!(text.contains("fn run"), "{name}.rs has no run()");
     }
 }
+
+#[test]
+fn the_readme_counts_the_names_lib_rs_re_exports() {
+    let lib = std::fs::read_to_string(repo_root().join("src/lib.rs")).unwrap();
+    let mut names = 0;
+    let mut statement = String::new();
+    for line in lib.lines() {
+        if line.starts_with("pub use ") || !statement.is_empty() {
+            statement.push_str(line);
+            if line.ends_with(';') {
+                let inner = statement
+                    .trim_start_matches("pub use ")
+                    .trim_end_matches(';')
+                    .to_string();
+                names += match inner.split_once('{') {
+                    Some((_, list)) => list
+                        .trim_end_matches('}')
+                        .split(',')
+                        .filter(|n| !n.trim().is_empty())
+                        .count(),
+                    None => 1,
+                };
+                statement.clear();
+            }
+        }
+    }
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    assert!(
+        readme.contains(&format!("{names} names; the modules")),
+        "lib.rs re-exports {names} names; the README's library section says otherwise"
+    );
+    assert!(names <= 60, "{names} re-exported names: keep the API small");
+}

@@ -27,7 +27,7 @@ impl Config {
         }
     }
 
-    /// Judge every value (after [`Overrides`]); the first impossible one is an error.
+    /// Judge every value (after [`super::Overrides`]); the first impossible one is an error.
     pub fn check(&self) -> Result<()> {
         let split = &self.split;
         for (key, value) in [
@@ -193,6 +193,14 @@ impl Config {
         let specs = self.tokenizer_specs();
         if let Some(why) = crate::tokens::chat_template::duplicate_name(&specs) {
             return Err(self.wrong("tokens", "tokenizer", format!("tokens.tokenizer {why}")));
+        }
+        // Built without model tokenizers: say so before anything about the file.
+        #[cfg(not(feature = "model-tokenizers"))]
+        if let Some(Err(e)) = specs
+            .first()
+            .map(crate::tokens::chat_template::ChatTokenizer::load)
+        {
+            return Err(e);
         }
         for spec in specs {
             let file = spec.file();

@@ -95,9 +95,9 @@ pub struct Scored {
     pub extracted: bool,
     /// Each check: passed, failed, or `null` when it does not apply (a duration that cannot be
     /// determined by running the output's top level).
-    pub checks: BTreeMap<String, Option<bool>>,
+    pub checks: BTreeMap<Check, Option<bool>>,
     /// What each failed check found.
-    pub failures: BTreeMap<String, String>,
+    pub failures: BTreeMap<Check, String>,
     pub expected_frames: u32,
     /// The frames the output's duration export evaluates to.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -125,8 +125,8 @@ impl Scored {
         self.checks.values().all(|c| *c != Some(false))
     }
 
-    pub fn check(&self, name: &str) -> Option<bool> {
-        self.checks.get(name).copied().flatten()
+    pub fn check(&self, check: Check) -> Option<bool> {
+        self.checks.get(&check).copied().flatten()
     }
 
     fn unanswered(
@@ -134,7 +134,7 @@ impl Scored {
         status: Status,
         line: Option<usize>,
         error: Option<String>,
-        names: &[String],
+        names: &[Check],
     ) -> Scored {
         let reason = error
             .clone()
@@ -149,8 +149,8 @@ impl Scored {
             line,
             error,
             extracted: false,
-            checks: names.iter().map(|n| (n.clone(), Some(false))).collect(),
-            failures: names.iter().map(|n| (n.clone(), reason.clone())).collect(),
+            checks: names.iter().map(|&n| (n, Some(false))).collect(),
+            failures: names.iter().map(|&n| (n, reason.clone())).collect(),
             expected_frames: gold.frames,
             output_frames: None,
             duration_unjudged: None,
@@ -164,13 +164,80 @@ impl Scored {
     }
 }
 
+/// One check of an output. Named in JSON and reports as it always was (`parses`,
+/// `gate.entry_point`, …); ordered by that name, so maps of checks keep their JSON order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Check {
+    Answered,
+    NoFences,
+    Parses,
+    /// An enabled gate rule other than the fence and parse rules.
+    Gate(Rule),
+    DurationHonoured,
+    RemotionApi,
+    /// `eval --render`: the output renders.
+    Renders,
+    /// `eval --render`: and not as one flat colour.
+    NotBlank,
+}
+
+impl Check {
+    pub fn name(self) -> &'static str {
+        match self {
+            Check::Answered => "answered",
+            Check::NoFences => "no_fences",
+            Check::Parses => "parses",
+            Check::Gate(rule) => match rule {
+                Rule::TooLarge => "gate.too_large",
+                Rule::Utf8 => "gate.utf8",
+                Rule::NotEmpty => "gate.not_empty",
+                Rule::NoFences => "gate.no_fences",
+                Rule::NoLeadingProse => "gate.no_leading_prose",
+                Rule::Parse => "gate.parse",
+                Rule::EntryPoint => "gate.entry_point",
+                Rule::Required => "gate.required",
+                Rule::Forbidden => "gate.forbidden",
+                Rule::Render => "gate.render",
+            },
+            Check::DurationHonoured => "duration_honoured",
+            Check::RemotionApi => "remotion_api",
+            Check::Renders => "renders",
+            Check::NotBlank => "not_blank",
+        }
+    }
+}
+
+impl std::fmt::Display for Check {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Ord for Check {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.name().cmp(other.name())
+    }
+}
+
+impl PartialOrd for Check {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Serialize for Check {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
 /// The checks scored under `rules`, in report order: answered, no_fences, parses, each other
-/// enabled gate rule as `gate.<rule>`, duration_honoured, remotion_api.
-pub fn check_names(rules: &GateConfig) -> Vec<String> {
-    let mut names = vec!["answered".to_string(), "no_fences".into(), "parses".into()];
-    names.extend(gate_rules(rules).map(|r| format!("gate.{}", r.name())));
-    names.push("duration_honoured".into());
-    names.push("remotion_api".into());
+/// enabled gate rule, duration_honoured, remotion_api.
+pub fn check_names(rules: &GateConfig) -> Vec<Check> {
+    let mut names = vec![Check::Answered, Check::NoFences, Check::Parses];
+    names.extend(gate_rules(rules).map(Check::Gate));
+    names.push(Check::DurationHonoured);
+    names.push(Check::RemotionApi);
     names
 }
 
@@ -198,8 +265,8 @@ pub fn score(gold: &Gold, answer: Option<(&Answer, usize)>, settings: &Settings)
         Some((Answer::Refused(why), line)) => {
             let mut refused =
                 Scored::unanswered(gold, Status::Refused, Some(line), Some(shown(why)), &names);
-            refused.checks.insert("answered".into(), Some(true));
-            refused.failures.remove("answered");
+            refused.checks.insert(Check::Answered, Some(true));
+            refused.failures.remove(&Check::Answered);
             return refused;
         }
         Some((Answer::Output { text, tokens }, line)) => (text.as_str(), *tokens, line),
@@ -208,15 +275,15 @@ pub fn score(gold: &Gold, answer: Option<(&Answer, usize)>, settings: &Settings)
     let mut checks = BTreeMap::new();
     let mut failures = BTreeMap::new();
     // `None`: the check does not apply (its note is kept with the failures, for the reader).
-    let mut record = |name: &str, result: Option<Result<(), String>>, note: Option<String>| {
-        checks.insert(name.to_string(), result.as_ref().map(Result::is_ok));
+    let mut record = |check: Check, result: Option<Result<(), String>>, note: Option<String>| {
+        checks.insert(check, result.as_ref().map(Result::is_ok));
         if let Some(why) = result.and_then(Result::err).or(note).map(|why| shown(&why)) {
-            failures.insert(name.to_string(), why);
+            failures.insert(check, why);
         }
     };
-    record("answered", Some(Ok(())), None);
+    record(Check::Answered, Some(Ok(())), None);
     record(
-        "no_fences",
+        Check::NoFences,
         Some(match (extracted, text.contains("```")) {
             (true, _) => Err("the code is wrapped in a Markdown fence".into()),
             (false, true) => Err("a Markdown fence (```) in the output".into()),
@@ -240,16 +307,16 @@ pub fn score(gold: &Gold, answer: Option<(&Answer, usize)>, settings: &Settings)
             _ => Ok(()),
         }
     };
-    record("parses", Some(verdict(Rule::Parse)), None);
+    record(Check::Parses, Some(verdict(Rule::Parse)), None);
     // When the parser gave up, what needs the program does not apply: the output fails `parses`,
     // not also every check that reads the program.
     let not_parsed = || Some("not parsed: the parser gave up on this output".to_string());
     for rule in gate_rules(&settings.rules) {
         let on_program = matches!(rule, Rule::EntryPoint | Rule::Required | Rule::Forbidden);
         if on_program && !verdicts.usable {
-            record(&format!("gate.{}", rule.name()), None, not_parsed());
+            record(Check::Gate(rule), None, not_parsed());
         } else {
-            record(&format!("gate.{}", rule.name()), Some(verdict(rule)), None);
+            record(Check::Gate(rule), Some(verdict(rule)), None);
         }
     }
     let output_frames = match &verdicts.duration {
@@ -291,12 +358,12 @@ pub fn score(gold: &Gold, answer: Option<(&Answer, usize)>, settings: &Settings)
         ),
         None => (None, not_parsed()),
     };
-    record("duration_honoured", duration, note);
+    record(Check::DurationHonoured, duration, note);
     match &api {
-        None => record("remotion_api", None, not_parsed()),
-        Some(used) if used.unknown.is_empty() => record("remotion_api", Some(Ok(())), None),
+        None => record(Check::RemotionApi, None, not_parsed()),
+        Some(used) if used.unknown.is_empty() => record(Check::RemotionApi, Some(Ok(())), None),
         Some(used) => record(
-            "remotion_api",
+            Check::RemotionApi,
             Some(Err(format!(
                 "not in Remotion's API: {}",
                 used.unknown.iter().cloned().collect::<Vec<_>>().join(", ")
@@ -354,6 +421,38 @@ pub fn extract(text: &str) -> (&str, bool) {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_gate_check_is_named_after_its_rule_and_checks_keep_their_json_order() {
+        let rules = [
+            Rule::TooLarge,
+            Rule::Utf8,
+            Rule::NotEmpty,
+            Rule::NoFences,
+            Rule::NoLeadingProse,
+            Rule::Parse,
+            Rule::EntryPoint,
+            Rule::Required,
+            Rule::Forbidden,
+            Rule::Render,
+        ];
+        for rule in rules {
+            assert_eq!(Check::Gate(rule).name(), format!("gate.{}", rule.name()));
+        }
+        let map: BTreeMap<Check, bool> = check_names(&GateConfig::default())
+            .into_iter()
+            .map(|c| (c, true))
+            .collect();
+        let json = serde_json::to_string(&map).unwrap();
+        let keys: Vec<&str> = map.keys().map(|c| c.name()).collect();
+        let mut sorted = keys.clone();
+        sorted.sort_unstable();
+        assert_eq!(keys, sorted, "ordered by name, as a map of strings was");
+        assert!(
+            json.starts_with(r#"{"answered":true,"duration_honoured":true,"gate."#),
+            "{json}"
+        );
+    }
+
     const GOOD: &str = "const { AbsoluteFill, useCurrentFrame } = window.Remotion;\n\nexport const durationInFrames = 90;\n\nexport default function Scene() {\n  const frame = useCurrentFrame();\n  return <AbsoluteFill>{frame}</AbsoluteFill>;\n}\n";
 
     fn gold() -> Gold {
@@ -391,7 +490,7 @@ mod tests {
         s.checks
             .iter()
             .filter(|(_, v)| **v == Some(false))
-            .map(|(k, _)| k.as_str())
+            .map(|(k, _)| k.name())
             .collect()
     }
 
@@ -413,7 +512,7 @@ mod tests {
         let wrong = run(&GOOD.replace("= 90", "= 120"));
         assert_eq!(failed(&wrong), ["duration_honoured"]);
         assert_eq!(
-            wrong.failures["duration_honoured"],
+            wrong.failures[&Check::DurationHonoured],
             "the code exports 120 frames; the brief asks for 90"
         );
         let invented = run(&GOOD.replace("useCurrentFrame }", "useCurrentFrame, useMagicTween }"));
@@ -426,8 +525,8 @@ mod tests {
     #[test]
     fn an_undeterminable_duration_is_neither_pass_nor_fail() {
         let s = run(&GOOD.replace("= 90", "= Math.random() > 2 ? 1 : 90"));
-        assert_eq!(s.checks["duration_honoured"], None);
-        assert!(s.failures["duration_honoured"].starts_with("not determinable"));
+        assert_eq!(s.checks[&Check::DurationHonoured], None);
+        assert!(s.failures[&Check::DurationHonoured].starts_with("not determinable"));
         assert_eq!(s.duration_unjudged, Some(Unjudged::NotDeterminable));
         assert!(s.passed());
     }
@@ -446,8 +545,8 @@ mod tests {
             ..gold()
         };
         let s = score(&catalog, Some((&answer, 1)), &settings());
-        assert_eq!(s.checks["duration_honoured"], None);
-        assert!(s.failures["duration_honoured"].contains("gold code has none either"));
+        assert_eq!(s.checks[&Check::DurationHonoured], None);
+        assert!(s.failures[&Check::DurationHonoured].contains("gold code has none either"));
         assert_eq!(s.duration_unjudged, Some(Unjudged::NotStated));
         assert!(s.passed());
     }
@@ -463,8 +562,8 @@ mod tests {
         let error = Answer::Failed("rate limited".into());
         let failed_request = score(&gold(), Some((&error, 3)), &settings());
         assert_eq!(failed_request.status, Status::Failed);
-        assert_eq!(failed_request.failures["parses"], "rate limited");
-        assert_eq!(failed_request.check("answered"), Some(false));
+        assert_eq!(failed_request.failures[&Check::Parses], "rate limited");
+        assert_eq!(failed_request.check(Check::Answered), Some(false));
     }
 
     #[test]
@@ -472,12 +571,12 @@ mod tests {
         let refusal = Answer::Refused("the model refused: no".into());
         let s = score(&gold(), Some((&refusal, 2)), &settings());
         assert_eq!(s.status, Status::Refused);
-        assert_eq!(s.check("answered"), Some(true));
+        assert_eq!(s.check(Check::Answered), Some(true));
         assert_eq!(
             failed(&s).len(),
             check_names(&GateConfig::default()).len() - 1
         );
-        assert_eq!(s.failures["parses"], "the model refused: no");
+        assert_eq!(s.failures[&Check::Parses], "the model refused: no");
         assert!(!s.passed());
     }
 }

@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use super::checks::Check;
 use super::summary::{Summary, SMALL_SAMPLE};
 use super::terminal::{interval, percent, worst};
 use super::Evaluation;
@@ -227,7 +228,7 @@ pub fn render(e: &Evaluation) -> String {
         worst.len()
     );
     for r in worst.into_iter().take(WORST) {
-        let failing: Vec<(&String, &String)> = r
+        let failing: Vec<(&Check, &String)> = r
             .checks
             .iter()
             .filter(|(_, v)| **v == Some(false))
@@ -242,14 +243,19 @@ pub fn render(e: &Evaluation) -> String {
             escape(
                 &failing
                     .iter()
-                    .map(|(k, _)| k.as_str())
+                    .map(|(k, _)| k.name())
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
             escape(e.briefs.get(&r.id).map_or("", String::as_str)),
         );
         for (check, why) in &failing {
-            let _ = write!(w, "<li><b>{}</b>: {}</li>", escape(check), escape(why));
+            let _ = write!(
+                w,
+                "<li><b>{}</b>: {}</li>",
+                escape(check.name()),
+                escape(why)
+            );
         }
         let _ = write!(w, "</ul><pre>{}</pre></details>", escape(&r.head));
     }

@@ -33,7 +33,7 @@ use crate::error::{Error, Result};
 use crate::render::RenderOptions;
 use crate::split::Split;
 use crate::video::DurationFrom;
-use checks::{check_names, score, Gold, Scored, Settings};
+use checks::{check_names, score, Check, Gold, Scored, Settings};
 use predictions::{Answer, Ids, Leftovers};
 use summary::{Comparison, Summary};
 
@@ -379,7 +379,7 @@ pub struct Evaluation {
     pub tag: String,
     pub split: Split,
     pub remotion_api_release: &'static str,
-    pub checks: Vec<String>,
+    pub checks: Vec<Check>,
     pub summary: Summary,
     pub by_template: BTreeMap<String, Summary>,
     pub by_format: BTreeMap<String, Summary>,
@@ -405,7 +405,7 @@ pub fn evaluate(
     let heldout = Heldout::open(dir, split)?;
     let mut checks = check_names(&heldout.settings.rules);
     if render.is_some() {
-        checks.extend(RENDER_CHECKS.map(String::from));
+        checks.extend(RENDER_CHECKS);
     }
     // Scoring parses model outputs, which may nest as deep as anything: big stacks, as in the gate.
     let pool = crate::parse_guard::parse_pool().map_err(|e| Error::Threads(e.to_string()))?;
@@ -453,7 +453,7 @@ pub fn evaluate(
 }
 
 /// The checks `--render` adds.
-pub const RENDER_CHECKS: [&str; 2] = ["renders", "not_blank"];
+pub const RENDER_CHECKS: [Check; 2] = [Check::Renders, Check::NotBlank];
 
 /// Render each scored output in its example's format and length, and record `renders` (it
 /// rendered, blank or not) and `not_blank` (it drew something; not judged when it did not render).
@@ -513,18 +513,14 @@ fn render_rows(
             }
         };
         for (name, result) in RENDER_CHECKS.into_iter().zip([renders, not_blank]) {
-            row.checks
-                .insert(name.to_string(), result.as_ref().map(Result::is_ok));
+            row.checks.insert(name, result.as_ref().map(Result::is_ok));
             match result {
                 Some(Err(why)) => {
-                    row.failures
-                        .insert(name.to_string(), predictions::shown(&why));
+                    row.failures.insert(name, predictions::shown(&why));
                 }
                 None => {
-                    row.failures.insert(
-                        name.to_string(),
-                        "not judged: the output did not render".into(),
-                    );
+                    row.failures
+                        .insert(name, "not judged: the output did not render".into());
                 }
                 Some(Ok(())) => {}
             }

@@ -7,12 +7,12 @@
 //! for the same examples, the paired difference of every metric with a seeded bootstrap interval, a
 //! sign-test p-value, and the examples that got better or worse.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::checks::{Scored, Unjudged};
+use super::checks::{Check, Scored, Unjudged};
 use super::intervals::{bootstrap_mean, sign_test, t_mean, wilson, Estimate};
 
 /// Below this many examples an interval is wide; the report says so.
@@ -57,17 +57,14 @@ pub enum Means {
 }
 
 impl Summary {
-    pub fn new(rows: &[&Scored], checks: &[String], means: Means) -> Summary {
+    pub fn new(rows: &[&Scored], checks: &[Check], means: Means) -> Summary {
         let mean = match means {
             Means::Bootstrap => bootstrap_mean,
             Means::Student => t_mean,
         };
         let mut rates = vec![rate("pass", rows.iter().map(|r| Some(r.passed())))];
-        for name in checks {
-            rates.push(rate(
-                name,
-                rows.iter().map(|r| r.checks.get(name).copied().flatten()),
-            ));
+        for &check in checks {
+            rates.push(rate(check.name(), rows.iter().map(|r| r.check(check))));
         }
         rates.push(rate("extracted", rows.iter().map(|r| Some(r.extracted))));
         let similarity: Vec<f64> = rows.iter().map(|r| r.similarity).collect();
@@ -120,7 +117,7 @@ fn rate(name: &str, values: impl Iterator<Item = Option<bool>>) -> Rate {
 /// Summaries of the groups of rows that share a key, by key.
 pub fn by(
     rows: &[Scored],
-    checks: &[String],
+    checks: &[Check],
     key: impl Fn(&Scored) -> &str,
 ) -> BTreeMap<String, Summary> {
     let mut groups: BTreeMap<String, Vec<&Scored>> = BTreeMap::new();
@@ -160,14 +157,23 @@ pub struct Comparison {
 }
 
 /// Compare `rows` with `baseline` (the same examples, in the same order).
-pub fn compare(rows: &[Scored], baseline: &[Scored], checks: &[String]) -> Comparison {
-    let pairs: Vec<(&Scored, &Scored)> = rows.iter().zip(baseline).collect();
+pub fn compare(rows: &[Scored], baseline: &[Scored], checks: &[Check]) -> Comparison {
+    // Paired by example id, not by position.
+    let by_id: HashMap<&str, &Scored> = baseline.iter().map(|b| (b.id.as_str(), b)).collect();
+    let pairs: Vec<(&Scored, &Scored)> = rows
+        .iter()
+        .filter_map(|r| Some((r, *by_id.get(r.id.as_str())?)))
+        .collect();
     // Each metric's paired differences (pairs where it applies to both), bootstrapped on all cores.
     let paired = |name: &str| -> Vec<f64> {
         let value = |r: &Scored| match name {
             "pass" => Some(f64::from(u8::from(r.passed()))),
             "similarity" => Some(r.similarity),
-            check => r.check(check).map(|v| f64::from(u8::from(v))),
+            name => checks
+                .iter()
+                .find(|c| c.name() == name)
+                .and_then(|&c| r.check(c))
+                .map(|v| f64::from(u8::from(v))),
         };
         pairs
             .iter()
@@ -175,7 +181,7 @@ pub fn compare(rows: &[Scored], baseline: &[Scored], checks: &[String]) -> Compa
             .collect()
     };
     let names: Vec<&str> = std::iter::once("pass")
-        .chain(checks.iter().map(String::as_str))
+        .chain(checks.iter().map(|c| c.name()))
         .chain(std::iter::once("similarity"))
         .collect();
     let differences: Vec<Difference> = names

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use super::checks::{Scored, Status};
+use super::checks::{Check, Scored, Status};
 use super::intervals::Estimate;
 use super::predictions::LISTED;
 use super::summary::{Summary, SMALL_SAMPLE};
@@ -161,11 +161,11 @@ pub fn print(out: &mut impl Write, e: &Evaluation) -> std::io::Result<()> {
         writeln!(out)?;
         writeln!(out, "worst examples:")?;
         for r in worst.into_iter().take(WORST) {
-            let failed: Vec<String> = r
+            let failed: Vec<Check> = r
                 .checks
                 .iter()
                 .filter(|(_, v)| **v == Some(false))
-                .map(|(k, _)| k.clone())
+                .map(|(k, _)| *k)
                 .collect();
             let first = failed
                 .first()
@@ -176,7 +176,11 @@ pub fn print(out: &mut impl Write, e: &Evaluation) -> std::io::Result<()> {
                 "  {} (chrF {:.1}): {} — {}",
                 r.id,
                 r.similarity,
-                failed.join(", "),
+                failed
+                    .iter()
+                    .map(|c| c.name())
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 first
             )?;
         }

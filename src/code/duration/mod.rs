@@ -9,11 +9,11 @@
 //! constants, mutations through `Object.assign` or an alias, a `const Math`, TDZ, rounding), so the
 //! module is run instead, as the browser would run it, in an embedded engine:
 //!
-//! 1. [`exports`]: the exports that match, found on the gate's parse (none: `NoExport`, nothing is
+//! 1. `exports`: the exports that match, found on the gate's parse (none: `NoExport`, nothing is
 //!    run). Imports become stub bindings, re-exports are dropped, and the statements that declare a
 //!    duration export are marked, so the engine can tell what their computation touched.
-//! 2. [`script`]: types and JSX stripped by oxc's own transformer.
-//! 3. [`engine`]: the top level runs in QuickJS with a memory cap, a stack cap, fuel and a
+//! 2. `script`: types and JSX stripped by oxc's own transformer.
+//! 3. `engine`: the top level runs in QuickJS with a memory cap, a stack cap, fuel and a
 //!    deadline, no loader and no I/O; browser globals and imports are inert stubs.
 //! 4. The value of every matching export must be the same whole number of frames (1 … 2³²−1). A
 //!    value that is not, a module that throws while loading (a TDZ violation, a stub called as if it

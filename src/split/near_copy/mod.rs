@@ -1,12 +1,12 @@
 //! Near-copies: code so alike that training on one and evaluating on the other measures recall.
 //!
 //! Takes code (bytes); gives a [`Signature`] of its word 5-grams and, for a set of signatures, the
-//! clusters of near-copies ([`cluster`]), which the split keeps together, and an [`Index`] that
+//! clusters of near-copies (`cluster.rs`), which the split keeps together, and an [`Index`] that
 //! `validate` streams outputs through. The pieces, as in the near-deduplication of large code
 //! datasets (BigCode, text-dedup, datasketch), except that near-copies are kept and grouped, not
 //! dropped:
 //!
-//! - **Shingles** ([`signature`]): the word 5-grams of the code, comments ignored: a word is a run
+//! - **Shingles** (`signature.rs`): the word 5-grams of the code, comments ignored: a word is a run
 //!   of letters, digits, `_` and `$` (also inside strings: a renamed label changes words),
 //!   everything else separates words. Identifiers and numbers are kept as written. Measured on
 //!   production Remotion scenes, renamed and re-dimensioned twins sit at 0.67–1.0, restyled variants
@@ -19,7 +19,7 @@
 //! - **LSH**: [`BANDS`] bands of [`ROWS`] bins; two signatures that agree on a whole band are
 //!   candidates. At the default threshold a near-copy pair is a candidate with probability 0.9997;
 //!   at similarity 0.06 (typical unrelated code) with probability 0.04.
-//! - **Clusters** ([`cluster`]): the connected components of "LSH candidates whose estimate reaches
+//! - **Clusters** (`cluster.rs`): the connected components of "LSH candidates whose estimate reaches
 //!   the threshold", plus identical code, found without comparing every pair of a bucket.
 
 mod cluster;
