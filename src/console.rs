@@ -22,6 +22,7 @@ use crate::diagnostic::{Diagnostic, Kind};
 use crate::error::{Error, Result};
 use crate::location::Location;
 use crate::pipeline::{Observer, Progress};
+use crate::text::Printable;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Verbosity {
@@ -95,7 +96,7 @@ impl Console {
                         None,
                         format!(
                             "… and {} more {kind}{}; -v prints them all",
-                            crate::report::thousands((n - SHOWN_PER_KIND) as u64),
+                            crate::text::thousands((n - SHOWN_PER_KIND) as u64),
                             listed(kind)
                         ),
                     );
@@ -105,7 +106,7 @@ impl Console {
         for (&kind, &n) in &tally {
             stderr(format_args!(
                 "{} {}: {kind}{}",
-                crate::report::thousands(n as u64),
+                crate::text::thousands(n as u64),
                 if n == 1 { "warning" } else { "warnings" },
                 listed(kind)
             ));
@@ -216,63 +217,4 @@ impl Observer for Console {
 fn stderr(line: std::fmt::Arguments<'_>) {
     use std::io::Write;
     let _ = writeln!(Printable(std::io::stderr().lock()), "{line}");
-}
-
-/// Whether `c` must not reach a terminal as it is: control characters (but line feeds and tabs),
-/// and the bidirectional overrides that can make text read differently from what it is.
-fn unprintable(c: char) -> bool {
-    (c.is_control() && c != '\n' && c != '\t')
-        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-}
-
-/// `text` with every character a terminal would act on written as `\u{..}`: an id or a name
-/// from an input file must not move the cursor, recolour the screen or hide what follows.
-pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(unprintable) {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if unprintable(c) {
-            out.push_str(&format!("\\u{{{:x}}}", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
-    std::borrow::Cow::Owned(out)
-}
-
-/// A writer for human output that escapes what [`printable`] escapes.
-pub struct Printable<W>(pub W);
-
-impl<W: std::io::Write> std::io::Write for Printable<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        match std::str::from_utf8(buf) {
-            Ok(text) => self.0.write_all(printable(text).as_bytes())?,
-            Err(_) => self
-                .0
-                .write_all(printable(&String::from_utf8_lossy(buf)).as_bytes())?,
-        }
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.0.flush()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn terminal_controls_are_escaped_and_text_is_not() {
-        assert_eq!(printable("quote-card"), "quote-card");
-        assert_eq!(printable("a\tb\nc"), "a\tb\nc");
-        assert_eq!(printable("x\u{1b}[31my\u{7}"), "x\\u{1b}[31my\\u{7}");
-        assert_eq!(printable("a\u{202e}b\u{9b}"), "a\\u{202e}b\\u{9b}");
-        let mut out = Vec::new();
-        std::io::Write::write_all(&mut Printable(&mut out), "é\u{1b}".as_bytes()).unwrap();
-        assert_eq!(String::from_utf8(out).unwrap(), "é\\u{1b}");
-    }
 }

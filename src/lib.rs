@@ -132,11 +132,15 @@ pub mod render;
 #[doc(hidden)]
 pub mod report;
 #[doc(hidden)]
+pub mod rng;
+#[doc(hidden)]
 pub mod split;
 #[doc(hidden)]
 pub mod suggest;
 #[doc(hidden)]
 pub mod synth;
+#[doc(hidden)]
+pub mod text;
 #[doc(hidden)]
 pub mod tokens;
 #[doc(hidden)]

@@ -15,7 +15,7 @@ use std::process::Command;
 use serde_json::Value;
 use template_sft::code::duration::{evaluate, CodeDuration, DurationExport};
 use template_sft::location::LineIndex;
-use template_sft::synth::Rng;
+use template_sft::rng::Rng;
 
 /// The reference's folder: `npm ci` of the pinned TypeScript compiler, once, under `~/.cache/template-sft`.
 fn reference() -> PathBuf {

@@ -308,7 +308,7 @@ fn the_per_thread_pretokenizer_counts_exactly_like_bpe_openai_and_tiktoken() {
         "x\r\ny\r\n\r\n  z".into(),
         "<|endoftext|> <|im_start|>".into(),
     ];
-    let mut rng = template_sft::synth::Rng::new(11);
+    let mut rng = template_sft::rng::Rng::new(11);
     for i in 0..60 {
         let size = 500 + (rng.below(20_000) as usize);
         texts.push(template_sft::synth::scene(&mut rng, i, size));

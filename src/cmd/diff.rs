@@ -4,11 +4,12 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use crate::console::{Console, Printable};
+use crate::console::Console;
 use crate::dataset::stats::Totals;
 use crate::dataset::version::Version;
 use crate::diff::{diff, Diff, Key};
 use crate::error::{Error, Result};
+use crate::text::Printable;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use crate::console::{Console, Printable};
+use crate::console::Console;
 use crate::dataset::writer::{refuse_inside_version, write_new_file};
 use crate::diagnostic::{Diagnostic, Kind};
 use crate::error::{Error, Result};
@@ -13,6 +13,7 @@ use crate::eval::{self, html, terminal, Outputs, PrepareOptions};
 use crate::render::kit::KitOptions;
 use crate::render::RenderOptions;
 use crate::split::Split;
+use crate::text::Printable;
 
 #[derive(Debug, clap::Args)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]

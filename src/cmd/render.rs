@@ -10,9 +10,10 @@ use std::time::Duration;
 use crate::code::duration::{CodeDuration, DurationExport};
 use crate::code::gate::every_rule;
 use crate::config::{GateConfig, DEFAULT_DURATION_EXPORT};
-use crate::console::{Console, Printable};
+use crate::console::Console;
 use crate::error::{Error, Result};
 use crate::render::{self, kit, Frames, Job, RenderOptions, Verdict};
+use crate::text::Printable;
 use crate::video::VideoFormat;
 
 #[derive(Debug, clap::Args)]

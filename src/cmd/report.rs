@@ -3,12 +3,13 @@
 
 use std::path::PathBuf;
 
-use crate::console::{Console, Printable};
+use crate::console::Console;
 use crate::dataset::lengths;
 use crate::dataset::version::Version;
 use crate::dataset::writer::{refuse_inside_version, write_new_file};
 use crate::error::{Error, Result};
 use crate::report::{html, terminal, Summary};
+use crate::text::Printable;
 use crate::tokens::chat_template;
 
 #[derive(Debug, clap::Args)]

@@ -5,9 +5,10 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use crate::console::{Console, Printable};
+use crate::console::Console;
 use crate::error::{count, Error, Result};
 use crate::report::terminal;
+use crate::text::Printable;
 use crate::tokens::chat_template;
 use crate::tokens::Budget;
 use crate::validate::{self, Category, Options, Report, Severity, Target};

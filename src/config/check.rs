@@ -238,50 +238,7 @@ impl Config {
 /// Why a tag cannot name a directory, if it cannot: a version's name must stay inside the output
 /// root and never hide (`/`, `\\`, NUL, a leading `.`, control characters).
 pub fn check_tag(tag: &str) -> std::result::Result<(), String> {
-    check_name(tag)
-}
-
-/// The rule every name the tool writes into a file someone runs follows (tags, version folders,
-/// tokenizer names): it becomes part of file names, dataset names and config values, so nothing in
-/// it may be a path, a separator, a comment, a quote or a line break.
-pub const NAME_RULE: &str =
-    "may hold only letters, digits, '.', '_' and '-', must not start with '.', and is at most 100 characters";
-
-/// Whether `name` follows [`NAME_RULE`]; the error names the rule.
-pub fn check_name(name: &str) -> std::result::Result<(), String> {
-    if name.is_empty() {
-        return Err("is empty".into());
-    }
-    let valid = name.len() <= 100
-        && !name.starts_with('.')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    if valid {
-        Ok(())
-    } else {
-        Err(format!("{:?} {NAME_RULE}", crate::console::printable(name)))
-    }
-}
-
-/// `name` made to follow [`NAME_RULE`]: every other character becomes `_` (for names the tool
-/// derives itself, such as a folder's).
-pub fn sanitized_name(name: &str) -> String {
-    let mut out: String = name
-        .chars()
-        .take(100)
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if out.starts_with('.') || out.is_empty() {
-        out.insert(0, '_');
-    }
-    out
+    crate::text::check_name(tag)
 }
 
 /// `name` or `a.b.c`, each part an identifier (for `check.required` / `check.forbidden`).

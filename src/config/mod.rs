@@ -18,8 +18,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::location::{line_col, Location};
+pub use crate::text::{check_name, sanitized_name, NAME_RULE};
 use crate::tokens::chat_template::TokenizerSpec;
-pub use check::{check_name, check_tag, is_dotted_path, sanitized_name, NAME_RULE};
+pub use check::{check_tag, is_dotted_path};
 pub use sections::*;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -443,7 +443,7 @@ fn default_held_out() -> f64 {
 }
 /// Measured on production scenes (README "Near-copies"): twins 0.67–1.0, restyled variants
 /// 0.40–0.45, unrelated scenes of one library under 0.32.
-pub const DEFAULT_NEAR_COPY_THRESHOLD: f64 = 0.36;
+pub const DEFAULT_NEAR_COPY_THRESHOLD: f64 = crate::split::near_copy::DEFAULT_THRESHOLD;
 fn default_near_copy_threshold() -> f64 {
     DEFAULT_NEAR_COPY_THRESHOLD
 }

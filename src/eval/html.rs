@@ -12,7 +12,7 @@ use super::checks::Check;
 use super::summary::{Summary, SMALL_SAMPLE};
 use super::terminal::{interval, percent, worst};
 use super::Evaluation;
-use crate::report::html::{escape, CSS};
+use crate::text::{escape, CSS};
 
 /// Worst examples shown.
 const WORST: usize = 12;

@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use crate::synth::Rng;
+use crate::rng::Rng;
 
 /// The normal quantile of a two-sided 95% interval.
 const Z: f64 = 1.959_963_984_540_054;

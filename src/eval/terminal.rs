@@ -14,7 +14,7 @@ use super::intervals::Estimate;
 use super::predictions::LISTED;
 use super::summary::{Summary, SMALL_SAMPLE};
 use super::{Evaluation, Scoring};
-use crate::report::thousands;
+use crate::text::thousands;
 
 /// Worst examples listed.
 const WORST: usize = 10;
@@ -226,7 +226,7 @@ fn groups_table(
         writeln!(
             out,
             "{:<30} {:>5} {:>7} {:>7} {:>9} {:>7} {:>6.1}",
-            crate::console::printable(name),
+            crate::text::printable(name),
             s.examples,
             rate(s, "pass"),
             rate(s, "parses"),
@@ -256,7 +256,7 @@ fn problems(out: &mut impl Write, scoring: &Scoring) -> std::io::Result<()> {
         l.duplicates.count
     )?;
     // Every text from the file on one line of its own: a prediction cannot forge a line.
-    let one_line = |text: &str| crate::console::printable(text).replace('\n', "\\n");
+    let one_line = |text: &str| crate::text::printable(text).replace('\n', "\\n");
     for b in &l.bad_lines.first {
         writeln!(out, "  {}:{}: {}", scoring.source, b.line, one_line(&b.why))?;
     }

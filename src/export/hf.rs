@@ -10,8 +10,8 @@ use std::fmt::Write;
 use super::Source;
 use crate::dataset::writer::{FileRecord, Staging};
 use crate::error::Result;
-use crate::report::thousands;
 use crate::split::Split;
+use crate::text::thousands;
 
 pub fn write(source: &Source, staging: &Staging) -> Result<Vec<FileRecord>> {
     let mut files = super::copy_splits(source, staging, "jsonl", "data/")?;

@@ -1,10 +1,10 @@
 //! The code stage: each template's code from its store, or its code override, as a stream of
 //! batches that the gate stage checks as they come.
 //!
-//! Takes the config and the records (for their ids and store keys); [`run`] opens the store and
-//! the code-override folder and starts a fetch on a thread of its own ([`start`]): batches of found
-//! code in catalog order, so the gate stage checks one batch while the next is read (from disk or
-//! PostgreSQL), and never more than a couple of batches are in memory. It gives the [`Code`]: the
+//! Takes the config, the records (for their ids and store keys) and the opened store; [`run`]
+//! opens the code-override folder and starts a fetch on a thread of its own ([`start`]): batches
+//! of found code in catalog order, so the gate stage checks one batch while the next is read (from
+//! disk or PostgreSQL), and never more than a couple of batches are in memory. It gives the [`Code`]: the
 //! spill file that now holds the accepted code, the gate cache, how much the gate judged, and the
 //! templates that have no code anywhere ([`missing`]), each with a warning.
 
@@ -70,11 +70,11 @@ impl Code {
 pub(super) fn run(
     run: &mut Run<'_>,
     records: &mut [TemplateRecord],
+    store: &dyn CodeStore,
     encoding: Encoding,
 ) -> Result<Code> {
     let (config, root) = (run.config, run.root.as_path());
     let diagnostics = &mut run.diagnostics;
-    let store = code::open_store(config)?;
     let overrides = overrides(config, diagnostics);
     let duration_export = DurationExport::new(&config.video.duration_export);
     let mut cache = if run.options.no_cache {
@@ -98,7 +98,7 @@ pub(super) fn run(
         let fetching = start(
             scope,
             records,
-            store.as_ref(),
+            store,
             overrides.as_ref(),
             config.code.max_bytes,
         );
@@ -117,13 +117,7 @@ pub(super) fn run(
     // The gate's own failure first: the fetch then only stopped because nobody listened.
     let gated = gated?;
     fetched?;
-    let missing = missing(
-        config,
-        records,
-        store.as_ref(),
-        overrides.as_ref(),
-        diagnostics,
-    );
+    let missing = missing(config, records, store, overrides.as_ref(), diagnostics);
     gate::report(records, diagnostics);
     cache.forget();
     Ok(Code {

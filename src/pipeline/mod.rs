@@ -47,7 +47,7 @@ use crate::error::{count, Error, Result, StrictFailures};
 use crate::location::Location;
 use crate::split::Split;
 use crate::tokens::Budget;
-pub use observer::{Counter, Observer, Progress};
+pub use observer::{Observer, Progress};
 
 /// How to run a build, beyond what the config says.
 #[derive(Default, Clone, Copy)]
@@ -101,13 +101,16 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
     let encoding = budget.encoding;
     std::thread::spawn(move || encoding.warm_up());
     let tokenizers = lengths::load(config);
+    // The code store is opened (its settings read, no connection yet) before any stage runs: a
+    // store that cannot be set up is a config error, reported before the inputs' warnings.
+    let store = crate::code::open_store(config)?;
 
     let mut catalog = catalog::run(config, options.limit, &mut run.diagnostics)?;
     run.done(&format!("catalog: {} templates", catalog.records.len()));
     let prompts = prompts::run(config, &mut catalog, &mut run.diagnostics)?;
     run.done("prompts");
     let records = &mut catalog.records;
-    let code = code::run(&mut run, records, encoding)?;
+    let code = code::run(&mut run, records, store.as_ref(), encoding)?;
     run.done(&code.describe());
     let durations = durations::run(config, records, &mut run.diagnostics);
     run.done("durations");

@@ -8,8 +8,9 @@
 
 use std::fmt::Write;
 
-use super::{charts, over_heads, percentile, thousands, total, trainer_defaults, Summary};
+use super::{charts, over_heads, percentile, total, trainer_defaults, Summary};
 use crate::split::Split;
+use crate::text::{escape, thousands, CSS};
 use crate::tokens::lengths::{TokenizerLengths, LENGTHS};
 
 /// Templates shown individually in the per-template chart; the rest are summed as "others".
@@ -401,38 +402,3 @@ const TABLE_ROWS: usize = 500;
 fn hex(c: plotters::style::RGBColor) -> String {
     format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)
 }
-
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-pub(crate) const CSS: &str = "\
-*{box-sizing:border-box}body{margin:0;background:#f6f7fb;color:#1f2937;font:15px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}\
-main{max-width:1200px;margin:0 auto;padding:28px 24px 48px}h1{margin:0;font-size:26px}h2{font-size:18px;margin:32px 0 12px}\
-.tag{background:#e0e7ff;color:#3730a3;border-radius:6px;padding:2px 10px;font-size:20px}.sub{color:#6b7280;margin:6px 0 0}\
-.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(170px,1fr));gap:12px;margin-top:20px}\
-.card{background:#fff;border:1px solid #e5e7eb;border-radius:10px;padding:14px 16px}.card .value{font-size:24px;font-weight:700}\
-.card .label{color:#6b7280;font-size:13px}table{width:100%;border-collapse:collapse;background:#fff;border:1px solid #e5e7eb;border-radius:10px;overflow:hidden}\
-th,td{padding:8px 12px;border-bottom:1px solid #f0f1f4;text-align:left;vertical-align:top}th{background:#f9fafb;font-weight:600;font-size:13px;color:#4b5563}\
-table.num td:not(:first-child),table.num th:not(:first-child){text-align:right;font-variant-numeric:tabular-nums}\
-.dot{display:inline-block;width:10px;height:10px;border-radius:50%;margin-right:8px}\
-.grid{display:grid;grid-template-columns:1fr 1fr;gap:14px}.grid .wide{grid-column:1/-1}\
-figure{margin:0;background:#fff;border:1px solid #e5e7eb;border-radius:10px;padding:8px}figure svg{display:block;height:auto}\
-@media (max-width:900px){.grid{grid-template-columns:1fr}}\
-.count{color:#6b7280;font-weight:400}.none{color:#6b7280}\
-details.sample{background:#fff;border:1px solid #e5e7eb;border-radius:10px;margin:8px 0;padding:10px 14px}\
-details.sample summary{cursor:pointer}.brief{white-space:normal;margin:10px 0}\
-pre{background:#0f172a;color:#e2e8f0;border-radius:8px;padding:12px;overflow-x:auto;font-size:12.5px;line-height:1.45}\
-.pill{border-radius:999px;padding:1px 8px;font-size:12px;color:#fff}.pill.train{background:#2563eb}.pill.validation{background:#ea580c}.pill.test{background:#16a34a}\
-footer{margin-top:40px;color:#9ca3af;font-size:12px}";

@@ -166,19 +166,6 @@ pub fn total(values: &[u64]) -> u64 {
     values.iter().fold(0u64, |a, &v| a.saturating_add(v))
 }
 
-/// `12345` → `12,345`.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// Nearest-rank percentile of unsorted values (0 for none).
 pub fn percentile(values: &[u64], p: usize) -> u64 {
     if values.is_empty() {
@@ -194,11 +181,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn numbers_read_well() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1000), "1,000");
-        assert_eq!(thousands(1234567), "1,234,567");
+    fn percentiles_are_nearest_rank() {
         assert_eq!(percentile(&[5, 1, 3], 50), 3);
         assert_eq!(percentile(&[], 90), 0);
     }

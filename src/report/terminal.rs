@@ -6,9 +6,10 @@
 
 use std::io::Write;
 
-use super::{over_heads, percentile, thousands, total, trainer_defaults, Summary};
+use super::{over_heads, percentile, total, trainer_defaults, Summary};
 use crate::dataset::stats::code_place;
 use crate::split::Split;
+use crate::text::thousands;
 use crate::tokens::lengths::{TokenizerLengths, LENGTHS};
 
 pub fn print(out: &mut impl Write, s: &Summary) -> std::io::Result<()> {
@@ -275,7 +276,7 @@ fn listed<T>(
         writeln!(
             out,
             "  … and {} more (stats.json: {field})",
-            super::thousands((items.len() - SHOWN) as u64)
+            thousands((items.len() - SHOWN) as u64)
         )?;
     }
     Ok(())

@@ -215,7 +215,7 @@ impl TokenizerSpec {
 
     /// The name given, else the folder holding the file (its parent when that is a generic
     /// `models` or `tokenizer` folder), made to follow the name rule
-    /// ([`crate::config::NAME_RULE`]: the name goes into meta, stats and trainer configs).
+    /// ([`crate::text::NAME_RULE`]: the name goes into meta, stats and trainer configs).
     pub fn display_name(&self) -> String {
         if let Some(name) = &self.name {
             return name.clone();
@@ -225,7 +225,7 @@ impl TokenizerSpec {
         while let Some(dir) = folder {
             match dir.file_name().and_then(|n| n.to_str()) {
                 Some("models" | "tokenizer" | "package") => folder = dir.parent(),
-                Some(name) => return crate::config::sanitized_name(name),
+                Some(name) => return crate::text::sanitized_name(name),
                 None => break,
             }
         }

@@ -276,7 +276,7 @@ mod tests {
     use super::super::signature::{band_keys, signature, similarity};
     use super::super::DEFAULT_THRESHOLD;
     use super::*;
-    use crate::synth::Rng;
+    use crate::rng::Rng;
 
     /// Every pair of items that shares an LSH bucket, with its estimate: the candidates of the
     /// all-pairs definition, computed once per input for every threshold.

@@ -31,4 +31,4 @@ pub use index::Index;
 pub use signature::{band_key, band_keys, signature, similarity, Signature, BANDS, BINS, ROWS};
 
 /// Similarity at or above which two templates are near-copies (README: how it was chosen).
-pub const DEFAULT_THRESHOLD: f64 = crate::config::DEFAULT_NEAR_COPY_THRESHOLD;
+pub const DEFAULT_THRESHOLD: f64 = 0.36;
