@@ -236,7 +236,7 @@ pub struct RenderStats {
     /// Wall-clock seconds the renders of this build took.
     pub seconds: f64,
     /// Renders per verdict (`ok`, `compile`, `module`, `runtime`, `timeout`, `hang`, `blank`).
-    pub verdicts: std::collections::BTreeMap<String, usize>,
+    pub verdicts: std::collections::BTreeMap<crate::render::Verdict, usize>,
     /// Remote image URLs replaced by a placeholder (the render is offline).
     pub replaced_urls: usize,
     /// Templates rejected for not rendering cleanly (also in `sanitizerFailures`, rule `render`).

@@ -175,10 +175,7 @@ pub(super) fn run(
         let Some(outcome) = known.get(key) else {
             continue;
         };
-        *stats
-            .verdicts
-            .entry(outcome.verdict.name().to_string())
-            .or_default() += 1;
+        *stats.verdicts.entry(outcome.verdict).or_default() += 1;
         stats.replaced_urls += outcome.replaced_urls as usize;
         if outcome.verdict != Verdict::Ok {
             failed.entry(*i).or_insert(outcome);

@@ -178,7 +178,7 @@ pub fn render(s: &Summary) -> Result<String, String> {
         let verdicts: Vec<String> = r
             .verdicts
             .iter()
-            .map(|(v, n)| format!("{n} {}", escape(v)))
+            .map(|(v, n)| format!("{n} {}", v.name()))
             .collect();
         let _ = write!(
             w,

@@ -113,7 +113,11 @@ pub fn print(out: &mut impl Write, s: &Summary) -> std::io::Result<()> {
         )
     })?;
     if let Some(r) = &st.render {
-        let verdicts: Vec<String> = r.verdicts.iter().map(|(v, n)| format!("{n} {v}")).collect();
+        let verdicts: Vec<String> = r
+            .verdicts
+            .iter()
+            .map(|(v, n)| format!("{n} {}", v.name()))
+            .collect();
         writeln!(
             out,
             "render check:    {} scenes, {} renders ({} cached) in {:.1} s: {}; {} rejected; {} remote image URLs replaced",
