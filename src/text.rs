@@ -117,7 +117,9 @@ pub fn check_name(name: &str) -> std::result::Result<(), String> {
     if valid {
         Ok(())
     } else {
-        Err(format!("{:?} {NAME_RULE}", printable(name)))
+        // Debug quoting escapes control and bidirectional characters once (`"v1\0x"`); running it
+        // over `printable`'s escapes would double them.
+        Err(format!("{name:?} {NAME_RULE}"))
     }
 }
 
@@ -144,6 +146,15 @@ pub fn sanitized_name(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bad_name_is_quoted_with_its_controls_escaped_once() {
+        let why = check_name("v1\0x").unwrap_err();
+        assert!(why.starts_with(r#""v1\0x" may hold only"#), "{why}");
+        let why = check_name("a\u{202e}b\u{1b}").unwrap_err();
+        assert!(why.starts_with(r#""a\u{202e}b\u{1b}""#), "{why}");
+        assert_eq!(printable(&why), why, "nothing left for the terminal to act on");
+    }
 
     #[test]
     fn numbers_read_well() {
