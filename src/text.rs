@@ -153,7 +153,11 @@ mod tests {
         assert!(why.starts_with(r#""v1\0x" may hold only"#), "{why}");
         let why = check_name("a\u{202e}b\u{1b}").unwrap_err();
         assert!(why.starts_with(r#""a\u{202e}b\u{1b}""#), "{why}");
-        assert_eq!(printable(&why), why, "nothing left for the terminal to act on");
+        assert_eq!(
+            printable(&why),
+            why,
+            "nothing left for the terminal to act on"
+        );
     }
 
     #[test]
