@@ -57,26 +57,14 @@ fn card(source: &Source) -> String {
             tokens.max,
         );
     }
-    let breakdown = |m: Vec<(&str, usize)>| {
-        m.iter()
+    fn breakdown<'a>(counts: impl Iterator<Item = (&'a str, &'a usize)>) -> String {
+        let parts: Vec<String> = counts
             .map(|(k, v)| format!("{} {v}", markdown_text(k)))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let formats = breakdown(
-        st.briefs
-            .by_format
-            .iter()
-            .map(|(f, n)| (f.name(), *n))
-            .collect(),
-    );
-    let origins = breakdown(
-        st.briefs
-            .by_origin
-            .iter()
-            .map(|(o, n)| (o.name(), *n))
-            .collect(),
-    );
+            .collect();
+        parts.join(", ")
+    }
+    let formats = breakdown(st.briefs.by_format.iter().map(|(f, n)| (f.name(), n)));
+    let origins = breakdown(st.briefs.by_origin.iter().map(|(o, n)| (o.name(), n)));
     let _ = write!(
         c,
         "\n## How it was built\n\n\

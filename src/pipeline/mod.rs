@@ -110,7 +110,7 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
     let prompts = prompts::run(config, &mut catalog, &mut run.diagnostics)?;
     run.done("prompts");
     let records = &mut catalog.records;
-    let code = code::run(&mut run, records, store.as_ref(), encoding)?;
+    let mut code = code::run(&mut run, records, store.as_ref(), encoding)?;
     run.done(&code.describe());
     let durations = durations::run(config, records, &mut run.diagnostics);
     run.done("durations");
@@ -122,7 +122,7 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
     let mut split = split::run(config, records, made.examples, &mut run.diagnostics);
     run.done(&split.describe());
     refuse(&run, records, &code, &durations, &made.counted, &split)?;
-    let lengths = lengths::run(&mut run, tokenizers, &mut split.examples, &code.spill)?;
+    let mut lengths = lengths::run(&mut run, tokenizers, &mut split.examples, &code.spill)?;
     run.done("lengths");
 
     let mut inputs = vec![run.config_digest(), catalog.digest.clone()];
@@ -131,12 +131,12 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
         inputs,
         budget,
         excluded_by_source: catalog.excluded_by_source.len(),
-        missing: code.missing.clone(),
+        missing: std::mem::take(&mut code.missing),
         durations,
         split: split.placed,
         prompts: prompts.stats,
         made: made.counted,
-        tokenizers: lengths.lengths.clone(),
+        tokenizers: std::mem::take(&mut lengths.lengths),
         render,
     };
     let written = output::run(&run, records, &split.examples, &code, counted)?;
