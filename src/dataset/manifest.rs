@@ -54,15 +54,14 @@ pub struct Manifest {
     pub config: RecordedConfig,
 }
 
-/// The config a version was built with: recorded whole (every key, for provenance; the same JSON
-/// as the config serializes to), and the settings that commands reading the version rely on
-/// (`eval` scores by the version's gate rules, duration export and frame rate), typed and checked
-/// when the manifest is read.
-#[derive(Debug, Clone)]
-pub struct RecordedConfig {
-    pub settings: BuildSettings,
-    recorded: serde_json::Value,
-}
+/// The config a version was built with, recorded whole (every key, for provenance; the same JSON
+/// as the config serializes to). [`RecordedConfig::settings`] reads the settings that commands
+/// reading the version rely on (`eval` scores by the version's gate rules, duration export and
+/// frame rate), typed and checked; only the commands that need them ask, so a version written by a
+/// newer template-sft with a rule this one does not know can still be validated and reported.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RecordedConfig(serde_json::Value);
 
 /// The build settings that reading a version needs.
 #[derive(Debug, Clone, Deserialize)]
@@ -103,31 +102,14 @@ fn default_duration_export() -> String {
 impl RecordedConfig {
     /// Record `config` as it was built with.
     pub fn of(config: &crate::config::Config) -> Result<RecordedConfig> {
-        let recorded =
-            serde_json::to_value(config).map_err(|e| Error::serialize("manifest.json", e))?;
-        let settings = serde_json::from_value(recorded.clone())
-            .map_err(|e| Error::serialize("manifest.json", e))?;
-        Ok(RecordedConfig { settings, recorded })
+        serde_json::to_value(config)
+            .map(RecordedConfig)
+            .map_err(|e| Error::serialize("manifest.json", e))
     }
-}
 
-impl Serialize for RecordedConfig {
-    fn serialize<S: serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> std::result::Result<S::Ok, S::Error> {
-        self.recorded.serialize(serializer)
-    }
-}
-
-impl<'de> Deserialize<'de> for RecordedConfig {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> std::result::Result<Self, D::Error> {
-        let recorded = serde_json::Value::deserialize(deserializer)?;
-        let settings = BuildSettings::deserialize(&recorded)
-            .map_err(|e| serde::de::Error::custom(format!("config: {e}")))?;
-        Ok(RecordedConfig { settings, recorded })
+    /// The build settings, typed; the error says what is wrong with them.
+    pub fn settings(&self) -> std::result::Result<BuildSettings, String> {
+        BuildSettings::deserialize(&self.0).map_err(|e| e.to_string())
     }
 }
 
@@ -344,13 +326,16 @@ mod tests {
     #[test]
     fn recorded_settings_are_typed_defaulted_and_refused_when_wrong() {
         let settings = |config: &str| {
-            serde_json::from_str::<RecordedConfig>(config).map(|c| {
-                (
-                    c.settings.video.fps.get(),
-                    c.settings.video.duration_export,
-                    c.settings.check.no_fences,
-                )
-            })
+            serde_json::from_str::<RecordedConfig>(config)
+                .unwrap()
+                .settings()
+                .map(|s| {
+                    (
+                        s.video.fps.get(),
+                        s.video.duration_export,
+                        s.check.no_fences,
+                    )
+                })
         };
         let (fps, export, no_fences) = settings("{}").unwrap();
         assert_eq!(
@@ -365,14 +350,13 @@ mod tests {
             (fps, export.as_str(), no_fences),
             (24, "durationInFrames_x7", false)
         );
-        let zero = settings(r#"{"video": {"fps": 0}}"#)
-            .unwrap_err()
-            .to_string();
-        assert!(zero.contains("config: "), "{zero}");
-        let wrong = settings(r#"{"check": {"no_fences": "yes"}}"#)
-            .unwrap_err()
-            .to_string();
+        let zero = settings(r#"{"video": {"fps": 0}}"#).unwrap_err();
+        assert!(zero.contains("nonzero"), "{zero}");
+        let wrong = settings(r#"{"check": {"no_fences": "yes"}}"#).unwrap_err();
         assert!(wrong.contains("invalid type"), "{wrong}");
+        // A rule from a newer template-sft: the manifest still reads, its settings say why not.
+        let newer: RecordedConfig = serde_json::from_str(r#"{"check": {"shiny": true}}"#).unwrap();
+        assert!(newer.settings().unwrap_err().contains("shiny"));
         // Written back exactly as recorded, unknown keys included.
         let c: RecordedConfig = serde_json::from_str(r#"{"other":1,"video":{"fps":24}}"#).unwrap();
         assert_eq!(

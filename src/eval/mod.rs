@@ -55,7 +55,12 @@ impl Heldout {
     pub fn open(dir: &Path, split: Split) -> Result<Heldout> {
         let version = Version::open(dir)?;
         let (manifest, _) = manifest::read(dir)?;
-        let settings = manifest.config.settings;
+        let settings = manifest.config.settings().map_err(|why| {
+            Error::input(
+                crate::location::Location::file(dir.join("manifest.json")),
+                format!("the config recorded in the manifest: {why}"),
+            )
+        })?;
         let rules = settings.check;
         let fps = settings.video.fps.get();
         let export = settings.video.duration_export;
