@@ -158,35 +158,27 @@ pub struct Comparison {
 
 /// Compare `rows` with `baseline` (the same examples, in the same order).
 pub fn compare(rows: &[Scored], baseline: &[Scored], checks: &[Check]) -> Comparison {
-    // Paired by example id, not by position.
+    // Paired by example id, not by position. Both were scored against the same held-out split,
+    // one row per example (missing predictions included), so every id has its pair.
     let by_id: HashMap<&str, &Scored> = baseline.iter().map(|b| (b.id.as_str(), b)).collect();
     let pairs: Vec<(&Scored, &Scored)> = rows
         .iter()
         .filter_map(|r| Some((r, *by_id.get(r.id.as_str())?)))
         .collect();
     // Each metric's paired differences (pairs where it applies to both), bootstrapped on all cores.
-    let paired = |name: &str| -> Vec<f64> {
-        let value = |r: &Scored| match name {
-            "pass" => Some(f64::from(u8::from(r.passed()))),
-            "similarity" => Some(r.similarity),
-            name => checks
-                .iter()
-                .find(|c| c.name() == name)
-                .and_then(|&c| r.check(c))
-                .map(|v| f64::from(u8::from(v))),
-        };
-        pairs
-            .iter()
-            .filter_map(|(a, b)| Some(value(a)? - value(b)?))
-            .collect()
-    };
-    let names: Vec<&str> = std::iter::once("pass")
-        .chain(checks.iter().map(|c| c.name()))
-        .chain(std::iter::once("similarity"))
+    let metrics: Vec<Metric> = std::iter::once(Metric::Pass)
+        .chain(checks.iter().map(|&c| Metric::Check(c)))
+        .chain(std::iter::once(Metric::Similarity))
         .collect();
-    let differences: Vec<Difference> = names
+    let differences: Vec<Difference> = metrics
         .par_iter()
-        .map(|name| difference(name, &paired(name)))
+        .map(|metric| {
+            let diffs: Vec<f64> = pairs
+                .iter()
+                .filter_map(|(a, b)| Some(metric.value(a)? - metric.value(b)?))
+                .collect();
+            difference(metric.name(), &diffs)
+        })
         .collect();
     let passes = |a: bool, b: bool| {
         pairs
@@ -202,6 +194,36 @@ pub fn compare(rows: &[Scored], baseline: &[Scored], checks: &[Check]) -> Compar
         differences,
         improved: passes(true, false).map(|(x, _)| x.id.clone()).collect(),
         regressed: passes(false, true).map(|(x, _)| x.id.clone()).collect(),
+    }
+}
+
+/// What a comparison compares, row by row.
+#[derive(Clone, Copy)]
+enum Metric {
+    /// Every check that applies passed.
+    Pass,
+    Check(Check),
+    /// chrF against the gold code.
+    Similarity,
+}
+
+impl Metric {
+    fn name(self) -> &'static str {
+        match self {
+            Metric::Pass => "pass",
+            Metric::Check(c) => c.name(),
+            Metric::Similarity => "similarity",
+        }
+    }
+
+    /// The row's value: 1 or 0 for a pass or a check, chrF for similarity; `None` when the check
+    /// does not apply to the row.
+    fn value(self, r: &Scored) -> Option<f64> {
+        match self {
+            Metric::Pass => Some(f64::from(u8::from(r.passed()))),
+            Metric::Check(c) => r.check(c).map(|v| f64::from(u8::from(v))),
+            Metric::Similarity => Some(r.similarity),
+        }
     }
 }
 
