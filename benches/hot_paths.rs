@@ -4,19 +4,20 @@
 
 use divan::counter::BytesCount;
 use divan::Bencher;
-use template_sft::catalog::{Source, Template};
-use template_sft::code::{gate, CodeOrigin, FoundCode, TemplateCode};
-use template_sft::config::GateConfig;
-use template_sft::dataset::example::{Example, Rendered};
-use template_sft::location::Location;
-use template_sft::prompts::brief::{Brief, BriefOrigin};
-use template_sft::rng::Rng;
-use template_sft::split::near_copy;
-use template_sft::split::{assign, Group, Ratios, Split};
-use template_sft::synth::scene;
-use template_sft::tokens::chat_template::{ChatTokenizer, TokenizerSpec, Turn};
-use template_sft::tokens::Encoding;
-use template_sft::video::VideoFormat;
+use template_sft::internals::catalog::{Source, Template};
+use template_sft::internals::code::{gate, CodeOrigin, FoundCode, TemplateCode};
+use template_sft::internals::config::GateConfig;
+use template_sft::internals::dataset::example::{Example, Rendered};
+use template_sft::internals::prompts::brief::{Brief, BriefOrigin};
+use template_sft::internals::rng::Rng;
+use template_sft::internals::split::near_copy;
+use template_sft::internals::split::{assign, Group, Ratios};
+use template_sft::internals::synth::scene;
+use template_sft::internals::tokens::chat_template::{ChatTokenizer, TokenizerSpec, Turn};
+use template_sft::internals::tokens::Encoding;
+use template_sft::Location;
+use template_sft::Split;
+use template_sft::VideoFormat;
 
 fn main() {
     divan::main();
@@ -112,7 +113,7 @@ fn render_example(bencher: Bencher) {
         &text,
         CodeOrigin::store("k"),
         2000,
-        template_sft::code::duration::CodeDuration::NoExport,
+        template_sft::internals::code::duration::CodeDuration::NoExport,
     );
     let example = Example {
         template: &template,
@@ -124,7 +125,7 @@ fn render_example(bencher: Bencher) {
             origin: BriefOrigin::Synthesized("primaryUse"),
         },
         duration: 150,
-        duration_from: template_sft::video::DurationFrom::Code,
+        duration_from: template_sft::internals::video::DurationFrom::Code,
         prompt_source: "prompts/metadata_prompt_dataset.jsonl:1".into(),
         split: Split::Train,
         cluster: "orbit-logo-reveal",
@@ -132,7 +133,7 @@ fn render_example(bencher: Bencher) {
         assistant_tokens: 2000,
         model_tokens: Vec::new(),
     };
-    let system = template_sft::code::json_string(
+    let system = template_sft::internals::code::json_string(
         "You are a Remotion code generator. Respond with valid TSX only.",
     );
     let mut rendered = Rendered::default();
@@ -210,13 +211,18 @@ fn duration_by_execution(bencher: Bencher, kb: usize) {
     assert!(text.contains("export const durationInFrames"));
     let allocator = oxc_allocator::Allocator::default();
     let parsed = oxc_parser::Parser::new(&allocator, &text, oxc_span::SourceType::tsx()).parse();
-    let index = template_sft::location::LineIndex::new(&text);
-    let export = template_sft::code::duration::DurationExport::new("durationInFrames");
+    let index = template_sft::internals::location::LineIndex::new(&text);
+    let export = template_sft::internals::code::duration::DurationExport::new("durationInFrames");
     // The parse is not Sync: measured on one thread, as each gate worker runs it.
     bencher
         .counter(BytesCount::new(text.len()))
         .bench_local(|| {
-            template_sft::code::duration::evaluate(&parsed.program, &text, &index, &export)
+            template_sft::internals::code::duration::evaluate(
+                &parsed.program,
+                &text,
+                &index,
+                &export,
+            )
         });
 }
 
@@ -225,15 +231,15 @@ fn duration_by_execution(bencher: Bencher, kb: usize) {
 fn duration_by_execution_many(bencher: Bencher) {
     let mut rng = Rng::new(11);
     let texts: Vec<String> = (0..200).map(|i| scene(&mut rng, i, 8 * 1024)).collect();
-    let export = template_sft::code::duration::DurationExport::new("durationInFrames");
+    let export = template_sft::internals::code::duration::DurationExport::new("durationInFrames");
     let mut i = 0;
     bencher.bench_local(|| {
         let text = &texts[i % texts.len()];
         i += 1;
         let allocator = oxc_allocator::Allocator::default();
         let parsed = oxc_parser::Parser::new(&allocator, text, oxc_span::SourceType::tsx()).parse();
-        let index = template_sft::location::LineIndex::new(text);
-        template_sft::code::duration::evaluate(&parsed.program, text, &index, &export)
+        let index = template_sft::internals::location::LineIndex::new(text);
+        template_sft::internals::code::duration::evaluate(&parsed.program, text, &index, &export)
     });
 }
 
@@ -243,9 +249,9 @@ fn duration_of_a_one_line_module(bencher: Bencher) {
     let text = "export const durationInFrames = 90;";
     let allocator = oxc_allocator::Allocator::default();
     let parsed = oxc_parser::Parser::new(&allocator, text, oxc_span::SourceType::tsx()).parse();
-    let index = template_sft::location::LineIndex::new(text);
-    let export = template_sft::code::duration::DurationExport::new("durationInFrames");
+    let index = template_sft::internals::location::LineIndex::new(text);
+    let export = template_sft::internals::code::duration::DurationExport::new("durationInFrames");
     bencher.bench_local(|| {
-        template_sft::code::duration::evaluate(&parsed.program, text, &index, &export)
+        template_sft::internals::code::duration::evaluate(&parsed.program, text, &index, &export)
     });
 }

@@ -68,6 +68,7 @@ impl CacheFile {
         }
     }
 
+    #[cfg(test)]
     pub fn path(&self) -> &Path {
         &self.path
     }

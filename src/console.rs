@@ -113,11 +113,6 @@ impl Console {
         }
     }
 
-    /// A console that prints nothing (library use, tests).
-    pub fn silent() -> Self {
-        Console::new(Verbosity::Quiet)
-    }
-
     /// `warning: path:line: message`; suppressed by `-q`.
     pub fn warn(&self, at: Option<&Location>, message: impl Display) {
         if self.verbosity >= Verbosity::Normal {

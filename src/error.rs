@@ -14,8 +14,6 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Exit codes, documented in the README.
 pub mod exit {
-    /// Success.
-    pub const OK: u8 = 0;
     /// `validate` found errors in the dataset (the command ran fine).
     pub const FINDINGS: u8 = 1;
     /// The config, an input file or the command line is wrong: fix it and re-run.

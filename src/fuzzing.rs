@@ -8,7 +8,7 @@ use std::path::Path;
 use crate::diagnostic::Diagnostics;
 
 /// For a fuzz target's `init`: libFuzzer's panic hook aborts on every panic, even one that
-/// [`crate::parse_guard::guarded`] catches and reports as an error (as `build` does). Let those
+/// `parse_guard::guarded` catches and reports as an error (as `build` does). Let those
 /// through; any other panic still aborts and is a finding.
 pub fn allow_guarded_panics() {
     crate::parse_guard::quiet_guarded_panics();

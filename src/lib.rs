@@ -79,74 +79,45 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-// The stages and the machinery below them are modules of their own, public so that the binary, the
-// integration tests, the fuzz targets and the benchmarks can reach them, and hidden from the docs:
-// they are not the library's API. The API is what is re-exported below.
-#[doc(hidden)]
-pub mod ast;
-#[doc(hidden)]
-pub mod cache;
-#[doc(hidden)]
-pub mod catalog;
+// The stages and the machinery below them are crate-private modules. The library's API is what is
+// re-exported below; the binary, the integration tests, the fuzz targets and the benchmarks reach
+// the few internals they need through `internals`, hidden from the docs.
+pub(crate) mod ast;
+pub(crate) mod cache;
+pub(crate) mod catalog;
 // Their doc comments are the command line's --help text, written for a terminal, not rustdoc.
-#[doc(hidden)]
 #[allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
-pub mod cli;
-#[doc(hidden)]
+pub(crate) mod cli;
 #[allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
-pub mod cmd;
+pub(crate) mod cmd;
+pub(crate) mod code;
+pub(crate) mod config;
+pub(crate) mod console;
+pub(crate) mod dataset;
+pub(crate) mod diagnostic;
+pub(crate) mod diff;
+pub(crate) mod digest;
+pub(crate) mod error;
+pub(crate) mod eval;
+pub(crate) mod export;
+pub(crate) mod fuzzing;
+pub(crate) mod input;
 #[doc(hidden)]
-pub mod code;
-#[doc(hidden)]
-pub mod config;
-#[doc(hidden)]
-pub mod console;
-#[doc(hidden)]
-pub mod dataset;
-#[doc(hidden)]
-pub mod diagnostic;
-#[doc(hidden)]
-pub mod diff;
-#[doc(hidden)]
-pub mod digest;
-#[doc(hidden)]
-pub mod error;
-#[doc(hidden)]
-pub mod eval;
-#[doc(hidden)]
-pub mod export;
-#[doc(hidden)]
-pub mod fuzzing;
-#[doc(hidden)]
-pub mod input;
-#[doc(hidden)]
-pub mod location;
-#[doc(hidden)]
-pub mod parse_guard;
-#[doc(hidden)]
-pub mod pipeline;
-#[doc(hidden)]
-pub mod prompts;
-#[doc(hidden)]
-pub mod render;
-#[doc(hidden)]
-pub mod report;
-#[doc(hidden)]
-pub mod rng;
-#[doc(hidden)]
-pub mod split;
-#[doc(hidden)]
-pub mod suggest;
-#[doc(hidden)]
-pub mod synth;
-#[doc(hidden)]
-pub mod text;
-#[doc(hidden)]
-pub mod tokens;
-#[doc(hidden)]
-pub mod validate;
-#[doc(hidden)]
-pub mod video;
+pub mod internals;
+pub(crate) mod location;
+pub(crate) mod parse_guard;
+pub(crate) mod pipeline;
+pub(crate) mod prompts;
+pub(crate) mod render;
+pub(crate) mod report;
+pub(crate) mod rng;
+pub(crate) mod split;
+pub(crate) mod suggest;
+pub(crate) mod synth;
+pub(crate) mod text;
+pub(crate) mod tokens;
+pub(crate) mod validate;
+pub(crate) mod video;
 
 // The API (README, "Using it as a library"): build a version, read it back, check, compare,
 // export and evaluate it. Keep this list short and deliberate.

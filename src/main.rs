@@ -5,7 +5,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
-use template_sft::cli::Cli;
+use template_sft::internals::cli::Cli;
 
 /// Hugging Face tokenizers allocate for every piece of every word; with glibc's allocator half of a
 /// model-tokenizer count went to malloc and free, with mimalloc it runs 2.2 times as fast (README,
@@ -16,7 +16,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     // A parser panic inside a guard is caught and reported as an error; do not also print it.
-    template_sft::parse_guard::quiet_guarded_panics();
+    template_sft::internals::cli::quiet_guarded_panics();
     let cli = Cli::parse();
     match cli.run() {
         Ok(()) => ExitCode::SUCCESS,

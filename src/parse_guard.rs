@@ -50,7 +50,7 @@ pub fn in_guarded() -> bool {
     GUARDED.with(|g| g.get())
 }
 
-/// Keep the process's panic hook from printing panics that [`guarded`] catches (they are reported
+/// Keep the process's panic hook from printing panics that `guarded` catches (they are reported
 /// as errors); every other panic still reaches the hook that was installed before.
 pub fn quiet_guarded_panics() {
     let previous = std::panic::take_hook();

@@ -13,15 +13,15 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::Value;
-use template_sft::code::duration::{evaluate, CodeDuration, DurationExport};
-use template_sft::location::LineIndex;
-use template_sft::rng::Rng;
+use template_sft::internals::code::duration::{evaluate, CodeDuration, DurationExport};
+use template_sft::internals::location::LineIndex;
+use template_sft::internals::rng::Rng;
 
 /// The reference's folder: `npm ci` of the pinned TypeScript compiler, once, under `~/.cache/template-sft`.
 fn reference() -> PathBuf {
     let source = support::repo_root().join("scripts/durations-node");
     let lock = std::fs::read(source.join("package-lock.json")).unwrap();
-    let key = &template_sft::digest::sha256_hex(&lock)[..16];
+    let key = &template_sft::internals::digest::sha256_hex(&lock)[..16];
     let home = std::env::var_os("HOME").map(PathBuf::from).unwrap();
     let dir = home.join(format!(".cache/template-sft/durations-node-{key}"));
     if !dir.join("node_modules/typescript/package.json").is_file() {

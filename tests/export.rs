@@ -5,8 +5,8 @@ mod support;
 
 use serde_json::Value;
 use support::{jsonl, Workdir};
-use template_sft::dataset::example::Message;
-use template_sft::export::{alpaca, sharegpt};
+use template_sft::internals::dataset::example::Message;
+use template_sft::internals::export::{alpaca, sharegpt};
 
 fn upload_messages(wd: &Workdir, split: &str) -> Vec<Vec<Message>> {
     jsonl(&wd.read(&format!("dataset/v1/{split}.upload.jsonl")))
@@ -29,7 +29,7 @@ fn round_trip(target: &str, data_dir: &str, back: fn(&Value) -> Option<Vec<Messa
         }
     }
     // The export's own manifest verifies with the same check `export` applies to its source.
-    template_sft::dataset::manifest::verify(&wd.path("out")).unwrap();
+    template_sft::internals::dataset::manifest::verify(&wd.path("out")).unwrap();
     // validate reads the export: its manifest, and every row as the chat example it holds.
     let run = wd.ok(&["validate", "out"]);
     assert!(
@@ -41,7 +41,7 @@ fn round_trip(target: &str, data_dir: &str, back: fn(&Value) -> Option<Vec<Messa
 
 #[test]
 fn hf_round_trips() {
-    round_trip("hf", "data/", template_sft::export::messages_of);
+    round_trip("hf", "data/", template_sft::internals::export::messages_of);
 }
 
 #[test]
@@ -56,7 +56,7 @@ fn alpaca_round_trips() {
 
 #[test]
 fn messages_round_trips() {
-    round_trip("messages", "", template_sft::export::messages_of);
+    round_trip("messages", "", template_sft::internals::export::messages_of);
 }
 
 #[test]
@@ -66,12 +66,12 @@ fn llamafactory_round_trips() {
 
 #[test]
 fn axolotl_round_trips() {
-    round_trip("axolotl", "", template_sft::export::messages_of);
+    round_trip("axolotl", "", template_sft::internals::export::messages_of);
 }
 
 #[test]
 fn trl_prompt_completion_round_trips() {
-    round_trip("trl", "", template_sft::export::trl::to_messages);
+    round_trip("trl", "", template_sft::internals::export::trl::to_messages);
     let wd = Workdir::starter();
     wd.ok(&["build"]);
     wd.ok(&["export", "dataset/v1", "--to", "trl", "out"]);
@@ -111,7 +111,7 @@ fn the_hf_card_declares_the_splits_and_summarizes_the_build() {
     wd.ok(&["export", "dataset/v1", "--to", "hf", "out"]);
     let card = wd.read("out/README.md");
     assert!(card.starts_with("---\nconfigs:\n- config_name: default\n  data_files:\n  - split: train\n    path: data/train.jsonl\n  - split: validation\n    path: data/validation.jsonl\n  - split: test\n    path: data/test.jsonl\n"), "{card}");
-    let source_manifest = template_sft::digest::sha256_hex(
+    let source_manifest = template_sft::internals::digest::sha256_hex(
         &std::fs::read(wd.path("dataset/v1/manifest.json")).unwrap(),
     );
     assert!(
@@ -229,7 +229,7 @@ fn concurrent_exports_to_one_name_take_the_next_free_names() {
     written.sort();
     assert_eq!(written, ["out", "out-1", "out-2", "out-3"]);
     for name in &written {
-        template_sft::dataset::manifest::verify(&wd.path(name)).unwrap();
+        template_sft::internals::dataset::manifest::verify(&wd.path(name)).unwrap();
         assert_eq!(
             wd.read(&format!("{name}/train.jsonl")),
             wd.read("out/train.jsonl")
@@ -364,7 +364,7 @@ fn a_received_version_with_a_hostile_tokenizer_name_is_refused_and_validate_says
     let mut manifest: Value = serde_json::from_str(&wd.read("dataset/v1/manifest.json")).unwrap();
     for file in manifest["files"].as_array_mut().unwrap() {
         if file["name"] == "stats.json" {
-            file["sha256"] = template_sft::digest::sha256_hex(&bytes).into();
+            file["sha256"] = template_sft::internals::digest::sha256_hex(&bytes).into();
             file["bytes"] = bytes.len().into();
             file["lines"] = bytes.iter().filter(|&&b| b == b'\n').count().into();
         }

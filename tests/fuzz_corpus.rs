@@ -7,7 +7,7 @@ mod support;
 use std::fs;
 
 use support::repo_root;
-use template_sft::fuzzing;
+use template_sft::internals::fuzzing;
 
 /// Every file of the target's seed folders (fuzz/seeds.txt) and of its regressions folder.
 fn inputs(target: &str) -> Vec<Vec<u8>> {

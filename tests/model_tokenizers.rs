@@ -6,7 +6,7 @@ mod support;
 
 use serde_json::Value;
 use support::tokenizers::{tokenizer, NAMES};
-use template_sft::tokens::chat_template::{ChatTokenizer, TokenizerSpec, Turn};
+use template_sft::internals::tokens::chat_template::{ChatTokenizer, TokenizerSpec, Turn};
 
 fn load(name: &str) -> ChatTokenizer {
     ChatTokenizer::load(&TokenizerSpec::parse(&tokenizer(name).to_string_lossy()))
@@ -122,9 +122,9 @@ fn a_build_gives_rendered_lengths_in_meta_and_stats() {
     let mut longest = 0;
     let mut over_512 = 0;
     for line in support::jsonl(&wd.read("dataset/v1/train.jsonl")) {
-        let messages: Vec<template_sft::dataset::example::Message> =
+        let messages: Vec<template_sft::internals::dataset::example::Message> =
             serde_json::from_value(line["messages"].clone()).unwrap();
-        let turns = template_sft::dataset::lengths::turns(&messages);
+        let turns = template_sft::internals::dataset::lengths::turns(&messages);
         let whole = qwen3
             .encode_len(&qwen3.render(&turns, false).unwrap())
             .unwrap();
@@ -137,7 +137,7 @@ fn a_build_gives_rendered_lengths_in_meta_and_stats() {
     assert_eq!(lengths["train"]["over"]["512"], over_512);
     assert_eq!(
         lengths["overall"]["recommendedMaxLength"],
-        template_sft::tokens::lengths::recommended_max_length(
+        template_sft::internals::tokens::lengths::recommended_max_length(
             lengths["overall"]["max"].as_u64().unwrap() as usize
         )
     );
@@ -404,7 +404,7 @@ fn remembered_piece_counts_are_used_and_a_rebuild_writes_the_same_lengths() {
     let t = load("qwen3");
     let turns = conversation("You write Remotion scenes.", "A logo reveal.", &code);
     let refs: Vec<&[Turn<'_>]> = vec![&turns[..]];
-    let mut fresh = template_sft::tokens::chat_template::PieceCounts::default();
+    let mut fresh = template_sft::internals::tokens::chat_template::PieceCounts::default();
     let counted = t.count_with(&refs, &mut fresh).unwrap()[0];
     assert_eq!(counted, t.count(&refs).unwrap()[0]);
     // The code piece is long enough to be remembered; the short ones are not.
@@ -412,7 +412,7 @@ fn remembered_piece_counts_are_used_and_a_rebuild_writes_the_same_lengths() {
     // Remembered counts are taken as they are: ten more per piece shows in the total.
     let known: std::collections::HashMap<[u8; 32], usize> =
         fresh.used.iter().map(|&(d, n)| (d, n + 10)).collect();
-    let mut remembered = template_sft::tokens::chat_template::PieceCounts::new(&known);
+    let mut remembered = template_sft::internals::tokens::chat_template::PieceCounts::new(&known);
     let again = t.count_with(&refs, &mut remembered).unwrap()[0];
     assert_eq!(again.tokens, counted.tokens + 10 * fresh.used.len());
 

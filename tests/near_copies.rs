@@ -8,9 +8,9 @@ use std::path::Path;
 
 use serde_json::Value;
 use support::{jsonl, Workdir};
-use template_sft::config::{Config, Overrides};
-use template_sft::validate::{self, Category, Options, Target};
 use template_sft::BuildOptions;
+use template_sft::{validate, Category, Target, ValidateOptions};
+use template_sft::{Config, Overrides};
 
 const SPLITS: [&str; 3] = ["train", "validation", "test"];
 
@@ -42,9 +42,9 @@ fn metas(dir: &Path) -> Vec<Value> {
 #[test]
 fn clusters_never_straddle_splits_whatever_the_seed() {
     let wd = Workdir::new();
-    template_sft::synth::write_project(
+    template_sft::internals::synth::write_project(
         &wd.path("p"),
-        &template_sft::synth::Options {
+        &template_sft::internals::synth::Options {
             templates: 120,
             prompts_per_template: 3,
             median_code_bytes: 3000,
@@ -93,9 +93,9 @@ fn clusters_never_straddle_splits_whatever_the_seed() {
             }
         }
         // What the build wrote, its own validate accepts: no leakage, exact or near.
-        let report = validate::validate(
+        let report = validate(
             std::slice::from_ref(&version),
-            &Options::new(Target::Openai, budget()),
+            &ValidateOptions::new(Target::Openai, budget()),
         )
         .unwrap();
         assert_eq!(report.errors(), 0, "seed {seed}: {:?}", report.findings);
@@ -108,8 +108,8 @@ fn clusters_never_straddle_splits_whatever_the_seed() {
     assert!(clustered_somewhere > 0);
 }
 
-fn budget() -> template_sft::tokens::Budget {
-    template_sft::tokens::Budget::new("gpt-4o-mini-2024-07-18", None).unwrap()
+fn budget() -> template_sft::Budget {
+    template_sft::Budget::new("gpt-4o-mini-2024-07-18", None).unwrap()
 }
 
 #[test]
@@ -293,9 +293,9 @@ fn validate_finds_a_near_copy_across_splits_with_both_places() {
 #[test]
 fn a_warm_rebuild_takes_signatures_from_the_cache_and_finds_the_same_clusters() {
     let wd = Workdir::new();
-    template_sft::synth::write_project(
+    template_sft::internals::synth::write_project(
         &wd.path("p"),
-        &template_sft::synth::Options {
+        &template_sft::internals::synth::Options {
             templates: 60,
             prompts_per_template: 2,
             median_code_bytes: 3000,

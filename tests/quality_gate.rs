@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 use support::{jsonl, repo_root, Workdir};
-use template_sft::tokens::Encoding;
+use template_sft::internals::tokens::Encoding;
 
 fn stats(wd: &Workdir, version: &str) -> Value {
     serde_json::from_str(&wd.read(&format!("dataset/{version}/stats.json"))).unwrap()
@@ -217,7 +217,7 @@ fn required_and_forbidden_identifiers_are_configurable() {
 #[test]
 fn the_catalog_fixtures_code_passes_the_gate() {
     // Every scene shipped in the repository (starter templates and code overrides) passes as is.
-    let rules = template_sft::config::GateConfig {
+    let rules = template_sft::internals::config::GateConfig {
         required: vec!["window.Remotion".into()],
         ..Default::default()
     };
@@ -228,12 +228,12 @@ fn the_catalog_fixtures_code_passes_the_gate() {
     for dir in dirs {
         for entry in std::fs::read_dir(repo_root().join(dir)).unwrap() {
             let path = entry.unwrap().path();
-            let found = template_sft::code::FoundCode::bytes(
+            let found = template_sft::internals::code::FoundCode::bytes(
                 std::fs::read(&path).unwrap(),
-                template_sft::code::CodeOrigin::store("k"),
+                template_sft::internals::code::CodeOrigin::store("k"),
             );
-            let result =
-                template_sft::code::gate::Gate::new(&rules, Encoding::O200k).run("t", found);
+            let result = template_sft::internals::code::gate::Gate::new(&rules, Encoding::O200k)
+                .run("t", found);
             assert!(result.is_ok(), "{}: {:?}", path.display(), result.err());
         }
     }
@@ -308,10 +308,10 @@ fn the_per_thread_pretokenizer_counts_exactly_like_bpe_openai_and_tiktoken() {
         "x\r\ny\r\n\r\n  z".into(),
         "<|endoftext|> <|im_start|>".into(),
     ];
-    let mut rng = template_sft::rng::Rng::new(11);
+    let mut rng = template_sft::internals::rng::Rng::new(11);
     for i in 0..60 {
         let size = 500 + (rng.below(20_000) as usize);
-        texts.push(template_sft::synth::scene(&mut rng, i, size));
+        texts.push(template_sft::internals::synth::scene(&mut rng, i, size));
     }
     for dir in [
         "examples/starter/templates",

@@ -7,8 +7,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use support::Workdir;
-use template_sft::dataset::manifest::verify;
-use template_sft::synth::{write_project, Options};
+use template_sft::internals::dataset::manifest::verify;
+use template_sft::internals::synth::{write_project, Options};
 
 /// Every visible entry of the output root is a complete version whose manifest verifies; hidden
 /// (dot-named) entries are staging leftovers or the gate cache. Gives the visible names.

@@ -413,10 +413,10 @@ fn the_bundled_remotion_api_values_are_the_keys_of_the_runtime_module() {
     // makes sure it is installed.
     let wd = Workdir::starter();
     wd.ok(&["render", "templates/lower-third.tsx", "--format", "square"]);
-    let kit = template_sft::render::kit::cache_root()
+    let kit = template_sft::internals::render::kit::cache_root()
         .unwrap()
         .join("render-kit")
-        .join(template_sft::render::kit::hash());
+        .join(template_sft::internals::render::kit::hash());
     let out = std::process::Command::new("node")
         .args([
             "-e",

@@ -4,7 +4,7 @@ mod support;
 
 use serde_json::Value;
 use support::{jsonl, Workdir};
-use template_sft::text::thousands;
+use template_sft::internals::text::thousands;
 
 fn stats(wd: &Workdir, version: &str) -> Value {
     serde_json::from_str(&wd.read(&format!("dataset/{version}/stats.json"))).unwrap()

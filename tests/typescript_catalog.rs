@@ -6,11 +6,11 @@ mod support;
 use std::path::Path;
 
 use support::{repo_root, Workdir};
-use template_sft::catalog::{json, typescript, Template};
+use template_sft::internals::catalog::{json, typescript, Template};
 
 fn without_origin(mut t: Vec<Template>) -> Vec<Template> {
     for template in &mut t {
-        template.at = template_sft::location::Location::file("");
+        template.at = template_sft::Location::file("");
     }
     t
 }
@@ -21,7 +21,7 @@ fn the_realistic_fixture_reads_like_its_json_twin() {
     let ts = typescript::read(
         &dir.join("canonical.ts"),
         None,
-        &mut template_sft::diagnostic::Diagnostics::default(),
+        &mut template_sft::internals::diagnostic::Diagnostics::default(),
     )
     .unwrap();
     let js = json::read_array(&dir.join("canonical.json")).unwrap();
@@ -98,7 +98,7 @@ fn a_call_in_a_required_field_skips_only_that_entry() {
         Path::new("c.ts"),
         text,
         None,
-        &mut template_sft::diagnostic::Diagnostics::default(),
+        &mut template_sft::internals::diagnostic::Diagnostics::default(),
     )
     .unwrap();
     assert_eq!(t.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(), ["b"]);

@@ -148,10 +148,10 @@ fn file_level_rules() {
     assert_eq!(found(&run), []);
 
     // File size: through the library, with a small limit (a 512 MB fixture would be silly).
-    use template_sft::validate::{validate as check, Options, Target};
-    let mut options = Options::new(
+    use template_sft::{validate as check, Target, ValidateOptions};
+    let mut options = ValidateOptions::new(
         Target::Openai,
-        template_sft::tokens::Budget::new("gpt-4.1", None).unwrap(),
+        template_sft::Budget::new("gpt-4.1", None).unwrap(),
     );
     options.max_file_bytes = Some(100);
     let report = check(&[fixture("missing_user.jsonl").into()], &options).unwrap();

@@ -13,7 +13,7 @@ fn built() -> Workdir {
 }
 
 fn verifies(wd: &Workdir, version: &str) {
-    template_sft::dataset::manifest::verify(&wd.path(version))
+    template_sft::internals::dataset::manifest::verify(&wd.path(version))
         .unwrap_or_else(|e| panic!("{version} no longer verifies: {e}"));
 }
 
@@ -136,7 +136,10 @@ fn input_digests_are_of_the_bytes_that_were_parsed() {
         .find(|i| i["kind"] == "catalog")
         .unwrap()["sha256"]
         .clone();
-    assert_eq!(recorded, template_sft::digest::sha256_hex(&catalog));
+    assert_eq!(
+        recorded,
+        template_sft::internals::digest::sha256_hex(&catalog)
+    );
 }
 
 #[test]

@@ -3,6 +3,6 @@
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(init: template_sft::fuzzing::allow_guarded_panics(), |data: &[u8]| {
-    template_sft::fuzzing::validate_line(data);
+fuzz_target!(init: template_sft::internals::fuzzing::allow_guarded_panics(), |data: &[u8]| {
+    template_sft::internals::fuzzing::validate_line(data);
 });

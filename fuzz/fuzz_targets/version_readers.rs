@@ -4,5 +4,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    template_sft::fuzzing::version_readers(data);
+    template_sft::internals::fuzzing::version_readers(data);
 });

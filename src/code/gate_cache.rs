@@ -11,7 +11,7 @@
 //! build's verdicts only, so it never grows stale.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
@@ -54,10 +54,6 @@ pub struct GateCache {
 }
 
 impl GateCache {
-    pub fn path_in(root: &Path) -> PathBuf {
-        crate::cache::folder(root).join("gate.jsonl")
-    }
-
     /// The verdicts stored under `root` for these settings (none if anything differs or fails to
     /// check out).
     pub fn open(
@@ -155,7 +151,7 @@ mod tests {
         assert_eq!(again.get("aa"), Some(&pass));
         assert_eq!(again.get("bb"), Some(&bad));
         // Someone turns the rejection into a pass by hand.
-        let path = GateCache::path_in(root.path());
+        let path = crate::cache::folder(root.path()).join("gate.jsonl");
         let text = std::fs::read_to_string(&path).unwrap();
         let edited = text.replace(
             r#"{"message":"line 1:1: bad","rule":"parse","sha256":"bb"}"#,

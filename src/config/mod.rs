@@ -18,9 +18,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::location::{line_col, Location};
-pub use crate::text::{check_name, sanitized_name, NAME_RULE};
+pub use crate::text::{check_name, sanitized_name};
 use crate::tokens::chat_template::TokenizerSpec;
-pub use check::{check_tag, is_dotted_path};
+pub use check::check_tag;
 pub use sections::*;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -378,6 +378,7 @@ mod tests {
 
     #[test]
     fn dotted_paths_are_validated() {
+        use check::is_dotted_path;
         assert!(is_dotted_path("window.Remotion"));
         assert!(is_dotted_path("$x"));
         assert!(!is_dotted_path("window."));

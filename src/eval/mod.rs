@@ -39,9 +39,7 @@ use summary::{Comparison, Summary};
 
 /// A version's held-out examples and the rules they are scored by.
 pub struct Heldout {
-    pub dir: PathBuf,
     pub tag: String,
-    pub split: Split,
     pub examples: Vec<Gold>,
     pub settings: Settings,
     /// The model the version was budgeted for (the default of `prepare --model`).
@@ -91,9 +89,7 @@ impl Heldout {
             )));
         }
         Ok(Heldout {
-            dir: dir.to_path_buf(),
             tag: version.stats.tag.clone(),
-            split,
             examples,
             settings: Settings {
                 rules,
@@ -250,7 +246,7 @@ struct Body<'a> {
 
 /// Write the split's prompts (system and user, no answer) to `out` as a Batch API request file,
 /// or as numbered parts of it (`OUT-1.jsonl`, …) when one file would hold more than
-/// [`BATCH_REQUESTS`] requests or [`BATCH_BYTES`] bytes.
+/// 50,000 requests or 200 MB (the Batch API's limits).
 pub fn prepare(dir: &Path, options: &PrepareOptions, out: &Path) -> Result<Prepared> {
     let heldout = Heldout::open(dir, options.split)?;
     let model = options.model.clone().unwrap_or(heldout.model.clone());

@@ -113,7 +113,7 @@ impl Family {
 const REMEMBERED_PIECE: usize = 64;
 
 /// Token counts of long pieces of text under one tokenizer, by SHA-256 of the piece: what an
-/// earlier build counted ([`crate::tokens::piece_cache`]), and every long piece counted now, to
+/// earlier build counted (`tokens::piece_cache`), and every long piece counted now, to
 /// remember for the next build.
 #[derive(Debug, Default)]
 pub struct PieceCounts<'k> {
