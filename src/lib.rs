@@ -126,7 +126,7 @@ pub use dataset::example::Meta;
 pub use dataset::manifest::{BuildSettings, Manifest};
 pub use dataset::stats::{self, Stats};
 pub use dataset::version::Version;
-pub use diagnostic::{Diagnostic, Kind as DiagnosticKind};
+pub use diagnostic::{Category, Diagnostic, Kind as DiagnosticKind, Severity};
 pub use diff::{diff, Diff};
 pub use error::{Error, Result, StrictFailures};
 pub use eval::{evaluate, prepare, Evaluation, Outputs, PrepareOptions, Prepared, Scoring};
@@ -137,7 +137,5 @@ pub use render::RenderOptions;
 pub use report::Summary;
 pub use split::Split;
 pub use tokens::Budget;
-pub use validate::{
-    validate, Category, Finding, Options as ValidateOptions, Report as ValidateReport, Target,
-};
+pub use validate::{validate, Options as ValidateOptions, Report as ValidateReport, Target};
 pub use video::VideoFormat;

@@ -155,10 +155,9 @@ fn file_level_rules() {
     );
     options.max_file_bytes = Some(100);
     let report = check(&[fixture("missing_user.jsonl").into()], &options).unwrap();
-    assert!(report
-        .findings
-        .iter()
-        .any(|f| f.category.name() == "file_too_large" && f.line.is_none()));
+    assert!(report.findings.iter().any(|f| f.category()
+        == Some(template_sft::Category::FileTooLarge)
+        && f.at.as_ref().is_some_and(|at| at.line.is_none())));
 }
 
 #[test]

@@ -6,12 +6,13 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use crate::console::Console;
+use crate::diagnostic::{Diagnostic, Kind};
 use crate::error::{count, Error, Result};
 use crate::report::terminal;
 use crate::text::Printable;
 use crate::tokens::chat_template;
 use crate::tokens::Budget;
-use crate::validate::{self, Category, Options, Report, Severity, Target};
+use crate::validate::{self, Options, Report, Severity, Target};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -105,26 +106,18 @@ fn print_human(out: &mut impl Write, report: &Report) -> std::io::Result<()> {
     if !report.lengths.is_empty() {
         writeln!(out)?;
     }
-    let mut shown: std::collections::BTreeMap<Category, usize> = Default::default();
+    let mut shown: std::collections::BTreeMap<Kind, usize> = Default::default();
     for finding in &report.findings {
-        let n = shown.entry(finding.category).or_default();
+        let n = shown.entry(finding.kind).or_default();
         *n += 1;
         if *n > SHOWN_PER_CATEGORY {
             continue;
         }
-        let severity = match finding.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        let at = match finding.line {
-            Some(line) => format!("{}:{line}", finding.file),
-            None => finding.file.clone(),
-        };
         writeln!(
             out,
-            "{severity}[{}] {at}: {}",
-            finding.category.name(),
-            finding.message
+            "{}[{}] {finding}",
+            finding.severity.name(),
+            finding.kind.name(),
         )?;
     }
     if !report.counts.is_empty() {
@@ -160,6 +153,18 @@ fn print_human(out: &mut impl Write, report: &Report) -> std::io::Result<()> {
     )
 }
 
+/// A finding as `--json` has always written it: category, severity, file, line, message.
+fn finding_json(finding: &Diagnostic) -> serde_json::Value {
+    let at = finding.at.as_ref();
+    serde_json::json!({
+        "category": finding.kind,
+        "severity": finding.severity,
+        "file": at.map(|at| at.path.display().to_string()),
+        "line": at.and_then(|at| at.line),
+        "message": finding.message,
+    })
+}
+
 fn json_report(report: &Report, target: Target) -> serde_json::Value {
     let summary: Vec<serde_json::Value> = report
         .counts
@@ -173,7 +178,7 @@ fn json_report(report: &Report, target: Target) -> serde_json::Value {
         "examples": report.examples(),
         "files": report.files,
         "summary": summary,
-        "findings": report.findings,
+        "findings": report.findings.iter().map(finding_json).collect::<Vec<_>>(),
         "omitted": report.omitted,
         "lengths": report.lengths,
     })

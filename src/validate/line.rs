@@ -9,7 +9,7 @@ use std::hash::{Hash, Hasher};
 
 use serde_json::{Map, Value};
 
-use super::category::Category;
+use crate::diagnostic::Category;
 
 /// Keys a message may carry in OpenAI's chat fine-tuning format.
 const MESSAGE_KEYS: [&str; 7] = [

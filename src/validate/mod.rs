@@ -15,7 +15,6 @@
 //! is one loop; the per-line checks, the leakage and the build-directory checks are modules of
 //! their own.
 
-pub mod category;
 pub mod dataset_dir;
 pub mod export_dir;
 mod leakage;
@@ -31,14 +30,16 @@ use std::sync::RwLock;
 use rayon::prelude::*;
 use serde::Serialize;
 
-pub use category::Category;
+pub use crate::diagnostic::{Category, Severity};
 use leakage::Leakage;
 use line::{check_line, example_hash, text_hash, Message};
-pub use target::{Severity, Target};
+pub use target::Target;
 
+use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
 use crate::export::ExportTarget;
 use crate::input::{self, read_line_capped, CappedLine};
+use crate::location::Location;
 use crate::split::near_copy::{self, Signature};
 use crate::split::Split;
 use crate::tokens::chat_template::ChatTokenizer;
@@ -62,15 +63,6 @@ const TOKEN_CACHE_ENTRIES: usize = 1 << 20;
 const NEAR_COPY_INDEX_LIMIT: usize = 50_000;
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Finding {
-    pub category: Category,
-    pub severity: Severity,
-    pub file: String,
-    pub line: Option<usize>,
-    pub message: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
 pub struct FileSummary {
     pub file: String,
     pub split: Option<Split>,
@@ -81,7 +73,8 @@ pub struct FileSummary {
 #[derive(Debug, Default, Serialize)]
 pub struct Report {
     pub files: Vec<FileSummary>,
-    pub findings: Vec<Finding>,
+    /// Each a [`Diagnostic`] of kind `Finding(category)`, at its file (and line, when a line).
+    pub findings: Vec<Diagnostic>,
     /// Findings not kept, per category (beyond the first 1000 of each).
     pub omitted: BTreeMap<Category, usize>,
     /// Findings per category, kept or not.
@@ -155,13 +148,13 @@ impl Findings<'_> {
         if count.1 > KEEP_PER_CATEGORY {
             *self.report.omitted.entry(category).or_default() += 1;
         } else {
-            self.report.findings.push(Finding {
-                category,
-                severity,
-                file: file.to_string(),
-                line,
-                message,
-            });
+            let at = match line {
+                Some(line) => Location::line(file, line),
+                None => Location::file(file),
+            };
+            self.report
+                .findings
+                .push(Diagnostic::finding(category, severity, at, message));
         }
     }
 }

@@ -1,18 +1,44 @@
-//! Warnings as data: what a stage noticed, did not stop for, and must not keep quiet about.
+//! What a command noticed, as data: one [`Diagnostic`] type for every command.
 //!
-//! Takes nothing; gives [`Diagnostic`] (a [`Kind`], where, what) and [`Diagnostics`], the list each
-//! stage adds to. Stages never print: the pipeline hands the list to its caller (and, as it goes, to
-//! an [`crate::Observer`]), the CLI renders it as `warning: file:line:col: message` lines.
+//! Takes nothing; gives [`Diagnostic`] (a [`Kind`], a [`Severity`], where, what) and
+//! [`Diagnostics`], the list each build stage adds to. A build's, an export's and an eval's
+//! diagnostics are warnings (what stops them is an [`crate::Error`]); `validate`'s are its findings,
+//! of a [`Category`], each an error or a warning for the target. Nothing here prints: the pipeline
+//! hands the list to its caller (and, as it goes, to an [`crate::Observer`]), the CLI renders it as
+//! `warning: file:line:col: message` lines.
+
+pub mod category;
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+
+pub use category::Category;
 
 use crate::location::Location;
 
-/// What kind of thing was noticed. Stable names (snake_case) for machines.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// How much a diagnostic matters: an error fails `validate` (exit 1); a warning does not, unless
+/// `--deny-warnings`. Everything a build, an export or an eval reports is a warning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+impl Severity {
+    /// The stable name (as in JSON).
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// What kind of thing was noticed. Stable names (snake_case) for machines: serialized as
+/// [`Kind::name`], a `validate` finding as its category's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
     /// A TypeScript catalog value that is not literal data; the field or entry was skipped.
     CatalogNotData,
@@ -60,6 +86,9 @@ pub enum Kind {
     SplitSkew,
     /// Nothing lost, but worth knowing (e.g. the gate cache could not be saved).
     Note,
+    /// A `validate` finding: a line, a file or a version that a fine-tuning target would refuse or
+    /// that a team should know about (the README's category table).
+    Finding(Category),
 }
 
 impl Kind {
@@ -89,6 +118,7 @@ impl Kind {
             Kind::NameTaken => "name_taken",
             Kind::SplitSkew => "split_skew",
             Kind::Note => "note",
+            Kind::Finding(category) => category.name(),
         }
     }
 
@@ -117,8 +147,15 @@ impl Kind {
             | Kind::EstimatedLength
             | Kind::NoBaseModel
             | Kind::NameTaken
-            | Kind::Note => return None,
+            | Kind::Note
+            | Kind::Finding(_) => return None,
         })
+    }
+}
+
+impl Serialize for Kind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
     }
 }
 
@@ -128,10 +165,11 @@ impl fmt::Display for Kind {
     }
 }
 
-/// One thing noticed: its kind, where (when there is a where), and what.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One thing noticed: its kind, how much it matters, where (when there is a where), and what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Diagnostic {
     pub kind: Kind,
+    pub severity: Severity,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub at: Option<Location>,
     pub message: String,
@@ -155,22 +193,44 @@ pub struct Diagnostics {
 }
 
 impl Diagnostic {
+    /// A warning.
     pub fn new(kind: Kind, at: Option<Location>, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             kind,
+            severity: Severity::Warning,
             at,
             message: message.into(),
+        }
+    }
+
+    /// A `validate` finding of `category`, as serious as its target makes it.
+    pub fn finding(
+        category: Category,
+        severity: Severity,
+        at: Location,
+        message: String,
+    ) -> Diagnostic {
+        Diagnostic {
+            kind: Kind::Finding(category),
+            severity,
+            at: Some(at),
+            message,
+        }
+    }
+
+    /// The finding's category, if this is a `validate` finding.
+    pub fn category(&self) -> Option<Category> {
+        match self.kind {
+            Kind::Finding(category) => Some(category),
+            _ => None,
         }
     }
 }
 
 impl Diagnostics {
+    /// Add a warning.
     pub fn push(&mut self, kind: Kind, at: Option<Location>, message: impl Into<String>) {
-        self.list.push(Diagnostic {
-            kind,
-            at,
-            message: message.into(),
-        });
+        self.list.push(Diagnostic::new(kind, at, message));
     }
 
     pub fn extend(&mut self, more: impl IntoIterator<Item = Diagnostic>) {
@@ -203,7 +263,12 @@ mod tests {
 
     #[test]
     fn kind_names_are_the_json_names() {
-        for kind in [Kind::CatalogNotData, Kind::DurationMismatch, Kind::Note] {
+        for kind in [
+            Kind::CatalogNotData,
+            Kind::DurationMismatch,
+            Kind::Note,
+            Kind::Finding(Category::TrainEvalLeakage),
+        ] {
             assert_eq!(
                 serde_json::to_value(kind).unwrap(),
                 serde_json::Value::from(kind.name())
