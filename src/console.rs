@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Display;
-use std::io::IsTerminal;
+use std::io::{self, IsTerminal};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -212,4 +212,137 @@ impl Observer for Console {
 fn stderr(line: std::fmt::Arguments<'_>) {
     use std::io::Write;
     let _ = writeln!(Printable(std::io::stderr().lock()), "{line}");
+}
+
+/// The full text of an error for stderr: `error: <cause>`; for an error at a line of a file, that
+/// line with a caret under the column (as just and rustc show them); and, where one helps, a hint
+/// line. The library's errors say what and where ([`Error`]'s `Display`); showing the line again is
+/// the terminal's business, so it is done here.
+pub fn error_text(e: &Error) -> String {
+    let mut text = format!("error: {e}");
+    if let Error::Config { at, .. } | Error::Input { at, .. } = e {
+        if let Some(snippet) = snippet(at) {
+            text.push('\n');
+            text.push_str(&snippet);
+        }
+    }
+    if let Some(hint) = e.hint() {
+        text.push_str("\n  hint: ");
+        text.push_str(hint);
+    }
+    text
+}
+
+/// The line `at` points to, and a caret under its column when it has one:
+///
+/// ```text
+///    |
+///  2 |   { id: 'x', name: 'unterminated },
+///    |                    ^
+/// ```
+///
+/// Nothing when the file cannot be read again or has no such line. A long line is shown as a window
+/// of about 100 characters around the column.
+fn snippet(at: &Location) -> Option<String> {
+    use std::io::BufRead;
+    const WINDOW: usize = 100;
+    let line_no = at.line?;
+    let file = crate::input::open_regular(&at.path).ok()?;
+    let mut reader = io::BufReader::new(file);
+    let mut buf = Vec::new();
+    for _ in 0..line_no {
+        buf.clear();
+        // A line is read up to 1 MiB: past that, no snippet.
+        let n = io::Read::take(&mut reader, 1 << 20)
+            .read_until(b'\n', &mut buf)
+            .ok()?;
+        if n == 0 || (n == 1 << 20 && buf.last() != Some(&b'\n')) {
+            return None;
+        }
+    }
+    let line = String::from_utf8_lossy(&buf);
+    let line: Vec<char> = line
+        .trim_end_matches(['\n', '\r'])
+        .chars()
+        .map(|c| if c == '\t' || c.is_control() { ' ' } else { c })
+        .collect();
+    let col = at.col.unwrap_or(0).saturating_sub(1).min(line.len());
+    let (start, end) = if line.len() <= WINDOW {
+        (0, line.len())
+    } else {
+        let start = col.saturating_sub(WINDOW / 2).min(line.len() - WINDOW);
+        (start, start + WINDOW)
+    };
+    let mut shown: String = line[start..end].iter().collect();
+    if start > 0 {
+        shown.insert(0, '…');
+    }
+    if end < line.len() {
+        shown.push('…');
+    }
+    let gutter = " ".repeat(line_no.to_string().len());
+    let mut out = format!("{gutter} |\n{line_no} | {shown}");
+    if at.col.is_some() {
+        let offset = col - start + usize::from(start > 0);
+        out.push_str(&format!("\n{gutter} | {}^", " ".repeat(offset)));
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_at_a_place_shows_the_line_and_a_caret() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.ts");
+        std::fs::write(&path, "const a = [\n\t{ id: 'x', name: 'oops },\n];\n").unwrap();
+        let text = error_text(&Error::input(
+            Location::at(&path, 2, 19),
+            "Unterminated string",
+        ));
+        let lines: Vec<&str> = text.lines().skip(1).collect();
+        assert_eq!(
+            lines,
+            [
+                "  |",
+                "2 |  { id: 'x', name: 'oops },",
+                "  |                   ^"
+            ]
+        );
+        // No column: the line alone. No such line or file: nothing more.
+        let lines = |e: Error| error_text(&e).lines().count();
+        assert_eq!(lines(Error::input(Location::line(&path, 3), "x")), 3);
+        assert_eq!(lines(Error::input(Location::line(&path, 9), "x")), 1);
+        let none = dir.path().join("none");
+        assert_eq!(
+            error_text(&Error::input(Location::line(&none, 1), "x")),
+            format!("error: {}:1: x", none.display())
+        );
+        assert_eq!(
+            error_text(&Error::input(Location::line("c.json", 2), "bad")),
+            "error: c.json:2: bad"
+        );
+        // A long line shows a window around the column.
+        let long = format!("{}X{}", "a".repeat(500), "b".repeat(500));
+        std::fs::write(&path, &long).unwrap();
+        let text = error_text(&Error::input(Location::at(&path, 1, 501), "here"));
+        let shown = text.lines().nth(2).unwrap();
+        let caret = text.lines().nth(3).unwrap();
+        assert!(
+            shown.starts_with("1 | …a") && shown.ends_with("b…"),
+            "{shown}"
+        );
+        assert_eq!(shown.chars().nth(caret.chars().count() - 1), Some('X'));
+    }
+
+    #[test]
+    fn missing_file_reads_plainly_with_a_hint() {
+        let e = Error::read("a/b.json", io::Error::from(io::ErrorKind::NotFound));
+        assert_eq!(
+            error_text(&e),
+            "error: a/b.json: cannot read: no such file or directory\n  hint: paths in template-sft.toml are relative to the folder that holds it, paths on the command line to the current folder"
+        );
+    }
 }

@@ -1,7 +1,7 @@
 //! Typed errors for the whole library, their wording and their exit codes.
 //!
-//! Every stage returns [`Error`]; `main.rs` prints it with [`Error::render`] and exits with
-//! [`Error::exit_code`]. User mistakes (config, inputs, usage) and runtime failures (output I/O, the
+//! Every stage returns [`Error`]; `main.rs` prints it (the CLI adds the line it points at and
+//! [`Error::hint`]) and exits with [`Error::exit_code`]. User mistakes (config, inputs, usage) and runtime failures (output I/O, the
 //! database) get distinct codes so scripts can tell "fix your input" from "try again".
 
 use std::fmt;
@@ -118,25 +118,8 @@ impl Error {
         }
     }
 
-    /// The full text printed to stderr: `error: <cause>`; for an error at a line of a file, that
-    /// line with a caret under the column (as just and rustc show them); and, where one helps, a
-    /// hint line.
-    pub fn render(&self) -> String {
-        let mut text = format!("error: {self}");
-        if let Error::Config { at, .. } | Error::Input { at, .. } = self {
-            if let Some(snippet) = snippet(at) {
-                text.push('\n');
-                text.push_str(&snippet);
-            }
-        }
-        if let Some(hint) = self.hint() {
-            text.push_str("\n  hint: ");
-            text.push_str(hint);
-        }
-        text
-    }
-
-    fn hint(&self) -> Option<&'static str> {
+    /// A line that helps with this error, where one does (`hint: …` under the message).
+    pub fn hint(&self) -> Option<&'static str> {
         match self {
             Error::Read { source, .. } if source.kind() == io::ErrorKind::NotFound => {
                 Some("paths in template-sft.toml are relative to the folder that holds it, paths on the command line to the current folder")
@@ -188,62 +171,6 @@ impl Error {
     pub fn is_broken_pipe(&self) -> bool {
         matches!(self, Error::Stdout(e) if e.kind() == io::ErrorKind::BrokenPipe)
     }
-}
-
-/// The line `at` points to, and a caret under its column when it has one:
-///
-/// ```text
-///    |
-///  2 |   { id: 'x', name: 'unterminated },
-///    |                    ^
-/// ```
-///
-/// Nothing when the file cannot be read again or has no such line. A long line is shown as a window
-/// of about 100 characters around the column.
-fn snippet(at: &Location) -> Option<String> {
-    use std::io::BufRead;
-    const WINDOW: usize = 100;
-    let line_no = at.line?;
-    let file = crate::input::open_regular(&at.path).ok()?;
-    let mut reader = io::BufReader::new(file);
-    let mut buf = Vec::new();
-    for _ in 0..line_no {
-        buf.clear();
-        // A line is read up to 1 MiB: past that, no snippet.
-        let n = io::Read::take(&mut reader, 1 << 20)
-            .read_until(b'\n', &mut buf)
-            .ok()?;
-        if n == 0 || (n == 1 << 20 && buf.last() != Some(&b'\n')) {
-            return None;
-        }
-    }
-    let line = String::from_utf8_lossy(&buf);
-    let line: Vec<char> = line
-        .trim_end_matches(['\n', '\r'])
-        .chars()
-        .map(|c| if c == '\t' || c.is_control() { ' ' } else { c })
-        .collect();
-    let col = at.col.unwrap_or(0).saturating_sub(1).min(line.len());
-    let (start, end) = if line.len() <= WINDOW {
-        (0, line.len())
-    } else {
-        let start = col.saturating_sub(WINDOW / 2).min(line.len() - WINDOW);
-        (start, start + WINDOW)
-    };
-    let mut shown: String = line[start..end].iter().collect();
-    if start > 0 {
-        shown.insert(0, '…');
-    }
-    if end < line.len() {
-        shown.push('…');
-    }
-    let gutter = " ".repeat(line_no.to_string().len());
-    let mut out = format!("{gutter} |\n{line_no} | {shown}");
-    if at.col.is_some() {
-        let offset = col - start + usize::from(start > 0);
-        out.push_str(&format!("\n{gutter} | {}^", " ".repeat(offset)));
-    }
-    Some(out)
 }
 
 /// io::Error's Display adds "(os error 2)"; users want the plain reason.
@@ -341,63 +268,5 @@ mod tests {
         let runtime = Error::write("out", io::Error::other("disk full"));
         assert_eq!(input.exit_code(), exit::INPUT);
         assert_eq!(runtime.exit_code(), exit::RUNTIME);
-        assert_eq!(input.render(), "error: c.json:2: bad");
-    }
-
-    #[test]
-    fn an_error_at_a_place_shows_the_line_and_a_caret() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("c.ts");
-        std::fs::write(&path, "const a = [\n\t{ id: 'x', name: 'oops },\n];\n").unwrap();
-        let e = Error::input(Location::at(&path, 2, 19), "Unterminated string");
-        let text = e.render();
-        let lines: Vec<&str> = text.lines().skip(1).collect();
-        assert_eq!(
-            lines,
-            [
-                "  |",
-                "2 |  { id: 'x', name: 'oops },",
-                "  |                   ^"
-            ]
-        );
-        // No column: the line alone. No such line or file: nothing more.
-        assert_eq!(
-            Error::input(Location::line(&path, 3), "x")
-                .render()
-                .lines()
-                .count(),
-            3
-        );
-        assert_eq!(
-            Error::input(Location::line(&path, 9), "x")
-                .render()
-                .lines()
-                .count(),
-            1
-        );
-        assert_eq!(
-            Error::input(Location::line(dir.path().join("none"), 1), "x").render(),
-            format!("error: {}:1: x", dir.path().join("none").display())
-        );
-        // A long line shows a window around the column.
-        let long = format!("{}X{}", "a".repeat(500), "b".repeat(500));
-        std::fs::write(&path, &long).unwrap();
-        let text = Error::input(Location::at(&path, 1, 501), "here").render();
-        let shown = text.lines().nth(2).unwrap();
-        let caret = text.lines().nth(3).unwrap();
-        assert!(
-            shown.starts_with("1 | …a") && shown.ends_with("b…"),
-            "{shown}"
-        );
-        assert_eq!(shown.chars().nth(caret.chars().count() - 1), Some('X'));
-    }
-
-    #[test]
-    fn missing_file_reads_plainly_with_a_hint() {
-        let e = Error::read("a/b.json", io::Error::from(io::ErrorKind::NotFound));
-        assert_eq!(
-            e.render(),
-            "error: a/b.json: cannot read: no such file or directory\n  hint: paths in template-sft.toml are relative to the folder that holds it, paths on the command line to the current folder"
-        );
     }
 }

@@ -7,6 +7,7 @@
 /// The command line, for `main.rs`.
 pub mod cli {
     pub use crate::cli::Cli;
+    pub use crate::console::error_text;
     pub use crate::parse_guard::quiet_guarded_panics;
 }
 

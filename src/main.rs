@@ -5,7 +5,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
-use template_sft::internals::cli::Cli;
+use template_sft::internals::cli::{error_text, Cli};
 
 /// Hugging Face tokenizers allocate for every piece of every word; with glibc's allocator half of a
 /// model-tokenizer count went to malloc and free, with mimalloc it runs 2.2 times as fast (README,
@@ -24,7 +24,7 @@ fn main() -> ExitCode {
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
             // A closed stderr must not turn an error into a panic.
-            let _ = writeln!(std::io::stderr().lock(), "{}", e.render());
+            let _ = writeln!(std::io::stderr().lock(), "{}", error_text(&e));
             ExitCode::from(e.exit_code())
         }
     }
