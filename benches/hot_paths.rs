@@ -7,7 +7,7 @@ use divan::Bencher;
 use template_sft::internals::catalog::{Source, Template};
 use template_sft::internals::code::{gate, CodeOrigin, FoundCode, TemplateCode};
 use template_sft::internals::config::GateConfig;
-use template_sft::internals::dataset::example::{Example, Rendered};
+use template_sft::internals::dataset::example::{Draft, Rendered};
 use template_sft::internals::prompts::brief::{Brief, BriefOrigin};
 use template_sft::internals::rng::Rng;
 use template_sft::internals::split::near_copy;
@@ -115,7 +115,7 @@ fn render_example(bencher: Bencher) {
         2000,
         template_sft::internals::code::duration::CodeDuration::NoExport,
     );
-    let example = Example {
+    let example = Draft {
         template: &template,
         code: &tsx,
         brief: Brief {
@@ -127,12 +127,10 @@ fn render_example(bencher: Bencher) {
         duration: 150,
         duration_from: template_sft::internals::video::DurationFrom::Code,
         prompt_source: "prompts/metadata_prompt_dataset.jsonl:1".into(),
-        split: Split::Train,
-        cluster: "orbit-logo-reveal",
         tokens: 2100,
         assistant_tokens: 2000,
-        model_tokens: Vec::new(),
-    };
+    }
+    .place(Split::Train, "orbit-logo-reveal");
     let system = template_sft::internals::code::json_string(
         "You are a Remotion code generator. Respond with valid TSX only.",
     );
@@ -144,9 +142,7 @@ fn render_example(bencher: Bencher) {
             sink.clear();
             let mut buf = Vec::new();
             let code_json = example.code.escaped(None, &mut buf).unwrap();
-            rendered
-                .render(&example, code_json, &system, 30, &[])
-                .unwrap();
+            rendered.render(&example, code_json, &system, 30).unwrap();
             rendered.full_line(&mut sink).unwrap();
             rendered.upload_line(&mut sink).unwrap();
             rendered.meta_line(&mut sink).unwrap();

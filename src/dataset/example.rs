@@ -9,6 +9,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -19,7 +20,23 @@ use crate::split::Split;
 use crate::tokens::chat_template::ModelCount;
 use crate::video::{DurationFrom, VideoFormat};
 
-/// An example: references into the catalog and code, plus what is its own.
+/// An example as the examples stage makes it: references into the catalog and code, its brief, its
+/// duration and its billed tokens; not yet placed in a split ([`Draft::place`] does that).
+#[derive(Debug)]
+pub struct Draft<'a> {
+    pub template: &'a Template,
+    pub code: &'a TemplateCode,
+    pub brief: Brief,
+    pub duration: u32,
+    pub duration_from: DurationFrom,
+    /// Where the brief's wording came from, as written in meta (`prompts/x.jsonl:3`).
+    pub prompt_source: String,
+    /// Billed tokens of the whole example, and of the assistant message alone.
+    pub tokens: usize,
+    pub assistant_tokens: usize,
+}
+
+/// An example placed in its split: what is written. Made by [`Draft::place`].
 #[derive(Debug)]
 pub struct Example<'a> {
     pub template: &'a Template,
@@ -35,28 +52,72 @@ pub struct Example<'a> {
     /// Billed tokens of the whole example, and of the assistant message alone.
     pub tokens: usize,
     pub assistant_tokens: usize,
-    /// Lengths under each model tokenizer of the build, in `tokens.tokenizer` order.
-    pub model_tokens: Vec<ModelCount>,
+    /// Lengths under the build's model tokenizers, each with its tokenizer's name; none until the
+    /// lengths stage counts them (and none at all without `tokens.tokenizer`).
+    pub model_tokens: Vec<(Arc<str>, ModelCount)>,
+}
+
+impl<'a> Draft<'a> {
+    /// The example this draft is, in `split`, its template in near-copy cluster `cluster`.
+    pub fn place(self, split: Split, cluster: &'a str) -> Example<'a> {
+        let Draft {
+            template,
+            code,
+            brief,
+            duration,
+            duration_from,
+            prompt_source,
+            tokens,
+            assistant_tokens,
+        } = self;
+        Example {
+            template,
+            code,
+            brief,
+            duration,
+            duration_from,
+            prompt_source,
+            split,
+            cluster,
+            tokens,
+            assistant_tokens,
+            model_tokens: Vec::new(),
+        }
+    }
+
+    /// [`Example::key`], before the example is placed.
+    pub fn key(&self) -> Key {
+        key(self.template, &self.brief)
+    }
+
+    /// [`Example::key_parts`], before the example is placed.
+    pub fn key_parts(&self) -> [&str; 3] {
+        key_parts(self.template, &self.brief)
+    }
 }
 
 impl Example<'_> {
     /// The identity of an example across builds: template, prompt variant, format.
     pub fn key(&self) -> Key {
-        Key {
-            template_id: self.template.id.clone(),
-            prompt_variant: self.brief.variant.clone(),
-            format: self.brief.format,
-        }
+        key(self.template, &self.brief)
     }
 
     /// [`Example::key`]'s parts, borrowed, for hashing without allocating.
     pub fn key_parts(&self) -> [&str; 3] {
-        [
-            &self.template.id,
-            &self.brief.variant,
-            self.brief.format.name(),
-        ]
+        key_parts(self.template, &self.brief)
     }
+}
+
+fn key(template: &Template, brief: &Brief) -> Key {
+    Key {
+        template_id: template.id.clone(),
+        prompt_variant: brief.variant.clone(),
+        format: brief.format,
+    }
+}
+
+fn key_parts<'a>(template: &'a Template, brief: &'a Brief) -> [&'a str; 3] {
+    [&template.id, &brief.variant, brief.format.name()]
 }
 
 /// An example's identity across versions: template id, prompt variant, format.
@@ -164,14 +225,13 @@ impl Rendered {
     /// Serialize `example`'s messages array and meta object into the buffers. `system_json` is the
     /// system message and `code_json` the example's code, each as a JSON string literal, escaped
     /// once per build, not per example. The bytes equal serde_json's compact form of
-    /// `[{"role", "content"}, …]`. `model_names` names `example.model_tokens` in order.
+    /// `[{"role", "content"}, …]`.
     pub fn render(
         &mut self,
         example: &Example<'_>,
         code_json: &[u8],
         system_json: &[u8],
         fps: u32,
-        model_names: &[String],
     ) -> serde_json::Result<()> {
         self.messages.clear();
         self.meta.clear();
@@ -203,10 +263,10 @@ impl Rendered {
             cluster: Cow::Borrowed(example.cluster),
             tokens: example.tokens,
             assistant_tokens: example.assistant_tokens,
-            model_tokens: model_names
+            model_tokens: example
+                .model_tokens
                 .iter()
-                .map(|n| Cow::Borrowed(n.as_str()))
-                .zip(example.model_tokens.iter().copied())
+                .map(|(name, count)| (Cow::Borrowed(&**name), *count))
                 .collect(),
         };
         serde_json::to_writer(&mut self.meta, &meta)
@@ -252,7 +312,7 @@ mod tests {
             9,
             crate::code::duration::CodeDuration::NoExport,
         );
-        let example = Example {
+        let example = Draft {
             template: &template,
             code: &code,
             brief: Brief {
@@ -264,12 +324,10 @@ mod tests {
             duration: 30,
             duration_from: DurationFrom::Catalog,
             prompt_source: "catalog:primaryUse".into(),
-            split: Split::Train,
-            cluster: "t",
             tokens: 20,
             assistant_tokens: 9,
-            model_tokens: Vec::new(),
-        };
+        }
+        .place(Split::Train, "t");
         let system = "You write <TSX> & nothing \"else\"";
         let mut rendered = Rendered::default();
         let mut buf = Vec::new();
@@ -279,7 +337,6 @@ mod tests {
                 code.escaped(None, &mut buf).unwrap(),
                 &crate::code::json_string(system),
                 30,
-                &[],
             )
             .unwrap();
         // What serde gives for the struct these lines used to be serialized from.

@@ -21,14 +21,12 @@ pub fn write_split_files(
     spill: Option<&Spill>,
     system_json: &[u8],
     fps: u32,
-    model_names: &[String],
     on_written: &(dyn Fn(u64) + Sync),
 ) -> Result<Vec<FileRecord>> {
     let render = Render {
         spill,
         system_json,
         fps,
-        model_names,
     };
     let (full, sidecars) = std::thread::scope(|scope| {
         let full =
@@ -64,7 +62,6 @@ struct Render<'a> {
     spill: Option<&'a Spill>,
     system_json: &'a [u8],
     fps: u32,
-    model_names: &'a [String],
 }
 
 /// Write `lines` of every split, in split order; gives their manifest records.
@@ -93,13 +90,7 @@ fn write_splits(
                 .escaped(render.spill, &mut code)
                 .map_err(|e| Error::read(outs[0].path(), e))?;
             rendered
-                .render(
-                    example,
-                    code_json,
-                    render.system_json,
-                    render.fps,
-                    render.model_names,
-                )
+                .render(example, code_json, render.system_json, render.fps)
                 .map_err(|e| Error::write(outs[0].path(), std::io::Error::other(e)))?;
             let written = match lines {
                 Lines::Full => rendered.full_line(&mut outs[0]),

@@ -1,7 +1,7 @@
 //! The examples stage: each template's briefs, paired with its code, within the token budget.
 //!
-//! Takes the records (gated code, prompts, duration) and the budget; gives one [`Example`] per brief
-//! that fits the per-example limit, in catalog order, and what the stats need about how they were
+//! Takes the records (gated code, prompts, duration) and the budget; gives one [`Draft`] per brief
+//! that fits the per-example limit, in catalog order (the split stage places each in its split), and what the stats need about how they were
 //! made: briefs by origin and format, format mismatches, templates whose briefs were synthesized, and
 //! the examples dropped for size (each also a diagnostic).
 
@@ -9,17 +9,16 @@ use rayon::prelude::*;
 
 use super::record::TemplateRecord;
 use crate::config::Config;
-use crate::dataset::example::Example;
+use crate::dataset::example::Draft;
 use crate::dataset::stats::{BriefStats, OverLimit};
 use crate::diagnostic::{Diagnostics, Kind};
 use crate::location::Location;
 use crate::prompts::brief::{self, BriefOrigin};
-use crate::split::Split;
 use crate::tokens::{chat_total, Budget};
 
 pub struct Examples<'r> {
-    /// In catalog order, every example in train until the split stage.
-    pub examples: Vec<Example<'r>>,
+    /// In catalog order.
+    pub drafts: Vec<Draft<'r>>,
     pub counted: Made,
 }
 
@@ -64,7 +63,7 @@ pub fn run<'r>(
         })
         .collect();
 
-    let mut examples = Vec::new();
+    let mut drafts = Vec::new();
     let mut out = Made::default();
     for (record, made) in records.iter().zip(made) {
         let (Some(code), Some((duration, duration_from)), Some((made, brief_tokens))) =
@@ -106,23 +105,20 @@ pub fn run<'r>(
                 // catalog is TypeScript or JSON.
                 BriefOrigin::Synthesized(field) => format!("catalog:{field}"),
             };
-            examples.push(Example {
+            drafts.push(Draft {
                 template,
                 code,
                 brief: b,
                 duration,
                 duration_from,
                 prompt_source,
-                split: Split::Train,
-                cluster: &template.id,
                 tokens,
                 assistant_tokens: code.tokens,
-                model_tokens: Vec::new(),
             });
         }
     }
     Examples {
-        examples,
+        drafts,
         counted: out,
     }
 }

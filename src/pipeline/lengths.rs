@@ -11,6 +11,7 @@
 //! remembered.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -152,10 +153,14 @@ pub(super) fn run(
             Ok((members.iter().copied().zip(per_example).collect(), used))
         })
         .collect::<Result<Vec<_>>>()?;
+    let names: Vec<Arc<str>> = tokenizers
+        .iter()
+        .map(|(t, _)| Arc::from(&*t.name))
+        .collect();
     let mut pieces: Vec<Vec<([u8; 32], usize)>> = vec![Vec::new(); tokenizers.len()];
     for (counts, used) in counted {
         for (i, counts) in counts {
-            examples[i].model_tokens = counts;
+            examples[i].model_tokens = names.iter().cloned().zip(counts).collect();
         }
         for (all, used) in pieces.iter_mut().zip(used) {
             all.extend(used);
@@ -174,7 +179,8 @@ pub(super) fn run(
                 t,
                 config.display_path(&t.path),
                 examples.iter().map(|e| {
-                    let c = e.model_tokens[k];
+                    // Stored just above, in this same tokenizer order.
+                    let (_, c) = e.model_tokens[k];
                     (Some(e.split), c.tokens, c.assistant_tokens)
                 }),
             )

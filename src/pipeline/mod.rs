@@ -118,8 +118,8 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
     run.done(&render::describe(render.as_ref()));
     let records = &catalog.records;
     let made = examples::run(config, records, &budget, &mut run.diagnostics);
-    run.done(&format!("{} examples briefed", made.examples.len()));
-    let mut split = split::run(config, records, made.examples, &mut run.diagnostics);
+    run.done(&format!("{} examples briefed", made.drafts.len()));
+    let mut split = split::run(config, records, made.drafts, &mut run.diagnostics);
     run.done(&split.describe());
     refuse(&run, records, &code, &durations, &made.counted, &split)?;
     let mut lengths = lengths::run(&mut run, tokenizers, &mut split.examples, &code.spill)?;

@@ -72,7 +72,7 @@ pub(super) fn run(
             target: run
                 .root
                 .join(Staging::next_free_name(&run.root, &config.output.tag)?),
-            samples: samples(config, examples, &code.spill, &stats, options.samples)?,
+            samples: samples(config, examples, &code.spill, options.samples)?,
             stats,
         });
     }
@@ -209,14 +209,12 @@ fn write(
     let root = config.resolve(&config.output.root);
     let staging = Staging::begin(&root, &config.output.tag)?;
     let system_json = json_string(&config.prompts.system);
-    let model_names = stats.tokens.tokenizer_names();
     let mut files = write_split_files(
         &staging,
         examples,
         Some(spill),
         &system_json,
         config.video.fps,
-        &model_names,
         &|n| written.add(n),
     )?;
     let stats_json =
@@ -261,11 +259,9 @@ fn samples(
     config: &Config,
     examples: &[Example<'_>],
     spill: &Spill,
-    stats: &Stats,
     n: usize,
 ) -> Result<Vec<Sample>> {
     let system_json = crate::code::json_string(&config.prompts.system);
-    let model_names = stats.tokens.tokenizer_names();
     let mut rendered = Rendered::default();
     let mut code = Vec::new();
     let mut out = Vec::new();
@@ -275,7 +271,7 @@ fn samples(
             .escaped(Some(spill), &mut code)
             .map_err(|err| Error::read(spill.dir(), err))?;
         rendered
-            .render(e, code_json, &system_json, config.video.fps, &model_names)
+            .render(e, code_json, &system_json, config.video.fps)
             .map_err(|e| Error::serialize("a sample", e))?;
         let mut line = Vec::new();
         // Writing into a Vec cannot fail.

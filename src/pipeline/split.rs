@@ -1,8 +1,8 @@
 //! The split stage: identical examples written once, near-copy clusters kept together, every example
 //! given its split, in the order the files will hold them.
 //!
-//! Takes the examples (catalog order) and the records' near-copy signatures; gives the examples
-//! split and ordered (by split, then a seeded hash), the stats of duplicates and clusters, and a
+//! Takes the drafts (catalog order) and the records' near-copy signatures; gives the examples, each
+//! placed in its split and cluster, ordered (by split, then a seeded hash), the stats of duplicates and clusters, and a
 //! diagnostic per dropped duplicate and per cluster too large for a held-out split. In `template`
 //! mode a group is a near-copy cluster (keyed by its smallest template id), so neither a template
 //! nor a near-copy of it is on both sides of a split; in `example` mode each example is its own group.
@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::record::TemplateRecord;
 use crate::config::{Config, SplitMode};
-use crate::dataset::example::Example;
+use crate::dataset::example::{Draft, Example};
 use crate::dataset::stats::{DuplicateExample, NearCopyCluster, NearCopyStats};
 use crate::diagnostic::{Diagnostics, Kind};
 use crate::digest::{seeded_hash, text_hash};
@@ -53,15 +53,16 @@ impl Split<'_> {
 pub fn run<'r>(
     config: &Config,
     records: &'r [TemplateRecord],
-    examples: Vec<Example<'r>>,
+    drafts: Vec<Draft<'r>>,
     diagnostics: &mut Diagnostics,
 ) -> Split<'r> {
-    let (mut examples, duplicates) = without_duplicates(examples, diagnostics);
+    let (drafts, duplicates) = without_duplicates(drafts, diagnostics);
     let mut near_copies = NearCopyStats {
         threshold: config.split.near_copy_threshold,
         ..NearCopyStats::default()
     };
     let mut clustering = None;
+    let mut examples: Vec<Example<'r>>;
     let ratios = Ratios {
         train: config.split.train,
         validation: config.split.validation,
@@ -72,27 +73,30 @@ pub fn run<'r>(
             let started = std::time::Instant::now();
             let clusters = clusters(config, records);
             clustering = Some((clusters.comparisons, started.elapsed()));
-            for e in &mut examples {
-                e.cluster = clusters.key_of[e.template.id.as_str()];
-            }
+            let cluster_of = |d: &Draft<'r>| clusters.key_of[d.template.id.as_str()];
             // Groups in first-seen order; the split is by group key, so order does not matter.
             let mut index: HashMap<&str, usize> = HashMap::new();
             let mut groups: Vec<Group<'_>> = Vec::new();
-            for e in &examples {
-                let i = *index.entry(e.cluster).or_insert_with(|| {
+            for d in &drafts {
+                let cluster = cluster_of(d);
+                let i = *index.entry(cluster).or_insert_with(|| {
                     groups.push(Group {
-                        key: e.cluster,
+                        key: cluster,
                         examples: 0,
-                        bounded: clusters.size[e.cluster] > 1,
+                        bounded: clusters.size[cluster] > 1,
                     });
                     groups.len() - 1
                 });
                 groups[i].examples += 1;
             }
             let assignment = split::assign(&groups, &ratios, config.split.seed);
-            for e in &mut examples {
-                e.split = assignment.splits[index[e.cluster]];
-            }
+            examples = drafts
+                .into_iter()
+                .map(|d| {
+                    let cluster = cluster_of(&d);
+                    d.place(assignment.splits[index[cluster]], cluster)
+                })
+                .collect();
             for &g in &assignment.too_large {
                 diagnostics.push(
                     Kind::ClusterTooLarge,
@@ -128,9 +132,9 @@ pub fn run<'r>(
             });
         }
         SplitMode::Example => {
-            let keys: Vec<String> = examples
+            let keys: Vec<String> = drafts
                 .iter()
-                .map(|e| e.key_parts().join("\u{1f}"))
+                .map(|d| d.key_parts().join("\u{1f}"))
                 .collect();
             let groups: Vec<Group<'_>> = keys
                 .iter()
@@ -141,9 +145,15 @@ pub fn run<'r>(
                 })
                 .collect();
             let assignment = split::assign(&groups, &ratios, config.split.seed);
-            for (e, s) in examples.iter_mut().zip(assignment.splits) {
-                e.split = s;
-            }
+            // One group per draft, in the drafts' order: each its own cluster.
+            examples = drafts
+                .into_iter()
+                .zip(assignment.splits)
+                .map(|(d, split)| {
+                    let cluster = d.template.id.as_str();
+                    d.place(split, cluster)
+                })
+                .collect();
         }
     }
     examples.sort_by_cached_key(|e| {
@@ -248,9 +258,9 @@ fn skew(
 /// Examples whose messages equal an earlier one's (same brief, same code: the system message is the
 /// same for all) are dropped, the first in catalog order kept; each drop is listed and warned about.
 fn without_duplicates<'r>(
-    examples: Vec<Example<'r>>,
+    examples: Vec<Draft<'r>>,
     diagnostics: &mut Diagnostics,
-) -> (Vec<Example<'r>>, Vec<DuplicateExample>) {
+) -> (Vec<Draft<'r>>, Vec<DuplicateExample>) {
     let mut first: HashMap<(&str, u128), usize> = HashMap::new();
     let mut kept = Vec::with_capacity(examples.len());
     let mut duplicates = Vec::new();
@@ -258,7 +268,7 @@ fn without_duplicates<'r>(
         let identity = (e.code.sha256.as_str(), text_hash(&e.brief.text));
         match first.get(&identity) {
             Some(&k) => {
-                let original: &Example<'_> = &kept[k];
+                let original: &Draft<'_> = &kept[k];
                 diagnostics.push(
                     Kind::DuplicateExample,
                     None,
