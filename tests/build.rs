@@ -375,6 +375,23 @@ fn dry_run_prints_counts_and_samples_and_writes_nothing() {
     assert_eq!(run.stdout.matches("--- sample").count(), 1, "{run}");
     assert!(run.stdout.contains("\"role\": \"assistant\""), "{run}");
     assert!(!wd.path("dataset").exists());
+    // The sample is the line a build writes, field for field.
+    let (header, sample) = run
+        .stdout
+        .split_once("--- sample 1 of 1: ")
+        .unwrap()
+        .1
+        .split_once('\n')
+        .unwrap();
+    let split = header.split(" / ").next().unwrap();
+    let sample: Value = serde_json::from_str(sample).unwrap();
+    wd.ok(&["build"]);
+    let written = jsonl(&wd.read(&format!("dataset/v1/{split}.jsonl")));
+    let line = written
+        .iter()
+        .find(|l| l["meta"] == sample["meta"])
+        .unwrap_or_else(|| panic!("no {split} line has the sample's meta: {sample}"));
+    assert_eq!(line, &sample);
 }
 
 #[test]

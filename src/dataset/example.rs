@@ -198,7 +198,7 @@ impl Meta<'_> {
 }
 
 /// A full example line as read back: messages and meta.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ExampleLine {
     pub messages: Vec<Message>,
     pub meta: Meta<'static>,

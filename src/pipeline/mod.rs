@@ -85,8 +85,8 @@ pub struct Build {
 pub struct Sample {
     pub key: crate::dataset::example::Key,
     pub split: Split,
-    /// `{"messages": […], "meta": {…}}`
-    pub line: serde_json::Value,
+    /// `{"messages": […], "meta": {…}}`, as a build would write it.
+    pub line: crate::dataset::example::ExampleLine,
 }
 
 /// Run the pipeline on `config` (checked here; apply command-line [`crate::config::Overrides`]
