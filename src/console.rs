@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::diagnostic::warning;
 use crate::diagnostic::{Diagnostic, Kind};
 use crate::error::{Error, Result};
 use crate::location::Location;
@@ -134,15 +135,7 @@ impl Console {
     /// The `name_taken` warning when an output went to `written` because `asked` was taken.
     pub fn wrote_instead(&self, asked: &Path, written: &Path) {
         if asked != written {
-            self.diagnostic(&Diagnostic::new(
-                Kind::NameTaken,
-                None,
-                format!(
-                    "{} exists; wrote {} instead (nothing is ever overwritten)",
-                    asked.display(),
-                    written.display()
-                ),
-            ));
+            self.diagnostic(&warning::name_taken(asked, written));
         }
     }
 

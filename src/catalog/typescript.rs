@@ -29,7 +29,8 @@ use serde_json::{Map, Number, Value};
 
 use super::{RawTemplate, Template};
 use crate::ast::{export_name, without_wrappers};
-use crate::diagnostic::{Diagnostics, Kind};
+use crate::diagnostic::warning;
+use crate::diagnostic::Diagnostics;
 use crate::error::{Error, Result};
 use crate::input::read_text;
 use crate::location::{LineIndex, Location};
@@ -287,8 +288,7 @@ impl<'m, 'e, 'a> Evaluator<'m, 'e, 'a> {
     fn warn(&mut self, offset: u32, message: &str) {
         if !self.quiet && self.warned.insert((offset, message.to_string())) {
             let at = self.index.locate(self.path, offset as usize);
-            self.diagnostics
-                .push(Kind::CatalogNotData, Some(at), message);
+            self.diagnostics.add(warning::catalog_not_data(at, message));
         }
     }
 

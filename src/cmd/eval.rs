@@ -7,7 +7,8 @@ use std::path::PathBuf;
 
 use crate::console::Console;
 use crate::dataset::writer::{refuse_inside_version, write_new_file};
-use crate::diagnostic::{Diagnostic, Kind};
+use crate::diagnostic::warning;
+use crate::diagnostic::Kind;
 use crate::error::{Error, Result};
 use crate::eval::{self, html, terminal, Outputs, PrepareOptions};
 use crate::render::kit::KitOptions;
@@ -181,13 +182,11 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
     {
         let bad_lines = &scoring.leftovers.bad_lines;
         for bad in &bad_lines.first {
-            console.diagnostic(&Diagnostic::new(
-                Kind::BadPredictionLine,
-                None,
-                format!(
-                    "{}:{}: {what} line not used: {}",
-                    scoring.source, bad.line, bad.why
-                ),
+            console.diagnostic(&warning::bad_prediction_line(
+                &scoring.source,
+                bad.line,
+                what,
+                &bad.why,
             ));
         }
         // Counted, not kept: in the tally after the ones shown.

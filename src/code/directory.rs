@@ -13,7 +13,8 @@ use rayon::prelude::*;
 
 use super::{CodeStore, Stored};
 use crate::catalog::Template;
-use crate::diagnostic::{Diagnostics, Kind};
+use crate::diagnostic::warning;
+use crate::diagnostic::Diagnostics;
 use crate::error::{Error, Result};
 
 /// A key and the code stored under it, or why the key names no file.
@@ -96,7 +97,7 @@ impl CodeStore for DirectoryStore {
                     Ok((key, stored)) => {
                         out.insert(key, stored);
                     }
-                    Err(why) => diagnostics.push(Kind::MissingCode, None, why),
+                    Err(why) => diagnostics.add(warning::code_not_looked_up(why)),
                 }
             }
             answered += batch.len();

@@ -26,7 +26,8 @@ use super::postgres_tls::{connector, safe_target, split_options, TlsOptions};
 use super::{CodeStore, Stored};
 use crate::catalog::Template;
 use crate::config::PostgresConfig;
-use crate::diagnostic::{Diagnostics, Kind};
+use crate::diagnostic::warning;
+use crate::diagnostic::Diagnostics;
 use crate::error::{Error, Result};
 
 pub struct PostgresStore {
@@ -226,15 +227,12 @@ impl PostgresStore {
         let mut duplicates: Vec<(String, usize)> = duplicates.into_iter().collect();
         duplicates.sort();
         for (id, rows) in duplicates {
-            diagnostics.push(
-                Kind::DuplicateStoreRow,
-                None,
-                format!(
-                    "{} has {rows} rows with {} = {id:?}; using the one whose code has the smallest SHA-256",
-                    self.describe(),
-                    quote_ident(&self.settings.id_column)
-                ),
-            );
+            diagnostics.add(warning::duplicate_store_rows(
+                self.describe(),
+                rows,
+                quote_ident(&self.settings.id_column),
+                &id,
+            ));
         }
         out.into_iter()
             .map(|(id, (stored, _))| (id, stored))

@@ -8,6 +8,7 @@
 //! `warning: file:line:col: message` lines.
 
 pub mod category;
+pub mod warning;
 
 use std::fmt;
 
@@ -193,8 +194,12 @@ pub struct Diagnostics {
 }
 
 impl Diagnostic {
-    /// A warning.
-    pub fn new(kind: Kind, at: Option<Location>, message: impl Into<String>) -> Diagnostic {
+    /// A warning; worded in [`warning`], the one place warnings are made.
+    pub(in crate::diagnostic) fn new(
+        kind: Kind,
+        at: Option<Location>,
+        message: impl Into<String>,
+    ) -> Diagnostic {
         Diagnostic {
             kind,
             severity: Severity::Warning,
@@ -228,9 +233,9 @@ impl Diagnostic {
 }
 
 impl Diagnostics {
-    /// Add a warning.
-    pub fn push(&mut self, kind: Kind, at: Option<Location>, message: impl Into<String>) {
-        self.list.push(Diagnostic::new(kind, at, message));
+    /// Add one (made by [`warning`]).
+    pub fn add(&mut self, diagnostic: Diagnostic) {
+        self.list.push(diagnostic);
     }
 
     pub fn extend(&mut self, more: impl IntoIterator<Item = Diagnostic>) {
@@ -279,16 +284,18 @@ mod tests {
     #[test]
     fn renders_with_and_without_a_place_and_hands_out_each_once() {
         let mut d = Diagnostics::default();
-        d.push(
-            Kind::MalformedPrompt,
-            Some(Location::line("p.jsonl", 3)),
-            "skipped: bad",
-        );
+        d.add(warning::malformed_prompt(
+            Location::line("p.jsonl", 3),
+            "bad",
+        ));
         assert_eq!(d.unseen().len(), 1);
-        d.push(Kind::Note, None, "fyi");
+        d.add(warning::over_limit("t/v/f", 9, "m", 8));
         let new = d.unseen();
         assert_eq!(new.len(), 1);
-        assert_eq!(new[0].to_string(), "fyi");
+        assert_eq!(
+            new[0].to_string(),
+            "example t/v/f has 9 tokens, over the m limit of 8; dropped"
+        );
         assert!(d.unseen().is_empty());
         assert_eq!(d.into_vec()[0].to_string(), "p.jsonl:3: skipped: bad");
     }

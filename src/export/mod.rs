@@ -233,15 +233,7 @@ pub fn export(
         _ => written,
     };
     if path.file_name() != out.file_name() {
-        warnings.push(crate::diagnostic::Diagnostic::new(
-            crate::diagnostic::Kind::NameTaken,
-            None,
-            format!(
-                "{} exists; the export was written to {} instead (nothing is ever overwritten)",
-                out.display(),
-                path.display()
-            ),
-        ));
+        warnings.push(crate::diagnostic::warning::name_taken(out, &path));
     }
     Ok(Exported { path, warnings })
 }

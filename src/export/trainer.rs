@@ -8,7 +8,8 @@
 //! trainer and its setting; for a config, what it could not know (lengths estimated, no model).
 
 use super::Source;
-use crate::diagnostic::{Diagnostic, Kind};
+use crate::diagnostic::warning;
+use crate::diagnostic::Diagnostic;
 use crate::tokens::chat_template::Family;
 use crate::tokens::lengths::{recommended_max_length, TokenizerLengths, Trainer};
 
@@ -116,24 +117,22 @@ impl Plan {
                 for trainer in audience {
                     for l in &self.lengths {
                         if let Some(w) = trainer.warning(l) {
-                            out.push(Diagnostic::new(Kind::SequenceLength, None, w));
+                            out.push(warning::sequence_length(w));
                         }
                     }
                 }
             }
             Some(trainer) => {
                 if self.estimated {
-                    out.push(Diagnostic::new(Kind::EstimatedLength, None, format!(
-                        "no model tokenizer counted this dataset: {config_file} sets {} {} from {} counts plus 25%; pass --tokenizer PATH (the model's tokenizer.json) for exact lengths",
-                        trainer.setting, self.length, self.longest.0
-                    )));
+                    out.push(warning::estimated_length(
+                        config_file,
+                        trainer.setting,
+                        self.length,
+                        &self.longest.0,
+                    ));
                 }
                 if self.base_model.is_none() {
-                    out.push(Diagnostic::new(
-                        Kind::NoBaseModel,
-                        None,
-                        format!("no --base-model: set the model in {config_file} before training"),
-                    ));
+                    out.push(warning::no_base_model(config_file));
                 }
             }
         }

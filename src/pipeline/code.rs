@@ -23,7 +23,8 @@ use crate::code::overrides::OverrideDir;
 use crate::code::spill::Spill;
 use crate::code::{self, Batch, CodeStore, MissingCode, Wanted};
 use crate::config::{Config, SplitMode};
-use crate::diagnostic::{Diagnostics, Kind};
+use crate::diagnostic::warning;
+use crate::diagnostic::Diagnostics;
 use crate::error::{Error, Result};
 use crate::tokens::Encoding;
 
@@ -54,13 +55,11 @@ impl Code {
             .cache
             .save(records.iter().filter_map(TemplateRecord::verdict))
         {
-            diagnostics.push(
-                Kind::Note,
-                None,
-                format!(
-                    "could not save the gate cache (the next build checks everything again): {e}"
-                ),
-            );
+            diagnostics.add(warning::cache_not_saved(
+                "the gate cache",
+                "the next build checks everything again",
+                e,
+            ));
         }
     }
 }
@@ -145,14 +144,10 @@ fn overrides(config: &Config, diagnostics: &mut Diagnostics) -> Option<OverrideD
         .as_ref()
         .map(|d| OverrideDir::new(config.resolve(d), config.code.extension.clone()))?;
     if !dir.dir().is_dir() {
-        diagnostics.push(
-            Kind::MissingInput,
-            Some(crate::location::Location::file(dir.dir())),
-            format!(
-                "code.overrides_dir is not a folder; no code overrides are used{}",
-                crate::prompts::near_miss_file(dir.dir())
-            ),
-        );
+        diagnostics.add(warning::overrides_dir_not_a_folder(
+            dir.dir(),
+            &crate::prompts::near_miss_file(dir.dir()),
+        ));
     }
     Some(dir)
 }
@@ -223,24 +218,16 @@ fn missing(
         if !matches!(record.code, CodeState::Missing) {
             continue;
         }
-        let overrides = match overrides {
-            Some(dir) => format!(
-                ", and no code override {}",
-                dir.dir()
-                    .join(format!("{}.{}", record.template.id, config.code.extension))
-                    .display()
-            ),
-            None => String::new(),
-        };
-        diagnostics.push(
-            Kind::MissingCode,
-            Some(record.template.at.clone()),
-            format!(
-                "template {:?} has no code ({}{overrides}); skipped",
-                record.template.id,
-                store.looked(&record.template)
-            ),
-        );
+        let override_file = overrides.map(|dir| {
+            dir.dir()
+                .join(format!("{}.{}", record.template.id, config.code.extension))
+        });
+        diagnostics.add(warning::missing_code(
+            record.template.at.clone(),
+            &record.template.id,
+            &store.looked(&record.template),
+            override_file.as_deref(),
+        ));
         missing.push(MissingCode {
             template_id: record.template.id.clone(),
             db_id: record.template.db_id().map(str::to_string),

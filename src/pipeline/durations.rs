@@ -13,7 +13,8 @@ use crate::config::{Config, DurationSource};
 use crate::dataset::stats::{
     DurationMismatch, DurationStats, SkippedTemplate, UndeterminedDuration,
 };
-use crate::diagnostic::{Diagnostics, Kind};
+use crate::diagnostic::warning;
+use crate::diagnostic::Diagnostics;
 use crate::location::Location;
 use crate::video::{describe_duration, DurationFrom};
 
@@ -52,20 +53,18 @@ pub fn run(
             CodeDuration::Frames { frames, at } => {
                 if let Some(catalog) = catalog.filter(|c| c != frames) {
                     let states = match video.duration_source {
-                        DurationSource::Code => "briefs state the code's".to_string(),
+                        DurationSource::Code => "briefs state the code's",
                         DurationSource::Catalog => {
-                            "briefs state the catalog's (video.duration_source = \"catalog\"), which the code does not render".to_string()
+                            "briefs state the catalog's (video.duration_source = \"catalog\"), which the code does not render"
                         }
                     };
-                    diagnostics.push(
-                        Kind::DurationMismatch,
-                        Some(place(at)),
-                        format!(
-                            "template {id:?}: the code exports {} but the catalog says {}; {states}",
-                            describe_duration(*frames, video.fps),
-                            describe_duration(catalog, video.fps),
-                        ),
-                    );
+                    diagnostics.add(warning::duration_mismatch(
+                        place(at),
+                        id,
+                        &describe_duration(*frames, video.fps),
+                        &describe_duration(catalog, video.fps),
+                        states,
+                    ));
                     stats.mismatches.push(DurationMismatch {
                         template_id: id.clone(),
                         source_key: source_key.clone(),
@@ -82,13 +81,12 @@ pub fn run(
                     Some(f) => format!("briefs state {}", describe_duration(f, video.fps)),
                     None => "and there is no other duration".to_string(),
                 };
-                diagnostics.push(
-                    Kind::DurationNotDeterminable,
-                    Some(place(at)),
-                    format!(
-                        "template {id:?}: the code's duration is not determinable ({reason}); {instead}"
-                    ),
-                );
+                diagnostics.add(warning::duration_not_determinable(
+                    place(at),
+                    id,
+                    reason,
+                    &instead,
+                ));
                 stats.not_determinable.push(UndeterminedDuration {
                     template_id: id.clone(),
                     source_key: source_key.clone(),
@@ -126,11 +124,11 @@ pub fn run(
                     "no duration: {code_says} ({}), the catalog entry has none, and video.default_duration is not set",
                     video.duration_export
                 );
-                diagnostics.push(
-                    Kind::NoDuration,
-                    Some(record.template.at.clone()),
-                    format!("template {id:?} skipped: {reason}"),
-                );
+                diagnostics.add(warning::no_duration(
+                    record.template.at.clone(),
+                    id,
+                    &reason,
+                ));
                 skipped.push(SkippedTemplate {
                     template_id: id.clone(),
                     reason,

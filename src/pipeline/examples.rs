@@ -11,7 +11,8 @@ use super::record::TemplateRecord;
 use crate::config::Config;
 use crate::dataset::example::Draft;
 use crate::dataset::stats::{BriefStats, OverLimit};
-use crate::diagnostic::{Diagnostics, Kind};
+use crate::diagnostic::warning;
+use crate::diagnostic::Diagnostics;
 use crate::location::Location;
 use crate::prompts::brief::{self, BriefOrigin};
 use crate::tokens::{chat_total, Budget};
@@ -80,14 +81,12 @@ pub fn run<'r>(
         for (b, brief_tokens) in made.briefs.into_iter().zip(brief_tokens) {
             let tokens = chat_total(&[system_tokens, brief_tokens, code.tokens]);
             if tokens > budget.limit {
-                diagnostics.push(
-                    Kind::OverLimit,
-                    None,
-                    format!(
-                        "example {}/{}/{} has {tokens} tokens, over the {} limit of {}; dropped",
-                        template.id, b.variant, b.format, budget.model, budget.limit
-                    ),
-                );
+                diagnostics.add(warning::over_limit(
+                    format_args!("{}/{}/{}", template.id, b.variant, b.format),
+                    tokens,
+                    &budget.model,
+                    budget.limit,
+                ));
                 out.over_limit.push(OverLimit {
                     template_id: template.id.clone(),
                     prompt_variant: b.variant.clone(),

@@ -18,7 +18,8 @@ use crate::code::gate::{self, Gate};
 use crate::code::gate_cache::{GateCache, Verdict};
 use crate::code::spill::Spill;
 use crate::code::{Batch, CodeText, Stored};
-use crate::diagnostic::{Diagnostics, Kind};
+use crate::diagnostic::warning;
+use crate::diagnostic::Diagnostics;
 use crate::digest::sha256_hex;
 use crate::error::{Error, Result};
 use crate::location::Location;
@@ -158,14 +159,12 @@ pub fn report(records: &[TemplateRecord], diagnostics: &mut Diagnostics) {
             (Some(file), None) => (Some(Location::file(file)), rejection.message.as_str()),
             (None, _) => (None, rejection.message.as_str()),
         };
-        diagnostics.push(
-            Kind::GateRejection,
+        diagnostics.add(warning::rejected(
             at,
-            format!(
-                "template {:?} rejected ({}): {message}",
-                rejection.template_id, rejection.rule
-            ),
-        );
+            &rejection.template_id,
+            rejection.rule,
+            message,
+        ));
     }
 }
 

@@ -20,7 +20,8 @@ use crate::code::spill::Spill;
 use crate::code::TemplateCode;
 use crate::config::Config;
 use crate::dataset::example::Example;
-use crate::diagnostic::{Diagnostics, Kind};
+use crate::diagnostic::warning;
+use crate::diagnostic::Diagnostics;
 use crate::error::{Error, Result};
 use crate::location::Location;
 use crate::tokens::chat_template::{self, ChatTokenizer, ModelCount, PieceCounts, Turn};
@@ -58,14 +59,11 @@ impl Lengths {
     pub fn remember(&self, diagnostics: &mut Diagnostics) {
         for r in &self.remembered {
             if let Err(e) = r.cache.save(&r.pieces) {
-                diagnostics.push(
-                    Kind::Note,
-                    None,
-                    format!(
-                        "could not save the counts under tokenizer {} (the next build counts again): {e}",
-                        r.tokenizer
-                    ),
-                );
+                diagnostics.add(warning::cache_not_saved(
+                    format_args!("the counts under tokenizer {}", r.tokenizer),
+                    "the next build counts again",
+                    e,
+                ));
             }
         }
     }
@@ -189,11 +187,11 @@ pub(super) fn run(
     for l in &lengths {
         for trainer in TRAINERS {
             if let Some(warning) = trainer.warning(l) {
-                diagnostics.push(Kind::SequenceLength, None, warning);
+                diagnostics.add(warning::sequence_length(warning));
             }
         }
         if let Some(warning) = skew_warning(l) {
-            diagnostics.push(Kind::LengthSkew, None, warning);
+            diagnostics.add(warning::length_skew(warning));
         }
     }
     let remembered = tokenizers

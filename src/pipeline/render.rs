@@ -24,7 +24,7 @@ use crate::code::spill::Spill;
 use crate::code::CodeText;
 use crate::config::Config;
 use crate::dataset::stats::RenderStats;
-use crate::diagnostic::Kind;
+use crate::diagnostic::warning;
 use crate::error::{Error, Result};
 use crate::location::Location;
 use crate::render::{driver, kit, Job, Outcome, RenderOptions, Verdict};
@@ -198,15 +198,12 @@ pub(super) fn run(
             at: None,
         };
         let at = code.origin.file().map(Location::file);
-        diagnostics.push(
-            Kind::GateRejection,
+        diagnostics.add(warning::rejected(
             at,
-            format!(
-                "template {:?} rejected (render): {}",
-                rejection.template_id,
-                outcome.describe()
-            ),
-        );
+            &rejection.template_id,
+            "render",
+            &rejection.message,
+        ));
         record.code = CodeState::Rejected {
             origin: code.origin.clone(),
             rejection,
@@ -224,11 +221,11 @@ pub(super) fn run(
         })
         .collect();
     if let Err(e) = cache.save(kept.into_iter()) {
-        diagnostics.push(
-            Kind::Note,
-            None,
-            format!("could not save the render cache (the next build renders again): {e}"),
-        );
+        diagnostics.add(warning::cache_not_saved(
+            "the render cache",
+            "the next build renders again",
+            e,
+        ));
     }
     Ok(Some(stats))
 }

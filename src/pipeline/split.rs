@@ -13,7 +13,8 @@ use super::record::TemplateRecord;
 use crate::config::{Config, SplitMode};
 use crate::dataset::example::{Draft, Example};
 use crate::dataset::stats::{DuplicateExample, NearCopyCluster, NearCopyStats};
-use crate::diagnostic::{Diagnostics, Kind};
+use crate::diagnostic::warning;
+use crate::diagnostic::Diagnostics;
 use crate::digest::{seeded_hash, text_hash};
 use crate::split::near_copy;
 use crate::split::{self, Group, Ratios, Split as SplitName};
@@ -98,14 +99,11 @@ pub fn run<'r>(
                 })
                 .collect();
             for &g in &assignment.too_large {
-                diagnostics.push(
-                    Kind::ClusterTooLarge,
-                    None,
-                    format!(
-                        "near-copy cluster {:?} ({} templates, {} examples) is larger than a held-out split's share; it is in train",
-                        groups[g].key, clusters.size[groups[g].key], groups[g].examples
-                    ),
-                );
+                diagnostics.add(warning::cluster_too_large(
+                    groups[g].key,
+                    clusters.size[groups[g].key],
+                    groups[g].examples,
+                ));
             }
             let too_large: HashSet<&str> = assignment
                 .too_large
@@ -228,28 +226,15 @@ fn skew(
             ),
             SplitMode::Example => "add examples or change the ratios".to_string(),
         };
-        diagnostics.push(
-            Kind::SplitSkew,
-            None,
-            format!(
-                "the split came out {} for ratios {} / {} / {}: {fix}",
-                shares.join(", "),
-                split.train,
-                split.validation,
-                split.test
-            ),
-        );
+        diagnostics.add(warning::split_skewed(
+            &shares,
+            [split.train, split.validation, split.test],
+            &fix,
+        ));
         warned = true;
     }
     if openai && train < OPENAI_MIN_TRAIN {
-        diagnostics.push(
-            Kind::SplitSkew,
-            None,
-            format!(
-                "train has {}; OpenAI fine-tuning needs at least {OPENAI_MIN_TRAIN} (and validate will say so): add templates or prompt variants (prompts.variants_per_template), or raise split.train",
-                crate::error::count(train, "example")
-            ),
-        );
+        diagnostics.add(warning::train_below_minimum(train, OPENAI_MIN_TRAIN));
         warned = true;
     }
     warned
@@ -269,15 +254,7 @@ fn without_duplicates<'r>(
         match first.get(&identity) {
             Some(&k) => {
                 let original: &Draft<'_> = &kept[k];
-                diagnostics.push(
-                    Kind::DuplicateExample,
-                    None,
-                    format!(
-                        "example {} is identical to {} (same brief, same code); written once",
-                        e.key(),
-                        original.key()
-                    ),
-                );
+                diagnostics.add(warning::duplicate_example(e.key(), original.key()));
                 duplicates.push(DuplicateExample {
                     template_id: e.template.id.clone(),
                     prompt_variant: e.brief.variant.clone(),

@@ -11,7 +11,8 @@ use serde_json::Value;
 
 use super::format::split_hint;
 use super::{Prompt, Target};
-use crate::diagnostic::{Diagnostics, Kind};
+use crate::diagnostic::warning;
+use crate::diagnostic::Diagnostics;
 use crate::error::{Error, Result};
 use crate::input;
 use crate::location::{json_reason, Location};
@@ -73,12 +74,12 @@ pub fn parse(path: &Path, bytes: &[u8], diagnostics: &mut Diagnostics) -> Curate
                 }),
                 Err(why) => {
                     file.malformed += 1;
-                    diagnostics.push(Kind::MalformedPrompt, Some(at), format!("skipped: {why}"));
+                    diagnostics.add(warning::malformed_prompt(at, why));
                 }
             },
             Err(why) => {
                 file.malformed += 1;
-                diagnostics.push(Kind::MalformedPrompt, Some(at), format!("skipped: {why}"));
+                diagnostics.add(warning::malformed_prompt(at, why));
             }
         }
     }

@@ -16,7 +16,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::Template;
 use crate::config::Config;
-use crate::diagnostic::{Diagnostics, Kind};
+use crate::diagnostic::warning;
+use crate::diagnostic::Diagnostics;
 use crate::digest::InputDigest;
 use crate::error::Result;
 use crate::location::Location;
@@ -149,11 +150,7 @@ pub fn load(
     for (path, optional) in files {
         let resolved = config.resolve(path);
         let Some(file) = curated::read(&resolved, optional, diagnostics)? else {
-            diagnostics.push(
-                Kind::MissingInput,
-                Some(Location::file(&resolved)),
-                "optional curated prompt file not found; no prompts read from it",
-            );
+            diagnostics.add(warning::prompt_file_missing(&resolved));
             continue;
         };
         set.inputs.push(InputDigest::of_bytes(
@@ -218,12 +215,12 @@ pub fn load(
                 .unwrap_or_default();
             format!("no catalog entry has this id{suggestion}")
         };
-        let count = crate::error::count(prompts, "curated prompt");
-        diagnostics.push(
-            Kind::UnmatchedPrompt,
-            Some(at.clone()),
-            format!("{count} for template {target:?} not used: {reason}"),
-        );
+        diagnostics.add(warning::unmatched_prompts(
+            at.clone(),
+            prompts,
+            &target,
+            &reason,
+        ));
         set.stats.unmatched_prompts.push(UnmatchedTarget {
             target,
             prompts,
@@ -244,14 +241,10 @@ pub fn load(
                 additions
             }
             None => {
-                diagnostics.push(
-                    Kind::MissingInput,
-                    Some(Location::file(&resolved)),
-                    format!(
-                        "prompts.overrides names a file that does not exist; no prompt additions read{}",
-                        near_miss_file(&resolved)
-                    ),
-                );
+                diagnostics.add(warning::additions_file_missing(
+                    &resolved,
+                    &near_miss_file(&resolved),
+                ));
                 Vec::new()
             }
         };
@@ -268,13 +261,7 @@ pub fn load(
                     let Target::Id(id) = &prompt.target else {
                         continue;
                     };
-                    diagnostics.push(
-                        Kind::UnknownPromptAddition,
-                        Some(prompt.at.clone()),
-                        format!(
-                            "prompt addition for unknown template {id:?} (not in this build's catalog)"
-                        ),
-                    );
+                    diagnostics.add(warning::unknown_prompt_addition(prompt.at.clone(), id));
                     set.stats.unknown_override_templates.push(UnknownOverride {
                         template_id: id.clone(),
                         at: config.display_location(&Location {

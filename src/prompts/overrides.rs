@@ -12,7 +12,8 @@ use serde_json::value::RawValue;
 
 use super::format::split_hint;
 use super::{Prompt, Target};
-use crate::diagnostic::{Diagnostics, Kind};
+use crate::diagnostic::warning;
+use crate::diagnostic::Diagnostics;
 use crate::error::{Error, Result};
 use crate::input::{self, text_from_bytes};
 use crate::location::{json_reason, line_col, LineIndex, Location};
@@ -59,11 +60,7 @@ pub fn parse(path: &Path, text: &str, diagnostics: &mut Diagnostics) -> Result<V
         }
     })?;
     for key in top.keys().filter(|k| *k != "additionalPrompts") {
-        diagnostics.push(
-            Kind::UnknownKey,
-            Some(Location::file(path)),
-            format!("unknown key {key:?} ignored (expected \"additionalPrompts\")"),
-        );
+        diagnostics.add(warning::unknown_key(path, key, "additionalPrompts"));
     }
     let Some(list) = top.get("additionalPrompts") else {
         return Ok(Vec::new());
