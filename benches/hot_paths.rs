@@ -141,7 +141,7 @@ fn render_example(bencher: Bencher) {
         .bench_local(|| {
             sink.clear();
             let mut buf = Vec::new();
-            let code_json = example.code.escaped(None, &mut buf).unwrap();
+            let code_json = example.draft.code.escaped(None, &mut buf).unwrap();
             rendered.render(&example, code_json, &system, 30).unwrap();
             rendered.full_line(&mut sink).unwrap();
             rendered.upload_line(&mut sink).unwrap();

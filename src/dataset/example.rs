@@ -39,19 +39,11 @@ pub struct Draft<'a> {
 /// An example placed in its split: what is written. Made by [`Draft::place`].
 #[derive(Debug)]
 pub struct Example<'a> {
-    pub template: &'a Template,
-    pub code: &'a TemplateCode,
-    pub brief: Brief,
-    pub duration: u32,
-    pub duration_from: DurationFrom,
-    /// Where the brief's wording came from, as written in meta (`prompts/x.jsonl:3`).
-    pub prompt_source: String,
+    /// What the examples stage made.
+    pub draft: Draft<'a>,
     pub split: Split,
     /// The key of the template's near-copy cluster (its smallest template id).
     pub cluster: &'a str,
-    /// Billed tokens of the whole example, and of the assistant message alone.
-    pub tokens: usize,
-    pub assistant_tokens: usize,
     /// Lengths under the build's model tokenizers, each with its tokenizer's name; none until the
     /// lengths stage counts them (and none at all without `tokens.tokenizer`).
     pub model_tokens: Vec<(Arc<str>, ModelCount)>,
@@ -60,64 +52,43 @@ pub struct Example<'a> {
 impl<'a> Draft<'a> {
     /// The example this draft is, in `split`, its template in near-copy cluster `cluster`.
     pub fn place(self, split: Split, cluster: &'a str) -> Example<'a> {
-        let Draft {
-            template,
-            code,
-            brief,
-            duration,
-            duration_from,
-            prompt_source,
-            tokens,
-            assistant_tokens,
-        } = self;
         Example {
-            template,
-            code,
-            brief,
-            duration,
-            duration_from,
-            prompt_source,
+            draft: self,
             split,
             cluster,
-            tokens,
-            assistant_tokens,
             model_tokens: Vec::new(),
         }
     }
 
     /// [`Example::key`], before the example is placed.
     pub fn key(&self) -> Key {
-        key(self.template, &self.brief)
+        Key {
+            template_id: self.template.id.clone(),
+            prompt_variant: self.brief.variant.clone(),
+            format: self.brief.format,
+        }
     }
 
     /// [`Example::key_parts`], before the example is placed.
     pub fn key_parts(&self) -> [&str; 3] {
-        key_parts(self.template, &self.brief)
+        [
+            &self.template.id,
+            &self.brief.variant,
+            self.brief.format.name(),
+        ]
     }
 }
 
 impl Example<'_> {
     /// The identity of an example across builds: template, prompt variant, format.
     pub fn key(&self) -> Key {
-        key(self.template, &self.brief)
+        self.draft.key()
     }
 
     /// [`Example::key`]'s parts, borrowed, for hashing without allocating.
     pub fn key_parts(&self) -> [&str; 3] {
-        key_parts(self.template, &self.brief)
+        self.draft.key_parts()
     }
-}
-
-fn key(template: &Template, brief: &Brief) -> Key {
-    Key {
-        template_id: template.id.clone(),
-        prompt_variant: brief.variant.clone(),
-        format: brief.format,
-    }
-}
-
-fn key_parts<'a>(template: &'a Template, brief: &'a Brief) -> [&'a str; 3] {
-    [&template.id, &brief.variant, brief.format.name()]
 }
 
 /// An example's identity across versions: template id, prompt variant, format.
@@ -233,6 +204,7 @@ impl Rendered {
         system_json: &[u8],
         fps: u32,
     ) -> serde_json::Result<()> {
+        let made = &example.draft;
         self.messages.clear();
         self.meta.clear();
         self.messages
@@ -240,29 +212,29 @@ impl Rendered {
         self.messages.extend_from_slice(system_json);
         self.messages
             .extend_from_slice(b"},{\"role\":\"user\",\"content\":");
-        serde_json::to_writer(&mut self.messages, &example.brief.text)?;
+        serde_json::to_writer(&mut self.messages, &made.brief.text)?;
         self.messages
             .extend_from_slice(b"},{\"role\":\"assistant\",\"content\":");
         self.messages.extend_from_slice(code_json);
         self.messages.extend_from_slice(b"}]");
         let meta = Meta {
-            template_id: Cow::Borrowed(&example.template.id),
-            template_name: Cow::Borrowed(&example.template.name),
-            db_id: example.template.db_id().map(Cow::Borrowed),
-            duration: example.duration,
-            duration_source: Some(example.duration_from),
+            template_id: Cow::Borrowed(&made.template.id),
+            template_name: Cow::Borrowed(&made.template.name),
+            db_id: made.template.db_id().map(Cow::Borrowed),
+            duration: made.duration,
+            duration_source: Some(made.duration_from),
             fps,
-            supported_formats: Cow::Borrowed(&example.template.supported_formats),
-            format: example.brief.format,
-            prompt_variant: Cow::Borrowed(&example.brief.variant),
-            prompt_origin: example.brief.origin.kind(),
-            prompt_source: Cow::Borrowed(&example.prompt_source),
-            code_sha256: Cow::Borrowed(&example.code.sha256),
-            code_origin: Some(example.code.origin.kind()),
+            supported_formats: Cow::Borrowed(&made.template.supported_formats),
+            format: made.brief.format,
+            prompt_variant: Cow::Borrowed(&made.brief.variant),
+            prompt_origin: made.brief.origin.kind(),
+            prompt_source: Cow::Borrowed(&made.prompt_source),
+            code_sha256: Cow::Borrowed(&made.code.sha256),
+            code_origin: Some(made.code.origin.kind()),
             split: example.split,
             cluster: Cow::Borrowed(example.cluster),
-            tokens: example.tokens,
-            assistant_tokens: example.assistant_tokens,
+            tokens: made.tokens,
+            assistant_tokens: made.assistant_tokens,
             model_tokens: example
                 .model_tokens
                 .iter()
@@ -353,7 +325,7 @@ mod tests {
             },
             Message {
                 role: "user",
-                content: &example.brief.text,
+                content: &example.draft.brief.text,
             },
             Message {
                 role: "assistant",

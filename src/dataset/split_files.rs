@@ -86,6 +86,7 @@ fn write_splits(
         }
         for example in examples.iter().filter(|e| e.split == split) {
             let code_json = example
+                .draft
                 .code
                 .escaped(render.spill, &mut code)
                 .map_err(|e| Error::read(outs[0].path(), e))?;

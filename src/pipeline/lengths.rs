@@ -100,7 +100,7 @@ pub(super) fn run(
     let system = config.prompts.system.as_str();
     let mut groups: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, e) in examples.iter().enumerate() {
-        groups.entry(&e.code.sha256).or_default().push(i);
+        groups.entry(&e.draft.code.sha256).or_default().push(i);
     }
     let groups: Vec<Vec<usize>> = groups.into_values().collect();
     let shared: &[Example<'_>] = examples;
@@ -108,7 +108,7 @@ pub(super) fn run(
     let counted: Vec<Counted> = groups
         .par_iter()
         .map(|members| -> Result<Counted> {
-            let code = code_text(shared[members[0]].code, spill)?;
+            let code = code_text(shared[members[0]].draft.code, spill)?;
             let conversations: Vec<[Turn<'_>; 3]> = members
                 .iter()
                 .map(|&i| {
@@ -119,7 +119,7 @@ pub(super) fn run(
                         },
                         Turn {
                             role: "user",
-                            content: &shared[i].brief.text,
+                            content: &shared[i].draft.brief.text,
                         },
                         Turn {
                             role: "assistant",

@@ -109,7 +109,10 @@ fn stats(
     let mut per_split: BTreeMap<Split, BTreeSet<&str>> = BTreeMap::new();
     for e in examples {
         totals.add(e.split);
-        per_split.entry(e.split).or_default().insert(&e.template.id);
+        per_split
+            .entry(e.split)
+            .or_default()
+            .insert(&e.draft.template.id);
     }
     let mut templates_per_split = Totals::default();
     let mut covered = BTreeSet::new();
@@ -170,7 +173,7 @@ fn token_report(examples: &[Example<'_>], budget: &Budget) -> TokenReport {
         examples
             .iter()
             .filter(|e| split.is_none_or(|s| e.split == s))
-            .map(|e| (e.tokens, e.assistant_tokens))
+            .map(|e| (e.draft.tokens, e.draft.assistant_tokens))
             .collect()
     };
     let train = sizes(Some(Split::Train));
@@ -267,6 +270,7 @@ fn samples(
     let mut out = Vec::new();
     for e in examples.iter().take(n) {
         let code_json = e
+            .draft
             .code
             .escaped(Some(spill), &mut code)
             .map_err(|err| Error::read(spill.dir(), err))?;
