@@ -12,6 +12,7 @@ use std::io::{self, BufRead, Read};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
+use crate::error::wording;
 use crate::error::{Error, Result};
 use crate::location::Location;
 
@@ -83,10 +84,7 @@ pub fn read_optional(path: &Path, limit: u64) -> Result<Option<Vec<u8>>> {
 
 /// The error for a file over its cap.
 pub fn too_large(path: &Path, size: u64, limit: u64) -> Error {
-    Error::input(
-        Location::file(path),
-        format!("{size} bytes, over the limit of {limit} bytes for this kind of file; not read"),
-    )
+    wording::too_large(path, size, limit)
 }
 
 /// The whole file as UTF-8 text, without a leading BOM.
@@ -100,10 +98,7 @@ pub fn text_from_bytes(path: &Path, bytes: Vec<u8>) -> Result<String> {
     let mut text = String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
         let valid = String::from_utf8_lossy(&e.as_bytes()[..offset]).into_owned();
-        Error::input(
-            Location::from_offset(path, &valid, offset),
-            "not valid UTF-8 text",
-        )
+        wording::not_utf8(Location::from_offset(path, &valid, offset))
     })?;
     if text.starts_with('\u{feff}') {
         text.drain(..'\u{feff}'.len_utf8());

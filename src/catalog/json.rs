@@ -9,6 +9,7 @@ use std::path::Path;
 use serde_json::value::RawValue;
 
 use super::{RawTemplate, Template};
+use crate::error::wording;
 use crate::error::{Error, Result};
 use crate::input::read_text;
 use crate::location::{json_reason, LineIndex, Location};
@@ -73,9 +74,9 @@ fn parse_entry(path: &Path, entry: &str, line: usize, col: usize) -> Result<Temp
         _ => Some("a number"),
     };
     if let Some(found) = found {
-        return Err(Error::input(
+        return Err(wording::entry_not_an_object(
             Location::at(path, line, col),
-            format!("a catalog entry must be an object, found {found}"),
+            found,
         ));
     }
     let raw: RawTemplate = serde_json::from_str(entry).map_err(|e| {

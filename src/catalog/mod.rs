@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{CatalogFormat, Config, SourceFilter};
 use crate::diagnostic::Diagnostics;
 use crate::digest::InputDigest;
+use crate::error::wording;
 use crate::error::{DuplicateId, Error, Result};
 use crate::input;
 use crate::location::Location;
@@ -163,30 +164,19 @@ impl RawTemplate {
     pub(crate) fn into_template(self, at: Location) -> Result<Template> {
         let id = self.id.trim().to_string();
         if id.is_empty() {
-            return Err(Error::input(at, "template id is empty"));
+            return Err(wording::empty_id(at));
         }
         if self.name.trim().is_empty() {
-            return Err(Error::input(at, format!("template {id:?}: name is empty")));
+            return Err(wording::empty_field(at, &id, "name"));
         }
         if self.primary_use.trim().is_empty() {
-            return Err(Error::input(
-                at,
-                format!("template {id:?}: primaryUse is empty"),
-            ));
+            return Err(wording::empty_field(at, &id, "primaryUse"));
         }
         if self.supported_formats.is_empty() {
-            return Err(Error::input(
-                at,
-                format!(
-                    "template {id:?}: supportedFormats is empty; list at least one of landscape, portrait, square"
-                ),
-            ));
+            return Err(wording::no_formats(at, &id));
         }
         if self.duration == Some(0) {
-            return Err(Error::input(
-                at,
-                format!("template {id:?}: duration must be at least 1 frame"),
-            ));
+            return Err(wording::zero_duration(at, &id));
         }
         let mut formats = Vec::with_capacity(3);
         for format in self.supported_formats {

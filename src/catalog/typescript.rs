@@ -31,9 +31,10 @@ use super::{RawTemplate, Template};
 use crate::ast::{export_name, without_wrappers};
 use crate::diagnostic::warning;
 use crate::diagnostic::Diagnostics;
+use crate::error::wording;
 use crate::error::{Error, Result};
 use crate::input::read_text;
-use crate::location::{LineIndex, Location};
+use crate::location::LineIndex;
 use crate::parse_guard;
 
 /// Deepest chain of references followed (`a` → `b` → …): real catalogs use two or three.
@@ -63,23 +64,14 @@ pub fn parse(
     diagnostics: &mut Diagnostics,
 ) -> Result<Vec<Template>> {
     if let Err(offset) = parse_guard::check(text) {
-        return Err(Error::input(
+        return Err(wording::nested_too_deep(
             LineIndex::new(text).locate(path, offset),
-            format!(
-                "nested more than {} levels deep; not parsed",
-                parse_guard::MAX_DEPTH
-            ),
+            parse_guard::MAX_DEPTH,
         ));
     }
     // The parser and the evaluator recurse as deep as the source nests: give them a big stack.
-    parse_guard::with_parse_stack(|| parse_literals(path, text, export, diagnostics)).map_err(
-        |e| {
-            Error::input(
-                Location::file(path),
-                format!("cannot start the parser: {e}"),
-            )
-        },
-    )?
+    parse_guard::with_parse_stack(|| parse_literals(path, text, export, diagnostics))
+        .map_err(|e| wording::parser_not_started(path, e))?
 }
 
 fn parse_literals(
@@ -91,18 +83,13 @@ fn parse_literals(
     let allocator = Allocator::default();
     let source_type = SourceType::from_path(path).unwrap_or_else(|_| SourceType::ts());
     let parsed = parse_guard::guarded(|| Parser::new(&allocator, text, source_type).parse())
-        .map_err(|panic| {
-            Error::input(
-                Location::file(path),
-                format!("the TypeScript parser failed on this file: {panic}"),
-            )
-        })?;
+        .map_err(|panic| wording::parser_failed(path, panic))?;
     let index = LineIndex::new(text);
     if let Some(error) = parsed.diagnostics.errors().next() {
         let offset = error.labels.first().map_or(0, |l| l.offset() as usize);
-        return Err(Error::input(
+        return Err(wording::typescript_syntax(
             index.locate(path, offset),
-            format!("TypeScript syntax error: {}", error.message),
+            &error.message,
         ));
     }
     let module = Module::collect(&parsed.program.body);
@@ -125,12 +112,7 @@ fn parse_literals(
                 .consts
                 .get(local)
                 .filter(|e| matches!(without_wrappers(e), Expression::ArrayExpression(_)))
-                .ok_or_else(|| {
-                    Error::input(
-                        Location::file(path),
-                        format!("catalog.export = {name:?}: no top-level const array of that name in this file"),
-                    )
-                })?;
+                .ok_or_else(|| wording::no_such_export(path, name))?;
             vec![*init]
         }
         None => module
@@ -147,10 +129,7 @@ fn parse_literals(
     };
     refused(&mut eval)?;
     if arrays.is_empty() {
-        return Err(Error::input(
-            Location::file(path),
-            "no catalog array found: expected a top-level const array of object literals with a string id (or name one with catalog.export)",
-        ));
+        return Err(wording::no_catalog_array(path));
     }
     let mut seen = HashSet::new();
     let mut templates = Vec::new();

@@ -9,6 +9,7 @@ use crate::console::Console;
 use crate::dataset::writer::{refuse_inside_version, write_new_file};
 use crate::diagnostic::warning;
 use crate::diagnostic::Kind;
+use crate::error::wording;
 use crate::error::{Error, Result};
 use crate::eval::{self, html, terminal, Outputs, PrepareOptions};
 use crate::render::kit::KitOptions;
@@ -125,10 +126,11 @@ impl From<SplitArg> for Split {
 pub fn run(args: &Args, console: &Console) -> Result<()> {
     if let Some(Prepare::Prepare(p)) = &args.prepare {
         if !(0.0..=2.0).contains(&p.temperature) {
-            return Err(Error::Usage(format!(
-                "--temperature must be between 0 and 2, got {}",
-                p.temperature
-            )));
+            return Err(wording::out_of_range(
+                "--temperature",
+                "between 0 and 2",
+                p.temperature,
+            ));
         }
         let options = PrepareOptions {
             split: p.split.into(),
@@ -155,7 +157,7 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
         ));
     }
     let Some(dir) = &args.dir else {
-        return Err(Error::Usage("eval needs a version directory".into()));
+        return Err(wording::missing_argument("eval", "a version directory"));
     };
     let outputs = match (&args.predictions, args.gold) {
         (Some(path), false) => Outputs::File(path),

@@ -7,6 +7,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use crate::console::Console;
+use crate::error::wording;
 use crate::error::{Error, Result};
 
 #[derive(Debug, clap::Args)]
@@ -157,10 +158,7 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
         .open(&path)
         .map_err(|e| {
             if e.kind() == std::io::ErrorKind::AlreadyExists {
-                Error::Usage(format!(
-                    "{} already exists; not overwriting it",
-                    path.display()
-                ))
+                wording::already_exists(&path)
             } else {
                 Error::write(&path, e)
             }

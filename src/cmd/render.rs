@@ -11,6 +11,7 @@ use crate::code::duration::{CodeDuration, DurationExport};
 use crate::code::gate::every_rule;
 use crate::config::{GateConfig, DEFAULT_DURATION_EXPORT};
 use crate::console::Console;
+use crate::error::wording;
 use crate::error::{Error, Result};
 use crate::render::{self, kit, Frames, Job, RenderOptions, Verdict};
 use crate::text::Printable;
@@ -86,10 +87,11 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
         return console.result(format!("render kit ready in {}", dir.display()));
     }
     if !(args.scale > 0.0 && args.scale <= 4.0) {
-        return Err(Error::Usage(format!(
-            "--scale must be above 0 and at most 4, got {}",
-            args.scale
-        )));
+        return Err(wording::out_of_range(
+            "--scale",
+            "above 0 and at most 4",
+            args.scale,
+        ));
     }
     let formats = if args.format.is_empty() {
         VideoFormat::ALL.to_vec()
@@ -102,7 +104,7 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
     for file in &args.files {
         let bytes = crate::input::read_capped(file, crate::input::SMALL_FILE_LIMIT)?;
         let code = String::from_utf8(bytes)
-            .map_err(|_| Error::input(crate::location::Location::file(file), "not UTF-8 text"))?;
+            .map_err(|_| wording::not_utf8(crate::location::Location::file(file)))?;
         // The length the code exports, as build reads it; else --duration.
         let (verdicts, ()) =
             pool.install(|| every_rule(&code, &GateConfig::default(), &export, |_| ()));

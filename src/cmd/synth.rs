@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use crate::console::Console;
-use crate::error::{Error, Result};
+use crate::error::wording;
+use crate::error::Result;
 use crate::synth::{write_project, Options};
 
 #[derive(Debug, clap::Args)]
@@ -31,10 +32,7 @@ pub struct Args {
 
 pub fn run(args: &Args, console: &Console) -> Result<()> {
     if std::fs::read_dir(&args.dir).is_ok_and(|mut d| d.next().is_some()) {
-        return Err(Error::Usage(format!(
-            "{} is not empty; not writing a synthetic project into it",
-            args.dir.display()
-        )));
+        return Err(wording::not_empty(&args.dir, "a synthetic project"));
     }
     write_project(
         &args.dir,

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use crate::console::Console;
 use crate::diagnostic::{Diagnostic, Kind};
+use crate::error::wording;
 use crate::error::{count, Error, Result};
 use crate::report::terminal;
 use crate::text::Printable;
@@ -54,12 +55,13 @@ const SHOWN_PER_CATEGORY: usize = 20;
 
 pub fn run(args: &Args, _console: &Console) -> Result<()> {
     let budget = Budget::new(&args.model, args.max_tokens)
-        .map_err(|why| Error::Usage(format!("--model: {why}")))?;
+        .map_err(|why| wording::bad_option("--model", why))?;
     if !(0.0..=1.0).contains(&args.near_copy_threshold) {
-        return Err(Error::Usage(format!(
-            "--near-copy-threshold must be between 0 (off) and 1, got {}",
-            args.near_copy_threshold
-        )));
+        return Err(wording::out_of_range(
+            "--near-copy-threshold",
+            "between 0 (off) and 1",
+            args.near_copy_threshold,
+        ));
     }
     let options = Options {
         near_copy_threshold: args.near_copy_threshold,

@@ -338,8 +338,6 @@ pub fn open_store(config: &crate::config::Config) -> Result<Box<dyn CodeStore>> 
             &config.code.postgres,
         )?)),
         #[cfg(not(feature = "postgres"))]
-        CodeStoreKind::Postgres => Err(crate::error::Error::Usage(
-            "code.source = \"postgres\" needs the `postgres` feature, which this template-sft was built without: install it with its default features (cargo install --locked --path .)".into(),
-        )),
+        CodeStoreKind::Postgres => Err(crate::error::wording::postgres_not_built()),
     }
 }

@@ -28,6 +28,7 @@ use crate::catalog::Template;
 use crate::config::PostgresConfig;
 use crate::diagnostic::warning;
 use crate::diagnostic::Diagnostics;
+use crate::error::wording;
 use crate::error::{Error, Result};
 
 pub struct PostgresStore {
@@ -41,22 +42,13 @@ pub struct PostgresStore {
 impl PostgresStore {
     /// Read the connection string from the configured environment variable.
     pub fn from_env(settings: &PostgresConfig) -> Result<Self> {
-        let conn = std::env::var(&settings.url_env).map_err(|_| {
-            Error::Usage(format!(
-                "environment variable {} is not set; code.source = \"postgres\" reads the connection string from it",
-                settings.url_env
-            ))
-        })?;
+        let conn = std::env::var(&settings.url_env)
+            .map_err(|_| wording::no_store_variable(&settings.url_env))?;
         PostgresStore::new(settings, &conn)
     }
 
     pub fn new(settings: &PostgresConfig, conn: &str) -> Result<Self> {
-        let invalid = |why: String| {
-            Error::Usage(format!(
-                "{}: invalid connection string: {why}",
-                settings.url_env
-            ))
-        };
+        let invalid = |why: String| wording::bad_connection_string(&settings.url_env, why);
         let tls = split_options(conn).map_err(invalid)?;
         let mut driver: postgres::Config =
             tls.driver_string.parse().map_err(|e: postgres::Error| {

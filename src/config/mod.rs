@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::wording;
 use crate::error::{Error, Result};
 use crate::location::{line_col, Location};
 pub use crate::text::{check_name, sanitized_name};
@@ -159,21 +160,13 @@ impl Config {
             path
         };
         let bytes = fs::read(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => Error::Usage(format!(
-                "no project config at {}: run `template-sft init` to write one here, or point at yours with -c FILE (or -c DIR, for DIR/template-sft.toml)",
-                std::path::absolute(path)
-                    .unwrap_or_else(|_| path.to_path_buf())
-                    .display()
-            )),
+            std::io::ErrorKind::NotFound => wording::no_config(path),
             _ => Error::read(path, e),
         })?;
         let text = String::from_utf8(bytes).map_err(|e| {
             let offset = e.utf8_error().valid_up_to();
             let valid = String::from_utf8_lossy(&e.as_bytes()[..offset]).into_owned();
-            Error::config(
-                Location::from_offset(path, &valid, offset),
-                "not valid UTF-8",
-            )
+            wording::config_not_utf8(Location::from_offset(path, &valid, offset))
         })?;
         Config::parse_unchecked(path, &text)
     }

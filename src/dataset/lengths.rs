@@ -10,8 +10,8 @@ use rayon::prelude::*;
 
 use super::example::{ExampleLine, Message};
 use super::version::Version;
-use crate::error::{Error, Result};
-use crate::location::Location;
+use crate::error::wording;
+use crate::error::Result;
 use crate::split::Split;
 use crate::tokens::chat_template::{ChatTokenizer, ModelCount, Turn};
 use crate::tokens::lengths::TokenizerLengths;
@@ -74,14 +74,7 @@ fn count_batch(t: &ChatTokenizer, batch: &[ExampleLine]) -> Result<Vec<ModelCoun
                 run.iter().map(|e| turns(&e.messages)).collect();
             let refs: Vec<&[Turn<'_>]> = conversations.iter().map(Vec::as_slice).collect();
             t.count(&refs).map_err(|why| {
-                Error::input(
-                    Location::file(&t.template_path),
-                    format!(
-                        "tokenizer {}: cannot render example {}: {why}",
-                        t.name,
-                        run[0].meta.key()
-                    ),
-                )
+                wording::cannot_render_example(&t.template_path, &t.name, run[0].meta.key(), why)
             })
         })
         .collect::<Result<_>>()?;

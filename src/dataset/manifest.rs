@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use super::writer::FileRecord;
 use crate::digest::sha256_hex;
 pub use crate::digest::InputDigest;
+use crate::error::wording;
 use crate::error::{Error, Result};
 use crate::input;
 use crate::location::{json_reason, Location};
@@ -194,12 +195,10 @@ fn listing(dir: &Path) -> Result<(Vec<u8>, Vec<FileRecord>)> {
     let path = dir.join("manifest.json");
     let bytes = input::read_capped(&path, input::SMALL_FILE_LIMIT)?;
     let listing: Listing = serde_json::from_slice(&bytes).map_err(|e| {
-        Error::input(
+        wording::not_a(
             Location::at(&path, e.line(), e.column()),
-            format!(
-                "manifest is not a template-sft manifest: {}",
-                json_reason(&e)
-            ),
+            "a template-sft manifest",
+            json_reason(&e),
         )
     })?;
     Ok((bytes, listing.files))
@@ -210,9 +209,10 @@ pub fn read(dir: &Path) -> Result<(Manifest, String)> {
     let path = dir.join("manifest.json");
     let bytes = input::read_capped(&path, input::SMALL_FILE_LIMIT)?;
     let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|e| {
-        Error::input(
+        wording::not_a(
             Location::at(&path, e.line(), e.column()),
-            format!("not a build's manifest: {}", json_reason(&e)),
+            "a build's manifest",
+            json_reason(&e),
         )
     })?;
     Ok((manifest, sha256_hex(&bytes)))
@@ -308,13 +308,7 @@ fn list_files(dir: &Path, prefix: &str, out: &mut Vec<String>) -> Result<()> {
 pub fn verify(dir: &Path) -> Result<String> {
     let (bytes, _) = listing(dir)?;
     if let Some(m) = check_files(dir)?.mismatches.into_iter().next() {
-        return Err(Error::input(
-            Location::file(dir.join(m.name())),
-            format!(
-                "{}; the manifest does not verify, so this version was changed or damaged after it was built",
-                m.reason()
-            ),
-        ));
+        return Err(wording::does_not_verify(&dir.join(m.name()), m.reason()));
     }
     Ok(sha256_hex(&bytes))
 }

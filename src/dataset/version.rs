@@ -14,6 +14,7 @@ use serde::Deserialize;
 use super::example::{ExampleLine, Meta};
 use super::manifest;
 use super::stats::Stats;
+use crate::error::wording;
 use crate::error::{Error, Result};
 use crate::input;
 use crate::location::{json_reason, Location};
@@ -44,28 +45,22 @@ impl Version {
     pub fn open_unverified(path: &Path) -> Result<Version> {
         let stats_path = path.join("stats.json");
         if !stats_path.is_file() {
-            return Err(Error::input(
-                Location::file(path),
-                "not a dataset directory written by `template-sft build` (no stats.json)",
-            ));
+            return Err(wording::not_a_version(path));
         }
         let bytes = input::read_capped(&stats_path, input::SMALL_FILE_LIMIT)?;
         let stats: Stats = serde_json::from_slice(&bytes).map_err(|e| {
-            Error::input(
+            wording::not_a(
                 Location::at(&stats_path, e.line(), e.column()),
-                format!("not a template-sft stats.json: {}", json_reason(&e)),
+                "a template-sft stats.json",
+                json_reason(&e),
             )
         })?;
         // Names a reader writes into files someone runs (trainer configs, dataset names): a
         // version received from elsewhere may carry anything, and is refused unless they follow
         // the rule `build` enforces.
         for (what, name) in stats.written_names() {
-            crate::config::check_name(name).map_err(|why| {
-                Error::input(
-                    Location::file(&stats_path),
-                    format!("the {what} {why}; this version was not written by `template-sft build` as it is"),
-                )
-            })?;
+            crate::config::check_name(name)
+                .map_err(|why| wording::received_bad_name(&stats_path, what, why))?;
         }
         Ok(Version {
             path: path.to_path_buf(),
@@ -92,10 +87,7 @@ impl Version {
             &format!("{}.meta.jsonl", split.name()),
             |path, line, text| {
                 let parsed: Line = serde_json::from_slice(text).map_err(|e| {
-                    Error::input(
-                        Location::line(path, line),
-                        format!("not a meta line: {}", json_reason(&e)),
-                    )
+                    wording::not_a(Location::line(path, line), "a meta line", json_reason(&e))
                 })?;
                 each(parsed.meta);
                 Ok(true)
@@ -111,9 +103,10 @@ impl Version {
     ) -> Result<()> {
         self.lines(&format!("{}.jsonl", split.name()), |path, line, text| {
             let parsed: ExampleLine = serde_json::from_slice(text).map_err(|e| {
-                Error::input(
+                wording::not_a(
                     Location::line(path, line),
-                    format!("not an example line: {}", json_reason(&e)),
+                    "an example line",
+                    json_reason(&e),
                 )
             })?;
             Ok(each(parsed))
@@ -142,9 +135,10 @@ impl Version {
                 input::CappedLine::Eof => return Ok(()),
                 input::CappedLine::Line => {}
                 input::CappedLine::TooLong(len) => {
-                    return Err(Error::input(
+                    return Err(wording::line_too_long(
                         Location::line(&path, line),
-                        format!("a line of {len} bytes, longer than {MAX_LINE_BYTES}; not read"),
+                        len,
+                        MAX_LINE_BYTES,
                     ))
                 }
             }

@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::config::check_tag;
+use crate::error::wording;
 use crate::error::{Error, Result};
 
 /// A file written in the manifest: name, SHA-256, size, line count.
@@ -104,7 +105,7 @@ pub struct Staging {
 impl Staging {
     /// Create `<root>` if needed and a fresh staging directory inside it.
     pub fn begin(root: &Path, tag: &str) -> Result<Staging> {
-        check_tag(tag).map_err(|why| Error::Usage(format!("tag {why}")))?;
+        check_tag(tag).map_err(|why| wording::bad_name("tag", why))?;
         if fs::metadata(root).is_ok_and(|m| !m.is_dir()) {
             return Err(Error::write(
                 root,
@@ -294,11 +295,7 @@ pub fn refuse_inside_version(out: &Path) -> Result<()> {
         .ancestors()
         .find(|a| a.join("manifest.json").is_file())
     {
-        return Err(Error::Usage(format!(
-            "{} is inside {}, which holds a manifest.json (a dataset version or an export); writing there would change what its manifest vouches for: write it elsewhere",
-            out.display(),
-            version.display()
-        )));
+        return Err(wording::inside_a_version(out, version));
     }
     Ok(())
 }
@@ -353,10 +350,7 @@ pub fn numbered(path: &Path, n: u32) -> PathBuf {
 /// taken name instead of replacing it (so two writers at once take two names). Gives the path.
 pub fn write_new_file(path: &Path, bytes: &[u8]) -> Result<PathBuf> {
     let temp = synced_beside(path, bytes)?;
-    let mut result = Err(Error::Usage(format!(
-        "{}: every numbered name up to -{MAX_CANDIDATES} is taken",
-        path.display()
-    )));
+    let mut result = Err(wording::no_free_name(path, MAX_CANDIDATES));
     for n in 0..MAX_CANDIDATES {
         let candidate = numbered(path, n);
         match fs::hard_link(&temp, &candidate) {
@@ -389,10 +383,7 @@ pub fn new_dir(path: &Path) -> Result<PathBuf> {
             Err(e) => return Err(Error::write(&candidate, e)),
         }
     }
-    Err(Error::Usage(format!(
-        "{}: every numbered name up to -{MAX_CANDIDATES} is taken",
-        path.display()
-    )))
+    Err(wording::no_free_name(path, MAX_CANDIDATES))
 }
 
 /// Names tried for a version before giving up.

@@ -29,6 +29,7 @@ use crate::code::duration::DurationExport;
 use crate::dataset::manifest;
 use crate::dataset::version::Version;
 use crate::dataset::writer::{numbered, refuse_inside_version, write_new_file, MAX_CANDIDATES};
+use crate::error::wording;
 use crate::error::{Error, Result};
 use crate::render::RenderOptions;
 use crate::split::Split;
@@ -53,12 +54,10 @@ impl Heldout {
     pub fn open(dir: &Path, split: Split) -> Result<Heldout> {
         let version = Version::open(dir)?;
         let (manifest, _) = manifest::read(dir)?;
-        let settings = manifest.config.settings().map_err(|why| {
-            Error::input(
-                crate::location::Location::file(dir.join("manifest.json")),
-                format!("the config recorded in the manifest: {why}"),
-            )
-        })?;
+        let settings = manifest
+            .config
+            .settings()
+            .map_err(|why| wording::bad_recorded_config(&dir.join("manifest.json"), why))?;
         let rules = settings.check;
         let fps = settings.video.fps.get();
         let export = settings.video.duration_export;
@@ -81,12 +80,7 @@ impl Heldout {
         })?;
         if examples.is_empty() {
             let with: Vec<&str> = version.splits().iter().map(|s| s.name()).collect();
-            return Err(Error::Usage(format!(
-                "{}: the {} split has no examples; --split one of: {}",
-                dir.display(),
-                split.name(),
-                with.join(", ")
-            )));
+            return Err(wording::empty_split(dir, split.name(), &with));
         }
         Ok(Heldout {
             tag: version.stats.tag.clone(),
@@ -197,13 +191,13 @@ fn max_tokens(
     longest: usize,
 ) -> Result<(usize, Option<String>)> {
     if requested == Some(0) {
-        return Err(Error::Usage("--max-tokens must be at least 1".into()));
+        return Err(wording::max_tokens_zero());
     }
     let default = (2 * longest).max(1).div_ceil(256) * 256;
     match (output_limit(model), requested) {
-        (Some((limit, _)), Some(n)) if n > limit => Err(Error::Usage(format!(
-            "--max-tokens {n} is over {model}'s output limit of {limit} tokens: the Batch API would reject every request; use at most {limit}"
-        ))),
+        (Some((limit, _)), Some(n)) if n > limit => {
+            Err(wording::max_tokens_over_limit(n, model, limit))
+        }
         (Some(_), Some(n)) => Ok((n, None)),
         (Some((limit, _)), None) if default > limit => {
             let note = if longest > limit {
@@ -283,12 +277,7 @@ pub fn prepare(dir: &Path, options: &PrepareOptions, out: &Path) -> Result<Prepa
     let base = (0..MAX_CANDIDATES)
         .map(|n| numbered(out, n))
         .find(|base| part_paths(base, parts.len()).iter().all(|p| !p.exists()))
-        .ok_or_else(|| {
-            Error::Usage(format!(
-                "{}: every numbered name up to -{MAX_CANDIDATES} is taken",
-                out.display()
-            ))
-        })?;
+        .ok_or_else(|| wording::no_free_name(out, MAX_CANDIDATES))?;
     let mut files = Vec::new();
     for (path, part) in part_paths(&base, parts.len()).iter().zip(&parts) {
         files.push(write_new_file(path, part)?);

@@ -33,6 +33,7 @@ use crate::dataset::example::{ExampleLine, Message};
 use crate::dataset::manifest::Tool;
 use crate::dataset::version::Version;
 use crate::dataset::writer::{refuse_inside_version, FileRecord, Staging};
+use crate::error::wording;
 use crate::error::{Error, Result};
 use crate::split::Split;
 
@@ -177,12 +178,12 @@ pub fn export(
     };
     let plan = plan(&source, options)?;
     let name = out.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
-        Error::Usage(format!(
-            "{}: the output needs a directory name",
-            out.display()
-        ))
+        wording::bad_option(
+            &out.display().to_string(),
+            "the output needs a directory name",
+        )
     })?;
-    check_tag(name).map_err(|why| Error::Usage(format!("output name {why}")))?;
+    check_tag(name).map_err(|why| wording::bad_name("output name", why))?;
     refuse_inside_version(out)?;
     let root = out
         .parent()

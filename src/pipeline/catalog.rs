@@ -11,8 +11,7 @@ use crate::catalog;
 use crate::config::Config;
 use crate::dataset::manifest::InputDigest;
 use crate::diagnostic::Diagnostics;
-use crate::error::{count, Error, Result};
-use crate::location::Location;
+use crate::error::{wording, Result};
 
 pub struct Catalog {
     pub records: Vec<TemplateRecord>,
@@ -39,20 +38,10 @@ pub fn run(
         _ => Vec::new(),
     };
     if templates.is_empty() {
-        let why = if limit == Some(0) {
-            "--limit 0 leaves no template to build".to_string()
-        } else {
-            match catalog.excluded_by_source.len() {
-                0 => "the catalog has no entries".to_string(),
-                n => format!(
-                    "no catalog entry has the source.type this build takes ({} excluded by catalog.source_type)",
-                    count(n, "entry")
-                ),
-            }
-        };
-        return Err(Error::input(
-            Location::file(config.resolve(&config.catalog.path)),
-            why,
+        return Err(wording::no_templates(
+            &config.resolve(&config.catalog.path),
+            limit == Some(0),
+            catalog.excluded_by_source.len(),
         ));
     }
     Ok(Catalog {

@@ -22,8 +22,8 @@ use crate::config::Config;
 use crate::dataset::example::Example;
 use crate::diagnostic::warning;
 use crate::diagnostic::Diagnostics;
+use crate::error::wording;
 use crate::error::{Error, Result};
-use crate::location::Location;
 use crate::tokens::chat_template::{self, ChatTokenizer, ModelCount, PieceCounts, Turn};
 use crate::tokens::lengths::{skew_warning, TokenizerLengths, TRAINERS};
 use crate::tokens::piece_cache::PieceCache;
@@ -134,13 +134,11 @@ pub(super) fn run(
             for (t, cache) in &tokenizers {
                 let mut pieces = PieceCounts::new(cache.known());
                 let counts = t.count_with(&refs, &mut pieces).map_err(|why| {
-                    Error::input(
-                        Location::file(&t.template_path),
-                        format!(
-                            "tokenizer {}: cannot render example {}: {why}",
-                            t.name,
-                            shared[members[0]].key()
-                        ),
+                    wording::cannot_render_example(
+                        &t.template_path,
+                        &t.name,
+                        shared[members[0]].key(),
+                        why,
                     )
                 })?;
                 for (slot, count) in per_example.iter_mut().zip(counts) {

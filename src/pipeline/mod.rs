@@ -43,8 +43,8 @@ use crate::config::{Config, DurationSource};
 use crate::dataset::manifest::InputDigest;
 use crate::dataset::stats::Stats;
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::error::{count, Error, Result, StrictFailures};
-use crate::location::Location;
+use crate::error::wording;
+use crate::error::{Error, Result, StrictFailures};
 use crate::split::Split;
 use crate::tokens::Budget;
 pub use observer::{Observer, Progress};
@@ -95,7 +95,7 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
     config.check()?;
     let mut run = Run::new(config, options);
     let budget = Budget::new(&config.tokens.model, config.tokens.max_tokens)
-        .map_err(|why| Error::Usage(format!("tokens.model: {why}")))?;
+        .map_err(|why| wording::bad_option("tokens.model", why))?;
     // Building the encoder's tables takes ~0.1 s, loading a model tokenizer up to a second or two:
     // both overlap reading the inputs.
     let encoding = budget.encoding;
@@ -227,16 +227,13 @@ fn refuse(
         return Err(Error::Strict(strict));
     }
     if split.examples.is_empty() {
-        return Err(Error::input(
-            Location::file(config.resolve(&config.catalog.path)),
-            format!(
-                "no examples to write ({}: {} without code, {} rejected by the quality gate, {} without a duration; {} over the token limit); the warnings above say why",
-                count(records.len(), "template"),
-                code.missing.len(),
-                strict.rejected,
-                durations.skipped.len(),
-                count(strict.over_limit, "example")
-            ),
+        return Err(wording::no_examples(
+            &config.resolve(&config.catalog.path),
+            records.len(),
+            code.missing.len(),
+            strict.rejected,
+            durations.skipped.len(),
+            strict.over_limit,
         ));
     }
     Ok(())

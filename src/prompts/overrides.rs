@@ -14,6 +14,7 @@ use super::format::split_hint;
 use super::{Prompt, Target};
 use crate::diagnostic::warning;
 use crate::diagnostic::Diagnostics;
+use crate::error::wording;
 use crate::error::{Error, Result};
 use crate::input::{self, text_from_bytes};
 use crate::location::{json_reason, line_col, LineIndex, Location};
@@ -51,10 +52,7 @@ pub fn parse(path: &Path, text: &str, diagnostics: &mut Diagnostics) -> Result<V
     };
     let top: BTreeMap<String, &RawValue> = serde_json::from_str(text).map_err(|e| {
         if e.is_data() {
-            Error::input(
-                Location::at(path, e.line().max(1), e.column().max(1)),
-                "expected a JSON object with \"additionalPrompts\"",
-            )
+            wording::additions_not_an_object(Location::at(path, e.line().max(1), e.column().max(1)))
         } else {
             located(&e, 0)
         }
@@ -67,12 +65,9 @@ pub fn parse(path: &Path, text: &str, diagnostics: &mut Diagnostics) -> Result<V
     };
     let offset_of = |raw: &RawValue| raw.get().as_ptr() as usize - text.as_ptr() as usize;
     let entries: Vec<&RawValue> = serde_json::from_str(list.get()).map_err(|e| {
-        Error::input(
+        wording::additions_not_an_array(
             Location::from_offset(path, text, offset_of(list)),
-            format!(
-                "\"additionalPrompts\" must be an array ({})",
-                json_reason(&e)
-            ),
+            json_reason(&e),
         )
     })?;
     let index = LineIndex::new(text);
@@ -84,7 +79,7 @@ pub fn parse(path: &Path, text: &str, diagnostics: &mut Diagnostics) -> Result<V
         let hinted = split_hint(&entry.prompt).map_err(|why| Error::input(at.clone(), why))?;
         let id = entry.template_id.trim();
         if id.is_empty() {
-            return Err(Error::input(at, "templateId is empty"));
+            return Err(wording::empty_addition_id(at));
         }
         prompts.push(Prompt {
             target: Target::Id(id.to_string()),

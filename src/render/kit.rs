@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::digest::sha256_hex;
+use crate::error::wording;
 use crate::error::{Error, Result};
 
 /// The kit's files, as committed; their hash names the installed folder.
@@ -138,10 +139,7 @@ pub fn prepare(dir: &Path, progress: impl Fn(&str)) -> Result<()> {
         return Ok(());
     }
     if dir.exists() {
-        return Err(Error::Usage(format!(
-            "{} exists and is not a render kit: name a new folder",
-            dir.display()
-        )));
+        return Err(wording::not_a_render_kit(dir));
     }
     install(root, dir, &node, &progress)
 }

@@ -26,7 +26,8 @@ use serde_json::Value as Json;
 
 use sha2::Digest as _;
 
-use crate::error::{Error, Result};
+use crate::error::wording;
+use crate::error::Result;
 
 // The Hugging Face tokenizer and minijinja behind a `ChatTokenizer`, or (built without the
 // `model-tokenizers` feature) a load that says which feature a tokenizer needs.
@@ -248,7 +249,7 @@ pub fn duplicate_name(specs: &[TokenizerSpec]) -> Option<String> {
 pub fn load_all(values: &[String]) -> Result<Vec<ChatTokenizer>> {
     let specs: Vec<TokenizerSpec> = values.iter().map(|v| TokenizerSpec::parse(v)).collect();
     if let Some(why) = duplicate_name(&specs) {
-        return Err(Error::Usage(format!("--tokenizer {why}")));
+        return Err(wording::bad_name("--tokenizer", why));
     }
     load_specs(&specs)
 }

@@ -14,7 +14,8 @@ use serde_json::Value;
 
 use super::Findings;
 use crate::dataset::example::Message;
-use crate::error::{Error, Result};
+use crate::error::wording;
+use crate::error::Result;
 use crate::export::ExportTarget;
 use crate::input;
 use crate::location::{json_reason, Location};
@@ -28,9 +29,10 @@ pub fn target(dir: &Path) -> Result<Option<ExportTarget>> {
     let path = dir.join("manifest.json");
     let bytes = input::read_capped(&path, input::SMALL_FILE_LIMIT)?;
     let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
-        Error::input(
+        wording::not_a(
             Location::at(&path, e.line(), e.column()),
-            format!("manifest.json is not JSON: {}", json_reason(&e)),
+            "JSON",
+            json_reason(&e),
         )
     })?;
     let Some(target) = value.get("target") else {
@@ -38,12 +40,7 @@ pub fn target(dir: &Path) -> Result<Option<ExportTarget>> {
     };
     serde_json::from_value(target.clone())
         .map(Some)
-        .map_err(|_| {
-            Error::input(
-                Location::file(&path),
-                format!("target {target} is not one of export's targets"),
-            )
-        })
+        .map_err(|_| wording::unknown_export_target(&path, target))
 }
 
 /// Check the export's files against its manifest; gives its data files and their splits.

@@ -14,6 +14,7 @@ use tokenizers::Tokenizer;
 
 use super::{ChatTokenizer, Family, ModelCount, PieceCounts, TokenizerSpec, Turn};
 use crate::digest::sha256_hex;
+use crate::error::wording;
 use crate::error::{Error, Result};
 use crate::input;
 use crate::location::Location;
@@ -35,12 +36,8 @@ impl ChatTokenizer {
     pub fn load(spec: &TokenizerSpec) -> Result<ChatTokenizer> {
         let path = spec.file();
         let bytes = input::read_capped(&path, TOKENIZER_FILE_LIMIT)?;
-        let mut tokenizer = Tokenizer::from_bytes(&bytes).map_err(|e| {
-            Error::input(
-                Location::file(&path),
-                format!("not a Hugging Face tokenizer.json: {e}"),
-            )
-        })?;
+        let mut tokenizer =
+            Tokenizer::from_bytes(&bytes).map_err(|e| wording::not_a_tokenizer(&path, e))?;
         // A tokenizer file may carry a truncation or padding setting; a count must see everything.
         tokenizer
             .with_truncation(None)
@@ -225,10 +222,7 @@ fn chat_template(config: &Json, config_path: &Path, dir: &Path) -> Result<(Strin
             });
             return match default {
                 Some(t) => Ok((t.to_string(), config_path.to_path_buf())),
-                None => Err(Error::input(
-                    Location::file(config_path),
-                    "chat_template is a list without a template named \"default\"",
-                )),
+                None => Err(wording::no_default_template(config_path)),
             };
         }
         _ => {}
@@ -236,10 +230,7 @@ fn chat_template(config: &Json, config_path: &Path, dir: &Path) -> Result<(Strin
     let jinja = dir.join("chat_template.jinja");
     match input::read_optional(&jinja, input::SMALL_FILE_LIMIT)? {
         Some(bytes) => Ok((input::text_from_bytes(&jinja, bytes)?, jinja)),
-        None => Err(Error::input(
-            Location::file(config_path),
-            "no chat template: expected a \"chat_template\" string in tokenizer_config.json or a chat_template.jinja beside the tokenizer",
-        )),
+        None => Err(wording::no_chat_template(config_path)),
     }
 }
 
@@ -308,11 +299,5 @@ fn describe(e: &minijinja::Error) -> String {
 }
 
 fn template_error(path: &Path, e: &minijinja::Error) -> Error {
-    Error::input(
-        Location::file(path),
-        format!(
-            "{}; transformers' Jinja features beyond minijinja's are not supported",
-            describe(e)
-        ),
-    )
+    wording::unsupported_template(path, describe(e))
 }

@@ -6,17 +6,15 @@
 use std::convert::Infallible;
 
 use super::{ChatTokenizer, ModelCount, PieceCounts, TokenizerSpec, Turn};
-use crate::error::{Error, Result};
+use crate::error::wording;
+use crate::error::Result;
 
 /// No value: a build without the feature never loads a tokenizer.
 pub(super) struct Engine(Infallible);
 
 impl ChatTokenizer {
     pub fn load(spec: &TokenizerSpec) -> Result<ChatTokenizer> {
-        Err(Error::Usage(format!(
-            "tokenizer {}: model tokenizers need the `model-tokenizers` feature, which this template-sft was built without: install it with its default features (cargo install --locked --path .)",
-            spec.display_name()
-        )))
+        Err(wording::model_tokenizers_not_built(&spec.display_name()))
     }
 
     pub fn render(&self, _: &[Turn<'_>], _: bool) -> Result<String, String> {

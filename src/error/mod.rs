@@ -1,14 +1,18 @@
-//! Typed errors for the whole library, their wording and their exit codes.
+//! Typed errors for the whole library, their exit codes, and (in [`wording`]) what each says.
 //!
 //! Every stage returns [`Error`]; `main.rs` prints it (the CLI adds the line it points at and
-//! [`Error::hint`]) and exits with [`Error::exit_code`]. User mistakes (config, inputs, usage) and runtime failures (output I/O, the
-//! database) get distinct codes so scripts can tell "fix your input" from "try again".
+//! [`Error::hint`]) and exits with [`Error::exit_code`]. User mistakes (config, inputs, usage) and
+//! runtime failures (output I/O, the database) get distinct codes so scripts can tell "fix your
+//! input" from "try again". The sentences of input, config and usage errors are built in
+//! [`wording`]; the renderer's own failures are worded by the render driver that meets them.
 
 use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
 use crate::location::Location;
+
+pub mod wording;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
