@@ -14,6 +14,7 @@ use crate::error::Result;
     version,
     about = "Turn a template catalog and its production code into a fine-tuning dataset"
 )]
+/// The command line: global flags and one subcommand.
 pub struct Cli {
     /// More detail on stderr.
     #[arg(short, long, global = true)]
@@ -22,6 +23,7 @@ pub struct Cli {
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
     #[command(subcommand)]
+    /// The subcommand to run.
     pub command: Command,
 }
 
@@ -49,6 +51,7 @@ pub enum Command {
 }
 
 impl Cli {
+    /// Run the subcommand.
     pub fn run(&self) -> Result<()> {
         let console = Console::new(if self.quiet {
             Verbosity::Quiet

@@ -63,17 +63,27 @@ pub struct Move {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
+/// What changed between two versions of a dataset (`template-sft diff`).
 pub struct Diff {
+    /// The old version's directory.
     pub old: String,
+    /// The new version's directory.
     pub new: String,
+    /// The old version's examples per split.
     pub totals_before: Totals,
+    /// The new version's examples per split.
     pub totals_after: Totals,
+    /// Examples only in the new version.
     pub added: Vec<Key>,
+    /// Examples only in the old version.
     pub removed: Vec<Key>,
+    /// Examples in both whose brief changed.
     pub brief_changed: Vec<Key>,
+    /// Examples in both whose code changed.
     pub code_changed: Vec<Key>,
     /// Templates present in both whose code digest differs.
     pub templates_code_changed: Vec<String>,
+    /// Examples in both that changed split.
     pub moved: Vec<Move>,
     /// Near-copy clusters (template ids) in the new version that the old one did not have.
     pub clusters_formed: Vec<Vec<String>>,
@@ -82,11 +92,13 @@ pub struct Diff {
 }
 
 impl Diff {
+    /// Examples that moved from validation or test into train.
     pub fn leakage(&self) -> usize {
         self.moved.iter().filter(|m| m.leakage).count()
     }
 }
 
+/// Compare two versions (both verified against their manifests).
 pub fn diff(old: &Version, new: &Version) -> Result<Diff> {
     let a = index(old)?;
     let b = index(new)?;

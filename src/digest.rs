@@ -14,8 +14,11 @@ use sha2::{Digest, Sha256};
 pub struct InputDigest {
     /// `config`, `catalog`, `prompts`, `overrides`.
     pub kind: String,
+    /// The file, relative to the config.
     pub path: String,
+    /// SHA-256 of its bytes.
     pub sha256: String,
+    /// Its size.
     pub bytes: u64,
 }
 

@@ -79,6 +79,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+// Every item an embedder can reach is documented (CI denies warnings).
+#![warn(missing_docs)]
+
 // The stages and the machinery below them are crate-private modules. The library's API is what is
 // re-exported below; the binary, the integration tests, the fuzz targets and the benchmarks reach
 // the few internals they need through `internals`, hidden from the docs.

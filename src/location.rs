@@ -9,8 +9,11 @@ use std::path::{Path, PathBuf};
 /// A position in an input file. Lines and columns are 1-based; columns count characters.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Location {
+    /// The file.
     pub path: PathBuf,
+    /// 1-based line, when known.
     pub line: Option<usize>,
+    /// 1-based column in characters, when known.
     pub col: Option<usize>,
 }
 
@@ -98,6 +101,7 @@ pub struct LineIndex<'t> {
 }
 
 impl<'t> LineIndex<'t> {
+    /// An index of `text`'s line starts.
     pub fn new(text: &'t str) -> Self {
         let starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
@@ -127,6 +131,7 @@ impl<'t> LineIndex<'t> {
         (line, col)
     }
 
+    /// `path` at the line and column of byte `offset` in the text.
     pub fn locate(&self, path: &Path, offset: usize) -> Location {
         let (line, col) = self.line_col(offset);
         Location::at(path, line, col)

@@ -177,10 +177,15 @@ fn scene_size(rng: &mut Rng, median: usize) -> usize {
     ((median as f64) * (0.6 * z).exp()).clamp(1024.0, 25.0 * 1024.0) as usize
 }
 
+/// What a synthetic project holds.
 pub struct Options {
+    /// Catalog entries.
     pub templates: usize,
+    /// Curated prompts per template.
     pub prompts_per_template: usize,
+    /// The median scene size.
     pub median_code_bytes: usize,
+    /// The generator's seed.
     pub seed: u64,
     /// The share of templates (0–1) that are near-copies of an earlier one: a quarter of them
     /// byte-identical with the same prompts, the rest renamed with a few numbers changed.

@@ -11,18 +11,23 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum VideoFormat {
+    /// 16:9, 1920×1080.
     Landscape,
+    /// 9:16, 1080×1920.
     Portrait,
+    /// 1:1, 1080×1080.
     Square,
 }
 
 impl VideoFormat {
+    /// All three, in order.
     pub const ALL: [VideoFormat; 3] = [
         VideoFormat::Landscape,
         VideoFormat::Portrait,
         VideoFormat::Square,
     ];
 
+    /// The format's name (as in the catalog and meta).
     pub fn name(self) -> &'static str {
         match self {
             VideoFormat::Landscape => "landscape",
@@ -40,6 +45,7 @@ impl VideoFormat {
         }
     }
 
+    /// The format named `name`, if any.
     pub fn parse(name: &str) -> Option<VideoFormat> {
         VideoFormat::ALL
             .into_iter()
@@ -66,6 +72,7 @@ pub enum DurationFrom {
 }
 
 impl DurationFrom {
+    /// The stable name (as in meta `durationSource`).
     pub fn name(self) -> &'static str {
         match self {
             DurationFrom::Code => "code",

@@ -25,10 +25,14 @@ use crate::video::VideoFormat;
 /// Where a template's code lives in production.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
+    /// Kept in the production database, under `dbId`.
     Db {
+        /// The row's id (the PostgreSQL store's key).
         db_id: String,
     },
+    /// Kept in a registry (no code in the database).
     Registry {
+        /// The registry's id for it.
         registry_id: String,
     },
     /// Neither a `source` object nor a `db_id` was given (common in directory-based projects).
@@ -46,24 +50,39 @@ pub enum Complexity {
 /// One catalog entry, checked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Template {
+    /// The template's id: unique in the catalog, the key of its examples.
     pub id: String,
+    /// Its display name.
     pub name: String,
+    /// Where its production code lives.
     pub source: Source,
     /// Frames; `None` when the catalog has no duration for this entry.
     pub duration: Option<u32>,
     /// Never empty, no repeats, in catalog order.
     pub supported_formats: Vec<VideoFormat>,
+    /// Search keywords (catalog `keywords`).
     pub keywords: Vec<String>,
+    /// Longer descriptions of the scene.
     pub descriptions: Vec<String>,
+    /// Phrases users ask for it by.
     pub user_phrases: Vec<String>,
+    /// Catalog categories.
     pub categories: Vec<String>,
+    /// Visual styles.
     pub styles: Vec<String>,
+    /// What it is used for.
     pub use_cases: Vec<String>,
+    /// Animations it shows.
     pub animations: Vec<String>,
+    /// Elements on screen.
     pub elements: Vec<String>,
+    /// Its colors.
     pub colors: Vec<String>,
+    /// Ids of templates like it.
     pub similar_to: Vec<String>,
+    /// How complex the scene is, if the catalog says.
     pub complexity: Option<Complexity>,
+    /// What it is primarily for: the synthesized brief's first sentence.
     pub primary_use: String,
     /// Where the entry starts in its file.
     pub at: Location,
@@ -95,6 +114,7 @@ impl Template {
         }
     }
 
+    /// The production database id, for a template kept there.
     pub fn db_id(&self) -> Option<&str> {
         match &self.source {
             Source::Db { db_id } => Some(db_id),

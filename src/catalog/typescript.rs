@@ -47,6 +47,9 @@ const MAX_VALUES: usize = 5_000_000;
 /// the whole entry is skipped (with a warning) instead of failing the build.
 const REQUIRED: [&str; 4] = ["id", "name", "supportedFormats", "primaryUse"];
 
+/// Read the catalog array of the TypeScript module at `path`: the one `export` names, else the
+/// only array of object literals with a string `id`. Values that are not literal data are warned
+/// about.
 pub fn read(
     path: &Path,
     export: Option<&str>,

@@ -36,20 +36,30 @@ use crate::tokens::Encoding;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Rule {
+    /// Code longer than `code.max_bytes`.
     TooLarge,
+    /// Code that is not UTF-8 text.
     Utf8,
+    /// Empty or whitespace-only code.
     NotEmpty,
+    /// A Markdown code fence in the code.
     NoFences,
+    /// Prose before the first line of code.
     NoLeadingProse,
+    /// Not parseable as TSX.
     Parse,
+    /// No default export (or `check.export` name) to render.
     EntryPoint,
+    /// A `check.required` name that does not occur.
     Required,
+    /// A `check.forbidden` name that occurs.
     Forbidden,
     /// The scene does not render cleanly (`check.render`): judged after the gate, by the renderer.
     Render,
 }
 
 impl Rule {
+    /// The rule's stable name (as in JSON and `[check]`).
     pub fn name(self) -> &'static str {
         match self {
             Rule::TooLarge => "too_large",
@@ -77,10 +87,13 @@ impl std::fmt::Display for Rule {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct Rejection {
+    /// The rejected template.
     pub template_id: String,
     /// The store key (template id or dbId) or the override file the code came from.
     pub source_key: String,
+    /// The rule that rejected it.
     pub rule: Rule,
+    /// Why, in a sentence.
     pub message: String,
     /// Where in the code, for rules that point at a place (`parse`, `no_fences`): `line:col`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -134,8 +147,11 @@ const CODE_STARTS: [&str; 16] = [
 /// export that states a scene's duration (evaluated on the same parse).
 #[derive(Debug, Clone)]
 pub struct Gate<'c> {
+    /// The enabled rules.
     pub rules: &'c GateConfig,
+    /// The encoding the code's tokens are counted in.
     pub encoding: Encoding,
+    /// The export that states a scene's duration.
     pub duration_export: DurationExport,
     /// `code.max_bytes`, named when code over it is rejected.
     pub max_bytes: u64,
@@ -313,6 +329,7 @@ pub struct Verdicts {
 }
 
 impl Verdicts {
+    /// Whether `rule` passed (`None`: it did not run).
     pub fn passed(&self, rule: Rule) -> Option<bool> {
         self.rules
             .iter()

@@ -100,9 +100,17 @@ pub enum CodeFrom {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CodeOrigin {
     /// The configured store, under this key (and in this file, for a directory store).
-    Store { key: String, file: Option<PathBuf> },
+    Store {
+        /// The store key: the template id (directory) or its `dbId` (PostgreSQL).
+        key: String,
+        /// The file read, for a directory store.
+        file: Option<PathBuf>,
+    },
     /// A code-override file (the store had no usable code).
-    Override { path: PathBuf },
+    Override {
+        /// The code-override file read.
+        path: PathBuf,
+    },
 }
 
 impl CodeOrigin {
@@ -142,7 +150,9 @@ impl CodeOrigin {
 /// Code found for one template, before the gate.
 #[derive(Debug, Clone)]
 pub struct FoundCode {
+    /// The bytes, in memory or spilled to disk.
     pub stored: Stored,
+    /// Where they came from.
     pub origin: CodeOrigin,
 }
 
@@ -159,7 +169,9 @@ impl FoundCode {
 /// A template's gated code, shared by all of its examples.
 #[derive(Debug)]
 pub struct TemplateCode {
+    /// Where the code came from.
     pub origin: CodeOrigin,
+    /// SHA-256 of the code (meta `codeSha256`).
     pub sha256: String,
     /// Tokens of the code in the build's encoding, counted once for all its examples.
     pub tokens: usize,
@@ -181,6 +193,7 @@ pub enum CodeText {
 }
 
 impl TemplateCode {
+    /// Code that passed the gate: its text kept JSON-escaped once for every example that uses it.
     pub fn new(text: &str, origin: CodeOrigin, tokens: usize, duration: CodeDuration) -> Self {
         let text = text.trim_end();
         TemplateCode {

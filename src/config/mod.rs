@@ -26,21 +26,29 @@ pub use sections::*;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// A project's config (`template-sft.toml`), read and checked: what a build takes.
 pub struct Config {
+    /// `[catalog]`: where the catalog is and which entries to take.
     pub catalog: CatalogConfig,
+    /// `[code]`: where template code is fetched from.
     pub code: CodeConfig,
     #[serde(default)]
+    /// `[prompts]`: the system message, curated prompts, prompt additions.
     pub prompts: PromptsConfig,
     #[serde(default)]
+    /// `[video]`: frame rate and where durations come from.
     pub video: VideoConfig,
     #[serde(default)]
+    /// `[output]`: the output root and the version's tag.
     pub output: OutputConfig,
     #[serde(default)]
+    /// `[split]`: ratios, mode, seed and the near-copy threshold.
     pub split: SplitConfig,
     /// The quality gate's rules (`[check]` in the file).
     #[serde(default, rename = "check")]
     pub gate: GateConfig,
     #[serde(default)]
+    /// `[tokens]`: the model budgeted for and model tokenizers.
     pub tokens: TokensConfig,
     /// How scenes are rendered when `check.render` is on.
     #[serde(default)]
@@ -63,8 +71,11 @@ pub struct Config {
 /// Values given on the command line that take the place of the file's.
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
+    /// `--seed`: replaces `split.seed`.
     pub seed: Option<u64>,
+    /// `--tag`: replaces `output.tag`.
     pub tag: Option<String>,
+    /// `--model`: replaces `tokens.model`.
     pub model: Option<String>,
     /// `--tokenizer`, given once or more: replaces `tokens.tokenizer`.
     pub tokenizers: Vec<String>,

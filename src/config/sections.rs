@@ -256,6 +256,7 @@ pub struct GateConfig {
     #[serde(default = "yes")]
     pub parse: bool,
     #[serde(default = "yes")]
+    /// Reject empty (or whitespace-only) code.
     pub not_empty: bool,
     /// No Markdown code fences (```) anywhere.
     #[serde(default = "yes")]

@@ -24,15 +24,21 @@ use crate::video::{DurationFrom, VideoFormat};
 /// duration and its billed tokens; not yet placed in a split ([`Draft::place`] does that).
 #[derive(Debug)]
 pub struct Draft<'a> {
+    /// The catalog entry.
     pub template: &'a Template,
+    /// Its gated code (the assistant message).
     pub code: &'a TemplateCode,
+    /// The brief (the user message).
     pub brief: Brief,
+    /// The duration the brief states, in frames.
     pub duration: u32,
+    /// Where that duration came from.
     pub duration_from: DurationFrom,
     /// Where the brief's wording came from, as written in meta (`prompts/x.jsonl:3`).
     pub prompt_source: String,
     /// Billed tokens of the whole example, and of the assistant message alone.
     pub tokens: usize,
+    /// Billed tokens of the assistant message alone.
     pub assistant_tokens: usize,
 }
 
@@ -41,6 +47,7 @@ pub struct Draft<'a> {
 pub struct Example<'a> {
     /// What the examples stage made.
     pub draft: Draft<'a>,
+    /// The split it is in.
     pub split: Split,
     /// The key of the template's near-copy cluster (its smallest template id).
     pub cluster: &'a str,
@@ -95,8 +102,11 @@ impl Example<'_> {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Key {
+    /// The template's id.
     pub template_id: String,
+    /// The prompt variant (`curated-1`, `synth-2`, `override-1`, …).
     pub prompt_variant: String,
+    /// The video format the brief asks for.
     pub format: VideoFormat,
 }
 
@@ -113,7 +123,9 @@ impl fmt::Display for Key {
 /// One chat message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
+    /// `system`, `user` or `assistant`.
     pub role: String,
+    /// The message's text.
     pub content: String,
 }
 
@@ -122,36 +134,50 @@ pub struct Message {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Meta<'a> {
+    /// The template's id.
     pub template_id: Cow<'a, str>,
     #[serde(default)]
+    /// The template's display name.
     pub template_name: Cow<'a, str>,
     #[serde(default)]
+    /// Its production database id, if it has one.
     pub db_id: Option<Cow<'a, str>>,
     #[serde(default)]
+    /// The duration the brief states, in frames.
     pub duration: u32,
     /// `code`, `catalog` or `default`: where `duration` came from (absent in older versions).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_source: Option<DurationFrom>,
     #[serde(default)]
+    /// Frames per second (`video.fps`).
     pub fps: u32,
     #[serde(default)]
+    /// The formats the template supports.
     pub supported_formats: Cow<'a, [VideoFormat]>,
+    /// The format the brief asks for.
     pub format: VideoFormat,
+    /// The prompt variant.
     pub prompt_variant: Cow<'a, str>,
+    /// Whether the brief is curated, synthesized or a prompt addition.
     pub prompt_origin: PromptOrigin,
     #[serde(default)]
+    /// Where its wording came from (`prompts/x.jsonl:3`, `catalog:primaryUse`).
     pub prompt_source: Cow<'a, str>,
+    /// SHA-256 of the code.
     pub code_sha256: Cow<'a, str>,
     /// `store` or `override` (absent in older versions).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code_origin: Option<CodeFrom>,
+    /// The split the line is in.
     pub split: Split,
     /// The near-copy cluster (its smallest template id; the template's own id when alone).
     #[serde(default)]
     pub cluster: Cow<'a, str>,
     #[serde(default)]
+    /// Billed tokens of the whole example (the build's model).
     pub tokens: usize,
     #[serde(default)]
+    /// Billed tokens of the assistant message alone.
     pub assistant_tokens: usize,
     /// Rendered-chat-template lengths under each model tokenizer, by tokenizer name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -159,6 +185,7 @@ pub struct Meta<'a> {
 }
 
 impl Meta<'_> {
+    /// The example's identity: template, prompt variant, format.
     pub fn key(&self) -> Key {
         Key {
             template_id: self.template_id.to_string(),
@@ -171,7 +198,9 @@ impl Meta<'_> {
 /// A full example line as read back: messages and meta.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ExampleLine {
+    /// The chat messages.
     pub messages: Vec<Message>,
+    /// Its metadata.
     pub meta: Meta<'static>,
 }
 
@@ -188,7 +217,9 @@ impl ExampleLine {
 /// Reusable buffers for rendering; one per writer thread.
 #[derive(Default)]
 pub struct Rendered {
+    /// The messages array, serialized.
     pub messages: Vec<u8>,
+    /// The meta object, serialized.
     pub meta: Vec<u8>,
 }
 

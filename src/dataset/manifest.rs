@@ -24,18 +24,25 @@ use crate::location::{json_reason, Location};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CodeDigest {
+    /// Where the code came from (`directory …` or `postgres … table schema.table`).
     pub source: String,
+    /// Templates whose code is in the dataset.
     pub templates: usize,
+    /// SHA-256 over their code digests, in id order.
     pub sha256: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+/// The tool that wrote a version.
 pub struct Tool {
+    /// `template-sft`.
     pub name: String,
+    /// Its version.
     pub version: String,
 }
 
 impl Tool {
+    /// This tool.
     pub fn this() -> Tool {
         Tool {
             name: env!("CARGO_PKG_NAME").into(),
@@ -46,12 +53,19 @@ impl Tool {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+/// A version's `manifest.json`: what wrote it, every file's checksum, the inputs and the config.
 pub struct Manifest {
+    /// What wrote the version.
     pub tool: Tool,
+    /// The version's tag.
     pub tag: String,
+    /// Every file of the version: name, size, lines, SHA-256.
     pub files: Vec<FileRecord>,
+    /// The inputs read (catalog, prompt files), each with its digest.
     pub inputs: Vec<InputDigest>,
+    /// The code, as one digest.
     pub code: CodeDigest,
+    /// The config the build ran with, as recorded.
     pub config: RecordedConfig,
 }
 
@@ -71,14 +85,18 @@ pub struct BuildSettings {
     #[serde(default)]
     pub check: crate::config::GateConfig,
     #[serde(default)]
+    /// The recorded `[video]` settings.
     pub video: VideoSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
+/// The `[video]` settings a reader needs: frame rate and the duration export.
 pub struct VideoSettings {
     #[serde(default = "default_fps")]
+    /// `video.fps`.
     pub fps: std::num::NonZeroU32,
     #[serde(default = "default_duration_export")]
+    /// `video.duration_export`.
     pub duration_export: String,
 }
 
@@ -125,28 +143,41 @@ struct Listing {
 pub enum Mismatch {
     /// Listed, but not a regular file inside the directory.
     Missing {
+        /// The file's name in the version.
         name: String,
     },
+    /// Its SHA-256 is not the one listed.
     Sha256 {
+        /// The file's name in the version.
         name: String,
     },
+    /// Its size is not the one listed.
     Bytes {
+        /// The file's name in the version.
         name: String,
+        /// The size the manifest lists.
         listed: u64,
+        /// The size on disk.
         actual: u64,
     },
+    /// Its line count is not the one listed.
     Lines {
+        /// The file's name in the version.
         name: String,
+        /// The line count the manifest lists.
         listed: u64,
+        /// The lines in the file.
         actual: u64,
     },
     /// A file in the directory the manifest does not list.
     Unlisted {
+        /// The file's name in the version.
         name: String,
     },
 }
 
 impl Mismatch {
+    /// The file's name in the version.
     pub fn name(&self) -> &str {
         match self {
             Mismatch::Missing { name }
@@ -157,6 +188,7 @@ impl Mismatch {
         }
     }
 
+    /// The difference, in a sentence.
     pub fn reason(&self) -> String {
         match self {
             Mismatch::Missing { .. } => "listed in the manifest but missing".into(),
@@ -221,7 +253,9 @@ pub fn read(dir: &Path) -> Result<(Manifest, String)> {
 /// What [`check_files`] found: every difference, and the line count of each listed file it read.
 #[derive(Debug, Default)]
 pub struct Checked {
+    /// Every difference found.
     pub mismatches: Vec<Mismatch>,
+    /// Lines counted per file read, by file name.
     pub lines: std::collections::HashMap<String, u64>,
 }
 

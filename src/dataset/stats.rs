@@ -23,10 +23,15 @@ use crate::tokens::{Budget, TokenStats, TrainedEstimate};
 use crate::video::VideoFormat;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+/// Examples (or templates) per split.
 pub struct Totals {
+    /// All splits together.
     pub all: usize,
+    /// In train.
     pub train: usize,
+    /// In validation.
     pub validation: usize,
+    /// In test.
     pub test: usize,
 }
 
@@ -53,20 +58,27 @@ impl Totals {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+/// A template whose code came from a code override.
 pub struct CodeOverrideUse {
+    /// The template.
     pub template_id: String,
+    /// The code-override file used, relative to the config.
     pub path: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+/// A template left out of the dataset, and why.
 pub struct SkippedTemplate {
+    /// The template.
     pub template_id: String,
+    /// Why it was left out.
     pub reason: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+/// How the briefs were made.
 pub struct BriefStats {
     /// Briefs by where their wording came from: curated, override, synthesized.
     pub by_origin: BTreeMap<PromptOrigin, usize>,
@@ -75,6 +87,7 @@ pub struct BriefStats {
     /// Format mismatches: prompts dropped because they asked for a format the template does not
     /// support (the key keeps its first name).
     pub gated: usize,
+    /// Each prompt dropped for its format, with where it was.
     pub gated_prompts: Vec<GatedPrompt>,
 }
 
@@ -102,10 +115,13 @@ pub struct DurationStats {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
+/// A template whose code's duration export cannot be evaluated.
 pub struct UndeterminedDuration {
+    /// The template.
     pub template_id: String,
     /// The store key or code file, as in `sanitizerFailures`.
     pub source_key: String,
+    /// Why it cannot be evaluated.
     pub reason: String,
     /// `line:col` inside the code of what stopped the evaluation.
     pub at: String,
@@ -117,10 +133,15 @@ pub struct UndeterminedDuration {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
+/// A template whose catalog duration differs from its code's.
 pub struct DurationMismatch {
+    /// The template.
     pub template_id: String,
+    /// Its store key (template id or dbId) or code-override file.
     pub source_key: String,
+    /// What the catalog says, in frames.
     pub catalog_frames: u32,
+    /// What the code exports, in frames.
     pub code_frames: u32,
     /// `line:col` of the export inside the code.
     pub at: String,
@@ -151,11 +172,13 @@ pub struct NearCopyStats {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
+/// Templates whose code is near-identical, kept in one split.
 pub struct NearCopyCluster {
     /// Template ids, the cluster's key (the smallest) first.
     pub templates: Vec<String>,
     /// The highest estimated similarity that joined two of its templates (1 for identical code).
     pub similarity: f64,
+    /// The split the whole cluster is in.
     pub split: Split,
     /// Sent to train because it is larger than a held-out split's share.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -166,8 +189,11 @@ pub struct NearCopyCluster {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct DuplicateExample {
+    /// The dropped example's template.
     pub template_id: String,
+    /// Its prompt variant.
     pub prompt_variant: String,
+    /// Its format.
     pub format: VideoFormat,
     /// The example that was written.
     pub duplicate_of: Key,
@@ -175,32 +201,53 @@ pub struct DuplicateExample {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+/// A version's `stats.json`: what went in, what came out, what was dropped and why (README,
+/// "Output").
 pub struct Stats {
+    /// When it was built (RFC 3339, UTC).
     pub generated_at: String,
+    /// The template-sft version that built it.
     pub tool_version: String,
+    /// The version's tag.
     pub tag: String,
+    /// The split seed.
     pub seed: u64,
+    /// Split by template (with near-copies) or by example.
     pub split_mode: SplitMode,
+    /// Examples per split.
     pub totals: Totals,
     /// Templates in the catalog after the source filter (and `--limit`).
     pub templates_processed: usize,
+    /// Catalog entries of a `source.type` this build does not take.
     pub templates_excluded_by_source: usize,
+    /// Templates with at least one example.
     pub unique_templates_covered: usize,
+    /// Templates per split.
     pub templates_per_split: Totals,
+    /// Templates without code in the store or a code override.
     pub missing_templates: Vec<MissingCode>,
+    /// Templates the quality gate (or the render check) rejected.
     pub sanitizer_failures: Vec<Rejection>,
+    /// Templates whose code came from a code override.
     pub code_overrides_used: Vec<CodeOverrideUse>,
+    /// Templates skipped for want of a duration.
     pub skipped_templates: Vec<SkippedTemplate>,
     /// Templates with no usable curated or override prompt, whose briefs were synthesized.
     pub synthesized_templates: Vec<String>,
+    /// The curated prompt files and prompt additions read.
     pub prompts: PromptStats,
+    /// How the briefs were made.
     pub briefs: BriefStats,
     #[serde(default)]
+    /// Where durations came from; mismatches with the catalog.
     pub durations: DurationStats,
     #[serde(default)]
+    /// Near-copy clusters.
     pub near_copies: NearCopyStats,
     #[serde(default)]
+    /// Examples identical to an earlier one; written once.
     pub duplicate_examples: Vec<DuplicateExample>,
+    /// Token counts and the budget.
     pub tokens: TokenReport,
     /// Examples dropped because they exceed the model's per-example limit.
     pub over_limit_examples: Vec<OverLimit>,
@@ -249,12 +296,18 @@ pub struct RenderStats {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+/// Token counts per split, the budget they were counted for, and model-tokenizer lengths.
 pub struct TokenReport {
     #[serde(flatten)]
+    /// The model, its encoding and its per-example limit.
     pub budget: Budget,
+    /// All splits together.
     pub overall: TokenStats,
+    /// Train.
     pub train: TokenStats,
+    /// Validation.
     pub validation: TokenStats,
+    /// Test.
     pub test: TokenStats,
     /// What fine-tuning on the train split bills with the default epoch count.
     pub trained_estimate: TrainedEstimate,
@@ -281,11 +334,17 @@ impl TokenReport {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+/// An example dropped for being over the token limit.
 pub struct OverLimit {
+    /// Its template.
     pub template_id: String,
+    /// Its prompt variant.
     pub prompt_variant: String,
+    /// Its format.
     pub format: VideoFormat,
+    /// Its billed tokens.
     pub tokens: usize,
+    /// The limit it is over.
     pub limit: usize,
 }
 

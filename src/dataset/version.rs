@@ -26,7 +26,9 @@ pub const MAX_LINE_BYTES: usize = 64 << 20;
 /// A dataset version directory.
 #[derive(Debug)]
 pub struct Version {
+    /// The version directory.
     pub path: PathBuf,
+    /// Its `stats.json`.
     pub stats: Stats,
     /// SHA-256 of `manifest.json`: identifies exactly which build this is. `None` when not verified.
     pub manifest_sha256: Option<String>,

@@ -9,13 +9,16 @@ macro_rules! categories {
     ($($variant:ident = $name:literal: $meaning:literal,)*) => {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
         #[serde(rename_all = "snake_case")]
+        /// The kind of a `validate` finding (the README's category table).
         pub enum Category {
-            $($variant,)*
+            $(#[doc = $meaning] $variant,)*
         }
 
         impl Category {
+            /// Every category, in the table's order.
             pub const ALL: &'static [Category] = &[$(Category::$variant,)*];
 
+            /// The stable name (as in JSON).
             pub fn name(self) -> &'static str {
                 match self {
                     $(Category::$variant => $name,)*

@@ -23,7 +23,9 @@ use crate::location::Location;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// Worth knowing; does not fail `validate` unless `--deny-warnings`.
     Warning,
+    /// Fails `validate`.
     Error,
 }
 
@@ -169,10 +171,14 @@ impl fmt::Display for Kind {
 /// One thing noticed: its kind, how much it matters, where (when there is a where), and what.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Diagnostic {
+    /// What kind of thing was noticed.
     pub kind: Kind,
+    /// How much it matters.
     pub severity: Severity,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// Where: file, line and column where there are some.
     pub at: Option<Location>,
+    /// What, in a sentence.
     pub message: String,
 }
 
@@ -238,6 +244,7 @@ impl Diagnostics {
         self.list.push(diagnostic);
     }
 
+    /// Add several.
     pub fn extend(&mut self, more: impl IntoIterator<Item = Diagnostic>) {
         self.list.extend(more);
     }
@@ -249,14 +256,17 @@ impl Diagnostics {
         &self.list[start..]
     }
 
+    /// How many there are.
     pub fn len(&self) -> usize {
         self.list.len()
     }
 
+    /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.list.is_empty()
     }
 
+    /// All of them, in the order they were found.
     pub fn into_vec(self) -> Vec<Diagnostic> {
         self.list
     }

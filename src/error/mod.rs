@@ -14,6 +14,7 @@ use crate::location::Location;
 
 pub mod wording;
 
+/// A result whose error is an [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Exit codes, documented in the README.
@@ -36,26 +37,50 @@ pub struct DuplicateId {
 }
 
 #[derive(Debug, thiserror::Error)]
+/// Everything that can stop a command, each kind with its exit code ([`Error::exit_code`]).
 pub enum Error {
     /// The config file is malformed or names something invalid.
     #[error("{at}: {message}")]
-    Config { at: Location, message: String },
+    Config {
+        /// The key's place in the config file (or the file).
+        at: Location,
+        /// What is wrong with it.
+        message: String,
+    },
 
     /// An input file (catalog, prompts, overrides, code) has content we cannot use.
     #[error("{at}: {message}")]
-    Input { at: Location, message: String },
+    Input {
+        /// Where in the input: file, line and column where there are some.
+        at: Location,
+        /// What is wrong there.
+        message: String,
+    },
 
     /// An input file could not be read (missing, unreadable).
     #[error("{}: cannot read: {}", path.display(), io_reason(source))]
-    Read { path: PathBuf, source: io::Error },
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why it could not be read.
+        source: io::Error,
+    },
 
     /// Writing the output failed.
     #[error("{}: cannot write: {}", path.display(), io_reason(source))]
-    Write { path: PathBuf, source: io::Error },
+    Write {
+        /// The file or directory being written.
+        path: PathBuf,
+        /// Why it could not be written.
+        source: io::Error,
+    },
 
     /// Template ids that occur more than once in the catalog.
     #[error("{}", DuplicateList(ids))]
-    DuplicateIds { ids: Vec<DuplicateId> },
+    DuplicateIds {
+        /// Each repeated id with every place it occurs.
+        ids: Vec<DuplicateId>,
+    },
 
     /// A command-line value that is not acceptable (e.g. a tag with `/`).
     #[error("{0}")]
@@ -63,11 +88,21 @@ pub enum Error {
 
     /// The database could not be reached or queried. Never contains a password.
     #[error("database {target}: {message}")]
-    Database { target: String, message: String },
+    Database {
+        /// Which database (host, port, name; no credentials).
+        target: String,
+        /// What went wrong.
+        message: String,
+    },
 
     /// `validate` found errors (the report is already printed).
     #[error("validation failed: {errors} error(s), {warnings} warning(s)")]
-    Findings { errors: usize, warnings: usize },
+    Findings {
+        /// Findings of error severity.
+        errors: usize,
+        /// Findings of warning severity.
+        warnings: usize,
+    },
 
     /// `--strict` and something was rejected, dropped or untrue; nothing was written.
     #[error("--strict: {0}; nothing was written")]
@@ -80,7 +115,9 @@ pub enum Error {
     /// Turning data into JSON failed: a bug, or memory.
     #[error("cannot serialize {what}: {source}")]
     Serialize {
+        /// What was being serialized.
         what: &'static str,
+        /// serde_json's reason.
         source: serde_json::Error,
     },
 
@@ -103,6 +140,7 @@ pub enum Error {
 }
 
 impl Error {
+    /// The exit code the command line ends with for this error (README, "Exit codes").
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Config { .. }
@@ -133,6 +171,7 @@ impl Error {
         }
     }
 
+    /// A config error at `at` (worded in `error/wording.rs` or `config/check.rs`).
     pub fn config(at: Location, message: impl Into<String>) -> Self {
         Error::Config {
             at,
@@ -140,6 +179,7 @@ impl Error {
         }
     }
 
+    /// An input error at `at` (worded in `error/wording.rs`).
     pub fn input(at: Location, message: impl Into<String>) -> Self {
         Error::Input {
             at,
@@ -147,6 +187,7 @@ impl Error {
         }
     }
 
+    /// A file that could not be read.
     pub fn read(path: impl Into<PathBuf>, source: io::Error) -> Self {
         Error::Read {
             path: path.into(),
@@ -154,6 +195,7 @@ impl Error {
         }
     }
 
+    /// A file or directory that could not be written.
     pub fn write(path: impl Into<PathBuf>, source: io::Error) -> Self {
         Error::Write {
             path: path.into(),
@@ -161,6 +203,7 @@ impl Error {
         }
     }
 
+    /// A value that could not be serialized.
     pub fn serialize(what: &'static str, source: serde_json::Error) -> Self {
         Error::Serialize { what, source }
     }
@@ -207,6 +250,7 @@ pub struct StrictFailures {
 }
 
 impl StrictFailures {
+    /// Whether anything failed the strict build.
     pub fn any(&self) -> bool {
         self.rejected + self.over_limit + self.duration_mismatches > 0 || self.split_skew
     }

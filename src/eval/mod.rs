@@ -118,20 +118,25 @@ impl Heldout {
 /// `eval prepare`'s settings.
 #[derive(Debug, Clone)]
 pub struct PrepareOptions {
+    /// The split to prompt from (default test).
     pub split: Split,
     /// The model to run (default: the model the version was built for).
     pub model: Option<String>,
     /// Most tokens a reply may have (default: twice the longest gold code, rounded up, within the
     /// model's output limit).
     pub max_tokens: Option<usize>,
+    /// Sampling temperature (0 to 2).
     pub temperature: f64,
 }
 
 /// What `eval prepare` wrote.
 #[derive(Debug)]
 pub struct Prepared {
+    /// Requests written.
     pub requests: usize,
+    /// The model they ask.
     pub model: String,
+    /// Their `max_tokens`.
     pub max_tokens: usize,
     /// The name written under: OUT, or the next free numbered name when OUT (or one of its parts)
     /// exists, as every output does.
@@ -356,8 +361,11 @@ impl Outputs<'_> {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Scoring {
+    /// The predictions file (or `gold`).
     pub source: String,
+    /// One scored row per held-out example.
     pub rows: Vec<Scored>,
+    /// Lines that could not be used, and predictions for unknown ids.
     pub leftovers: Leftovers,
 }
 
@@ -365,19 +373,31 @@ pub struct Scoring {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Evaluation {
+    /// The version directory.
     pub dir: String,
+    /// Its tag.
     pub tag: String,
+    /// The split scored.
     pub split: Split,
+    /// The Remotion release whose API the `remotion_api` check knows.
     pub remotion_api_release: &'static str,
+    /// The checks scored, in order.
     pub checks: Vec<Check>,
+    /// Pass rates and similarity over all rows.
     pub summary: Summary,
+    /// The same, per template id.
     pub by_template: BTreeMap<String, Summary>,
+    /// The same, per format.
     pub by_format: BTreeMap<String, Summary>,
+    /// The same, per prompt origin.
     pub by_prompt_origin: BTreeMap<String, Summary>,
+    /// The predictions' scores.
     pub predictions: Scoring,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// A baseline's scores, when one was given.
     pub baseline: Option<Scoring>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// Predictions against the baseline, paired by example.
     pub comparison: Option<Comparison>,
     /// The held-out briefs, by id (for the report's worst examples).
     #[serde(skip)]

@@ -9,6 +9,7 @@ use crate::dataset::example::{ExampleLine, Message};
 use crate::dataset::writer::{FileRecord, Staging};
 use crate::error::Result;
 
+/// Write each split as Alpaca rows (`instruction`, `input`, `output`).
 pub fn write(source: &Source, staging: &Staging) -> Result<Vec<FileRecord>> {
     super::write_with_dataset_info(source, staging, record, |file| {
         json!({
@@ -18,6 +19,7 @@ pub fn write(source: &Source, staging: &Staging) -> Result<Vec<FileRecord>> {
     })
 }
 
+/// One example as an Alpaca row.
 pub fn record(example: &ExampleLine) -> Value {
     let (system, user, assistant) = turns(&example.messages);
     json!({"instruction": user, "input": "", "output": assistant, "system": system})

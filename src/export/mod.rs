@@ -39,6 +39,7 @@ use crate::split::Split;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
+/// The layouts `export` writes.
 pub enum ExportTarget {
     /// A Hugging Face `datasets` folder: data/{split}.jsonl and a dataset card with the splits.
     Hf,
@@ -99,7 +100,9 @@ pub struct ExportOptions {
 /// What an export wrote, and what it warns about.
 #[derive(Debug)]
 pub struct Exported {
+    /// Where the export was written (the name asked for, or the next free one).
     pub path: PathBuf,
+    /// What the export noticed (a name taken, estimated lengths, no base model).
     pub warnings: Vec<crate::diagnostic::Diagnostic>,
 }
 

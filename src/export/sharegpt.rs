@@ -16,6 +16,7 @@ const ROLES: [(&str, &str); 5] = [
     ("function", "function_call"),
 ];
 
+/// Write each split as ShareGPT rows (`conversations` of `from`/`value`).
 pub fn write(source: &Source, staging: &Staging) -> Result<Vec<FileRecord>> {
     super::write_with_dataset_info(source, staging, record, |file| {
         json!({
@@ -35,6 +36,7 @@ pub fn write(source: &Source, staging: &Staging) -> Result<Vec<FileRecord>> {
     })
 }
 
+/// One example as a ShareGPT row.
 pub fn record(example: &ExampleLine) -> Value {
     let conversations: Vec<Value> = example
         .messages

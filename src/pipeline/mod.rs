@@ -73,6 +73,7 @@ pub struct Build {
     pub version: Option<PathBuf>,
     /// Where the version would go (a dry run) or went.
     pub target: PathBuf,
+    /// The version's stats (also for a dry run, which writes nothing).
     pub stats: Stats,
     /// Every warning, in the order the stages found them.
     pub diagnostics: Vec<Diagnostic>,
@@ -83,7 +84,9 @@ pub struct Build {
 /// One complete example of a dry run.
 #[derive(Debug)]
 pub struct Sample {
+    /// The example's identity.
     pub key: crate::dataset::example::Key,
+    /// The split it would be in.
     pub split: Split,
     /// `{"messages": […], "meta": {…}}`, as a build would write it.
     pub line: crate::dataset::example::ExampleLine,

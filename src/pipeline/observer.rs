@@ -27,7 +27,9 @@ pub trait Observer: Sync {
 pub struct Progress {
     /// The step: `"checking"`, `"rendering"` or `"writing"`.
     pub step: &'static str,
+    /// Work done so far (in the step's own unit).
     pub done: u64,
+    /// All the work of the step.
     pub total: u64,
     /// The step is over (the observer can take its bar down).
     pub finished: bool,

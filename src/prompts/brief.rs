@@ -18,7 +18,9 @@ use crate::video::{describe_duration, VideoFormat};
 /// Where a brief's wording came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BriefOrigin {
+    /// A curated prompt, at this line of its file.
     Curated(Location),
+    /// A prompt addition (`overrides.json`), at this place.
     Override(Location),
     /// Synthesized from the named catalog field.
     Synthesized(&'static str),
@@ -29,12 +31,16 @@ pub enum BriefOrigin {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PromptOrigin {
+    /// From a curated prompt file.
     Curated,
+    /// From a prompt addition (`overrides.json`).
     Override,
+    /// Made from the catalog entry.
     Synthesized,
 }
 
 impl PromptOrigin {
+    /// The stable name (as in meta `promptOrigin`).
     pub fn name(self) -> &'static str {
         match self {
             PromptOrigin::Curated => "curated",
@@ -45,6 +51,7 @@ impl PromptOrigin {
 }
 
 impl BriefOrigin {
+    /// The origin's kind, without its place.
     pub fn kind(&self) -> PromptOrigin {
         match self {
             BriefOrigin::Curated(_) => PromptOrigin::Curated,
@@ -55,12 +62,15 @@ impl BriefOrigin {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// One brief for one template: the user message of an example.
 pub struct Brief {
     /// The full user message.
     pub text: String,
+    /// The format it asks for.
     pub format: VideoFormat,
     /// `override-1`, `curated-2`, `base`, `phrase-1`, …: stable names, used as example keys.
     pub variant: String,
+    /// Where its wording came from.
     pub origin: BriefOrigin,
 }
 
@@ -68,15 +78,20 @@ pub struct Brief {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct GatedPrompt {
+    /// The template the prompt was for.
     pub template_id: String,
+    /// The format it asked for.
     pub format: VideoFormat,
+    /// Where the prompt is (`file:line`).
     pub at: String,
 }
 
 /// The briefs of one template.
 #[derive(Debug, Default)]
 pub struct TemplateBriefs {
+    /// Its briefs, one per format and prompt kept.
     pub briefs: Vec<Brief>,
+    /// Prompts dropped for asking a format it does not support.
     pub gated: Vec<GatedPrompt>,
     /// True when no curated or override prompt survived and the briefs were synthesized.
     pub synthesized: bool,

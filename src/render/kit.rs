@@ -48,8 +48,11 @@ const CHROMIUM_PATHS: [&str; 4] = [
 /// An installed kit and the programs that run it.
 #[derive(Debug, Clone)]
 pub struct Kit {
+    /// The kit's folder (Remotion, React and the bundle entry).
     pub dir: PathBuf,
+    /// The Node.js that runs the renderer.
     pub node: PathBuf,
+    /// The headless Chromium it renders in.
     pub chromium: PathBuf,
     /// The kit's hash (part of every render cache key).
     pub hash: String,

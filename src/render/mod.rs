@@ -105,9 +105,11 @@ impl Frames {
 /// How scenes are rendered.
 #[derive(Debug, Clone)]
 pub struct RenderOptions {
+    /// Which render kit and which programs to use.
     pub kit: kit::KitOptions,
     /// Scenes rendered at once (one browser tab each).
     pub concurrency: usize,
+    /// The frames rendered of each scene.
     pub frames: Frames,
     /// Output scale: 0.25 renders a 1080×1920 frame as 270×480 (a check needs no more).
     pub scale: f64,

@@ -42,13 +42,21 @@ pub struct Sample {
 }
 
 #[derive(Debug)]
+/// What `report` shows about a version: its stats and per-split, per-template, per-format views.
 pub struct Summary {
+    /// The version directory.
     pub dir: String,
+    /// Its stats.
     pub stats: Stats,
+    /// Train, validation and test: examples, templates and billed tokens.
     pub splits: [SplitSummary; 3],
+    /// Examples per template id.
     pub per_template: BTreeMap<String, usize>,
+    /// Examples per format.
     pub formats: BTreeMap<String, usize>,
+    /// Examples per prompt origin.
     pub origins: BTreeMap<String, usize>,
+    /// Examples shown in the HTML report, a few per split.
     pub samples: Vec<Sample>,
     /// Lengths under model tokenizers: the build's (`stats.json`), or counted for `--tokenizer`.
     pub lengths: Vec<TokenizerLengths>,
@@ -58,6 +66,7 @@ pub struct Summary {
 const CODE_HEAD_LINES: usize = 14;
 
 impl Summary {
+    /// Read a version's splits once and summarize them, keeping `samples_per_split` briefs of each.
     pub fn load(dir: &Version, samples_per_split: usize) -> Result<Summary> {
         let mut summary = Summary::new(dir.path.display().to_string(), dir.stats.clone());
         let mut templates: [BTreeSet<String>; 3] = Default::default();
@@ -135,6 +144,7 @@ impl Summary {
         });
     }
 
+    /// Examples in all splits.
     pub fn total_examples(&self) -> usize {
         self.splits.iter().map(|s| s.examples).sum()
     }

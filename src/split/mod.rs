@@ -16,15 +16,21 @@ use crate::digest::seeded_hash;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+/// The three splits of a dataset.
 pub enum Split {
+    /// What the model is trained on.
     Train,
+    /// Held out, watched during training.
     Validation,
+    /// Held out, for the final evaluation.
     Test,
 }
 
 impl Split {
+    /// All three, in file order.
     pub const ALL: [Split; 3] = [Split::Train, Split::Validation, Split::Test];
 
+    /// The split's name (`train`, `validation`, `test`): its files' names and its JSON value.
     pub fn name(self) -> &'static str {
         match self {
             Split::Train => "train",
@@ -35,9 +41,13 @@ impl Split {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
+/// The share of examples each split should get (they sum to 1).
 pub struct Ratios {
+    /// Train's share.
     pub train: f64,
+    /// Validation's share.
     pub validation: f64,
+    /// Test's share.
     pub test: f64,
 }
 
@@ -69,7 +79,9 @@ fn targets(examples: usize, groups: usize, ratios: &Ratios) -> (usize, usize) {
 /// A unit the split never divides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Group<'k> {
+    /// The group's key (a cluster's smallest template id, or an example's key).
     pub key: &'k str,
+    /// Its examples.
     pub examples: usize,
     /// A cluster of several templates: kept out of a held-out split whose share it exceeds.
     pub bounded: bool,

@@ -43,7 +43,9 @@ pub use engine::TEMPLATE_FUEL;
 /// One message of a conversation to render.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Turn<'a> {
+    /// `system`, `user` or `assistant`.
     pub role: &'a str,
+    /// The message's text.
     pub content: &'a str,
 }
 
@@ -65,9 +67,13 @@ pub enum Family {
     Qwen,
     /// Qwen3 (`<|im_start|>` with an optional `<think>` block).
     Qwen3,
+    /// Llama 3 (`<|start_header_id|>`).
     Llama3,
+    /// Gemma 1 and 2.
     Gemma,
+    /// Gemma 3.
     Gemma3,
+    /// DeepSeek V3.
     DeepSeek3,
 }
 
@@ -120,10 +126,12 @@ const REMEMBERED_PIECE: usize = 64;
 pub struct PieceCounts<'k> {
     #[cfg_attr(not(feature = "model-tokenizers"), allow(dead_code))]
     known: Option<&'k HashMap<[u8; 32], usize>>,
+    /// Pieces counted now, to remember for the next build.
     pub used: Vec<([u8; 32], usize)>,
 }
 
 impl<'k> PieceCounts<'k> {
+    /// Counts that start from `known`, an earlier build's.
     pub fn new(known: &'k HashMap<[u8; 32], usize>) -> Self {
         PieceCounts {
             known: Some(known),
@@ -159,6 +167,7 @@ pub struct ChatTokenizer {
     pub path: PathBuf,
     /// Where the chat template came from (`tokenizer_config.json` or `chat_template.jinja`).
     pub template_path: PathBuf,
+    /// The chat-template family, when recognized.
     pub family: Option<Family>,
     /// SHA-256 over the tokenizer file and the chat template: which tokenizer counted.
     pub sha256: String,
@@ -180,11 +189,14 @@ impl std::fmt::Debug for ChatTokenizer {
 /// A `--tokenizer` / `tokens.tokenizer` value: `PATH` or `NAME=PATH`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenizerSpec {
+    /// The name given (`NAME=PATH`), else none: the file's folder names it.
     pub name: Option<String>,
+    /// The `tokenizer.json`.
     pub path: PathBuf,
 }
 
 impl TokenizerSpec {
+    /// Read a `PATH` or `NAME=PATH` value.
     pub fn parse(value: &str) -> TokenizerSpec {
         match value.split_once('=') {
             Some((name, path))

@@ -23,6 +23,7 @@ pub const LENGTHS: [usize; 6] = [512, 1024, 2048, 4096, 8192, 16384];
 #[serde(rename_all = "camelCase")]
 pub struct LengthStats {
     #[serde(flatten)]
+    /// Examples, total, mean, median, percentiles and the longest.
     pub tokens: TokenStats,
     /// Examples longer than each of [`LENGTHS`].
     pub over: BTreeMap<usize, usize>,
@@ -71,14 +72,20 @@ pub struct TokenizerLengths {
     /// SHA-256 over the tokenizer file and its chat template.
     pub sha256: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The chat-template family, when recognized.
     pub family: Option<Family>,
+    /// All splits together.
     pub overall: LengthStats,
+    /// Train.
     pub train: LengthStats,
+    /// Validation.
     pub validation: LengthStats,
+    /// Test.
     pub test: LengthStats,
 }
 
 impl TokenizerLengths {
+    /// The lengths of one split.
     pub fn of(&self, split: Split) -> &LengthStats {
         match split {
             Split::Train => &self.train,
@@ -131,37 +138,47 @@ impl TokenizerLengths {
 /// What a trainer does to an example longer than its length setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Effect {
+    /// Drops examples over its length.
     Drops,
+    /// Cuts them off at its length.
     Truncates,
 }
 
 /// A trainer's default length setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Trainer {
+    /// The trainer.
     pub name: &'static str,
+    /// Its length setting.
     pub setting: &'static str,
+    /// That setting's default.
     pub default: usize,
+    /// What it does to a longer example.
     pub effect: Effect,
 }
 
+/// Axolotl: `sequence_len`, 512 by default; drops longer examples.
 pub const AXOLOTL: Trainer = Trainer {
     name: "Axolotl",
     setting: "sequence_len",
     default: 512,
     effect: Effect::Drops,
 };
+/// TRL's `SFTTrainer`: `max_length`, 1024 by default; truncates.
 pub const TRL: Trainer = Trainer {
     name: "TRL",
     setting: "SFTConfig max_length",
     default: 1024,
     effect: Effect::Truncates,
 };
+/// LLaMA-Factory: `cutoff_len`, 2048 by default; truncates.
 pub const LLAMA_FACTORY: Trainer = Trainer {
     name: "LLaMA-Factory",
     setting: "cutoff_len",
     default: 2048,
     effect: Effect::Truncates,
 };
+/// The trainers whose defaults are checked.
 pub const TRAINERS: [Trainer; 3] = [AXOLOTL, TRL, LLAMA_FACTORY];
 
 impl Trainer {

@@ -27,12 +27,15 @@ use serde::{Deserialize, Serialize};
 pub enum Encoding {
     #[default]
     #[serde(rename = "o200k_base")]
+    /// `o200k_base` (gpt-4o, gpt-4.1).
     O200k,
     #[serde(rename = "cl100k_base")]
+    /// `cl100k_base` (gpt-3.5-turbo).
     Cl100k,
 }
 
 impl Encoding {
+    /// The encoding's name.
     pub fn name(self) -> &'static str {
         match self {
             Encoding::O200k => "o200k_base",
@@ -163,8 +166,11 @@ pub const REPLY_PRIMING: usize = 3;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Budget {
+    /// The model budgeted for.
     pub model: String,
+    /// Its encoding.
     pub encoding: Encoding,
+    /// Its per-example token limit.
     pub limit: usize,
 }
 

@@ -71,7 +71,9 @@ pub struct FileSummary {
 }
 
 #[derive(Debug, Default, Serialize)]
+/// What `validate` found: the files read, every finding, counts per category, lengths.
 pub struct Report {
+    /// Each file read: examples, bytes, split.
     pub files: Vec<FileSummary>,
     /// Each a [`Diagnostic`] of kind `Finding(category)`, at its file (and line, when a line).
     pub findings: Vec<Diagnostic>,
@@ -84,6 +86,7 @@ pub struct Report {
 }
 
 impl Report {
+    /// Findings of error severity.
     pub fn errors(&self) -> usize {
         self.counts
             .values()
@@ -92,6 +95,7 @@ impl Report {
             .sum()
     }
 
+    /// Findings of warning severity.
     pub fn warnings(&self) -> usize {
         self.counts
             .values()
@@ -100,13 +104,17 @@ impl Report {
             .sum()
     }
 
+    /// Examples read in all files.
     pub fn examples(&self) -> usize {
         self.files.iter().map(|f| f.examples).sum()
     }
 }
 
+/// What `validate` checks against.
 pub struct Options {
+    /// The fine-tuning service (or any trainer) the files are for.
     pub target: Target,
+    /// The model whose encoding and limit count tokens.
     pub budget: Budget,
     /// Fewest examples in a training file (the target's rule unless changed).
     pub min_examples: usize,
@@ -121,6 +129,7 @@ pub struct Options {
 }
 
 impl Options {
+    /// The target's defaults.
     pub fn new(target: Target, budget: Budget) -> Options {
         Options {
             target,

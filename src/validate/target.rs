@@ -10,6 +10,7 @@ use crate::diagnostic::{Category, Severity};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]
+/// Where a dataset is going: which findings are errors there.
 pub enum Target {
     /// OpenAI fine-tuning (chat format).
     Openai,
@@ -22,6 +23,7 @@ pub enum Target {
 }
 
 impl Target {
+    /// The target's name.
     pub fn name(self) -> &'static str {
         match self {
             Target::Openai => "openai",

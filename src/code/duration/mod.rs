@@ -41,12 +41,14 @@ pub struct DurationExport {
 }
 
 impl DurationExport {
+    /// The export named by `pattern` (see [`DurationExport::pattern`]).
     pub fn new(pattern: &str) -> Self {
         DurationExport {
             pattern: pattern.to_string(),
         }
     }
 
+    /// Whether an exported `name` is the duration export.
     pub fn matches(&self, name: &str) -> bool {
         match self.pattern.strip_suffix('*') {
             Some(prefix) => name.starts_with(prefix),
@@ -63,7 +65,9 @@ impl DurationExport {
 /// A line and column inside a template's code (1-based, columns in characters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CodePos {
+    /// 1-based line.
     pub line: usize,
+    /// 1-based column, in characters.
     pub col: usize,
 }
 
@@ -78,9 +82,19 @@ impl std::fmt::Display for CodePos {
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum CodeDuration {
     /// The export evaluates to this many frames; `at` is the exported name.
-    Frames { frames: u32, at: CodePos },
+    Frames {
+        /// The exported length in frames.
+        frames: u32,
+        /// Where the export is.
+        at: CodePos,
+    },
     /// The export exists but cannot be evaluated without running the code; `at` is what stopped it.
-    NotDeterminable { reason: String, at: CodePos },
+    NotDeterminable {
+        /// Why not (what the evaluation met).
+        reason: String,
+        /// What stopped it.
+        at: CodePos,
+    },
     /// No export matches.
     NoExport,
 }

@@ -18,13 +18,17 @@ use crate::error::{Error, Result};
 use crate::split::Split;
 use crate::tokens::chat_template::Turn;
 
+/// The training script written.
 pub const SCRIPT: &str = "train_sft.py";
+/// The settings file the script reads.
 pub const SETTINGS: &str = "train_sft.json";
+/// How to run it.
 pub const RUN: &str = "python train_sft.py";
 
 /// The script every TRL export holds, byte for byte.
 const SCRIPT_TEXT: &str = include_str!("train_sft.py");
 
+/// Write the TRL export: the splits, the script and its settings.
 pub fn write(to: &Out<'_>) -> Result<Vec<FileRecord>> {
     let mut files = Vec::new();
     for split in to.source.splits() {

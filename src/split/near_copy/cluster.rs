@@ -46,6 +46,7 @@ pub struct Clusters {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// Near-copies found together: one cluster.
 pub struct Group {
     /// Input indices, ascending.
     pub members: Vec<usize>,

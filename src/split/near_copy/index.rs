@@ -18,6 +18,7 @@ use super::signature::{band_keys, similarity, Signature};
 /// Distinct representatives compared for one insertion or query, at most.
 pub const MAX_CANDIDATES: usize = 4096;
 
+/// Signatures indexed for near-copy queries: one representative per cluster, in LSH buckets.
 pub struct Index<T> {
     threshold: f64,
     /// One signature per cluster of indexed items, with where its first member is.
@@ -43,6 +44,7 @@ impl<T> Index<T> {
         self.items
     }
 
+    /// Whether nothing is indexed.
     pub fn is_empty(&self) -> bool {
         self.items == 0
     }

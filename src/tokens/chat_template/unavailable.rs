@@ -13,18 +13,22 @@ use crate::error::Result;
 pub(super) struct Engine(Infallible);
 
 impl ChatTokenizer {
+    /// An error naming the `model-tokenizers` feature.
     pub fn load(spec: &TokenizerSpec) -> Result<ChatTokenizer> {
         Err(wording::model_tokenizers_not_built(&spec.display_name()))
     }
 
+    /// Unreachable: no tokenizer is ever loaded.
     pub fn render(&self, _: &[Turn<'_>], _: bool) -> Result<String, String> {
         match self.engine.0 {}
     }
 
+    /// Unreachable: no tokenizer is ever loaded.
     pub fn count(&self, _: &[&[Turn<'_>]]) -> Result<Vec<ModelCount>, String> {
         match self.engine.0 {}
     }
 
+    /// Unreachable: no tokenizer is ever loaded.
     pub fn count_with(
         &self,
         _: &[&[Turn<'_>]],
@@ -33,10 +37,12 @@ impl ChatTokenizer {
         match self.engine.0 {}
     }
 
+    /// Unreachable: no tokenizer is ever loaded.
     pub fn encode_len(&self, _: &str) -> Result<usize, String> {
         match self.engine.0 {}
     }
 
+    /// Unreachable: no tokenizer is ever loaded.
     pub fn counts_by_piece(&self) -> bool {
         match self.engine.0 {}
     }
