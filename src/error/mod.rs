@@ -3,8 +3,8 @@
 //! Every stage returns [`Error`]; `main.rs` prints it (the CLI adds the line it points at and
 //! [`Error::hint`]) and exits with [`Error::exit_code`]. User mistakes (config, inputs, usage) and
 //! runtime failures (output I/O, the database) get distinct codes so scripts can tell "fix your
-//! input" from "try again". The sentences of input, config and usage errors are built in
-//! [`wording`]; the renderer's own failures are worded by the render driver that meets them.
+//! input" from "try again". Every error's sentence is built in [`wording`] (a config value's,
+//! where config values are judged: `config/check.rs`).
 
 use std::fmt;
 use std::io;

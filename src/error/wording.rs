@@ -1,7 +1,7 @@
 //! What each error says: the one place an error's sentence is built.
 //!
 //! Takes the facts of a failure (the place, the value, the reason a parser gave); gives the
-//! [`Error`] of the right kind (input, config, usage), worded in one voice: what is wrong, where,
+//! [`Error`] of the right kind (input, config, usage, render), worded in one voice: what is wrong, where,
 //! and what to do where there is something to do. A config value's own checks are worded where
 //! they are judged (`config/check.rs`, one place for every config key); reasons that come from a
 //! parser (serde_json, the TypeScript parser, minijinja) are passed through, located. The pinned
@@ -374,6 +374,60 @@ pub fn max_tokens_over_limit(requested: usize, model: &str, limit: usize) -> Err
 }
 
 // The render check.
+
+pub fn no_cache_home() -> Error {
+    Error::Render("no HOME to keep the render kit under; set TEMPLATE_SFT_CACHE".into())
+}
+
+pub fn kit_not_installed(dir: &Path) -> Error {
+    Error::Render(format!(
+        "{} is not an installed render kit (make one with `template-sft render --prepare-kit {}`)",
+        dir.display(),
+        dir.display()
+    ))
+}
+
+/// A set-up step (`what`: "npm ci", …) or the renderer (`program`) could not be started.
+pub fn cannot_start(what: impl Display, why: impl Display) -> Error {
+    Error::Render(format!("{what}: cannot start: {why}"))
+}
+
+/// A set-up step failed; `output` is the end of what it printed.
+pub fn step_failed(what: &str, status: impl Display, output: &str) -> Error {
+    Error::Render(format!("{what} failed ({status}):\n{output}"))
+}
+
+/// The renderer exited before it said it was ready; `output` is the end of what it printed.
+pub fn renderer_did_not_start(output: &str) -> Error {
+    Error::Render(format!("the renderer did not start:\n{output}"))
+}
+
+/// The renderer broke its protocol (`what` happened).
+pub fn renderer_broke(what: &str) -> Error {
+    Error::Render(what.to_string())
+}
+
+/// A program rendering needs (`name`, from the Debian package `package`) is not on PATH.
+pub fn not_installed(name: &str, package: &str) -> Error {
+    Error::Render(format!(
+        "{name} is not installed; rendering needs Node.js 18 or later and npm (Debian: apt-get install {package}{})",
+        if package == "npm" { "" } else { " npm" }
+    ))
+}
+
+pub fn no_such_browser(path: &Path) -> Error {
+    Error::Render(format!(
+        "{}: no such browser (--chromium or TEMPLATE_SFT_CHROMIUM)",
+        path.display()
+    ))
+}
+
+pub fn no_browser() -> Error {
+    Error::Render(
+        "no Chromium found; install Debian's headless shell (apt-get install chromium-headless-shell) or name one with --chromium PATH or TEMPLATE_SFT_CHROMIUM"
+            .into(),
+    )
+}
 
 pub fn not_a_render_kit(dir: &Path) -> Error {
     Error::Usage(format!(

@@ -237,7 +237,7 @@ fn code_text(text: &CodeText, spill: &Spill, buf: &mut Vec<u8>) -> Result<String
         CodeText::Spilled(span) => {
             spill
                 .read(*span, buf)
-                .map_err(|e| Error::Render(format!("cannot read the spilled code: {e}")))?;
+                .map_err(|e| Error::read(spill.dir(), e))?;
             buf
         }
     };

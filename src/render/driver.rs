@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use super::kit::Kit;
 use super::{Job, Outcome, RenderOptions, Verdict};
+use crate::error::wording;
 use crate::error::{Error, Result};
 
 /// Lines of the renderer's stderr kept for an error message, and the bytes kept of each (a scene
@@ -96,11 +97,11 @@ impl Process {
             // Its own group: the watchdog kills the group, whatever it started.
             .process_group(0)
             .spawn()
-            .map_err(|e| Error::Render(format!("cannot start {}: {e}", kit.node.display())))?;
+            .map_err(|e| wording::cannot_start(kit.node.display(), e))?;
         let (Some(stdin), Some(stdout), Some(stderr)) =
             (child.stdin.take(), child.stdout.take(), child.stderr.take())
         else {
-            return Err(Error::Render("the renderer's pipes are missing".into()));
+            return Err(wording::renderer_broke("the renderer's pipes are missing"));
         };
         let (send, lines) = mpsc::channel();
         std::thread::spawn(move || {
@@ -155,14 +156,11 @@ impl Process {
             Ok(Line::Ready) => Ok(process),
             Ok(Line::Fatal(why)) => {
                 process.kill();
-                Err(Error::Render(why))
+                Err(wording::renderer_broke(&why))
             }
             _ => {
                 process.kill();
-                Err(Error::Render(format!(
-                    "the renderer did not start:\n{}",
-                    process.stderr_tail()
-                )))
+                Err(wording::renderer_did_not_start(&process.stderr_tail()))
             }
         }
     }
@@ -404,7 +402,7 @@ pub fn render_all(
     process.finish();
     outcomes
         .into_iter()
-        .map(|o| o.ok_or_else(|| Error::Render("a scene was left without a verdict".into())))
+        .map(|o| o.ok_or_else(|| wording::renderer_broke("a scene was left without a verdict")))
         .collect()
 }
 

@@ -90,9 +90,7 @@ pub fn cache_root() -> Result<PathBuf> {
     }
     std::env::var_os("HOME")
         .map(|home| PathBuf::from(home).join(".cache/template-sft"))
-        .ok_or_else(|| {
-            Error::Render("no HOME to keep the render kit under; set TEMPLATE_SFT_CACHE".into())
-        })
+        .ok_or_else(wording::no_cache_home)
 }
 
 /// The kit to render with: the one named, else the cached one, installed now if it is not there.
@@ -106,11 +104,7 @@ pub fn ensure(options: &KitOptions, progress: impl Fn(&str)) -> Result<Kit> {
     let dir = match named {
         Some(dir) => {
             if !dir.join(READY).is_file() {
-                return Err(Error::Render(format!(
-                    "{} is not an installed render kit (make one with `template-sft render --prepare-kit {}`)",
-                    dir.display(),
-                    dir.display()
-                )));
+                return Err(wording::kit_not_installed(&dir));
             }
             dir
         }
@@ -220,27 +214,19 @@ fn run(command: &mut Command, what: &str) -> Result<()> {
     let output = command
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| Error::Render(format!("{what}: cannot start: {e}")))?;
+        .map_err(|e| wording::cannot_start(what, e))?;
     if output.status.success() {
         return Ok(());
     }
     let text = String::from_utf8_lossy(&output.stderr);
     let tail: Vec<&str> = text.lines().rev().take(15).collect();
-    Err(Error::Render(format!(
-        "{what} failed ({}):\n{}",
-        output.status,
-        tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-    )))
+    let tail: Vec<&str> = tail.into_iter().rev().collect();
+    Err(wording::step_failed(what, output.status, &tail.join("\n")))
 }
 
 /// `name` on PATH, or an error that says which Debian package has it.
 fn program(name: &str, package: &str) -> Result<PathBuf> {
-    find_on_path(name).ok_or_else(|| {
-        Error::Render(format!(
-            "{name} is not installed; rendering needs Node.js 18 or later and npm (Debian: apt-get install {package}{})",
-            if package == "npm" { "" } else { " npm" }
-        ))
-    })
+    find_on_path(name).ok_or_else(|| wording::not_installed(name, package))
 }
 
 fn find_on_path(name: &str) -> Option<PathBuf> {
@@ -260,20 +246,12 @@ fn chromium(given: Option<&Path>) -> Result<PathBuf> {
         return if path.is_file() {
             Ok(path)
         } else {
-            Err(Error::Render(format!(
-                "{}: no such browser (--chromium or TEMPLATE_SFT_CHROMIUM)",
-                path.display()
-            )))
+            Err(wording::no_such_browser(&path))
         };
     }
     CHROMIUM_PATHS
         .iter()
         .map(PathBuf::from)
         .find(|p| p.is_file())
-        .ok_or_else(|| {
-            Error::Render(
-                "no Chromium found; install Debian's headless shell (apt-get install chromium-headless-shell) or name one with --chromium PATH or TEMPLATE_SFT_CHROMIUM"
-                    .into(),
-            )
-        })
+        .ok_or_else(wording::no_browser)
 }
