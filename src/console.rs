@@ -18,8 +18,7 @@ use std::sync::{Arc, Mutex};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::diagnostic::warning;
-use crate::diagnostic::{Diagnostic, Kind};
+use crate::diagnostic::{warning, Diagnostic, Kind};
 use crate::error::{Error, Result};
 use crate::location::Location;
 use crate::pipeline::{Observer, Progress};

@@ -12,8 +12,7 @@ use std::io::{self, BufRead, Read};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
-use crate::error::wording;
-use crate::error::{Error, Result};
+use crate::error::{wording, Error, Result};
 use crate::location::Location;
 
 /// The cap for files a person edits or a build writes: config, catalogs, prompt files, stats,

@@ -51,7 +51,7 @@ fn named_modules(text: &str) -> BTreeSet<String> {
     names
 }
 
-/// Each top-level module of `src/` (lib, main and the internals façade aside) and the others it uses.
+/// Each top-level module of `src/` (lib, main and the internals façade aside) and those it uses.
 fn graph() -> BTreeMap<String, BTreeSet<String>> {
     let src = repo_root().join("src");
     let mut graph = BTreeMap::new();

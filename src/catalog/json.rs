@@ -9,8 +9,7 @@ use std::path::Path;
 use serde_json::value::RawValue;
 
 use super::{RawTemplate, Template};
-use crate::error::wording;
-use crate::error::{Error, Result};
+use crate::error::{wording, Error, Result};
 use crate::input::read_text;
 use crate::location::{json_reason, LineIndex, Location};
 

@@ -29,10 +29,8 @@ use serde_json::{Map, Number, Value};
 
 use super::{RawTemplate, Template};
 use crate::ast::{export_name, without_wrappers};
-use crate::diagnostic::warning;
-use crate::diagnostic::Diagnostics;
-use crate::error::wording;
-use crate::error::{Error, Result};
+use crate::diagnostic::{warning, Diagnostics};
+use crate::error::{wording, Error, Result};
 use crate::input::read_text;
 use crate::location::LineIndex;
 use crate::parse_guard;

@@ -7,10 +7,8 @@ use std::path::PathBuf;
 
 use crate::console::Console;
 use crate::dataset::writer::{refuse_inside_version, write_new_file};
-use crate::diagnostic::warning;
-use crate::diagnostic::Kind;
-use crate::error::wording;
-use crate::error::{Error, Result};
+use crate::diagnostic::{warning, Kind};
+use crate::error::{wording, Error, Result};
 use crate::eval::{self, html, terminal, Outputs, PrepareOptions};
 use crate::render::kit::KitOptions;
 use crate::render::RenderOptions;

@@ -7,8 +7,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use crate::console::Console;
-use crate::error::wording;
-use crate::error::{Error, Result};
+use crate::error::{wording, Error, Result};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -3,8 +3,7 @@
 use std::path::PathBuf;
 
 use crate::console::Console;
-use crate::error::wording;
-use crate::error::Result;
+use crate::error::{wording, Result};
 use crate::synth::{write_project, Options};
 
 #[derive(Debug, clap::Args)]

@@ -7,8 +7,7 @@ use std::path::PathBuf;
 
 use crate::console::Console;
 use crate::diagnostic::{Diagnostic, Kind};
-use crate::error::wording;
-use crate::error::{count, Error, Result};
+use crate::error::{count, wording, Error, Result};
 use crate::report::terminal;
 use crate::text::Printable;
 use crate::tokens::chat_template;

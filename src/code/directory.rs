@@ -13,8 +13,7 @@ use rayon::prelude::*;
 
 use super::{CodeStore, Stored};
 use crate::catalog::Template;
-use crate::diagnostic::warning;
-use crate::diagnostic::Diagnostics;
+use crate::diagnostic::{warning, Diagnostics};
 use crate::error::{Error, Result};
 
 /// A key and the code stored under it, or why the key names no file.

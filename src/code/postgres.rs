@@ -26,10 +26,8 @@ use super::postgres_tls::{connector, safe_target, split_options, TlsOptions};
 use super::{CodeStore, Stored};
 use crate::catalog::Template;
 use crate::config::PostgresConfig;
-use crate::diagnostic::warning;
-use crate::diagnostic::Diagnostics;
-use crate::error::wording;
-use crate::error::{Error, Result};
+use crate::diagnostic::{warning, Diagnostics};
+use crate::error::{wording, Error, Result};
 
 pub struct PostgresStore {
     settings: PostgresConfig,

@@ -16,8 +16,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::wording;
-use crate::error::{Error, Result};
+use crate::error::{wording, Error, Result};
 use crate::location::{line_col, Location};
 pub use crate::text::{check_name, sanitized_name};
 use crate::tokens::chat_template::TokenizerSpec;

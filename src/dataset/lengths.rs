@@ -10,8 +10,7 @@ use rayon::prelude::*;
 
 use super::example::{ExampleLine, Message};
 use super::version::Version;
-use crate::error::wording;
-use crate::error::Result;
+use crate::error::{wording, Result};
 use crate::split::Split;
 use crate::tokens::chat_template::{ChatTokenizer, ModelCount, Turn};
 use crate::tokens::lengths::TokenizerLengths;

@@ -15,8 +15,7 @@ use sha2::{Digest, Sha256};
 use super::writer::FileRecord;
 use crate::digest::sha256_hex;
 pub use crate::digest::InputDigest;
-use crate::error::wording;
-use crate::error::{Error, Result};
+use crate::error::{wording, Error, Result};
 use crate::input;
 use crate::location::{json_reason, Location};
 

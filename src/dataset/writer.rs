@@ -29,8 +29,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::config::check_tag;
-use crate::error::wording;
-use crate::error::{Error, Result};
+use crate::error::{wording, Error, Result};
 
 /// A file written in the manifest: name, SHA-256, size, line count.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

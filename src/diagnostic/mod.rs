@@ -1,11 +1,11 @@
 //! What a command noticed, as data: one [`Diagnostic`] type for every command.
 //!
-//! Takes nothing; gives [`Diagnostic`] (a [`Kind`], a [`Severity`], where, what) and
-//! [`Diagnostics`], the list each build stage adds to. A build's, an export's and an eval's
-//! diagnostics are warnings (what stops them is an [`crate::Error`]); `validate`'s are its findings,
-//! of a [`Category`], each an error or a warning for the target. Nothing here prints: the pipeline
-//! hands the list to its caller (and, as it goes, to an [`crate::Observer`]), the CLI renders it as
-//! `warning: file:line:col: message` lines.
+//! Takes nothing; gives [`Diagnostic`] (a [`Kind`], a [`Severity`], where, what), [`Diagnostics`],
+//! the list each build stage adds to, and [`warning`], where every warning is worded. A build's,
+//! an export's and an eval's diagnostics are warnings (what stops them is an [`crate::Error`]);
+//! `validate`'s are its findings, of a [`Category`], each an error or a warning for the target.
+//! Nothing here prints: the pipeline hands the list to its caller (and, as it goes, to an
+//! [`crate::Observer`]), the CLI renders it as `warning: file:line:col: message` lines.
 
 pub mod category;
 pub mod warning;

@@ -1,11 +1,12 @@
 //! What each error says: the one place an error's sentence is built.
 //!
 //! Takes the facts of a failure (the place, the value, the reason a parser gave); gives the
-//! [`Error`] of the right kind (input, config, usage, render), worded in one voice: what is wrong, where,
-//! and what to do where there is something to do. A config value's own checks are worded where
-//! they are judged (`config/check.rs`, one place for every config key); reasons that come from a
-//! parser (serde_json, the TypeScript parser, minijinja) are passed through, located. The pinned
-//! bad-input corpus (`tests/bad_corpus.rs`) guards the texts.
+//! [`Error`] of the right kind (input, config, usage, render), worded in one voice: what is wrong,
+//! where, and what to do where there is something to do. A config value's own checks are worded
+//! where they are judged (`config/check.rs`, one place for every config key); reasons that come
+//! from a parser (serde_json, the TypeScript parser and the catalog's literal evaluator, minijinja)
+//! are passed through, located. The pinned bad-input corpus (`tests/bad_corpus.rs`) guards the
+//! texts.
 
 use std::fmt::Display;
 use std::path::Path;

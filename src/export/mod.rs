@@ -33,8 +33,7 @@ use crate::dataset::example::{ExampleLine, Message};
 use crate::dataset::manifest::Tool;
 use crate::dataset::version::Version;
 use crate::dataset::writer::{refuse_inside_version, FileRecord, Staging};
-use crate::error::wording;
-use crate::error::{Error, Result};
+use crate::error::{wording, Error, Result};
 use crate::split::Split;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, serde::Deserialize)]

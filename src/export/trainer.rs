@@ -8,8 +8,7 @@
 //! trainer and its setting; for a config, what it could not know (lengths estimated, no model).
 
 use super::Source;
-use crate::diagnostic::warning;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{warning, Diagnostic};
 use crate::tokens::chat_template::Family;
 use crate::tokens::lengths::{recommended_max_length, TokenizerLengths, Trainer};
 

@@ -23,8 +23,7 @@ use crate::code::overrides::OverrideDir;
 use crate::code::spill::Spill;
 use crate::code::{self, Batch, CodeStore, MissingCode, Wanted};
 use crate::config::{Config, SplitMode};
-use crate::diagnostic::warning;
-use crate::diagnostic::Diagnostics;
+use crate::diagnostic::{warning, Diagnostics};
 use crate::error::{Error, Result};
 use crate::tokens::Encoding;
 

@@ -13,8 +13,7 @@ use crate::config::{Config, DurationSource};
 use crate::dataset::stats::{
     DurationMismatch, DurationStats, SkippedTemplate, UndeterminedDuration,
 };
-use crate::diagnostic::warning;
-use crate::diagnostic::Diagnostics;
+use crate::diagnostic::{warning, Diagnostics};
 use crate::location::Location;
 use crate::video::{describe_duration, DurationFrom};
 

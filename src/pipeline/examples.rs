@@ -1,9 +1,10 @@
 //! The examples stage: each template's briefs, paired with its code, within the token budget.
 //!
 //! Takes the records (gated code, prompts, duration) and the budget; gives one [`Draft`] per brief
-//! that fits the per-example limit, in catalog order (the split stage places each in its split), and what the stats need about how they were
-//! made: briefs by origin and format, format mismatches, templates whose briefs were synthesized, and
-//! the examples dropped for size (each also a diagnostic).
+//! that fits the per-example limit, in catalog order (the split stage places each in its split),
+//! and what the stats need about how they were made: briefs by origin and format, format
+//! mismatches, templates whose briefs were synthesized, and the examples dropped for size (each
+//! also a diagnostic).
 
 use rayon::prelude::*;
 
@@ -11,8 +12,7 @@ use super::record::TemplateRecord;
 use crate::config::Config;
 use crate::dataset::example::Draft;
 use crate::dataset::stats::{BriefStats, OverLimit};
-use crate::diagnostic::warning;
-use crate::diagnostic::Diagnostics;
+use crate::diagnostic::{warning, Diagnostics};
 use crate::location::Location;
 use crate::prompts::brief::{self, BriefOrigin};
 use crate::tokens::{chat_total, Budget};

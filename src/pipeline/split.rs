@@ -2,8 +2,9 @@
 //! given its split, in the order the files will hold them.
 //!
 //! Takes the drafts (catalog order) and the records' near-copy signatures; gives the examples, each
-//! placed in its split and cluster, ordered (by split, then a seeded hash), the stats of duplicates and clusters, and a
-//! diagnostic per dropped duplicate and per cluster too large for a held-out split. In `template`
+//! placed in its split and cluster, ordered (by split, then a seeded hash), the stats of duplicates
+//! and clusters, and a diagnostic per dropped duplicate and per cluster too large for a held-out
+//! split. In `template`
 //! mode a group is a near-copy cluster (keyed by its smallest template id), so neither a template
 //! nor a near-copy of it is on both sides of a split; in `example` mode each example is its own group.
 
@@ -13,8 +14,7 @@ use super::record::TemplateRecord;
 use crate::config::{Config, SplitMode};
 use crate::dataset::example::{Draft, Example};
 use crate::dataset::stats::{DuplicateExample, NearCopyCluster, NearCopyStats};
-use crate::diagnostic::warning;
-use crate::diagnostic::Diagnostics;
+use crate::diagnostic::{warning, Diagnostics};
 use crate::digest::{seeded_hash, text_hash};
 use crate::split::near_copy;
 use crate::split::{self, Group, Ratios, Split as SplitName};

@@ -11,8 +11,7 @@ use serde_json::Value;
 
 use super::format::split_hint;
 use super::{Prompt, Target};
-use crate::diagnostic::warning;
-use crate::diagnostic::Diagnostics;
+use crate::diagnostic::{warning, Diagnostics};
 use crate::error::{Error, Result};
 use crate::input;
 use crate::location::{json_reason, Location};

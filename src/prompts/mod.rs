@@ -16,8 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::Template;
 use crate::config::Config;
-use crate::diagnostic::warning;
-use crate::diagnostic::Diagnostics;
+use crate::diagnostic::{warning, Diagnostics};
 use crate::digest::InputDigest;
 use crate::error::Result;
 use crate::location::Location;

@@ -12,10 +12,8 @@ use serde_json::value::RawValue;
 
 use super::format::split_hint;
 use super::{Prompt, Target};
-use crate::diagnostic::warning;
-use crate::diagnostic::Diagnostics;
-use crate::error::wording;
-use crate::error::{Error, Result};
+use crate::diagnostic::{warning, Diagnostics};
+use crate::error::{wording, Error, Result};
 use crate::input::{self, text_from_bytes};
 use crate::location::{json_reason, line_col, LineIndex, Location};
 

@@ -20,8 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use super::kit::Kit;
 use super::{Job, Outcome, RenderOptions, Verdict};
-use crate::error::wording;
-use crate::error::{Error, Result};
+use crate::error::{wording, Error, Result};
 
 /// Lines of the renderer's stderr kept for an error message, and the bytes kept of each (a scene
 /// may log anything, at any length).

@@ -17,8 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::digest::sha256_hex;
-use crate::error::wording;
-use crate::error::{Error, Result};
+use crate::error::{wording, Error, Result};
 
 /// The kit's files, as committed; their hash names the installed folder.
 const FILES: [(&str, &str); 4] = [

@@ -26,8 +26,7 @@ use serde_json::Value as Json;
 
 use sha2::Digest as _;
 
-use crate::error::wording;
-use crate::error::Result;
+use crate::error::{wording, Result};
 
 // The Hugging Face tokenizer and minijinja behind a `ChatTokenizer`, or (built without the
 // `model-tokenizers` feature) a load that says which feature a tokenizer needs.

@@ -14,8 +14,7 @@ use serde_json::Value;
 
 use super::Findings;
 use crate::dataset::example::Message;
-use crate::error::wording;
-use crate::error::Result;
+use crate::error::{wording, Result};
 use crate::export::ExportTarget;
 use crate::input;
 use crate::location::{json_reason, Location};

@@ -14,8 +14,7 @@ use tokenizers::Tokenizer;
 
 use super::{ChatTokenizer, Family, ModelCount, PieceCounts, TokenizerSpec, Turn};
 use crate::digest::sha256_hex;
-use crate::error::wording;
-use crate::error::{Error, Result};
+use crate::error::{wording, Error, Result};
 use crate::input;
 use crate::location::Location;
 

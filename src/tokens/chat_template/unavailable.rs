@@ -6,8 +6,7 @@
 use std::convert::Infallible;
 
 use super::{ChatTokenizer, ModelCount, PieceCounts, TokenizerSpec, Turn};
-use crate::error::wording;
-use crate::error::Result;
+use crate::error::{wording, Result};
 
 /// No value: a build without the feature never loads a tokenizer.
 pub(super) struct Engine(Infallible);
