@@ -20,7 +20,9 @@ use super::remotion_api::{api_use, ApiUse};
 use crate::code::duration::{CodeDuration, DurationExport};
 use crate::code::gate::{every_rule, Rule};
 use crate::config::GateConfig;
+use crate::prompts::brief::PromptOrigin;
 use crate::tokens::Encoding;
+use crate::video::VideoFormat;
 
 /// Lines of an output kept for the report.
 const HEAD_LINES: usize = 12;
@@ -32,8 +34,8 @@ pub struct Gold {
     pub id: String,
     pub template_id: String,
     pub prompt_variant: String,
-    pub format: String,
-    pub prompt_origin: String,
+    pub format: VideoFormat,
+    pub prompt_origin: PromptOrigin,
     pub system: String,
     pub brief: String,
     pub code: String,
@@ -83,8 +85,8 @@ pub struct Scored {
     pub id: String,
     pub template_id: String,
     pub prompt_variant: String,
-    pub format: String,
-    pub prompt_origin: String,
+    pub format: VideoFormat,
+    pub prompt_origin: PromptOrigin,
     pub status: Status,
     /// The prediction's line in its file.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -143,8 +145,8 @@ impl Scored {
             id: gold.id.clone(),
             template_id: gold.template_id.clone(),
             prompt_variant: gold.prompt_variant.clone(),
-            format: gold.format.clone(),
-            prompt_origin: gold.prompt_origin.clone(),
+            format: gold.format,
+            prompt_origin: gold.prompt_origin,
             status,
             line,
             error,
@@ -376,8 +378,8 @@ pub fn score(gold: &Gold, answer: Option<(&Answer, usize)>, settings: &Settings)
         id: gold.id.clone(),
         template_id: gold.template_id.clone(),
         prompt_variant: gold.prompt_variant.clone(),
-        format: gold.format.clone(),
-        prompt_origin: gold.prompt_origin.clone(),
+        format: gold.format,
+        prompt_origin: gold.prompt_origin,
         status: Status::Scored,
         line: Some(line),
         error: None,
@@ -460,8 +462,8 @@ mod tests {
             id: "t/base/square".into(),
             template_id: "t".into(),
             prompt_variant: "base".into(),
-            format: "square".into(),
-            prompt_origin: "curated".into(),
+            format: VideoFormat::Square,
+            prompt_origin: PromptOrigin::Curated,
             system: "s".into(),
             brief: "b".into(),
             code: GOOD.into(),

@@ -5,7 +5,6 @@
 //! prompt origin, what could not be used, and the worst examples (brief, the output's first lines,
 //! the failing checks and why). Numbers carry `data-stat` attributes so tests can read them.
 
-use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::checks::Check;
@@ -162,12 +161,13 @@ pub fn render(e: &Evaluation) -> String {
         );
     }
 
+    let [templates, formats, origins] = e.groups();
     for (title, groups) in [
-        ("Per template", &e.by_template),
-        ("Per format", &e.by_format),
-        ("Per prompt origin", &e.by_prompt_origin),
+        ("Per template", templates),
+        ("Per format", formats),
+        ("Per prompt origin", origins),
     ] {
-        groups_table(w, title, groups);
+        groups_table(w, title, &groups);
     }
 
     let l = &e.predictions.leftovers;
@@ -275,7 +275,7 @@ fn ids(ids: &[String]) -> String {
     }
 }
 
-fn groups_table(w: &mut String, title: &str, groups: &BTreeMap<String, Summary>) {
+fn groups_table(w: &mut String, title: &str, groups: &[(&str, &Summary)]) {
     let _ = write!(
         w,
         "<section><h2>{title}</h2><table class=\"num\"><thead><tr><th></th><th>n</th><th>pass</th><th>95% interval</th>\
@@ -286,7 +286,7 @@ fn groups_table(w: &mut String, title: &str, groups: &BTreeMap<String, Summary>)
             .filter(|r| r.estimate.n > 0)
             .map_or("-".to_string(), |r| percent(r.estimate.value))
     };
-    for (name, s) in groups {
+    for &(name, s) in groups {
         let pass = s
             .rate("pass")
             .map(|r| interval(&r.estimate))

@@ -30,9 +30,11 @@ use crate::dataset::manifest;
 use crate::dataset::version::Version;
 use crate::dataset::writer::{numbered, refuse_inside_version, write_new_file, MAX_CANDIDATES};
 use crate::error::{wording, Error, Result};
+use crate::prompts::brief::PromptOrigin;
 use crate::render::RenderOptions;
 use crate::split::Split;
 use crate::video::DurationFrom;
+use crate::video::VideoFormat;
 use checks::{check_names, score, Check, Gold, Scored, Settings};
 use predictions::{Answer, Ids, Leftovers};
 use summary::{Comparison, Summary};
@@ -67,8 +69,8 @@ impl Heldout {
                 id: format!("{}/{}/{}", key.template_id, key.prompt_variant, key.format),
                 template_id: key.template_id,
                 prompt_variant: key.prompt_variant,
-                format: key.format.name().to_string(),
-                prompt_origin: e.meta.prompt_origin.name().to_string(),
+                format: key.format,
+                prompt_origin: e.meta.prompt_origin,
                 system: e.content("system").to_string(),
                 brief: e.content("user").to_string(),
                 code: e.content("assistant").to_string(),
@@ -387,9 +389,9 @@ pub struct Evaluation {
     /// The same, per template id.
     pub by_template: BTreeMap<String, Summary>,
     /// The same, per format.
-    pub by_format: BTreeMap<String, Summary>,
+    pub by_format: BTreeMap<VideoFormat, Summary>,
     /// The same, per prompt origin.
-    pub by_prompt_origin: BTreeMap<String, Summary>,
+    pub by_prompt_origin: BTreeMap<PromptOrigin, Summary>,
     /// The predictions' scores.
     pub predictions: Scoring,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -401,6 +403,24 @@ pub struct Evaluation {
     /// The held-out briefs, by id (for the report's worst examples).
     #[serde(skip)]
     pub briefs: HashMap<String, String>,
+}
+
+impl Evaluation {
+    /// The summaries per template, per format and per prompt origin, each named, in key order
+    /// (what the reports' group tables show).
+    pub fn groups(&self) -> [Vec<(&str, &Summary)>; 3] {
+        [
+            self.by_template
+                .iter()
+                .map(|(id, s)| (id.as_str(), s))
+                .collect(),
+            self.by_format.iter().map(|(f, s)| (f.name(), s)).collect(),
+            self.by_prompt_origin
+                .iter()
+                .map(|(o, s)| (o.name(), s))
+                .collect(),
+        ]
+    }
 }
 
 /// Score `outputs` (and a baseline's predictions) on `split` of the version in `dir`.
@@ -446,9 +466,9 @@ pub fn evaluate(
         split,
         remotion_api_release: remotion_api::release(),
         summary: Summary::new(&all, &checks, summary::Means::Bootstrap),
-        by_template: summary::by(rows, &checks, |r| &r.template_id),
-        by_format: summary::by(rows, &checks, |r| &r.format),
-        by_prompt_origin: summary::by(rows, &checks, |r| &r.prompt_origin),
+        by_template: summary::by(rows, &checks, |r| r.template_id.clone()),
+        by_format: summary::by(rows, &checks, |r| r.format),
+        by_prompt_origin: summary::by(rows, &checks, |r| r.prompt_origin),
         briefs: heldout
             .examples
             .iter()
@@ -477,12 +497,10 @@ fn render_rows(
     let mut jobs = Vec::new();
     let mut rows = Vec::new();
     for (i, row) in scoring.rows.iter().enumerate() {
-        let (Some(code), Some(format)) = (
-            codes.remove(&row.id),
-            crate::video::VideoFormat::parse(&row.format),
-        ) else {
+        let Some(code) = codes.remove(&row.id) else {
             continue;
         };
+        let format = row.format;
         jobs.push(crate::render::Job {
             label: row.id.clone(),
             code,

@@ -115,14 +115,14 @@ fn rate(name: &str, values: impl Iterator<Item = Option<bool>>) -> Rate {
 }
 
 /// Summaries of the groups of rows that share a key, by key.
-pub fn by(
+pub fn by<K: Ord>(
     rows: &[Scored],
     checks: &[Check],
-    key: impl Fn(&Scored) -> &str,
-) -> BTreeMap<String, Summary> {
-    let mut groups: BTreeMap<String, Vec<&Scored>> = BTreeMap::new();
+    key: impl Fn(&Scored) -> K,
+) -> BTreeMap<K, Summary> {
+    let mut groups: BTreeMap<K, Vec<&Scored>> = BTreeMap::new();
     for r in rows {
-        groups.entry(key(r).to_string()).or_default().push(r);
+        groups.entry(key(r)).or_default().push(r);
     }
     groups
         .into_iter()
@@ -251,8 +251,8 @@ mod tests {
             id: id.into(),
             template_id: id.into(),
             prompt_variant: "base".into(),
-            format: "square".into(),
-            prompt_origin: "curated".into(),
+            format: crate::video::VideoFormat::Square,
+            prompt_origin: crate::prompts::brief::PromptOrigin::Curated,
             system: String::new(),
             brief: String::new(),
             code: "export const durationInFrames = 30;\nexport default function A() { return null; }\n".into(),

@@ -6,7 +6,6 @@
 //! not be used (bad lines at file:line, unknown ids, duplicates, missing predictions, failed
 //! requests), and the worst examples with their failing checks.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 
 use super::checks::{Check, Scored, Status};
@@ -99,13 +98,14 @@ pub fn print(out: &mut impl Write, e: &Evaluation) -> std::io::Result<()> {
             crate::error::count(s.examples, "example")
         )?;
     }
+    let [templates, formats, origins] = e.groups();
     for (title, groups) in [
-        ("template", &e.by_template),
-        ("format", &e.by_format),
-        ("prompt origin", &e.by_prompt_origin),
+        ("template", templates),
+        ("format", formats),
+        ("prompt origin", origins),
     ] {
         writeln!(out)?;
-        groups_table(out, title, groups)?;
+        groups_table(out, title, &groups)?;
     }
     if let (Some(c), Some(b)) = (&e.comparison, &e.baseline) {
         writeln!(out)?;
@@ -204,7 +204,7 @@ pub fn worst(rows: &[Scored]) -> Vec<&Scored> {
 fn groups_table(
     out: &mut impl Write,
     title: &str,
-    groups: &BTreeMap<String, Summary>,
+    groups: &[(&str, &Summary)],
 ) -> std::io::Result<()> {
     writeln!(
         out,
@@ -222,7 +222,7 @@ fn groups_table(
             .filter(|r| r.estimate.n > 0)
             .map_or("-".to_string(), |r| percent(r.estimate.value))
     };
-    for (name, s) in groups.iter().take(GROUP_ROWS) {
+    for &(name, s) in groups.iter().take(GROUP_ROWS) {
         writeln!(
             out,
             "{:<30} {:>5} {:>7} {:>7} {:>9} {:>7} {:>6.1}",

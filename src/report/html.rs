@@ -105,8 +105,16 @@ pub fn render(s: &Summary) -> Result<String, String> {
         ("validation", &s.splits[1].tokens),
         ("test", &s.splits[2].tokens),
     ])?;
-    let formats: Vec<(String, usize)> = s.formats.iter().map(|(k, v)| (k.clone(), *v)).collect();
-    let origins: Vec<(String, usize)> = s.origins.iter().map(|(k, v)| (k.clone(), *v)).collect();
+    let formats: Vec<(String, usize)> = s
+        .formats
+        .iter()
+        .map(|(k, v)| (k.name().to_string(), *v))
+        .collect();
+    let origins: Vec<(String, usize)> = s
+        .origins
+        .iter()
+        .map(|(k, v)| (k.name().to_string(), *v))
+        .collect();
     let mut per_template: Vec<(String, usize)> = s
         .per_template
         .iter()

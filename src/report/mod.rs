@@ -14,8 +14,10 @@ use crate::dataset::example::{ExampleLine, Meta};
 use crate::dataset::stats::Stats;
 use crate::dataset::version::Version;
 use crate::error::Result;
+use crate::prompts::brief::PromptOrigin;
 use crate::split::Split;
 use crate::tokens::lengths::{TokenizerLengths, LENGTHS, TRAINERS};
+use crate::video::VideoFormat;
 
 /// Per split: what the meta files say.
 #[derive(Debug, Default)]
@@ -53,9 +55,9 @@ pub struct Summary {
     /// Examples per template id.
     pub per_template: BTreeMap<String, usize>,
     /// Examples per format.
-    pub formats: BTreeMap<String, usize>,
+    pub formats: BTreeMap<VideoFormat, usize>,
     /// Examples per prompt origin.
-    pub origins: BTreeMap<String, usize>,
+    pub origins: BTreeMap<PromptOrigin, usize>,
     /// Examples shown in the HTML report, a few per split.
     pub samples: Vec<Sample>,
     /// Lengths under model tokenizers: the build's (`stats.json`), or counted for `--tokenizer`.
@@ -113,14 +115,8 @@ impl Summary {
             .per_template
             .entry(meta.template_id.to_string())
             .or_insert(0) += 1;
-        *self
-            .formats
-            .entry(meta.format.name().to_string())
-            .or_insert(0) += 1;
-        *self
-            .origins
-            .entry(meta.prompt_origin.name().to_string())
-            .or_insert(0) += 1;
+        *self.formats.entry(meta.format).or_insert(0) += 1;
+        *self.origins.entry(meta.prompt_origin).or_insert(0) += 1;
         templates.insert(meta.template_id.into_owned());
         s.templates = templates.len();
     }

@@ -56,14 +56,16 @@ pub fn print(out: &mut impl Write, s: &Summary) -> std::io::Result<()> {
         lengths(out, l)?;
     }
     writeln!(out)?;
-    let breakdown = |m: &std::collections::BTreeMap<String, usize>| {
-        m.iter()
+    fn breakdown<'a>(counts: impl Iterator<Item = (&'a str, &'a usize)>) -> String {
+        counts
             .map(|(k, v)| format!("{k} {v}"))
             .collect::<Vec<_>>()
             .join(" · ")
-    };
-    writeln!(out, "formats:         {}", breakdown(&s.formats))?;
-    writeln!(out, "prompt origins:  {}", breakdown(&s.origins))?;
+    }
+    let formats = breakdown(s.formats.iter().map(|(f, n)| (f.name(), n)));
+    let origins = breakdown(s.origins.iter().map(|(o, n)| (o.name(), n)));
+    writeln!(out, "formats:         {formats}")?;
+    writeln!(out, "prompt origins:  {origins}")?;
     writeln!(
         out,
         "templates:       {} covered of {} processed; {} missing code; {} rejected; {} from code overrides; {} with synthesized briefs",
