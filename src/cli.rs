@@ -22,8 +22,8 @@ pub struct Cli {
     /// Only errors on stderr.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
-    #[command(subcommand)]
     /// The subcommand to run.
+    #[command(subcommand)]
     pub command: Command,
 }
 

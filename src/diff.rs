@@ -61,9 +61,9 @@ pub struct Move {
     pub leakage: bool,
 }
 
+/// What changed between two versions of a dataset (`template-sft diff`).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-/// What changed between two versions of a dataset (`template-sft diff`).
 pub struct Diff {
     /// The old version's directory.
     pub old: String,

@@ -44,11 +44,11 @@ pub enum Rule {
     NotEmpty,
     /// A Markdown code fence in the code.
     NoFences,
-    /// Prose before the first line of code.
+    /// Code that does not start with an import, export, declaration, comment or directive.
     NoLeadingProse,
     /// Not parseable as TSX.
     Parse,
-    /// No default export (or `check.export` name) to render.
+    /// No export named by `check.export` (by default the default export) to render.
     EntryPoint,
     /// A `check.required` name that does not occur.
     Required,

@@ -23,31 +23,31 @@ use crate::tokens::chat_template::TokenizerSpec;
 pub use check::check_tag;
 pub use sections::*;
 
+/// A project's config (`template-sft.toml`), read and checked: what a build takes.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-/// A project's config (`template-sft.toml`), read and checked: what a build takes.
 pub struct Config {
     /// `[catalog]`: where the catalog is and which entries to take.
     pub catalog: CatalogConfig,
     /// `[code]`: where template code is fetched from.
     pub code: CodeConfig,
-    #[serde(default)]
     /// `[prompts]`: the system message, curated prompts, prompt additions.
+    #[serde(default)]
     pub prompts: PromptsConfig,
-    #[serde(default)]
     /// `[video]`: frame rate and where durations come from.
+    #[serde(default)]
     pub video: VideoConfig,
-    #[serde(default)]
     /// `[output]`: the output root and the version's tag.
-    pub output: OutputConfig,
     #[serde(default)]
+    pub output: OutputConfig,
     /// `[split]`: ratios, mode, seed and the near-copy threshold.
+    #[serde(default)]
     pub split: SplitConfig,
     /// The quality gate's rules (`[check]` in the file).
     #[serde(default, rename = "check")]
     pub gate: GateConfig,
-    #[serde(default)]
     /// `[tokens]`: the model budgeted for and model tokenizers.
+    #[serde(default)]
     pub tokens: TokensConfig,
     /// How scenes are rendered when `check.render` is on.
     #[serde(default)]

@@ -255,8 +255,8 @@ pub struct GateConfig {
     /// Parse as TSX; a syntax error rejects the template.
     #[serde(default = "yes")]
     pub parse: bool,
-    #[serde(default = "yes")]
     /// Reject empty (or whitespace-only) code.
+    #[serde(default = "yes")]
     pub not_empty: bool,
     /// No Markdown code fences (```) anywhere.
     #[serde(default = "yes")]

@@ -36,7 +36,7 @@ pub struct Draft<'a> {
     pub duration_from: DurationFrom,
     /// Where the brief's wording came from, as written in meta (`prompts/x.jsonl:3`).
     pub prompt_source: String,
-    /// Billed tokens of the whole example, and of the assistant message alone.
+    /// Billed tokens of the whole example.
     pub tokens: usize,
     /// Billed tokens of the assistant message alone.
     pub assistant_tokens: usize,
@@ -104,7 +104,7 @@ impl Example<'_> {
 pub struct Key {
     /// The template's id.
     pub template_id: String,
-    /// The prompt variant (`curated-1`, `synth-2`, `override-1`, …).
+    /// The prompt variant (`curated-1`, `override-1`, `base`, `phrase-1`, …).
     pub prompt_variant: String,
     /// The video format the brief asks for.
     pub format: VideoFormat,
@@ -136,23 +136,23 @@ pub struct Message {
 pub struct Meta<'a> {
     /// The template's id.
     pub template_id: Cow<'a, str>,
-    #[serde(default)]
     /// The template's display name.
+    #[serde(default)]
     pub template_name: Cow<'a, str>,
-    #[serde(default)]
     /// Its production database id, if it has one.
-    pub db_id: Option<Cow<'a, str>>,
     #[serde(default)]
+    pub db_id: Option<Cow<'a, str>>,
     /// The duration the brief states, in frames.
+    #[serde(default)]
     pub duration: u32,
     /// `code`, `catalog` or `default`: where `duration` came from (absent in older versions).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_source: Option<DurationFrom>,
-    #[serde(default)]
     /// Frames per second (`video.fps`).
-    pub fps: u32,
     #[serde(default)]
+    pub fps: u32,
     /// The formats the template supports.
+    #[serde(default)]
     pub supported_formats: Cow<'a, [VideoFormat]>,
     /// The format the brief asks for.
     pub format: VideoFormat,
@@ -160,8 +160,8 @@ pub struct Meta<'a> {
     pub prompt_variant: Cow<'a, str>,
     /// Whether the brief is curated, synthesized or a prompt addition.
     pub prompt_origin: PromptOrigin,
-    #[serde(default)]
     /// Where its wording came from (`prompts/x.jsonl:3`, `catalog:primaryUse`).
+    #[serde(default)]
     pub prompt_source: Cow<'a, str>,
     /// SHA-256 of the code.
     pub code_sha256: Cow<'a, str>,
@@ -173,11 +173,11 @@ pub struct Meta<'a> {
     /// The near-copy cluster (its smallest template id; the template's own id when alone).
     #[serde(default)]
     pub cluster: Cow<'a, str>,
-    #[serde(default)]
     /// Billed tokens of the whole example (the build's model).
-    pub tokens: usize,
     #[serde(default)]
+    pub tokens: usize,
     /// Billed tokens of the assistant message alone.
+    #[serde(default)]
     pub assistant_tokens: usize,
     /// Rendered-chat-template lengths under each model tokenizer, by tokenizer name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]

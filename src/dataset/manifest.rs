@@ -31,8 +31,8 @@ pub struct CodeDigest {
     pub sha256: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
 /// The tool that wrote a version.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Tool {
     /// `template-sft`.
     pub name: String,
@@ -50,9 +50,9 @@ impl Tool {
     }
 }
 
+/// A version's `manifest.json`: what wrote it, every file's checksum, the inputs and the config.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-/// A version's `manifest.json`: what wrote it, every file's checksum, the inputs and the config.
 pub struct Manifest {
     /// What wrote the version.
     pub tool: Tool,
@@ -83,19 +83,19 @@ pub struct BuildSettings {
     /// The quality-gate rules (`[check]`), also what `eval` checks outputs by.
     #[serde(default)]
     pub check: crate::config::GateConfig,
-    #[serde(default)]
     /// The recorded `[video]` settings.
+    #[serde(default)]
     pub video: VideoSettings,
 }
 
-#[derive(Debug, Clone, Deserialize)]
 /// The `[video]` settings a reader needs: frame rate and the duration export.
+#[derive(Debug, Clone, Deserialize)]
 pub struct VideoSettings {
-    #[serde(default = "default_fps")]
     /// `video.fps`.
+    #[serde(default = "default_fps")]
     pub fps: std::num::NonZeroU32,
-    #[serde(default = "default_duration_export")]
     /// `video.duration_export`.
+    #[serde(default = "default_duration_export")]
     pub duration_export: String,
 }
 

@@ -22,8 +22,8 @@ use crate::tokens::lengths::TokenizerLengths;
 use crate::tokens::{Budget, TokenStats, TrainedEstimate};
 use crate::video::VideoFormat;
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 /// Examples (or templates) per split.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Totals {
     /// All splits together.
     pub all: usize,
@@ -56,9 +56,9 @@ impl Totals {
     }
 }
 
+/// A template whose code came from a code override.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-/// A template whose code came from a code override.
 pub struct CodeOverrideUse {
     /// The template.
     pub template_id: String,
@@ -66,9 +66,9 @@ pub struct CodeOverrideUse {
     pub path: String,
 }
 
+/// A template left out of the dataset, and why.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-/// A template left out of the dataset, and why.
 pub struct SkippedTemplate {
     /// The template.
     pub template_id: String,
@@ -76,9 +76,9 @@ pub struct SkippedTemplate {
     pub reason: String,
 }
 
+/// How the briefs were made.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-/// How the briefs were made.
 pub struct BriefStats {
     /// Briefs by where their wording came from: curated, override, synthesized.
     pub by_origin: BTreeMap<PromptOrigin, usize>,
@@ -113,9 +113,9 @@ pub struct DurationStats {
     pub mismatches: Vec<DurationMismatch>,
 }
 
+/// A template whose code's duration export cannot be evaluated.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
-/// A template whose code's duration export cannot be evaluated.
 pub struct UndeterminedDuration {
     /// The template.
     pub template_id: String,
@@ -131,9 +131,9 @@ pub struct UndeterminedDuration {
     pub file: Option<String>,
 }
 
+/// A template whose catalog duration differs from its code's.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
-/// A template whose catalog duration differs from its code's.
 pub struct DurationMismatch {
     /// The template.
     pub template_id: String,
@@ -170,9 +170,9 @@ pub struct NearCopyStats {
     pub templates_in_clusters: usize,
 }
 
+/// Templates whose code is near-identical, kept in one split.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-/// Templates whose code is near-identical, kept in one split.
 pub struct NearCopyCluster {
     /// Template ids, the cluster's key (the smallest) first.
     pub templates: Vec<String>,
@@ -199,10 +199,10 @@ pub struct DuplicateExample {
     pub duplicate_of: Key,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
 /// A version's `stats.json`: what went in, what came out, what was dropped and why (README,
 /// "Output").
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Stats {
     /// When it was built (RFC 3339, UTC).
     pub generated_at: String,
@@ -238,14 +238,14 @@ pub struct Stats {
     pub prompts: PromptStats,
     /// How the briefs were made.
     pub briefs: BriefStats,
-    #[serde(default)]
     /// Where durations came from; mismatches with the catalog.
+    #[serde(default)]
     pub durations: DurationStats,
-    #[serde(default)]
     /// Near-copy clusters.
-    pub near_copies: NearCopyStats,
     #[serde(default)]
+    pub near_copies: NearCopyStats,
     /// Examples identical to an earlier one; written once.
+    #[serde(default)]
     pub duplicate_examples: Vec<DuplicateExample>,
     /// Token counts and the budget.
     pub tokens: TokenReport,
@@ -294,12 +294,12 @@ pub struct RenderStats {
     pub kit: String,
 }
 
+/// Token counts per split, the budget they were counted for, and model-tokenizer lengths.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-/// Token counts per split, the budget they were counted for, and model-tokenizer lengths.
 pub struct TokenReport {
-    #[serde(flatten)]
     /// The model, its encoding and its per-example limit.
+    #[serde(flatten)]
     pub budget: Budget,
     /// All splits together.
     pub overall: TokenStats,
@@ -332,9 +332,9 @@ impl TokenReport {
     }
 }
 
+/// An example dropped for being over the token limit.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-/// An example dropped for being over the token limit.
 pub struct OverLimit {
     /// Its template.
     pub template_id: String,

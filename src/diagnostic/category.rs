@@ -7,9 +7,9 @@ use serde::Serialize;
 /// One table defines each category's variant, stable name and meaning.
 macro_rules! categories {
     ($($variant:ident = $name:literal: $meaning:literal,)*) => {
+        /// The kind of a `validate` finding (the README's category table).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
         #[serde(rename_all = "snake_case")]
-        /// The kind of a `validate` finding (the README's category table).
         pub enum Category {
             $(#[doc = $meaning] $variant,)*
         }

@@ -175,8 +175,8 @@ pub struct Diagnostic {
     pub kind: Kind,
     /// How much it matters.
     pub severity: Severity,
-    #[serde(skip_serializing_if = "Option::is_none")]
     /// Where: file, line and column where there are some.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub at: Option<Location>,
     /// What, in a sentence.
     pub message: String,

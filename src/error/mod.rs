@@ -36,8 +36,8 @@ pub struct DuplicateId {
     pub places: Vec<Location>,
 }
 
-#[derive(Debug, thiserror::Error)]
 /// Everything that can stop a command, each kind with its exit code ([`Error::exit_code`]).
+#[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The config file is malformed or names something invalid.
     #[error("{at}: {message}")]

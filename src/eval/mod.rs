@@ -33,8 +33,7 @@ use crate::error::{wording, Error, Result};
 use crate::prompts::brief::PromptOrigin;
 use crate::render::RenderOptions;
 use crate::split::Split;
-use crate::video::DurationFrom;
-use crate::video::VideoFormat;
+use crate::video::{DurationFrom, VideoFormat};
 use checks::{check_names, score, Check, Gold, Scored, Settings};
 use predictions::{Answer, Ids, Leftovers};
 use summary::{Comparison, Summary};
@@ -394,11 +393,11 @@ pub struct Evaluation {
     pub by_prompt_origin: BTreeMap<PromptOrigin, Summary>,
     /// The predictions' scores.
     pub predictions: Scoring,
-    #[serde(skip_serializing_if = "Option::is_none")]
     /// A baseline's scores, when one was given.
-    pub baseline: Option<Scoring>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<Scoring>,
     /// Predictions against the baseline, paired by example.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub comparison: Option<Comparison>,
     /// The held-out briefs, by id (for the report's worst examples).
     #[serde(skip)]

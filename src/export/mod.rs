@@ -36,9 +36,9 @@ use crate::dataset::writer::{refuse_inside_version, FileRecord, Staging};
 use crate::error::{wording, Error, Result};
 use crate::split::Split;
 
+/// The layouts `export` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
-/// The layouts `export` writes.
 pub enum ExportTarget {
     /// A Hugging Face `datasets` folder: data/{split}.jsonl and a dataset card with the splits.
     Hf,

@@ -61,8 +61,8 @@ impl BriefOrigin {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
 /// One brief for one template: the user message of an example.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Brief {
     /// The full user message.
     pub text: String,

@@ -43,8 +43,8 @@ pub struct Sample {
     pub code_lines: usize,
 }
 
-#[derive(Debug)]
 /// What `report` shows about a version: its stats and per-split, per-template, per-format views.
+#[derive(Debug)]
 pub struct Summary {
     /// The version directory.
     pub dir: String,
@@ -68,7 +68,8 @@ pub struct Summary {
 const CODE_HEAD_LINES: usize = 14;
 
 impl Summary {
-    /// Read a version's splits once and summarize them, keeping `samples_per_split` briefs of each.
+    /// Summarize a version from its meta files, with the first `samples_per_split` examples of each
+    /// split as samples.
     pub fn load(dir: &Version, samples_per_split: usize) -> Result<Summary> {
         let mut summary = Summary::new(dir.path.display().to_string(), dir.stats.clone());
         let mut templates: [BTreeSet<String>; 3] = Default::default();

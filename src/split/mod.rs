@@ -14,9 +14,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::digest::seeded_hash;
 
+/// The three splits of a dataset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-/// The three splits of a dataset.
 pub enum Split {
     /// What the model is trained on.
     Train,
@@ -40,8 +40,8 @@ impl Split {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
 /// The share of examples each split should get (they sum to 1).
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Ratios {
     /// Train's share.
     pub train: f64,

@@ -77,8 +77,8 @@ pub enum Family {
 }
 
 impl Family {
-    #[cfg_attr(not(feature = "model-tokenizers"), allow(dead_code))]
     /// Recognize the family from the chat template's markers (and Gemma 3's image tokens).
+    #[cfg_attr(not(feature = "model-tokenizers"), allow(dead_code))]
     fn detect(template: &str, config: &Json) -> Option<Family> {
         if template.contains("<|im_start|>") {
             let thinks = template.contains("<think>") || template.contains("enable_thinking");

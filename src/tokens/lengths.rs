@@ -22,8 +22,8 @@ pub const LENGTHS: [usize; 6] = [512, 1024, 2048, 4096, 8192, 16384];
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LengthStats {
-    #[serde(flatten)]
     /// Examples, total, mean, median, percentiles and the longest.
+    #[serde(flatten)]
     pub tokens: TokenStats,
     /// Examples longer than each of [`LENGTHS`].
     pub over: BTreeMap<usize, usize>,
@@ -71,8 +71,8 @@ pub struct TokenizerLengths {
     pub file: String,
     /// SHA-256 over the tokenizer file and its chat template.
     pub sha256: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     /// The chat-template family, when recognized.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub family: Option<Family>,
     /// All splits together.
     pub overall: LengthStats,

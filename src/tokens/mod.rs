@@ -25,12 +25,12 @@ use serde::{Deserialize, Serialize};
 /// The byte-pair encodings OpenAI's chat models use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum Encoding {
+    /// `o200k_base` (gpt-4o, gpt-4.1).
     #[default]
     #[serde(rename = "o200k_base")]
-    /// `o200k_base` (gpt-4o, gpt-4.1).
     O200k,
-    #[serde(rename = "cl100k_base")]
     /// `cl100k_base` (gpt-3.5-turbo).
+    #[serde(rename = "cl100k_base")]
     Cl100k,
 }
 

@@ -70,8 +70,8 @@ pub struct FileSummary {
     pub bytes: u64,
 }
 
-#[derive(Debug, Default, Serialize)]
 /// What `validate` found: the files read, every finding, counts per category, lengths.
+#[derive(Debug, Default, Serialize)]
 pub struct Report {
     /// Each file read: examples, bytes, split.
     pub files: Vec<FileSummary>,

@@ -8,9 +8,9 @@ use serde::Serialize;
 
 use crate::diagnostic::{Category, Severity};
 
+/// Where a dataset is going: which findings are errors there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]
-/// Where a dataset is going: which findings are errors there.
 pub enum Target {
     /// OpenAI fine-tuning (chat format).
     Openai,

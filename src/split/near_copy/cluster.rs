@@ -45,8 +45,8 @@ pub struct Clusters {
     pub comparisons: u64,
 }
 
-#[derive(Debug, Clone, PartialEq)]
 /// Near-copies found together: one cluster.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Group {
     /// Input indices, ascending.
     pub members: Vec<usize>,
