@@ -16,8 +16,8 @@ use crate::catalog::Template;
 use crate::diagnostic::{warning, Diagnostics};
 use crate::error::{Error, Result};
 
-/// A key and the code stored under it, or why the key names no file.
-type Read = std::result::Result<(String, Stored), String>;
+/// A key and the code stored under it, or a key that cannot name a file.
+type Read<'k> = std::result::Result<(String, Stored), &'k str>;
 
 pub struct DirectoryStore {
     dir: PathBuf,
@@ -81,10 +81,7 @@ impl CodeStore for DirectoryStore {
                 .par_iter()
                 .map(|key| {
                     let Some(path) = file_for(&self.dir, key, &self.extension) else {
-                        return Ok(Some(Err(format!(
-                            "template id {key:?} cannot be a file name; its code is not looked up in {}",
-                            self.dir.display()
-                        ))));
+                        return Ok(Some(Err(*key)));
                     };
                     read_optional(&path, max_bytes)
                         .map(|stored| stored.map(|s| Ok((key.to_string(), s))))
@@ -96,7 +93,7 @@ impl CodeStore for DirectoryStore {
                     Ok((key, stored)) => {
                         out.insert(key, stored);
                     }
-                    Err(why) => diagnostics.add(warning::code_not_looked_up(why)),
+                    Err(key) => diagnostics.add(warning::not_a_file_name(key, &self.dir)),
                 }
             }
             answered += batch.len();

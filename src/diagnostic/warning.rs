@@ -104,9 +104,16 @@ pub fn missing_code(
     )
 }
 
-/// A template whose code cannot be looked up at all (`why` says so).
-pub fn code_not_looked_up(why: String) -> Diagnostic {
-    warning(Kind::MissingCode, None, why)
+/// A template id that cannot name a file, so its code is not looked up in `dir`.
+pub fn not_a_file_name(id: &str, dir: &Path) -> Diagnostic {
+    warning(
+        Kind::MissingCode,
+        None,
+        format!(
+            "template id {id:?} cannot be a file name; its code is not looked up in {}",
+            dir.display()
+        ),
+    )
 }
 
 /// The store holds `rows` rows for one id; `store` describes it, `column` is the id column.
