@@ -1,65 +1,84 @@
-// template-sft's render driver: one long-lived node process that owns one headless Chromium.
+// template-sft's render driver: one long-lived node process that renders scenes with Remotion in
+// headless Chromium, each scene in a browser of its own.
 //
-//   node driver.mjs bundle                 build the scene-agnostic bundle into ./bundle (once per kit)
-//   node driver.mjs serve CHROMIUM N       read requests (JSON lines) on stdin, render up to N at once,
-//                                          write one verdict (a JSON line) per request on stdout
+//   node driver.mjs bundle SRC OUT            bundle SRC/entry.jsx (with SRC/page.js, SRC/host.js and
+//                                             the project's runtime) into OUT, once per kit and runtime
+//   node driver.mjs serve CHROMIUM N BUNDLE   read requests (JSON lines) on stdin, render up to N at
+//                                             once, write progress and one verdict per request (JSON
+//                                             lines) on stdout
 //
 // A request: {"id", "code" (TSX), "exportName", "width", "height", "fps", "durationInFrames",
-// "frames": [n, …], "scale", "timeoutMs", "out" (a file prefix for PNGs, or null)}.
-// A verdict: {"id", "verdict": ok|compile|module|runtime|timeout|blank, "message", "frame",
-// "replacedUrls", "files", "seconds"}. `hang` is template-sft's own verdict: it kills this process
-// when a request outlives its deadline. Nothing here downloads anything: the browser is the one given.
+// "frames": [n, …] | null, "every": n (with frames null: every n-th frame of the scene), "globals":
+// [{name, via, line, column}], "scale", "timeoutMs", "out" (a file prefix for PNGs, or null)}.
+// While rendering: {"progress": id, "frame"} after each frame, so template-sft's watchdog times a
+// scene by its progress, not by its length. A verdict: {"id", "verdict":
+// ok|compile|module|runtime|timeout|hang|blank, "message", "frame", "line", "column", "replacedUrls",
+// "files", "seconds"}. template-sft also gives `hang` itself: it kills this process when a request
+// makes no progress within its budget. Nothing here downloads anything: the browser is the one given.
 import { createInterface } from "node:readline";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { transform } from "sucrase";
+import { TraceMap, originalPositionFor } from "@jridgewell/trace-mapping";
 import { PNG } from "pngjs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const bundleDir = path.join(here, "bundle");
 // stdout carries the protocol and nothing else: whatever Remotion or the page logs goes to stderr.
 const protocol = process.stdout.write.bind(process.stdout);
 process.stdout.write = process.stderr.write.bind(process.stderr);
 const say = (value) => protocol(JSON.stringify(value) + "\n");
 
 if (process.argv[2] === "bundle") {
+  const [src, outDir] = process.argv.slice(3);
   const { bundle } = await import("@remotion/bundler");
-  await bundle({ entryPoint: path.join(here, "entry.jsx"), outDir: bundleDir, enableCaching: false });
+  await bundle({
+    entryPoint: path.join(src, "entry.jsx"),
+    outDir,
+    enableCaching: false,
+  });
   process.exit(0);
 }
 
 if (process.argv[2] !== "serve") {
-  process.stderr.write("usage: node driver.mjs bundle | serve CHROMIUM CONCURRENCY\n");
+  process.stderr.write("usage: node driver.mjs bundle SRC OUT | serve CHROMIUM CONCURRENCY BUNDLE\n");
   process.exit(2);
 }
 
 const browserExecutable = process.argv[3];
 const concurrency = Math.max(1, Number(process.argv[4]) || 1);
-const { openBrowser, selectComposition, renderStill } = await import("@remotion/renderer");
+const bundleDir = process.argv[5];
+const { openBrowser, selectComposition, renderStill, renderFrames } = await import("@remotion/renderer");
 
-let browser;
-try {
-  browser = await openBrowser("chrome", {
+const launch = () =>
+  openBrowser("chrome", {
     browserExecutable,
     chromiumOptions: { gl: "swangle" },
     logLevel: "error",
   });
+
+// One browser is started and closed at once, so that a browser that cannot start is said before any
+// scene is taken; each scene then gets a browser of its own (no popup, tab or leftover of one scene
+// can slow down or break the next).
+try {
+  const probe = await launch();
+  await probe.close({ silent: true });
 } catch (error) {
   say({ fatal: `cannot start ${browserExecutable}: ${error.message}` });
   process.exit(1);
 }
 say({ ready: true });
 
-// TSX → CommonJS, classic JSX: the scene runtime's own transpilation. A syntax error is a
-// `compile` verdict with its line and column, before any browser work.
+// TSX → CommonJS, classic JSX: the scene runtime's own transpilation, with a source map back to the
+// TSX. A syntax error is a `compile` verdict with its line and column, before any browser work.
 function compile(code) {
-  return transform(code, {
+  const result = transform(code, {
     transforms: ["typescript", "jsx", "imports"],
     jsxPragma: "React.createElement",
     jsxFragmentPragma: "React.Fragment",
     production: true,
-  }).code;
+    filePath: "scene.tsx",
+    sourceMapOptions: { compiledFilename: "scene.js" },
+  });
+  return { code: result.code, map: new TraceMap(result.sourceMap) };
 }
 
 // Every pixel the same colour.
@@ -77,6 +96,46 @@ function oneColour(buffer) {
 const firstLine = (message) =>
   (String(message || "").split("\n").find((l) => l.trim()) || "unknown error").slice(0, 2000);
 
+// React's production build says "Minified React error #130; visit …?args[]=undefined&args[]=":
+// the messages of the errors a scene meets (React's own wording), with their arguments filled in.
+// (Its development build cannot be used: Remotion takes NODE_ENV=development for its Studio.)
+const REACT_ERRORS = {
+  31: "Objects are not valid as a React child (found: %s). If you meant to render a collection of children, use an array instead.",
+  130: "Element type is invalid: expected a string (for built-in components) or a class/function (for composite components) but got: %s.%s",
+  185: "Maximum update depth exceeded. This can happen when a component repeatedly calls setState inside componentWillUpdate or componentDidUpdate.",
+  300: "Rendered fewer hooks than expected. This may be caused by an accidental early return statement.",
+  301: "Too many re-renders. React limits the number of renders to prevent an infinite loop.",
+  310: "Rendered more hooks than during the previous render.",
+  321: "Invalid hook call. Hooks can only be called inside of the body of a function component.",
+};
+const UNDEFINED_COMPONENT =
+  " A component is undefined: an import or a global that does not exist, or a default and a named import mixed up.";
+function readableReact(message) {
+  return message.replace(/Minified React error #(\d+); visit (\S+) for the full message[^.]*\.?( or use the non-minified dev environment for full errors and additional helpful warnings\.)?/, (whole, code, url) => {
+    const text = REACT_ERRORS[code];
+    if (!text) return whole;
+    let args = [];
+    try {
+      args = new URL(url).searchParams.getAll("args[]");
+    } catch {}
+    let i = 0;
+    let out = text.replace(/%s/g, () => args[i++] ?? "");
+    if (code === "130" && args[0] === "undefined") out = out.replace(/\.$/, "") + "." + UNDEFINED_COMPONENT;
+    return `${out} (React error #${code})`;
+  });
+}
+
+// The page marks where in the transpiled code an error was thrown; this maps it to the TSX.
+const AT = / @@template-sft-at (\d+):(\d+)/;
+function located(message, map) {
+  const at = message.match(AT);
+  if (!at) return { message, line: null, column: null };
+  const text = message.replace(AT, "");
+  const original = map ? originalPositionFor(map, { line: Number(at[1]), column: Number(at[2]) - 1 }) : null;
+  if (!original || original.line == null) return { message: text, line: Number(at[1]), column: Number(at[2]) };
+  return { message: text, line: original.line, column: original.column + 1 };
+}
+
 // Remotion's own limits: a delayRender() never cleared is a `timeout`; a page that never finishes
 // rendering a frame (an endless loop keeps its thread busy) is a `hang`, as the watchdog would say.
 function classify(error, stage) {
@@ -85,7 +144,7 @@ function classify(error, stage) {
   if (/waiting for the page to render the React component failed|Timeout exceeded|timed out/i.test(message)) {
     return ["hang", firstLine(message)];
   }
-  return [stage, firstLine(message.replace(/^Error: /, ""))];
+  return [stage, firstLine(readableReact(message.replace(/^Error: /, "")))];
 }
 
 async function render(request) {
@@ -95,67 +154,111 @@ async function render(request) {
     const text = String(log.text || "");
     if (text.startsWith("template-sft:replaced-url ")) replaced.add(text.slice(26));
   };
-  const result = (verdict, message, frame, files) => ({
-    id: request.id,
-    verdict,
-    message,
-    frame,
-    replacedUrls: replaced.size,
-    files: files || [],
-    seconds: (Date.now() - started) / 1000,
-  });
+  let map = null;
+  const result = (verdict, message, frame, files) => {
+    const where = located(message, map);
+    return {
+      id: request.id,
+      verdict,
+      message: where.message,
+      frame,
+      line: where.line,
+      column: where.column,
+      replacedUrls: replaced.size,
+      files: files || [],
+      seconds: (Date.now() - started) / 1000,
+    };
+  };
   let code;
   try {
-    code = compile(request.code);
+    ({ code, map } = compile(request.code));
   } catch (error) {
     return result("compile", firstLine(error.message), null);
   }
   const inputProps = {
     code,
     exportName: request.exportName || "default",
+    globals: request.globals || [],
     width: request.width,
     height: request.height,
     fps: request.fps,
     durationInFrames: request.durationInFrames,
   };
-  const common = {
-    serveUrl: bundleDir,
-    inputProps,
-    puppeteerInstance: browser,
-    browserExecutable,
-    // Remotion refuses less than 7 s.
-    timeoutInMilliseconds: Math.max(7000, request.timeoutMs || 0),
-    logLevel: "error",
-    onBrowserLog,
-  };
-  let composition;
+  const browser = await launch();
   try {
-    composition = await selectComposition({ ...common, id: "Scene" });
-  } catch (error) {
-    const [verdict, message] = classify(error, "module");
-    return result(verdict, message, null);
-  }
-  const files = [];
-  let blank = true;
-  for (const frame of request.frames) {
-    let buffer;
+    const common = {
+      serveUrl: bundleDir,
+      inputProps,
+      puppeteerInstance: browser,
+      browserExecutable,
+      // Remotion refuses less than 7 s.
+      timeoutInMilliseconds: Math.max(7000, request.timeoutMs || 0),
+      logLevel: "error",
+      onBrowserLog,
+    };
+    let composition;
     try {
-      ({ buffer } = await renderStill({ ...common, composition, frame, imageFormat: "png", scale: request.scale, output: null }));
+      composition = await selectComposition({ ...common, id: "Scene" });
     } catch (error) {
-      const [verdict, message] = classify(error, "runtime");
-      return result(verdict, message, frame, files);
+      const [verdict, message] = classify(error, "module");
+      return result(verdict, message, null);
     }
-    if (request.out) {
-      const file = `${request.out}-${String(frame).padStart(5, "0")}.png`;
-      writeFileSync(file, buffer);
-      files.push(file);
+    const files = [];
+    let blank = true;
+    let next = 0;
+    const take = (buffer, frame) => {
+      if (request.out) {
+        const file = `${request.out}-${String(frame).padStart(5, "0")}.png`;
+        writeFileSync(file, buffer);
+        files.push(file);
+      }
+      blank = blank && oneColour(buffer);
+      say({ progress: request.id, frame });
+    };
+    if (request.frames) {
+      for (const frame of request.frames) {
+        let buffer;
+        try {
+          ({ buffer } = await renderStill({ ...common, composition, frame, imageFormat: "png", scale: request.scale, output: null }));
+        } catch (error) {
+          const [verdict, message] = classify(error, "runtime");
+          return result(verdict, message, frame, files);
+        }
+        take(buffer, frame);
+      }
+    } else {
+      // Every n-th frame in one page, in order: the failing frame is the one after the last taken.
+      const every = Math.max(1, request.every || 1);
+      try {
+        await renderFrames({
+          ...common,
+          composition,
+          imageFormat: "png",
+          scale: request.scale,
+          concurrency: 1,
+          everyNthFrame: every,
+          frameRange: null,
+          outputDir: null,
+          onStart: () => {},
+          onFrameUpdate: () => {},
+          onFrameBuffer: (buffer, frame) => {
+            take(buffer, frame);
+            next = frame + every;
+          },
+        });
+      } catch (error) {
+        const [verdict, message] = classify(error, "runtime");
+        const frame = Number((String(error && error.message).match(/frame (\d+)/) || [])[1] ?? next);
+        return result(verdict, message, frame, files);
+      }
     }
-    blank = blank && oneColour(buffer);
+    if (blank) {
+      return result("blank", `every rendered frame is one colour`, null, files);
+    }
+    return result("ok", "", null, files);
+  } finally {
+    await browser.close({ silent: true }).catch(() => {});
   }
-  if (blank) {
-    return result("blank", `every sampled frame (${request.frames.join(", ")}) is one colour`, null, files);
-  }
-  return result("ok", "", null, files);
 }
 
 // Requests are taken as they come, at most `concurrency` at once; verdicts go out as they finish.
@@ -182,6 +285,5 @@ lines.on("line", (line) => {
 });
 lines.on("close", async () => {
   while (running > 0 || waiting.length > 0) await new Promise((r) => setTimeout(r, 50));
-  await browser.close({ silent: true }).catch(() => {});
   process.exit(0);
 });

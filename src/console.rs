@@ -42,7 +42,12 @@ pub struct Console {
     /// The bar of the step in progress, drawn only when stderr is a terminal and output is not
     /// quiet.
     bar: Arc<Mutex<Option<ProgressBar>>>,
+    /// When the last progress line went to a log (stderr not a terminal).
+    logged: Arc<Mutex<Option<std::time::Instant>>>,
 }
+
+/// How often a log gets a progress line.
+const LOG_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Console {
     pub fn new(verbosity: Verbosity) -> Self {
@@ -50,6 +55,7 @@ impl Console {
             verbosity,
             tally: Arc::default(),
             bar: Arc::default(),
+            logged: Arc::default(),
         }
     }
 
@@ -155,7 +161,24 @@ impl Console {
     /// Show how far a step of a build has come: its bar is made at the first word of it, moved
     /// along, and taken down when the step is over.
     pub fn progress(&self, progress: &Progress) {
-        if self.verbosity == Verbosity::Quiet || !std::io::stderr().is_terminal() {
+        if self.verbosity == Verbosity::Quiet {
+            return;
+        }
+        if !std::io::stderr().is_terminal() {
+            // No bar in a log: a line every few seconds for rendering, which takes minutes.
+            if progress.step == "rendering" && !progress.finished {
+                let mut last = self.logged.lock().unwrap_or_else(|e| e.into_inner());
+                let now = std::time::Instant::now();
+                if last.is_some_and(|t| now.duration_since(t) >= LOG_EVERY) {
+                    stderr(format_args!(
+                        "{}: {} of {}",
+                        progress.step, progress.done, progress.total
+                    ));
+                    *last = Some(now);
+                } else if last.is_none() || progress.done == 0 {
+                    *last = Some(now);
+                }
+            }
             return;
         }
         let mut slot = self.bar.lock().unwrap_or_else(|e| e.into_inner());

@@ -52,10 +52,10 @@ pub struct Args {
     /// the ones that do not render cleanly: turns check.render on ([render] says how).
     #[arg(long)]
     pub render: bool,
-    /// With --render: render the first, middle and last frame (`sample`) or every frame (`all`);
+    /// With --render: how many frames of each scene to render, evenly spaced (1 to 60), or `all`;
     /// overrides render.frames.
-    #[arg(long, value_enum, value_name = "FRAMES", requires = "render")]
-    pub render_frames: Option<crate::cmd::render::FramesArg>,
+    #[arg(long, value_parser = crate::cmd::render::parse_frames, value_name = "N|all", requires = "render")]
+    pub render_frames: Option<crate::render::Frames>,
 }
 
 pub fn run(args: &Args, console: &Console) -> Result<()> {
@@ -66,7 +66,7 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
         model: args.model.clone(),
         tokenizers: args.tokenizer.clone(),
         render: args.render,
-        render_frames: args.render_frames.map(Into::into),
+        render_frames: args.render_frames,
     }
     .apply(&mut config);
     let options = BuildOptions {

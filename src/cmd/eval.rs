@@ -10,7 +10,6 @@ use crate::dataset::writer::{refuse_inside_version, write_new_file};
 use crate::diagnostic::{warning, Kind};
 use crate::error::{wording, Error, Result};
 use crate::eval::{self, html, terminal, Outputs, PrepareOptions};
-use crate::render::kit::KitOptions;
 use crate::render::RenderOptions;
 use crate::split::Split;
 use crate::text::Printable;
@@ -57,24 +56,18 @@ pub struct Args {
     /// An installed render kit for --render (default: installed on first use).
     #[arg(long, value_name = "DIR", requires = "render")]
     pub render_kit: Option<PathBuf>,
-    /// Seconds an output may take to render in one format, plus a second per frame, before it is
-    /// a `hang`.
-    #[arg(
-        long,
-        value_name = "SECONDS",
-        default_value_t = 30,
-        requires = "render"
-    )]
-    pub render_deadline: u64,
-    /// With --render: the first, middle and last frame (`sample`) or every frame (`all`).
-    #[arg(
-        long,
-        value_enum,
-        value_name = "FRAMES",
-        default_value = "sample",
-        requires = "render"
-    )]
-    pub render_frames: crate::cmd::render::FramesArg,
+    /// Seconds an output may go without rendering a frame before it is a `hang` (default: the
+    /// config's render.deadline_seconds, else 30).
+    #[arg(long, value_name = "SECONDS", requires = "render")]
+    pub render_deadline: Option<u64>,
+    /// With --render: how many frames of each output to render, evenly spaced (1 to 60), or `all`
+    /// (default: the config's render.frames, else 5).
+    #[arg(long, value_parser = crate::cmd::render::parse_frames, value_name = "N|all", requires = "render")]
+    pub render_frames: Option<crate::render::Frames>,
+    /// With --render: the project's config, whose [render] section (packages, runtime: the host
+    /// app's globals) the outputs and the gold render with, as `build --render` renders.
+    #[arg(short, long, value_name = "CONFIG", requires = "render")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -161,21 +154,35 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
         (Some(path), false) => Outputs::File(path),
         _ => Outputs::Gold,
     };
-    let render = args.render.then(|| RenderOptions {
-        kit: KitOptions {
-            kit: args.render_kit.clone(),
-            chromium: args.chromium.clone(),
-        },
-        deadline: std::time::Duration::from_secs(args.render_deadline),
-        frames: args.render_frames.into(),
-        ..RenderOptions::default()
-    });
-    let evaluation = eval::evaluate(
+    let render = match (args.render, &args.config) {
+        (false, _) => None,
+        (true, config) => {
+            let mut options = match config {
+                Some(path) => crate::pipeline::render::options(&crate::config::Config::read(path)?),
+                None => RenderOptions::default(),
+            };
+            if let Some(kit) = &args.render_kit {
+                options.kit.kit = Some(kit.clone());
+            }
+            if let Some(chromium) = &args.chromium {
+                options.kit.chromium = Some(chromium.clone());
+            }
+            if let Some(seconds) = args.render_deadline {
+                options.deadline = std::time::Duration::from_secs(seconds);
+            }
+            if let Some(frames) = args.render_frames {
+                options.frames = frames;
+            }
+            Some(options)
+        }
+    };
+    let evaluation = eval::evaluate_observed(
         dir,
         args.split.into(),
         outputs,
         args.baseline.as_deref(),
         render.as_ref(),
+        console,
     )?;
     for (scoring, what) in std::iter::once((&evaluation.predictions, "predictions"))
         .chain(evaluation.baseline.iter().map(|b| (b, "baseline")))

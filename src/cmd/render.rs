@@ -1,7 +1,8 @@
-//! `template-sft render FILE.tsx… [--format F]… [--frames sample|all] [--out DIR]`: render scenes
-//! with the render kit and print each one's verdict per format: the tool to reach for when a scene
-//! misbehaves. `--prepare-kit DIR` installs a kit into DIR for a machine that must render offline.
-//! Exits 1 when a scene does not render cleanly.
+//! `template-sft render FILE.tsx… [-c CONFIG] [--format F]… [--frames N|all] [--out DIR]`: render
+//! scenes with the render kit and print each one's verdict per format: the tool to reach for when a
+//! scene misbehaves. With `-c`, the project's `[render]` packages and runtime are in the page, as in
+//! `build --render`. `--prepare-kit DIR` installs a kit into DIR for a machine that must render
+//! offline. Exits 1 when a scene does not render cleanly, 2 or 3 on an input or render error.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -24,9 +25,13 @@ pub struct Args {
     /// A format to render in (repeat it); default: every format.
     #[arg(long, value_parser = parse_format, value_name = "FORMAT")]
     pub format: Vec<VideoFormat>,
-    /// Frames to render: the first, middle and last (`sample`), or every one (`all`).
-    #[arg(long, value_enum, default_value = "sample")]
-    pub frames: FramesArg,
+    /// The project's config: its [render] packages and runtime (the host app's globals) are in the
+    /// page, and its other [render] settings are the defaults of the flags below.
+    #[arg(short, long, value_name = "CONFIG")]
+    pub config: Option<PathBuf>,
+    /// How many frames of each scene to render, evenly spaced (1 to 60), or `all` (default 5).
+    #[arg(long, value_parser = parse_frames, value_name = "N|all")]
+    pub frames: Option<Frames>,
     /// Write each rendered frame as a PNG into DIR (`NAME-FORMAT-FRAME.png`).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -44,7 +49,7 @@ pub struct Args {
     /// Scenes rendered at once.
     #[arg(long, default_value_t = 2)]
     pub concurrency: usize,
-    /// Seconds a scene may take, on top of a second per frame, before it is a `hang`.
+    /// Seconds a scene may go without rendering a frame before it is a `hang`.
     #[arg(long, default_value_t = 30)]
     pub deadline: u64,
     /// The browser (default: TEMPLATE_SFT_CHROMIUM, then Debian's chromium-headless-shell or chromium).
@@ -61,19 +66,14 @@ pub struct Args {
     pub json: bool,
 }
 
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum FramesArg {
-    Sample,
-    All,
-}
-
-impl From<FramesArg> for Frames {
-    fn from(f: FramesArg) -> Frames {
-        match f {
-            FramesArg::Sample => Frames::Sample,
-            FramesArg::All => Frames::All,
-        }
-    }
+/// `--frames`: a count from 1 to 60, or `all`.
+pub fn parse_frames(text: &str) -> std::result::Result<Frames, String> {
+    Frames::parse(text).ok_or_else(|| {
+        format!(
+            "{text:?} is not a frame count from 1 to {} or \"all\"",
+            render::MAX_SAMPLED
+        )
+    })
 }
 
 fn parse_format(name: &str) -> std::result::Result<VideoFormat, String> {
@@ -111,6 +111,7 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
             Some(CodeDuration::Frames { frames, .. }) => frames,
             _ => args.duration,
         };
+        let globals = render::globals::read_by(&code);
         let label = file
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -118,6 +119,7 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
         for &format in &formats {
             jobs.push(Job {
                 label: label.clone(),
+                globals: globals.clone(),
                 code: code.clone(),
                 export: args.export.clone(),
                 format,
@@ -126,17 +128,22 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
             });
         }
     }
+    let project = match &args.config {
+        Some(path) => crate::pipeline::render::options(&crate::config::Config::read(path)?),
+        None => RenderOptions::default(),
+    };
     let mut options = RenderOptions {
         kit: kit::KitOptions {
-            kit: args.render_kit.clone(),
-            chromium: args.chromium.clone(),
+            kit: args.render_kit.clone().or(project.kit.kit.clone()),
+            chromium: args.chromium.clone().or(project.kit.chromium.clone()),
+            ..project.kit.clone()
         },
         concurrency: args.concurrency,
-        frames: args.frames.into(),
+        frames: args.frames.unwrap_or(project.frames),
         scale: args.scale,
         deadline: Duration::from_secs(args.deadline),
         out: args.out.clone(),
-        ..RenderOptions::default()
+        ..project
     };
     let kit = kit::ensure(&options.kit, |step| console.info(step))?;
     // Frames go to a new folder: a taken name is never written into.

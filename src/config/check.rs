@@ -187,6 +187,33 @@ impl Config {
                 "render.deadline_seconds must be at least 1 and render.delay_timeout_seconds at least 7 (Remotion's minimum)",
             ));
         }
+        let mut packages = Vec::new();
+        for spec in &render.packages {
+            match crate::render::packages::Package::parse(spec) {
+                Ok(p) => packages.push(p),
+                Err(why) => {
+                    return Err(self.wrong("render", "packages", format!("render.packages: {why}")))
+                }
+            }
+        }
+        if let Some(why) =
+            crate::render::packages::conflict(&packages, crate::render::kit::MANIFEST)
+        {
+            return Err(self.wrong("render", "packages", format!("render.packages: {why}")));
+        }
+        if let Some(runtime) = &render.runtime {
+            let ok = std::path::Path::new(runtime)
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| matches!(e, "js" | "mjs" | "jsx" | "ts" | "tsx"));
+            if !ok {
+                return Err(self.wrong(
+                    "render",
+                    "runtime",
+                    format!("render.runtime must be a .js, .mjs, .jsx, .ts or .tsx module, got {runtime:?}"),
+                ));
+            }
+        }
         if let Err(why) = crate::tokens::Budget::new(&self.tokens.model, self.tokens.max_tokens) {
             return Err(self.wrong("tokens", "model", why));
         }

@@ -307,11 +307,12 @@ pub struct RenderConfig {
     /// Scenes rendered at once (each a browser tab; 2 suits two cores).
     #[serde(default = "default_render_concurrency")]
     pub concurrency: usize,
-    /// `sample` (first, middle and last frame) or `all`.
+    /// How many frames to render of each scene, evenly spaced (default 5: 0, ¼, ½, ¾, last), or
+    /// `"all"` (every frame, at most 3,600).
     #[serde(default)]
     pub frames: crate::render::Frames,
-    /// Seconds one scene in one format may take, on top of a second per frame, before it is a
-    /// `hang` and the renderer is killed.
+    /// Seconds a scene may go without rendering a frame (or loading) before it is a `hang` and the
+    /// renderer is killed; a `hang` is rendered again alone before it stands.
     #[serde(default = "default_render_deadline")]
     pub deadline_seconds: u64,
     /// Remotion's `delayRender` timeout in seconds (at least 7, Remotion's minimum).
@@ -328,6 +329,15 @@ pub struct RenderConfig {
     /// first use). Relative to the config's folder.
     #[serde(default)]
     pub kit: Option<String>,
+    /// npm packages at exact versions (`"@iconify/react@5.2.1"`) added to the kit: scenes and the
+    /// runtime import them. Locked in `render-packages.lock.json` beside the config.
+    #[serde(default)]
+    pub packages: Vec<String>,
+    /// A module (`.js`, `.jsx`, `.ts`, `.tsx`) run in the page before any scene, to set the globals
+    /// the host app provides (icon components, font loaders, asset maps). Relative to the config's
+    /// folder.
+    #[serde(default)]
+    pub runtime: Option<String>,
 }
 
 fn default_render_concurrency() -> usize {
@@ -347,12 +357,14 @@ impl Default for RenderConfig {
     fn default() -> Self {
         RenderConfig {
             concurrency: default_render_concurrency(),
-            frames: crate::render::Frames::Sample,
+            frames: crate::render::Frames::default(),
             deadline_seconds: default_render_deadline(),
             delay_timeout_seconds: default_delay_timeout(),
             scale: default_render_scale(),
             chromium: None,
             kit: None,
+            packages: Vec::new(),
+            runtime: None,
         }
     }
 }

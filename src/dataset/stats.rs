@@ -286,9 +286,14 @@ pub struct RenderStats {
     pub verdicts: std::collections::BTreeMap<crate::render::Verdict, usize>,
     /// Remote image URLs replaced by a placeholder (the render is offline).
     pub replaced_urls: usize,
-    /// Templates rejected for not rendering cleanly (also in `sanitizerFailures`, rule `render`).
+    /// Templates rejected for not rendering cleanly in any of their formats (also in
+    /// `sanitizerFailures`, rule `render`).
     pub rejected: usize,
-    /// `sample` (first, middle, last frame) or `all`.
+    /// Formats a template lost because it did not render cleanly in them, while it did in others
+    /// (its briefs went to the formats that render; each one warned at build).
+    #[serde(default)]
+    pub formats_dropped: usize,
+    /// The frames rendered of each scene: a count, evenly spaced, or `all`.
     pub frames: String,
     /// The render kit's hash (Remotion and React versions are pinned by it).
     pub kit: String,

@@ -142,6 +142,25 @@ pub fn rejected(at: Option<Location>, id: &str, rule: impl Display, why: &str) -
     )
 }
 
+/// A template that did not render in one of its formats (`why`, the render's description) and did
+/// in the others: it keeps those, and loses this one's examples.
+pub fn format_not_rendered(at: Option<Location>, id: &str, why: &str) -> Diagnostic {
+    warning(
+        Kind::GateRejection,
+        at,
+        format!("template {id:?} loses a format (render): {why}; its briefs go to the formats that render"),
+    )
+}
+
+/// A build without `check.render` on a machine that could render: said once.
+pub fn not_rendered() -> Diagnostic {
+    warning(
+        Kind::Note,
+        None,
+        "scenes were not rendered: this machine has the render kit's programs (Node.js, Chromium); `build --render` (or check.render = true) rejects the scenes that do not render".to_string(),
+    )
+}
+
 /// A cache that could not be saved: nothing lost, `then` says what the next build does instead.
 pub fn cache_not_saved(what: impl Display, then: &str, why: impl Display) -> Diagnostic {
     warning(

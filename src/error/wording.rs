@@ -430,6 +430,38 @@ pub fn no_browser() -> Error {
     )
 }
 
+/// `[render] runtime` is not a module the bundler takes.
+pub fn runtime_not_a_module(path: &Path) -> Error {
+    Error::config(
+        Location::file(path),
+        "[render] runtime must be a .js, .mjs, .jsx, .ts or .tsx module",
+    )
+}
+
+/// `[render] packages` names something that cannot be added (`why`).
+pub fn bad_render_packages(config: &Path, why: &str) -> Error {
+    Error::config(Location::file(config), format!("[render] packages: {why}"))
+}
+
+/// `[render] packages` that npm could not resolve; `said` is the start of npm's error.
+pub fn package_not_installed(config: &Path, packages: Vec<String>, said: &str) -> Error {
+    Error::config(
+        Location::file(config),
+        format!(
+            "[render] packages: {} does not install (is the name right, and is that version published?):\n{said}",
+            packages.join(", ")
+        ),
+    )
+}
+
+/// A kit named with `--render-kit` lacks a package of `[render] packages`.
+pub fn kit_lacks_package(kit: &Path, package: &str) -> Error {
+    Error::Usage(format!(
+        "{}: the render kit does not hold {package} ([render] packages); let template-sft install its own kit (leave out --render-kit) or prepare one with these packages",
+        kit.display()
+    ))
+}
+
 pub fn not_a_render_kit(dir: &Path) -> Error {
     Error::Usage(format!(
         "{} exists and is not a render kit: name a new folder",

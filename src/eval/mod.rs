@@ -430,6 +430,25 @@ pub fn evaluate(
     baseline: Option<&Path>,
     render: Option<&RenderOptions>,
 ) -> Result<Evaluation> {
+    evaluate_observed(
+        dir,
+        split,
+        outputs,
+        baseline,
+        render,
+        &crate::pipeline::observer::Silent,
+    )
+}
+
+/// [`evaluate`], telling `observer` how rendering goes (the kit's install, a bar of the renders).
+pub(crate) fn evaluate_observed(
+    dir: &Path,
+    split: Split,
+    outputs: Outputs<'_>,
+    baseline: Option<&Path>,
+    render: Option<&RenderOptions>,
+    observer: &dyn crate::pipeline::Observer,
+) -> Result<Evaluation> {
     let heldout = Heldout::open(dir, split)?;
     let mut checks = check_names(&heldout.settings.rules);
     if render.is_some() {
@@ -447,10 +466,10 @@ pub fn evaluate(
     })?;
     let mut baseline = baseline;
     if let Some(options) = render {
-        let kit = crate::render::kit::ensure(&options.kit, |_| {})?;
-        render_rows(&heldout, &mut predictions, codes, &kit, options)?;
+        let kit = crate::render::kit::ensure(&options.kit, |what| observer.info(what))?;
+        render_rows(&heldout, &mut predictions, codes, &kit, options, observer)?;
         if let Some((b, codes)) = baseline.as_mut() {
-            render_rows(&heldout, b, std::mem::take(codes), &kit, options)?;
+            render_rows(&heldout, b, std::mem::take(codes), &kit, options, observer)?;
         }
     }
     let baseline = baseline.map(|(b, _)| b);
@@ -492,6 +511,7 @@ fn render_rows(
     mut codes: HashMap<String, String>,
     kit: &crate::render::kit::Kit,
     options: &RenderOptions,
+    observer: &dyn crate::pipeline::Observer,
 ) -> Result<()> {
     let mut jobs = Vec::new();
     let mut rows = Vec::new();
@@ -502,6 +522,7 @@ fn render_rows(
         let format = row.format;
         jobs.push(crate::render::Job {
             label: row.id.clone(),
+            globals: crate::render::globals::read_by(&code),
             code,
             export: heldout.settings.rules.export.clone(),
             format,
@@ -510,7 +531,10 @@ fn render_rows(
         });
         rows.push(i);
     }
-    let outcomes = crate::render::driver::render_all(kit, &jobs, options, |_, _| {})?;
+    let rendered =
+        crate::pipeline::observer::Counter::start(observer, "rendering", jobs.len() as u64);
+    let outcomes = crate::render::driver::render_all(kit, &jobs, options, |_, _| rendered.add(1))?;
+    drop(rendered);
     let mut outcome_of: HashMap<usize, crate::render::Outcome> =
         rows.into_iter().zip(outcomes).collect();
     for (i, row) in scoring.rows.iter_mut().enumerate() {

@@ -29,11 +29,11 @@ mod durations;
 mod examples;
 mod gate;
 mod lengths;
-mod observer;
+pub(crate) mod observer;
 mod output;
 mod prompts;
 mod record;
-mod render;
+pub(crate) mod render;
 mod split;
 
 use std::path::PathBuf;

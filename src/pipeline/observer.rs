@@ -36,7 +36,7 @@ pub struct Progress {
 }
 
 /// The observer of a build that was given none.
-pub(super) struct Silent;
+pub(crate) struct Silent;
 impl Observer for Silent {}
 
 /// Counts the steps of one long step, from any thread, and tells the observer about every 1/200th

@@ -46,6 +46,18 @@ pub fn options(config: &Config) -> RenderOptions {
                 .chromium
                 .as_ref()
                 .map(|c| config.resolve(Path::new(c))),
+            // Checked when the config was read.
+            packages: render
+                .packages
+                .iter()
+                .filter_map(|spec| crate::render::packages::Package::parse(spec).ok())
+                .collect(),
+            runtime: render
+                .runtime
+                .as_ref()
+                .map(|r| config.resolve(Path::new(r))),
+            lock: Some(config.resolve(Path::new(kit::LOCK_FILE))),
+            config: Some(config.path.clone()),
         },
         concurrency: render.concurrency.max(1),
         frames: render.frames,
@@ -62,11 +74,12 @@ pub fn describe(stats: Option<&RenderStats>) -> String {
         return "no render check (check.render is off)".to_string();
     };
     format!(
-        "rendered {} scene-formats in {:.1}s ({} cached); {} templates rejected",
-        stats.renders - stats.cached,
+        "rendered {} in {:.1}s ({} cached); {} rejected, {} dropped",
+        crate::error::count(stats.renders - stats.cached, "scene-format"),
         stats.seconds,
         stats.cached,
-        stats.rejected
+        crate::error::count(stats.rejected, "template"),
+        crate::error::count(stats.formats_dropped, "format"),
     )
 }
 
@@ -78,6 +91,10 @@ pub(super) fn run(
 ) -> Result<Option<RenderStats>> {
     let (config, root, observer) = (run.config, run.root.as_path(), run.observer);
     if !config.gate.render {
+        // Said once, where rendering would work: the render check is the path people should take.
+        if kit::can_render(&options(config).kit) {
+            run.diagnostics.add(warning::not_rendered());
+        }
         return Ok(None);
     }
     let diagnostics = &mut run.diagnostics;
@@ -136,6 +153,7 @@ pub(super) fn run(
             };
             jobs.push(Job {
                 label: record.template.id.clone(),
+                globals: crate::render::globals::read_by(&body),
                 code: body,
                 export: export.clone(),
                 format,
@@ -165,12 +183,13 @@ pub(super) fn run(
         renders: renders.len(),
         cached,
         seconds,
-        frames: options.frames.name().to_string(),
+        frames: options.frames.name(),
         kit: kit.hash.clone(),
         ..RenderStats::default()
     };
-    // The first render of each template that is not ok rejects it.
-    let mut failed: HashMap<usize, &Outcome> = HashMap::new();
+    // A template whose every format fails is rejected; one that fails in some formats only loses
+    // those formats (their briefs go to the formats that render), as a prompt's format is gated.
+    let mut failed: std::collections::BTreeMap<usize, Vec<&Outcome>> = Default::default();
     for (i, key) in &renders {
         let Some(outcome) = known.get(key) else {
             continue;
@@ -178,28 +197,55 @@ pub(super) fn run(
         *stats.verdicts.entry(outcome.verdict).or_default() += 1;
         stats.replaced_urls += outcome.replaced_urls as usize;
         if outcome.verdict != Verdict::Ok {
-            failed.entry(*i).or_insert(outcome);
+            failed.entry(*i).or_default().push(outcome);
         }
     }
-    let mut failed: Vec<(usize, Outcome)> =
-        failed.into_iter().map(|(i, o)| (i, o.clone())).collect();
-    failed.sort_by_key(|(i, _)| *i);
-    stats.rejected = failed.len();
-    for (i, outcome) in failed {
+    let failed: Vec<(usize, Vec<Outcome>)> = failed
+        .into_iter()
+        .map(|(i, o)| (i, o.into_iter().cloned().collect()))
+        .collect();
+    for (i, outcomes) in failed {
         let record = &mut records[i];
         let CodeState::Accepted(code) = std::mem::take(&mut record.code) else {
             continue;
         };
+        let at = code.origin.file().map(Location::file);
+        let formats = &mut record.template.supported_formats;
+        if outcomes.len() < formats.len() {
+            for outcome in &outcomes {
+                formats.retain(|&f| f != outcome.format);
+                stats.formats_dropped += 1;
+                diagnostics.add(warning::format_not_rendered(
+                    at.clone(),
+                    &record.template.id,
+                    &outcome.describe(),
+                ));
+            }
+            record.code = CodeState::Accepted(code);
+            continue;
+        }
+        stats.rejected += 1;
+        let first = &outcomes[0];
+        let message = outcomes
+            .iter()
+            .map(Outcome::describe)
+            .collect::<Vec<_>>()
+            .join("; ");
         let rejection = Rejection {
             template_id: record.template.id.clone(),
             source_key: code.origin.key(),
             rule: Rule::Render,
-            message: outcome.describe(),
-            at: None,
+            message,
+            at: first.at.map(|(line, col)| crate::code::duration::CodePos {
+                line: line as usize,
+                col: col as usize,
+            }),
         };
-        let at = code.origin.file().map(Location::file);
         diagnostics.add(warning::rejected(
-            at,
+            at.map(|l| match first.at {
+                Some((line, column)) => Location::at(l.path, line as usize, column as usize),
+                None => l,
+            }),
             &rejection.template_id,
             "render",
             &rejection.message,
@@ -210,7 +256,8 @@ pub(super) fn run(
         };
         record.unrendered = Some(code);
     }
-    // This build's verdicts only, so the file never grows stale.
+    // This build's verdicts only, so the file never grows stale; a verdict that may come from the
+    // machine's load (`hang`, `timeout`) is never kept: the next build renders that scene again.
     let kept: Vec<Entry> = renders
         .iter()
         .filter_map(|(_, key)| {
@@ -219,6 +266,7 @@ pub(super) fn run(
                 outcome,
             })
         })
+        .filter(|entry| !entry.outcome.depends_on_load())
         .collect();
     if let Err(e) = cache.save(kept.into_iter()) {
         diagnostics.add(warning::cache_not_saved(

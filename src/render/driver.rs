@@ -2,12 +2,16 @@
 //! headless Chromium, spoken to in JSON lines; and the watchdog that makes it safe.
 //!
 //! Takes an installed [`Kit`] and jobs; gives an [`Outcome`] per job, in the jobs' order. Up to
-//! `concurrency` jobs are in flight at once. Each has a wall-clock deadline; the first one past it
-//! is a `hang`, and the Node process and every process under it (the browser included, which
-//! Remotion starts in a process group of its own) are killed and a new renderer is started for the
-//! jobs left. A renderer that dies on its own is restarted too; a job that was in flight through
-//! two such deaths is given up as `runtime` with what the renderer last wrote. What the renderer
-//! and the page log goes to a bounded buffer, shown only when the renderer cannot start.
+//! `concurrency` jobs are in flight at once, each in a browser of its own. A job is timed by its
+//! progress: the driver says when each frame is done, and a job that makes no progress within the
+//! deadline (or outlives [`JOB_CAP`]) is a `hang`: the Node process and every process under it (the
+//! browsers included, which Remotion starts in process groups of their own) are killed and a new
+//! renderer is started for the jobs left. A job judged `hang` is then rendered again alone, with
+//! nothing else rendering and twice the deadline, before the verdict stands: a busy machine does
+//! not make a correct scene hang. A renderer that dies on its own is restarted too; a job that was
+//! in flight through two such deaths is given up as `runtime` with what the renderer last wrote.
+//! What the renderer and the page log goes to a bounded buffer, shown only when the renderer cannot
+//! start.
 
 use std::collections::{HashMap, VecDeque};
 use std::io::{BufRead, BufReader, Write};
@@ -18,8 +22,9 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use super::globals::Global;
 use super::kit::Kit;
-use super::{Job, Outcome, RenderOptions, Verdict};
+use super::{FramePlan, Job, Outcome, RenderOptions, Verdict, JOB_CAP};
 use crate::error::{wording, Error, Result};
 
 /// Lines of the renderer's stderr kept for an error message, and the bytes kept of each (a scene
@@ -42,7 +47,10 @@ struct Request<'a> {
     height: u32,
     fps: u32,
     duration_in_frames: u32,
-    frames: Vec<u32>,
+    /// The frames to render one by one, or `None` for every `every`-th frame in one pass.
+    frames: Option<Vec<u32>>,
+    every: u32,
+    globals: &'a [Global],
     scale: f64,
     timeout_ms: u64,
     out: Option<String>,
@@ -57,6 +65,8 @@ struct Reply {
     #[serde(default)]
     message: String,
     frame: Option<u32>,
+    line: Option<u32>,
+    column: Option<u32>,
     #[serde(default)]
     replaced_urls: u32,
     #[serde(default)]
@@ -65,8 +75,15 @@ struct Reply {
     seconds: f64,
 }
 
+/// A sign of progress: a job rendered a frame.
+#[derive(Deserialize)]
+struct Progress {
+    progress: usize,
+}
+
 enum Line {
     Reply(Box<Reply>),
+    Progress(usize),
     Ready,
     Fatal(String),
     Closed,
@@ -89,6 +106,7 @@ impl Process {
             .arg("serve")
             .arg(&kit.chromium)
             .arg(concurrency.to_string())
+            .arg(&kit.bundle)
             .current_dir(&kit.dir)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -110,6 +128,12 @@ impl Process {
                     Ok(v) if v.get("ready").is_some() => Line::Ready,
                     Ok(v) if v.get("fatal").is_some() => {
                         Line::Fatal(v["fatal"].as_str().unwrap_or("").to_string())
+                    }
+                    Ok(v) if v.get("progress").is_some() => {
+                        match serde_json::from_value::<Progress>(v) {
+                            Ok(p) => Line::Progress(p.progress),
+                            Err(_) => continue,
+                        }
                     }
                     Ok(v) => match serde_json::from_value::<Reply>(v) {
                         Ok(reply) => Line::Reply(Box::new(reply)),
@@ -253,15 +277,13 @@ fn descendants(root: i32) -> Vec<i32> {
     found
 }
 
-/// Render every job; outcomes in the jobs' order.
+/// Render every job; outcomes in the jobs' order. `done` is told each job's final outcome.
 pub fn render_all(
     kit: &Kit,
     jobs: &[Job],
     options: &RenderOptions,
     mut done: impl FnMut(usize, &Outcome),
 ) -> Result<Vec<Outcome>> {
-    let concurrency = options.concurrency.max(1);
-    let mut outcomes: Vec<Option<Outcome>> = vec![None; jobs.len()];
     if jobs.is_empty() {
         return Ok(Vec::new());
     }
@@ -273,136 +295,238 @@ pub fn render_all(
         }
         None => None,
     };
-    let mut queue: VecDeque<usize> = (0..jobs.len()).collect();
-    let mut deaths: Vec<u32> = vec![0; jobs.len()];
-    let mut process = Process::start(kit, concurrency)?;
-    // Job index → when it was sent.
-    let mut in_flight: HashMap<usize, Instant> = HashMap::new();
-    let deadline_of = |job: &Job| {
-        options.deadline + Duration::from_secs(options.frames.of(job.length).len() as u64)
+    let all: Vec<usize> = (0..jobs.len()).collect();
+    let first = Pass {
+        kit,
+        jobs,
+        options,
+        out: out.as_deref(),
+        concurrency: options.concurrency.max(1),
+        stall: options.deadline,
     };
-    while !queue.is_empty() || !in_flight.is_empty() {
-        while in_flight.len() < concurrency {
-            let Some(i) = queue.pop_front() else { break };
-            let job = &jobs[i];
-            let (width, height) = job.format.size();
-            let request = Request {
-                id: i,
-                code: &job.code,
-                export_name: &job.export,
-                width,
-                height,
-                fps: job.fps,
-                duration_in_frames: job.length.max(1),
-                frames: options.frames.of(job.length),
-                scale: options.scale,
-                timeout_ms: options.delay_timeout.as_millis() as u64,
-                out: out.as_ref().map(|dir| {
-                    dir.join(format!("{}-{}", file_safe(&job.label), job.format))
-                        .display()
-                        .to_string()
-                }),
-            };
-            in_flight.insert(i, Instant::now());
-            if !process.send(&request) {
-                break; // the renderer is gone: the receive below says so
-            }
+    let mut outcomes = first.run(&all, |i, o| {
+        if o.verdict != Verdict::Hang {
+            done(i, o)
         }
-        // Wait for a verdict until the nearest deadline.
-        let now = Instant::now();
-        let (next, due) = in_flight
-            .iter()
-            .map(|(&i, &sent)| (i, sent + deadline_of(&jobs[i])))
-            .min_by_key(|&(_, due)| due)
-            .unwrap_or((usize::MAX, now));
-        match process
-            .lines
-            .recv_timeout(due.saturating_duration_since(now))
-        {
-            Ok(Line::Reply(reply)) => {
-                if in_flight.remove(&reply.id).is_none() {
-                    continue;
+    })?;
+    // A hang may be the machine's load (another scene, another program): rendered again alone,
+    // with twice the time, before it stands.
+    let hung: Vec<usize> = all
+        .into_iter()
+        .filter(|&i| outcomes[i].verdict == Verdict::Hang)
+        .collect();
+    if !hung.is_empty() {
+        let alone = Pass {
+            concurrency: 1,
+            stall: options.deadline * 2,
+            ..first
+        };
+        let again = alone.run(&hung, |_, _| {})?;
+        for (i, mut outcome) in hung.into_iter().zip(again) {
+            if outcome.verdict == Verdict::Hang {
+                outcome.message = format!("{} (again when rendered alone)", outcome.message);
+            }
+            done(i, &outcome);
+            outcomes[i] = outcome;
+        }
+    }
+    Ok(outcomes)
+}
+
+/// One pass over some of the jobs with one renderer (restarted as needed).
+#[derive(Clone, Copy)]
+struct Pass<'p> {
+    kit: &'p Kit,
+    jobs: &'p [Job],
+    options: &'p RenderOptions,
+    out: Option<&'p std::path::Path>,
+    concurrency: usize,
+    /// The longest a job may go without progress.
+    stall: Duration,
+}
+
+/// When a job in flight was sent and when it last made progress.
+#[derive(Clone, Copy)]
+struct Flight {
+    sent: Instant,
+    last: Instant,
+}
+
+impl Pass<'_> {
+    /// The moment `flight` becomes a hang.
+    fn due(&self, flight: Flight) -> Instant {
+        (flight.last + self.stall).min(flight.sent + JOB_CAP)
+    }
+
+    fn request<'j>(&self, i: usize, job: &'j Job) -> Request<'j> {
+        let (width, height) = job.format.size();
+        let (frames, every) = match self.options.frames.plan(job.length) {
+            FramePlan::List(frames) => (Some(frames), 1),
+            FramePlan::Every { every, .. } => (None, every),
+        };
+        Request {
+            id: i,
+            code: &job.code,
+            export_name: &job.export,
+            width,
+            height,
+            fps: job.fps,
+            duration_in_frames: job.length.max(1),
+            frames,
+            every,
+            globals: &job.globals,
+            scale: self.options.scale,
+            timeout_ms: self.options.delay_timeout.as_millis() as u64,
+            out: self.out.map(|dir| {
+                dir.join(format!("{}-{}", file_safe(&job.label), job.format))
+                    .display()
+                    .to_string()
+            }),
+        }
+    }
+
+    /// Outcomes for `which` (indices into the jobs), in that order.
+    fn run(&self, which: &[usize], mut done: impl FnMut(usize, &Outcome)) -> Result<Vec<Outcome>> {
+        let jobs = self.jobs;
+        let mut outcomes: HashMap<usize, Outcome> = HashMap::new();
+        let mut queue: VecDeque<usize> = which.iter().copied().collect();
+        let mut deaths: HashMap<usize, u32> = HashMap::new();
+        let mut process = Process::start(self.kit, self.concurrency)?;
+        let mut in_flight: HashMap<usize, Flight> = HashMap::new();
+        let mut finish = |i: usize, outcome: Outcome, outcomes: &mut HashMap<usize, Outcome>| {
+            done(i, &outcome);
+            outcomes.insert(i, outcome);
+        };
+        while !queue.is_empty() || !in_flight.is_empty() {
+            while in_flight.len() < self.concurrency {
+                let Some(i) = queue.pop_front() else { break };
+                let now = Instant::now();
+                in_flight.insert(
+                    i,
+                    Flight {
+                        sent: now,
+                        last: now,
+                    },
+                );
+                if !process.send(&self.request(i, &jobs[i])) {
+                    break; // the renderer is gone: the receive below says so
                 }
-                let outcome = Outcome {
-                    verdict: reply.verdict,
-                    message: reply.message,
-                    frame: reply.frame,
-                    format: jobs[reply.id].format,
-                    replaced_urls: reply.replaced_urls,
-                    files: reply.files,
-                    seconds: reply.seconds,
-                };
-                let hung = outcome.verdict == Verdict::Hang;
-                done(reply.id, &outcome);
-                outcomes[reply.id] = Some(outcome);
-                // Remotion gave up on a page that stopped answering: its tab may still spin, so
-                // the browser goes, and the jobs in flight start over in a new one.
-                if hung {
+            }
+            // Wait for a verdict or progress until the nearest deadline.
+            let now = Instant::now();
+            let (next, due) = in_flight
+                .iter()
+                .map(|(&i, &flight)| (i, self.due(flight)))
+                .min_by_key(|&(_, due)| due)
+                .unwrap_or((usize::MAX, now));
+            match process
+                .lines
+                .recv_timeout(due.saturating_duration_since(now))
+            {
+                Ok(Line::Progress(id)) => {
+                    if let Some(flight) = in_flight.get_mut(&id) {
+                        flight.last = Instant::now();
+                    }
+                }
+                Ok(Line::Reply(reply)) => {
+                    if in_flight.remove(&reply.id).is_none() {
+                        continue;
+                    }
+                    let outcome = Outcome {
+                        verdict: reply.verdict,
+                        message: reply.message,
+                        frame: reply.frame,
+                        at: reply.line.zip(reply.column),
+                        format: jobs[reply.id].format,
+                        replaced_urls: reply.replaced_urls,
+                        files: reply.files,
+                        seconds: reply.seconds,
+                    };
+                    let hung = outcome.verdict == Verdict::Hang;
+                    finish(reply.id, outcome, &mut outcomes);
+                    // Remotion gave up on a page that stopped answering: its tab may still spin,
+                    // so the renderer goes, and the jobs in flight start over in a new one.
+                    if hung {
+                        process.kill();
+                        for (i, _) in in_flight.drain() {
+                            queue.push_front(i);
+                        }
+                        process = Process::start(self.kit, self.concurrency)?;
+                    }
+                }
+                Ok(Line::Ready | Line::Fatal(_)) => {}
+                Err(RecvTimeoutError::Timeout) => {
+                    // The nearest deadline passed: that job hangs; the others start over.
+                    let flight = in_flight.remove(&next);
+                    let seconds = flight.map_or(0.0, |f| f.sent.elapsed().as_secs_f64());
+                    let message = if flight.is_some_and(|f| f.sent + JOB_CAP <= Instant::now()) {
+                        format!(
+                            "still rendering after {} s, the most one scene may take; the renderer was killed",
+                            JOB_CAP.as_secs()
+                        )
+                    } else {
+                        format!(
+                            "no frame rendered for {} s (an endless loop?); the renderer was killed",
+                            self.stall.as_secs()
+                        )
+                    };
+                    let outcome = Outcome {
+                        verdict: Verdict::Hang,
+                        message,
+                        frame: None,
+                        at: None,
+                        format: jobs[next].format,
+                        replaced_urls: 0,
+                        files: Vec::new(),
+                        seconds,
+                    };
+                    finish(next, outcome, &mut outcomes);
                     process.kill();
                     for (i, _) in in_flight.drain() {
                         queue.push_front(i);
                     }
-                    process = Process::start(kit, concurrency)?;
+                    process = Process::start(self.kit, self.concurrency)?;
                 }
-            }
-            Ok(Line::Ready | Line::Fatal(_)) => {}
-            Err(RecvTimeoutError::Timeout) => {
-                // The nearest deadline passed: that job hangs; the others start over.
-                in_flight.remove(&next);
-                let outcome = Outcome {
-                    verdict: Verdict::Hang,
-                    message: format!(
-                        "still rendering after {} s (an endless loop?); the renderer was killed",
-                        deadline_of(&jobs[next]).as_secs()
-                    ),
-                    frame: None,
-                    format: jobs[next].format,
-                    replaced_urls: 0,
-                    files: Vec::new(),
-                    seconds: deadline_of(&jobs[next]).as_secs_f64(),
-                };
-                done(next, &outcome);
-                outcomes[next] = Some(outcome);
-                process.kill();
-                for (i, _) in in_flight.drain() {
-                    queue.push_front(i);
-                }
-                process = Process::start(kit, concurrency)?;
-            }
-            Ok(Line::Closed) | Err(RecvTimeoutError::Disconnected) => {
-                let tail = process.stderr_tail();
-                process.kill();
-                for (i, _) in in_flight.drain() {
-                    deaths[i] += 1;
-                    if deaths[i] > RETRIES {
-                        let last = tail.lines().rev().find(|l| !l.trim().is_empty());
-                        let outcome = Outcome {
-                            verdict: Verdict::Runtime,
-                            message: format!(
-                                "the renderer stopped while rendering this scene: {}",
-                                last.unwrap_or("no message")
-                            ),
-                            frame: None,
-                            format: jobs[i].format,
-                            replaced_urls: 0,
-                            files: Vec::new(),
-                            seconds: 0.0,
-                        };
-                        done(i, &outcome);
-                        outcomes[i] = Some(outcome);
-                    } else {
-                        queue.push_front(i);
+                Ok(Line::Closed) | Err(RecvTimeoutError::Disconnected) => {
+                    let tail = process.stderr_tail();
+                    process.kill();
+                    for (i, _) in in_flight.drain() {
+                        let died = deaths.entry(i).or_default();
+                        *died += 1;
+                        if *died > RETRIES {
+                            let last = tail.lines().rev().find(|l| !l.trim().is_empty());
+                            let outcome = Outcome {
+                                verdict: Verdict::Runtime,
+                                message: format!(
+                                    "the renderer stopped while rendering this scene: {}",
+                                    last.unwrap_or("no message")
+                                ),
+                                frame: None,
+                                at: None,
+                                format: jobs[i].format,
+                                replaced_urls: 0,
+                                files: Vec::new(),
+                                seconds: 0.0,
+                            };
+                            finish(i, outcome, &mut outcomes);
+                        } else {
+                            queue.push_front(i);
+                        }
                     }
+                    process = Process::start(self.kit, self.concurrency)?;
                 }
-                process = Process::start(kit, concurrency)?;
             }
         }
+        process.finish();
+        which
+            .iter()
+            .map(|i| {
+                outcomes
+                    .remove(i)
+                    .ok_or_else(|| wording::renderer_broke("a scene was left without a verdict"))
+            })
+            .collect()
     }
-    process.finish();
-    outcomes
-        .into_iter()
-        .map(|o| o.ok_or_else(|| wording::renderer_broke("a scene was left without a verdict")))
-        .collect()
 }
 
 /// A label as part of a file name: letters, digits, `.`, `_`, `-`; anything else becomes `_`.

@@ -10,17 +10,24 @@
 //! so two builds at once install once and an interrupted install is never taken for a finished one.
 //! `--render-kit DIR` (or `TEMPLATE_SFT_RENDER_KIT`) names a kit prepared elsewhere with
 //! `template-sft render --prepare-kit DIR`.
+//!
+//! A project adds what its host app provides: `[render] packages` (npm packages at exact versions)
+//! are installed into a kit of their own from a lock the tool writes beside the config and keeps
+//! ([`packages`]), and `[render] runtime` (a module that sets the host's globals) is bundled with them
+//! into a bundle of its own under the kit (`bundles/<hash>`). The kit's hash covers the lock, the
+//! runtime and the packages, so it keys the render cache.
 
 use std::fs::{self, File, OpenOptions};
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use super::packages;
 use crate::digest::sha256_hex;
 use crate::error::{wording, Error, Result};
 
 /// The kit's files, as committed; their hash names the installed folder.
-const FILES: [(&str, &str); 4] = [
+const FILES: [(&str, &str); 5] = [
     (
         "package.json",
         include_str!("../../render-kit/package.json"),
@@ -30,8 +37,12 @@ const FILES: [(&str, &str); 4] = [
         include_str!("../../render-kit/package-lock.json"),
     ),
     ("entry.jsx", include_str!("../../render-kit/entry.jsx")),
+    ("page.js", include_str!("../../render-kit/page.js")),
     ("driver.mjs", include_str!("../../render-kit/driver.mjs")),
 ];
+
+/// The name of the packages' lock, kept beside the config.
+pub const LOCK_FILE: &str = "render-packages.lock.json";
 
 /// Written last into an installed kit: a folder without it is not one.
 const READY: &str = ".template-sft-kit-ready";
@@ -47,13 +58,16 @@ const CHROMIUM_PATHS: [&str; 4] = [
 /// An installed kit and the programs that run it.
 #[derive(Debug, Clone)]
 pub struct Kit {
-    /// The kit's folder (Remotion, React and the bundle entry).
+    /// The kit's folder (Remotion, React, the project's packages, the driver).
     pub dir: PathBuf,
+    /// The bundle scenes render with (the page, the packages and the runtime), inside `dir`.
+    pub bundle: PathBuf,
     /// The Node.js that runs the renderer.
     pub node: PathBuf,
     /// The headless Chromium it renders in.
     pub chromium: PathBuf,
-    /// The kit's hash (part of every render cache key).
+    /// The hash of everything a render depends on in the kit: its files, the packages' lock and
+    /// the runtime (part of every render cache key).
     pub hash: String,
 }
 
@@ -64,16 +78,29 @@ pub struct KitOptions {
     pub kit: Option<PathBuf>,
     /// `--chromium`: the browser to run.
     pub chromium: Option<PathBuf>,
+    /// `[render] packages`: npm packages at exact versions, importable by scenes and the runtime.
+    pub packages: Vec<packages::Package>,
+    /// `[render] runtime`: the module that sets the host app's globals.
+    pub runtime: Option<PathBuf>,
+    /// Where the packages' lock is kept (beside the config); needed when `packages` is not empty.
+    pub lock: Option<PathBuf>,
+    /// The config that named the packages and runtime (errors about them point at it).
+    pub config: Option<PathBuf>,
 }
 
 /// The hash of the kit's files: a new kit version installs into a new folder.
 pub fn hash() -> String {
+    hash_of(FILES.iter().map(|(name, text)| (*name, text.as_bytes())))
+}
+
+/// A short hash of named parts.
+fn hash_of<'p>(parts: impl Iterator<Item = (&'p str, &'p [u8])>) -> String {
     let mut all = Vec::new();
-    for (name, text) in FILES {
+    for (name, bytes) in parts {
         all.extend_from_slice(name.as_bytes());
         all.push(0);
-        all.extend_from_slice(text.as_bytes());
-        all.push(0);
+        all.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+        all.extend_from_slice(bytes);
     }
     sha256_hex(&all)[..16].to_string()
 }
@@ -92,36 +119,197 @@ pub fn cache_root() -> Result<PathBuf> {
         .ok_or_else(wording::no_cache_home)
 }
 
-/// The kit to render with: the one named, else the cached one, installed now if it is not there.
+/// The kit to render with: the one named, else the cached one, installed now if it is not there;
+/// with the project's packages (locked, installed) and its runtime bundled.
 pub fn ensure(options: &KitOptions, progress: impl Fn(&str)) -> Result<Kit> {
     let node = program("node", "nodejs")?;
     let chromium = chromium(options.chromium.as_deref())?;
+    let runtime = match &options.runtime {
+        Some(path) => Some(Runtime::read(path)?),
+        None => None,
+    };
     let named = options
         .kit
         .clone()
         .or_else(|| std::env::var_os("TEMPLATE_SFT_RENDER_KIT").map(PathBuf::from));
+    // What the kit's node_modules hold: the committed files, and the lock of the packages.
+    let locked = if options.packages.is_empty() {
+        None
+    } else {
+        let lock = options
+            .lock
+            .as_deref()
+            .ok_or_else(|| wording::renderer_broke("no place for the packages' lock"))?;
+        let config = options.config.as_deref().unwrap_or(lock);
+        Some(packages::lock(
+            lock,
+            config,
+            &options.packages,
+            MANIFEST,
+            FILES_LOCK,
+            &progress,
+        )?)
+    };
+    let files = kit_files(locked.as_ref());
     let dir = match named {
         Some(dir) => {
             if !dir.join(READY).is_file() {
                 return Err(wording::kit_not_installed(&dir));
             }
+            packages::check_installed(&dir, &options.packages)?;
             dir
         }
         None => {
             let root = cache_root()?.join("render-kit");
-            let dir = root.join(hash());
+            let dir = root.join(hash_of(files.iter().map(|(n, t)| (*n, t.as_bytes()))));
             if !dir.join(READY).is_file() {
-                install(&root, &dir, &node, &progress)?;
+                install(&root, &dir, &files, &progress)?;
             }
             dir
         }
     };
+    let host = packages::host_module(&options.packages, runtime.as_ref());
+    let mut parts: Vec<(&str, &[u8])> = files.iter().map(|(n, t)| (*n, t.as_bytes())).collect();
+    parts.push(("host.js", host.as_bytes()));
+    if let Some(runtime) = &runtime {
+        parts.push((runtime.file_name(), runtime.text.as_bytes()));
+    }
+    let hash = hash_of(parts.into_iter());
+    let bundle = bundle(&dir, &hash, &host, runtime.as_ref(), &node, &progress)?;
     Ok(Kit {
         dir,
+        bundle,
         node,
         chromium,
-        hash: hash(),
+        hash,
     })
+}
+
+/// The committed `package.json` and lock, which [`packages`] adds the project's packages to.
+pub const MANIFEST: &str = FILES[0].1;
+const FILES_LOCK: &str = FILES[1].1;
+
+/// The kit's files, with the manifest and lock of the project's packages in place of the committed
+/// ones when it has packages.
+fn kit_files(locked: Option<&packages::Locked>) -> Vec<(&'static str, String)> {
+    FILES
+        .iter()
+        .map(|&(name, text)| match (name, locked) {
+            ("package.json", Some(l)) => (name, l.manifest.clone()),
+            ("package-lock.json", Some(l)) => (name, l.lock.clone()),
+            _ => (name, text.to_string()),
+        })
+        .collect()
+}
+
+/// `[render] runtime`, read.
+#[derive(Debug, Clone)]
+pub struct Runtime {
+    /// The module's text.
+    pub text: String,
+    /// `js`, `jsx`, `ts`, `tsx` or `mjs`.
+    extension: &'static str,
+}
+
+impl Runtime {
+    fn read(path: &Path) -> Result<Runtime> {
+        let extension = match path.extension().and_then(|e| e.to_str()) {
+            Some("js") => "js",
+            Some("mjs") => "mjs",
+            Some("jsx") => "jsx",
+            Some("ts") => "ts",
+            Some("tsx") => "tsx",
+            _ => return Err(wording::runtime_not_a_module(path)),
+        };
+        let bytes = crate::input::read_capped(path, crate::input::SMALL_FILE_LIMIT)?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| wording::not_utf8(crate::location::Location::file(path)))?;
+        Ok(Runtime { text, extension })
+    }
+
+    /// The runtime's name in the bundle's sources.
+    pub fn file_name(&self) -> &'static str {
+        match self.extension {
+            "js" => "runtime.js",
+            "mjs" => "runtime.mjs",
+            "jsx" => "runtime.jsx",
+            "ts" => "runtime.ts",
+            _ => "runtime.tsx",
+        }
+    }
+}
+
+/// The bundle of `host` (and the runtime) in `kit/bundles/<hash>`, built now if it is not there:
+/// in a temporary folder renamed into place, under a lock, as the install is.
+fn bundle(
+    kit: &Path,
+    hash: &str,
+    host: &str,
+    runtime: Option<&Runtime>,
+    node: &Path,
+    progress: &impl Fn(&str),
+) -> Result<PathBuf> {
+    let root = kit.join("bundles");
+    let dir = root.join(hash);
+    let served = dir.join("out");
+    if dir.join(READY).is_file() {
+        return Ok(served);
+    }
+    fs::create_dir_all(&root).map_err(|e| Error::write(&root, e))?;
+    let lock_path = root.join(format!(".{hash}.lock"));
+    let lock = OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(false)
+        .open(&lock_path)
+        .map_err(|e| Error::write(&lock_path, e))?;
+    lock_exclusive(&lock).map_err(|e| Error::write(&lock_path, e))?;
+    if dir.join(READY).is_file() {
+        return Ok(served);
+    }
+    let staging = root.join(format!(".{hash}.partial-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&staging);
+    fs::create_dir_all(&staging).map_err(|e| Error::write(&staging, e))?;
+    let mut sources: Vec<(&str, &str)> = FILES
+        .iter()
+        .filter(|(name, _)| matches!(*name, "entry.jsx" | "page.js"))
+        .copied()
+        .collect();
+    sources.push(("host.js", host));
+    if let Some(runtime) = runtime {
+        sources.push((runtime.file_name(), &runtime.text));
+    }
+    for (name, text) in sources {
+        let path = staging.join(name);
+        fs::write(&path, text).map_err(|e| Error::write(&path, e))?;
+    }
+    progress(if runtime.is_some() {
+        "bundling the scene runtime with [render] runtime …"
+    } else {
+        "bundling the scene runtime …"
+    });
+    let mut command = Command::new(node);
+    command
+        .arg("driver.mjs")
+        .arg("bundle")
+        .arg(&staging)
+        .arg(staging.join("out"))
+        .current_dir(kit);
+    run(&mut command, "the bundle").inspect_err(|_| {
+        let _ = fs::remove_dir_all(&staging);
+    })?;
+    let ready = staging.join(READY);
+    fs::write(&ready, hash).map_err(|e| Error::write(&ready, e))?;
+    fs::rename(&staging, &dir).map_err(|e| Error::write(&dir, e))?;
+    Ok(served)
+}
+
+/// Whether this machine has what rendering needs (Node.js, npm, a browser), without installing
+/// anything.
+pub fn can_render(options: &KitOptions) -> bool {
+    find_on_path("node").is_some()
+        && find_on_path("npm").is_some()
+        && chromium(options.chromium.as_deref()).is_ok()
 }
 
 /// Install the kit into `dir` (a new folder), for machines that must prepare it ahead.
@@ -137,11 +325,26 @@ pub fn prepare(dir: &Path, progress: impl Fn(&str)) -> Result<()> {
     if dir.exists() {
         return Err(wording::not_a_render_kit(dir));
     }
-    install(root, dir, &node, &progress)
+    install(root, dir, &kit_files(None), &progress)?;
+    let host = packages::host_module(&[], None);
+    let hash = hash_of(
+        kit_files(None)
+            .iter()
+            .map(|(n, t)| (*n, t.as_bytes()))
+            .chain(std::iter::once(("host.js", host.as_bytes())))
+            .collect::<Vec<_>>()
+            .into_iter(),
+    );
+    bundle(dir, &hash, &host, None, &node, &progress).map(|_| ())
 }
 
-/// `npm ci` and the bundle, in a temporary folder renamed to `dir`, under a lock on `root`.
-fn install(root: &Path, dir: &Path, node: &Path, progress: &impl Fn(&str)) -> Result<()> {
+/// `npm ci` of `files`, in a temporary folder renamed to `dir`, under a lock on `root`.
+fn install(
+    root: &Path,
+    dir: &Path,
+    files: &[(&str, String)],
+    progress: &impl Fn(&str),
+) -> Result<()> {
     let npm = program("npm", "npm")?;
     fs::create_dir_all(root).map_err(|e| Error::write(root, e))?;
     let name = dir
@@ -163,11 +366,13 @@ fn install(root: &Path, dir: &Path, node: &Path, progress: &impl Fn(&str)) -> Re
     let staging = root.join(format!(".{name}.partial-{}", std::process::id()));
     let _ = fs::remove_dir_all(&staging);
     fs::create_dir_all(&staging).map_err(|e| Error::write(&staging, e))?;
-    for (file, text) in FILES {
+    for (file, text) in files {
         let path = staging.join(file);
         fs::write(&path, text).map_err(|e| Error::write(&path, e))?;
     }
-    progress("installing the render kit (npm ci: Remotion, React, sucrase) …");
+    progress(
+        "installing the render kit (npm ci: Remotion, React, sucrase and [render] packages) …",
+    );
     run(
         Command::new(&npm)
             .args([
@@ -179,16 +384,6 @@ fn install(root: &Path, dir: &Path, node: &Path, progress: &impl Fn(&str)) -> Re
             ])
             .current_dir(&staging),
         "npm ci",
-    )
-    .inspect_err(|_| {
-        let _ = fs::remove_dir_all(&staging);
-    })?;
-    progress("bundling the scene runtime …");
-    run(
-        Command::new(node)
-            .args(["driver.mjs", "bundle"])
-            .current_dir(&staging),
-        "the bundle",
     )
     .inspect_err(|_| {
         let _ = fs::remove_dir_all(&staging);
@@ -209,7 +404,7 @@ fn lock_exclusive(file: &File) -> std::io::Result<()> {
 }
 
 /// Run a set-up step; its output is kept and shown only when it fails.
-fn run(command: &mut Command, what: &str) -> Result<()> {
+pub(crate) fn run(command: &mut Command, what: &str) -> Result<()> {
     let output = command
         .stdin(Stdio::null())
         .output()
@@ -224,7 +419,7 @@ fn run(command: &mut Command, what: &str) -> Result<()> {
 }
 
 /// `name` on PATH, or an error that says which Debian package has it.
-fn program(name: &str, package: &str) -> Result<PathBuf> {
+pub(crate) fn program(name: &str, package: &str) -> Result<PathBuf> {
     find_on_path(name).ok_or_else(|| wording::not_installed(name, package))
 }
 

@@ -11,7 +11,9 @@
 //! command.
 
 pub mod driver;
+pub mod globals;
 pub mod kit;
+pub mod packages;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -69,35 +71,136 @@ impl Verdict {
     }
 }
 
-/// Which frames are rendered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// Which frames are rendered: `N` evenly spaced (first and last included), or every one.
+///
+/// Written `frames = 5` or `frames = "all"` (`"sample"`, an older spelling, is the default count).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Frames {
-    /// The first, the middle and the last.
-    #[default]
-    Sample,
-    /// Every frame.
+    /// This many frames, evenly spaced over the scene (1: the first only).
+    Count(u32),
+    /// Every frame, up to [`MAX_ALL_FRAMES`] (a longer scene: every n-th frame, evenly).
     All,
 }
 
+/// Frames sampled by default: 0, ¼, ½, ¾ and the last (an error at a late frame is met; about
+/// 4 s a scene and format on two cores, README "What rendering costs").
+pub const DEFAULT_SAMPLED: u32 = 5;
+/// The most frames a sample may ask for.
+pub const MAX_SAMPLED: u32 = 60;
+/// The most frames `all` renders of one scene and format, whatever length the code declares (two
+/// minutes at 30 fps): a longer scene is rendered every n-th frame.
+pub const MAX_ALL_FRAMES: u32 = 3_600;
+
+impl Default for Frames {
+    fn default() -> Self {
+        Frames::Count(DEFAULT_SAMPLED)
+    }
+}
+
+/// The frames to render of one scene: a short list, or every n-th frame in one pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FramePlan {
+    /// These frames, each rendered on its own.
+    List(Vec<u32>),
+    /// Frames 0, `every`, 2·`every`, … up to the last: `count` frames in one page.
+    Every { every: u32, count: u32 },
+}
+
+impl FramePlan {
+    /// How many frames are rendered.
+    pub fn len(&self) -> u32 {
+        match self {
+            FramePlan::List(frames) => frames.len() as u32,
+            FramePlan::Every { count, .. } => *count,
+        }
+    }
+
+    /// Whether no frame is rendered (never: a scene has at least frame 0).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 impl Frames {
-    /// The frame numbers of a scene `length` frames long.
-    pub fn of(self, length: u32) -> Vec<u32> {
+    /// The frames of a scene `length` frames long. Bounded whatever `length` is: at most
+    /// [`MAX_SAMPLED`] or [`MAX_ALL_FRAMES`] frames, and no list of `length` entries is made.
+    pub fn plan(self, length: u32) -> FramePlan {
         let last = length.max(1) - 1;
         match self {
-            Frames::All => (0..=last).collect(),
-            Frames::Sample => {
-                let mut frames = vec![0, last / 2, last];
+            Frames::All => {
+                let length = u64::from(last) + 1;
+                let every = length.div_ceil(u64::from(MAX_ALL_FRAMES)).max(1);
+                let count = length.div_ceil(every);
+                FramePlan::Every {
+                    every: every as u32,
+                    count: count as u32,
+                }
+            }
+            Frames::Count(n) => {
+                let n = n.clamp(1, MAX_SAMPLED);
+                let mut frames: Vec<u32> = if n == 1 {
+                    vec![0]
+                } else {
+                    (0..n)
+                        .map(|i| (u64::from(last) * u64::from(i) / u64::from(n - 1)) as u32)
+                        .collect()
+                };
                 frames.dedup();
-                frames
+                FramePlan::List(frames)
             }
         }
     }
 
-    pub fn name(self) -> &'static str {
+    /// `5` or `all`, as stats and messages say it.
+    pub fn name(self) -> String {
         match self {
-            Frames::Sample => "sample",
-            Frames::All => "all",
+            Frames::Count(n) => n.to_string(),
+            Frames::All => "all".to_string(),
+        }
+    }
+
+    /// `N` (1 to [`MAX_SAMPLED`]) or `all`.
+    pub fn parse(text: &str) -> Option<Frames> {
+        match text {
+            "all" => Some(Frames::All),
+            "sample" => Some(Frames::default()),
+            n => n
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=MAX_SAMPLED).contains(n))
+                .map(Frames::Count),
+        }
+    }
+}
+
+impl Serialize for Frames {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Frames::Count(n) => s.serialize_u32(*n),
+            Frames::All => s.serialize_str("all"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Frames {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Count(u64),
+            Name(String),
+        }
+        let wrong = || {
+            serde::de::Error::custom(format!(
+                "frames must be a count from 1 to {MAX_SAMPLED} or \"all\""
+            ))
+        };
+        match Raw::deserialize(d)? {
+            Raw::Count(n) => u32::try_from(n)
+                .ok()
+                .and_then(|n| Frames::parse(&n.to_string()))
+                .ok_or_else(wrong),
+            Raw::Name(name) => Frames::parse(&name).ok_or_else(wrong),
         }
     }
 }
@@ -115,7 +218,9 @@ pub struct RenderOptions {
     pub scale: f64,
     /// Remotion's `delayRender` timeout (at least 7 s, Remotion's minimum).
     pub delay_timeout: Duration,
-    /// Wall-clock limit of one scene and format, on top of a second per frame: past it, `hang`.
+    /// How long a scene may go without progress (loading, then each frame) before it is a `hang`.
+    /// A scene is timed by its progress, not by its length, so a slow machine does not make a
+    /// correct scene hang; [`JOB_CAP`] bounds the whole render whatever the length.
     pub deadline: Duration,
     /// Where PNG frames go (`None`: nowhere).
     pub out: Option<PathBuf>,
@@ -126,7 +231,7 @@ impl Default for RenderOptions {
         RenderOptions {
             kit: kit::KitOptions::default(),
             concurrency: 2,
-            frames: Frames::Sample,
+            frames: Frames::default(),
             scale: 0.25,
             delay_timeout: Duration::from_secs(10),
             deadline: Duration::from_secs(30),
@@ -134,6 +239,9 @@ impl Default for RenderOptions {
         }
     }
 }
+
+/// The longest one scene in one format may render, however steady its progress.
+pub const JOB_CAP: Duration = Duration::from_secs(15 * 60);
 
 /// One scene in one format.
 #[derive(Debug, Clone)]
@@ -147,6 +255,9 @@ pub struct Job {
     pub fps: u32,
     /// The scene's length in frames.
     pub length: u32,
+    /// The globals the code reads (found before rendering, [`globals::read_by`]): a failure names
+    /// those the page does not have.
+    pub globals: Vec<globals::Global>,
 }
 
 /// What rendering one job found.
@@ -159,6 +270,10 @@ pub struct Outcome {
     /// The frame a `runtime` or `timeout` verdict was met at.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub frame: Option<u32>,
+    /// Where in the scene's code the error was thrown (1-based line and column), when the error
+    /// came from the scene's own code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<(u32, u32)>,
     pub format: VideoFormat,
     /// Remote image URLs replaced by the placeholder (the render is offline).
     pub replaced_urls: u32,
@@ -169,18 +284,38 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    /// `runtime at frame 15 (portrait): useCurrentFrames is not a function`
+    /// `runtime at frame 15 (portrait), line 4:9: useCurrentFrames is not a function`
     pub fn describe(&self) -> String {
         let frame = self
             .frame
             .map(|f| format!(" at frame {f}"))
+            .unwrap_or_default();
+        let at = self
+            .at
+            .map(|(line, column)| format!(", line {line}:{column}"))
             .unwrap_or_default();
         let message = if self.message.is_empty() {
             String::new()
         } else {
             format!(": {}", self.message)
         };
-        format!("{}{frame} ({}){message}", self.verdict.name(), self.format)
+        // A photo replaced by the placeholder may be why a scene looks wrong: say so on a failure.
+        let replaced = match (self.verdict, self.replaced_urls) {
+            (Verdict::Ok, _) | (_, 0) => String::new(),
+            (_, 1) => " (1 remote image URL was replaced by a placeholder)".to_string(),
+            (_, n) => format!(" ({n} remote image URLs were replaced by a placeholder)"),
+        };
+        format!(
+            "{}{frame} ({}){at}{message}{replaced}",
+            self.verdict.name(),
+            self.format
+        )
+    }
+
+    /// A verdict that may come from the machine's load rather than the code (`hang`, `timeout`):
+    /// never kept in a cache.
+    pub fn depends_on_load(&self) -> bool {
+        matches!(self.verdict, Verdict::Hang | Verdict::Timeout)
     }
 }
 
@@ -188,12 +323,50 @@ impl Outcome {
 mod tests {
     use super::*;
 
+    fn list(plan: FramePlan) -> Vec<u32> {
+        match plan {
+            FramePlan::List(frames) => frames,
+            other => panic!("expected a list, got {other:?}"),
+        }
+    }
+
     #[test]
-    fn sampled_frames_are_first_middle_last_without_repeats() {
-        assert_eq!(Frames::Sample.of(120), [0, 59, 119]);
-        assert_eq!(Frames::Sample.of(2), [0, 1]);
-        assert_eq!(Frames::Sample.of(1), [0]);
-        assert_eq!(Frames::Sample.of(0), [0]);
-        assert_eq!(Frames::All.of(3), [0, 1, 2]);
+    fn sampled_frames_are_evenly_spaced_without_repeats() {
+        assert_eq!(list(Frames::default().plan(121)), [0, 30, 60, 90, 120]);
+        assert_eq!(list(Frames::Count(3).plan(120)), [0, 59, 119]);
+        assert_eq!(list(Frames::default().plan(2)), [0, 1]);
+        assert_eq!(list(Frames::default().plan(1)), [0]);
+        assert_eq!(list(Frames::default().plan(0)), [0]);
+        assert_eq!(list(Frames::Count(1).plan(300)), [0]);
+        // No sample is larger than MAX_SAMPLED, whatever is asked.
+        assert_eq!(Frames::Count(10_000).plan(u32::MAX).len(), MAX_SAMPLED);
+    }
+
+    #[test]
+    fn all_frames_are_capped_whatever_length_the_code_declares() {
+        assert_eq!(
+            Frames::All.plan(300),
+            FramePlan::Every {
+                every: 1,
+                count: 300
+            }
+        );
+        let FramePlan::Every { every, count } = Frames::All.plan(u32::MAX) else {
+            panic!("all is one pass")
+        };
+        assert!(count <= MAX_ALL_FRAMES, "{count}");
+        assert!(u64::from(every) * u64::from(count) >= u64::from(u32::MAX) - 1);
+    }
+
+    #[test]
+    fn frames_read_as_a_count_or_all() {
+        assert_eq!(Frames::parse("8"), Some(Frames::Count(8)));
+        assert_eq!(Frames::parse("all"), Some(Frames::All));
+        assert_eq!(Frames::parse("sample"), Some(Frames::default()));
+        assert_eq!(Frames::parse("0"), None);
+        assert_eq!(Frames::parse("61"), None);
+        let json: Frames = serde_json::from_str("7").unwrap();
+        assert_eq!(json, Frames::Count(7));
+        assert_eq!(serde_json::to_string(&Frames::All).unwrap(), "\"all\"");
     }
 }
