@@ -43,6 +43,13 @@ if (process.argv[2] !== "serve") {
   process.exit(2);
 }
 
+// A browser closed under a page that was still busy rejects promises nobody awaits any more (a
+// scene that failed in one frame leaves Remotion's other work pending): logged, never fatal, since
+// each scene's verdict comes from its own render.
+process.on("unhandledRejection", (error) => {
+  process.stderr.write(`driver: unhandled rejection: ${(error && error.stack) || error}\n`);
+});
+
 const browserExecutable = process.argv[3];
 const concurrency = Math.max(1, Number(process.argv[4]) || 1);
 const bundleDir = process.argv[5];
@@ -173,7 +180,8 @@ async function render(request) {
   try {
     ({ code, map } = compile(request.code));
   } catch (error) {
-    return result("compile", firstLine(error.message), null);
+    // Sucrase names the file it was given ("Error transforming scene.tsx: "): the scene is the file.
+    return result("compile", firstLine(String(error.message).replace(/^Error transforming [^:]*: /, "")), null);
   }
   const inputProps = {
     code,

@@ -67,7 +67,7 @@ function thrownAt(error) {
 
 // The globals the scene reads (found by template-sft before rendering) that this page lacks.
 function missingGlobals(globals) {
-  return (globals || []).filter((g) => typeof window[g.name] === "undefined");
+  return (globals || []).filter((g) => !(g.name in window));
 }
 
 // The error as the driver reads it: what is missing first (the likely cause), then the error, then

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Render-check benchmark (the README's "Render check" numbers): the kit's first-use set-up (npm ci
-# and the bundle, into a fresh cache), the starter with `build --render` at concurrency 1 and 2
-# (cold, --no-cache), a warm rebuild (every verdict from the render cache), and a synthetic
-# 100-template catalog (its scenes in one to three formats) to extrapolate to 1,000. The browser's
-# memory is the peak of the summed resident memory of every Chromium process, sampled every 0.2 s.
-#   usage: bash scripts/bench-render.sh     (about 5 minutes on 2 cores)
+# and the bundle, into a fresh cache), the starter (its [render] packages and runtime included) with
+# `build --render` at concurrency 1 and 2 (cold, --no-cache), what `frames` costs (1, 3, 5, 8 and
+# all), a warm rebuild (every verdict from the render cache), and a synthetic 100-template catalog
+# (its scenes in one to three formats) to extrapolate to 1,000. The browser's memory is the peak of
+# the summed resident memory of every Chromium process, sampled every 0.2 s.
+#   usage: bash scripts/bench-render.sh     (about 15 minutes on 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
@@ -31,18 +32,30 @@ timed() {
   awk -v a="$start" -v b="$end" 'BEGIN {printf "%.1f", b - a}'
 }
 starter() { rm -rf "$work/s"; cp -r examples/starter "$work/s"; rm -rf "$work/s/dataset"; }
+# `render_set KEY VALUE`: a key of the starter's [render] section.
+render_set() { sed -i "s|^\[render\]\$|[render]\n$1 = $2|" "$work/s/template-sft.toml"; }
 renders() { python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['render']; print(r['renders'], r['verdicts'].get('ok', 0))" "$1"; }
 
 echo "| case | wall | scene-formats | per scene-format | browser peak |"
 echo "|---|---|---|---|---|"
 setup=$(timed "$bin" render --prepare-kit "$work/kit")
 echo "| first use: npm ci + bundle | ${setup} s | | | |"
+# The starter's packages and runtime: locked, installed and bundled once (not timed below).
+starter
+"$bin" render -q -c "$work/s/template-sft.toml" examples/starter/templates/feature-icons.tsx --format square >/dev/null
 for c in 1 2; do
   starter
-  printf '\n[render]\nconcurrency = %s\nkit = "%s"\n' "$c" "$work/kit" >> "$work/s/template-sft.toml"
+  render_set concurrency "$c"
   t=$(timed "$bin" build -q --render --no-cache -c "$work/s/template-sft.toml")
   read -r n ok < <(renders "$work/s/dataset/v1/stats.json")
-  echo "| starter, concurrency $c, cold | ${t} s | $n ($ok ok) | $(awk -v t="$t" -v n="$n" 'BEGIN {printf "%.2f", t / n}') s | $(cat "$work/.browser") MiB |"
+  echo "| starter, concurrency $c, cold (5 frames) | ${t} s | $n ($ok ok) | $(awk -v t="$t" -v n="$n" 'BEGIN {printf "%.2f", t / n}') s | $(cat "$work/.browser") MiB |"
+done
+for f in 1 3 8 '"all"'; do
+  starter
+  render_set frames "$f"
+  t=$(timed "$bin" build -q --render --no-cache -c "$work/s/template-sft.toml")
+  read -r n ok < <(renders "$work/s/dataset/v1/stats.json")
+  echo "| starter, concurrency 2, frames = $f | ${t} s | $n ($ok ok) | $(awk -v t="$t" -v n="$n" 'BEGIN {printf "%.2f", t / n}') s | $(cat "$work/.browser") MiB |"
 done
 # Once to fill the caches, then the warm rebuild.
 "$bin" build -q --render -c "$work/s/template-sft.toml" >/dev/null

@@ -36,7 +36,7 @@ fn setup_installs_the_tool_then_builds_the_starter_and_runs_the_tests() {
         [
             vec!["cargo install --locked --path .", "pip install ."],
             vec![
-                "template-sft build -c examples/starter",
+                "template-sft build -c examples/starter --render",
                 "bash scripts/test.sh"
             ]
         ]

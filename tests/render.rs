@@ -75,7 +75,10 @@ fn with_broken_scenes() -> Workdir {
     );
     // Short limits so the hang and the timeout do not take long.
     wd.edit("template-sft.toml", |t| {
-        format!("{t}\n[render]\ndeadline_seconds = 15\ndelay_timeout_seconds = 7\n")
+        t.replace(
+            "\n[render]\n",
+            "\n[render]\ndeadline_seconds = 15\ndelay_timeout_seconds = 7\n",
+        )
     });
     wd
 }
@@ -111,12 +114,16 @@ fn build_renders_the_starter_and_rejects_each_broken_scene_with_its_verdict() {
             expected
         };
         assert!(message.starts_with(&expected), "{id}: {message}");
-        // Each rejection is also a warning at the scene's file.
+        // Each rejection is also a warning at the scene's file (and at the line the error was
+        // thrown at, when it came from the scene's own code).
+        let warning = run
+            .stderr
+            .lines()
+            .find(|l| l.contains(&format!("template \"{id}\" rejected (render): {expected}")))
+            .unwrap_or_else(|| panic!("{id}: {run}"));
         assert!(
-            run.stderr.contains(&format!(
-                "templates/{id}.tsx: template \"{id}\" rejected (render): {expected}"
-            )),
-            "{id}: {run}"
+            warning.starts_with(&format!("warning: templates/{id}.tsx")),
+            "{warning}"
         );
     }
     let message = |id: &str| {
@@ -126,6 +133,12 @@ fn build_renders_the_starter_and_rejects_each_broken_scene_with_its_verdict() {
             .to_string()
     };
     assert!(message("misspelled-api").contains("useCurrentFrames is not a function"));
+    // An error thrown by the scene's own code carries its line and column in the TSX.
+    assert!(
+        message("throws-at-frame").starts_with("runtime at frame 14 (square), line 6:"),
+        "{}",
+        message("throws-at-frame")
+    );
     assert!(message("throws-at-load").contains("missingHelper"));
     // No example of a rejected scene was written.
     let train = wd.read("dataset/v1/train.jsonl")
@@ -149,10 +162,17 @@ fn build_renders_the_starter_and_rejects_each_broken_scene_with_its_verdict() {
         .read("report.html")
         .contains("data-stat=\"render-rejected\">6<"));
 
-    // A rebuild renders nothing again: every verdict comes from the render cache.
+    // The render cache keeps no verdict that may come from the machine's load (`hang`, `timeout`).
+    let cache = wd.read("dataset/.template-sft-cache/render.jsonl");
+    assert!(cache.contains("\"verdict\":\"runtime\""), "{cache}");
+    assert!(
+        !cache.contains("\"verdict\":\"hang\"") && !cache.contains("\"verdict\":\"timeout\""),
+        "{cache}"
+    );
+    // A rebuild renders again only those two: every other verdict comes from the render cache.
     let run = wd.ok(&["build", "--render", "-v"]);
     let stats: Value = serde_json::from_str(&wd.read("dataset/v1-1/stats.json")).unwrap();
-    assert_eq!(stats["render"]["cached"], 27, "{run}");
+    assert_eq!(stats["render"]["cached"], 25, "{run}");
     assert_eq!(stats["render"]["rejected"], 6);
     // And a build without --render has its gate verdicts intact: the broken scenes are back.
     wd.ok(&["build"]);
@@ -188,14 +208,16 @@ fn render_writes_frames_and_says_why_a_scene_fails() {
             .contains("broken: compile (portrait): Unexpected token"),
         "{run}"
     );
-    // lower-third exports 120 frames: frames 0, 59 and 119, as PNG at a quarter of 1080×1920.
+    // lower-third exports 120 frames: five evenly spaced, as PNG at a quarter of 1080×1920.
     let mut written = wd.list("frames");
     written.sort();
     assert_eq!(
         written,
         [
             "lower-third-portrait-00000.png",
+            "lower-third-portrait-00029.png",
             "lower-third-portrait-00059.png",
+            "lower-third-portrait-00089.png",
             "lower-third-portrait-00119.png"
         ]
     );
@@ -212,7 +234,7 @@ fn render_writes_frames_and_says_why_a_scene_fails() {
         run.stderr.contains("frames exists; wrote frames-1 instead"),
         "{run}"
     );
-    assert_eq!(wd.list("frames-1").len(), 3);
+    assert_eq!(wd.list("frames-1").len(), 5);
     let png = std::fs::read(wd.path("frames/lower-third-portrait-00059.png")).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
@@ -450,4 +472,174 @@ fn the_bundled_remotion_api_values_are_the_keys_of_the_runtime_module() {
             .unwrap()
             .contains("\"remotion\": \"4.0.527\"")
     );
+}
+
+/// A copy of `tests/fixtures/host-globals`: scenes that read what their host app injects.
+fn host_globals() -> Workdir {
+    let wd = Workdir::new();
+    support::copy_dir(
+        &support::repo_root().join("tests/fixtures/host-globals"),
+        wd.path(""),
+        &["dataset"],
+    );
+    wd
+}
+
+#[test]
+fn scenes_that_read_host_globals_render_once_packages_and_runtime_provide_them() {
+    let wd = host_globals();
+    let run = wd.ok(&["build", "--render"]);
+    let stats: Value = serde_json::from_str(&wd.read("dataset/v1/stats.json")).unwrap();
+    let render = &stats["render"];
+    // An offline Iconify icon, Lucide and Heroicons components, a font loader, a map of remote
+    // avatar URLs and @remotion/shapes: every scene renders, in both its formats.
+    assert_eq!(render["renders"], 10, "{run}");
+    assert_eq!(render["verdicts"]["ok"], 10, "{render} {run}");
+    assert_eq!(render["rejected"], 0, "{render}");
+    // The two avatars in two formats were swapped for the placeholder, and counted.
+    assert_eq!(render["replacedUrls"], 4, "{render}");
+    // The lock the kit installed from is the one committed with the project: nothing re-resolved.
+    assert_eq!(
+        wd.read("render-packages.lock.json"),
+        std::fs::read_to_string(
+            support::repo_root().join("tests/fixtures/host-globals/render-packages.lock.json")
+        )
+        .unwrap()
+    );
+
+    // Without the runtime and the packages, each rejection names what the scene reads that the
+    // page lacks.
+    wd.edit("template-sft.toml", |t| {
+        t[..t.rfind("[render]").unwrap()].to_string()
+    });
+    let run = wd.fails(&["build", "--render"], 2);
+    for (id, read) in [
+        ("iconify-badge", "reads window.IconifyIcon (7:16)"),
+        ("lucide-checklist", "reads window.LucideIcons (9:35), window.HeroIcons (10:32)"),
+        ("font-title", "reads window.RemotionGoogleFonts (5:24)"),
+        ("avatar-pair", "reads AVATARS (11:9)"),
+        ("shapes-burst", "reads window.RemotionShapes (10:32)"),
+    ] {
+        let line = run
+            .stderr
+            .lines()
+            .find(|l| l.contains(&format!("template \"{id}\" rejected (render)")))
+            .unwrap_or_else(|| panic!("{id} not rejected: {run}"));
+        assert!(
+            line.contains(&format!(
+                "{read}, which the render runtime does not provide ([render] runtime)"
+            )),
+            "{id}: {line}"
+        );
+        // The same failure in both formats is said once.
+        assert!(line.contains("(square, landscape)"), "{id}: {line}");
+    }
+    // React's minified error reads in full, and an unknown import names what the kit has.
+    assert!(
+        run.stderr.contains("Element type is invalid") && !run.stderr.contains("Minified React"),
+        "{run}"
+    );
+    assert!(
+        run.stderr.contains("Cannot find module 'lucide-react'"),
+        "{run}"
+    );
+}
+
+#[test]
+fn a_package_that_does_not_install_is_a_config_error_naming_it() {
+    let wd = host_globals();
+    wd.edit("template-sft.toml", |t| {
+        t.replace("\"@heroicons/react@2.2.0\"", "\"@heroicons/react@99.99.99\"")
+    });
+    let run = wd.fails(&["build", "--render"], 2);
+    assert!(
+        run.stderr.contains(
+            "template-sft.toml: [render] packages: @heroicons/react@99.99.99 does not install"
+        ),
+        "{run}"
+    );
+    // The kept lock is left as it was.
+    assert_eq!(
+        wd.read("render-packages.lock.json"),
+        std::fs::read_to_string(
+            support::repo_root().join("tests/fixtures/host-globals/render-packages.lock.json")
+        )
+        .unwrap()
+    );
+    // A range is refused before anything is installed.
+    wd.edit("template-sft.toml", |t| {
+        t.replace("\"@heroicons/react@99.99.99\"", "\"@heroicons/react@^2.2.0\"")
+    });
+    let run = wd.fails(&["build", "--render"], 2);
+    assert!(run.stderr.contains("is not an exact version"), "{run}");
+}
+
+/// Busy loops on every core until dropped: the machine under load.
+struct Load(Arc<AtomicBool>, Vec<std::thread::JoinHandle<()>>);
+
+impl Load {
+    fn start() -> Load {
+        let stop = Arc::new(AtomicBool::new(false));
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let threads = (0..cores * 2)
+            .map(|_| {
+                let stop = Arc::clone(&stop);
+                std::thread::spawn(move || {
+                    let mut x = 0u64;
+                    while !stop.load(Ordering::Relaxed) {
+                        x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+                    }
+                })
+            })
+            .collect();
+        Load(stop, threads)
+    }
+}
+
+impl Drop for Load {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+        for t in self.1.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+#[test]
+fn every_frame_is_judged_by_the_code_not_by_the_machine_s_load() {
+    let wd = Workdir::new();
+    wd.write(
+        "long-ok.tsx",
+        "const { AbsoluteFill, useCurrentFrame, interpolate } = window.Remotion;\nexport const durationInFrames = 300;\nexport default function LongOk() {\n  const frame = useCurrentFrame();\n  const x = interpolate(frame, [0, 299], [0, 800]);\n  return (\n    <AbsoluteFill style={{ background: \"#0f172a\" }}>\n      <div style={{ position: \"absolute\", left: x, top: 400, width: 200, height: 200, background: \"#f43f5e\" }} />\n      <span style={{ color: \"white\", fontSize: 80 }}>{frame}</span>\n    </AbsoluteFill>\n  );\n}\n",
+    );
+    wd.write(
+        "late-error.tsx",
+        "const { AbsoluteFill, useCurrentFrame } = window.Remotion;\nexport const durationInFrames = 300;\nexport default function LateError() {\n  const frame = useCurrentFrame();\n  const items: string[] | undefined = frame === 113 ? undefined : [\"a\"];\n  return (\n    <AbsoluteFill style={{ background: \"#0f172a\", color: \"white\", fontSize: 80 }}>\n      {frame}: {items.length}\n    </AbsoluteFill>\n  );\n}\n",
+    );
+    let load = Load::start();
+    let run = wd.fails(
+        &[
+            "render",
+            "long-ok.tsx",
+            "late-error.tsx",
+            "--format",
+            "square",
+            "--frames",
+            "all",
+            "--scale",
+            "0.25",
+        ],
+        1,
+    );
+    drop(load);
+    // 300 frames take longer than the old fixed deadline on a loaded machine: still `ok`, since a
+    // scene is timed by its progress.
+    assert!(run.stdout.contains("long-ok: ok (square)"), "{run}");
+    // The error at frame 113, between any sampled frames, is met there, with its place in the TSX.
+    assert!(
+        run.stdout
+            .contains("late-error: runtime at frame 113 (square), line 8:23: Cannot read properties of undefined (reading 'length')"),
+        "{run}"
+    );
+    assert!(!run.stdout.contains("hang"), "{run}");
 }

@@ -122,9 +122,10 @@ render = false
 # How the render check runs (used when check.render is on).
 # Scenes rendered at once (a browser tab each).
 concurrency = 2
-# "sample" (first, middle and last frame) or "all".
-frames = "sample"
-# Seconds a scene may take in one format, plus a second per frame, before it is a hang.
+# How many frames of each scene to render, evenly spaced (5: 0, 1/4, 1/2, 3/4, last), or "all".
+frames = 5
+# Seconds a scene may go without rendering a frame before it is a hang (rendered again alone,
+# then rejected).
 deadline_seconds = 30
 # Remotion's delayRender timeout, in seconds (at least 7).
 delay_timeout_seconds = 10
@@ -135,6 +136,13 @@ scale = 0.25
 # A render kit installed ahead with `template-sft render --prepare-kit DIR` (default: installed
 # on first use under ~/.cache/template-sft/render-kit/).
 # kit = "render-kit"
+# npm packages at exact versions that scenes and the runtime import, e.g.
+# ["@iconify/react@6.0.3", "@iconify-json/mdi@1.2.3"]; locked in render-packages.lock.json beside
+# this file (keep it with the project).
+packages = []
+# A module run in the page before any scene, setting the globals your host app provides (icon
+# components, font loaders, asset maps): README "Does it render?".
+# runtime = "render-runtime.tsx"
 
 [tokens]
 # The model to fine-tune: picks the encoding (o200k_base or cl100k_base) and the per-example limit.

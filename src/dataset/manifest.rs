@@ -86,6 +86,20 @@ pub struct BuildSettings {
     /// The recorded `[video]` settings.
     #[serde(default)]
     pub video: VideoSettings,
+    /// The recorded `[render]` settings a reader needs: what the host app provided.
+    #[serde(default)]
+    pub render: RenderSettings,
+}
+
+/// The `[render]` settings a reader needs: the packages and runtime scenes were rendered with.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RenderSettings {
+    /// `render.packages`.
+    #[serde(default)]
+    pub packages: Vec<String>,
+    /// `render.runtime`, as the config named it.
+    #[serde(default)]
+    pub runtime: Option<String>,
 }
 
 /// The `[video]` settings a reader needs: frame rate and the duration export.

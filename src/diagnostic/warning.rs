@@ -152,6 +152,21 @@ pub fn format_not_rendered(at: Option<Location>, id: &str, why: &str) -> Diagnos
     )
 }
 
+/// `eval --render` without the project's config, on a version built with a render runtime or
+/// packages: scenes that read the host's globals will not render.
+pub fn render_without_runtime(runtime: Option<&str>, packages: usize) -> Diagnostic {
+    let what = match (runtime, packages) {
+        (Some(r), 0) => format!("[render] runtime {r:?}"),
+        (Some(r), n) => format!("[render] runtime {r:?} and {}", count(n, "package")),
+        (None, n) => count(n, "[render] package"),
+    };
+    warning(
+        Kind::Note,
+        None,
+        format!("the version was built with {what}, which this render does not have: scenes that read the host app's globals will fail; pass the project's config (eval --render -c CONFIG)"),
+    )
+}
+
 /// A build without `check.render` on a machine that could render: said once.
 pub fn not_rendered() -> Diagnostic {
     warning(

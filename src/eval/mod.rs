@@ -47,6 +47,8 @@ pub struct Heldout {
     pub model: String,
     /// The version's frame rate (what `--render` renders at).
     pub fps: u32,
+    /// The packages and runtime the version's scenes were rendered with.
+    pub render: crate::dataset::manifest::RenderSettings,
 }
 
 impl Heldout {
@@ -59,6 +61,7 @@ impl Heldout {
             .settings()
             .map_err(|why| wording::bad_recorded_config(&dir.join("manifest.json"), why))?;
         let rules = settings.check;
+        let render = settings.render;
         let fps = settings.video.fps.get();
         let export = settings.video.duration_export;
         let mut examples = Vec::new();
@@ -92,6 +95,7 @@ impl Heldout {
             },
             model: version.stats.tokens.budget.model.clone(),
             fps,
+            render,
         })
     }
 
@@ -466,6 +470,18 @@ pub(crate) fn evaluate_observed(
     })?;
     let mut baseline = baseline;
     if let Some(options) = render {
+        // The project's scenes read what its runtime provides: without it, gold and outputs alike
+        // fail for a reason that is not theirs.
+        let recorded = &heldout.render;
+        if options.kit.runtime.is_none()
+            && options.kit.packages.is_empty()
+            && (recorded.runtime.is_some() || !recorded.packages.is_empty())
+        {
+            observer.diagnostic(&crate::diagnostic::warning::render_without_runtime(
+                recorded.runtime.as_deref(),
+                recorded.packages.len(),
+            ));
+        }
         let kit = crate::render::kit::ensure(&options.kit, |what| observer.info(what))?;
         render_rows(&heldout, &mut predictions, codes, &kit, options, observer)?;
         if let Some((b, codes)) = baseline.as_mut() {

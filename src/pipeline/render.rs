@@ -226,11 +226,7 @@ pub(super) fn run(
         }
         stats.rejected += 1;
         let first = &outcomes[0];
-        let message = outcomes
-            .iter()
-            .map(Outcome::describe)
-            .collect::<Vec<_>>()
-            .join("; ");
+        let message = Outcome::describe_all(&outcomes);
         let rejection = Rejection {
             template_id: record.template.id.clone(),
             source_key: code.origin.key(),

@@ -24,7 +24,17 @@ use serde::{Deserialize, Serialize};
 /// The objects a global is read through (`window.X`).
 const GLOBAL_OBJECTS: [&str; 3] = ["window", "globalThis", "self"];
 /// What the scene runtime passes every scene, or every page has: never a missing global.
-const ALWAYS_THERE: [&str; 6] = ["window", "globalThis", "self", "React", "require", "module"];
+const ALWAYS_THERE: [&str; 9] = [
+    "window",
+    "globalThis",
+    "self",
+    "React",
+    "require",
+    "module",
+    "undefined",
+    "NaN",
+    "Infinity",
+];
 /// The most globals listed for one scene (a generated file may read thousands).
 const MAX_GLOBALS: usize = 200;
 
@@ -215,8 +225,8 @@ mod tests {
                 ("RemotionGoogleFonts".into(), Via::Window, 3, 22),
                 ("AVATARS".into(), Via::Window, 4, 9),
                 ("theme".into(), Via::Window, 4, 18),
-                ("Lottie".into(), Via::Bare, 7, 51),
-                ("Math".into(), Via::Bare, 7, 72),
+                ("Lottie".into(), Via::Bare, 7, 49),
+                ("Math".into(), Via::Bare, 7, 73),
             ]
         );
     }

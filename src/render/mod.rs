@@ -286,6 +286,37 @@ pub struct Outcome {
 impl Outcome {
     /// `runtime at frame 15 (portrait), line 4:9: useCurrentFrames is not a function`
     pub fn describe(&self) -> String {
+        self.describe_in(&[self.format])
+    }
+
+    /// Several formats' outcomes in a line: the same failure in several formats is said once
+    /// (`runtime at frame 0 (square, landscape): …`), different ones one after the other.
+    pub fn describe_all(outcomes: &[Outcome]) -> String {
+        let mut groups: Vec<(&Outcome, Vec<VideoFormat>)> = Vec::new();
+        for outcome in outcomes {
+            let same = |o: &&Outcome| {
+                (o.verdict, o.frame, o.at, &o.message, o.replaced_urls)
+                    == (
+                        outcome.verdict,
+                        outcome.frame,
+                        outcome.at,
+                        &outcome.message,
+                        outcome.replaced_urls,
+                    )
+            };
+            match groups.iter_mut().find(|(o, _)| same(o)) {
+                Some((_, formats)) => formats.push(outcome.format),
+                None => groups.push((outcome, vec![outcome.format])),
+            }
+        }
+        groups
+            .iter()
+            .map(|(o, formats)| o.describe_in(formats))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn describe_in(&self, formats: &[VideoFormat]) -> String {
         let frame = self
             .frame
             .map(|f| format!(" at frame {f}"))
@@ -305,10 +336,11 @@ impl Outcome {
             (_, 1) => " (1 remote image URL was replaced by a placeholder)".to_string(),
             (_, n) => format!(" ({n} remote image URLs were replaced by a placeholder)"),
         };
+        let formats: Vec<String> = formats.iter().map(ToString::to_string).collect();
         format!(
             "{}{frame} ({}){at}{message}{replaced}",
             self.verdict.name(),
-            self.format
+            formats.join(", ")
         )
     }
 

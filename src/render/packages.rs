@@ -365,6 +365,6 @@ mod tests {
             "{js}"
         );
         assert!(js.contains("\"@iconify/react\": package0,"), "{js}");
-        assert!(!js.contains("runtime"), "{js}");
+        assert!(!js.contains("./runtime"), "{js}");
     }
 }

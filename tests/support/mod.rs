@@ -179,7 +179,7 @@ impl Workdir {
     }
 }
 
-fn copy_dir(from: &Path, to: PathBuf, skip: &[&str]) {
+pub fn copy_dir(from: &Path, to: PathBuf, skip: &[&str]) {
     fs::create_dir_all(&to).unwrap();
     for entry in fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();

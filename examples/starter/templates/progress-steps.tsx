@@ -1,6 +1,9 @@
 const { AbsoluteFill, useCurrentFrame, useVideoConfig, interpolate, spring } = window.Remotion;
 
 const STEPS = ["Sign up", "Pick a plan", "Invite your team", "Ship it"];
+// Icons by name: the host app injects an Iconify icon component (window.IconifyIcon), which the
+// project's render runtime provides (render-runtime.tsx).
+const ICONS = ["mdi:account-plus", "mdi:tag-outline", "mdi:account-group", "mdi:rocket-launch"];
 
 // The scene's script: an intro, one beat per step, and a hold on the finished bar.
 const SCRIPT = [
@@ -11,6 +14,7 @@ const SCRIPT = [
 export const durationInFrames = SCRIPT.reduce((total, beat) => total + beat.frames, 0);
 
 export default function ProgressSteps({ steps = STEPS }: { steps?: string[] }) {
+  const Icon = window.IconifyIcon;
   const frame = useCurrentFrame();
   const { fps, durationInFrames } = useVideoConfig();
   const perStep = durationInFrames / (steps.length + 1);
@@ -26,7 +30,10 @@ export default function ProgressSteps({ steps = STEPS }: { steps?: string[] }) {
           const appear = spring({ frame: frame - i * perStep, fps, config: { damping: 15 } });
           return (
             <div key={step} style={{ opacity: appear, transform: `translateX(${(1 - appear) * 60}px)` }}>
-              <div style={{ fontSize: 40, color: "#047857", fontWeight: 600 }}>Step {i + 1}</div>
+              <div style={{ display: "flex", alignItems: "center", gap: 20, fontSize: 40, color: "#047857", fontWeight: 600 }}>
+                <Icon icon={ICONS[i % ICONS.length]} width={56} height={56} color="#059669" />
+                Step {i + 1}
+              </div>
               <div style={{ fontSize: 76, color: "#064e3b", fontWeight: 800 }}>{step}</div>
             </div>
           );
