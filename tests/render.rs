@@ -242,43 +242,110 @@ fn render_writes_frames_and_says_why_a_scene_fails() {
     assert_eq!((width, height), (270, 480));
 }
 
-#[test]
-fn scene_code_reaches_no_network() {
-    // A local listener the scene tries to reach in every way a page can, and an outside host.
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    listener.set_nonblocking(true).unwrap();
-    let reached = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&reached);
-    let stop = Arc::new(AtomicBool::new(false));
-    let stopping = Arc::clone(&stop);
-    let watcher = std::thread::spawn(move || {
-        while !stopping.load(Ordering::SeqCst) {
-            if let Ok((mut socket, _)) = listener.accept() {
-                let mut buf = [0u8; 64];
-                let _ = socket.read(&mut buf);
-                flag.store(true, Ordering::SeqCst);
-            }
-            std::thread::sleep(Duration::from_millis(20));
+/// This machine's first non-loopback IPv4 address (`ip -4 -o addr show scope global`), if any.
+fn machine_address() -> Option<String> {
+    let out = std::process::Command::new("ip")
+        .args(["-4", "-o", "addr", "show", "scope", "global"])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let field = text
+        .split_whitespace()
+        .skip_while(|w| *w != "inet")
+        .nth(1)?;
+    Some(field.split('/').next()?.to_string())
+}
+
+/// TCP and UDP listeners on `host` that note anything that arrives.
+struct Listeners {
+    port: u16,
+    udp_port: u16,
+    reached: Arc<AtomicBool>,
+    stop: Arc<AtomicBool>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Listeners {
+    fn on(host: &str) -> Listeners {
+        let tcp = TcpListener::bind((host, 0)).unwrap();
+        let udp = std::net::UdpSocket::bind((host, 0)).unwrap();
+        let (port, udp_port) = (
+            tcp.local_addr().unwrap().port(),
+            udp.local_addr().unwrap().port(),
+        );
+        tcp.set_nonblocking(true).unwrap();
+        udp.set_read_timeout(Some(Duration::from_millis(50)))
+            .unwrap();
+        let reached = Arc::new(AtomicBool::new(false));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (r1, s1) = (Arc::clone(&reached), Arc::clone(&stop));
+        let (r2, s2) = (Arc::clone(&reached), Arc::clone(&stop));
+        let threads = vec![
+            std::thread::spawn(move || {
+                while !s1.load(Ordering::SeqCst) {
+                    if let Ok((mut socket, _)) = tcp.accept() {
+                        let mut buf = [0u8; 64];
+                        let _ = socket.read(&mut buf);
+                        r1.store(true, Ordering::SeqCst);
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }),
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 1500];
+                while !s2.load(Ordering::SeqCst) {
+                    if udp.recv_from(&mut buf).is_ok() {
+                        r2.store(true, Ordering::SeqCst);
+                    }
+                }
+            }),
+        ];
+        Listeners {
+            port,
+            udp_port,
+            reached,
+            stop,
+            threads,
         }
-    });
-    let wd = Workdir::new();
-    let url = format!("http://127.0.0.1:{port}");
-    wd.write(
-        "nosy.tsx",
-        format!(
-            r#"const {{ AbsoluteFill, Img, useCurrentFrame }} = window.Remotion;
+    }
+
+    /// Whether anything arrived, after a late request's time to arrive.
+    fn reached(mut self) -> bool {
+        std::thread::sleep(Duration::from_secs(2));
+        self.stop.store(true, Ordering::SeqCst);
+        for t in self.threads.drain(..) {
+            t.join().unwrap();
+        }
+        self.reached.load(Ordering::SeqCst)
+    }
+}
+
+/// A scene that tries to reach `host`'s listeners in every way a page can.
+fn nosy_scene(host: &str, port: u16, udp_port: u16) -> String {
+    let url = format!("http://{host}:{port}");
+    format!(
+        r#"const {{ AbsoluteFill, Img, useCurrentFrame }} = window.Remotion;
 fetch("{url}/module").catch(() => {{}});
 fetch("https://example.com/module").catch(() => {{}});
 export const durationInFrames = 30;
 export default function Nosy() {{
   const frame = useCurrentFrame();
   fetch("{url}/render").catch(() => {{}});
+  // Remotion's bundle server downloads any URL for /proxy: same origin, so the CSP admits it.
+  fetch("/proxy?src=" + encodeURIComponent("{url}/proxy")).catch(() => {{}});
   const img = new Image(); img.src = "{url}/image";
   const frameEl = document.createElement("iframe"); frameEl.src = "{url}/iframe"; document.body.appendChild(frameEl);
-  try {{ new WebSocket("ws://127.0.0.1:{port}/ws"); }} catch (e) {{}}
+  try {{ new WebSocket("ws://{host}:{port}/ws"); }} catch (e) {{}}
   navigator.sendBeacon("{url}/beacon", "x");
   const xhr = new XMLHttpRequest(); try {{ xhr.open("GET", "{url}/xhr"); xhr.send(); }} catch (e) {{}}
+  // WebRTC sends UDP to a STUN server of the scene's choosing.
+  try {{
+    const pc = new RTCPeerConnection({{ iceServers: [{{ urls: "stun:{host}:{udp_port}" }}] }});
+    pc.createDataChannel("x");
+    pc.createOffer().then((o) => pc.setLocalDescription(o)).catch(() => {{}});
+  }} catch (e) {{}}
+  // A popup is a page without the CSP.
+  try {{ window.open("{url}/popup"); }} catch (e) {{}}
   return (
     <AbsoluteFill style={{{{ background: "navy", color: "white", fontSize: 80 }}}}>
       frame {{frame}}
@@ -288,21 +355,46 @@ export default function Nosy() {{
   );
 }}
 "#
-        ),
-    );
-    let run = wd.ok(&["render", "nosy.tsx", "--format", "square", "--json"]);
-    // Give a late request time to arrive before looking.
-    std::thread::sleep(Duration::from_secs(2));
-    stop.store(true, Ordering::SeqCst);
-    watcher.join().unwrap();
-    assert!(
-        !reached.load(Ordering::SeqCst),
-        "the scene reached the local listener: {run}"
-    );
-    let outcome = &run.json()[0]["outcome"];
-    assert_eq!(outcome["verdict"], "ok", "{run}");
-    // The two remote images were swapped for the placeholder, and counted.
-    assert_eq!(outcome["replacedUrls"], 2, "{run}");
+    )
+}
+
+#[test]
+fn scene_code_reaches_no_network() {
+    // Listeners on loopback and on the machine's own address; the scene tries to reach them by
+    // fetch, XHR, WebSocket, an image, an iframe, a beacon, Remotion's /proxy, WebRTC and a popup,
+    // and a second scene navigates and submits a form. Nothing may arrive.
+    let mut hosts = vec!["127.0.0.1".to_string()];
+    hosts.extend(machine_address());
+    for host in hosts {
+        let listeners = Listeners::on(&host);
+        let wd = Workdir::new();
+        wd.write(
+            "nosy.tsx",
+            nosy_scene(&host, listeners.port, listeners.udp_port),
+        );
+        wd.write(
+            "leaves.tsx",
+            format!(
+                "const {{ AbsoluteFill }} = window.Remotion;\nexport const durationInFrames = 30;\nexport default function Leaves() {{\n  const form = document.createElement(\"form\"); form.method = \"POST\"; form.action = \"http://{host}:{port}/form\"; document.body.appendChild(form);\n  setTimeout(() => {{ try {{ form.submit(); }} catch (e) {{}} }}, 10);\n  setTimeout(() => {{ location.href = \"http://{host}:{port}/navigate\"; }}, 20);\n  return <AbsoluteFill style={{{{ background: \"navy\" }}}} />;\n}}\n",
+                port = listeners.port
+            ),
+        );
+        let run = wd.run(&[
+            "render",
+            "nosy.tsx",
+            "leaves.tsx",
+            "--format",
+            "square",
+            "--json",
+            "--deadline",
+            "10",
+        ]);
+        assert!(!listeners.reached(), "the scene reached {host}: {run}");
+        let outcome = &run.json()[0]["outcome"];
+        assert_eq!(outcome["verdict"], "ok", "{run}");
+        // The two remote images were swapped for the placeholder, and counted.
+        assert_eq!(outcome["replacedUrls"], 2, "{run}");
+    }
 }
 
 #[test]
@@ -395,6 +487,8 @@ fn eval_render_scores_hand_made_predictions_exactly() {
             .clone()
     };
     assert_eq!(rate("renders")["passed"], 2);
+    // Rendering shows progress: in a log (stderr is not a terminal here), a line every 5 seconds.
+    assert!(run.stderr.contains("rendering: "), "{run}");
     // not_blank is judged only where the output rendered: the good one and the null one.
     assert_eq!(rate("not_blank")["passed"], 1);
 }
@@ -496,6 +590,8 @@ fn scenes_that_read_host_globals_render_once_packages_and_runtime_provide_them()
     assert_eq!(render["renders"], 10, "{run}");
     assert_eq!(render["verdicts"]["ok"], 10, "{render} {run}");
     assert_eq!(render["rejected"], 0, "{render}");
+    // The renderer ran in a network namespace of its own (scripts/test.sh installs what it needs).
+    assert_eq!(render["isolation"], "namespace", "{render}");
     // The two avatars in two formats were swapped for the placeholder, and counted.
     assert_eq!(render["replacedUrls"], 4, "{render}");
     // The lock the kit installed from is the one committed with the project: nothing re-resolved.
@@ -507,6 +603,40 @@ fn scenes_that_read_host_globals_render_once_packages_and_runtime_provide_them()
         .unwrap()
     );
 
+    // eval renders the gold with the project's runtime when given the config: every row renders.
+    let run = wd.ok(&[
+        "eval",
+        "dataset/v1",
+        "--gold",
+        "--split",
+        "test",
+        "--render",
+        "-c",
+        "template-sft.toml",
+        "--json",
+    ]);
+    let rows = run.json()["predictions"]["rows"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(!rows.is_empty());
+    for row in &rows {
+        assert_eq!(row["render"]["verdict"], "ok", "{row}");
+    }
+    // Without it, eval says that the version was rendered with a runtime this render lacks.
+    let run = wd.run(&[
+        "eval",
+        "dataset/v1",
+        "--gold",
+        "--split",
+        "test",
+        "--render",
+    ]);
+    assert!(
+        run.stderr.contains("the version was built with [render] runtime \"render-runtime.tsx\" and 5 packages, which this render does not have"),
+        "{run}"
+    );
+
     // Without the runtime and the packages, each rejection names what the scene reads that the
     // page lacks.
     wd.edit("template-sft.toml", |t| {
@@ -515,7 +645,10 @@ fn scenes_that_read_host_globals_render_once_packages_and_runtime_provide_them()
     let run = wd.fails(&["build", "--render"], 2);
     for (id, read) in [
         ("iconify-badge", "reads window.IconifyIcon (7:16)"),
-        ("lucide-checklist", "reads window.LucideIcons (9:35), window.HeroIcons (10:32)"),
+        (
+            "lucide-checklist",
+            "reads window.LucideIcons (9:35), window.HeroIcons (10:32)",
+        ),
         ("font-title", "reads window.RemotionGoogleFonts (5:24)"),
         ("avatar-pair", "reads AVATARS (11:9)"),
         ("shapes-burst", "reads window.RemotionShapes (10:32)"),
@@ -549,7 +682,10 @@ fn scenes_that_read_host_globals_render_once_packages_and_runtime_provide_them()
 fn a_package_that_does_not_install_is_a_config_error_naming_it() {
     let wd = host_globals();
     wd.edit("template-sft.toml", |t| {
-        t.replace("\"@heroicons/react@2.2.0\"", "\"@heroicons/react@99.99.99\"")
+        t.replace(
+            "\"@heroicons/react@2.2.0\"",
+            "\"@heroicons/react@99.99.99\"",
+        )
     });
     let run = wd.fails(&["build", "--render"], 2);
     assert!(
@@ -568,7 +704,10 @@ fn a_package_that_does_not_install_is_a_config_error_naming_it() {
     );
     // A range is refused before anything is installed.
     wd.edit("template-sft.toml", |t| {
-        t.replace("\"@heroicons/react@99.99.99\"", "\"@heroicons/react@^2.2.0\"")
+        t.replace(
+            "\"@heroicons/react@99.99.99\"",
+            "\"@heroicons/react@^2.2.0\"",
+        )
     });
     let run = wd.fails(&["build", "--render"], 2);
     assert!(run.stderr.contains("is not an exact version"), "{run}");
@@ -587,7 +726,9 @@ impl Load {
                 std::thread::spawn(move || {
                     let mut x = 0u64;
                     while !stop.load(Ordering::Relaxed) {
-                        x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+                        x = std::hint::black_box(
+                            x.wrapping_mul(6364136223846793005).wrapping_add(1),
+                        );
                     }
                 })
             })

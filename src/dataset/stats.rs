@@ -297,6 +297,10 @@ pub struct RenderStats {
     pub frames: String,
     /// The render kit's hash (Remotion and React versions are pinned by it).
     pub kit: String,
+    /// How the renderer was cut off from the network: `namespace` (its own network namespace,
+    /// only loopback) or `csp_only` (no namespace could be made; the page's CSP alone).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub isolation: String,
 }
 
 /// Token counts per split, the budget they were counted for, and model-tokenizer lengths.

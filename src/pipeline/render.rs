@@ -185,6 +185,7 @@ pub(super) fn run(
         seconds,
         frames: options.frames.name(),
         kit: kit.hash.clone(),
+        isolation: crate::render::isolation::available().name().to_string(),
         ..RenderStats::default()
     };
     // A template whose every format fails is rejected; one that fails in some formats only loses

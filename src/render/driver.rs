@@ -15,7 +15,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -101,7 +101,8 @@ struct Process {
 impl Process {
     fn start(kit: &Kit, concurrency: usize) -> Result<Process> {
         use std::os::unix::process::CommandExt;
-        let mut child = Command::new(&kit.node)
+        let (mut command, _) = super::isolation::command(&kit.node);
+        let mut child = command
             .arg("driver.mjs")
             .arg("serve")
             .arg(&kit.chromium)
@@ -494,7 +495,13 @@ impl Pass<'_> {
                         let died = deaths.entry(i).or_default();
                         *died += 1;
                         if *died > RETRIES {
-                            let last = tail.lines().rev().find(|l| !l.trim().is_empty());
+                            // Node's last words are its version; the error is the line that
+                            // names one.
+                            let last = tail
+                                .lines()
+                                .rev()
+                                .find(|l| l.contains("Error") && !l.trim_start().starts_with("at "))
+                                .or_else(|| tail.lines().rev().find(|l| !l.trim().is_empty()));
                             let outcome = Outcome {
                                 verdict: Verdict::Runtime,
                                 message: format!(

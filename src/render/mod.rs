@@ -12,6 +12,7 @@
 
 pub mod driver;
 pub mod globals;
+pub mod isolation;
 pub mod kit;
 pub mod packages;
 
