@@ -163,18 +163,13 @@ pub fn ensure(options: &KitOptions, progress: impl Fn(&str)) -> Result<Kit> {
             let root = cache_root()?.join("render-kit");
             let dir = root.join(hash_of(files.iter().map(|(n, t)| (*n, t.as_bytes()))));
             if !dir.join(READY).is_file() {
-                install(&root, &dir, &files, &progress)?;
+                install(&dir, &files, &progress)?;
             }
             dir
         }
     };
     let host = packages::host_module(&options.packages, runtime.as_ref());
-    let mut parts: Vec<(&str, &[u8])> = files.iter().map(|(n, t)| (*n, t.as_bytes())).collect();
-    parts.push(("host.js", host.as_bytes()));
-    if let Some(runtime) = &runtime {
-        parts.push((runtime.file_name(), runtime.text.as_bytes()));
-    }
-    let hash = hash_of(parts.into_iter());
+    let hash = bundle_hash(&files, &host, runtime.as_ref());
     let bundle = bundle(&dir, &hash, &host, runtime.as_ref(), &node, &progress)?;
     Ok(Kit {
         dir,
@@ -183,6 +178,17 @@ pub fn ensure(options: &KitOptions, progress: impl Fn(&str)) -> Result<Kit> {
         chromium,
         hash,
     })
+}
+
+/// The hash of a bundle: the kit's files, the host module and the runtime (the kit hash every
+/// render cache key holds).
+fn bundle_hash(files: &[(&str, String)], host: &str, runtime: Option<&Runtime>) -> String {
+    let mut parts: Vec<(&str, &[u8])> = files.iter().map(|(n, t)| (*n, t.as_bytes())).collect();
+    parts.push(("host.js", host.as_bytes()));
+    if let Some(runtime) = runtime {
+        parts.push((runtime.file_name(), runtime.text.as_bytes()));
+    }
+    hash_of(parts.into_iter())
 }
 
 /// The committed `package.json` and lock, which [`packages`] adds the project's packages to.
@@ -249,59 +255,36 @@ fn bundle(
     node: &Path,
     progress: &impl Fn(&str),
 ) -> Result<PathBuf> {
-    let root = kit.join("bundles");
-    let dir = root.join(hash);
-    let served = dir.join("out");
-    if dir.join(READY).is_file() {
-        return Ok(served);
-    }
-    fs::create_dir_all(&root).map_err(|e| Error::write(&root, e))?;
-    let lock_path = root.join(format!(".{hash}.lock"));
-    let lock = OpenOptions::new()
-        .create(true)
-        .write(true)
-        .truncate(false)
-        .open(&lock_path)
-        .map_err(|e| Error::write(&lock_path, e))?;
-    lock_exclusive(&lock).map_err(|e| Error::write(&lock_path, e))?;
-    if dir.join(READY).is_file() {
-        return Ok(served);
-    }
-    let staging = root.join(format!(".{hash}.partial-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&staging);
-    fs::create_dir_all(&staging).map_err(|e| Error::write(&staging, e))?;
-    let mut sources: Vec<(&str, &str)> = FILES
-        .iter()
-        .filter(|(name, _)| matches!(*name, "entry.jsx" | "page.js"))
-        .copied()
-        .collect();
-    sources.push(("host.js", host));
-    if let Some(runtime) = runtime {
-        sources.push((runtime.file_name(), &runtime.text));
-    }
-    for (name, text) in sources {
-        let path = staging.join(name);
-        fs::write(&path, text).map_err(|e| Error::write(&path, e))?;
-    }
-    progress(if runtime.is_some() {
-        "bundling the scene runtime with [render] runtime …"
-    } else {
-        "bundling the scene runtime …"
-    });
-    let mut command = Command::new(node);
-    command
-        .arg("driver.mjs")
-        .arg("bundle")
-        .arg(&staging)
-        .arg(staging.join("out"))
-        .current_dir(kit);
-    run(&mut command, "the bundle").inspect_err(|_| {
-        let _ = fs::remove_dir_all(&staging);
+    let dir = kit.join("bundles").join(hash);
+    staged(&dir, |staging| {
+        let mut sources: Vec<(&str, &str)> = FILES
+            .iter()
+            .filter(|(name, _)| matches!(*name, "entry.jsx" | "page.js"))
+            .copied()
+            .collect();
+        sources.push(("host.js", host));
+        if let Some(runtime) = runtime {
+            sources.push((runtime.file_name(), &runtime.text));
+        }
+        for (name, text) in sources {
+            let path = staging.join(name);
+            fs::write(&path, text).map_err(|e| Error::write(&path, e))?;
+        }
+        progress(if runtime.is_some() {
+            "bundling the scene runtime with [render] runtime …"
+        } else {
+            "bundling the scene runtime …"
+        });
+        let mut command = Command::new(node);
+        command
+            .arg("driver.mjs")
+            .arg("bundle")
+            .arg(staging)
+            .arg(staging.join("out"))
+            .current_dir(kit);
+        run(&mut command, "the bundle")
     })?;
-    let ready = staging.join(READY);
-    fs::write(&ready, hash).map_err(|e| Error::write(&ready, e))?;
-    fs::rename(&staging, &dir).map_err(|e| Error::write(&dir, e))?;
-    Ok(served)
+    Ok(dir.join("out"))
 }
 
 /// Whether this machine has what rendering needs (Node.js, npm, a browser), without installing
@@ -315,42 +298,59 @@ pub fn can_render(options: &KitOptions) -> bool {
 /// Install the kit into `dir` (a new folder), for machines that must prepare it ahead.
 pub fn prepare(dir: &Path, progress: impl Fn(&str)) -> Result<()> {
     let node = program("node", "nodejs")?;
-    let root = dir
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    if dir.join(READY).is_file() {
-        return Ok(());
-    }
-    if dir.exists() {
+    if dir.exists() && !dir.join(READY).is_file() {
         return Err(wording::not_a_render_kit(dir));
     }
-    install(root, dir, &kit_files(None), &progress)?;
+    let files = kit_files(None);
+    install(dir, &files, &progress)?;
     let host = packages::host_module(&[], None);
-    let hash = hash_of(
-        kit_files(None)
-            .iter()
-            .map(|(n, t)| (*n, t.as_bytes()))
-            .chain(std::iter::once(("host.js", host.as_bytes())))
-            .collect::<Vec<_>>()
-            .into_iter(),
-    );
+    let hash = bundle_hash(&files, &host, None);
     bundle(dir, &hash, &host, None, &node, &progress).map(|_| ())
 }
 
 /// `npm ci` of `files`, in a temporary folder renamed to `dir`, under a lock on `root`.
-fn install(
-    root: &Path,
-    dir: &Path,
-    files: &[(&str, String)],
-    progress: &impl Fn(&str),
-) -> Result<()> {
+fn install(dir: &Path, files: &[(&str, String)], progress: &impl Fn(&str)) -> Result<()> {
     let npm = program("npm", "npm")?;
-    fs::create_dir_all(root).map_err(|e| Error::write(root, e))?;
+    staged(dir, |staging| {
+        for (file, text) in files {
+            let path = staging.join(file);
+            fs::write(&path, text).map_err(|e| Error::write(&path, e))?;
+        }
+        progress(
+            "installing the render kit (npm ci: Remotion, React, sucrase and [render] packages) …",
+        );
+        run(
+            Command::new(&npm)
+                .args([
+                    "ci",
+                    "--ignore-scripts",
+                    "--no-audit",
+                    "--no-fund",
+                    "--loglevel=error",
+                ])
+                .current_dir(staging),
+            "npm ci",
+        )
+    })
+    .map(|_| ())
+}
+
+/// Make `dir` with `make`, once: under an exclusive lock beside it, in a temporary folder renamed
+/// into place only when `make` succeeded and the ready mark is written, so two processes make it
+/// once and an interrupted one is never taken for a finished one. Returns whether it was made now.
+fn staged(dir: &Path, make: impl FnOnce(&Path) -> Result<()>) -> Result<bool> {
+    if dir.join(READY).is_file() {
+        return Ok(false);
+    }
+    let root = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let name = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    fs::create_dir_all(root).map_err(|e| Error::write(root, e))?;
     let lock_path = root.join(format!(".{name}.lock"));
     let lock = OpenOptions::new()
         .create(true)
@@ -359,39 +359,20 @@ fn install(
         .open(&lock_path)
         .map_err(|e| Error::write(&lock_path, e))?;
     lock_exclusive(&lock).map_err(|e| Error::write(&lock_path, e))?;
-    // Another process may have installed it while this one waited.
+    // Another process may have made it while this one waited.
     if dir.join(READY).is_file() {
-        return Ok(());
+        return Ok(false);
     }
     let staging = root.join(format!(".{name}.partial-{}", std::process::id()));
     let _ = fs::remove_dir_all(&staging);
     fs::create_dir_all(&staging).map_err(|e| Error::write(&staging, e))?;
-    for (file, text) in files {
-        let path = staging.join(file);
-        fs::write(&path, text).map_err(|e| Error::write(&path, e))?;
-    }
-    progress(
-        "installing the render kit (npm ci: Remotion, React, sucrase and [render] packages) …",
-    );
-    run(
-        Command::new(&npm)
-            .args([
-                "ci",
-                "--ignore-scripts",
-                "--no-audit",
-                "--no-fund",
-                "--loglevel=error",
-            ])
-            .current_dir(&staging),
-        "npm ci",
-    )
-    .inspect_err(|_| {
+    make(&staging).inspect_err(|_| {
         let _ = fs::remove_dir_all(&staging);
     })?;
     let ready = staging.join(READY);
-    fs::write(&ready, hash()).map_err(|e| Error::write(&ready, e))?;
+    fs::write(&ready, &name).map_err(|e| Error::write(&ready, e))?;
     fs::rename(&staging, dir).map_err(|e| Error::write(dir, e))?;
-    Ok(())
+    Ok(true)
 }
 
 fn lock_exclusive(file: &File) -> std::io::Result<()> {
