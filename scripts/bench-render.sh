@@ -42,7 +42,7 @@ setup=$(timed "$bin" render --prepare-kit "$work/kit")
 echo "| first use: npm ci + bundle | ${setup} s | | | |"
 # The starter's packages and runtime: locked, installed and bundled once (not timed below).
 starter
-"$bin" render -q -c "$work/s/template-sft.toml" examples/starter/templates/feature-icons.tsx --format square >/dev/null
+"$bin" render -q -c "$work/s/template-sft.toml" examples/starter/templates/progress-steps.tsx --format square >/dev/null
 for c in 1 2; do
   starter
   render_set concurrency "$c"
