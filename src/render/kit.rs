@@ -13,7 +13,7 @@
 //!
 //! A project adds what its host app provides: `[render] packages` (npm packages at exact versions)
 //! are installed into a kit of their own from a lock the tool writes beside the config and keeps
-//! ([`packages`]), and `[render] runtime` (a module that sets the host's globals) is bundled with them
+//! (`render::packages`), and `[render] runtime` (a module that sets the host's globals) is bundled with them
 //! into a bundle of its own under the kit (`bundles/<hash>`). The kit's hash covers the lock, the
 //! runtime and the packages, so it keys the render cache.
 
@@ -191,7 +191,7 @@ fn bundle_hash(files: &[(&str, String)], host: &str, runtime: Option<&Runtime>) 
     hash_of(parts.into_iter())
 }
 
-/// The committed `package.json` and lock, which [`packages`] adds the project's packages to.
+/// The committed `package.json` and lock, which `render::packages` adds the project's packages to.
 pub const MANIFEST: &str = FILES[0].1;
 const FILES_LOCK: &str = FILES[1].1;
 

@@ -221,7 +221,7 @@ pub struct RenderOptions {
     pub delay_timeout: Duration,
     /// How long a scene may go without progress (loading, then each frame) before it is a `hang`.
     /// A scene is timed by its progress, not by its length, so a slow machine does not make a
-    /// correct scene hang; [`JOB_CAP`] bounds the whole render whatever the length.
+    /// correct scene hang; `JOB_CAP` (15 minutes) bounds the whole render whatever the length.
     pub deadline: Duration,
     /// Where PNG frames go (`None`: nowhere).
     pub out: Option<PathBuf>,
