@@ -784,3 +784,53 @@ fn every_frame_is_judged_by_the_code_not_by_the_machine_s_load() {
     );
     assert!(!run.stdout.contains("hang"), "{run}");
 }
+
+#[test]
+fn a_scene_that_fails_in_one_format_loses_that_format_only() {
+    let wd = Workdir::new();
+    wd.write(
+        "template-sft.toml",
+        "[catalog]\npath = \"catalog.json\"\n\n[code]\nsource = \"directory\"\ndir = \"templates\"\nextension = \"tsx\"\n",
+    );
+    wd.write(
+        "catalog.json",
+        r#"[{"id": "wide-only", "name": "Wide only", "duration": 30, "supportedFormats": ["square", "portrait"], "descriptions": ["A banner that was never laid out for portrait"], "userPhrases": ["a banner", "a wide banner", "banner please"], "primaryUse": "A banner"}]"#,
+    );
+    wd.write(
+        "templates/wide-only.tsx",
+        "const { AbsoluteFill, useVideoConfig } = window.Remotion;\nexport const durationInFrames = 30;\nexport default function WideOnly() {\n  const { width, height } = useVideoConfig();\n  if (height > width) throw new Error(\"no portrait layout\");\n  return <AbsoluteFill style={{ background: \"navy\", color: \"white\", fontSize: 80 }}>banner</AbsoluteFill>;\n}\n",
+    );
+    let run = wd.ok(&["build", "--render"]);
+    let stats: Value = serde_json::from_str(&wd.read("dataset/v1/stats.json")).unwrap();
+    let render = &stats["render"];
+    assert_eq!(render["rejected"], 0, "{render}");
+    assert_eq!(render["formatsDropped"], 1, "{render}");
+    assert!(
+        run.stderr.contains("template \"wide-only\" loses a format (render): runtime at frame 0 (portrait), line 5:"),
+        "{run}"
+    );
+    // Every brief went to the format that renders.
+    let examples = wd.read("dataset/v1/train.meta.jsonl")
+        + &wd.read("dataset/v1/validation.meta.jsonl")
+        + &wd.read("dataset/v1/test.meta.jsonl");
+    let metas = jsonl(&examples);
+    assert!(!metas.is_empty(), "{run}");
+    for line in metas {
+        assert_eq!(line["meta"]["format"], "square", "{line}");
+    }
+}
+
+#[test]
+fn a_full_frame_remote_photo_is_not_judged_blank() {
+    // The render is offline: the photo becomes a placeholder, a checkerboard, so the scene still
+    // draws something; a failing scene would say that a URL was replaced.
+    let wd = Workdir::new();
+    wd.write(
+        "photo.tsx",
+        "const { AbsoluteFill, Img } = window.Remotion;\nexport const durationInFrames = 30;\nexport default function Photo() {\n  return <AbsoluteFill><Img src=\"https://cdn.example.com/hero.jpg\" style={{ width: \"100%\", height: \"100%\" }} /></AbsoluteFill>;\n}\n",
+    );
+    let run = wd.ok(&["render", "photo.tsx", "--format", "square", "--json"]);
+    let outcome = &run.json()[0]["outcome"];
+    assert_eq!(outcome["verdict"], "ok", "{run}");
+    assert_eq!(outcome["replacedUrls"], 1, "{run}");
+}
