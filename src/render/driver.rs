@@ -1,5 +1,5 @@
-//! The long-lived renderer: one Node process running the kit's `driver.mjs`, which owns one
-//! headless Chromium, spoken to in JSON lines; and the watchdog that makes it safe.
+//! The long-lived renderer: one Node process running the kit's `driver.mjs`, which starts a headless
+//! Chromium for each scene, spoken to in JSON lines; and the watchdog that makes it safe.
 //!
 //! Takes an installed [`Kit`] and jobs; gives an [`Outcome`] per job, in the jobs' order. Up to
 //! `concurrency` jobs are in flight at once, each in a browser of its own. A job is timed by its

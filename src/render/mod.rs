@@ -1,11 +1,14 @@
 //! The render check: does a scene actually render, in Remotion, in a real headless Chromium?
 //!
-//! Takes scenes (TSX code, the export to render, a format, a frame rate and a length) and
-//! [`RenderOptions`]; gives one [`Outcome`] per scene and format: a [`Verdict`] with its message,
-//! the frame it failed at, and how many remote image URLs were replaced. The kit (Remotion, React,
-//! sucrase, installed once, [`kit`]) is driven by one long-lived Node process that owns one browser
-//! ([`driver`]); a scene that outlives its deadline is a `hang`, and the process and its browser
-//! are killed and restarted, so nothing a scene does can stop the tool.
+//! Takes scenes (TSX code, the export to render, a format, a frame rate, a length and the globals
+//! the code reads, [`globals`]) and [`RenderOptions`]; gives one [`Outcome`] per scene and format: a
+//! [`Verdict`] with its message, the frame it failed at, the place in the code, and how many remote
+//! image URLs were replaced. The kit (Remotion, React, sucrase, and the project's `[render]`
+//! packages and runtime, [`kit`], [`packages`]) is driven by one long-lived Node process, in a
+//! network namespace of its own where it can make one ([`isolation`]), that gives each scene a
+//! browser of its own ([`driver`]); a scene that makes no progress within its deadline is a `hang`,
+//! and the process and its browsers are killed and restarted, so nothing a scene does can stop the
+//! tool.
 //!
 //! Used by the gate (`check.render`, `build --render`), by `eval --render` and by the `render`
 //! command.
