@@ -95,7 +95,7 @@ pub fn read_by(tsx: &str) -> Vec<Global> {
 
 struct Finder<'s> {
     scoping: &'s Scoping,
-    lines: LineStarts,
+    lines: LineStarts<'s>,
     found: Vec<Global>,
 }
 
@@ -168,13 +168,13 @@ impl<'a> Visit<'a> for Finder<'_> {
 }
 
 /// Byte offsets where lines start, for 1-based line and column (in characters) of an offset.
-struct LineStarts {
+struct LineStarts<'t> {
     starts: Vec<u32>,
-    text: String,
+    text: &'t str,
 }
 
-impl LineStarts {
-    fn new(text: &str) -> Self {
+impl<'t> LineStarts<'t> {
+    fn new(text: &'t str) -> Self {
         let mut starts = vec![0];
         starts.extend(
             text.bytes()
@@ -182,10 +182,7 @@ impl LineStarts {
                 .filter(|&(_, b)| b == b'\n')
                 .map(|(i, _)| i as u32 + 1),
         );
-        LineStarts {
-            starts,
-            text: text.to_string(),
-        }
+        LineStarts { starts, text }
     }
 
     fn locate(&self, offset: u32) -> (u32, u32) {
