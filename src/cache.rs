@@ -6,8 +6,11 @@
 //! model-token counts ([`crate::tokens::piece_cache`]) are such files.
 //!
 //! A cache must never let through what the build would reject, nor write where it should not:
-//! every record carries a checksum over the key and the record, and one record that does not match
-//! (a hand edit, a torn write) voids the whole file, so everything is computed again; a file with
+//! every record carries an HMAC-SHA256 over the key and the record under a secret of this user's
+//! (32 random bytes in the user's cache folder, [`user_folder`]`/cache-secret`, readable by the
+//! user alone), so a cache that came with a received project, or was edited by hand, or torn by a
+//! crash, does not verify; one record that does not voids the whole file, so everything is
+//! computed again; without a secret (no cache folder) nothing is cached; a file with
 //! another key is not used; the file is read line by line with a cap on each line; the temporary
 //! file is created exclusively under a fresh name (never following a planted symlink) and renamed
 //! over the old one; a cache folder that is a symlink is not used at all. Failing to save only
@@ -15,13 +18,13 @@
 
 use std::fs::{self, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::digest::sha256_hex;
+use crate::digest::hmac_sha256_hex;
 use crate::input::{self, read_line_capped, CappedLine};
 
 /// The folder the caches of an output root live in.
@@ -34,6 +37,7 @@ pub fn folder(root: &Path) -> PathBuf {
 pub struct CacheFile {
     path: PathBuf,
     key: String,
+    secret: [u8; 32],
 }
 
 /// One line of the file: a record and the checksum that binds it to the key.
@@ -46,17 +50,89 @@ struct Line {
 /// The longest line read back (a gate verdict with a signature is about 2.3 KB).
 const MAX_LINE: usize = 64 << 10;
 
-/// The checksum of one record under `key`.
-fn check(key: &str, record: &str) -> String {
-    sha256_hex(format!("{key}\n{record}").as_bytes())
+/// The checksum of one record under `key`: keyed by this user's secret, so that nobody else can
+/// make a record this user's builds accept.
+fn check(secret: &[u8; 32], key: &str, record: &str) -> String {
+    hmac_sha256_hex(secret, format!("{key}\n{record}").as_bytes())
+}
+
+/// The folder of this user's caches (render kits, model tokenizers, the cache secret):
+/// `$TEMPLATE_SFT_CACHE`, else `$XDG_CACHE_HOME/template-sft`, else `~/.cache/template-sft`.
+pub fn user_folder() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("TEMPLATE_SFT_CACHE") {
+        return Some(PathBuf::from(dir));
+    }
+    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME") {
+        return Some(PathBuf::from(dir).join("template-sft"));
+    }
+    std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache/template-sft"))
+}
+
+/// This user's cache secret, made on first use; none if it can be neither read nor made.
+fn secret() -> Option<[u8; 32]> {
+    use std::sync::OnceLock;
+    static SECRET: OnceLock<Option<[u8; 32]>> = OnceLock::new();
+    *SECRET.get_or_init(|| {
+        let path = user_folder()?.join("cache-secret");
+        read_secret(&path).or_else(|| make_secret(&path))
+    })
+}
+
+/// The secret at `path`, if it is a regular file of 32 bytes that only its owner (this user) may
+/// read.
+fn read_secret(path: &Path) -> Option<[u8; 32]> {
+    use std::io::Read;
+    use std::os::unix::fs::MetadataExt;
+    let mut file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .ok()?;
+    let meta = file.metadata().ok()?;
+    // SAFETY: geteuid has no preconditions.
+    let me = unsafe { libc::geteuid() };
+    if !meta.is_file() || meta.uid() != me || meta.mode() & 0o077 != 0 || meta.len() != 32 {
+        return None;
+    }
+    let mut secret = [0u8; 32];
+    file.read_exact(&mut secret).ok()?;
+    Some(secret)
+}
+
+/// A new secret from the system's random source, written with mode 0600 (created exclusively: a
+/// file another process made in the meantime is read instead).
+fn make_secret(path: &Path) -> Option<[u8; 32]> {
+    use std::io::Read;
+    let mut secret = [0u8; 32];
+    fs::File::open("/dev/urandom")
+        .ok()?
+        .read_exact(&mut secret)
+        .ok()?;
+    fs::create_dir_all(path.parent()?).ok()?;
+    let (temp, mut file) = create_temp(path.parent()?).ok()?;
+    let written = file
+        .write_all(&secret)
+        .and_then(|()| file.sync_all())
+        .and_then(|()| fs::set_permissions(&temp, fs::Permissions::from_mode(0o600)));
+    // A hard link fails if the name exists: the secret someone else made first wins.
+    let linked = written.and_then(|()| fs::hard_link(&temp, path));
+    let _ = fs::remove_file(&temp);
+    match linked {
+        Ok(()) => Some(secret),
+        Err(_) => read_secret(path),
+    }
 }
 
 impl CacheFile {
     /// `name` in the cache folder of `root`, valid under `key`.
     pub fn new(root: &Path, name: &str, key: String) -> CacheFile {
-        CacheFile {
-            path: folder(root).join(name),
-            key,
+        match secret() {
+            Some(secret) => CacheFile {
+                path: folder(root).join(name),
+                key,
+                secret,
+            },
+            None => CacheFile::disabled(),
         }
     }
 
@@ -65,6 +141,7 @@ impl CacheFile {
         CacheFile {
             path: PathBuf::new(),
             key: String::new(),
+            secret: [0; 32],
         }
     }
 
@@ -104,7 +181,7 @@ impl CacheFile {
             let line: Line = serde_json::from_str(line).ok()?;
             // The checksum is over the record's canonical text (keys sorted), as it was written.
             let record = serde_json::to_string(&line.record).ok()?;
-            if check(&self.key, &record) != line.check {
+            if check(&self.secret, &self.key, &record) != line.check {
                 // Edited or damaged: trust nothing in it.
                 return None;
             }
@@ -133,7 +210,7 @@ impl CacheFile {
             for record in records {
                 let record = serde_json::to_value(record)?;
                 let line = serde_json::json!({
-                    "check": check(&self.key, &record.to_string()),
+                    "check": check(&self.secret, &self.key, &record.to_string()),
                     "record": record,
                 });
                 serde_json::to_writer(&mut out, &line)?;

@@ -39,6 +39,23 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// Lowercase hex HMAC-SHA256 (RFC 2104) of `message` under `key` (at most one block long).
+pub fn hmac_sha256_hex(key: &[u8; 32], message: &[u8]) -> String {
+    let mut inner = Sha256::new();
+    let mut outer = Sha256::new();
+    let mut ipad = [0x36u8; 64];
+    let mut opad = [0x5cu8; 64];
+    for (i, byte) in key.iter().enumerate() {
+        ipad[i] ^= byte;
+        opad[i] ^= byte;
+    }
+    inner.update(ipad);
+    inner.update(message);
+    outer.update(opad);
+    outer.update(inner.finalize());
+    hex::encode(outer.finalize())
+}
+
 /// A 64-bit hash of `parts` under `seed`: the first 8 bytes of SHA-256(seed, len-prefixed parts).
 /// Length prefixes keep ("ab","c") and ("a","bc") apart.
 pub fn seeded_hash(seed: u64, parts: &[&str]) -> u64 {
@@ -71,6 +88,17 @@ pub fn text_hash(text: &str) -> u128 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hmac_matches_pythons_hmac_module() {
+        // python3 -c "import hmac,hashlib; print(hmac.new(bytes(range(32)),
+        //   b'what do ya want for nothing?', hashlib.sha256).hexdigest())"
+        let key: [u8; 32] = std::array::from_fn(|i| i as u8);
+        assert_eq!(
+            hmac_sha256_hex(&key, b"what do ya want for nothing?"),
+            "099805f4ac310786968565c098db515cc50862b420ae31e20238312344bed36a"
+        );
+    }
 
     #[test]
     fn sha256_matches_the_published_vector() {

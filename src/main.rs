@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use template_sft::internals::cli::{error_text, Cli};
+use template_sft::internals::code::duration::worker;
 
 /// Hugging Face tokenizers allocate for every piece of every word; with glibc's allocator half of a
 /// model-tokenizer count went to malloc and free, with mimalloc it runs 2.2 times as fast (README,
@@ -15,6 +16,14 @@ use template_sft::internals::cli::{error_text, Cli};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // A child this binary started to run QuickJS evaluations (the watchdog kills it if a built-in
+    // never yields).
+    if std::env::args_os().nth(1).as_deref() == Some(std::ffi::OsStr::new(worker::WORKER_ARG)) {
+        return worker::serve();
+    }
+    if let Ok(me) = std::env::current_exe() {
+        worker::use_worker_program(me);
+    }
     // A parser panic inside a guard is caught and reported as an error; do not also print it.
     template_sft::internals::cli::quiet_guarded_panics();
     let cli = Cli::parse();

@@ -101,16 +101,32 @@ impl GateCache {
         self.known = HashMap::new();
     }
 
-    /// Replace the stored verdicts with `entries` (this build's). Failing to save only costs speed
-    /// next time, so the error is returned for a warning, never fatal.
+    /// Replace the stored verdicts with `entries` (this build's), but a duration the wall clock
+    /// stopped (the next build may get further). Failing to save only costs speed next time, so
+    /// the error is returned for a warning, never fatal.
     pub fn save<'a>(
         &self,
         entries: impl Iterator<Item = (&'a str, Verdict)>,
     ) -> std::io::Result<()> {
-        self.file.save(entries.map(|(sha256, verdict)| Entry {
-            sha256: sha256.to_string(),
-            verdict,
-        }))
+        self.file.save(
+            entries
+                .filter(|(_, verdict)| {
+                    !matches!(
+                        verdict,
+                        Verdict::Pass {
+                            duration: CodeDuration::NotDeterminable {
+                                transient: true,
+                                ..
+                            },
+                            ..
+                        }
+                    )
+                })
+                .map(|(sha256, verdict)| Entry {
+                    sha256: sha256.to_string(),
+                    verdict,
+                }),
+        )
     }
 }
 

@@ -340,7 +340,7 @@ pub fn score(gold: &Gold, answer: Option<(&Answer, usize)>, settings: &Settings)
             None,
         ),
         // Recorded apart: neither honoured nor not.
-        Some(CodeDuration::NotDeterminable { reason, at }) => {
+        Some(CodeDuration::NotDeterminable { reason, at, .. }) => {
             (None, Some(format!("not determinable at {at}: {reason}")))
         }
         Some(CodeDuration::NoExport) if gold.frames_from_code => (

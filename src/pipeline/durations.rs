@@ -75,7 +75,7 @@ pub fn run(
                 }
                 Some(*frames)
             }
-            CodeDuration::NotDeterminable { reason, at } => {
+            CodeDuration::NotDeterminable { reason, at, .. } => {
                 let instead = match catalog.or(video.default_duration) {
                     Some(f) => format!("briefs state {}", describe_duration(f, video.fps)),
                     None => "and there is no other duration".to_string(),

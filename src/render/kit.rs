@@ -105,18 +105,9 @@ fn hash_of<'p>(parts: impl Iterator<Item = (&'p str, &'p [u8])>) -> String {
     sha256_hex(&all)[..16].to_string()
 }
 
-/// The folder kits install under: `$TEMPLATE_SFT_CACHE`, else `$XDG_CACHE_HOME/template-sft`, else
-/// `~/.cache/template-sft`.
+/// The folder kits install under: the user's cache folder ([`crate::cache::user_folder`]).
 pub fn cache_root() -> Result<PathBuf> {
-    if let Some(dir) = std::env::var_os("TEMPLATE_SFT_CACHE") {
-        return Ok(PathBuf::from(dir));
-    }
-    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME") {
-        return Ok(PathBuf::from(dir).join("template-sft"));
-    }
-    std::env::var_os("HOME")
-        .map(|home| PathBuf::from(home).join(".cache/template-sft"))
-        .ok_or_else(wording::no_cache_home)
+    crate::cache::user_folder().ok_or_else(wording::no_cache_home)
 }
 
 /// The kit to render with: the one named, else the cached one, installed now if it is not there;

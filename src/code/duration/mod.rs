@@ -25,6 +25,7 @@ mod exports;
 mod script;
 #[cfg(test)]
 mod tests;
+pub mod worker;
 
 use oxc_ast::ast::Program;
 use serde::{Deserialize, Serialize};
@@ -94,6 +95,10 @@ pub enum CodeDuration {
         reason: String,
         /// What stopped it.
         at: CodePos,
+        /// The evaluation was stopped by the wall clock, not by what the code does: the next run
+        /// may end otherwise, so this is never remembered between builds.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        transient: bool,
     },
     /// No export matches.
     NoExport,
@@ -121,6 +126,12 @@ pub fn evaluate(
     let not_determinable = |reason: String, offset: u32| CodeDuration::NotDeterminable {
         reason,
         at: pos(offset),
+        transient: false,
+    };
+    let timed_out = |reason: String, offset: u32| CodeDuration::NotDeterminable {
+        reason,
+        at: pos(offset),
+        transient: true,
     };
     if let Some(f) = plan.found.iter().find(|f| f.unreadable.is_some()) {
         let why = f.unreadable.unwrap_or_default();
@@ -142,14 +153,15 @@ pub fn evaluate(
         };
         let run = |source: &str, seed| {
             if as_script {
-                engine::run(Code::Script(source), &names, seed)
+                worker::run(Code::Script(source), &names, seed)
             } else {
-                engine::run(Code::Module(source), &names, seed)
+                worker::run(Code::Module(source), &names, seed)
             }
         };
         match run(&source, SEEDS[0]) {
             Outcome::Ran(ran) => break (ran, (source, as_script)),
             Outcome::Stopped(why) => return not_determinable(why, first.offset),
+            Outcome::TimedOut(why) => return timed_out(why, first.offset),
             Outcome::Unreached if skip => skip = false,
             Outcome::NotAScript if as_script => as_script = false,
             Outcome::Unreached | Outcome::NotAScript => {
@@ -176,9 +188,9 @@ pub fn evaluate(
         // Random numbers or the time used elsewhere: the duration must not move with them.
         let (source, as_script) = &code;
         let again = if *as_script {
-            engine::run(Code::Script(source), &names, SEEDS[1])
+            worker::run(Code::Script(source), &names, SEEDS[1])
         } else {
-            engine::run(Code::Module(source), &names, SEEDS[1])
+            worker::run(Code::Module(source), &names, SEEDS[1])
         };
         match again {
             Outcome::Ran(again) if again.values == ran.values => {}
@@ -189,6 +201,7 @@ pub fn evaluate(
                 )
             }
             Outcome::Stopped(why) => return not_determinable(why, first.offset),
+            Outcome::TimedOut(why) => return timed_out(why, first.offset),
         }
     }
     let mut frames: Option<(f64, &exports::Found)> = None;

@@ -29,7 +29,7 @@ fn frames(code: &str) -> u32 {
 /// The reason and line:col of a not-determinable duration.
 fn stopped(code: &str) -> (String, String) {
     match eval(code) {
-        CodeDuration::NotDeterminable { reason, at } => (reason, at.to_string()),
+        CodeDuration::NotDeterminable { reason, at, .. } => (reason, at.to_string()),
         other => panic!("{other:?} for\n{code}"),
     }
 }

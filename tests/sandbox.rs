@@ -1,0 +1,165 @@
+//! The QuickJS sandbox and the caches against hostile input: built-ins that never yield, feature
+//! checks, forged caches, interrupted builds.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use support::Workdir;
+
+/// Replace the duration export of the starter's `countdown-portrait` (line 4) with `line`.
+fn set_duration(wd: &Workdir, template: &str, line: &str) {
+    wd.edit(&format!("templates/{template}.tsx"), |code| {
+        code.lines()
+            .map(|l| {
+                if l.starts_with("export const durationInFrames") {
+                    line.to_string()
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+}
+
+#[test]
+fn a_built_in_that_never_yields_is_stopped_by_the_watchdog_and_not_remembered() {
+    let wd = Workdir::starter();
+    // Both loop in native code without calling QuickJS's interrupt handler: only a watchdog
+    // outside the engine stops them.
+    set_duration(
+        &wd,
+        "countdown-portrait",
+        "export const durationInFrames = [].concat({length: 2**53-2, [Symbol.isConcatSpreadable]: true}).length ? 120 : 120;",
+    );
+    set_duration(
+        &wd,
+        "quote-card",
+        "export const durationInFrames = [].join.call({length: 2**40}) ? 90 : 90;",
+    );
+    let started = Instant::now();
+    let run = wd.ok(&["build"]);
+    let took = started.elapsed();
+    // Two workers, 12 s each at most (10 s safety deadline, 2 s for the watchdog to act).
+    assert!(took < Duration::from_secs(40), "took {took:?}\n{run}");
+    for template in ["countdown-portrait", "quote-card"] {
+        let line = run
+            .stderr
+            .lines()
+            .find(|l| l.contains(&format!("template \"{template}\": the code's duration")))
+            .unwrap_or_else(|| panic!("no warning for {template}\n{run}"));
+        assert!(
+            line.contains("stopped by the 10 s safety deadline"),
+            "{line}"
+        );
+    }
+    // No worker is left running.
+    let workers = std::process::Command::new("pgrep")
+        .args([
+            "-f",
+            "--",
+            &format!("{} --quickjs-worker", env!("CARGO_BIN_EXE_template-sft")),
+        ])
+        .output()
+        .unwrap();
+    assert!(workers.stdout.is_empty(), "{workers:?}");
+    // What the wall clock stopped is not remembered: the gate cache does not hold it.
+    let cache = wd.read("dataset/.template-sft-cache/gate.jsonl");
+    assert!(!cache.contains("safety deadline"), "{cache}");
+    assert!(
+        cache.matches("\"kind\":\"frames\"").count() >= 9,
+        "the cache holds the other verdicts: {cache}"
+    );
+}
+
+#[test]
+fn typeof_feature_checks_take_the_browser_branch() {
+    let wd = Workdir::starter();
+    set_duration(
+        &wd,
+        "countdown-portrait",
+        "export const durationInFrames = typeof window === 'undefined' ? 10 : 120;",
+    );
+    set_duration(
+        &wd,
+        "quote-card",
+        "export const durationInFrames = typeof Intl === 'object' && typeof Uint8Array === 'function' ? 90 : 9;",
+    );
+    let run = wd.ok(&["build"]);
+    assert!(
+        !run.stderr.contains("duration is not determinable"),
+        "{run}"
+    );
+    let meta = ["train", "validation", "test"]
+        .map(|split| wd.read(&format!("dataset/v1/{split}.meta.jsonl")))
+        .concat();
+    for (template, frames) in [("countdown-portrait", 120), ("quote-card", 90)] {
+        let line = meta
+            .lines()
+            .find(|l| l.contains(&format!("\"templateId\":\"{template}\"")))
+            .unwrap_or_else(|| panic!("no example of {template}"));
+        assert!(
+            line.contains(&format!(
+                "\"duration\":{frames},\"durationSource\":\"code\""
+            )),
+            "{template}: {line}"
+        );
+    }
+}
+
+/// A gate cache record with `frames` put in place of a verdict's duration, and its checksum
+/// recomputed the only way someone without the user's secret can: SHA-256 over key and record.
+fn forge(cache: &str) -> String {
+    use template_sft::internals::digest::sha256_hex;
+    let mut lines = cache.lines();
+    let key = lines.next().unwrap().to_string();
+    let mut out = vec![key.clone()];
+    for line in lines {
+        let mut v: serde_json::Value = serde_json::from_str(line).unwrap();
+        if v["record"]["duration"]["frames"].is_number() {
+            v["record"]["duration"]["frames"] = 999.into();
+        }
+        let record = serde_json::to_string(&v["record"]).unwrap();
+        v["check"] = sha256_hex(format!("{key}\n{record}").as_bytes()).into();
+        out.push(v.to_string());
+    }
+    out.join("\n") + "\n"
+}
+
+#[test]
+fn a_cache_that_came_with_the_project_is_not_believed() {
+    let home = tempfile::tempdir().unwrap();
+    let cache_home = home.path().to_str().unwrap();
+    let wd = Workdir::starter();
+    let env = [("TEMPLATE_SFT_CACHE", cache_home)];
+    let run = wd.run_env(&["build"], &env);
+    assert_eq!(run.code, Some(0), "{run}");
+    // The secret is the user's alone.
+    let secret = std::fs::metadata(home.path().join("cache-secret")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(secret.permissions().mode() & 0o777, 0o600);
+    assert_eq!(secret.len(), 32);
+    let cache = "dataset/.template-sft-cache/gate.jsonl";
+    wd.write(cache, forge(&wd.read(cache)));
+    let run = wd.run_env(&["build"], &env);
+    assert_eq!(run.code, Some(0), "{run}");
+    let meta = wd.read("dataset/v1-1/train.meta.jsonl");
+    assert!(
+        !meta.contains("\"duration\":999"),
+        "a forged verdict was used"
+    );
+    assert!(meta.contains("\"durationSource\":\"code\""));
+    // The same cache, made by this user's build, is used by the next (its verdicts verify).
+    let kept = wd.read(cache);
+    assert!(!kept.contains("\"frames\":999"));
+    // Another user's secret does not verify this user's cache: a copy of the project built by
+    // someone else recomputes every verdict (and writes its own).
+    let other = tempfile::tempdir().unwrap();
+    let run = wd.run_env(
+        &["build"],
+        &[("TEMPLATE_SFT_CACHE", other.path().to_str().unwrap())],
+    );
+    assert_eq!(run.code, Some(0), "{run}");
+    assert_ne!(wd.read(cache), kept, "rewritten under the other secret");
+}
