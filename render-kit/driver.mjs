@@ -61,19 +61,33 @@ const concurrency = Math.max(1, Number(process.argv[4]) || 1);
 const bundleDir = process.argv[5];
 const { openBrowser, selectComposition, renderStill, renderFrames } = await import("@remotion/renderer");
 
-const launch = () =>
-  openBrowser("chrome", {
+// Every browser open now, so that a SIGTERM (template-sft's parent-death signal, when there is no
+// process namespace to take them all) closes them before the driver goes.
+const browsers = new Set();
+const launch = async () => {
+  const browser = await openBrowser("chrome", {
     browserExecutable,
     chromiumOptions: { gl: "swangle" },
     logLevel: "error",
   });
+  browsers.add(browser);
+  return browser;
+};
+const closeBrowser = (browser) => {
+  browsers.delete(browser);
+  return browser.close({ silent: true }).catch(() => {});
+};
+process.on("SIGTERM", async () => {
+  await Promise.race([Promise.all([...browsers].map(closeBrowser)), new Promise((r) => setTimeout(r, 2000))]);
+  process.exit(143);
+});
 
 // One browser is started and closed at once, so that a browser that cannot start is said before any
 // scene is taken; each scene then gets a browser of its own (no popup, tab or leftover of one scene
 // can slow down or break the next).
 try {
   const probe = await launch();
-  await probe.close({ silent: true });
+  await closeBrowser(probe);
 } catch (error) {
   say({ fatal: `cannot start ${browserExecutable}: ${error.message}` });
   process.exit(1);
@@ -105,9 +119,16 @@ function oneColour(buffer) {
   return true;
 }
 
-// A message's first line, at most 2,000 characters: a scene's error text is its own to make long.
-const firstLine = (message) =>
-  (String(message || "").split("\n").find((l) => l.trim()) || "unknown error").slice(0, 2000);
+// A message's first line, at most 2,000 UTF-16 units: a scene's error text is its own to make long.
+// The cut never splits a surrogate pair, and a lone surrogate the scene put in becomes U+FFFD: the
+// verdict line must stay JSON that template-sft can read, or the scene would look like a hang.
+const wellFormed = (text) => text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd");
+const firstLine = (message) => {
+  const line = String(message || "").split("\n").find((l) => l.trim()) || "unknown error";
+  let cut = line.slice(0, 2000);
+  if (/[\ud800-\udbff]$/.test(cut)) cut = cut.slice(0, -1);
+  return wellFormed(cut);
+};
 
 // React's production build says "Minified React error #130; visit …?args[]=undefined&args[]=":
 // the messages of the errors a scene meets (React's own wording), with their arguments filled in.
@@ -168,6 +189,9 @@ async function render(request) {
     if (text.startsWith("template-sft:replaced-url ")) replaced.add(text.slice(26));
   };
   let map = null;
+  // A frame that could not be written (a full disk) is the tool's failure, not the scene's: said
+  // apart from the verdict, and template-sft stops with an error.
+  let writeError = null;
   const result = (verdict, message, frame, files) => {
     const where = located(message, map);
     return {
@@ -180,6 +204,7 @@ async function render(request) {
       replacedUrls: replaced.size,
       files: files || [],
       seconds: (Date.now() - started) / 1000,
+      writeError,
     };
   };
   let code;
@@ -221,10 +246,14 @@ async function render(request) {
     let blank = true;
     let next = 0;
     const take = (buffer, frame) => {
-      if (request.out) {
+      if (request.out && writeError === null) {
         const file = `${request.out}-${String(frame).padStart(5, "0")}.png`;
-        writeFileSync(file, buffer);
-        files.push(file);
+        try {
+          writeFileSync(file, buffer);
+          files.push(file);
+        } catch (error) {
+          writeError = wellFormed(String(error.message)).slice(0, 500);
+        }
       }
       blank = blank && oneColour(buffer);
       say({ progress: request.id, frame });
@@ -271,7 +300,7 @@ async function render(request) {
     }
     return result("ok", "", null, files);
   } finally {
-    await browser.close({ silent: true }).catch(() => {});
+    await closeBrowser(browser);
   }
 }
 

@@ -8,6 +8,7 @@
 pub mod cli {
     pub use crate::cli::Cli;
     pub use crate::console::error_text;
+    pub use crate::interrupt::install as handle_interrupts;
     pub use crate::parse_guard::quiet_guarded_panics;
 }
 

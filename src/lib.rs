@@ -107,6 +107,7 @@ pub(crate) mod fuzzing;
 pub(crate) mod input;
 #[doc(hidden)]
 pub mod internals;
+pub(crate) mod interrupt;
 pub(crate) mod location;
 pub(crate) mod parse_guard;
 pub(crate) mod pipeline;

@@ -24,6 +24,8 @@ fn main() -> ExitCode {
     if let Ok(me) = std::env::current_exe() {
         worker::use_worker_program(me);
     }
+    // Ctrl-C or `kill` stops the renderer and removes temporary folders before the tool exits.
+    template_sft::internals::cli::handle_interrupts();
     // A parser panic inside a guard is caught and reported as an error; do not also print it.
     template_sft::internals::cli::quiet_guarded_panics();
     let cli = Cli::parse();

@@ -834,3 +834,273 @@ fn a_full_frame_remote_photo_is_not_judged_blank() {
     assert_eq!(outcome["verdict"], "ok", "{run}");
     assert_eq!(outcome["replacedUrls"], 1, "{run}");
 }
+
+/// Processes whose `TMPDIR` is `marker` or a folder in it (every process the tool starts inherits
+/// the tool's, or is given a private folder in it): their command lines.
+fn processes_with(marker: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(environ) = std::fs::read(entry.path().join("environ")) else {
+            continue;
+        };
+        let needle = format!("TMPDIR={marker}");
+        if environ
+            .split(|&b| b == 0)
+            .any(|var| var.starts_with(needle.as_bytes()))
+        {
+            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            found.push(String::from_utf8_lossy(&cmdline).replace('\0', " "));
+        }
+    }
+    found
+}
+
+/// A scene that renders slowly enough to be interrupted.
+const SLOW: &str = "const { AbsoluteFill, useCurrentFrame } = window.Remotion;\nexport const durationInFrames = 600;\nexport default function Slow() {\n  const frame = useCurrentFrame();\n  const until = Date.now() + 200;\n  while (Date.now() < until) {}\n  return <AbsoluteFill style={{ background: \"#0f172a\", color: \"white\", fontSize: 80 }}>{frame}</AbsoluteFill>;\n}\n";
+
+#[test]
+fn an_interrupted_render_leaves_no_process_no_temporary_folder_and_no_frames() {
+    for (signal, code) in [
+        (libc::SIGINT, 130),
+        (libc::SIGTERM, 143),
+        (libc::SIGKILL, -1),
+    ] {
+        let wd = Workdir::new();
+        wd.write("slow.tsx", SLOW);
+        std::fs::create_dir(wd.path("tmp")).unwrap();
+        let tmp = wd.path("tmp").display().to_string();
+        let mut child = wd
+            .command(&[
+                "render", "slow.tsx", "--format", "square", "--frames", "all", "--out", "frames",
+            ])
+            .env("TMPDIR", &tmp)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Wait for the browser.
+        let started = std::time::Instant::now();
+        while !processes_with(&tmp).iter().any(|c| c.contains("chrom")) {
+            if started.elapsed() > Duration::from_secs(120) {
+                let _ = child.kill();
+                panic!("no browser started");
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        // SAFETY: kill(2) of our own child.
+        unsafe {
+            libc::kill(child.id() as i32, signal);
+        }
+        let status = child.wait().unwrap();
+        let mut stderr = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        if code > 0 {
+            assert_eq!(status.code(), Some(code), "{stderr}");
+            assert!(stderr.contains("interrupted"), "{stderr}");
+        }
+        // Everything it started is gone (the parent-death signal, when it was killed outright).
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !processes_with(&tmp).is_empty() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert_eq!(
+            processes_with(&tmp),
+            Vec::<String>::new(),
+            "signal {signal}"
+        );
+        if code > 0 {
+            assert_eq!(wd.list("tmp"), Vec::<String>::new(), "signal {signal}");
+            assert!(
+                !wd.path("frames").exists(),
+                "signal {signal}: partial frames"
+            );
+        } else {
+            // Killed outright, it could not clean up: the next run removes its folder.
+            assert_eq!(wd.list("tmp").len(), 1);
+            wd.write("ok.tsx", "const { AbsoluteFill } = window.Remotion;\nexport const durationInFrames = 2;\nexport default () => <AbsoluteFill style={{ background: \"red\", fontSize: 200 }}>ok</AbsoluteFill>;\n");
+            let run = wd.run_env(
+                &["render", "ok.tsx", "--format", "square", "--frames", "1"],
+                &[("TMPDIR", &tmp)],
+            );
+            assert_eq!(run.code, Some(0), "{run}");
+            assert_eq!(wd.list("tmp"), Vec::<String>::new());
+        }
+    }
+}
+
+#[test]
+fn a_hang_leaves_no_temporary_folder() {
+    let wd = Workdir::new();
+    wd.write("endless.tsx", "const { AbsoluteFill, useCurrentFrame } = window.Remotion;\nexport const durationInFrames = 30;\nexport default function Endless() {\n  const frame = useCurrentFrame();\n  if (frame > 0) { while (true) {} }\n  return <AbsoluteFill style={{ background: \"blue\" }} />;\n}\n");
+    std::fs::create_dir(wd.path("tmp")).unwrap();
+    let tmp = wd.path("tmp").display().to_string();
+    let run = wd.run_env(
+        &[
+            "render",
+            "endless.tsx",
+            "--format",
+            "square",
+            "--deadline",
+            "5",
+        ],
+        &[("TMPDIR", &tmp)],
+    );
+    assert_eq!(run.code, Some(1), "{run}");
+    assert!(run.stdout.contains("endless: hang (square)"), "{run}");
+    assert_eq!(wd.list("tmp"), Vec::<String>::new(), "{run}");
+}
+
+#[test]
+fn a_scene_that_takes_too_much_memory_is_memory_and_does_not_take_another_down() {
+    let wd = Workdir::new();
+    wd.write(
+        "template-sft.toml",
+        "[catalog]\npath = \"catalog.json\"\n[code]\nsource = \"directory\"\ndir = \".\"\n[render]\nmemory_mib = 400\n",
+    );
+    wd.write("catalog.json", "[]");
+    wd.write("greedy.tsx", "const { AbsoluteFill } = window.Remotion;\nexport const durationInFrames = 30;\nconst kept = [];\nexport default function Greedy() {\n  for (let i = 0; i < 64; i++) kept.push(new Float64Array(1 << 24).fill(i));\n  return <AbsoluteFill style={{ background: \"red\" }}>{kept.length}</AbsoluteFill>;\n}\n");
+    wd.write("fine.tsx", "const { AbsoluteFill } = window.Remotion;\nexport const durationInFrames = 30;\nexport default () => <AbsoluteFill style={{ background: \"green\" }}>fine</AbsoluteFill>;\n");
+    let run = wd.run(&[
+        "render",
+        "greedy.tsx",
+        "fine.tsx",
+        "--format",
+        "square",
+        "-c",
+        "template-sft.toml",
+        "--json",
+    ]);
+    assert_eq!(run.code, Some(1), "{run}");
+    let rows = run.json();
+    let verdict = |scene: &str| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["scene"] == scene)
+            .map(|r| r["outcome"].clone())
+            .unwrap()
+    };
+    let greedy = verdict("greedy");
+    assert_eq!(greedy["verdict"], "memory", "{run}");
+    let message = greedy["message"].as_str().unwrap();
+    assert!(message.contains("over its limit of 912 MiB"), "{message}");
+    assert!(message.contains("again when rendered alone"), "{message}");
+    assert_eq!(verdict("fine")["verdict"], "ok", "{run}");
+}
+
+#[test]
+fn two_scenes_with_one_file_name_write_their_frames_under_two_names() {
+    let wd = Workdir::new();
+    for (dir, colour) in [("a", "red"), ("b", "blue")] {
+        wd.write(
+            &format!("{dir}/intro.tsx"),
+            format!("const {{ AbsoluteFill }} = window.Remotion;\nexport const durationInFrames = 2;\nexport default () => <AbsoluteFill style={{{{ background: \"{colour}\", color: \"white\", fontSize: 200 }}}}>{dir}</AbsoluteFill>;\n"),
+        );
+    }
+    wd.ok(&[
+        "render",
+        "a/intro.tsx",
+        "b/intro.tsx",
+        "--format",
+        "square",
+        "--frames",
+        "1",
+        "--out",
+        "frames",
+    ]);
+    let mut files = wd.list("frames");
+    files.sort();
+    assert_eq!(
+        files,
+        ["intro-2-square-00000.png", "intro-square-00000.png"]
+    );
+    assert_ne!(
+        std::fs::read(wd.path("frames/intro-square-00000.png")).unwrap(),
+        std::fs::read(wd.path("frames/intro-2-square-00000.png")).unwrap()
+    );
+}
+
+#[test]
+fn a_full_disk_under_render_out_is_a_tool_error_and_leaves_no_files() {
+    let wd = Workdir::new();
+    wd.write("scene.tsx", "const { AbsoluteFill, useCurrentFrame } = window.Remotion;\nexport const durationInFrames = 60;\nexport default function S() {\n  const f = useCurrentFrame();\n  return <AbsoluteFill style={{ background: `hsl(${f * 6}, 80%, 50%)`, fontSize: 120 }}>{f}</AbsoluteFill>;\n}\n");
+    std::fs::create_dir(wd.path("disk")).unwrap();
+    // A 16 KiB file system of its own (a tmpfs in a mount namespace): full after a frame or two.
+    let script = format!(
+        "mount -t tmpfs -o size=16k none disk && \"{}\" render scene.tsx --format square --frames 8 --scale 1 --out disk/frames; echo \"exit=$?\"; ls -A disk",
+        env!("CARGO_BIN_EXE_template-sft")
+    );
+    let out = std::process::Command::new("unshare")
+        .args(["--user", "--map-root-user", "--mount", "sh", "-c", &script])
+        .current_dir(wd.path(""))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stdout.contains("exit=3") || stdout.contains("exit=1"),
+        "{stdout}\n{stderr}"
+    );
+    assert!(
+        !stdout.contains("scene: "),
+        "no verdict blames the scene: {stdout}"
+    );
+    assert!(
+        stderr.contains("disk/frames") && stderr.to_lowercase().contains("no space left on device"),
+        "{stderr}"
+    );
+    // Nothing is left on the disk: the frames folder was removed.
+    assert_eq!(
+        stdout.lines().last(),
+        Some(stdout.lines().find(|l| l.starts_with("exit=")).unwrap()),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_relative_browser_path_is_the_one_that_runs() {
+    let wd = Workdir::new();
+    wd.write("ok.tsx", "const { AbsoluteFill } = window.Remotion;\nexport const durationInFrames = 2;\nexport default () => <AbsoluteFill style={{ background: \"red\", fontSize: 200 }}>ok</AbsoluteFill>;\n");
+    std::fs::create_dir(wd.path("bin")).unwrap();
+    std::os::unix::fs::symlink("/usr/bin/chromium-headless-shell", wd.path("bin/browser")).unwrap();
+    let run = wd.run(&[
+        "render",
+        "ok.tsx",
+        "--format",
+        "square",
+        "--frames",
+        "1",
+        "--chromium",
+        "bin/browser",
+    ]);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert!(run.stdout.contains("ok: ok (square)"), "{run}");
+}
+
+#[test]
+fn a_long_message_cut_inside_a_surrogate_pair_is_still_a_verdict() {
+    let wd = Workdir::new();
+    // A lone surrogate of the scene's own, then emoji (two UTF-16 units each) past the 2,000-unit
+    // cut: one of the two scenes (one unit apart) has the cut fall inside a pair.
+    for (name, pad) in [("even", 1990), ("odd", 1991)] {
+        wd.write(
+            &format!("{name}.tsx"),
+            format!("const {{ AbsoluteFill }} = window.Remotion;\nexport const durationInFrames = 2;\nexport default function Long() {{\n  throw new Error(\"x\".repeat({pad}) + \"\\ud800 \" + \"\\u{{1F600}}\".repeat(40));\n  return <AbsoluteFill />;\n}}\n"),
+        );
+    }
+    let run = wd.run(&[
+        "render", "even.tsx", "odd.tsx", "--format", "square", "--frames", "1", "--json",
+    ]);
+    assert_eq!(run.code, Some(1), "{run}");
+    for row in run.json().as_array().unwrap() {
+        let outcome = &row["outcome"];
+        assert_eq!(outcome["verdict"], "runtime", "{run}");
+        let message = outcome["message"].as_str().unwrap();
+        assert!(message.contains("xxxx\u{fffd} \u{1F600}"), "{message}");
+    }
+}

@@ -58,7 +58,7 @@ pub struct Args {
     pub render_kit: Option<PathBuf>,
     /// Seconds an output may go without rendering a frame before it is a `hang` (default: the
     /// config's render.deadline_seconds, else 30).
-    #[arg(long, value_name = "SECONDS", requires = "render")]
+    #[arg(long, value_name = "SECONDS", requires = "render", value_parser = clap::value_parser!(u64).range(1..=900))]
     pub render_deadline: Option<u64>,
     /// With --render: how many frames of each output to render, evenly spaced (1 to 60), or `all`
     /// (default: the config's render.frames, else 5).

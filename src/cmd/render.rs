@@ -49,8 +49,8 @@ pub struct Args {
     /// Scenes rendered at once.
     #[arg(long, default_value_t = 2)]
     pub concurrency: usize,
-    /// Seconds a scene may go without rendering a frame before it is a `hang`.
-    #[arg(long, default_value_t = 30)]
+    /// Seconds a scene may go without rendering a frame before it is a `hang` (1 to 900).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=900))]
     pub deadline: u64,
     /// The browser (default: TEMPLATE_SFT_CHROMIUM, then Debian's chromium-headless-shell or chromium).
     #[arg(long, value_name = "PATH")]
@@ -91,6 +91,9 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
             "above 0 and at most 4",
             args.scale,
         ));
+    }
+    if let Some(out) = &args.out {
+        crate::dataset::writer::refuse_inside_version(&out.join("frame.png"))?;
     }
     let formats = if args.format.is_empty() {
         VideoFormat::ALL.to_vec()
@@ -146,13 +149,25 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
         ..project
     };
     let kit = kit::ensure(&options.kit, |step| console.info(step))?;
-    // Frames go to a new folder: a taken name is never written into.
+    // Frames go to a new folder (a taken name is never written into), never inside a version; a
+    // render that fails or is interrupted leaves no folder behind.
+    let mut made = None;
     if let Some(out) = &args.out {
-        let made = crate::dataset::writer::new_dir(out)?;
-        console.wrote_instead(out, &made);
-        options.out = Some(made);
+        let dir = crate::dataset::writer::new_dir(out)?;
+        console.wrote_instead(out, &dir);
+        options.out = Some(dir.clone());
+        made = Some((crate::interrupt::folder(dir.clone()), dir));
     }
-    let outcomes = render::driver::render_all(&kit, &jobs, &options, |_, _| {})?;
+    let outcomes = match render::driver::render_all(&kit, &jobs, &options, |_, _| {}) {
+        Ok(outcomes) => outcomes,
+        Err(e) => {
+            if let Some((_, dir)) = &made {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            return Err(e);
+        }
+    };
+    drop(made);
     let mut out = Printable(std::io::stdout().lock());
     if args.json {
         let rows: Vec<serde_json::Value> = jobs

@@ -180,11 +180,35 @@ impl Config {
                 ),
             ));
         }
-        if render.deadline_seconds == 0 || render.delay_timeout_seconds < 7 {
+        let cap = crate::render::JOB_CAP.as_secs();
+        if render.deadline_seconds == 0 || render.deadline_seconds > cap {
             return Err(self.wrong(
                 "render",
                 "deadline_seconds",
-                "render.deadline_seconds must be at least 1 and render.delay_timeout_seconds at least 7 (Remotion's minimum)",
+                format!(
+                    "render.deadline_seconds must be between 1 and {cap} (the most one scene may take), got {}",
+                    render.deadline_seconds
+                ),
+            ));
+        }
+        if render.delay_timeout_seconds < 7 || render.delay_timeout_seconds > cap {
+            return Err(self.wrong(
+                "render",
+                "delay_timeout_seconds",
+                format!(
+                    "render.delay_timeout_seconds must be between 7 (Remotion's minimum) and {cap}, got {}",
+                    render.delay_timeout_seconds
+                ),
+            ));
+        }
+        if !(64..=1 << 20).contains(&render.memory_mib) {
+            return Err(self.wrong(
+                "render",
+                "memory_mib",
+                format!(
+                    "render.memory_mib must be between 64 and 1048576, got {}",
+                    render.memory_mib
+                ),
             ));
         }
         let mut packages = Vec::new();

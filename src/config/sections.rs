@@ -318,6 +318,10 @@ pub struct RenderConfig {
     /// Remotion's `delayRender` timeout in seconds (at least 7, Remotion's minimum).
     #[serde(default = "default_delay_timeout")]
     pub delay_timeout_seconds: u64,
+    /// MiB of memory each scene rendering at once may take (the renderer's processes together may
+    /// take 512 MiB plus this per scene in flight); a scene that takes more alone is `memory`.
+    #[serde(default = "default_memory_mib")]
+    pub memory_mib: u64,
     /// The scale frames are rendered at (0.25: a 1920×1080 frame as 480×270).
     #[serde(default = "default_render_scale")]
     pub scale: f64,
@@ -349,6 +353,9 @@ fn default_render_deadline() -> u64 {
 fn default_delay_timeout() -> u64 {
     10
 }
+fn default_memory_mib() -> u64 {
+    crate::render::DEFAULT_MEMORY_MIB
+}
 fn default_render_scale() -> f64 {
     0.25
 }
@@ -360,6 +367,7 @@ impl Default for RenderConfig {
             frames: crate::render::Frames::default(),
             deadline_seconds: default_render_deadline(),
             delay_timeout_seconds: default_delay_timeout(),
+            memory_mib: default_memory_mib(),
             scale: default_render_scale(),
             chromium: None,
             kit: None,

@@ -99,6 +99,8 @@ pub struct Staging {
     committed: bool,
     /// The marker, open and locked for as long as this value lives.
     _lock: File,
+    /// Removed if the tool is interrupted.
+    _interrupt: crate::interrupt::Registered,
 }
 
 impl Staging {
@@ -147,6 +149,7 @@ impl Staging {
         }
         Ok(Staging {
             root: root.to_path_buf(),
+            _interrupt: crate::interrupt::folder(dir.clone()),
             dir,
             tag: tag.to_string(),
             committed: false,

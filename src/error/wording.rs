@@ -380,6 +380,14 @@ pub fn no_cache_home() -> Error {
     Error::Render("no HOME to keep the render kit under; set TEMPLATE_SFT_CACHE".into())
 }
 
+pub fn kit_not_this_binarys(dir: &Path, file: &str) -> Error {
+    Error::Render(format!(
+        "{}: the render kit's {file} is not this template-sft's (another version, or changed since it was prepared); prepare it again with `template-sft render --prepare-kit {}`",
+        dir.display(),
+        dir.display()
+    ))
+}
+
 pub fn kit_not_installed(dir: &Path) -> Error {
     Error::Render(format!(
         "{} is not an installed render kit (make one with `template-sft render --prepare-kit {}`)",

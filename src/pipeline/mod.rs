@@ -95,6 +95,11 @@ pub struct Sample {
 /// before calling).
 pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
     config.check()?;
+    // A root inside a version would change what that version's manifest vouches for (its caches
+    // and the new version would be written there).
+    crate::dataset::writer::refuse_inside_version(
+        &config.resolve(&config.output.root).join(&config.output.tag),
+    )?;
     let mut run = Run::new(config, options);
     let budget = Budget::new(&config.tokens.model, config.tokens.max_tokens)
         .map_err(|why| wording::bad_option("tokens.model", why))?;

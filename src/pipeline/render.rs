@@ -64,6 +64,7 @@ pub fn options(config: &Config) -> RenderOptions {
         scale: render.scale,
         delay_timeout: Duration::from_secs(render.delay_timeout_seconds),
         deadline: Duration::from_secs(render.deadline_seconds),
+        memory_mib: render.memory_mib,
         out: None,
     }
 }

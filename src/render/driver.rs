@@ -12,6 +12,14 @@
 //! in flight through two such deaths is given up as `runtime` with what the renderer last wrote.
 //! What the renderer and the page log goes to a bounded buffer, shown only when the renderer cannot
 //! start.
+//!
+//! The renderer's whole process tree is watched for memory (proportional set size, every
+//! [`MEMORY_EVERY`]): past [`super::RENDERER_MEMORY_MIB`] plus `memory_mib` per scene in flight it
+//! is killed, and the scenes in flight are rendered again alone, where a scene still over the limit
+//! is `memory`. Each renderer gets a private temporary folder (`TMPDIR`: Remotion's downloads, the
+//! browsers' profiles), removed when it ends or is killed; it dies with the thread that started it
+//! (a parent-death signal) and is killed with its temporary folder removed when the tool is
+//! interrupted ([`crate::interrupt`]).
 
 use std::collections::{HashMap, VecDeque};
 use std::io::{BufRead, BufReader, Write};
@@ -22,10 +30,13 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use std::path::{Path, PathBuf};
+
 use super::globals::Global;
 use super::kit::Kit;
-use super::{FramePlan, Job, Outcome, RenderOptions, Verdict, JOB_CAP};
+use super::{FramePlan, Job, Outcome, RenderOptions, Verdict, JOB_CAP, RENDERER_MEMORY_MIB};
 use crate::error::{wording, Error, Result};
+use crate::interrupt::{self, Registered};
 
 /// Lines of the renderer's stderr kept for an error message, and the bytes kept of each (a scene
 /// may log anything, at any length).
@@ -35,6 +46,8 @@ const STDERR_LINE_BYTES: usize = 2048;
 const START_DEADLINE: Duration = Duration::from_secs(60);
 /// Deaths of the renderer a job may be in flight through before it is given up.
 const RETRIES: u32 = 1;
+/// How often the renderer's memory is measured.
+const MEMORY_EVERY: Duration = Duration::from_millis(500);
 
 /// One request line to the driver.
 #[derive(Serialize)]
@@ -73,6 +86,9 @@ struct Reply {
     files: Vec<std::path::PathBuf>,
     #[serde(default)]
     seconds: f64,
+    /// A frame file that could not be written (`render --out` on a full disk).
+    #[serde(default)]
+    write_error: Option<String>,
 }
 
 /// A sign of progress: a job rendered a frame.
@@ -96,26 +112,92 @@ struct Process {
     stdin: Option<ChildStdin>,
     lines: Receiver<Line>,
     stderr: Arc<Mutex<VecDeque<String>>>,
+    /// Its private temporary folder.
+    temp: PathBuf,
+    /// Killed or ended and reaped.
+    dead: bool,
+    _group: Registered,
+    _temp: Registered,
+}
+
+/// A new private temporary folder for one renderer (mode 0700, under the system's).
+fn private_temp() -> Result<PathBuf> {
+    use std::os::unix::fs::DirBuilderExt;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    static SWEPT: std::sync::Once = std::sync::Once::new();
+    let base = std::env::temp_dir();
+    // Folders of a run that was killed outright (SIGKILL leaves no time to clean up): removed by
+    // the next run, once its process is gone.
+    SWEPT.call_once(|| {
+        for entry in std::fs::read_dir(&base).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let pid = name
+                .strip_prefix("template-sft-")
+                .and_then(|rest| rest.split_once('-'))
+                .and_then(|(pid, n)| n.parse::<u64>().ok().and(pid.parse::<u32>().ok()));
+            if let Some(pid) = pid {
+                if !Path::new(&format!("/proc/{pid}")).exists() {
+                    let _ = std::fs::remove_dir_all(entry.path());
+                }
+            }
+        }
+    });
+    for _ in 0..100 {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir = base.join(format!("{}{n}", interrupt::temp_prefix()));
+        match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(Error::write(&dir, e)),
+        }
+    }
+    Err(wording::renderer_broke(
+        "no free name for a temporary folder",
+    ))
 }
 
 impl Process {
     fn start(kit: &Kit, concurrency: usize) -> Result<Process> {
         use std::os::unix::process::CommandExt;
-        let (mut command, _) = super::isolation::command(&kit.node);
-        let mut child = command
+        let (mut command, isolation) = super::isolation::command(&kit.node);
+        let temp = private_temp()?;
+        let temp_registered = interrupt::folder(temp.clone());
+        // In a process namespace, unshare takes everything inside with it when it is killed; else
+        // the driver is asked to close its browsers (SIGTERM) when this thread goes.
+        let death = match isolation {
+            super::isolation::Isolation::Namespace => libc::SIGKILL,
+            super::isolation::Isolation::CspOnly => libc::SIGTERM,
+        };
+        // SAFETY: prctl is async-signal-safe and touches nothing of the parent's.
+        unsafe {
+            command.pre_exec(move || {
+                libc::prctl(libc::PR_SET_PDEATHSIG, death);
+                Ok(())
+            });
+        }
+        let spawned = command
             .arg("driver.mjs")
             .arg("serve")
             .arg(&kit.chromium)
             .arg(concurrency.to_string())
             .arg(&kit.bundle)
             .current_dir(&kit.dir)
+            .env("TMPDIR", &temp)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             // Its own group: the watchdog kills the group, whatever it started.
             .process_group(0)
-            .spawn()
-            .map_err(|e| wording::cannot_start(kit.node.display(), e))?;
+            .spawn();
+        let mut child = match spawned {
+            Ok(child) => child,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&temp);
+                return Err(wording::cannot_start(kit.node.display(), e));
+            }
+        };
+        let group_registered = interrupt::process_group(child.id());
         let (Some(stdin), Some(stdout), Some(stderr)) =
             (child.stdin.take(), child.stdout.take(), child.stderr.take())
         else {
@@ -138,9 +220,15 @@ impl Process {
                     }
                     Ok(v) => match serde_json::from_value::<Reply>(v) {
                         Ok(reply) => Line::Reply(Box::new(reply)),
-                        Err(_) => continue,
+                        Err(_) => match unreadable(&line) {
+                            Some(reply) => Line::Reply(Box::new(reply)),
+                            None => continue,
+                        },
                     },
-                    Err(_) => continue,
+                    Err(_) => match unreadable(&line) {
+                        Some(reply) => Line::Reply(Box::new(reply)),
+                        None => continue,
+                    },
                 };
                 if send.send(parsed).is_err() {
                     return;
@@ -175,6 +263,10 @@ impl Process {
             stdin: Some(stdin),
             lines,
             stderr: kept,
+            temp,
+            dead: false,
+            _group: group_registered,
+            _temp: temp_registered,
         };
         match process.lines.recv_timeout(START_DEADLINE) {
             Ok(Line::Ready) => Ok(process),
@@ -207,8 +299,21 @@ impl Process {
         stdin.write_all(&line).and_then(|()| stdin.flush()).is_ok()
     }
 
-    /// Kill the process, the browser and everything else under it.
+    /// Memory held by the process and everything under it (proportional set size: a page shared
+    /// by several processes counts its share in each), in bytes.
+    fn memory(&self) -> u64 {
+        let pid = self.child.id() as i32;
+        let mut all = descendants(pid);
+        all.push(pid);
+        all.into_iter().map(process_memory).sum()
+    }
+
+    /// Kill the process, the browser and everything else under it, and remove its temporary folder.
     fn kill(&mut self) {
+        if self.dead {
+            return;
+        }
+        self.dead = true;
         let pid = self.child.id() as i32;
         let mut doomed = descendants(pid);
         doomed.push(pid);
@@ -223,6 +328,7 @@ impl Process {
             libc::kill(-pid, libc::SIGKILL);
         }
         let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.temp);
     }
 
     /// Close stdin (the driver finishes and closes its browser), then make sure.
@@ -237,6 +343,57 @@ impl Process {
         }
         self.kill();
     }
+}
+
+/// A verdict line that does not read (the driver keeps its lines well-formed; this is the net): a
+/// `runtime` verdict for its job rather than a scene that looks like it hangs.
+fn unreadable(line: &str) -> Option<Reply> {
+    let rest = line.strip_prefix("{\"id\":")?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    Some(Reply {
+        id: digits.parse().ok()?,
+        verdict: Verdict::Runtime,
+        message: "the renderer's verdict for this scene could not be read".into(),
+        frame: None,
+        line: None,
+        column: None,
+        replaced_urls: 0,
+        files: Vec::new(),
+        seconds: 0.0,
+        write_error: None,
+    })
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// One process's proportional set size in bytes (`/proc/PID/smaps_rollup`), else its resident set
+/// size; 0 for a process that is gone.
+fn process_memory(pid: i32) -> u64 {
+    if let Ok(rollup) = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")) {
+        if let Some(kib) = rollup
+            .lines()
+            .find_map(|l| l.strip_prefix("Pss:"))
+            .and_then(|rest| {
+                rest.trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+            })
+        {
+            return kib * 1024;
+        }
+    }
+    // SAFETY: sysconf has no preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(4096) as u64;
+    std::fs::read_to_string(format!("/proc/{pid}/statm"))
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(0, |pages| pages * page)
 }
 
 /// Every process whose chain of parents reaches `root` (from /proc), deepest last.
@@ -296,25 +453,43 @@ pub fn render_all(
         }
         None => None,
     };
+    // One name per scene and format, whatever the labels: two scenes both called `intro` write
+    // `intro-square-…` and `intro-2-square-…`.
+    let mut taken = std::collections::HashSet::new();
+    let names: Vec<String> = jobs
+        .iter()
+        .map(|job| {
+            let base = file_safe(&job.label);
+            (1..)
+                .map(|n| match n {
+                    1 => format!("{base}-{}", job.format),
+                    n => format!("{base}-{n}-{}", job.format),
+                })
+                .find(|name| taken.insert(name.clone()))
+                .unwrap_or_default()
+        })
+        .collect();
     let all: Vec<usize> = (0..jobs.len()).collect();
     let first = Pass {
         kit,
         jobs,
+        names: &names,
         options,
         out: out.as_deref(),
         concurrency: options.concurrency.max(1),
         stall: options.deadline,
     };
+    let retried = |verdict: Verdict| matches!(verdict, Verdict::Hang | Verdict::Memory);
     let mut outcomes = first.run(&all, |i, o| {
-        if o.verdict != Verdict::Hang {
+        if !retried(o.verdict) {
             done(i, o)
         }
     })?;
-    // A hang may be the machine's load (another scene, another program): rendered again alone,
-    // with twice the time, before it stands.
+    // A hang may be the machine's load (another scene, another program), and memory over the
+    // limit another scene's: rendered again alone, with twice the time, before it stands.
     let hung: Vec<usize> = all
         .into_iter()
-        .filter(|&i| outcomes[i].verdict == Verdict::Hang)
+        .filter(|&i| retried(outcomes[i].verdict))
         .collect();
     if !hung.is_empty() {
         let alone = Pass {
@@ -324,7 +499,7 @@ pub fn render_all(
         };
         let again = alone.run(&hung, |_, _| {})?;
         for (i, mut outcome) in hung.into_iter().zip(again) {
-            if outcome.verdict == Verdict::Hang {
+            if retried(outcome.verdict) {
                 outcome.message = format!("{} (again when rendered alone)", outcome.message);
             }
             done(i, &outcome);
@@ -339,6 +514,8 @@ pub fn render_all(
 struct Pass<'p> {
     kit: &'p Kit,
     jobs: &'p [Job],
+    /// The file name prefix of each job's frames.
+    names: &'p [String],
     options: &'p RenderOptions,
     out: Option<&'p std::path::Path>,
     concurrency: usize,
@@ -378,11 +555,9 @@ impl Pass<'_> {
             globals: &job.globals,
             scale: self.options.scale,
             timeout_ms: self.options.delay_timeout.as_millis() as u64,
-            out: self.out.map(|dir| {
-                dir.join(format!("{}-{}", file_safe(&job.label), job.format))
-                    .display()
-                    .to_string()
-            }),
+            out: self
+                .out
+                .map(|dir| dir.join(&self.names[i]).display().to_string()),
         }
     }
 
@@ -394,6 +569,8 @@ impl Pass<'_> {
         let mut deaths: HashMap<usize, u32> = HashMap::new();
         let mut process = Process::start(self.kit, self.concurrency)?;
         let mut in_flight: HashMap<usize, Flight> = HashMap::new();
+        let limit_mib = RENDERER_MEMORY_MIB + self.options.memory_mib * self.concurrency as u64;
+        let mut next_check = Instant::now() + MEMORY_EVERY;
         let mut finish = |i: usize, outcome: Outcome, outcomes: &mut HashMap<usize, Outcome>| {
             done(i, &outcome);
             outcomes.insert(i, outcome);
@@ -422,8 +599,36 @@ impl Pass<'_> {
                 .unwrap_or((usize::MAX, now));
             match process
                 .lines
-                .recv_timeout(due.saturating_duration_since(now))
+                .recv_timeout(due.min(next_check).saturating_duration_since(now))
             {
+                Err(RecvTimeoutError::Timeout) if Instant::now() < due => {
+                    // Time to measure the renderer's memory.
+                    next_check = Instant::now() + MEMORY_EVERY;
+                    let used_mib = process.memory() >> 20;
+                    if used_mib <= limit_mib {
+                        continue;
+                    }
+                    process.kill();
+                    let message = format!(
+                        "the renderer took {used_mib} MiB with {} rendering, over its limit of {limit_mib} MiB ({RENDERER_MEMORY_MIB} MiB and [render] memory_mib = {} per scene); the renderer was killed",
+                        crate::error::count(in_flight.len(), "scene"),
+                        self.options.memory_mib
+                    );
+                    for (i, flight) in in_flight.drain() {
+                        let outcome = Outcome {
+                            verdict: Verdict::Memory,
+                            message: message.clone(),
+                            frame: None,
+                            at: None,
+                            format: jobs[i].format,
+                            replaced_urls: 0,
+                            files: Vec::new(),
+                            seconds: flight.sent.elapsed().as_secs_f64(),
+                        };
+                        finish(i, outcome, &mut outcomes);
+                    }
+                    process = Process::start(self.kit, self.concurrency)?;
+                }
                 Ok(Line::Progress(id)) => {
                     if let Some(flight) = in_flight.get_mut(&id) {
                         flight.last = Instant::now();
@@ -432,6 +637,11 @@ impl Pass<'_> {
                 Ok(Line::Reply(reply)) => {
                     if in_flight.remove(&reply.id).is_none() {
                         continue;
+                    }
+                    if let (Some(why), Some(out)) = (&reply.write_error, self.out) {
+                        // Not the scene's doing: the whole render stops (the caller removes what
+                        // it wrote).
+                        return Err(Error::write(out, std::io::Error::other(why.clone())));
                     }
                     let outcome = Outcome {
                         verdict: reply.verdict,

@@ -1,10 +1,13 @@
 //! The renderer's network: a namespace of its own, where only loopback exists.
 //!
 //! Takes nothing; gives how the renderer is cut off: [`Isolation::Namespace`] when this machine can
-//! make an unprivileged user and network namespace (`unshare --user --map-root-user --net`, as
-//! bubblewrap does; inside, loopback is brought up for the bundle's server and the browser), else
-//! [`Isolation::CspOnly`]. In the namespace nothing a scene does reaches another host or a port of
-//! this machine: not `/proxy`, not WebRTC, not a popup or a form, whatever the page's CSP misses.
+//! make an unprivileged user, network and process namespace (`unshare --user --map-root-user --net
+//! --pid --fork --kill-child`, as bubblewrap does; inside, loopback is brought up for the bundle's
+//! server and the browser), else [`Isolation::CspOnly`]. In the namespace nothing a scene does
+//! reaches another host or a port of this machine: not `/proxy`, not WebRTC, not a popup or a form,
+//! whatever the page's CSP misses. The process namespace makes the renderer's whole tree one thing
+//! to kill: its first process is the namespace's init, and when it dies (unshare kills it when it
+//! dies itself) the kernel kills every process inside, browsers in groups of their own included.
 //! Probed once per process; which one ran is in `stats.render.isolation`.
 
 use std::path::PathBuf;
@@ -33,6 +36,17 @@ impl Isolation {
     }
 }
 
+/// unshare's options: a user namespace to be allowed the rest, a network namespace with nothing but
+/// loopback, and a process namespace whose init dies with unshare.
+const UNSHARE: [&str; 6] = [
+    "--user",
+    "--map-root-user",
+    "--net",
+    "--pid",
+    "--fork",
+    "--kill-child",
+];
+
 /// The programs that make the namespace: `unshare` (util-linux) and `ip` (iproute2).
 struct Tools {
     unshare: PathBuf,
@@ -57,7 +71,8 @@ fn tools() -> &'static Option<Tools> {
         };
         // The probe: make the namespace and bring loopback up, as the renderer's start does.
         let ok = Command::new(&tools.unshare)
-            .args(["--user", "--map-root-user", "--net", "--"])
+            .args(UNSHARE)
+            .arg("--")
             .arg(&tools.ip)
             .args(["link", "set", "lo", "up"])
             .stdin(Stdio::null())
@@ -80,14 +95,15 @@ pub fn available() -> Isolation {
     }
 }
 
-/// `program args…`, in a network namespace of its own when one can be made: the same process
-/// (unshare and the shell exec into it), so its pid and process group are the program's.
+/// `program args…`, in a network and process namespace of its own when they can be made (the
+/// child is then unshare, whose death kills everything inside).
 pub fn command(program: &std::path::Path) -> (Command, Isolation) {
     match (available(), tools()) {
         (Isolation::Namespace, Some(tools)) => {
             let mut command = Command::new(&tools.unshare);
             command
-                .args(["--user", "--map-root-user", "--net", "--", "/bin/sh", "-c"])
+                .args(UNSHARE)
+                .args(["--", "/bin/sh", "-c"])
                 // Loopback up, then the program in place of the shell.
                 .arg("\"$0\" link set lo up && shift && exec \"$@\"")
                 .arg(&tools.ip)

@@ -147,12 +147,25 @@ pub fn ensure(options: &KitOptions, progress: impl Fn(&str)) -> Result<Kit> {
             if !dir.join(READY).is_file() {
                 return Err(wording::kit_not_installed(&dir));
             }
+            if let Err(file) = verify(&dir, &files) {
+                return Err(wording::kit_not_this_binarys(&dir, &file));
+            }
             packages::check_installed(&dir, &options.packages)?;
             dir
         }
         None => {
             let root = cache_root()?.join("render-kit");
             let dir = root.join(hash_of(files.iter().map(|(n, t)| (*n, t.as_bytes()))));
+            if dir.join(READY).is_file() {
+                if let Err(file) = verify(&dir, &files) {
+                    // Changed after it was installed: installed again, never run as it is.
+                    progress(&format!(
+                        "the cached render kit's {file} is not this binary's; installing the kit again"
+                    ));
+                    let _ = fs::remove_file(dir.join(READY));
+                    fs::remove_dir_all(&dir).map_err(|e| Error::write(&dir, e))?;
+                }
+            }
             if !dir.join(READY).is_file() {
                 install(&dir, &files, &progress)?;
             }
@@ -169,6 +182,19 @@ pub fn ensure(options: &KitOptions, progress: impl Fn(&str)) -> Result<Kit> {
         chromium,
         hash,
     })
+}
+
+/// Every file of the kit (`driver.mjs`, the page, the manifest and lock) as this binary has it, or
+/// the name of the first that is not: a kit is verified before every use, so a file planted in it
+/// never runs.
+fn verify(dir: &Path, files: &[(&str, String)]) -> std::result::Result<(), String> {
+    for (name, text) in files {
+        let on_disk = crate::input::read_capped(&dir.join(name), text.len() as u64 + 1);
+        if !on_disk.is_ok_and(|bytes| bytes == text.as_bytes()) {
+            return Err((*name).to_string());
+        }
+    }
+    Ok(())
 }
 
 /// The hash of a bundle: the kit's files, the host module and the runtime (the kit hash every
@@ -409,6 +435,8 @@ fn chromium(given: Option<&Path>) -> Result<PathBuf> {
         .map(Path::to_path_buf)
         .or_else(|| std::env::var_os("TEMPLATE_SFT_CHROMIUM").map(PathBuf::from));
     if let Some(path) = named {
+        // Checked here and run from the kit's folder: a relative path is made absolute first.
+        let path = std::path::absolute(&path).unwrap_or(path);
         return if path.is_file() {
             Ok(path)
         } else {

@@ -44,10 +44,13 @@ pub enum Verdict {
     Hang,
     /// Every sampled frame is one colour: the scene draws nothing.
     Blank,
+    /// The renderer's processes (Node, the browser) grew past their memory limit while rendering
+    /// the scene alone: the renderer was killed.
+    Memory,
 }
 
 impl Verdict {
-    pub const ALL: [Verdict; 7] = [
+    pub const ALL: [Verdict; 8] = [
         Verdict::Ok,
         Verdict::Compile,
         Verdict::Module,
@@ -55,6 +58,7 @@ impl Verdict {
         Verdict::Timeout,
         Verdict::Hang,
         Verdict::Blank,
+        Verdict::Memory,
     ];
 
     pub fn name(self) -> &'static str {
@@ -66,6 +70,7 @@ impl Verdict {
             Verdict::Timeout => "timeout",
             Verdict::Hang => "hang",
             Verdict::Blank => "blank",
+            Verdict::Memory => "memory",
         }
     }
 
@@ -228,6 +233,10 @@ pub struct RenderOptions {
     pub deadline: Duration,
     /// Where PNG frames go (`None`: nowhere).
     pub out: Option<PathBuf>,
+    /// The memory one scene in flight may take, in MiB: the renderer's whole process tree (Node,
+    /// every browser process) may hold [`RENDERER_MEMORY_MIB`] plus this much per scene rendering
+    /// at once, measured as proportional set size (shared pages counted once).
+    pub memory_mib: u64,
 }
 
 impl Default for RenderOptions {
@@ -240,12 +249,18 @@ impl Default for RenderOptions {
             delay_timeout: Duration::from_secs(10),
             deadline: Duration::from_secs(30),
             out: None,
+            memory_mib: DEFAULT_MEMORY_MIB,
         }
     }
 }
 
-/// The longest one scene in one format may render, however steady its progress.
+/// The longest one scene in one format may render, however steady its progress; also the longest
+/// deadline that may be asked for.
 pub const JOB_CAP: Duration = Duration::from_secs(15 * 60);
+/// Memory per scene in flight by default (MiB): a scene that draws a few layers takes about 300.
+pub const DEFAULT_MEMORY_MIB: u64 = 2048;
+/// Memory of the renderer apart from its scenes (Node, the bundle's server), in MiB.
+pub const RENDERER_MEMORY_MIB: u64 = 512;
 
 /// One scene in one format.
 #[derive(Debug, Clone)]
@@ -348,10 +363,13 @@ impl Outcome {
         )
     }
 
-    /// A verdict that may come from the machine's load rather than the code (`hang`, `timeout`):
-    /// never kept in a cache.
+    /// A verdict that may come from the machine rather than the code (`hang`, `timeout`,
+    /// `memory`): never kept in a cache.
     pub fn depends_on_load(&self) -> bool {
-        matches!(self.verdict, Verdict::Hang | Verdict::Timeout)
+        matches!(
+            self.verdict,
+            Verdict::Hang | Verdict::Timeout | Verdict::Memory
+        )
     }
 }
 
