@@ -16,6 +16,7 @@
 // "files", "seconds"}. template-sft also gives `hang` itself: it kills this process when a request
 // makes no progress within its budget. Nothing here downloads anything: the browser is the one given.
 import { createInterface } from "node:readline";
+import { randomUUID } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { transform } from "sucrase";
@@ -183,10 +184,15 @@ function classify(error, stage) {
 
 async function render(request) {
   const started = Date.now();
+  // The page counts the remote URLs it replaced in console lines that carry this render's secret:
+  // the page reads it before any scene runs and hides it (entry.jsx), so a scene that logs the
+  // same words cannot inflate the count.
+  const nonce = randomUUID();
+  const marker = `template-sft:replaced-url ${nonce} `;
   const replaced = new Set();
   const onBrowserLog = (log) => {
     const text = String(log.text || "");
-    if (text.startsWith("template-sft:replaced-url ")) replaced.add(text.slice(26));
+    if (text.startsWith(marker)) replaced.add(text.slice(marker.length));
   };
   let map = null;
   // A frame that could not be written (a full disk) is the tool's failure, not the scene's: said
@@ -215,6 +221,7 @@ async function render(request) {
     return result("compile", firstLine(String(error.message).replace(/^Error transforming [^:]*: /, "")), null);
   }
   const inputProps = {
+    nonce,
     code,
     exportName: request.exportName || "default",
     globals: request.globals || [],
