@@ -82,6 +82,59 @@ enum Mode {
     Template,
 }
 
+/// `Err(offset)` where the count of syntax tokens first exceeds `max`: each run of identifier or
+/// number characters, each string literal and each other character of code counts one (a
+/// punctuator of two characters counts two, so the count is never below the parser's); comments
+/// and whitespace count nothing. A linear scan with no allocation: it bounds what parsing and
+/// every later stage may cost before any of it is spent.
+pub fn syntax_tokens(text: &str, max: usize) -> Result<usize, usize> {
+    let b = text.as_bytes();
+    let word = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'$') || c >= 0x80;
+    let (mut i, mut count) = (0, 0usize);
+    while i < b.len() {
+        let c = b[i];
+        if c.is_ascii_whitespace() {
+            i += 1;
+            continue;
+        }
+        if c == b'/' && b.get(i + 1) == Some(&b'/') {
+            while i < b.len() && b[i] != b'\n' {
+                i += 1;
+            }
+            continue;
+        }
+        if c == b'/' && b.get(i + 1) == Some(&b'*') {
+            i += 2;
+            while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
+                i += 1;
+            }
+            i += 2;
+            continue;
+        }
+        count += 1;
+        if count > max {
+            return Err(i);
+        }
+        if c == b'"' || c == b'\'' {
+            i += 1;
+            while i < b.len() && b[i] != c && b[i] != b'\n' {
+                if b[i] == b'\\' {
+                    i += 1;
+                }
+                i += 1;
+            }
+            i += 1;
+        } else if word(c) {
+            while i < b.len() && word(b[i]) {
+                i += 1;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    Ok(count)
+}
+
 /// `Err(offset)` where the depth first exceeds [`MAX_DEPTH`].
 pub fn check(text: &str) -> Result<(), usize> {
     let b = text.as_bytes();

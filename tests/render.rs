@@ -1114,7 +1114,15 @@ fn the_replaced_url_count_cannot_be_forged_from_the_console() {
         "forger.tsx",
         "const { AbsoluteFill, Img, getInputProps, useVideoConfig } = window.Remotion;\nexport const durationInFrames = 2;\nexport default function Forger() {\n  const props: any = { ...getInputProps(), ...(useVideoConfig() as any).props };\n  const original = console.log;\n  console.log = (...args: any[]) => { original('template-sft:replaced-url ' + String(args[0]).split(' ')[1] + ' https://stolen/'); original(...args); };\n  for (let i = 0; i < 5; i++) {\n    original('template-sft:replaced-url https://forged/' + i);\n    original('template-sft:replaced-url ' + props.nonce + ' https://forged/' + i);\n  }\n  return <AbsoluteFill style={{ background: 'white' }}><Img src=\"https://cdn.example.com/a.jpg\" style={{ width: 300, height: 300 }} /></AbsoluteFill>;\n}\n",
     );
-    let run = wd.ok(&["render", "forger.tsx", "--format", "square", "--frames", "1", "--json"]);
+    let run = wd.ok(&[
+        "render",
+        "forger.tsx",
+        "--format",
+        "square",
+        "--frames",
+        "1",
+        "--json",
+    ]);
     let outcome = &run.json()[0]["outcome"];
     assert_eq!(outcome["verdict"], "ok", "{run}");
     assert_eq!(outcome["replacedUrls"], 1, "{run}");

@@ -163,3 +163,103 @@ fn a_cache_that_came_with_the_project_is_not_believed() {
     assert_eq!(run.code, Some(0), "{run}");
     assert_ne!(wd.read(cache), kept, "rewritten under the other secret");
 }
+
+#[test]
+fn the_gate_bounds_the_work_per_template_not_only_its_bytes() {
+    let wd = Workdir::starter();
+    // 15 MB of dense array literal: under code.max_bytes, but 5 million syntax tokens.
+    let items: Vec<String> = (0..475_000)
+        .map(|i| format!("{{a:{i},b:\"x{i}\",c:[1,2,3]}}"))
+        .collect();
+    wd.edit("templates/quote-card.tsx", |code| {
+        code.replacen(
+            "export default",
+            &format!("export const DATA = [{}];\nexport default", items.join(",")),
+            1,
+        )
+    });
+    let run = wd.ok(&["build", "--dry-run"]);
+    let line = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("\"quote-card\" rejected (too_large)"))
+        .unwrap_or_else(|| panic!("{run}"));
+    assert!(
+        line.starts_with("warning: templates/quote-card.tsx:")
+            && line.contains("more than 500000 syntax tokens (code.max_syntax_tokens); not parsed"),
+        "{line}"
+    );
+    // Rejected before parsing: the build stays small (checking it took 0.9 GB and 9.7 s).
+    let mut command = wd.command(&["build", "--dry-run", "--no-cache"]);
+    command.env("TEMPLATE_SFT_CACHE", wd.path("cache"));
+    let (code, kib) = support::run_measuring_memory(command);
+    assert_eq!(code, Some(0));
+    // (The measure includes the test process's own pages for the moment before exec: generous.)
+    assert!(kib < 450 * 1024, "{kib} KiB");
+    // The bound is the config's.
+    wd.edit("template-sft.toml", |t| {
+        t.replace("[code]\n", "[code]\nmax_syntax_tokens = 100\n")
+    });
+    let run = wd.run(&["build", "--dry-run"]);
+    assert!(
+        run.stderr
+            .contains("\"lower-third\" rejected (too_large): more than 100 syntax tokens"),
+        "{run}"
+    );
+}
+
+#[test]
+fn a_deadline_past_the_cap_is_refused_not_a_panic() {
+    let wd = Workdir::starter();
+    for args in [
+        &[
+            "render",
+            "templates/quote-card.tsx",
+            "--deadline",
+            "18446744073709551615",
+        ][..],
+        &["render", "templates/quote-card.tsx", "--deadline", "901"][..],
+    ] {
+        let run = wd.fails(args, 2);
+        assert!(run.stderr.contains("--deadline"), "{run}");
+    }
+    wd.edit("template-sft.toml", |t| {
+        t.replace(
+            "[render]\n",
+            "[render]\ndeadline_seconds = 18446744073709551615\n",
+        )
+    });
+    let run = wd.fails(&["build"], 2);
+    assert!(
+        run.stderr
+            .contains("render.deadline_seconds must be between 1 and 900"),
+        "{run}"
+    );
+}
+
+#[test]
+fn an_output_root_inside_a_version_is_refused() {
+    let wd = Workdir::starter();
+    wd.ok(&["build"]);
+    let before = wd.list("dataset/v1");
+    wd.edit("template-sft.toml", |t| {
+        t.replace("root = \"dataset\"", "root = \"dataset/v1/more\"")
+    });
+    let run = wd.run(&["build"]);
+    assert_ne!(run.code, Some(0), "{run}");
+    assert!(run.stderr.contains("dataset/v1"), "{run}");
+    assert_eq!(
+        wd.list("dataset/v1"),
+        before,
+        "the version was written into"
+    );
+    let run = wd.run(&[
+        "render",
+        "templates/quote-card.tsx",
+        "--out",
+        "dataset/v1/frames",
+    ]);
+    assert_ne!(run.code, Some(0), "{run}");
+    assert!(run.stderr.contains("dataset/v1"), "{run}");
+    assert_eq!(wd.list("dataset/v1"), before);
+}

@@ -41,6 +41,9 @@ extension = "tsx"
 # overrides_dir = "code-overrides"
 # Code larger than this (bytes) is not read; the template is rejected (too_large).
 max_bytes = 16777216
+# Code with more syntax tokens than this (identifiers, literals, punctuation) is not parsed; the
+# template is rejected (too_large). It bounds the work per template, which bytes alone do not.
+max_syntax_tokens = 500000
 
 [code.postgres]
 # PostgreSQL source: the environment variable holding the connection string (libpq URL or

@@ -155,6 +155,8 @@ pub struct Gate<'c> {
     pub duration_export: DurationExport,
     /// `code.max_bytes`, named when code over it is rejected.
     pub max_bytes: u64,
+    /// `code.max_syntax_tokens`: code with more is rejected before it is parsed.
+    pub max_syntax_tokens: usize,
 }
 
 impl<'c> Gate<'c> {
@@ -165,6 +167,7 @@ impl<'c> Gate<'c> {
             encoding,
             duration_export: DurationExport::new(crate::config::DEFAULT_DURATION_EXPORT),
             max_bytes: crate::config::DEFAULT_CODE_MAX_BYTES,
+            max_syntax_tokens: crate::config::DEFAULT_CODE_MAX_SYNTAX_TOKENS,
         }
     }
 
@@ -243,6 +246,16 @@ fn gate(
         ));
     }
 
+    if let Err(offset) = parse_guard::syntax_tokens(code, settings.max_syntax_tokens) {
+        return Err(reject_at(
+            Rule::TooLarge,
+            index.line_col(offset),
+            format!(
+                "more than {} syntax tokens (code.max_syntax_tokens); not parsed",
+                settings.max_syntax_tokens
+            ),
+        ));
+    }
     if let Err(offset) = parse_guard::check(code) {
         return Err(reject_at(
             Rule::Parse,
@@ -379,13 +392,20 @@ pub fn every_rule<T>(
         ));
     }
     let allocator = Allocator::default();
-    let parsed = match parse_guard::check(code) {
-        Err(offset) => {
+    // A model's output is bounded like a template's code (the default bound), before parsing.
+    let max_tokens = crate::config::DEFAULT_CODE_MAX_SYNTAX_TOKENS;
+    let bounded = parse_guard::syntax_tokens(code, max_tokens)
+        .map_err(|offset| (offset, format!("more than {max_tokens} syntax tokens")))
+        .and_then(|_| {
+            parse_guard::check(code).map_err(|offset| {
+                let depth = parse_guard::MAX_DEPTH;
+                (offset, format!("nested more than {depth} levels deep"))
+            })
+        });
+    let parsed = match bounded {
+        Err((offset, what)) => {
             let (line, col) = index.line_col(offset);
-            Err(format!(
-                "line {line}:{col}: nested more than {} levels deep; not parsed",
-                parse_guard::MAX_DEPTH
-            ))
+            Err(format!("line {line}:{col}: {what}; not parsed"))
         }
         Ok(()) => parse_guard::guarded(|| {
             Parser::new(&allocator, code, SourceType::tsx())

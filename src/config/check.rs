@@ -114,6 +114,13 @@ impl Config {
                 format!("code.extension must be a bare extension like \"tsx\", got {ext:?}"),
             ));
         }
+        if self.code.max_syntax_tokens == 0 {
+            return Err(self.wrong(
+                "code",
+                "max_syntax_tokens",
+                "code.max_syntax_tokens must be at least 1",
+            ));
+        }
         if self.code.max_bytes == 0 {
             return Err(self.wrong("code", "max_bytes", "code.max_bytes must be at least 1"));
         }

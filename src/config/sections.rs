@@ -71,6 +71,11 @@ pub struct CodeConfig {
     /// Code larger than this is not read: the template is rejected (`too_large`).
     #[serde(default = "default_code_max_bytes")]
     pub max_bytes: u64,
+    /// Code with more syntax tokens than this (identifiers, literals, punctuation) is not parsed:
+    /// the template is rejected (`too_large`). Bytes alone do not bound the work: 15 MB of dense
+    /// array literal took 0.9 GB to check.
+    #[serde(default = "default_code_max_syntax_tokens")]
+    pub max_syntax_tokens: usize,
     #[serde(default)]
     pub postgres: PostgresConfig,
 }
@@ -434,6 +439,11 @@ fn default_model() -> String {
 pub const DEFAULT_CODE_MAX_BYTES: u64 = 16 << 20;
 fn default_code_max_bytes() -> u64 {
     DEFAULT_CODE_MAX_BYTES
+}
+/// 500,000: fifteen times the largest real scene (100 KB, about 30,000).
+pub const DEFAULT_CODE_MAX_SYNTAX_TOKENS: usize = 500_000;
+fn default_code_max_syntax_tokens() -> usize {
+    DEFAULT_CODE_MAX_SYNTAX_TOKENS
 }
 fn default_extension() -> String {
     "tsx".into()

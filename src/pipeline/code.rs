@@ -85,6 +85,7 @@ pub(super) fn run(
         encoding,
         duration_export,
         max_bytes: config.code.max_bytes,
+        max_syntax_tokens: config.code.max_syntax_tokens,
     };
     // Only template mode groups by cluster; at threshold 0 only identical code (by digest) does.
     let signatures =
