@@ -18,7 +18,9 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
-/// `text` safe inside HTML text and attribute values.
+/// `text` safe inside HTML text and attribute values, and shown as it is: a bidirectional override
+/// (which would make a brief or an id read differently from what it is) or a control character
+/// (ESC and the like) is written out as `\u{..}`, as the terminal output does.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -28,6 +30,8 @@ pub fn escape(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            '\r' => out.push(c),
+            c if unprintable(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
             c => out.push(c),
         }
     }
@@ -146,6 +150,15 @@ pub fn sanitized_name(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn html_shows_bidi_overrides_and_controls_instead_of_obeying_them() {
+        assert_eq!(
+            escape("a\u{202e}b\u{1b}[31mc<d>\n\te"),
+            "a\\u{202e}b\\u{1b}[31mc&lt;d&gt;\n\te"
+        );
+        assert_eq!(escape("\u{2066}x\u{2069}"), "\\u{2066}x\\u{2069}");
+    }
 
     #[test]
     fn a_bad_name_is_quoted_with_its_controls_escaped_once() {

@@ -512,3 +512,39 @@ fn a_flood_of_unusable_lines_is_counted_not_kept_and_cannot_forge_output() {
     );
     assert!(!text.stdout.contains('\u{1b}'));
 }
+
+/// Append a copy of the first line of `names` (in `dataset/v1`) to each, and list them again in the
+/// manifest with their new digests: a version made by hand whose manifest verifies.
+fn duplicate_first_lines(wd: &Workdir, names: &[&str]) {
+    use template_sft::internals::digest::sha256_hex;
+    let mut manifest: Value = serde_json::from_str(&wd.read("dataset/v1/manifest.json")).unwrap();
+    for name in names {
+        let path = format!("dataset/v1/{name}");
+        wd.edit(&path, |text| {
+            let first = text.lines().next().unwrap().to_string();
+            format!("{text}{first}\n")
+        });
+        let bytes = std::fs::read(wd.path(&path)).unwrap();
+        for f in manifest["files"].as_array_mut().unwrap() {
+            if f["name"] == *name {
+                f["sha256"] = sha256_hex(&bytes).into();
+                f["bytes"] = bytes.len().into();
+                f["lines"] = bytes.iter().filter(|&&b| b == b'\n').count().into();
+            }
+        }
+    }
+    wd.write(
+        "dataset/v1/manifest.json",
+        serde_json::to_string_pretty(&manifest).unwrap(),
+    );
+}
+
+#[test]
+fn an_example_id_twice_in_a_version_is_an_error_not_two_requests() {
+    let wd = built();
+    duplicate_first_lines(&wd, &["test.jsonl", "test.meta.jsonl"]);
+    let run = wd.fails(&["eval", "prepare", "dataset/v1", "requests.jsonl"], 2);
+    assert!(run.stderr.contains("test.jsonl:3: example"), "{run}");
+    assert!(run.stderr.contains("again (first at line 1)"), "{run}");
+    assert!(!wd.path("requests.jsonl").exists());
+}

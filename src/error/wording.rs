@@ -380,6 +380,15 @@ pub fn no_cache_home() -> Error {
     Error::Render("no HOME to keep the render kit under; set TEMPLATE_SFT_CACHE".into())
 }
 
+pub fn example_twice(file: &Path, id: &str, first: usize, second: usize) -> Error {
+    Error::input(
+        crate::location::Location::line(file, second),
+        format!(
+            "example {id:?} again (first at line {first}): every example of a split has its own id (its custom_id in a Batch request)"
+        ),
+    )
+}
+
 pub fn kit_not_this_binarys(dir: &Path, file: &str) -> Error {
     Error::Render(format!(
         "{}: the render kit's {file} is not this template-sft's (another version, or changed since it was prepared); prepare it again with `template-sft render --prepare-kit {}`",

@@ -65,10 +65,21 @@ impl Heldout {
         let fps = settings.video.fps.get();
         let export = settings.video.duration_export;
         let mut examples = Vec::new();
+        // An example id twice (a version made by hand) would be two requests with one custom_id,
+        // which the Batch API refuses, and two golds for one answer.
+        let mut lines: HashMap<String, usize> = HashMap::new();
+        let mut twice = None;
         version.for_each_example(split, |e| {
             let key = e.meta.key();
+            let id = format!("{}/{}/{}", key.template_id, key.prompt_variant, key.format);
+            let line = examples.len() + 1;
+            if let Some(&first) = lines.get(&id) {
+                twice = Some((id, first, line));
+                return false;
+            }
+            lines.insert(id.clone(), line);
             examples.push(Gold {
-                id: format!("{}/{}/{}", key.template_id, key.prompt_variant, key.format),
+                id,
                 template_id: key.template_id,
                 prompt_variant: key.prompt_variant,
                 format: key.format,
@@ -81,6 +92,10 @@ impl Heldout {
             });
             true
         })?;
+        if let Some((id, first, second)) = twice {
+            let file = dir.join(format!("{}.jsonl", split.name()));
+            return Err(wording::example_twice(&file, &id, first, second));
+        }
         if examples.is_empty() {
             let with: Vec<&str> = version.splits().iter().map(|s| s.name()).collect();
             return Err(wording::empty_split(dir, split.name(), &with));

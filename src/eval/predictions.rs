@@ -232,18 +232,10 @@ pub(crate) fn parse_line(
         if last.get("role").and_then(Value::as_str) != Some("assistant") {
             return Err("the last message is not the assistant's".into());
         }
-        let text = last
-            .get("content")
-            .and_then(Value::as_str)
-            .ok_or("the assistant message has no string content")?;
+        let text =
+            content_text(last.get("content"))?.ok_or("the assistant message has no content")?;
         let id = chat_id(object, messages, ids)?;
-        return Ok((
-            id,
-            Answer::Output {
-                text: text.to_string(),
-                tokens: None,
-            },
-        ));
+        return Ok((id, Answer::Output { text, tokens: None }));
     }
     Err("expected a Batch API output line (custom_id, response), {\"custom_id\", \"completion\"}, or a chat line with \"messages\"".into())
 }
@@ -271,9 +263,9 @@ fn batch_answer(value: &Value) -> std::result::Result<Answer, String> {
     let message = body
         .pointer("/choices/0/message")
         .ok_or("no response.body.choices[0].message")?;
-    let text = match message.get("content") {
-        Some(Value::String(text)) => text,
-        Some(Value::Null) | None => {
+    let text = match content_text(message.get("content"))? {
+        Some(text) => text,
+        None => {
             // An answer all the same: the model replied, with nothing to score.
             let why = match message.get("refusal").and_then(Value::as_str) {
                 Some(refusal) => format!("the model refused: {refusal}"),
@@ -287,16 +279,37 @@ fn batch_answer(value: &Value) -> std::result::Result<Answer, String> {
             };
             return Ok(Answer::Refused(why));
         }
-        Some(_) => return Err("response.body.choices[0].message.content is not a string".into()),
     };
     let tokens = body
         .pointer("/usage/completion_tokens")
         .and_then(Value::as_u64)
         .map(|n| n as usize);
-    Ok(Answer::Output {
-        text: text.to_string(),
-        tokens,
-    })
+    Ok(Answer::Output { text, tokens })
+}
+
+/// A message's content as text: a string, or content parts (`[{"type": "text", "text": …}, …]`,
+/// as chat APIs also write it) joined; `None` when there is none (null, missing, no parts).
+fn content_text(content: Option<&Value>) -> std::result::Result<Option<String>, String> {
+    match content {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text.clone())),
+        Some(Value::Array(parts)) => {
+            let mut text = String::new();
+            for (i, part) in parts.iter().enumerate() {
+                let kind = part.get("type").and_then(Value::as_str).unwrap_or("text");
+                match (kind, part.get("text").and_then(Value::as_str)) {
+                    ("text" | "output_text", Some(t)) => text.push_str(t),
+                    (kind, _) => {
+                        return Err(format!(
+                            "content part {i} is of type {kind:?}, not text: no code to score"
+                        ))
+                    }
+                }
+            }
+            Ok((!parts.is_empty()).then_some(text))
+        }
+        Some(_) => Err("the message's content is neither text nor content parts".into()),
+    }
 }
 
 /// The message of an error as the batch APIs write it: OpenAI's `{"code", "message"}`, vLLM's
@@ -318,19 +331,18 @@ fn error_message(error: &Value) -> Option<String> {
 /// `completion`: a string, or messages ending with the assistant's.
 fn completion_answer(completion: &Value) -> std::result::Result<Answer, String> {
     let text = match completion {
-        Value::String(s) => s.as_str(),
-        Value::Array(messages) => messages
-            .last()
-            .filter(|m| m.get("role").and_then(Value::as_str) == Some("assistant"))
-            .and_then(|m| m.get("content"))
-            .and_then(Value::as_str)
-            .ok_or("\"completion\" messages do not end with an assistant message")?,
+        Value::String(s) => s.clone(),
+        Value::Array(messages) => {
+            let last = messages
+                .last()
+                .filter(|m| m.get("role").and_then(Value::as_str) == Some("assistant"))
+                .ok_or("\"completion\" messages do not end with an assistant message")?;
+            content_text(last.get("content"))?
+                .ok_or("the assistant message of \"completion\" has no content")?
+        }
         _ => return Err("\"completion\" is neither a string nor messages".into()),
     };
-    Ok(Answer::Output {
-        text: text.to_string(),
-        tokens: None,
-    })
+    Ok(Answer::Output { text, tokens: None })
 }
 
 /// The example of a chat line: its meta key, else its brief.
@@ -439,6 +451,23 @@ mod tests {
             Answer::Refused("the reply has no content (finish_reason stop)".into())
         );
         assert!(parse(&reply(r#"{"role":"assistant","content":7}"#)).is_err());
+        // Content parts are joined, in a Batch reply, a completion and a chat line alike.
+        let parts = r#"[{"type":"text","text":"export "},{"type":"text","text":"default 1;"}]"#;
+        let output = Answer::Output {
+            text: "export default 1;".into(),
+            tokens: None,
+        };
+        let batch = reply(&format!(r#"{{"role":"assistant","content":{parts}}}"#));
+        assert_eq!(parse(&batch).unwrap().1, output);
+        let completion = format!(
+            r#"{{"custom_id":"a","completion":[{{"role":"assistant","content":{parts}}}]}}"#
+        );
+        assert_eq!(parse(&completion).unwrap().1, output);
+        let image =
+            reply(r#"{"role":"assistant","content":[{"type":"image_url","image_url":{}}]}"#);
+        assert!(parse(&image)
+            .unwrap_err()
+            .contains("content part 0 is of type \"image_url\""));
         // A non-200 status without a body (vLLM) is a failed request, not a bad line.
         let bare =
             r#"{"custom_id":"a","response":{"status_code":400,"request_id":"r"},"error":null}"#;
