@@ -8,6 +8,10 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install --locked cargo-fuzz
+# The duration evaluator runs modules in the binary's worker processes, as the tool does (a
+# built-in that never yields is killed by the watchdog, not left to hang the fuzzer).
+cargo build --release --locked --bin template-sft
+export TEMPLATE_SFT_WORKER="$PWD/target/release/template-sft"
 # cargo-fuzz passes -Z flags (sanitizers); this machine has only the stable toolchain.
 export RUSTC_BOOTSTRAP=1
 
@@ -17,8 +21,11 @@ for target in ts_catalog tsx_check code_duration prompt_line validate_line versi
   set +e
   seeds=()
   while read -r t dir; do [ "$t" = "$target" ] && seeds+=("$dir"); done < <(grep -v '^#' fuzz/seeds.txt)
+  dict=()
+  [ -f "fuzz/dictionaries/$target.dict" ] && dict=(-dict="fuzz/dictionaries/$target.dict")
+  # -timeout: the watchdog stops an evaluation within 12 s; longer is a hang of ours.
   cargo fuzz run --fuzz-dir fuzz "$target" "$work" "${seeds[@]}" -- \
-    -max_total_time="$seconds" -rss_limit_mb=4096 -max_len=65536 >"$work.log" 2>&1
+    -max_total_time="$seconds" -rss_limit_mb=4096 -max_len=65536 -timeout=30 "${dict[@]}" >"$work.log" 2>&1
   code=$?
   set -e
   runs="$(grep -o 'Done [0-9]* runs' "$work.log" | grep -o '[0-9]*' || true)"

@@ -60,7 +60,17 @@ pub fn validate_line(data: &[u8]) {
 
 /// The duration evaluator (export scan, transform, sandboxed run) on any module the parser accepts
 /// (errors or not), as the gate runs it, on a parser-sized stack.
+///
+/// With `TEMPLATE_SFT_WORKER` naming the `template-sft` binary (scripts/fuzz.sh sets it), modules
+/// run in its worker processes, as the tool runs them: a built-in that never yields is stopped by
+/// the watchdog instead of hanging the fuzzer.
 pub fn code_duration(data: &[u8]) {
+    static WORKER: std::sync::Once = std::sync::Once::new();
+    WORKER.call_once(|| {
+        if let Some(program) = std::env::var_os("TEMPLATE_SFT_WORKER") {
+            crate::code::duration::worker::use_worker_program(program.into());
+        }
+    });
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };

@@ -55,6 +55,11 @@ fn the_quality_gate_survives_its_corpus() {
 
 #[test]
 fn the_duration_evaluator_survives_its_corpus() {
+    // As the tool runs modules: in the binary's worker processes (the corpus has a built-in that
+    // never yields, which only the watchdog stops).
+    template_sft::internals::code::duration::worker::use_worker_program(
+        env!("CARGO_BIN_EXE_template-sft").into(),
+    );
     let inputs = inputs("code_duration");
     assert!(inputs.len() >= 10);
     for data in inputs {

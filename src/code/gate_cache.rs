@@ -61,6 +61,7 @@ impl GateCache {
         rules: &GateConfig,
         encoding: Encoding,
         duration_export: &DurationExport,
+        max_syntax_tokens: usize,
     ) -> GateCache {
         // Rendering is judged apart (its own cache): turning it on does not void these verdicts.
         let rules = GateConfig {
@@ -72,6 +73,9 @@ impl GateCache {
             "encoding": encoding.name(),
             "rules": rules,
             "durationExport": duration_export.pattern,
+            "maxSyntaxTokens": max_syntax_tokens,
+            // The fuel decides what a duration is: other fuel, other verdicts.
+            "fuel": super::duration::FUEL,
         })
         .to_string();
         let file = CacheFile::new(root, "gate.jsonl", key);
@@ -140,6 +144,7 @@ mod tests {
             &GateConfig::default(),
             Encoding::O200k,
             &DurationExport::new("durationInFrames"),
+            crate::config::DEFAULT_CODE_MAX_SYNTAX_TOKENS,
         )
     }
 

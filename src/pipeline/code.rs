@@ -78,7 +78,13 @@ pub(super) fn run(
     let mut cache = if run.options.no_cache {
         GateCache::disabled()
     } else {
-        GateCache::open(root, &config.gate, encoding, &duration_export)
+        GateCache::open(
+            root,
+            &config.gate,
+            encoding,
+            &duration_export,
+            config.code.max_syntax_tokens,
+        )
     };
     let settings = Gate {
         rules: &config.gate,

@@ -191,7 +191,15 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let rules = GateConfig::default();
         let gate = Gate::new(&rules, Encoding::O200k);
-        let open = || GateCache::open(root.path(), &rules, Encoding::O200k, &gate.duration_export);
+        let open = || {
+            GateCache::open(
+                root.path(),
+                &rules,
+                Encoding::O200k,
+                &gate.duration_export,
+                gate.max_syntax_tokens,
+            )
+        };
         // What an earlier build remembered for these bytes: not what they would give now, so
         // that the test can tell remembered from recomputed.
         let other = near_copy::signature(b"some entirely different words for a signature").unwrap();

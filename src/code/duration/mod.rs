@@ -27,6 +27,8 @@ mod script;
 mod tests;
 pub mod worker;
 
+pub use engine::FUEL;
+
 use oxc_ast::ast::Program;
 use serde::{Deserialize, Serialize};
 
