@@ -128,10 +128,13 @@ concurrency = 2
 # How many frames of each scene to render, evenly spaced (5: 0, 1/4, 1/2, 3/4, last), or "all".
 frames = 5
 # Seconds a scene may go without rendering a frame before it is a hang (rendered again alone,
-# then rejected).
+# then rejected); 1 to 900.
 deadline_seconds = 30
-# Remotion's delayRender timeout, in seconds (at least 7).
+# Remotion's delayRender timeout, in seconds (7 to 900).
 delay_timeout_seconds = 10
+# MiB each scene rendering at once may take (the renderer's processes together: 512 MiB plus this
+# per scene in flight); past it the scenes are rendered again alone, and one still over is memory.
+memory_mib = 2048
 # The scale frames render at.
 scale = 0.25
 # The browser (default: TEMPLATE_SFT_CHROMIUM, then Debian's chromium-headless-shell or chromium).

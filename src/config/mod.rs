@@ -292,7 +292,7 @@ mod tests {
             "p/template-sft.toml:6:1: render.concurrency must be between 1 and 64, got 0"
         );
         let err = parse(&format!("{MINIMAL}[render]\ndelay_timeout_seconds = 3\n")).unwrap_err();
-        assert!(err.to_string().contains("at least 7"), "{err}");
+        assert!(err.to_string().contains("between 7"), "{err}");
         let ok = parse(&format!(
             "{MINIMAL}[check]\nrender = true\n[render]\nframes = \"all\"\n"
         ))
