@@ -18,8 +18,22 @@ meta.content = [
   "frame-src 'none'",
   "object-src 'none'",
   "worker-src 'self' blob:",
+  "form-action 'none'",
+  "base-uri 'none'",
 ].join("; ");
 document.head.prepend(meta);
+
+// Where the renderer has no network namespace of its own (stats.render.isolation = csp_only), the
+// channels the CSP does not cover are taken away here, before any scene runs: WebRTC (UDP to any
+// host) and popups (a page without this CSP). In the namespace they have nowhere to go anyway.
+for (const name of ["RTCPeerConnection", "webkitRTCPeerConnection", "RTCDataChannel", "RTCIceCandidate", "RTCSessionDescription"]) {
+  try {
+    Object.defineProperty(window, name, { value: undefined, writable: false, configurable: false });
+  } catch {}
+}
+try {
+  Object.defineProperty(window, "open", { value: () => null, writable: false, configurable: false });
+} catch {}
 
 window.React = React;
 window.ReactDOM = ReactDOM;

@@ -154,6 +154,7 @@ pub fn eval_output(data: &[u8]) {
         },
         export: crate::code::duration::DurationExport::new("durationInFrames"),
         encoding: crate::tokens::Encoding::O200k,
+        host_globals: ["IconifyIcon".to_string()].into_iter().collect(),
     };
     let from_line = parse_line(data, &ids).ok().map(|(_, answer)| answer);
     let text = Answer::Output {

@@ -144,6 +144,7 @@ fn the_gold_code_passes_parse_and_gate() {
     for rate in e["summary"]["rates"].as_array().unwrap() {
         let name = rate["name"].as_str().unwrap();
         if name == "parses"
+            || name == "loads"
             || name.starts_with("gate.")
             || name == "no_fences"
             || name == "remotion_api"
@@ -547,4 +548,98 @@ fn an_example_id_twice_in_a_version_is_an_error_not_two_requests() {
     assert!(run.stderr.contains("test.jsonl:3: example"), "{run}");
     assert!(run.stderr.contains("again (first at line 1)"), "{run}");
     assert!(!wd.path("requests.jsonl").exists());
+}
+
+/// Each train example answered by `edit` of its gold code, as `{custom_id, completion}` lines.
+fn answered_by(wd: &Workdir, split: &str, edit: impl Fn(&str) -> String) -> String {
+    let gold = jsonl(&wd.read(&format!("dataset/v1/{split}.jsonl")));
+    gold.iter()
+        .map(|example| {
+            let code = example["messages"][2]["content"].as_str().unwrap();
+            serde_json::json!({"custom_id": id_of(example), "completion": edit(code)}).to_string()
+                + "\n"
+        })
+        .collect()
+}
+
+/// Rows of `eval --json` over `predictions` for `split`: (loads, passed).
+fn loads_and_pass(wd: &Workdir, split: &str, predictions: &str) -> Vec<(Value, bool)> {
+    wd.write("p.jsonl", predictions);
+    let e = wd
+        .ok(&["eval", "dataset/v1", "--predictions", "p.jsonl", "--split", split, "--json"])
+        .json();
+    e["predictions"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let passed = r["checks"]
+                .as_object()
+                .unwrap()
+                .values()
+                .all(|v| *v != Value::Bool(false));
+            (r["checks"]["loads"].clone(), passed)
+        })
+        .collect()
+}
+
+#[test]
+fn an_output_that_throws_while_loading_never_passes() {
+    let wd = built();
+    // Every gold with one name at module scope misspelled: a ReferenceError as the page loads it.
+    let misspelled = answered_by(&wd, "train", |code| {
+        format!("{code}\nconst LAYOUT = ITEMZ;\n")
+    });
+    let rows = loads_and_pass(&wd, "train", &misspelled);
+    assert_eq!(rows.len(), 22);
+    for (loads, passed) in &rows {
+        assert_eq!(*loads, Value::Bool(false));
+        assert!(!passed);
+    }
+    wd.write("p.jsonl", &misspelled);
+    let text = wd.ok(&["eval", "dataset/v1", "--predictions", "p.jsonl", "--split", "train", "--json"]);
+    let row = &text.json()["predictions"]["rows"][0];
+    let why = row["failures"]["loads"].as_str().unwrap();
+    assert!(why.contains("ReferenceError") && why.contains("ITEMZ"), "{why}");
+    // Correct code that reads what the host provides at module scope, through window, loads.
+    let host = answered_by(&wd, "train", |code| {
+        format!("{code}\nconst {{ loadFont }} = window.RemotionGoogleFonts;\nconst {{ fontFamily }} = loadFont(\"Inter\");\nconst ICON = window.IconifyIcon;\n")
+    });
+    for (loads, passed) in loads_and_pass(&wd, "train", &host) {
+        assert_eq!(loads, Value::Bool(true));
+        let _ = passed;
+    }
+}
+
+#[test]
+fn a_host_global_the_gold_reads_by_its_bare_name_loads_in_an_output() {
+    // The host-globals project, its font title reading the host's font loader by its bare name.
+    let wd = Workdir::new();
+    support::copy_dir(
+        &support::repo_root().join("tests/fixtures/host-globals"),
+        wd.path(""),
+        &[],
+    );
+    wd.edit("templates/font-title.tsx", |code| {
+        code.replace("window.RemotionGoogleFonts.loadFont", "RemotionGoogleFonts.loadFont")
+    });
+    wd.ok(&["build"]);
+    let (split, gold) = ["train", "validation", "test"]
+        .iter()
+        .map(|s| (*s, jsonl(&wd.read(&format!("dataset/v1/{s}.jsonl")))))
+        .find(|(_, lines)| lines.iter().any(|l| l["meta"]["templateId"] == "font-title"))
+        .unwrap();
+    let _ = gold;
+    let same = answered_by(&wd, split, |code| code.to_string());
+    for (loads, _) in loads_and_pass(&wd, split, &same) {
+        assert_eq!(loads, Value::Bool(true));
+    }
+    // A name no gold reads is not the host's: it fails.
+    let unknown = answered_by(&wd, split, |code| {
+        format!("{code}\nconst F = RemotionGoogleFontz.loadFont(\"Inter\");\n")
+    });
+    for (loads, passed) in loads_and_pass(&wd, split, &unknown) {
+        assert_eq!(loads, Value::Bool(false));
+        assert!(!passed);
+    }
 }

@@ -17,7 +17,8 @@ use serde::Serialize;
 use super::chrf::chrf;
 use super::predictions::{shown, Answer, LISTED};
 use super::remotion_api::{api_use, ApiUse};
-use crate::code::duration::{CodeDuration, DurationExport};
+use crate::code::duration::{loads, CodeDuration, DurationExport, Loads};
+use crate::render::globals::Via;
 use crate::code::gate::{every_rule, Rule};
 use crate::config::GateConfig;
 use crate::prompts::brief::PromptOrigin;
@@ -53,6 +54,9 @@ pub struct Settings {
     pub rules: GateConfig,
     pub export: DurationExport,
     pub encoding: Encoding,
+    /// The globals the host app provides, as the gold code reads them (bare names it uses without
+    /// declaring): an output that reads one of them loads, as the gold does.
+    pub host_globals: std::collections::BTreeSet<String>,
 }
 
 /// Whether an example was answered.
@@ -173,6 +177,8 @@ pub enum Check {
     Answered,
     NoFences,
     Parses,
+    /// The module's top level runs to the end (the QuickJS sandbox, the host's globals as stubs).
+    Loads,
     /// An enabled gate rule other than the fence and parse rules.
     Gate(Rule),
     DurationHonoured,
@@ -189,6 +195,7 @@ impl Check {
             Check::Answered => "answered",
             Check::NoFences => "no_fences",
             Check::Parses => "parses",
+            Check::Loads => "loads",
             Check::Gate(rule) => match rule {
                 Rule::TooLarge => "gate.too_large",
                 Rule::Utf8 => "gate.utf8",
@@ -233,10 +240,15 @@ impl Serialize for Check {
     }
 }
 
-/// The checks scored under `rules`, in report order: answered, no_fences, parses, each other
-/// enabled gate rule, duration_honoured, remotion_api.
+/// The checks scored under `rules`, in report order: answered, no_fences, parses, loads, each
+/// other enabled gate rule, duration_honoured, remotion_api.
 pub fn check_names(rules: &GateConfig) -> Vec<Check> {
-    let mut names = vec![Check::Answered, Check::NoFences, Check::Parses];
+    let mut names = vec![
+        Check::Answered,
+        Check::NoFences,
+        Check::Parses,
+        Check::Loads,
+    ];
     names.extend(gate_rules(rules).map(Check::Gate));
     names.push(Check::DurationHonoured);
     names.push(Check::RemotionApi);
@@ -300,9 +312,26 @@ pub fn score(gold: &Gold, answer: Option<(&Answer, usize)>, settings: &Settings)
         export: settings.rules.export.clone(),
         ..GateConfig::default()
     };
-    let (verdicts, api): (_, Option<ApiUse>) = every_rule(code, &all, &settings.export, |parsed| {
-        parsed.map(|(program, tokens)| api_use(program, tokens, code))
-    });
+    // The host's globals this output reads without declaring them: declared as stubs when it runs.
+    let host: Vec<String> = crate::render::globals::read_by(code)
+        .into_iter()
+        .filter(|g| g.via == Via::Bare && settings.host_globals.contains(&g.name))
+        .map(|g| g.name)
+        .collect();
+    let host: Vec<&str> = host.iter().map(String::as_str).collect();
+    let (verdicts, inspected): (_, Option<(ApiUse, Loads)>) =
+        every_rule(code, &all, &settings.export, |parsed| {
+            parsed.map(|(program, tokens)| {
+                (
+                    api_use(program, tokens, code),
+                    loads(program, code, &settings.export, &host),
+                )
+            })
+        });
+    let (api, loaded) = match inspected {
+        Some((api, loaded)) => (Some(api), Some(loaded)),
+        None => (None, None),
+    };
     let verdict = |rule: Rule| -> Result<(), String> {
         match verdicts.rules.iter().find(|(r, _)| *r == rule) {
             Some((_, Some(why))) => Err(why.clone()),
@@ -313,6 +342,12 @@ pub fn score(gold: &Gold, answer: Option<(&Answer, usize)>, settings: &Settings)
     // When the parser gave up, what needs the program does not apply: the output fails `parses`,
     // not also every check that reads the program.
     let not_parsed = || Some("not parsed: the parser gave up on this output".to_string());
+    match loaded {
+        Some(Loads::Yes) => record(Check::Loads, Some(Ok(())), None),
+        Some(Loads::No(why)) => record(Check::Loads, Some(Err(why)), None),
+        Some(Loads::NotKnown(why)) => record(Check::Loads, None, Some(why)),
+        None => record(Check::Loads, None, not_parsed()),
+    }
     for rule in gate_rules(&settings.rules) {
         let on_program = matches!(rule, Rule::EntryPoint | Rule::Required | Rule::Forbidden);
         if on_program && !verdicts.usable {

@@ -197,7 +197,13 @@ pub fn render(e: &Evaluation) -> String {
             .chain(l.duplicates.first.iter().map(|(id, line)| {
                 (
                     *line,
-                    format!("a second prediction for {id}; the first is scored"),
+                    format!("the same answer again for {id}; the first is scored"),
+                )
+            }))
+            .chain(l.failed_attempts.first.iter().map(|(id, line)| {
+                (
+                    *line,
+                    format!("a failed attempt for {id}; another line answers it"),
                 )
             }));
         for (line, why) in rows {
@@ -208,7 +214,10 @@ pub fn render(e: &Evaluation) -> String {
                 escape(&why)
             );
         }
-        let listed = l.bad_lines.first.len() + l.unknown_ids.first.len() + l.duplicates.first.len();
+        let listed = l.bad_lines.first.len()
+            + l.unknown_ids.first.len()
+            + l.duplicates.first.len()
+            + l.failed_attempts.first.len();
         if l.total() > listed {
             let _ = write!(
                 w,

@@ -100,6 +100,20 @@ impl Heldout {
             let with: Vec<&str> = version.splits().iter().map(|s| s.name()).collect();
             return Err(wording::empty_split(dir, split.name(), &with));
         }
+        // The globals the host app provides, as the gold scenes read them: each distinct gold code
+        // once.
+        let mut host_globals = std::collections::BTreeSet::new();
+        let mut seen = HashSet::new();
+        for g in &examples {
+            if seen.insert(crate::digest::text_hash(&g.code)) {
+                host_globals.extend(
+                    crate::render::globals::read_by(&g.code)
+                        .into_iter()
+                        .filter(|g| g.via == crate::render::globals::Via::Bare)
+                        .map(|g| g.name),
+                );
+            }
+        }
         Ok(Heldout {
             tag: version.stats.tag.clone(),
             examples,
@@ -107,6 +121,7 @@ impl Heldout {
                 rules,
                 export: DurationExport::new(&export),
                 encoding: version.stats.tokens.budget.encoding,
+                host_globals,
             },
             model: version.stats.tokens.budget.model.clone(),
             fps,

@@ -2,8 +2,10 @@
 //!
 //! Takes a predictions file and the held-out examples' ids; gives each line's prediction for its
 //! example, in chunks (so thousands of long outputs never sit in memory at once), and what could not
-//! be used: bad lines at file:line, ids no example has, second predictions for one id. Nothing here
-//! is fatal except a file that cannot be read. The shapes:
+//! be used: bad lines at file:line, ids no example has, second predictions for one id, failed
+//! attempts a retry replaced. A retried request counts its retry: the last successful response for
+//! an id is scored (the file is read twice, the first time to choose). Nothing here is fatal except
+//! a file that cannot be read and two different successful responses for one id. The shapes:
 //!
 //! | shape | the output | the example |
 //! |---|---|---|
@@ -81,14 +83,20 @@ pub struct Leftovers {
     pub bad_lines: Listed<BadLine>,
     /// Ids of no held-out example, with their line.
     pub unknown_ids: Listed<(String, usize)>,
-    /// A second prediction for an id (the first is scored), with its line.
+    /// The same successful response again for an id (the first is scored), with its line.
     pub duplicates: Listed<(String, usize)>,
+    /// Failed requests for an id that another line answers (a retry after it, or a success
+    /// before), with their line: not scored.
+    pub failed_attempts: Listed<(String, usize)>,
 }
 
 impl Leftovers {
     /// Lines not used, of every kind.
     pub fn total(&self) -> usize {
-        self.bad_lines.count + self.unknown_ids.count + self.duplicates.count
+        self.bad_lines.count
+            + self.unknown_ids.count
+            + self.duplicates.count
+            + self.failed_attempts.count
     }
 }
 
@@ -140,18 +148,24 @@ pub fn shown(text: &str) -> String {
     format!("{}…", &text[..end])
 }
 
-/// Read `path`, handing `each` chunks of predictions in file order (first prediction per id).
-pub fn read(
+/// Which line answers each example: read once before scoring, so that a retried request counts
+/// its retry. For an id seen more than once the last successful response counts (a refusal is one:
+/// the model replied); failed attempts are counted and listed; an identical success again is a
+/// duplicate; two successful responses that differ are an error naming both lines (which one the
+/// model "said" is not for eval to choose).
+struct Chosen {
+    /// id → (line, succeeded, digest of the answer).
+    lines: HashMap<String, (usize, bool, u128)>,
+}
+
+/// Every non-blank line of `path` (a byte-order mark stripped from the first), or a too-long
+/// line's length, with its 1-based number.
+fn each_line(
     path: &Path,
-    ids: &Ids<'_>,
-    mut each: impl FnMut(Vec<Prediction>) -> Result<()>,
-) -> Result<Leftovers> {
+    mut each: impl FnMut(usize, std::result::Result<&[u8], u64>) -> Result<()>,
+) -> Result<()> {
     let file = input::open_regular(path)?;
     let mut reader = BufReader::with_capacity(1 << 20, file);
-    let mut leftovers = Leftovers::default();
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut chunk = Vec::with_capacity(CHUNK_LINES);
-    let mut chunk_bytes = 0;
     let mut buf = Vec::new();
     let mut line = 0;
     loop {
@@ -159,13 +173,10 @@ pub fn read(
         match read_line_capped(&mut reader, &mut buf, MAX_LINE_BYTES)
             .map_err(|e| Error::read(path, e))?
         {
-            CappedLine::Eof => break,
+            CappedLine::Eof => return Ok(()),
             CappedLine::Line => {}
             CappedLine::TooLong(len) => {
-                leftovers.bad_lines.push(BadLine {
-                    line,
-                    why: format!("{len} bytes, longer than {MAX_LINE_BYTES}; not read"),
-                });
+                each(line, Err(len))?;
                 continue;
             }
         }
@@ -177,27 +188,100 @@ pub fn read(
             Some(rest) if line == 1 => rest,
             _ => &buf[..],
         };
-        match parse_line(bytes, ids) {
-            Err(why) => leftovers.bad_lines.push(BadLine {
-                line,
-                why: shown(&why),
-            }),
-            Ok((id, answer)) => {
-                if !ids.ids.contains(id.as_str()) {
-                    leftovers.unknown_ids.push((shown(&id), line));
-                } else if !seen.insert(id.clone()) {
-                    leftovers.duplicates.push((id, line));
-                } else {
-                    chunk_bytes += answer.len();
-                    chunk.push(Prediction { id, line, answer });
-                    if chunk.len() == CHUNK_LINES || chunk_bytes >= CHUNK_BYTES {
-                        chunk_bytes = 0;
-                        each(std::mem::take(&mut chunk))?;
-                    }
-                }
-            }
-        }
+        each(line, Ok(bytes))?;
     }
+}
+
+/// The first pass: what every line is, and which line answers each example.
+fn choose(path: &Path, ids: &Ids<'_>, leftovers: &mut Leftovers) -> Result<Chosen> {
+    let mut lines: HashMap<String, (usize, bool, u128)> = HashMap::new();
+    each_line(path, |line, bytes| {
+        let bytes = match bytes {
+            Ok(bytes) => bytes,
+            Err(len) => {
+                leftovers.bad_lines.push(BadLine {
+                    line,
+                    why: format!("{len} bytes, longer than {MAX_LINE_BYTES}; not read"),
+                });
+                return Ok(());
+            }
+        };
+        let (id, answer) = match parse_line(bytes, ids) {
+            Err(why) => {
+                leftovers.bad_lines.push(BadLine {
+                    line,
+                    why: shown(&why),
+                });
+                return Ok(());
+            }
+            Ok(parsed) => parsed,
+        };
+        if !ids.ids.contains(id.as_str()) {
+            leftovers.unknown_ids.push((shown(&id), line));
+            return Ok(());
+        }
+        let ok = !matches!(answer, Answer::Failed(_));
+        let digest = match &answer {
+            Answer::Output { text, .. } => crate::digest::text_hash(text),
+            Answer::Failed(why) | Answer::Refused(why) => crate::digest::text_hash(why),
+        };
+        match lines.get_mut(&id) {
+            None => {
+                lines.insert(id, (line, ok, digest));
+            }
+            Some(kept) => match (kept.1, ok) {
+                (true, true) if kept.2 == digest => leftovers.duplicates.push((id, line)),
+                (true, true) => {
+                    return Err(Error::input(
+                        crate::location::Location::line(path, line),
+                        format!(
+                            "a second successful response for {:?} that differs from the one at line {}: which one to score is not eval's to choose (keep one)",
+                            shown(&id),
+                            kept.0
+                        ),
+                    ))
+                }
+                // A failure after a success: an attempt that does not count.
+                (true, false) => leftovers.failed_attempts.push((id, line)),
+                // A retry (or another failure): the earlier attempt does not count.
+                (false, _) => {
+                    leftovers.failed_attempts.push((id, kept.0));
+                    *kept = (line, ok, digest);
+                }
+            },
+        }
+        Ok(())
+    })?;
+    Ok(Chosen { lines })
+}
+
+/// Read `path`, handing `each` chunks of predictions in file order: for each example, the line that
+/// answers it ([`Chosen`]).
+pub fn read(
+    path: &Path,
+    ids: &Ids<'_>,
+    mut each: impl FnMut(Vec<Prediction>) -> Result<()>,
+) -> Result<Leftovers> {
+    let mut leftovers = Leftovers::default();
+    let chosen = choose(path, ids, &mut leftovers)?;
+    let mut chunk = Vec::with_capacity(CHUNK_LINES);
+    let mut chunk_bytes = 0;
+    each_line(path, |line, bytes| {
+        let Ok(bytes) = bytes else { return Ok(()) };
+        let Ok((id, answer)) = parse_line(bytes, ids) else {
+            return Ok(());
+        };
+        if chosen.lines.get(&id).map(|c| c.0) != Some(line) {
+            return Ok(());
+        }
+        chunk_bytes += answer.len();
+        chunk.push(Prediction { id, line, answer });
+        if chunk.len() == CHUNK_LINES || chunk_bytes >= CHUNK_BYTES {
+            chunk_bytes = 0;
+            each(std::mem::take(&mut chunk))?;
+        }
+        Ok(())
+    })?;
     if !chunk.is_empty() {
         each(chunk)?;
     }
@@ -508,7 +592,7 @@ mod tests {
             "{long}\n{}\n{}\n{}\n",
             r#"{"custom_id":"a","completion":"one"}"#,
             r#"{"custom_id":"zz","completion":"two"}"#,
-            r#"{"custom_id":"a","completion":"again"}"#
+            r#"{"custom_id":"a","completion":"one"}"#
         );
         std::fs::write(&path, text).unwrap();
         let mut got = Vec::new();
@@ -525,6 +609,51 @@ mod tests {
             .ends_with("longer than 16777216; not read"));
         assert_eq!(leftovers.unknown_ids.first, [("zz".to_string(), 3)]);
         assert_eq!(leftovers.duplicates.first, [("a".to_string(), 4)]);
+    }
+
+    #[test]
+    fn a_retry_counts_and_two_different_answers_are_an_error_naming_both_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.jsonl");
+        let failed = r#"{"custom_id":"a","response":null,"error":{"code":"x","message":"rate limited"}}"#;
+        let answer = r#"{"custom_id":"a","completion":"export default 1;"}"#;
+        // Failed, retried, then a late failure: the retry (line 2) is scored.
+        std::fs::write(&path, format!("{failed}\n{answer}\n{failed}\n")).unwrap();
+        let mut got = Vec::new();
+        let leftovers = read(&path, &ids(), |chunk| {
+            got.extend(chunk.into_iter().map(|p| (p.line, p.answer)));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(
+            got,
+            [(
+                2,
+                Answer::Output {
+                    text: "export default 1;".into(),
+                    tokens: None
+                }
+            )]
+        );
+        assert_eq!(
+            leftovers.failed_attempts.first,
+            [("a".to_string(), 1), ("a".to_string(), 3)]
+        );
+        // Only failures: the last is scored (its message is the one shown), the others listed.
+        std::fs::write(&path, format!("{failed}\n{failed}\n")).unwrap();
+        let mut lines = Vec::new();
+        let leftovers = read(&path, &ids(), |chunk| {
+            lines.extend(chunk.into_iter().map(|p| p.line));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(lines, [2]);
+        assert_eq!(leftovers.failed_attempts.first, [("a".to_string(), 1)]);
+        // Two successful answers that differ.
+        let other = r#"{"custom_id":"a","completion":"export default 2;"}"#;
+        std::fs::write(&path, format!("{answer}\n{failed}\n{other}\n")).unwrap();
+        let err = read(&path, &ids(), |_| Ok(())).unwrap_err().to_string();
+        assert!(err.contains("p.jsonl:3: a second successful response for \"a\" that differs from the one at line 1"), "{err}");
     }
 
     #[test]

@@ -246,14 +246,15 @@ fn problems(out: &mut impl Write, scoring: &Scoring) -> std::io::Result<()> {
     let count = |status: Status| scoring.rows.iter().filter(|r| r.status == status).count();
     writeln!(
         out,
-        "{}: {} missing, {} failed requests, {} refusals, {} bad lines, {} unknown ids, {} duplicate predictions",
+        "{}: {} missing, {} failed requests, {} refusals, {} bad lines, {} unknown ids, {} duplicate predictions, {} failed attempts retried",
         scoring.source,
         count(Status::Missing),
         count(Status::Failed),
         count(Status::Refused),
         l.bad_lines.count,
         l.unknown_ids.count,
-        l.duplicates.count
+        l.duplicates.count,
+        l.failed_attempts.count
     )?;
     // Every text from the file on one line of its own: a prediction cannot forge a line.
     let one_line = |text: &str| crate::text::printable(text).replace('\n', "\\n");
@@ -304,7 +305,7 @@ fn problems(out: &mut impl Write, scoring: &Scoring) -> std::io::Result<()> {
     for (id, line) in &l.duplicates.first {
         writeln!(
             out,
-            "  {}:{line}: a second prediction for {}; the first is scored",
+            "  {}:{line}: the same answer again for {}; the first is scored",
             scoring.source,
             one_line(id)
         )?;
@@ -314,6 +315,20 @@ fn problems(out: &mut impl Write, scoring: &Scoring) -> std::io::Result<()> {
         l.duplicates.count,
         l.duplicates.first.len(),
         "duplicates",
+    )?;
+    for (id, line) in &l.failed_attempts.first {
+        writeln!(
+            out,
+            "  {}:{line}: a failed attempt for {}; another line answers it",
+            scoring.source,
+            one_line(id)
+        )?;
+    }
+    more(
+        out,
+        l.failed_attempts.count,
+        l.failed_attempts.first.len(),
+        "failed attempts",
     )
 }
 

@@ -533,6 +533,8 @@ const PRELUDE: &str = r#"(function () {
   for (const global of OBJECTS) g[global] = stub(global, true);
   for (const global of FUNCTIONS) g[global] = stub(global, false);
   g.__import = (source) => stub("import " + JSON.stringify(source));
+  // A global the host app provides (what eval's `loads` check declares for a module that reads one).
+  g.__host = (name) => stub(String(name), false);
   g.__measure = (on) => { state.measuring = on === 1; };
   g.__unreached = () => { state.unreached = true; throw new Error("a skipped function body was called"); };
   const quiet = () => undefined;

@@ -258,6 +258,64 @@ pub fn evaluate(
     }
 }
 
+/// Whether a module's top level runs to the end, as it does when a page loads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Loads {
+    /// It ran to the end.
+    Yes,
+    /// It throws (or loops past its fuel, or runs out of memory): why.
+    No(String),
+    /// The safety deadline stopped it: not known.
+    NotKnown(String),
+}
+
+/// Run the top level of `program` (parsed from `code`) as [`evaluate`] runs it, whether or not it
+/// has a duration export, with `host` (globals the host app provides, read as bare names) declared
+/// as stubs: does it load?
+pub fn loads(program: &Program<'_>, code: &str, export: &DurationExport, host: &[&str]) -> Loads {
+    let plan = exports::plan(program, export);
+    // Declared on the wrapper's own line, so the module's lines stay where they are.
+    let declare: String = host
+        .iter()
+        .filter(|name| is_identifier(name))
+        .map(|name| format!("const {name} = __host({name:?}); "))
+        .collect();
+    let (mut skip, mut as_script) = (true, true);
+    loop {
+        let source = match script::to_javascript(&plan.runnable(code, skip, as_script)) {
+            Ok(js) if as_script => {
+                format!("(function () {{\n\"use strict\"; {declare}\n{js}\nreturn [];\n}})")
+            }
+            Ok(js) => format!("{declare}{js}"),
+            Err(why) => return Loads::No(why),
+        };
+        let outcome = if as_script {
+            worker::run(Code::Script(&source), &[], SEEDS[0])
+        } else {
+            worker::run(Code::Module(&source), &[], SEEDS[0])
+        };
+        match outcome {
+            Outcome::Ran(_) => return Loads::Yes,
+            Outcome::Stopped(why) => return Loads::No(why),
+            Outcome::TimedOut(why) => return Loads::NotKnown(why),
+            Outcome::Unreached if skip => skip = false,
+            Outcome::NotAScript if as_script => as_script = false,
+            Outcome::Unreached | Outcome::NotAScript => {
+                return Loads::No("running the module calls a function that is not there".into())
+            }
+        }
+    }
+}
+
+/// A plain JavaScript identifier (what may be declared as a host global).
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+}
+
 /// A number as JavaScript prints it (`12.5`, `NaN`, `-Infinity`, `90`).
 fn js_number(v: f64) -> String {
     if v.is_nan() {
