@@ -41,6 +41,11 @@ pub mod digest {
     pub use crate::digest::sha256_hex;
 }
 
+/// `eval --render`'s image metrics, for `examples/ssim.rs` (checked against scikit-image).
+pub mod eval {
+    pub use crate::eval::video;
+}
+
 pub mod export {
     pub use crate::export::{alpaca, messages_of, sharegpt, trl};
 }

@@ -512,6 +512,7 @@ mod tests {
             rules: GateConfig::default(),
             export: DurationExport::new("durationInFrames"),
             encoding: Encoding::O200k,
+            host_globals: Default::default(),
         }
     }
 

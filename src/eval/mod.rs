@@ -18,6 +18,7 @@ pub mod predictions;
 pub mod remotion_api;
 pub mod summary;
 pub mod terminal;
+pub mod video;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};

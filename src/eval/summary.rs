@@ -263,6 +263,7 @@ mod tests {
             rules: Default::default(),
             export: crate::code::duration::DurationExport::new("durationInFrames"),
             encoding: crate::tokens::Encoding::O200k,
+            host_globals: Default::default(),
         };
         let answer = Answer::Output {
             text: code.into(),
