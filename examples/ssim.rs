@@ -25,12 +25,18 @@ fn read_pgm(path: &str) -> Result<Grey, String> {
         }
         fields.push(String::from_utf8_lossy(&bytes[start..i]).into_owned());
     }
-    let number = |k: usize| fields[k].parse::<usize>().map_err(|_| format!("{path}: a bad PGM header"));
+    let number = |k: usize| {
+        fields[k]
+            .parse::<usize>()
+            .map_err(|_| format!("{path}: a bad PGM header"))
+    };
     let (width, height, max) = (number(1)?, number(2)?, number(3)?);
     if fields[0] != "P5" || max != 255 {
         return Err(format!("{path}: not an 8-bit binary PGM"));
     }
-    let pixels = bytes.get(i + 1..i + 1 + width * height).ok_or(format!("{path}: short"))?;
+    let pixels = bytes
+        .get(i + 1..i + 1 + width * height)
+        .ok_or(format!("{path}: short"))?;
     Ok(Grey {
         width,
         height,

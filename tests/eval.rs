@@ -566,7 +566,15 @@ fn answered_by(wd: &Workdir, split: &str, edit: impl Fn(&str) -> String) -> Stri
 fn loads_and_pass(wd: &Workdir, split: &str, predictions: &str) -> Vec<(Value, bool)> {
     wd.write("p.jsonl", predictions);
     let e = wd
-        .ok(&["eval", "dataset/v1", "--predictions", "p.jsonl", "--split", split, "--json"])
+        .ok(&[
+            "eval",
+            "dataset/v1",
+            "--predictions",
+            "p.jsonl",
+            "--split",
+            split,
+            "--json",
+        ])
         .json();
     e["predictions"]["rows"]
         .as_array()
@@ -597,10 +605,21 @@ fn an_output_that_throws_while_loading_never_passes() {
         assert!(!passed);
     }
     wd.write("p.jsonl", &misspelled);
-    let text = wd.ok(&["eval", "dataset/v1", "--predictions", "p.jsonl", "--split", "train", "--json"]);
+    let text = wd.ok(&[
+        "eval",
+        "dataset/v1",
+        "--predictions",
+        "p.jsonl",
+        "--split",
+        "train",
+        "--json",
+    ]);
     let row = &text.json()["predictions"]["rows"][0];
     let why = row["failures"]["loads"].as_str().unwrap();
-    assert!(why.contains("ReferenceError") && why.contains("ITEMZ"), "{why}");
+    assert!(
+        why.contains("ReferenceError") && why.contains("ITEMZ"),
+        "{why}"
+    );
     // Correct code that reads what the host provides at module scope, through window, loads.
     let host = answered_by(&wd, "train", |code| {
         format!("{code}\nconst {{ loadFont }} = window.RemotionGoogleFonts;\nconst {{ fontFamily }} = loadFont(\"Inter\");\nconst ICON = window.IconifyIcon;\n")
@@ -621,13 +640,20 @@ fn a_host_global_the_gold_reads_by_its_bare_name_loads_in_an_output() {
         &[],
     );
     wd.edit("templates/font-title.tsx", |code| {
-        code.replace("window.RemotionGoogleFonts.loadFont", "RemotionGoogleFonts.loadFont")
+        code.replace(
+            "window.RemotionGoogleFonts.loadFont",
+            "RemotionGoogleFonts.loadFont",
+        )
     });
     wd.ok(&["build"]);
     let (split, gold) = ["train", "validation", "test"]
         .iter()
         .map(|s| (*s, jsonl(&wd.read(&format!("dataset/v1/{s}.jsonl")))))
-        .find(|(_, lines)| lines.iter().any(|l| l["meta"]["templateId"] == "font-title"))
+        .find(|(_, lines)| {
+            lines
+                .iter()
+                .any(|l| l["meta"]["templateId"] == "font-title")
+        })
         .unwrap();
     let _ = gold;
     let same = answered_by(&wd, split, |code| code.to_string());

@@ -60,8 +60,8 @@ pub struct Args {
     /// config's render.deadline_seconds, else 30).
     #[arg(long, value_name = "SECONDS", requires = "render", value_parser = clap::value_parser!(u64).range(1..=900))]
     pub render_deadline: Option<u64>,
-    /// With --render: how many frames of each output to render, evenly spaced (1 to 60), or `all`
-    /// (default: the config's render.frames, else 5).
+    /// With --render: how many frames of the gold and of each output to render, evenly spaced over
+    /// the gold's length (1 to 60), or `all` (default 8).
     #[arg(long, value_parser = crate::cmd::render::parse_frames, value_name = "N|all", requires = "render")]
     pub render_frames: Option<crate::render::Frames>,
     /// With --render: the project's config, whose [render] section (packages, runtime: the host
@@ -170,9 +170,10 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
             if let Some(seconds) = args.render_deadline {
                 options.deadline = std::time::Duration::from_secs(seconds);
             }
-            if let Some(frames) = args.render_frames {
-                options.frames = frames;
-            }
+            // Appearance and motion compare 8 frames of gold and output unless told otherwise.
+            options.frames = args
+                .render_frames
+                .unwrap_or(crate::render::Frames::Count(eval::EVAL_FRAMES));
             Some(options)
         }
     };

@@ -18,10 +18,10 @@ use super::chrf::chrf;
 use super::predictions::{shown, Answer, LISTED};
 use super::remotion_api::{api_use, ApiUse};
 use crate::code::duration::{loads, CodeDuration, DurationExport, Loads};
-use crate::render::globals::Via;
 use crate::code::gate::{every_rule, Rule};
 use crate::config::GateConfig;
 use crate::prompts::brief::PromptOrigin;
+use crate::render::globals::Via;
 use crate::tokens::Encoding;
 use crate::video::VideoFormat;
 
@@ -123,6 +123,13 @@ pub struct Scored {
     /// What rendering the output found (`eval --render`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub render: Option<crate::render::Outcome>,
+    /// `eval --render`: how alike the output's frames look to the gold's (0–1); absent when the
+    /// gold did not render, 0 when the output did not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub appearance: Option<f64>,
+    /// `eval --render`: how alike the output's change over time is to the gold's (0–1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub motion: Option<f64>,
 }
 
 impl Scored {
@@ -166,6 +173,8 @@ impl Scored {
             output_tokens: 0,
             head: String::new(),
             render: None,
+            appearance: None,
+            motion: None,
         }
     }
 }
@@ -435,6 +444,8 @@ pub fn score(gold: &Gold, answer: Option<(&Answer, usize)>, settings: &Settings)
         output_tokens: reported_tokens.unwrap_or_else(|| settings.encoding.count(text)),
         head: shown(&text.lines().take(HEAD_LINES).collect::<Vec<_>>().join("\n")),
         render: None,
+        appearance: None,
+        motion: None,
     }
 }
 

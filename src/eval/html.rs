@@ -44,7 +44,7 @@ pub fn render(e: &Evaluation) -> String {
         release = escape(e.remotion_api_release),
     );
     let pass = s.rate("pass").map_or(0.0, |r| r.estimate.value);
-    let cards = [
+    let mut cards = vec![
         ("examples", s.examples.to_string(), "examples"),
         ("pass every check", percent(pass), "pass"),
         (
@@ -63,6 +63,14 @@ pub fn render(e: &Evaluation) -> String {
             "missing",
         ),
     ];
+    for (label, score, stat) in [
+        ("appearance (frames, 0–1)", &s.appearance, "appearance"),
+        ("motion (frames, 0–1)", &s.motion, "motion"),
+    ] {
+        if let Some(e) = score {
+            cards.push((label, format!("{:.3}", e.value), stat));
+        }
+    }
     let _ = write!(w, "<section class=\"cards\">");
     for (label, value, stat) in cards {
         let _ = write!(w, "<div class=\"card\"><div class=\"value\" data-stat=\"{stat}\">{value}</div><div class=\"label\">{label}</div></div>");

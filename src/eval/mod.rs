@@ -16,9 +16,12 @@ pub mod html;
 pub mod intervals;
 pub mod predictions;
 pub mod remotion_api;
+pub mod rendered;
 pub mod summary;
 pub mod terminal;
 pub mod video;
+
+pub use rendered::EVAL_FRAMES;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -487,7 +490,7 @@ pub(crate) fn evaluate_observed(
     let heldout = Heldout::open(dir, split)?;
     let mut checks = check_names(&heldout.settings.rules);
     if render.is_some() {
-        checks.extend(RENDER_CHECKS);
+        checks.extend(rendered::RENDER_CHECKS);
     }
     // Scoring parses model outputs, which may nest as deep as anything: big stacks, as in the gate.
     let pool = crate::parse_guard::parse_pool().map_err(|e| Error::Threads(e.to_string()))?;
@@ -514,10 +517,11 @@ pub(crate) fn evaluate_observed(
             ));
         }
         let kit = crate::render::kit::ensure(&options.kit, |what| observer.info(what))?;
-        render_rows(&heldout, &mut predictions, codes, &kit, options, observer)?;
+        let mut scorings = vec![(&mut predictions, codes)];
         if let Some((b, codes)) = baseline.as_mut() {
-            render_rows(&heldout, b, std::mem::take(codes), &kit, options, observer)?;
+            scorings.push((b, std::mem::take(codes)));
         }
+        rendered::render_and_compare(&heldout, scorings, &kit, options, observer)?;
     }
     let baseline = baseline.map(|(b, _)| b);
     let rows = &predictions.rows;
@@ -544,86 +548,6 @@ pub(crate) fn evaluate_observed(
         baseline,
         comparison,
     })
-}
-
-/// The checks `--render` adds.
-pub const RENDER_CHECKS: [Check; 2] = [Check::Renders, Check::NotBlank];
-
-/// Render each scored output in its example's format and length, and record `renders` (it
-/// rendered, blank or not) and `not_blank` (it drew something; not judged when it did not render).
-/// A missing prediction or a failed request or a refusal fails both.
-fn render_rows(
-    heldout: &Heldout,
-    scoring: &mut Scoring,
-    mut codes: HashMap<String, String>,
-    kit: &crate::render::kit::Kit,
-    options: &RenderOptions,
-    observer: &dyn crate::pipeline::Observer,
-) -> Result<()> {
-    let mut jobs = Vec::new();
-    let mut rows = Vec::new();
-    for (i, row) in scoring.rows.iter().enumerate() {
-        let Some(code) = codes.remove(&row.id) else {
-            continue;
-        };
-        let format = row.format;
-        jobs.push(crate::render::Job {
-            label: row.id.clone(),
-            globals: crate::render::globals::read_by(&code),
-            code,
-            export: heldout.settings.rules.export.clone(),
-            format,
-            fps: heldout.fps,
-            length: row.expected_frames,
-        });
-        rows.push(i);
-    }
-    let rendered =
-        crate::pipeline::observer::Counter::start(observer, "rendering", jobs.len() as u64);
-    let outcomes = crate::render::driver::render_all(kit, &jobs, options, |_, _| rendered.add(1))?;
-    drop(rendered);
-    let mut outcome_of: HashMap<usize, crate::render::Outcome> =
-        rows.into_iter().zip(outcomes).collect();
-    for (i, row) in scoring.rows.iter_mut().enumerate() {
-        let (renders, not_blank) = match outcome_of.remove(&i) {
-            Some(outcome) => {
-                let why = outcome.describe();
-                let renders = if outcome.verdict.renders() {
-                    Ok(())
-                } else {
-                    Err(why.clone())
-                };
-                let not_blank = match outcome.verdict {
-                    crate::render::Verdict::Ok => Some(Ok(())),
-                    crate::render::Verdict::Blank => Some(Err(why)),
-                    _ => None,
-                };
-                row.render = Some(outcome);
-                (Some(renders), not_blank)
-            }
-            None => {
-                let why = row
-                    .error
-                    .clone()
-                    .unwrap_or_else(|| "no prediction for this example".into());
-                (Some(Err(why.clone())), Some(Err(why)))
-            }
-        };
-        for (name, result) in RENDER_CHECKS.into_iter().zip([renders, not_blank]) {
-            row.checks.insert(name, result.as_ref().map(Result::is_ok));
-            match result {
-                Some(Err(why)) => {
-                    row.failures.insert(name, predictions::shown(&why));
-                }
-                None => {
-                    row.failures
-                        .insert(name, "not judged: the output did not render".into());
-                }
-                Some(Ok(())) => {}
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Score every held-out example: its first prediction, or none (every check failed). With `keep`,

@@ -615,7 +615,8 @@ mod tests {
     fn a_retry_counts_and_two_different_answers_are_an_error_naming_both_lines() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("p.jsonl");
-        let failed = r#"{"custom_id":"a","response":null,"error":{"code":"x","message":"rate limited"}}"#;
+        let failed =
+            r#"{"custom_id":"a","response":null,"error":{"code":"x","message":"rate limited"}}"#;
         let answer = r#"{"custom_id":"a","completion":"export default 1;"}"#;
         // Failed, retried, then a late failure: the retry (line 2) is scored.
         std::fs::write(&path, format!("{failed}\n{answer}\n{failed}\n")).unwrap();

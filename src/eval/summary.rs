@@ -40,6 +40,12 @@ pub struct Summary {
     pub duration_not_stated: usize,
     /// Mean chrF (0–100).
     pub similarity: Estimate,
+    /// `eval --render`: mean appearance (0–1) over the rows whose gold rendered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub appearance: Option<Estimate>,
+    /// `eval --render`: mean motion (0–1) over the rows whose gold rendered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub motion: Option<Estimate>,
     pub output_tokens: Estimate,
     pub missing: usize,
     pub failed_requests: usize,
@@ -68,6 +74,10 @@ impl Summary {
         }
         rates.push(rate("extracted", rows.iter().map(|r| Some(r.extracted))));
         let similarity: Vec<f64> = rows.iter().map(|r| r.similarity).collect();
+        let scores = |of: fn(&Scored) -> Option<f64>| {
+            let values: Vec<f64> = rows.iter().filter_map(|r| of(r)).collect();
+            (!values.is_empty()).then(|| mean(&values))
+        };
         let tokens: Vec<f64> = rows.iter().map(|r| r.output_tokens as f64).collect();
         let unjudged = |why| {
             rows.iter()
@@ -80,6 +90,8 @@ impl Summary {
             duration_not_determinable: unjudged(Unjudged::NotDeterminable),
             duration_not_stated: unjudged(Unjudged::NotStated),
             similarity: mean(&similarity),
+            appearance: scores(|r| r.appearance),
+            motion: scores(|r| r.motion),
             output_tokens: mean(&tokens),
             missing: rows
                 .iter()
@@ -166,9 +178,15 @@ pub fn compare(rows: &[Scored], baseline: &[Scored], checks: &[Check]) -> Compar
         .filter_map(|r| Some((r, *by_id.get(r.id.as_str())?)))
         .collect();
     // Each metric's paired differences (pairs where it applies to both), bootstrapped on all cores.
+    let rendered = rows.iter().any(|r| r.appearance.is_some());
     let metrics: Vec<Metric> = std::iter::once(Metric::Pass)
         .chain(checks.iter().map(|&c| Metric::Check(c)))
         .chain(std::iter::once(Metric::Similarity))
+        .chain(
+            [Metric::Appearance, Metric::Motion]
+                .into_iter()
+                .filter(|_| rendered),
+        )
         .collect();
     let differences: Vec<Difference> = metrics
         .par_iter()
@@ -205,6 +223,9 @@ enum Metric {
     Check(Check),
     /// chrF against the gold code.
     Similarity,
+    /// `eval --render`: the frames against the gold's.
+    Appearance,
+    Motion,
 }
 
 impl Metric {
@@ -213,6 +234,8 @@ impl Metric {
             Metric::Pass => "pass",
             Metric::Check(c) => c.name(),
             Metric::Similarity => "similarity",
+            Metric::Appearance => "appearance",
+            Metric::Motion => "motion",
         }
     }
 
@@ -223,6 +246,8 @@ impl Metric {
             Metric::Pass => Some(f64::from(u8::from(r.passed()))),
             Metric::Check(c) => r.check(c).map(|v| f64::from(u8::from(v))),
             Metric::Similarity => Some(r.similarity),
+            Metric::Appearance => r.appearance,
+            Metric::Motion => r.motion,
         }
     }
 }

@@ -65,6 +65,21 @@ pub fn print(out: &mut impl Write, e: &Evaluation) -> std::io::Result<()> {
         format!("[{:.1}, {:.1}]", s.similarity.low, s.similarity.high),
         s.similarity.n
     )?;
+    for (name, score) in [
+        ("appearance (frames)", &s.appearance),
+        ("motion (frames)", &s.motion),
+    ] {
+        if let Some(e) = score {
+            writeln!(
+                out,
+                "{:<26} {:>7.3} {:>18} {:>6}",
+                name,
+                e.value,
+                format!("[{:.3}, {:.3}]", e.low, e.high),
+                e.n
+            )?;
+        }
+    }
     writeln!(
         out,
         "{:<26} {:>7} {:>18} {:>6}",

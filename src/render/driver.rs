@@ -120,8 +120,9 @@ struct Process {
     _temp: Registered,
 }
 
-/// A new private temporary folder for one renderer (mode 0700, under the system's).
-fn private_temp() -> Result<PathBuf> {
+/// A new private temporary folder (mode 0700, under the system's), for one renderer or one eval's
+/// frames; one a killed run left behind is removed by the next.
+pub(crate) fn private_temp() -> Result<PathBuf> {
     use std::os::unix::fs::DirBuilderExt;
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);
