@@ -2,8 +2,10 @@
 # Score a worked example with `template-sft eval` and take a screenshot of its HTML report with
 # headless Chromium (Debian's), so a person can see what `eval --html` produces: the starter's train
 # split answered by a stand-in "model" (the gold code with a few faults made on purpose: a Markdown
-# fence, a syntax error, a wrong duration, an invented Remotion name, a missing answer) against the
-# gold code as the baseline. Writes docs/eval.png and prints the HTML's path.
+# fence, a syntax error, a wrong duration, an invented Remotion name, a missing answer, a scene that
+# holds its first frame, one recoloured) against the gold code as the baseline, rendered
+# (`--render`: appearance, motion and the frames of the outputs furthest from their gold). Writes
+# docs/eval.png and prints the HTML's path.
 #   usage: bash scripts/eval-screenshot.sh [HEIGHT]     (default 2600 pixels tall, 1280 wide)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +24,8 @@ faults = {
     "kinetic-headline": lambda c: c.replace("return (", "return ((", 1),
     "lower-third": lambda c: c.replace("durationInFrames = 120", "durationInFrames = 150"),
     "countdown-portrait": lambda c: c.replace("window.Remotion", "window.Remotion;\nconst { useMagicTween } = window.Remotion", 1),
+    "stats-counter": lambda c: c.replace("useCurrentFrame()", "(useCurrentFrame() * 0)"),
+    "gradient-waves-background": lambda c: c + '\ndocument.documentElement.style.filter = "hue-rotate(150deg)";\n',
 }
 seen = set()
 with open(f"{work}/model.jsonl", "w") as model, open(f"{work}/baseline.jsonl", "w") as base:
@@ -36,6 +40,7 @@ with open(f"{work}/model.jsonl", "w") as model, open(f"{work}/baseline.jsonl", "
         model.write(json.dumps({"custom_id": cid, "completion": fault(code) if fault else code}) + "\n")
 PY
 target/release/template-sft eval "$version" --split train --predictions "$work/model.jsonl" \
-  --baseline "$work/baseline.jsonl" --html "$work/eval.html" >/dev/null
+  --baseline "$work/baseline.jsonl" --render -c "$work/starter/template-sft.toml" \
+  --html "$work/eval.html" >/dev/null
 screenshot "$work/eval.html" docs/eval.png "$height"
 echo "rendered $work/eval.html -> docs/eval.png"

@@ -57,7 +57,8 @@ details.sample{background:#fff;border:1px solid #e5e7eb;border-radius:10px;margi
 details.sample summary{cursor:pointer}.brief{white-space:normal;margin:10px 0}\
 pre{background:#0f172a;color:#e2e8f0;border-radius:8px;padding:12px;overflow-x:auto;font-size:12.5px;line-height:1.45}\
 .pill{border-radius:999px;padding:1px 8px;font-size:12px;color:#fff}.pill.train{background:#2563eb}.pill.validation{background:#ea580c}.pill.test{background:#16a34a}\
-footer{margin-top:40px;color:#9ca3af;font-size:12px}";
+footer{margin-top:40px;color:#9ca3af;font-size:12px}\
+.strip{display:flex;align-items:center;gap:6px;margin:6px 0}.strip .count{width:56px}.strip img{border:1px solid #e5e7eb;border-radius:4px}";
 
 /// Whether `c` must not reach a terminal as it is: control characters (but line feeds and tabs),
 /// and the bidirectional overrides that can make text read differently from what it is.

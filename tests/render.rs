@@ -1127,3 +1127,135 @@ fn the_replaced_url_count_cannot_be_forged_from_the_console() {
     assert_eq!(outcome["verdict"], "ok", "{run}");
     assert_eq!(outcome["replacedUrls"], 1, "{run}");
 }
+
+/// The median of `values`.
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    assert!(n > 0);
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    }
+}
+
+#[test]
+fn appearance_and_motion_move_with_the_planted_perturbation() {
+    let wd = Workdir::starter();
+    wd.ok(&["build"]);
+    let gold = jsonl(&wd.read("dataset/v1/train.jsonl"));
+    // One example per template (the others go unanswered: they are not rendered).
+    let mut seen = std::collections::HashSet::new();
+    let examples: Vec<&Value> = gold
+        .iter()
+        .filter(|e| seen.insert(e["meta"]["templateId"].as_str().unwrap().to_string()))
+        .collect();
+    assert!(examples.len() >= 10);
+    let id = |e: &Value| {
+        let m = &e["meta"];
+        format!(
+            "{}/{}/{}",
+            m["templateId"].as_str().unwrap(),
+            m["promptVariant"].as_str().unwrap(),
+            m["format"].as_str().unwrap()
+        )
+    };
+    let code = |e: &Value| e["messages"][2]["content"].as_str().unwrap().to_string();
+    let write = |name: &str, answer: &dyn Fn(usize) -> String| {
+        let lines: String = examples
+            .iter()
+            .enumerate()
+            .map(|(i, e)| json!({"custom_id": id(e), "completion": answer(i)}).to_string() + "\n")
+            .collect();
+        wd.write(name, lines);
+    };
+    // Another template's code; the gold holding its first frame; recoloured (a hue rotation keeps
+    // the luminance, so the motion stays); moving 20 frames late.
+    write("other.jsonl", &|i| code(examples[(i + 1) % examples.len()]));
+    write("held.jsonl", &|i| {
+        code(examples[i]).replace("useCurrentFrame()", "(useCurrentFrame() * 0)")
+    });
+    write("colour.jsonl", &|i| {
+        code(examples[i]) + "\ndocument.documentElement.style.filter = \"hue-rotate(150deg)\";\n"
+    });
+    write("shift.jsonl", &|i| {
+        code(examples[i]).replace("useCurrentFrame()", "Math.max(0, useCurrentFrame() - 20)")
+    });
+    let scores = |predictions: &str, baseline: &str| {
+        let e = wd
+            .ok(&[
+                "eval",
+                "dataset/v1",
+                "--split",
+                "train",
+                "--render",
+                "-c",
+                "template-sft.toml",
+                "--predictions",
+                predictions,
+                "--baseline",
+                baseline,
+                "--json",
+            ])
+            .json();
+        let of = |rows: &Value| -> (Vec<f64>, Vec<f64>) {
+            let answered: Vec<&Value> = rows
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| r["status"] == "scored")
+                .collect();
+            assert_eq!(answered.len(), examples.len());
+            (
+                answered
+                    .iter()
+                    .map(|r| r["appearance"].as_f64().unwrap())
+                    .collect(),
+                answered
+                    .iter()
+                    .map(|r| r["motion"].as_f64().unwrap())
+                    .collect(),
+            )
+        };
+        (of(&e["predictions"]["rows"]), of(&e["baseline"]["rows"]), e)
+    };
+    let ((other_a, _), (_, held_m), e) = scores("other.jsonl", "held.jsonl");
+    assert!(
+        median(other_a.clone()) < 0.9,
+        "another template's code: {other_a:?}"
+    );
+    // The gold moves between every pair of sampled frames of these scenes at least once: holding
+    // the first frame takes at least 0.2 off its motion (1 for the gold itself).
+    for m in &held_m {
+        assert!(*m <= 0.8, "held first frame: {held_m:?}");
+    }
+    assert!(e["summary"]["appearance"]["value"].as_f64().is_some());
+    assert!(e["comparison"]["differences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d["name"] == "motion"));
+    let ((colour_a, colour_m), (shift_a, shift_m), _) = scores("colour.jsonl", "shift.jsonl");
+    assert!(median(colour_a.clone()) < 0.9, "recoloured: {colour_a:?}");
+    assert!(median(colour_m.clone()) > 0.8, "recoloured: {colour_m:?}");
+    assert!(median(shift_m.clone()) < 0.5, "late: {shift_m:?}");
+    assert!(median(shift_a.clone()) > 0.9, "late: {shift_a:?}");
+    // The gold against itself: 1 on both, up to the browser's own noise between two renders of one
+    // scene (0.99993 measured: text antialiasing).
+    let e = wd
+        .ok(&[
+            "eval",
+            "dataset/v1",
+            "--gold",
+            "--render",
+            "-c",
+            "template-sft.toml",
+            "--json",
+        ])
+        .json();
+    for score in ["appearance", "motion"] {
+        let value = e["summary"][score]["value"].as_f64().unwrap();
+        assert!(value > 0.999, "{score} {value}");
+    }
+}

@@ -130,6 +130,17 @@ pub struct Scored {
     /// `eval --render`: how alike the output's change over time is to the gold's (0–1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub motion: Option<f64>,
+    /// `eval --render`, for the rows furthest from their gold: a few of the gold's frames and the
+    /// output's, as small PNG `data:` URLs for the eval page.
+    #[serde(skip)]
+    pub strip: Option<Strip>,
+}
+
+/// Frames of the gold and of an output, side by side on the eval page.
+#[derive(Debug, Clone, Default)]
+pub struct Strip {
+    pub gold: Vec<String>,
+    pub output: Vec<String>,
 }
 
 impl Scored {
@@ -175,6 +186,7 @@ impl Scored {
             render: None,
             appearance: None,
             motion: None,
+            strip: None,
         }
     }
 }
@@ -446,6 +458,7 @@ pub fn score(gold: &Gold, answer: Option<(&Answer, usize)>, settings: &Settings)
         render: None,
         appearance: None,
         motion: None,
+        strip: None,
     }
 }
 

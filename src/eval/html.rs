@@ -7,7 +7,7 @@
 
 use std::fmt::Write;
 
-use super::checks::Check;
+use super::checks::{Check, Scored};
 use super::summary::{Summary, SMALL_SAMPLE};
 use super::terminal::{interval, percent, worst};
 use super::Evaluation;
@@ -276,9 +276,54 @@ pub fn render(e: &Evaluation) -> String {
         }
         let _ = write!(w, "</ul><pre>{}</pre></details>", escape(&r.head));
     }
+    let _ = write!(w, "</section>");
+    // `--render`: the outputs furthest from their gold's render, their frames beside the gold's.
+    let mut far: Vec<&Scored> = e
+        .predictions
+        .rows
+        .iter()
+        .filter(|r| r.strip.is_some())
+        .collect();
+    far.sort_by(|a, b| {
+        let d = |r: &Scored| r.appearance.unwrap_or(0.0) + r.motion.unwrap_or(0.0);
+        d(a).total_cmp(&d(b))
+    });
+    if !far.is_empty() {
+        let _ = write!(
+            w,
+            "<section id=\"renders\"><h2>Furthest from the gold's render</h2>\
+             <p class=\"sub\">Each output's frames under its gold's, at the same frames.</p>"
+        );
+        for r in far {
+            let Some(strip) = &r.strip else { continue };
+            let _ = write!(
+                w,
+                "<details class=\"sample\" open><summary><b>{}</b> · appearance {:.3} · motion {:.3}</summary>",
+                escape(&r.id),
+                r.appearance.unwrap_or(0.0),
+                r.motion.unwrap_or(0.0)
+            );
+            for (label, frames) in [("gold", &strip.gold), ("output", &strip.output)] {
+                let _ = write!(
+                    w,
+                    "<div class=\"strip\"><span class=\"count\">{label}</span>"
+                );
+                if frames.is_empty() {
+                    let _ = write!(w, "<span class=\"none\">did not render</span>");
+                }
+                for src in frames {
+                    // Our own PNG, base64: nothing from the output reaches the attribute.
+                    let _ = write!(w, "<img alt=\"{label} frame\" src=\"{}\">", escape(src));
+                }
+                let _ = write!(w, "</div>");
+            }
+            let _ = write!(w, "</details>");
+        }
+        let _ = write!(w, "</section>");
+    }
     let _ = writeln!(
         w,
-        "</section><footer>template-sft {} eval</footer></main></body></html>",
+        "<footer>template-sft {} eval</footer></main></body></html>",
         env!("CARGO_PKG_VERSION")
     );
     h

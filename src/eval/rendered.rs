@@ -29,6 +29,11 @@ pub const RENDER_CHECKS: [Check; 2] = [Check::Renders, Check::NotBlank];
 
 /// Frames of the gold and of each output compared by default.
 pub const EVAL_FRAMES: u32 = 8;
+/// Rows whose frames the eval page shows beside the gold's: the furthest from their gold.
+const STRIPS: usize = 8;
+/// Frames in a strip, and their height in pixels.
+const STRIP_FRAMES: usize = 4;
+const STRIP_HEIGHT: usize = 90;
 
 /// A folder removed when this is dropped.
 struct TempFolder(PathBuf, #[allow(dead_code)] crate::interrupt::Registered);
@@ -190,27 +195,32 @@ pub fn render_and_compare(
     let mut gold_frames: HashMap<String, GoldFrames> = HashMap::new();
     for (key, index, folder) in &gold_jobs {
         let outcome = outcomes[*index].take();
-        let frames = match outcome {
+        match outcome {
             Some(o) if o.verdict.renders() && !o.files.is_empty() => {
                 if let Some(folder) = folder {
                     keep_frames(folder, &o.files);
                 }
-                decode(&o.files)?
+                gold_files.insert(key.clone(), o.files);
             }
-            _ => GoldFrames::NotRendered,
-        };
-        gold_frames.insert(key.clone(), frames);
+            _ => {
+                gold_frames.insert(key.clone(), GoldFrames::NotRendered);
+            }
+        }
     }
-    for (key, files) in gold_files {
-        gold_frames.insert(key, decode(&files)?);
+    for (key, files) in &gold_files {
+        gold_frames.insert(key.clone(), decode(files)?);
     }
     for ((scoring, _), of_rows) in scorings.into_iter().zip(output_jobs) {
         let mut outcome_of: HashMap<usize, Outcome> = of_rows
             .into_iter()
             .filter_map(|(row, index)| Some((row, outcomes[index].take()?)))
             .collect();
+        let mut output_files: HashMap<usize, Vec<PathBuf>> = HashMap::new();
         for (i, row) in scoring.rows.iter_mut().enumerate() {
             let outcome = outcome_of.remove(&i);
+            if let Some(o) = &outcome {
+                output_files.insert(i, o.files.clone());
+            }
             let gold = gold_key_of
                 .get(row.id.as_str())
                 .and_then(|k| gold_frames.get(k));
@@ -229,9 +239,51 @@ pub fn render_and_compare(
             row.motion = scores.map(|s| s.1);
             record(row, outcome);
         }
+        // The rows furthest from their gold get their frames beside the gold's on the eval page.
+        let mut far: Vec<usize> = (0..scoring.rows.len())
+            .filter(|&i| scoring.rows[i].appearance.is_some())
+            .collect();
+        let distance = |i: usize| {
+            let r = &scoring.rows[i];
+            r.appearance.unwrap_or(0.0) + r.motion.unwrap_or(0.0)
+        };
+        far.sort_by(|&a, &b| distance(a).total_cmp(&distance(b)));
+        for i in far.into_iter().take(STRIPS) {
+            let row = &mut scoring.rows[i];
+            let Some(gold) = gold_key_of
+                .get(row.id.as_str())
+                .and_then(|k| gold_files.get(k))
+            else {
+                continue;
+            };
+            let output = output_files.remove(&i).unwrap_or_default();
+            row.strip = Some(super::checks::Strip {
+                gold: strip(gold),
+                output: strip(&output),
+            });
+        }
     }
     drop(temp);
     Ok(())
+}
+
+/// Up to [`STRIP_FRAMES`] of `files`, evenly chosen, as small PNG `data:` URLs.
+fn strip(files: &[PathBuf]) -> Vec<String> {
+    let n = files.len();
+    if n == 0 {
+        return Vec::new();
+    }
+    let take = n.min(STRIP_FRAMES);
+    (0..take)
+        .map(|k| {
+            if take == 1 {
+                0
+            } else {
+                k * (n - 1) / (take - 1)
+            }
+        })
+        .filter_map(|i| super::video::thumbnail(&files[i], STRIP_HEIGHT))
+        .collect()
 }
 
 /// The frames in `files`, decoded.
