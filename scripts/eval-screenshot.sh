@@ -6,10 +6,10 @@
 # holds its first frame, one recoloured) against the gold code as the baseline, rendered
 # (`--render`: appearance, motion and the frames of the outputs furthest from their gold). Writes
 # docs/eval.png and prints the HTML's path.
-#   usage: bash scripts/eval-screenshot.sh [HEIGHT]     (default 2600 pixels tall, 1280 wide)
+#   usage: bash scripts/eval-screenshot.sh [HEIGHT]     (default 7400 pixels tall, 1280 wide)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-height="${1:-2600}"
+height="${1:-7400}"
 
 source scripts/lib.sh
 

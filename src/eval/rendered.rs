@@ -135,12 +135,21 @@ pub fn render_and_compare(
         fps: heldout.fps,
         length: g.frames,
     };
-    // The gold: one render per distinct code, format and length; from the cache when it has it.
+    // The gold of every example some output answers: one render per distinct code, format and
+    // length; from the cache when it has it.
+    let answered: std::collections::HashSet<&str> = scorings
+        .iter()
+        .flat_map(|(_, codes)| codes.keys().map(String::as_str))
+        .collect();
     let mut jobs: Vec<Job> = Vec::new();
     let mut gold_key_of: HashMap<&str, String> = HashMap::new();
     let mut gold_files: HashMap<String, Vec<PathBuf>> = HashMap::new();
     let mut gold_jobs: Vec<(String, usize, Option<PathBuf>)> = Vec::new();
-    for g in &heldout.examples {
+    for g in heldout
+        .examples
+        .iter()
+        .filter(|g| answered.contains(g.id.as_str()))
+    {
         let key = format!(
             "{}/{}/{}",
             crate::digest::sha256_hex(g.code.as_bytes()),
@@ -163,6 +172,8 @@ pub fn render_and_compare(
             }
         }
     }
+    let answered: Vec<String> = answered.into_iter().map(str::to_string).collect();
+    let answered: std::collections::HashSet<&str> = answered.iter().map(String::as_str).collect();
     // Every scored output, of the predictions and the baseline, in the same renderer.
     let gold_of: HashMap<&str, &super::Gold> = heldout
         .examples
@@ -233,6 +244,8 @@ pub fn render_and_compare(
                     }
                 }
                 (Some(GoldFrames::Rendered(_)), _) => Some((0.0, 0.0)),
+                // No output to render (missing, failed, refused): nothing looks or moves alike.
+                (None, None) if !answered.contains(row.id.as_str()) => Some((0.0, 0.0)),
                 _ => None,
             };
             row.appearance = scores.map(|s| s.0);
