@@ -144,6 +144,7 @@ pub fn render_and_compare(
     let mut jobs: Vec<Job> = Vec::new();
     let mut gold_key_of: HashMap<&str, String> = HashMap::new();
     let mut gold_files: HashMap<String, Vec<PathBuf>> = HashMap::new();
+    let mut gold_frames: HashMap<String, GoldFrames> = HashMap::new();
     let mut gold_jobs: Vec<(String, usize, Option<PathBuf>)> = Vec::new();
     for g in heldout
         .examples
@@ -162,9 +163,22 @@ pub fn render_and_compare(
         }
         let gold_job = job(format!("gold-{}", g.id), g.code.clone(), g);
         let folder = gold_folder(kit, &options, &g.code, &gold_job);
-        match folder.as_deref().and_then(cached_frames) {
-            Some(files) => {
-                gold_files.insert(key, files);
+        // A cached render whose frames do not decode (a torn or edited cache) is rendered again.
+        let cached =
+            folder
+                .as_deref()
+                .and_then(cached_frames)
+                .and_then(|files| match decode(&files) {
+                    Ok(frames) => Some((files, frames)),
+                    Err(_) => {
+                        let _ = folder.as_deref().map(std::fs::remove_dir_all);
+                        None
+                    }
+                });
+        match cached {
+            Some((files, frames)) => {
+                gold_files.insert(key.clone(), files);
+                gold_frames.insert(key, frames);
             }
             None => {
                 gold_jobs.push((key, jobs.len(), folder));
@@ -203,7 +217,6 @@ pub fn render_and_compare(
             .collect();
     drop(rendered);
     // The gold's frames, decoded once each; a gold that rendered is kept for next time.
-    let mut gold_frames: HashMap<String, GoldFrames> = HashMap::new();
     for (key, index, folder) in &gold_jobs {
         let outcome = outcomes[*index].take();
         match outcome {
@@ -211,15 +224,13 @@ pub fn render_and_compare(
                 if let Some(folder) = folder {
                     keep_frames(folder, &o.files);
                 }
+                gold_frames.insert(key.clone(), decode(&o.files)?);
                 gold_files.insert(key.clone(), o.files);
             }
             _ => {
                 gold_frames.insert(key.clone(), GoldFrames::NotRendered);
             }
         }
-    }
-    for (key, files) in &gold_files {
-        gold_frames.insert(key.clone(), decode(files)?);
     }
     for ((scoring, _), of_rows) in scorings.into_iter().zip(output_jobs) {
         let mut outcome_of: HashMap<usize, Outcome> = of_rows
