@@ -1259,3 +1259,79 @@ fn appearance_and_motion_move_with_the_planted_perturbation() {
         assert!(value > 0.999, "{score} {value}");
     }
 }
+
+#[test]
+fn a_planted_driver_in_the_kit_cache_never_runs() {
+    let wd = Workdir::new();
+    wd.write("ok.tsx", "const { AbsoluteFill } = window.Remotion;\nexport const durationInFrames = 2;\nexport default () => <AbsoluteFill style={{ background: \"red\", fontSize: 200 }}>ok</AbsoluteFill>;\n");
+    let args = ["render", "ok.tsx", "--format", "square", "--frames", "1"];
+    // The kit this binary installs (installed now if it is not there yet).
+    wd.ok(&args);
+    let cache = template_sft_cache();
+    let files = [
+        "driver.mjs",
+        "entry.jsx",
+        "page.js",
+        "package.json",
+        "package-lock.json",
+    ];
+    let ours = |dir: &std::path::Path| {
+        files.iter().all(|f| {
+            std::fs::read(dir.join(f)).ok()
+                == std::fs::read(support::repo_root().join("render-kit").join(f)).ok()
+        })
+    };
+    let kit = std::fs::read_dir(cache.join("render-kit"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| ours(p))
+        .expect("the installed kit");
+    // A copy of it in another cache, its driver replaced by one that leaves a mark.
+    let other = wd.path("cache");
+    let planted = other.join("render-kit").join(kit.file_name().unwrap());
+    std::fs::create_dir_all(other.join("render-kit")).unwrap();
+    let copied = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(&kit)
+        .arg(&planted)
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    let mark = wd.path("planted-ran");
+    std::fs::write(
+        planted.join("driver.mjs"),
+        format!("import {{ writeFileSync }} from \"node:fs\";\nwriteFileSync({:?}, \"yes\");\nprocess.exit(1);\n", mark.display().to_string()),
+    )
+    .unwrap();
+    let run = wd.run_env(&args, &[("TEMPLATE_SFT_CACHE", other.to_str().unwrap())]);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert!(!mark.exists(), "the planted driver ran");
+    assert!(
+        run.stderr
+            .contains("is not this binary's; installing the kit again"),
+        "{run}"
+    );
+    assert!(ours(&planted));
+    // A kit named on the command line that is not this binary's is an error.
+    std::fs::write(planted.join("driver.mjs"), "process.exit(1);\n").unwrap();
+    let run = wd.run(&[&args[..], &["--render-kit", planted.to_str().unwrap()]].concat());
+    assert_eq!(run.code, Some(3), "{run}");
+    assert!(
+        run.stderr
+            .contains("the render kit's driver.mjs is not this template-sft's"),
+        "{run}"
+    );
+    assert!(!mark.exists());
+}
+
+/// The user's cache folder, as the tool finds it.
+fn template_sft_cache() -> std::path::PathBuf {
+    if let Some(dir) = std::env::var_os("TEMPLATE_SFT_CACHE") {
+        return dir.into();
+    }
+    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME") {
+        return std::path::PathBuf::from(dir).join("template-sft");
+    }
+    std::path::PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/template-sft")
+}
