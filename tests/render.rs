@@ -1335,3 +1335,39 @@ fn template_sft_cache() -> std::path::PathBuf {
     }
     std::path::PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/template-sft")
 }
+
+#[test]
+fn kept_frames_are_in_the_version_and_the_report_shows_them() {
+    let wd = Workdir::starter();
+    wd.edit("template-sft.toml", |t| {
+        t.replace("[render]\n", "[render]\nkeep_frames = true\n")
+    });
+    wd.ok(&["build", "--render"]);
+    // Five thumbnails of each of the 21 scene-formats, listed in the manifest (the version
+    // verifies).
+    let frames = wd.list("dataset/v1/frames");
+    assert_eq!(frames.len(), 21 * 5, "{frames:?}");
+    assert!(frames.contains(&"quote-card-square-0.png".to_string()));
+    let manifest: Value = serde_json::from_str(&wd.read("dataset/v1/manifest.json")).unwrap();
+    let listed = manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["name"].as_str().unwrap().starts_with("frames/"))
+        .count();
+    assert_eq!(listed, 21 * 5);
+    let png = std::fs::read(wd.path("dataset/v1/frames/quote-card-square-0.png")).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let height = u32::from_be_bytes(png[20..24].try_into().unwrap());
+    assert!(height <= 120, "{height}");
+    let run = wd.ok(&["validate", "dataset/v1"]);
+    assert!(run.stdout.contains("0 error(s)"), "{run}");
+    wd.ok(&["report", "dataset/v1", "--html", "report.html"]);
+    let html = wd.read("report.html");
+    assert!(html.contains("id=\"contact-sheet\""));
+    assert_eq!(
+        html.matches("<img alt=\"quote-card-square frame\"").count(),
+        5
+    );
+    assert_eq!(html.matches("data:image/png;base64,").count(), 21 * 5);
+}

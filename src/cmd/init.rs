@@ -135,6 +135,9 @@ delay_timeout_seconds = 10
 # MiB each scene rendering at once may take (the renderer's processes together: 512 MiB plus this
 # per scene in flight); past it the scenes are rendered again alone, and one still over is memory.
 memory_mib = 2048
+# Keep thumbnails of each scene's frames in the version (frames/, in its manifest); report --html
+# shows them as a contact sheet. Every scene is then rendered (the cache holds verdicts only).
+keep_frames = false
 # The scale frames render at.
 scale = 0.25
 # The browser (default: TEMPLATE_SFT_CHROMIUM, then Debian's chromium-headless-shell or chromium).

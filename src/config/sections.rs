@@ -327,6 +327,11 @@ pub struct RenderConfig {
     /// take 512 MiB plus this per scene in flight); a scene that takes more alone is `memory`.
     #[serde(default = "default_memory_mib")]
     pub memory_mib: u64,
+    /// Keep small thumbnails of each scene's rendered frames in the version (`frames/`, listed in
+    /// its manifest); `report --html` shows them as a contact sheet. Every scene is then rendered
+    /// (the render cache holds verdicts, not frames).
+    #[serde(default)]
+    pub keep_frames: bool,
     /// The scale frames are rendered at (0.25: a 1920×1080 frame as 480×270).
     #[serde(default = "default_render_scale")]
     pub scale: f64,
@@ -373,6 +378,7 @@ impl Default for RenderConfig {
             deadline_seconds: default_render_deadline(),
             delay_timeout_seconds: default_delay_timeout(),
             memory_mib: default_memory_mib(),
+            keep_frames: false,
             scale: default_render_scale(),
             chromium: None,
             kit: None,

@@ -48,6 +48,16 @@ pub struct Frame {
 
 /// A small PNG of a frame (at most `height` pixels high, colours kept), as a `data:` URL for a page.
 pub fn thumbnail(path: &Path, height: usize) -> Option<String> {
+    thumbnail_png(path, height).map(|png| data_url(&png))
+}
+
+/// A PNG's bytes as a `data:` URL.
+pub fn data_url(png: &[u8]) -> String {
+    format!("data:image/png;base64,{}", base64(png))
+}
+
+/// A small PNG of a frame (at most `height` pixels high, colours kept): its bytes.
+pub fn thumbnail_png(path: &Path, height: usize) -> Option<Vec<u8>> {
     let bytes = crate::input::read_capped(path, MAX_PNG_BYTES).ok()?;
     let mut decoder = png::Decoder::new(std::io::Cursor::new(&bytes[..]));
     decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
@@ -86,7 +96,7 @@ pub fn thumbnail(path: &Path, height: usize) -> Option<String> {
         let mut writer = encoder.write_header().ok()?;
         writer.write_image_data(&out).ok()?;
     }
-    Some(format!("data:image/png;base64,{}", base64(&png_bytes)))
+    Some(png_bytes)
 }
 
 /// Standard base64 with padding.

@@ -121,7 +121,7 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
     run.done(&code.describe());
     let durations = durations::run(config, records, &mut run.diagnostics);
     run.done("durations");
-    let render = render::run(&mut run, records, &code.spill)?;
+    let (render, frames) = render::run(&mut run, records, &code.spill)?;
     run.done(&render::describe(render.as_ref()));
     let records = &catalog.records;
     let made = examples::run(config, records, &budget, &mut run.diagnostics);
@@ -145,6 +145,7 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
         made: made.counted,
         tokenizers: std::mem::take(&mut lengths.lengths),
         render,
+        frames,
     };
     let written = output::run(&run, records, &split.examples, &code, counted)?;
     if written.version.is_some() {

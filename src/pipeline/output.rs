@@ -30,6 +30,8 @@ use crate::split::Split;
 use crate::tokens::lengths::TokenizerLengths;
 use crate::tokens::{estimate_trained, Budget, TokenStats};
 
+pub use super::render::Thumbnail;
+
 /// What the stages before this one counted, listed and read.
 pub struct Counted {
     /// Digests of the input files (config, catalog, prompt files), for the manifest.
@@ -43,6 +45,8 @@ pub struct Counted {
     pub made: Made,
     pub tokenizers: Vec<TokenizerLengths>,
     pub render: Option<stats::RenderStats>,
+    /// `[render] keep_frames`: thumbnails to keep in the version.
+    pub frames: Vec<Thumbnail>,
 }
 
 /// What the output stage gives back.
@@ -65,6 +69,7 @@ pub(super) fn run(
 ) -> Result<Written> {
     let (config, options) = (run.config, run.options);
     let inputs = std::mem::take(&mut counted.inputs);
+    let frames = std::mem::take(&mut counted.frames);
     let stats = stats(config, records, examples, counted);
     if options.dry_run {
         return Ok(Written {
@@ -80,6 +85,7 @@ pub(super) fn run(
     let provenance = Provenance {
         inputs,
         code_store: code.store.clone(),
+        frames,
     };
     let version = write(
         config,
@@ -195,6 +201,8 @@ struct Provenance {
     pub inputs: Vec<InputDigest>,
     /// The code store, described without secrets.
     pub code_store: String,
+    /// The render check's thumbnails of each scene (`[render] keep_frames`): what the scenes drew.
+    pub frames: Vec<Thumbnail>,
 }
 
 /// Stage the version directory, write every file, and move it into place; gives its path. The
@@ -208,7 +216,11 @@ fn write(
     provenance: Provenance,
     written: &Counter<'_>,
 ) -> Result<PathBuf> {
-    let Provenance { inputs, code_store } = provenance;
+    let Provenance {
+        inputs,
+        code_store,
+        frames,
+    } = provenance;
     let root = config.resolve(&config.output.root);
     let staging = Staging::begin(&root, &config.output.tag)?;
     let system_json = json_string(&config.prompts.system);
@@ -223,6 +235,12 @@ fn write(
     let stats_json =
         serde_json::to_vec_pretty(stats).map_err(|e| Error::serialize("stats.json", e))?;
     files.push(staging.write_small("stats.json", &stats_json)?);
+    if !frames.is_empty() {
+        staging.create_dir("frames")?;
+        for (name, bytes) in &frames {
+            files.push(staging.write_small(name, bytes)?);
+        }
+    }
     let manifest = Manifest {
         tool: Tool::this(),
         tag: config.output.tag.clone(),

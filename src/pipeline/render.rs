@@ -89,17 +89,26 @@ pub(super) fn run(
     run: &mut Run<'_>,
     records: &mut [TemplateRecord],
     spill: &Spill,
-) -> Result<Option<RenderStats>> {
+) -> Result<(Option<RenderStats>, Vec<Thumbnail>)> {
     let (config, root, observer) = (run.config, run.root.as_path(), run.observer);
     if !config.gate.render {
         // Said once, where rendering would work: the render check is the path people should take.
         if kit::can_render(&options(config).kit) {
             run.diagnostics.add(warning::not_rendered());
         }
-        return Ok(None);
+        return Ok((None, Vec::new()));
     }
     let diagnostics = &mut run.diagnostics;
-    let options = options(config);
+    let mut options = options(config);
+    // Thumbnails need frames: every scene is rendered, into a private folder removed at the end.
+    let keep_frames = config.render.keep_frames;
+    let temp = if keep_frames {
+        let dir = driver::private_temp()?;
+        options.out = Some(dir.clone());
+        Some(TempFolder(crate::interrupt::folder(dir.clone()), dir))
+    } else {
+        None
+    };
     let kit = kit::ensure(&options.kit, |what| observer.info(what))?;
     let cache = if run.options.no_cache {
         CacheFile::disabled()
@@ -115,11 +124,15 @@ pub(super) fn run(
         .to_string();
         CacheFile::new(root, "render.jsonl", key)
     };
-    let mut known: HashMap<String, Outcome> = cache
-        .read::<Entry>()
-        .into_iter()
-        .map(|e| (e.key, e.outcome))
-        .collect();
+    let mut known: HashMap<String, Outcome> = if keep_frames {
+        HashMap::new()
+    } else {
+        cache
+            .read::<Entry>()
+            .into_iter()
+            .map(|e| (e.key, e.outcome))
+            .collect()
+    };
     let export = config.gate.export.clone();
     let fps = config.video.fps;
     // (record, job key) of every render; jobs only for those the cache does not hold.
@@ -176,7 +189,34 @@ pub(super) fn run(
     let outcomes = driver::render_all(&kit, &jobs, &options, |_, _| rendered.add(1))?;
     drop(rendered);
     let seconds = started.elapsed().as_secs_f64();
-    for (key, outcome) in job_keys.into_iter().zip(outcomes) {
+    // `keep_frames`: up to five thumbnails of each scene and format that rendered.
+    let mut frames = Vec::new();
+    for (job, outcome) in jobs.iter().zip(&outcomes) {
+        if keep_frames && outcome.verdict.renders() {
+            let n = outcome.files.len();
+            let take = n.min(THUMBNAILS);
+            for k in 0..take {
+                let i = if take == 1 {
+                    0
+                } else {
+                    k * (n - 1) / (take - 1)
+                };
+                if let Some(png) =
+                    crate::eval::video::thumbnail_png(&outcome.files[i], THUMBNAIL_HEIGHT)
+                {
+                    let name = format!(
+                        "frames/{}-{}-{k}.png",
+                        driver::file_safe(&job.label),
+                        job.format
+                    );
+                    frames.push((name, png));
+                }
+            }
+        }
+    }
+    drop(temp);
+    for (key, mut outcome) in job_keys.into_iter().zip(outcomes) {
+        outcome.files.clear();
         known.insert(key, outcome);
     }
     let mut stats = RenderStats {
@@ -273,7 +313,26 @@ pub(super) fn run(
             e,
         ));
     }
-    Ok(Some(stats))
+    Ok((Some(stats), frames))
+}
+
+/// A thumbnail kept in the version: its file name (`frames/<template>-<format>-<k>.png`) and PNG.
+pub type Thumbnail = (String, Vec<u8>);
+
+/// Thumbnails kept per scene and format with `keep_frames`, and their height in pixels.
+const THUMBNAILS: usize = 5;
+const THUMBNAIL_HEIGHT: usize = 120;
+
+/// A folder removed when this is dropped (and if the tool is interrupted meanwhile).
+struct TempFolder(
+    #[allow(dead_code)] crate::interrupt::Registered,
+    std::path::PathBuf,
+);
+
+impl Drop for TempFolder {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.1);
+    }
 }
 
 /// The code as text: its JSON-escaped form, from memory or the spill file.

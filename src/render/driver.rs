@@ -748,7 +748,7 @@ impl Pass<'_> {
 }
 
 /// A label as part of a file name: letters, digits, `.`, `_`, `-`; anything else becomes `_`.
-fn file_safe(label: &str) -> String {
+pub(crate) fn file_safe(label: &str) -> String {
     let name: String = label
         .chars()
         .map(|c| {

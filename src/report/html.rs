@@ -291,6 +291,31 @@ pub fn render(s: &Summary) -> Result<String, String> {
             .map(|m| vec![m.template_id.clone(), m.db_id.clone().unwrap_or_default()]),
     );
 
+    if !s.contact_sheet.is_empty() {
+        let _ = write!(
+            w,
+            "<section id=\"contact-sheet\"><h2>Contact sheet <span class=\"count\">{}</span></h2>\
+             <p class=\"sub\">Frames of each scene and format as the render check drew them ([render] keep_frames).</p>",
+            s.contact_sheet.len()
+        );
+        for (scene, images) in &s.contact_sheet {
+            let _ = write!(
+                w,
+                "<div class=\"strip\"><span class=\"count\" style=\"width:260px\">{}</span>",
+                escape(scene)
+            );
+            for src in images {
+                let _ = write!(
+                    w,
+                    "<img alt=\"{} frame\" src=\"{}\">",
+                    escape(scene),
+                    escape(src)
+                );
+            }
+            let _ = write!(w, "</div>");
+        }
+        let _ = write!(w, "</section>");
+    }
     let _ = write!(w, "<section id=\"samples\"><h2>Sample examples</h2>");
     for sample in &s.samples {
         let tokens = format!(" · {} tokens", sample.tokens);

@@ -62,6 +62,46 @@ pub struct Summary {
     pub samples: Vec<Sample>,
     /// Lengths under model tokenizers: the build's (`stats.json`), or counted for `--tokenizer`.
     pub lengths: Vec<TokenizerLengths>,
+    /// `[render] keep_frames`: each scene and format's thumbnails (`frames/` of the version), as
+    /// `data:` URLs, by `template-format`.
+    pub contact_sheet: BTreeMap<String, Vec<String>>,
+}
+
+/// Thumbnails a contact sheet shows at most, and the largest one read.
+const MAX_THUMBNAILS: usize = 5_000;
+const MAX_THUMBNAIL_BYTES: u64 = 1 << 20;
+
+/// The thumbnails in `dir/frames` (`<template>-<format>-<k>.png`), grouped by scene and format.
+fn contact_sheet(dir: &std::path::Path) -> BTreeMap<String, Vec<String>> {
+    let mut names: Vec<String> = std::fs::read_dir(dir.join("frames"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".png"))
+        .collect();
+    names.sort();
+    let mut sheet: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for name in names.into_iter().take(MAX_THUMBNAILS) {
+        let Some((group, _)) = name.trim_end_matches(".png").rsplit_once('-') else {
+            continue;
+        };
+        let Ok(bytes) =
+            crate::input::read_capped(&dir.join("frames").join(&name), MAX_THUMBNAIL_BYTES)
+        else {
+            continue;
+        };
+        // Only a PNG becomes an image (a received version may hold anything there).
+        if !bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+            continue;
+        }
+        sheet
+            .entry(group.to_string())
+            .or_default()
+            .push(crate::eval::video::data_url(&bytes));
+    }
+    sheet
 }
 
 /// Lines of code shown per sample.
@@ -87,6 +127,7 @@ impl Summary {
                 true
             })?;
         }
+        summary.contact_sheet = contact_sheet(&dir.path);
         Ok(summary)
     }
 
@@ -100,6 +141,7 @@ impl Summary {
             origins: BTreeMap::new(),
             samples: Vec::new(),
             lengths: stats.tokens.tokenizers.clone(),
+            contact_sheet: BTreeMap::new(),
             stats,
         }
     }
