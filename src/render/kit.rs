@@ -105,7 +105,7 @@ fn hash_of<'p>(parts: impl Iterator<Item = (&'p str, &'p [u8])>) -> String {
     sha256_hex(&all)[..16].to_string()
 }
 
-/// The folder kits install under: the user's cache folder ([`crate::cache::user_folder`]).
+/// The folder kits install under: the user's cache folder (`cache::user_folder`).
 pub fn cache_root() -> Result<PathBuf> {
     crate::cache::user_folder().ok_or_else(wording::no_cache_home)
 }

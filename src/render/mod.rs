@@ -234,7 +234,7 @@ pub struct RenderOptions {
     /// Where PNG frames go (`None`: nowhere).
     pub out: Option<PathBuf>,
     /// The memory one scene in flight may take, in MiB: the renderer's whole process tree (Node,
-    /// every browser process) may hold [`RENDERER_MEMORY_MIB`] plus this much per scene rendering
+    /// every browser process) may hold `RENDERER_MEMORY_MIB` (512) plus this much per scene rendering
     /// at once, measured as proportional set size (shared pages counted once).
     pub memory_mib: u64,
 }

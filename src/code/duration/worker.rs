@@ -1,14 +1,14 @@
 //! The sandbox's engine in a worker process, and the watchdog outside it that kills it.
 //!
-//! Takes what [`engine::run`] takes (a module or script, the names to read, a seed); gives what it
+//! Takes what `engine::run` takes (a module or script, the names to read, a seed); gives what it
 //! gives. QuickJS checks its fuel only between bytecode instructions, and a few built-ins loop in
 //! native code without ever returning to it (`[].concat` of a spreadable array-like of length
 //! 2^53-2, `reverse` or `join` on a huge sparse array-like, `includes` on long strings): such a
 //! loop cannot be stopped from inside the thread that runs it, and a thread cannot be killed. So
 //! the binary runs the engine in a child of its own (`template-sft --quickjs-worker`, one per
 //! worker thread, kept for the whole build so that the realm is made once), sends it one JSON line
-//! per evaluation and waits for the answer at most [`WATCHDOG`]: past that the child is killed
-//! (nothing is left spinning) and the answer is [`Outcome::TimedOut`]. The child also dies with
+//! per evaluation and waits for the answer at most `WATCHDOG`: past that the child is killed
+//! (nothing is left spinning) and the answer is `Outcome::TimedOut`. The child also dies with
 //! the thread that started it (a parent-death signal) and when its input closes.
 //!
 //! The library runs evaluations in the calling thread unless it was told where a worker program is
