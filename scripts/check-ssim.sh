@@ -10,7 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 source scripts/lib.sh
-python="$(venv_with "skimage, PIL" scikit-image pillow)"
+# A venv of its own: scikit-image's numpy must not move the one the Hugging Face checks use.
+python="$(TEMPLATE_SFT_VENV="$HOME/.cache/template-sft/ssim-venv" venv_with "skimage, PIL" scikit-image pillow)"
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
