@@ -35,15 +35,6 @@ const STRIPS: usize = 8;
 const STRIP_FRAMES: usize = 4;
 const STRIP_HEIGHT: usize = 90;
 
-/// A folder removed when this is dropped.
-struct TempFolder(PathBuf, #[allow(dead_code)] crate::interrupt::Registered);
-
-impl Drop for TempFolder {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// Where one gold render's frames are cached.
 fn gold_folder(kit: &Kit, options: &RenderOptions, code: &str, job: &Job) -> Option<PathBuf> {
     let key = serde_json::json!({
@@ -121,9 +112,8 @@ pub fn render_and_compare(
     observer: &dyn crate::pipeline::Observer,
 ) -> Result<()> {
     let temp = crate::render::driver::private_temp()?;
-    let temp = TempFolder(temp.clone(), crate::interrupt::folder(temp));
     let options = RenderOptions {
-        out: Some(temp.0.clone()),
+        out: Some(temp.path().to_path_buf()),
         ..options.clone()
     };
     let job = |label: String, code: String, g: &super::Gold| Job {
@@ -137,20 +127,16 @@ pub fn render_and_compare(
     };
     // The gold of every example some output answers: one render per distinct code, format and
     // length; from the cache when it has it.
-    let answered: std::collections::HashSet<&str> = scorings
+    let answered: std::collections::HashSet<String> = scorings
         .iter()
-        .flat_map(|(_, codes)| codes.keys().map(String::as_str))
+        .flat_map(|(_, codes)| codes.keys().cloned())
         .collect();
     let mut jobs: Vec<Job> = Vec::new();
     let mut gold_key_of: HashMap<&str, String> = HashMap::new();
     let mut gold_files: HashMap<String, Vec<PathBuf>> = HashMap::new();
     let mut gold_frames: HashMap<String, GoldFrames> = HashMap::new();
     let mut gold_jobs: Vec<(String, usize, Option<PathBuf>)> = Vec::new();
-    for g in heldout
-        .examples
-        .iter()
-        .filter(|g| answered.contains(g.id.as_str()))
-    {
+    for g in heldout.examples.iter().filter(|g| answered.contains(&g.id)) {
         let key = format!(
             "{}/{}/{}",
             crate::digest::sha256_hex(g.code.as_bytes()),
@@ -186,8 +172,6 @@ pub fn render_and_compare(
             }
         }
     }
-    let answered: Vec<String> = answered.into_iter().map(str::to_string).collect();
-    let answered: std::collections::HashSet<&str> = answered.iter().map(String::as_str).collect();
     // Every scored output, of the predictions and the baseline, in the same renderer.
     let gold_of: HashMap<&str, &super::Gold> = heldout
         .examples
@@ -256,7 +240,7 @@ pub fn render_and_compare(
                 }
                 (Some(GoldFrames::Rendered(_)), _) => Some((0.0, 0.0)),
                 // No output to render (missing, failed, refused): nothing looks or moves alike.
-                (None, None) if !answered.contains(row.id.as_str()) => Some((0.0, 0.0)),
+                (None, None) if !answered.contains(&row.id) => Some((0.0, 0.0)),
                 _ => None,
             };
             row.appearance = scores.map(|s| s.0);

@@ -104,8 +104,8 @@ pub(super) fn run(
     let keep_frames = config.render.keep_frames;
     let temp = if keep_frames {
         let dir = driver::private_temp()?;
-        options.out = Some(dir.clone());
-        Some(TempFolder(crate::interrupt::folder(dir.clone()), dir))
+        options.out = Some(dir.path().to_path_buf());
+        Some(dir)
     } else {
         None
     };
@@ -191,7 +191,8 @@ pub(super) fn run(
     let seconds = started.elapsed().as_secs_f64();
     // `keep_frames`: up to five thumbnails of each scene and format that rendered.
     let mut frames = Vec::new();
-    for (job, outcome) in jobs.iter().zip(&outcomes) {
+    let names = driver::frame_names(&jobs);
+    for (outcome, prefix) in outcomes.iter().zip(&names) {
         if keep_frames && outcome.verdict.renders() {
             let n = outcome.files.len();
             let take = n.min(THUMBNAILS);
@@ -204,12 +205,7 @@ pub(super) fn run(
                 if let Some(png) =
                     crate::eval::video::thumbnail_png(&outcome.files[i], THUMBNAIL_HEIGHT)
                 {
-                    let name = format!(
-                        "frames/{}-{}-{k}.png",
-                        driver::file_safe(&job.label),
-                        job.format
-                    );
-                    frames.push((name, png));
+                    frames.push((format!("frames/{prefix}-{k}.png"), png));
                 }
             }
         }
@@ -322,18 +318,6 @@ pub type Thumbnail = (String, Vec<u8>);
 /// Thumbnails kept per scene and format with `keep_frames`, and their height in pixels.
 const THUMBNAILS: usize = 5;
 const THUMBNAIL_HEIGHT: usize = 120;
-
-/// A folder removed when this is dropped (and if the tool is interrupted meanwhile).
-struct TempFolder(
-    #[allow(dead_code)] crate::interrupt::Registered,
-    std::path::PathBuf,
-);
-
-impl Drop for TempFolder {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.1);
-    }
-}
 
 /// The code as text: its JSON-escaped form, from memory or the spill file.
 fn code_text(text: &CodeText, spill: &Spill, buf: &mut Vec<u8>) -> Result<String> {

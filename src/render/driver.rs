@@ -112,17 +112,34 @@ struct Process {
     stdin: Option<ChildStdin>,
     lines: Receiver<Line>,
     stderr: Arc<Mutex<VecDeque<String>>>,
-    /// Its private temporary folder.
-    temp: PathBuf,
     /// Killed or ended and reaped.
     dead: bool,
     _group: Registered,
-    _temp: Registered,
+    /// Its private temporary folder (after the child, so removed once the child is killed).
+    _temp: PrivateFolder,
+}
+
+/// A private temporary folder, removed when this is dropped and if the tool is interrupted.
+pub(crate) struct PrivateFolder {
+    path: PathBuf,
+    _registered: Registered,
+}
+
+impl PrivateFolder {
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for PrivateFolder {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
 }
 
 /// A new private temporary folder (mode 0700, under the system's), for one renderer or one eval's
 /// frames; one a killed run left behind is removed by the next.
-pub(crate) fn private_temp() -> Result<PathBuf> {
+pub(crate) fn private_temp() -> Result<PrivateFolder> {
     use std::os::unix::fs::DirBuilderExt;
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);
@@ -148,7 +165,12 @@ pub(crate) fn private_temp() -> Result<PathBuf> {
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let dir = base.join(format!("{}{n}", interrupt::temp_prefix()));
         match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
-            Ok(()) => return Ok(dir),
+            Ok(()) => {
+                return Ok(PrivateFolder {
+                    _registered: interrupt::folder(dir.clone()),
+                    path: dir,
+                })
+            }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(Error::write(&dir, e)),
         }
@@ -163,7 +185,6 @@ impl Process {
         use std::os::unix::process::CommandExt;
         let (mut command, isolation) = super::isolation::command(&kit.node);
         let temp = private_temp()?;
-        let temp_registered = interrupt::folder(temp.clone());
         // In a process namespace, unshare takes everything inside with it when it is killed; else
         // the driver is asked to close its browsers (SIGTERM) when this thread goes.
         let death = match isolation {
@@ -184,7 +205,7 @@ impl Process {
             .arg(concurrency.to_string())
             .arg(&kit.bundle)
             .current_dir(&kit.dir)
-            .env("TMPDIR", &temp)
+            .env("TMPDIR", temp.path())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -193,10 +214,7 @@ impl Process {
             .spawn();
         let mut child = match spawned {
             Ok(child) => child,
-            Err(e) => {
-                let _ = std::fs::remove_dir_all(&temp);
-                return Err(wording::cannot_start(kit.node.display(), e));
-            }
+            Err(e) => return Err(wording::cannot_start(kit.node.display(), e)),
         };
         let group_registered = interrupt::process_group(child.id());
         let (Some(stdin), Some(stdout), Some(stderr)) =
@@ -264,10 +282,9 @@ impl Process {
             stdin: Some(stdin),
             lines,
             stderr: kept,
-            temp,
             dead: false,
             _group: group_registered,
-            _temp: temp_registered,
+            _temp: temp,
         };
         match process.lines.recv_timeout(START_DEADLINE) {
             Ok(Line::Ready) => Ok(process),
@@ -309,7 +326,8 @@ impl Process {
         all.into_iter().map(process_memory).sum()
     }
 
-    /// Kill the process, the browser and everything else under it, and remove its temporary folder.
+    /// Kill the process, the browser and everything else under it (its temporary folder goes when
+    /// the process value is dropped).
     fn kill(&mut self) {
         if self.dead {
             return;
@@ -329,7 +347,6 @@ impl Process {
             libc::kill(-pid, libc::SIGKILL);
         }
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.temp);
     }
 
     /// Close stdin (the driver finishes and closes its browser), then make sure.
@@ -454,22 +471,7 @@ pub fn render_all(
         }
         None => None,
     };
-    // One name per scene and format, whatever the labels: two scenes both called `intro` write
-    // `intro-square-…` and `intro-2-square-…`.
-    let mut taken = std::collections::HashSet::new();
-    let names: Vec<String> = jobs
-        .iter()
-        .map(|job| {
-            let base = file_safe(&job.label);
-            (1..)
-                .map(|n| match n {
-                    1 => format!("{base}-{}", job.format),
-                    n => format!("{base}-{n}-{}", job.format),
-                })
-                .find(|name| taken.insert(name.clone()))
-                .unwrap_or_default()
-        })
-        .collect();
+    let names = frame_names(jobs);
     let all: Vec<usize> = (0..jobs.len()).collect();
     let first = Pass {
         kit,
@@ -747,8 +749,26 @@ impl Pass<'_> {
     }
 }
 
+/// One file name prefix per job, whatever the labels: two scenes both called `intro` (or `a b`
+/// and `a_b`, which `file_safe` makes one) write `intro-square-…` and `intro-2-square-…`.
+pub(crate) fn frame_names(jobs: &[Job]) -> Vec<String> {
+    let mut taken = std::collections::HashSet::new();
+    jobs.iter()
+        .map(|job| {
+            let base = file_safe(&job.label);
+            (1..)
+                .map(|n| match n {
+                    1 => format!("{base}-{}", job.format),
+                    n => format!("{base}-{n}-{}", job.format),
+                })
+                .find(|name| taken.insert(name.clone()))
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
 /// A label as part of a file name: letters, digits, `.`, `_`, `-`; anything else becomes `_`.
-pub(crate) fn file_safe(label: &str) -> String {
+fn file_safe(label: &str) -> String {
     let name: String = label
         .chars()
         .map(|c| {

@@ -291,7 +291,7 @@ pub fn render(s: &Summary) -> Result<String, String> {
             .map(|m| vec![m.template_id.clone(), m.db_id.clone().unwrap_or_default()]),
     );
 
-    if !s.contact_sheet.is_empty() {
+    if !s.contact_sheet.is_empty() || s.contact_sheet_left_out > 0 {
         let _ = write!(
             w,
             "<section id=\"contact-sheet\"><h2>Contact sheet <span class=\"count\">{}</span></h2>\
@@ -313,6 +313,13 @@ pub fn render(s: &Summary) -> Result<String, String> {
                 );
             }
             let _ = write!(w, "</div>");
+        }
+        if s.contact_sheet_left_out > 0 {
+            let _ = write!(
+                w,
+                "<p class=\"sub\">{} files of frames/ not shown: not a PNG named template-format-n.png, over 1 MiB, or past the first 5,000.</p>",
+                s.contact_sheet_left_out
+            );
         }
         let _ = write!(w, "</section>");
     }

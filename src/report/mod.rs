@@ -65,43 +65,43 @@ pub struct Summary {
     /// `[render] keep_frames`: each scene and format's thumbnails (`frames/` of the version), as
     /// `data:` URLs, by `template-format`.
     pub contact_sheet: BTreeMap<String, Vec<String>>,
+    /// Files of `frames/` the contact sheet does not show (not a PNG named as the build names
+    /// them, over 1 MiB, past the first 5,000): counted, and said on the page.
+    pub contact_sheet_left_out: usize,
 }
 
 /// Thumbnails a contact sheet shows at most, and the largest one read.
 const MAX_THUMBNAILS: usize = 5_000;
 const MAX_THUMBNAIL_BYTES: u64 = 1 << 20;
 
-/// The thumbnails in `dir/frames` (`<template>-<format>-<k>.png`), grouped by scene and format.
-fn contact_sheet(dir: &std::path::Path) -> BTreeMap<String, Vec<String>> {
+/// The thumbnails in `dir/frames` (`<template>-<format>-<k>.png`), grouped by scene and format,
+/// and how many files there were left out.
+fn contact_sheet(dir: &std::path::Path) -> (BTreeMap<String, Vec<String>>, usize) {
     let mut names: Vec<String> = std::fs::read_dir(dir.join("frames"))
         .into_iter()
         .flatten()
         .flatten()
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".png"))
         .collect();
     names.sort();
+    let mut left_out = names.len().saturating_sub(MAX_THUMBNAILS);
     let mut sheet: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for name in names.into_iter().take(MAX_THUMBNAILS) {
-        let Some((group, _)) = name.trim_end_matches(".png").rsplit_once('-') else {
-            continue;
-        };
-        let Ok(bytes) =
-            crate::input::read_capped(&dir.join("frames").join(&name), MAX_THUMBNAIL_BYTES)
-        else {
-            continue;
-        };
+        let group = name
+            .strip_suffix(".png")
+            .and_then(|stem| stem.rsplit_once('-'))
+            .map(|(group, _)| group.to_string());
+        let bytes = crate::input::read_capped(&dir.join("frames").join(&name), MAX_THUMBNAIL_BYTES);
         // Only a PNG becomes an image (a received version may hold anything there).
-        if !bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-            continue;
+        match (group, bytes) {
+            (Some(group), Ok(bytes)) if bytes.starts_with(b"\x89PNG\r\n\x1a\n") => sheet
+                .entry(group)
+                .or_default()
+                .push(crate::eval::video::data_url(&bytes)),
+            _ => left_out += 1,
         }
-        sheet
-            .entry(group.to_string())
-            .or_default()
-            .push(crate::eval::video::data_url(&bytes));
     }
-    sheet
+    (sheet, left_out)
 }
 
 /// Lines of code shown per sample.
@@ -127,7 +127,7 @@ impl Summary {
                 true
             })?;
         }
-        summary.contact_sheet = contact_sheet(&dir.path);
+        (summary.contact_sheet, summary.contact_sheet_left_out) = contact_sheet(&dir.path);
         Ok(summary)
     }
 
@@ -142,6 +142,7 @@ impl Summary {
             samples: Vec::new(),
             lengths: stats.tokens.tokenizers.clone(),
             contact_sheet: BTreeMap::new(),
+            contact_sheet_left_out: 0,
             stats,
         }
     }
