@@ -290,7 +290,7 @@ fn strip(files: &[PathBuf]) -> Vec<String> {
                 k * (n - 1) / (take - 1)
             }
         })
-        .filter_map(|i| super::video::thumbnail(&files[i], STRIP_HEIGHT))
+        .filter_map(|i| crate::render::thumbnail::thumbnail(&files[i], STRIP_HEIGHT))
         .collect()
 }
 

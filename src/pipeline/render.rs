@@ -203,7 +203,7 @@ pub(super) fn run(
                     k * (n - 1) / (take - 1)
                 };
                 if let Some(png) =
-                    crate::eval::video::thumbnail_png(&outcome.files[i], THUMBNAIL_HEIGHT)
+                    crate::render::thumbnail::thumbnail_png(&outcome.files[i], THUMBNAIL_HEIGHT)
                 {
                     frames.push((format!("frames/{prefix}-{k}.png"), png));
                 }

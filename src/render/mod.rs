@@ -18,6 +18,7 @@ pub mod globals;
 pub mod isolation;
 pub mod kit;
 pub mod packages;
+pub mod thumbnail;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -97,7 +97,7 @@ fn contact_sheet(dir: &std::path::Path) -> (BTreeMap<String, Vec<String>>, usize
             (Some(group), Ok(bytes)) if bytes.starts_with(b"\x89PNG\r\n\x1a\n") => sheet
                 .entry(group)
                 .or_default()
-                .push(crate::eval::video::data_url(&bytes)),
+                .push(crate::render::thumbnail::data_url(&bytes)),
             _ => left_out += 1,
         }
     }
