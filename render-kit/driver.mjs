@@ -18,6 +18,8 @@
 import { createInterface } from "node:readline";
 import { randomUUID } from "node:crypto";
 import { writeFileSync } from "node:fs";
+import http from "node:http";
+import net from "node:net";
 import path from "node:path";
 import { transform } from "sucrase";
 import { TraceMap, originalPositionFor } from "@jridgewell/trace-mapping";
@@ -57,9 +59,133 @@ process.on("uncaughtException", (error) => {
   process.stderr.write(`driver: uncaught exception: ${(error && error.stack) || error}\n`);
 });
 
-const browserExecutable = process.argv[3];
+const chromium = process.argv[3];
 const concurrency = Math.max(1, Number(process.argv[4]) || 1);
 const bundleDir = process.argv[5];
+
+// Scene code must reach no network. In a network namespace of its own (template-sft says so in
+// TEMPLATE_SFT_ISOLATION) only loopback exists; without one ("csp_only") the page's CSP covers
+// requests but not navigation, popups or the servers below, so this process seals them itself.
+// Both hold in both modes, as a second wall.
+//
+// 1. Every server started here (Remotion's bundle and /proxy servers) listens on 127.0.0.1 only,
+//    never on every interface, and its port is noted.
+const LOOPBACK = "127.0.0.1";
+const ownPorts = new Set();
+const listen = net.Server.prototype.listen;
+net.Server.prototype.listen = function (...args) {
+  const first = args[0];
+  if (first === undefined || typeof first === "function") {
+    args = [{ port: 0, host: LOOPBACK }, ...args];
+  } else if (typeof first === "object" && first !== null && first.path === undefined && first.fd === undefined) {
+    args = [{ ...first, host: LOOPBACK, ipv6Only: false }, ...args.slice(1)];
+  } else if (typeof first === "number" || (typeof first === "string" && /^\d+$/.test(first))) {
+    // listen(port[, host][, backlog][, callback])
+    const rest = args.slice(1);
+    if (typeof rest[0] === "string") rest.shift();
+    args = [first, LOOPBACK, ...rest];
+  }
+  this.once("listening", () => {
+    const address = this.address();
+    if (address && typeof address === "object") {
+      ownPorts.add(address.port);
+      this.once("close", () => ownPorts.delete(address.port));
+    }
+  });
+  return listen.apply(this, args);
+};
+
+// 2. Remotion's /proxy downloads any URL from Node for the page (same origin, so the CSP admits
+//    it): refused unless the source is this server's own origin (the bundle's files).
+const ownOrigin = (server, src) => {
+  const address = server.address();
+  if (!address || typeof address !== "object") return false;
+  try {
+    const url = new URL(src, `http://${LOOPBACK}:${address.port}`);
+    return url.protocol === "http:" && ["localhost", LOOPBACK, "[::1]"].includes(url.hostname) && Number(url.port) === address.port;
+  } catch {
+    return false;
+  }
+};
+const createServer = http.createServer;
+http.createServer = function (...args) {
+  const i = args.findIndex((a) => typeof a === "function");
+  if (i >= 0) {
+    const handler = args[i];
+    args[i] = function (request, response) {
+      if (String(request.url || "").startsWith("/proxy")) {
+        const src = new URL(request.url, "http://x").searchParams.get("src") || "";
+        if (!ownOrigin(this, src)) {
+          response.writeHead(403);
+          response.end("template-sft: /proxy serves the bundle's own files only");
+          return;
+        }
+      }
+      return handler.call(this, request, response);
+    };
+  }
+  return createServer.apply(this, args);
+};
+
+// 3. Without a namespace, the browser itself sends everything through a proxy of this process
+//    (loopback included) that passes only requests to the servers above and refuses the rest:
+//    navigation, popups, forms, WebSockets and WebRTC (only over the proxy, which refuses CONNECT)
+//    have nowhere to go, and no host name is resolved. Chromium is started through a constant
+//    wrapper script that swaps Remotion's "no proxy" flags for these; the paths reach it by
+//    environment, never as code.
+const sealed = process.env.TEMPLATE_SFT_ISOLATION !== "namespace";
+const SEALED_CHROMIUM = `#!/bin/sh
+# template-sft: Chromium with every request through the driver's proxy (loopback included).
+for arg do
+  shift
+  case "$arg" in
+    --no-proxy-server|--proxy-server=*|--proxy-bypass-list=*|--host-resolver-rules=*|--force-webrtc-ip-handling-policy=*) ;;
+    *) set -- "$@" "$arg" ;;
+  esac
+done
+exec "$TEMPLATE_SFT_CHROMIUM" "$@" --proxy-server="$TEMPLATE_SFT_PROXY" "--proxy-bypass-list=<-loopback>" "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1" --force-webrtc-ip-handling-policy=disable_non_proxied_udp
+`;
+let browserExecutable = chromium;
+if (sealed) {
+  const proxy = createServer.call(http, (request, response) => {
+    let target = null;
+    try {
+      target = new URL(request.url);
+    } catch {}
+    const port = target ? Number(target.port || 80) : 0;
+    const allowed =
+      target && target.protocol === "http:" && ["localhost", LOOPBACK, "[::1]"].includes(target.hostname) && ownPorts.has(port);
+    if (!allowed) {
+      response.writeHead(403);
+      response.end();
+      return;
+    }
+    const upstream = http.request(
+      { host: LOOPBACK, port, method: request.method, path: target.pathname + target.search, headers: request.headers },
+      (reply) => {
+        response.writeHead(reply.statusCode || 502, reply.headers);
+        reply.pipe(response);
+      },
+    );
+    upstream.on("error", () => {
+      if (!response.headersSent) response.writeHead(502);
+      response.end();
+    });
+    request.pipe(upstream);
+  });
+  proxy.on("connect", (_request, socket) => {
+    socket.on("error", () => {});
+    socket.end("HTTP/1.1 403 Forbidden\r\n\r\n");
+  });
+  // Started with the original listen: the proxy is not one of the servers it passes requests to.
+  await new Promise((resolve) => listen.call(proxy, 0, LOOPBACK, resolve));
+  const proxyPort = proxy.address().port;
+  const wrapper = path.join(process.env.TMPDIR || "/tmp", "chromium-sealed.sh");
+  writeFileSync(wrapper, SEALED_CHROMIUM, { mode: 0o700 });
+  process.env.TEMPLATE_SFT_CHROMIUM = chromium;
+  process.env.TEMPLATE_SFT_PROXY = `http://${LOOPBACK}:${proxyPort}`;
+  browserExecutable = wrapper;
+}
 const { openBrowser, selectComposition, renderStill, renderFrames } = await import("@remotion/renderer");
 
 // Every browser open now, so that a SIGTERM (template-sft's parent-death signal, when there is no
@@ -72,6 +198,14 @@ const launch = async () => {
     logLevel: "error",
   });
   browsers.add(browser);
+  // A page a scene opens (a popup, a link with a target) is closed by the browser as it appears:
+  // it would be a page without the CSP, and it could outlive the scene. Remotion's own pages have
+  // no opener.
+  browser.connection.on("Target.targetCreated", ({ targetInfo }) => {
+    if (targetInfo && targetInfo.openerId) {
+      browser.connection.send("Target.closeTarget", { targetId: targetInfo.targetId }).catch(() => {});
+    }
+  });
   return browser;
 };
 const closeBrowser = (browser) => {

@@ -25,7 +25,7 @@ document.head.prepend(meta);
 
 // Where the renderer has no network namespace of its own (stats.render.isolation = csp_only), the
 // channels the CSP does not cover are taken away here, before any scene runs: WebRTC (UDP to any
-// host) and popups (a page without this CSP). In the namespace they have nowhere to go anyway.
+// host) and popups (a page without this CSP), as a second wall behind the driver's proxy.
 for (const name of ["RTCPeerConnection", "webkitRTCPeerConnection", "RTCDataChannel", "RTCIceCandidate", "RTCSessionDescription"]) {
   try {
     Object.defineProperty(window, name, { value: undefined, writable: false, configurable: false });

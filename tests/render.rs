@@ -362,39 +362,67 @@ export default function Nosy() {{
 fn scene_code_reaches_no_network() {
     // Listeners on loopback and on the machine's own address; the scene tries to reach them by
     // fetch, XHR, WebSocket, an image, an iframe, a beacon, Remotion's /proxy, WebRTC and a popup,
-    // and a second scene navigates and submits a form. Nothing may arrive.
+    // and a second scene navigates, follows a link to a new tab, refreshes by meta and submits a
+    // form. Nothing may arrive: in the renderer's own namespace, and where no namespace can be made
+    // (TEMPLATE_SFT_NO_NAMESPACE), where the driver's proxy and the page's CSP are all there is.
     let mut hosts = vec!["127.0.0.1".to_string()];
     hosts.extend(machine_address());
-    for host in hosts {
-        let listeners = Listeners::on(&host);
-        let wd = Workdir::new();
-        wd.write(
-            "nosy.tsx",
-            nosy_scene(&host, listeners.port, listeners.udp_port),
-        );
-        wd.write(
-            "leaves.tsx",
-            format!(
-                "const {{ AbsoluteFill }} = window.Remotion;\nexport const durationInFrames = 30;\nexport default function Leaves() {{\n  const form = document.createElement(\"form\"); form.method = \"POST\"; form.action = \"http://{host}:{port}/form\"; document.body.appendChild(form);\n  setTimeout(() => {{ try {{ form.submit(); }} catch (e) {{}} }}, 10);\n  setTimeout(() => {{ location.href = \"http://{host}:{port}/navigate\"; }}, 20);\n  return <AbsoluteFill style={{{{ background: \"navy\" }}}} />;\n}}\n",
-                port = listeners.port
-            ),
-        );
-        let run = wd.run(&[
-            "render",
-            "nosy.tsx",
-            "leaves.tsx",
-            "--format",
-            "square",
-            "--json",
-            "--deadline",
-            "10",
-        ]);
-        assert!(!listeners.reached(), "the scene reached {host}: {run}");
-        let outcome = &run.json()[0]["outcome"];
-        assert_eq!(outcome["verdict"], "ok", "{run}");
-        // The two remote images were swapped for the placeholder, and counted.
-        assert_eq!(outcome["replacedUrls"], 2, "{run}");
+    for no_namespace in [false, true] {
+        for host in &hosts {
+            let listeners = Listeners::on(host);
+            let wd = Workdir::new();
+            wd.write(
+                "nosy.tsx",
+                nosy_scene(host, listeners.port, listeners.udp_port),
+            );
+            wd.write("leaves.tsx", leaving_scene(host, listeners.port));
+            let args = [
+                "render",
+                "nosy.tsx",
+                "leaves.tsx",
+                "--format",
+                "square",
+                "--json",
+                "--deadline",
+                "10",
+            ];
+            let run = if no_namespace {
+                wd.run_env(&args, &[("TEMPLATE_SFT_NO_NAMESPACE", "1")])
+            } else {
+                wd.run(&args)
+            };
+            assert!(
+                !listeners.reached(),
+                "the scene reached {host} (no namespace: {no_namespace}): {run}"
+            );
+            // The scene that stays on its page renders (the one that leaves it may fail as it
+            // likes); its two remote images were swapped for the placeholder, and counted.
+            let nosy = &run.json()[0]["outcome"];
+            assert_eq!(nosy["verdict"], "ok", "{run}");
+            assert_eq!(nosy["replacedUrls"], 2, "{run}");
+        }
     }
+}
+
+/// A scene that tries to leave its page for `host:port`: a form, a link to a new tab, a meta
+/// refresh and a navigation.
+fn leaving_scene(host: &str, port: u16) -> String {
+    let url = format!("http://{host}:{port}");
+    format!(
+        r#"const {{ AbsoluteFill }} = window.Remotion;
+export const durationInFrames = 30;
+export default function Leaves() {{
+  const form = document.createElement("form"); form.method = "POST"; form.action = "{url}/form"; document.body.appendChild(form);
+  const link = document.createElement("a"); link.href = "{url}/tab"; link.target = "_blank"; document.body.appendChild(link);
+  const meta = document.createElement("meta"); meta.httpEquiv = "refresh"; meta.content = "0;url={url}/refresh";
+  setTimeout(() => {{ try {{ link.click(); }} catch (e) {{}} }}, 5);
+  setTimeout(() => {{ try {{ form.submit(); }} catch (e) {{}} }}, 10);
+  setTimeout(() => {{ document.head.appendChild(meta); }}, 15);
+  setTimeout(() => {{ location.href = "{url}/navigate"; }}, 20);
+  return <AbsoluteFill style={{{{ background: "navy" }}}} />;
+}}
+"#
+    )
 }
 
 #[test]

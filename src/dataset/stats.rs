@@ -298,7 +298,8 @@ pub struct RenderStats {
     /// The render kit's hash (Remotion and React versions are pinned by it).
     pub kit: String,
     /// How the renderer was cut off from the network: `namespace` (its own network namespace,
-    /// only loopback) or `csp_only` (no namespace could be made; the page's CSP alone).
+    /// only loopback) or `csp_only` (no namespace could be made; the page's CSP and the driver's
+    /// own sealing).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub isolation: String,
 }

@@ -206,6 +206,8 @@ impl Process {
             .arg(&kit.bundle)
             .current_dir(&kit.dir)
             .env("TMPDIR", temp.path())
+            // Without a namespace the driver seals the browser's network itself (driver.mjs).
+            .env("TEMPLATE_SFT_ISOLATION", isolation.name())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -5,7 +5,9 @@
 //! --pid --fork --kill-child`, as bubblewrap does; inside, loopback is brought up for the bundle's
 //! server and the browser), else [`Isolation::CspOnly`]. In the namespace nothing a scene does
 //! reaches another host or a port of this machine: not `/proxy`, not WebRTC, not a popup or a form,
-//! whatever the page's CSP misses. The process namespace makes the renderer's whole tree one thing
+//! whatever the page's CSP misses. Without one, the driver seals the browser itself
+//! (`render-kit/driver.mjs`: every request through a proxy that passes only the driver's own
+//! servers, which listen on loopback; `/proxy` for the bundle's own files only; popups closed). The process namespace makes the renderer's whole tree one thing
 //! to kill: its first process is the namespace's init, and when it dies (unshare kills it when it
 //! dies itself) the kernel kills every process inside, browsers in groups of their own included.
 //! Probed once per process; which one ran is in `stats.render.isolation`.
@@ -22,7 +24,8 @@ use serde::{Deserialize, Serialize};
 pub enum Isolation {
     /// Its own network namespace: only loopback, its own.
     Namespace,
-    /// No namespace could be made: the page's Content-Security-Policy is all there is.
+    /// No namespace could be made: the page's Content-Security-Policy and the driver's own
+    /// sealing (a proxy that passes only its servers, loopback-only servers, popups closed).
     CspOnly,
 }
 
