@@ -86,6 +86,7 @@
 // re-exported below; the binary, the integration tests, the fuzz targets and the benchmarks reach
 // the few internals they need through `internals`, hidden from the docs.
 pub(crate) mod ast;
+pub(crate) mod batch;
 pub(crate) mod cache;
 pub(crate) mod catalog;
 // Their doc comments are the command line's --help text, written for a terminal, not rustdoc.

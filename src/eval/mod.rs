@@ -32,7 +32,8 @@ use serde::Serialize;
 use crate::code::duration::DurationExport;
 use crate::dataset::manifest;
 use crate::dataset::version::Version;
-use crate::dataset::writer::{numbered, refuse_inside_version, write_new_file, MAX_CANDIDATES};
+use crate::batch;
+use crate::dataset::writer::refuse_inside_version;
 use crate::error::{wording, Error, Result};
 use crate::prompts::brief::PromptOrigin;
 use crate::render::RenderOptions;
@@ -186,47 +187,6 @@ pub struct Prepared {
     pub notes: Vec<String>,
 }
 
-/// The most requests the OpenAI Batch API takes in one input file.
-pub const BATCH_REQUESTS: usize = 50_000;
-/// The largest input file it takes (200 MB).
-pub const BATCH_BYTES: usize = 200_000_000;
-
-/// Most tokens a reply may have, per model (OpenAI's published output limits): a request over
-/// its model's limit is rejected, and with it every request of the batch. The longest matching
-/// prefix wins; a fine-tuned model (`ft:BASE:…`) has its base's limit. `true`: a reasoning model,
-/// which takes `max_completion_tokens` instead of `max_tokens`.
-const OUTPUT_LIMITS: &[(&str, usize, bool)] = &[
-    ("gpt-3.5-turbo", 4_096, false),
-    ("gpt-4", 8_192, false),
-    ("gpt-4-turbo", 4_096, false),
-    ("gpt-4o", 16_384, false),
-    ("gpt-4o-2024-05-13", 4_096, false),
-    ("gpt-4o-mini", 16_384, false),
-    ("gpt-4.1", 32_768, false),
-    ("gpt-4.1-mini", 32_768, false),
-    ("gpt-4.1-nano", 32_768, false),
-    ("gpt-5", 128_000, true),
-    ("gpt-5-mini", 128_000, true),
-    ("gpt-5-nano", 128_000, true),
-    ("o1", 100_000, true),
-    ("o3", 100_000, true),
-    ("o3-mini", 100_000, true),
-    ("o4-mini", 100_000, true),
-];
-
-/// `model`'s output limit and whether it is a reasoning model, when known.
-fn output_limit(model: &str) -> Option<(usize, bool)> {
-    let base = model.strip_prefix("ft:").unwrap_or(model);
-    OUTPUT_LIMITS
-        .iter()
-        .filter(|(name, _, _)| {
-            base.strip_prefix(name)
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with(['-', ':']))
-        })
-        .max_by_key(|(name, _, _)| name.len())
-        .map(|&(_, limit, reasoning)| (limit, reasoning))
-}
-
 /// The `max_tokens` of every request, and a note when it was cut or cannot be checked.
 fn max_tokens(
     model: &str,
@@ -237,7 +197,7 @@ fn max_tokens(
         return Err(wording::max_tokens_zero());
     }
     let default = (2 * longest).max(1).div_ceil(256) * 256;
-    match (output_limit(model), requested) {
+    match (batch::output_limit(model), requested) {
         (Some((limit, _)), Some(n)) if n > limit => {
             Err(wording::max_tokens_over_limit(n, model, limit))
         }
@@ -260,27 +220,6 @@ fn max_tokens(
     }
 }
 
-/// One line of a Batch API request file.
-#[derive(Serialize)]
-struct Request<'a> {
-    custom_id: &'a str,
-    method: &'static str,
-    url: &'static str,
-    body: Body<'a>,
-}
-
-#[derive(Serialize)]
-struct Body<'a> {
-    model: &'a str,
-    messages: [crate::tokens::chat_template::Turn<'a>; 2],
-    /// Chat models' limit; reasoning models refuse it and take `max_completion_tokens`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    max_tokens: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    max_completion_tokens: Option<usize>,
-    temperature: f64,
-}
-
 /// Write the split's prompts (system and user, no answer) to `out` as a Batch API request file,
 /// or as numbered parts of it (`OUT-1.jsonl`, …) when one file would hold more than
 /// 50,000 requests or 200 MB (the Batch API's limits).
@@ -294,15 +233,15 @@ pub fn prepare(dir: &Path, options: &PrepareOptions, out: &Path) -> Result<Prepa
         .max()
         .unwrap_or(0);
     let (max_tokens, note) = max_tokens(&model, options.max_tokens, longest)?;
-    let reasoning = output_limit(&model).is_some_and(|(_, reasoning)| reasoning);
+    let reasoning = batch::output_limit(&model).is_some_and(|(_, reasoning)| reasoning);
     refuse_inside_version(out)?;
     let lines = heldout.examples.iter().map(|g| {
         let turn = |role, content| crate::tokens::chat_template::Turn { role, content };
-        let request = Request {
+        let request = batch::Request {
             custom_id: &g.id,
             method: "POST",
             url: "/v1/chat/completions",
-            body: Body {
+            body: batch::Body {
                 model: &model,
                 messages: [turn("system", &g.system), turn("user", &g.brief)],
                 max_tokens: (!reasoning).then_some(max_tokens),
@@ -315,27 +254,10 @@ pub fn prepare(dir: &Path, options: &PrepareOptions, out: &Path) -> Result<Prepa
         line.push(b'\n');
         Ok(line)
     });
-    let parts = batch_parts(lines, BATCH_REQUESTS, BATCH_BYTES)?;
-    // Never overwrite: the first name whose every part is free.
-    let base = (0..MAX_CANDIDATES)
-        .map(|n| numbered(out, n))
-        .find(|base| part_paths(base, parts.len()).iter().all(|p| !p.exists()))
-        .ok_or_else(|| wording::no_free_name(out, MAX_CANDIDATES))?;
-    let mut files = Vec::new();
-    for (path, part) in part_paths(&base, parts.len()).iter().zip(&parts) {
-        files.push(write_new_file(path, part)?);
-    }
+    let written = batch::write_requests(lines, out)?;
     let mut notes: Vec<String> = note.into_iter().collect();
-    if files.len() > 1 {
-        notes.push(format!(
-            "{} requests are more than one Batch API file takes ({BATCH_REQUESTS} requests, {} MB): wrote {} parts ({} … {}); submit each as a batch and concatenate the outputs for eval",
-            heldout.examples.len(),
-            BATCH_BYTES / 1_000_000,
-            files.len(),
-            files[0].display(),
-            files[files.len() - 1].display()
-        ));
-    }
+    notes.extend(written.note(heldout.examples.len()));
+    let (base, files) = (written.base, written.files);
     Ok(Prepared {
         out: base,
         requests: heldout.examples.len(),
@@ -344,37 +266,6 @@ pub fn prepare(dir: &Path, options: &PrepareOptions, out: &Path) -> Result<Prepa
         files,
         notes,
     })
-}
-
-/// Lines grouped into files of at most `max_lines` lines and `max_bytes` bytes (a line longer
-/// than `max_bytes` is a file of its own: the API will say so, the rest still runs).
-fn batch_parts(
-    lines: impl Iterator<Item = Result<Vec<u8>>>,
-    max_lines: usize,
-    max_bytes: usize,
-) -> Result<Vec<Vec<u8>>> {
-    let mut parts: Vec<Vec<u8>> = vec![Vec::new()];
-    let mut in_part = 0;
-    for line in lines {
-        let line = line?;
-        let last = parts.len() - 1;
-        if in_part > 0 && (in_part == max_lines || parts[last].len() + line.len() > max_bytes) {
-            parts.push(Vec::new());
-            in_part = 0;
-        }
-        let last = parts.len() - 1;
-        parts[last].extend_from_slice(&line);
-        in_part += 1;
-    }
-    Ok(parts)
-}
-
-/// `out` itself for one part; `out`'s stem with `-1`, `-2`, … before its extension for several.
-fn part_paths(out: &Path, parts: usize) -> Vec<PathBuf> {
-    if parts <= 1 {
-        return vec![out.to_path_buf()];
-    }
-    (1..=parts as u32).map(|n| numbered(out, n)).collect()
 }
 
 /// Where the outputs to score come from.
@@ -641,26 +532,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn output_limits_match_by_prefix_and_fine_tunes_have_their_base_limit() {
-        assert_eq!(output_limit("gpt-4o-mini"), Some((16_384, false)));
-        assert_eq!(
-            output_limit("gpt-4o-mini-2024-07-18"),
-            Some((16_384, false))
-        );
-        assert_eq!(
-            output_limit("ft:gpt-4o-mini-2024-07-18:acme::x1"),
-            Some((16_384, false))
-        );
-        assert_eq!(output_limit("gpt-4o-2024-05-13"), Some((4_096, false)));
-        assert_eq!(output_limit("gpt-4.1-nano"), Some((32_768, false)));
-        assert_eq!(output_limit("gpt-4-turbo-2024-04-09"), Some((4_096, false)));
-        assert_eq!(output_limit("o4-mini"), Some((100_000, true)));
-        // A name that only starts like a known one is not it.
-        assert_eq!(output_limit("gpt-4ox"), None);
-        assert_eq!(output_limit("Qwen/Qwen3-8B"), None);
-    }
-
-    #[test]
     fn max_tokens_is_capped_at_the_output_limit_and_zero_is_refused() {
         // The case: twice 13,568 is 27,136, over gpt-4o-mini's 16,384.
         let (n, note) = max_tokens("gpt-4o-mini", None, 13_568).unwrap();
@@ -684,38 +555,5 @@ mod tests {
         let (n, note) = max_tokens("my-model", None, 1_000).unwrap();
         assert_eq!(n, 2_048);
         assert!(note.unwrap().contains("not known"));
-    }
-
-    #[test]
-    fn requests_past_the_batch_limits_go_to_numbered_parts() {
-        let lines = |n: usize, len: usize| (0..n).map(move |_| Ok(vec![b'x'; len]));
-        let sizes = |parts: Vec<Vec<u8>>| parts.iter().map(Vec::len).collect::<Vec<_>>();
-        // By count: 5 lines, 2 per file.
-        assert_eq!(
-            sizes(batch_parts(lines(5, 10), 2, 1000).unwrap()),
-            [20, 20, 10]
-        );
-        // By bytes: 30-byte lines, 70 bytes per file.
-        assert_eq!(
-            sizes(batch_parts(lines(5, 30), 100, 70).unwrap()),
-            [60, 60, 30]
-        );
-        // A line over the byte limit on its own; nothing is lost.
-        assert_eq!(sizes(batch_parts(lines(2, 90), 100, 70).unwrap()), [90, 90]);
-        assert_eq!(sizes(batch_parts(lines(0, 1), 2, 10).unwrap()), [0]);
-        // The real limits: 50,001 one-byte requests are two files.
-        let parts = batch_parts(lines(BATCH_REQUESTS + 1, 1), BATCH_REQUESTS, BATCH_BYTES);
-        assert_eq!(sizes(parts.unwrap()), [BATCH_REQUESTS, 1]);
-        assert_eq!(
-            part_paths(Path::new("out/requests.jsonl"), 2),
-            [
-                PathBuf::from("out/requests-1.jsonl"),
-                PathBuf::from("out/requests-2.jsonl")
-            ]
-        );
-        assert_eq!(
-            part_paths(Path::new("r.jsonl"), 1),
-            [PathBuf::from("r.jsonl")]
-        );
     }
 }

@@ -30,26 +30,7 @@ pub const CHUNK_LINES: usize = 1024;
 /// pile up in memory.
 const CHUNK_BYTES: usize = 16 << 20;
 
-/// What a line says about one example.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Answer {
-    /// The model's output, and its token count when the line reports one (`usage`).
-    Output { text: String, tokens: Option<usize> },
-    /// The request failed (an `error` line of a batch output, or a non-200 status).
-    Failed(String),
-    /// The model answered without content: a refusal (its text), or a reply cut before any.
-    Refused(String),
-}
-
-impl Answer {
-    /// Bytes of text it holds.
-    fn len(&self) -> usize {
-        match self {
-            Answer::Output { text, .. } => text.len(),
-            Answer::Failed(why) | Answer::Refused(why) => why.len(),
-        }
-    }
-}
+pub use crate::batch::Answer;
 
 /// A prediction tied to its example.
 #[derive(Debug, Clone)]
@@ -301,7 +282,7 @@ pub(crate) fn parse_line(
     if let Some(id) = object.get("custom_id") {
         let id = id.as_str().ok_or("custom_id is not a string")?.to_string();
         if object.contains_key("response") || object.contains_key("error") {
-            return Ok((id, batch_answer(&value)?));
+            return Ok((id, crate::batch::answer(&value)?));
         }
         if let Some(completion) = object.get("completion") {
             return Ok((id, completion_answer(completion)?));
@@ -317,99 +298,11 @@ pub(crate) fn parse_line(
             return Err("the last message is not the assistant's".into());
         }
         let text =
-            content_text(last.get("content"))?.ok_or("the assistant message has no content")?;
+            crate::batch::content_text(last.get("content"))?.ok_or("the assistant message has no content")?;
         let id = chat_id(object, messages, ids)?;
         return Ok((id, Answer::Output { text, tokens: None }));
     }
     Err("expected a Batch API output line (custom_id, response), {\"custom_id\", \"completion\"}, or a chat line with \"messages\"".into())
-}
-
-/// The answer of a Batch API output line.
-fn batch_answer(value: &Value) -> std::result::Result<Answer, String> {
-    if let Some(error) = value.get("error").filter(|e| !e.is_null()) {
-        let message = error_message(error).unwrap_or_else(|| "the request failed".into());
-        return Ok(Answer::Failed(message));
-    }
-    let response = value
-        .get("response")
-        .filter(|r| !r.is_null())
-        .ok_or("no \"response\"")?;
-    let status = response.get("status_code").and_then(Value::as_u64);
-    // vLLM writes a failed request's response without a body.
-    let body = response.get("body").filter(|b| !b.is_null());
-    if let Some(status) = status.filter(|&s| s != 200) {
-        return Ok(Answer::Failed(match body.and_then(error_message) {
-            Some(message) => format!("status {status}: {message}"),
-            None => format!("status {status}"),
-        }));
-    }
-    let body = body.ok_or("\"response\" has no \"body\"")?;
-    let message = body
-        .pointer("/choices/0/message")
-        .ok_or("no response.body.choices[0].message")?;
-    let text = match content_text(message.get("content"))? {
-        Some(text) => text,
-        None => {
-            // An answer all the same: the model replied, with nothing to score.
-            let why = match message.get("refusal").and_then(Value::as_str) {
-                Some(refusal) => format!("the model refused: {refusal}"),
-                None => {
-                    let finish = body
-                        .pointer("/choices/0/finish_reason")
-                        .and_then(Value::as_str)
-                        .unwrap_or("not given");
-                    format!("the reply has no content (finish_reason {finish})")
-                }
-            };
-            return Ok(Answer::Refused(why));
-        }
-    };
-    let tokens = body
-        .pointer("/usage/completion_tokens")
-        .and_then(Value::as_u64)
-        .map(|n| n as usize);
-    Ok(Answer::Output { text, tokens })
-}
-
-/// A message's content as text: a string, or content parts (`[{"type": "text", "text": …}, …]`,
-/// as chat APIs also write it) joined; `None` when there is none (null, missing, no parts).
-fn content_text(content: Option<&Value>) -> std::result::Result<Option<String>, String> {
-    match content {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(text)) => Ok(Some(text.clone())),
-        Some(Value::Array(parts)) => {
-            let mut text = String::new();
-            for (i, part) in parts.iter().enumerate() {
-                let kind = part.get("type").and_then(Value::as_str).unwrap_or("text");
-                match (kind, part.get("text").and_then(Value::as_str)) {
-                    ("text" | "output_text", Some(t)) => text.push_str(t),
-                    (kind, _) => {
-                        return Err(format!(
-                            "content part {i} is of type {kind:?}, not text: no code to score"
-                        ))
-                    }
-                }
-            }
-            Ok((!parts.is_empty()).then_some(text))
-        }
-        Some(_) => Err("the message's content is neither text nor content parts".into()),
-    }
-}
-
-/// The message of an error as the batch APIs write it: OpenAI's `{"code", "message"}`, vLLM's
-/// message string, or vLLM's error response (`{"message", …}` or `{"error": {"message", …}}`).
-fn error_message(error: &Value) -> Option<String> {
-    match error {
-        Value::String(message) => Some(message.clone()),
-        Value::Object(object) => object
-            .get("message")
-            .and_then(Value::as_str)
-            .or_else(|| error.pointer("/error/message").and_then(Value::as_str))
-            .map(str::to_string)
-            .or_else(|| Some(error.to_string())),
-        Value::Null => None,
-        other => Some(other.to_string()),
-    }
 }
 
 /// `completion`: a string, or messages ending with the assistant's.
@@ -421,7 +314,7 @@ fn completion_answer(completion: &Value) -> std::result::Result<Answer, String> 
                 .last()
                 .filter(|m| m.get("role").and_then(Value::as_str) == Some("assistant"))
                 .ok_or("\"completion\" messages do not end with an assistant message")?;
-            content_text(last.get("content"))?
+            crate::batch::content_text(last.get("content"))?
                 .ok_or("the assistant message of \"completion\" has no content")?
         }
         _ => return Err("\"completion\" is neither a string nor messages".into()),
