@@ -7,13 +7,18 @@
 //! reply without content. OpenAI's and Together's batch APIs and `vllm run-batch` all read and
 //! write these files, so the tool needs no HTTP client and no key.
 
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::dataset::writer::{numbered, write_new_file, MAX_CANDIDATES};
-use crate::error::{wording, Result};
+use crate::error::{wording, Error, Result};
+use crate::input::{self, read_line_capped, CappedLine};
+
+/// The longest output line read; a longer one is a bad line.
+pub const MAX_LINE_BYTES: usize = 16 << 20;
 
 /// The most requests the OpenAI Batch API takes in one input file.
 pub const BATCH_REQUESTS: usize = 50_000;
@@ -116,7 +121,6 @@ pub fn part_paths(out: &Path, parts: usize) -> Vec<PathBuf> {
     (1..=parts as u32).map(|n| numbered(out, n)).collect()
 }
 
-
 /// Where [`write_requests`] wrote.
 #[derive(Debug)]
 pub struct Written {
@@ -143,10 +147,7 @@ impl Written {
 /// Write request lines to `out`, or to numbered parts of it (`OUT-1.jsonl`, …) when one file
 /// would hold more than [`BATCH_REQUESTS`] requests or [`BATCH_BYTES`] bytes; never over a file
 /// that exists (the first name whose every part is free).
-pub fn write_requests(
-    lines: impl Iterator<Item = Result<Vec<u8>>>,
-    out: &Path,
-) -> Result<Written> {
+pub fn write_requests(lines: impl Iterator<Item = Result<Vec<u8>>>, out: &Path) -> Result<Written> {
     let parts = batch_parts(lines, BATCH_REQUESTS, BATCH_BYTES)?;
     let base = (0..MAX_CANDIDATES)
         .map(|n| numbered(out, n))
@@ -269,6 +270,39 @@ fn error_message(error: &Value) -> Option<String> {
     }
 }
 
+/// Every non-blank line of `path` (a byte-order mark stripped from the first), or a too-long
+/// line's length, with its 1-based number.
+pub fn each_line(
+    path: &Path,
+    mut each: impl FnMut(usize, std::result::Result<&[u8], u64>) -> Result<()>,
+) -> Result<()> {
+    let file = input::open_regular(path)?;
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let mut buf = Vec::new();
+    let mut line = 0;
+    loop {
+        line += 1;
+        match read_line_capped(&mut reader, &mut buf, MAX_LINE_BYTES)
+            .map_err(|e| Error::read(path, e))?
+        {
+            CappedLine::Eof => return Ok(()),
+            CappedLine::Line => {}
+            CappedLine::TooLong(len) => {
+                each(line, Err(len))?;
+                continue;
+            }
+        }
+        if buf.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        // A byte-order mark (Windows tools write one) starts the file, not the JSON.
+        let bytes = match buf.strip_prefix(b"\xef\xbb\xbf") {
+            Some(rest) if line == 1 => rest,
+            _ => &buf[..],
+        };
+        each(line, Ok(bytes))?;
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -41,6 +41,10 @@ pub enum Command {
     Export(cmd::export::Args),
     /// Score a model's outputs on a version's held-out split (`eval prepare` writes the prompts).
     Eval(cmd::eval::Args),
+    /// More briefs per template from a model (instruction backtranslation), verified against the
+    /// code: `briefs prepare` writes the Batch API requests, `briefs ingest` keeps the true, new
+    /// briefs of the batch's output.
+    Briefs(cmd::briefs::Args),
     /// Write a commented template-sft.toml.
     Init(cmd::init::Args),
     /// Render scenes with Remotion in headless Chromium and print each one's verdict.
@@ -68,6 +72,7 @@ impl Cli {
             Command::Diff(args) => cmd::diff::run(args, &console),
             Command::Export(args) => cmd::export::run(args, &console),
             Command::Eval(args) => cmd::eval::run(args, &console),
+            Command::Briefs(args) => cmd::briefs::run(args, &console),
             Command::Init(args) => cmd::init::run(args, &console),
             Command::Synth(args) => cmd::synth::run(args, &console),
         };

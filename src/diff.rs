@@ -15,6 +15,7 @@ use crate::dataset::stats::Totals;
 use crate::dataset::version::Version;
 use crate::digest::text_hash;
 use crate::error::Result;
+use crate::prompts::brief::PromptOrigin;
 use crate::split::Split;
 
 #[derive(Debug, Clone)]
@@ -73,6 +74,10 @@ pub struct Diff {
     pub totals_before: Totals,
     /// The new version's examples per split.
     pub totals_after: Totals,
+    /// Examples per prompt origin (curated, override, generated, synthesized), before and after.
+    pub origins_before: BTreeMap<PromptOrigin, usize>,
+    /// The same, after.
+    pub origins_after: BTreeMap<PromptOrigin, usize>,
     /// Examples only in the new version.
     pub added: Vec<Key>,
     /// Examples only in the old version.
@@ -107,6 +112,8 @@ pub fn diff(old: &Version, new: &Version) -> Result<Diff> {
         new: new.path.display().to_string(),
         totals_before: a.totals.clone(),
         totals_after: b.totals.clone(),
+        origins_before: old.stats.briefs.by_origin.clone(),
+        origins_after: new.stats.briefs.by_origin.clone(),
         added: Vec::new(),
         removed: Vec::new(),
         brief_changed: Vec::new(),

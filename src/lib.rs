@@ -87,6 +87,7 @@
 // the few internals they need through `internals`, hidden from the docs.
 pub(crate) mod ast;
 pub(crate) mod batch;
+pub(crate) mod briefs;
 pub(crate) mod cache;
 pub(crate) mod catalog;
 // Their doc comments are the command line's --help text, written for a terminal, not rustdoc.

@@ -66,6 +66,18 @@ fn print(out: &mut impl Write, d: &Diff) -> std::io::Result<()> {
         t("validation", a.validation, b.validation),
         t("test", a.test, b.test)
     )?;
+    let origins: Vec<String> = d
+        .origins_before
+        .keys()
+        .chain(d.origins_after.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .map(|o| {
+            let n = |m: &std::collections::BTreeMap<_, usize>| m.get(o).copied().unwrap_or(0);
+            t(o.name(), n(&d.origins_before), n(&d.origins_after))
+        })
+        .collect();
+    writeln!(out, "prompt origins: {}", origins.join("; "))?;
     list(out, "added", &d.added)?;
     list(out, "removed", &d.removed)?;
     list(out, "brief changed", &d.brief_changed)?;

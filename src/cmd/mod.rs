@@ -2,6 +2,7 @@
 //! `pub fn run(args: &Args, console: &Console) -> Result<()>`. They orchestrate library stages and
 //! print results; they hold no pipeline logic of their own. `cli.rs` registers them, once.
 
+pub mod briefs;
 pub mod build;
 pub mod diff;
 pub mod eval;

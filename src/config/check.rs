@@ -100,6 +100,13 @@ impl Config {
                 "prompts.variants_per_template must be at least 1",
             ));
         }
+        if self.prompts.generated_per_template == 0 && !self.prompts.generated.is_empty() {
+            return Err(self.wrong(
+                "prompts",
+                "generated_per_template",
+                "prompts.generated_per_template must be at least 1 when prompts.generated lists files (remove the files to use none)",
+            ));
+        }
         if self.prompts.system.trim().is_empty() {
             return Err(self.wrong("prompts", "system", "prompts.system must not be empty"));
         }

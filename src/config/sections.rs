@@ -157,6 +157,15 @@ pub struct PromptsConfig {
     /// `overrides.json` with `additionalPrompts`; a missing file means no overrides.
     #[serde(default)]
     pub overrides: Option<PathBuf>,
+    /// Generated brief files (`briefs ingest` writes them; the curated shape). A missing one is
+    /// an error. Their briefs have the prompt origin `generated`.
+    #[serde(default)]
+    pub generated: Vec<PathBuf>,
+    /// Generated briefs per template, at most: a cap of their own, beside
+    /// `variants_per_template` (which overrides and curated prompts share), so that generated
+    /// briefs never displace a curated one.
+    #[serde(default = "default_generated")]
+    pub generated_per_template: usize,
     #[serde(default = "default_system")]
     pub system: String,
     #[serde(default = "default_variants")]
@@ -460,6 +469,9 @@ fn default_system() -> String {
 fn default_variants() -> usize {
     6
 }
+fn default_generated() -> usize {
+    8
+}
 fn default_fps() -> u32 {
     30
 }
@@ -493,6 +505,8 @@ impl Default for PromptsConfig {
             overrides: None,
             system: default_system(),
             variants_per_template: default_variants(),
+            generated: Vec::new(),
+            generated_per_template: default_generated(),
         }
     }
 }

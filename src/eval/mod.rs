@@ -29,10 +29,10 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::batch;
 use crate::code::duration::DurationExport;
 use crate::dataset::manifest;
 use crate::dataset::version::Version;
-use crate::batch;
 use crate::dataset::writer::refuse_inside_version;
 use crate::error::{wording, Error, Result};
 use crate::prompts::brief::PromptOrigin;

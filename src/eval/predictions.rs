@@ -14,16 +14,13 @@
 //! | a chat line `{"messages": […]}` | the last message, which must be the assistant's | `meta` (template, variant, format) when present, else the user message matched to a brief |
 
 use std::collections::{HashMap, HashSet};
-use std::io::BufReader;
 use std::path::Path;
 
 use serde_json::Value;
 
+use crate::batch::MAX_LINE_BYTES;
 use crate::error::{Error, Result};
-use crate::input::{self, read_line_capped, CappedLine};
 
-/// The longest line read; a longer one is a bad line.
-const MAX_LINE_BYTES: usize = 16 << 20;
 /// Lines per chunk handed to the scorer.
 pub const CHUNK_LINES: usize = 1024;
 /// Bytes of output per chunk, at most (past it the chunk is handed on early): long outputs never
@@ -139,44 +136,10 @@ struct Chosen {
     lines: HashMap<String, (usize, bool, u128)>,
 }
 
-/// Every non-blank line of `path` (a byte-order mark stripped from the first), or a too-long
-/// line's length, with its 1-based number.
-fn each_line(
-    path: &Path,
-    mut each: impl FnMut(usize, std::result::Result<&[u8], u64>) -> Result<()>,
-) -> Result<()> {
-    let file = input::open_regular(path)?;
-    let mut reader = BufReader::with_capacity(1 << 20, file);
-    let mut buf = Vec::new();
-    let mut line = 0;
-    loop {
-        line += 1;
-        match read_line_capped(&mut reader, &mut buf, MAX_LINE_BYTES)
-            .map_err(|e| Error::read(path, e))?
-        {
-            CappedLine::Eof => return Ok(()),
-            CappedLine::Line => {}
-            CappedLine::TooLong(len) => {
-                each(line, Err(len))?;
-                continue;
-            }
-        }
-        if buf.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        // A byte-order mark (Windows tools write one) starts the file, not the JSON.
-        let bytes = match buf.strip_prefix(b"\xef\xbb\xbf") {
-            Some(rest) if line == 1 => rest,
-            _ => &buf[..],
-        };
-        each(line, Ok(bytes))?;
-    }
-}
-
 /// The first pass: what every line is, and which line answers each example.
 fn choose(path: &Path, ids: &Ids<'_>, leftovers: &mut Leftovers) -> Result<Chosen> {
     let mut lines: HashMap<String, (usize, bool, u128)> = HashMap::new();
-    each_line(path, |line, bytes| {
+    crate::batch::each_line(path, |line, bytes| {
         let bytes = match bytes {
             Ok(bytes) => bytes,
             Err(len) => {
@@ -247,7 +210,7 @@ pub fn read(
     let chosen = choose(path, ids, &mut leftovers)?;
     let mut chunk = Vec::with_capacity(CHUNK_LINES);
     let mut chunk_bytes = 0;
-    each_line(path, |line, bytes| {
+    crate::batch::each_line(path, |line, bytes| {
         let Ok(bytes) = bytes else { return Ok(()) };
         let Ok((id, answer)) = parse_line(bytes, ids) else {
             return Ok(());
@@ -297,8 +260,8 @@ pub(crate) fn parse_line(
         if last.get("role").and_then(Value::as_str) != Some("assistant") {
             return Err("the last message is not the assistant's".into());
         }
-        let text =
-            crate::batch::content_text(last.get("content"))?.ok_or("the assistant message has no content")?;
+        let text = crate::batch::content_text(last.get("content"))?
+            .ok_or("the assistant message has no content")?;
         let id = chat_id(object, messages, ids)?;
         return Ok((id, Answer::Output { text, tokens: None }));
     }

@@ -52,7 +52,10 @@ pub fn run<'r>(
                 duration,
                 config.video.fps,
                 &record.prompts,
-                config.prompts.variants_per_template,
+                (
+                    config.prompts.variants_per_template,
+                    config.prompts.generated_per_template,
+                ),
                 &display,
             );
             let counts = made
@@ -99,7 +102,9 @@ pub fn run<'r>(
             *out.briefs.by_origin.entry(b.origin.kind()).or_default() += 1;
             *out.briefs.by_format.entry(b.format).or_default() += 1;
             let prompt_source = match &b.origin {
-                BriefOrigin::Curated(at) | BriefOrigin::Override(at) => display(at),
+                BriefOrigin::Curated(at)
+                | BriefOrigin::Override(at)
+                | BriefOrigin::Generated(at) => display(at),
                 // Not the catalog's file:line: the same entry gives the same dataset whether the
                 // catalog is TypeScript or JSON.
                 BriefOrigin::Synthesized(field) => format!("catalog:{field}"),

@@ -163,6 +163,89 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
     })
 }
 
+/// One template whose code passed the gate, as `briefs` sees it.
+pub struct GatedTemplate<'a> {
+    /// Its catalog entry.
+    pub template: &'a crate::catalog::Template,
+    /// Its code, as the gate passed it (what its examples would hold).
+    pub code: String,
+    /// Frames its briefs state (at `video.fps`).
+    pub duration: u32,
+    /// Its prompts: additions, curated prompts and generated briefs.
+    pub prompts: &'a crate::prompts::TemplatePrompts,
+}
+
+/// What [`gated`] went through and left out.
+#[derive(Debug, Default)]
+pub struct GatedRun {
+    /// Templates in the catalog (after the source filter and `--limit`).
+    pub templates: usize,
+    /// Templates handed on.
+    pub passed: usize,
+    /// Templates without code, rejected by the gate, or without a duration.
+    pub missing: usize,
+    pub rejected: usize,
+    pub no_duration: usize,
+    /// Every warning of the stages run.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// The first stages of a build (catalog, prompts, code and gate, durations), then each template
+/// whose code passed, in catalog order, to `each`: what `briefs prepare` and `briefs ingest` need
+/// of a project, with the same rules and caches as `build`, and nothing written. Rendering
+/// (`check.render`) is not run.
+pub fn gated(
+    config: &Config,
+    options: &BuildOptions<'_>,
+    each: &mut dyn FnMut(GatedTemplate<'_>) -> Result<()>,
+) -> Result<GatedRun> {
+    config.check()?;
+    let mut run = Run::new(config, options);
+    let budget = Budget::new(&config.tokens.model, config.tokens.max_tokens)
+        .map_err(|why| wording::bad_option("tokens.model", why))?;
+    let store = crate::code::open_store(config)?;
+    let mut catalog = catalog::run(config, options.limit, &mut run.diagnostics)?;
+    run.done(&format!("catalog: {} templates", catalog.records.len()));
+    prompts::run(config, &mut catalog, &mut run.diagnostics)?;
+    let records = &mut catalog.records;
+    let code = code::run(&mut run, records, store.as_ref(), budget.encoding)?;
+    run.done(&code.describe());
+    durations::run(config, records, &mut run.diagnostics);
+    run.done("durations");
+    let mut out = GatedRun {
+        templates: records.len(),
+        ..GatedRun::default()
+    };
+    let mut buf = Vec::new();
+    for record in records.iter() {
+        let accepted = match &record.code {
+            record::CodeState::Accepted(code) => code,
+            record::CodeState::Rejected { .. } => {
+                out.rejected += 1;
+                continue;
+            }
+            record::CodeState::Missing | record::CodeState::Found(_) => {
+                out.missing += 1;
+                continue;
+            }
+        };
+        let Some((duration, _)) = record.duration else {
+            out.no_duration += 1;
+            continue;
+        };
+        out.passed += 1;
+        each(GatedTemplate {
+            template: &record.template,
+            code: render::code_text(&accepted.text, &code.spill, &mut buf)?,
+            duration,
+            prompts: &record.prompts,
+        })?;
+    }
+    run.flush();
+    out.diagnostics = run.diagnostics.into_vec();
+    Ok(out)
+}
+
 /// What every stage shares: the config and options, where versions go, the observer, the
 /// warnings so far, and the clock.
 struct Run<'a> {

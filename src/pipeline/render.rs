@@ -320,7 +320,7 @@ const THUMBNAILS: usize = 5;
 const THUMBNAIL_HEIGHT: usize = 120;
 
 /// The code as text: its JSON-escaped form, from memory or the spill file.
-fn code_text(text: &CodeText, spill: &Spill, buf: &mut Vec<u8>) -> Result<String> {
+pub(super) fn code_text(text: &CodeText, spill: &Spill, buf: &mut Vec<u8>) -> Result<String> {
     let escaped: &[u8] = match text {
         CodeText::Escaped(bytes) => bytes,
         CodeText::Spilled(span) => {

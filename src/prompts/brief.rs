@@ -22,6 +22,8 @@ pub enum BriefOrigin {
     Curated(Location),
     /// A prompt addition (`overrides.json`), at this place.
     Override(Location),
+    /// A generated brief (`prompts.generated`, written by `briefs ingest`), at this line.
+    Generated(Location),
     /// Synthesized from the named catalog field.
     Synthesized(&'static str),
 }
@@ -35,6 +37,9 @@ pub enum PromptOrigin {
     Curated,
     /// From a prompt addition (`overrides.json`).
     Override,
+    /// Written by a model for the template's code and kept by `briefs ingest`
+    /// (`prompts.generated`).
+    Generated,
     /// Made from the catalog entry.
     Synthesized,
 }
@@ -45,6 +50,7 @@ impl PromptOrigin {
         match self {
             PromptOrigin::Curated => "curated",
             PromptOrigin::Override => "override",
+            PromptOrigin::Generated => "generated",
             PromptOrigin::Synthesized => "synthesized",
         }
     }
@@ -56,6 +62,7 @@ impl BriefOrigin {
         match self {
             BriefOrigin::Curated(_) => PromptOrigin::Curated,
             BriefOrigin::Override(_) => PromptOrigin::Override,
+            BriefOrigin::Generated(_) => PromptOrigin::Generated,
             BriefOrigin::Synthesized(_) => PromptOrigin::Synthesized,
         }
     }
@@ -97,37 +104,35 @@ pub struct TemplateBriefs {
     pub synthesized: bool,
 }
 
-/// Build `template`'s briefs. `display` renders a prompt's location for the stats.
+/// Build `template`'s briefs: overrides and curated prompts up to `cap`, generated briefs up to
+/// `generated_cap` of their own (so generated briefs never displace a curated one). `display`
+/// renders a prompt's location for the stats.
 pub fn briefs_for(
     template: &Template,
     duration: u32,
     fps: u32,
     prompts: &TemplatePrompts,
-    cap: usize,
+    (cap, generated_cap): (usize, usize),
     display: &dyn Fn(&Location) -> String,
 ) -> TemplateBriefs {
     let duration_text = describe_duration(duration, fps);
     let mut out = TemplateBriefs::default();
     let mut unhinted = 0;
-    let candidates = prompts
-        .additions
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            (
-                p,
-                format!("override-{}", i + 1),
-                BriefOrigin::Override(p.at.clone()),
-            )
-        })
-        .chain(prompts.curated.iter().enumerate().map(|(i, p)| {
-            (
-                p,
-                format!("curated-{}", i + 1),
-                BriefOrigin::Curated(p.at.clone()),
-            )
-        }));
-    for (prompt, variant, origin) in candidates {
+    let candidates = numbered(&prompts.additions, "override", BriefOrigin::Override, false)
+        .chain(numbered(
+            &prompts.curated,
+            "curated",
+            BriefOrigin::Curated,
+            false,
+        ))
+        .chain(numbered(
+            &prompts.generated,
+            "generated",
+            BriefOrigin::Generated,
+            true,
+        ));
+    let mut taken = [0usize; 2];
+    for (prompt, variant, origin, generated) in candidates {
         let format = match prompt.hint {
             Some(hint) if template.supported_formats.contains(&hint) => hint,
             Some(hint) => {
@@ -143,7 +148,13 @@ pub fn briefs_for(
                 rotate(&template.supported_formats, &template.id, unhinted - 1)
             }
         };
-        if out.briefs.len() < cap {
+        let (group, limit) = if generated {
+            (1, generated_cap)
+        } else {
+            (0, cap)
+        };
+        if taken[group] < limit {
+            taken[group] += 1;
             out.briefs.push(Brief {
                 text: compose(&prompt.text, format, &duration_text),
                 format,
@@ -165,6 +176,23 @@ pub fn briefs_for(
         }
     }
     out
+}
+
+/// Each prompt with its variant name (`name-1`, …), its origin and whether it is generated.
+fn numbered<'p>(
+    prompts: &'p [super::Prompt],
+    name: &'static str,
+    origin: fn(Location) -> BriefOrigin,
+    generated: bool,
+) -> impl Iterator<Item = (&'p super::Prompt, String, BriefOrigin, bool)> + 'p {
+    prompts.iter().enumerate().map(move |(i, p)| {
+        (
+            p,
+            format!("{name}-{}", i + 1),
+            origin(p.at.clone()),
+            generated,
+        )
+    })
 }
 
 /// The request, then one line that states the format with its size and the duration.
@@ -266,6 +294,7 @@ mod tests {
         TemplatePrompts {
             additions: additions.to_vec(),
             curated: curated.to_vec(),
+            generated: Vec::new(),
         }
     }
 
@@ -312,7 +341,7 @@ mod tests {
             prompt("Logo intro", None, 1),
             prompt("Wide logo", Some(VideoFormat::Landscape), 2),
         ];
-        let b = briefs_for(&t, 120, 30, &set(&[], &curated), 6, &show);
+        let b = briefs_for(&t, 120, 30, &set(&[], &curated), (6, 8), &show);
         assert_eq!(b.briefs.len(), 2);
         assert!(!b.synthesized);
         assert_eq!(
@@ -329,7 +358,7 @@ mod tests {
     fn unsupported_hints_are_gated_and_synthesis_fills_in() {
         let t = template(&[VideoFormat::Landscape]);
         let curated = [prompt("Tall logo", Some(VideoFormat::Portrait), 7)];
-        let b = briefs_for(&t, 120, 30, &set(&[], &curated), 10, &show);
+        let b = briefs_for(&t, 120, 30, &set(&[], &curated), (10, 8), &show);
         assert_eq!(
             b.gated,
             vec![GatedPrompt {
@@ -356,8 +385,28 @@ mod tests {
         let t = template(&[VideoFormat::Square]);
         let curated = [prompt("A", None, 1), prompt("B", None, 2)];
         let overrides = [prompt("O", None, 9)];
-        let b = briefs_for(&t, 90, 30, &set(&overrides, &curated), 2, &show);
+        let b = briefs_for(&t, 90, 30, &set(&overrides, &curated), (2, 8), &show);
         let variants: Vec<&str> = b.briefs.iter().map(|b| b.variant.as_str()).collect();
         assert_eq!(variants, ["override-1", "curated-1"]);
+    }
+
+    #[test]
+    fn generated_briefs_have_a_cap_of_their_own_and_displace_no_curated_one() {
+        let t = template(&[VideoFormat::Square]);
+        let curated = [prompt("A", None, 1), prompt("B", None, 2)];
+        let mut prompts = set(&[], &curated);
+        prompts.generated = vec![
+            prompt("G1", None, 1),
+            prompt("G2", None, 2),
+            prompt("G3", None, 3),
+        ];
+        let b = briefs_for(&t, 90, 30, &prompts, (2, 2), &show);
+        let variants: Vec<&str> = b.briefs.iter().map(|b| b.variant.as_str()).collect();
+        assert_eq!(
+            variants,
+            ["curated-1", "curated-2", "generated-1", "generated-2"]
+        );
+        assert_eq!(b.briefs[2].origin.kind(), PromptOrigin::Generated);
+        assert!(!b.synthesized);
     }
 }

@@ -1,7 +1,7 @@
 //! Prompts: curated files and manual overrides, merged per template.
 //!
-//! Takes the `[prompts]` config and the catalog; gives, per template, its curated prompts
-//! (de-duplicated across files) and its override prompts, plus counts for the stats (lines read,
+//! Takes the `[prompts]` config and the catalog; gives, per template, its curated prompts and
+//! generated briefs (de-duplicated across files) and its override prompts, plus counts for the stats (lines read,
 //! malformed, duplicates, prompts for templates outside this build, unknown override ids). Turning
 //! prompts into briefs is [`brief`]'s job.
 
@@ -77,6 +77,12 @@ pub struct UnknownOverride {
 pub struct PromptStats {
     pub curated_files: Vec<CuratedFileStats>,
     pub curated_read: usize,
+    /// Generated brief files (`prompts.generated`), as curated files are counted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub generated_files: Vec<CuratedFileStats>,
+    /// Generated briefs read.
+    #[serde(default)]
+    pub generated_read: usize,
     pub malformed: usize,
     pub duplicates: usize,
     /// Curated prompts for templates that are not in this build (other source types, unknown ids).
@@ -88,11 +94,13 @@ pub struct PromptStats {
     pub unknown_override_templates: Vec<UnknownOverride>,
 }
 
-/// One template's prompts: additions (overrides.json) first, then curated prompts, each in file order.
+/// One template's prompts: additions (overrides.json) first, then curated prompts, then generated
+/// briefs, each in file order.
 #[derive(Debug, Clone, Default)]
 pub struct TemplatePrompts {
     pub additions: Vec<Prompt>,
     pub curated: Vec<Prompt>,
+    pub generated: Vec<Prompt>,
 }
 
 /// Prompts by template id, and the counts for the stats.
@@ -140,30 +148,45 @@ pub fn load(
     // Unmatched targets in first-seen order: count and first place.
     let mut unmatched: Vec<(String, usize, Location)> = Vec::new();
     let mut unmatched_index: HashMap<String, usize> = HashMap::new();
+    // Curated files (required, then optional), then generated ones: a generated brief that
+    // repeats a curated prompt is a duplicate of it.
     let files = config
         .prompts
         .curated
         .iter()
-        .map(|p| (p, false))
-        .chain(config.prompts.curated_optional.iter().map(|p| (p, true)));
-    for (path, optional) in files {
+        .map(|p| (p, false, false))
+        .chain(
+            config
+                .prompts
+                .curated_optional
+                .iter()
+                .map(|p| (p, true, false)),
+        )
+        .chain(config.prompts.generated.iter().map(|p| (p, false, true)));
+    for (path, optional, generated) in files {
         let resolved = config.resolve(path);
         let Some(file) = curated::read(&resolved, optional, diagnostics)? else {
             diagnostics.add(warning::prompt_file_missing(&resolved));
             continue;
         };
         set.inputs.push(InputDigest::of_bytes(
-            "prompts",
+            if generated { "generated" } else { "prompts" },
             config.display_path(&resolved),
             &file.bytes,
         ));
-        set.stats.curated_files.push(CuratedFileStats {
+        let counted = CuratedFileStats {
             path: config.display_path(&resolved),
             lines: file.lines,
             prompts: file.prompts.len(),
             malformed: file.malformed,
-        });
-        set.stats.curated_read += file.prompts.len();
+        };
+        if generated {
+            set.stats.generated_files.push(counted);
+            set.stats.generated_read += file.prompts.len();
+        } else {
+            set.stats.curated_files.push(counted);
+            set.stats.curated_read += file.prompts.len();
+        }
         set.stats.malformed += file.malformed;
         for prompt in file.prompts {
             let Some(id) = id_of(&prompt.target) else {
@@ -186,11 +209,12 @@ pub fn load(
                 set.stats.duplicates += 1;
                 continue;
             }
-            set.by_template
-                .entry(id.to_string())
-                .or_default()
-                .curated
-                .push(prompt);
+            let prompts = set.by_template.entry(id.to_string()).or_default();
+            if generated {
+                prompts.generated.push(prompt);
+            } else {
+                prompts.curated.push(prompt);
+            }
         }
     }
 
