@@ -69,8 +69,14 @@ curated_optional = []
 # overrides = "overrides.json"
 # The system message of every example.
 system = "You are a Remotion code generator. Respond with valid TSX only. Start with imports/const declarations and never add prose."
-# At most this many briefs per template.
+# At most this many briefs per template from overrides and curated prompts.
 variants_per_template = 6
+# Generated brief files (`template-sft briefs ingest` writes them); their briefs have the prompt
+# origin "generated". A missing file is an error.
+generated = []
+# At most this many generated briefs per template: a cap of their own, so that generated briefs
+# never displace a curated one.
+generated_per_template = 8
 
 [video]
 # Frames per second used to state durations in seconds.
