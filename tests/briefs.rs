@@ -128,7 +128,7 @@ fn ingest_keeps_exactly_the_good_briefs_and_a_build_counts_them_as_generated() {
         reply(
             "stats-counter",
             &tag,
-            &json!({"briefs": ["Numbers counting up to our yearly results, clean and corporate"]})
+            &json!({"briefs": ["Numbers counting up to our yearly results, clean and corporate", 42]})
                 .to_string(),
         ),
         // The retry of kinetic-headline's failed request.
@@ -139,6 +139,8 @@ fn ingest_keeps_exactly_the_good_briefs_and_a_build_counts_them_as_generated() {
                 .to_string(),
         ),
         json!("not a batch line"),
+        // A refusal: a reply without content.
+        json!({"id": "batch_req_3", "custom_id": format!("typewriter-terminal/{tag}"), "response": {"status_code": 200, "body": {"model": "gpt-4o-mini-2024-07-18", "choices": [{"index": 0, "message": {"role": "assistant", "content": null, "refusal": "I can't help with that."}, "finish_reason": "stop"}]}}, "error": null}),
     ];
     let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
     wd.write(
@@ -204,6 +206,8 @@ fn ingest_keeps_exactly_the_good_briefs_and_a_build_counts_them_as_generated() {
         "unreadable_reply",
         "failed_request",
         "unreadable_line",
+        "not_text",
+        "refused",
     ]
     .iter()
     .map(|r| (r.to_string(), 1))
