@@ -87,6 +87,20 @@ fn missing_config_file() {
 }
 
 #[test]
+fn a_catalog_or_a_scene_given_as_config_says_what_c_takes() {
+    for (file, looks_like) in [
+        ("catalog.json", "a catalog or a prompt file (JSON)"),
+        ("templates/quote-card.tsx", "a scene (TSX)"),
+    ] {
+        let err = build_error(|_| {}, &["-c", file], 2);
+        assert_eq!(
+            err,
+            format!("error: -c {file}: this looks like {looks_like}, not a project config: -c takes the project's template-sft.toml (or its folder), which names the catalog in [catalog] path\n")
+        );
+    }
+}
+
+#[test]
 fn a_folder_given_as_config_means_its_template_sft_toml() {
     let wd = Workdir::starter();
     let run = wd.ok(&["build", "-c", ".", "--dry-run"]);

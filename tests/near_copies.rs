@@ -192,7 +192,7 @@ fn a_renamed_twin_joins_its_original_and_report_and_diff_say_so() {
     assert!(
         report
             .stdout
-            .contains("near-copies:     1 clusters of 2 templates at similarity 0.36 or more"),
+            .contains("near-copies:     1 cluster of 2 templates at similarity 0.36 or more"),
         "{report}"
     );
     assert!(

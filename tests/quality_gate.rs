@@ -116,6 +116,12 @@ fn the_model_picks_the_encoding() {
         e["meta"]["assistantTokens"],
         reference(Encoding::Cl100k, code)
     );
+    // OpenAI's aliases are their snapshots' budgets, under the name given.
+    let run = wd.ok(&["build", "--model", "gpt-4o-mini", "--tag", "alias"]);
+    let alias = stats(&wd, "alias");
+    assert_eq!(alias["tokens"]["model"], "gpt-4o-mini", "{run}");
+    assert_eq!(alias["tokens"]["encoding"], "o200k_base");
+    assert_eq!(alias["tokens"]["limit"], 65536);
     let run = wd.fails(&["build", "--model", "llama-3"], 2);
     assert!(
         run.stderr.starts_with(

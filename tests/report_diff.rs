@@ -48,6 +48,11 @@ fn the_terminal_report_agrees_with_stats() {
             .contains("prompt origins:  curated 17 · override 2 · synthesized 8"),
         "{run}"
     );
+    // One of each is said in the singular.
+    assert!(
+        run.stdout.contains("prompts:         20 curated read; 1 malformed line; 1 gated by format; 1 duplicate; 1 for templates not in this build"),
+        "{run}"
+    );
     let trained = thousands(
         s["tokens"]["trainedEstimate"]["trainedTokens"]
             .as_u64()

@@ -169,6 +169,17 @@ impl Config {
         } else {
             path
         };
+        // A catalog or a scene given as the config would only give a TOML syntax error.
+        let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        let looks_like = match extension.to_ascii_lowercase().as_str() {
+            "json" | "jsonl" => Some("a catalog or a prompt file (JSON)"),
+            "ts" | "js" | "mjs" => Some("a catalog or a module (TypeScript or JavaScript)"),
+            "tsx" | "jsx" => Some("a scene (TSX)"),
+            _ => None,
+        };
+        if let Some(looks_like) = looks_like {
+            return Err(wording::not_a_config(path, looks_like));
+        }
         let bytes = fs::read(path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => wording::no_config(path),
             _ => Error::read(path, e),

@@ -89,6 +89,14 @@ pub fn no_config(path: &Path) -> Error {
     ))
 }
 
+/// `-c` names a file that is not a project config (a catalog, a scene): what `-c` takes.
+pub fn not_a_config(path: &Path, looks_like: &str) -> Error {
+    Error::Usage(format!(
+        "-c {}: this looks like {looks_like}, not a project config: -c takes the project's template-sft.toml (or its folder), which names the catalog in [catalog] path",
+        path.display()
+    ))
+}
+
 /// The config file's bytes are not text.
 pub fn config_not_utf8(at: Location) -> Error {
     Error::config(at, "not valid UTF-8")

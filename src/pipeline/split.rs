@@ -8,6 +8,7 @@
 //! mode a group is a near-copy cluster (keyed by its smallest template id), so neither a template
 //! nor a near-copy of it is on both sides of a split; in `example` mode each example is its own group.
 
+use crate::error::count;
 use std::collections::{HashMap, HashSet};
 
 use super::record::TemplateRecord;
@@ -38,12 +39,13 @@ pub struct Placed {
 impl Split<'_> {
     /// The stage in a line for `build -v`.
     pub fn describe(&self) -> String {
-        let split = format!("{} examples split", self.examples.len());
+        let split = format!("{} split", count(self.examples.len(), "example"));
         match self.clustering {
             Some((comparisons, took)) => format!(
-                "{split}; near-copies: {} clusters of {} templates from {comparisons} similarity estimates in {:.2}s",
-                self.placed.near_copies.clusters.len(),
-                self.placed.near_copies.templates_in_clusters,
+                "{split}; near-copies: {} of {} from {} in {:.2}s",
+                count(self.placed.near_copies.clusters.len(), "cluster"),
+                count(self.placed.near_copies.templates_in_clusters, "template"),
+                count(comparisons as usize, "similarity estimate"),
                 took.as_secs_f64()
             ),
             None => split,

@@ -114,7 +114,9 @@ pub fn token_histogram(splits: &[(&str, &[u64]); 3]) -> Result<String, String> {
 /// Horizontal bars, one per (label, count), the first at the top; `width` in pixels.
 pub fn bars(title: &str, items: &[(String, usize)], width: u32) -> Result<String, String> {
     let height = (80 + 28 * items.len().max(1)) as u32;
-    let n = items.len().max(1);
+    // At least two rows: a segmented axis over one value has no width, and a lone bar (a fresh
+    // project has one prompt origin) was drawn with a negative height.
+    let n = items.len().max(2);
     // Row i is drawn from the top: segment n - 1 - i.
     let row = |i: usize| n - 1 - i;
     let top = items.iter().map(|i| i.1).max().unwrap_or(0).max(1);
@@ -175,4 +177,39 @@ pub fn bars(title: &str, items: &[(String, usize)], width: u32) -> Result<String
         root.present().map_err(err)?;
     }
     Ok(responsive(svg, width, height))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The (width, height) of every bar (a rectangle in the bar colour) of an SVG.
+    fn bar_sizes(svg: &str) -> Vec<(f64, f64)> {
+        let fill = format!("fill=\"#{:02X}{:02X}{:02X}\"", BAR.0, BAR.1, BAR.2);
+        svg.split("<rect")
+            .skip(1)
+            .map(|r| r.split("/>").next().unwrap_or(""))
+            .filter(|r| r.to_uppercase().contains(&fill.to_uppercase()))
+            .map(|r| {
+                let attr = |name: &str| -> f64 {
+                    let at = r.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+                    r[at..].split('"').next().unwrap().parse().unwrap()
+                };
+                (attr("width"), attr("height"))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn one_bar_is_drawn_with_a_positive_size_as_several_are() {
+        for items in [
+            vec![("curated".to_string(), 22)],
+            vec![("curated".to_string(), 22), ("override".to_string(), 3)],
+        ] {
+            let svg = bars("Examples per prompt origin", &items, 420).unwrap();
+            let sizes = bar_sizes(&svg);
+            assert_eq!(sizes.len(), items.len(), "{svg}");
+            assert!(sizes.iter().all(|&(w, h)| w > 0.0 && h > 0.0), "{sizes:?}");
+        }
+    }
 }

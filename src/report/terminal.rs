@@ -8,6 +8,7 @@ use std::io::Write;
 
 use super::{over_heads, percentile, total, trainer_defaults, Summary};
 use crate::dataset::stats::code_place;
+use crate::error::count;
 use crate::split::Split;
 use crate::text::thousands;
 use crate::tokens::lengths::{TokenizerLengths, LENGTHS};
@@ -78,11 +79,16 @@ pub fn print(out: &mut impl Write, s: &Summary) -> std::io::Result<()> {
     )?;
     writeln!(
         out,
-        "prompts:         {} curated read; {} malformed lines; {} gated by format; {} duplicates; {} for templates not in this build",
+        "prompts:         {} curated read{}; {}; {} gated by format; {}; {} for templates not in this build",
         st.prompts.curated_read,
-        st.prompts.malformed,
+        if st.prompts.generated_read > 0 {
+            format!(", {} generated read", st.prompts.generated_read)
+        } else {
+            String::new()
+        },
+        count(st.prompts.malformed, "malformed line"),
         st.briefs.gated,
-        st.prompts.duplicates,
+        count(st.prompts.duplicates, "duplicate"),
         st.prompts.unmatched
     )?;
     let d = &st.durations;
@@ -122,9 +128,9 @@ pub fn print(out: &mut impl Write, s: &Summary) -> std::io::Result<()> {
             .collect();
         writeln!(
             out,
-            "render check:    {} scenes, {} renders ({} cached) in {:.1} s: {}; {} rejected; {} remote image URLs replaced",
-            r.scenes,
-            r.renders,
+            "render check:    {}, {} ({} cached) in {:.1} s: {}; {} rejected; {} remote image URLs replaced",
+            count(r.scenes, "scene"),
+            count(r.renders, "render"),
             r.cached,
             r.seconds,
             verdicts.join(", "),
@@ -142,9 +148,9 @@ pub fn print(out: &mut impl Write, s: &Summary) -> std::io::Result<()> {
     } else {
         writeln!(
             out,
-            "near-copies:     {} clusters of {} templates at similarity {} or more, each kept in one split:",
-            n.clusters.len(),
-            n.templates_in_clusters,
+            "near-copies:     {} of {} at similarity {} or more, each kept in one split:",
+            count(n.clusters.len(), "cluster"),
+            count(n.templates_in_clusters, "template"),
             n.threshold
         )?;
         listed(out, &n.clusters, "nearCopies.clusters", |c| {
@@ -172,8 +178,8 @@ pub fn print(out: &mut impl Write, s: &Summary) -> std::io::Result<()> {
     if !st.duplicate_examples.is_empty() {
         writeln!(
             out,
-            "duplicates:      {} examples identical to an earlier one, written once",
-            st.duplicate_examples.len()
+            "duplicates:      {} identical to an earlier one, written once",
+            count(st.duplicate_examples.len(), "example")
         )?;
     }
     let rejected = &st.sanitizer_failures;
@@ -192,7 +198,7 @@ pub fn print(out: &mut impl Write, s: &Summary) -> std::io::Result<()> {
         if over.is_empty() {
             "none".to_string()
         } else {
-            format!("{} examples dropped", over.len())
+            format!("{} dropped", count(over.len(), "example"))
         }
     )?;
     let estimate = &st.tokens.trained_estimate;

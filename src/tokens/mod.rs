@@ -157,6 +157,13 @@ const MODELS: &[(&str, Encoding, usize)] = &[
     ("gpt-3.5-turbo-1106", Encoding::Cl100k, 16_385),
 ];
 
+/// Names OpenAI also accepts for a model above: the alias has its snapshot's encoding and limit.
+const ALIASES: &[(&str, &str)] = &[
+    ("gpt-4o-mini", "gpt-4o-mini-2024-07-18"),
+    ("gpt-4o", "gpt-4o-2024-08-06"),
+    ("gpt-3.5-turbo", "gpt-3.5-turbo-0125"),
+];
+
 /// Per-message framing (3) plus the role token (1).
 pub const PER_MESSAGE: usize = 4;
 /// Every reply is primed with `<|start|>assistant<|message|>`.
@@ -181,7 +188,11 @@ impl Budget {
         if max_tokens == Some(0) {
             return Err("tokens.max_tokens must be at least 1".into());
         }
-        let known = MODELS.iter().find(|(name, _, _)| *name == model);
+        let snapshot = ALIASES
+            .iter()
+            .find(|(alias, _)| *alias == model)
+            .map_or(model, |&(_, snapshot)| snapshot);
+        let known = MODELS.iter().find(|(name, _, _)| *name == snapshot);
         let (encoding, limit) = match (known, max_tokens) {
             (Some(&(_, encoding, limit)), max) => (encoding, max.unwrap_or(limit)),
             (None, Some(max)) if model.starts_with("gpt-3.5") => (Encoding::Cl100k, max),
@@ -189,7 +200,7 @@ impl Budget {
             (None, None) => {
                 let names: Vec<&str> = MODELS.iter().map(|m| m.0).collect();
                 return Err(format!(
-                    "unknown model {model:?}: use one of {} or set tokens.max_tokens; for an open-weight model (Qwen, Llama, Gemma, DeepSeek), keep an OpenAI model as the budget and give its tokenizer with --tokenizer PATH/tokenizer.json (tokens.tokenizer): lengths are then counted as that model sees them",
+                    "unknown model {model:?}: use one of {} (or gpt-4o-mini, gpt-4o, gpt-3.5-turbo) or set tokens.max_tokens; for an open-weight model (Qwen, Llama, Gemma, DeepSeek), keep an OpenAI model as the budget and give its tokenizer with --tokenizer PATH/tokenizer.json (tokens.tokenizer): lengths are then counted as that model sees them",
                     names.join(", ")
                 ));
             }
@@ -283,6 +294,11 @@ mod tests {
     #[test]
     fn models_pick_encodings_and_limits() {
         let b = Budget::new("gpt-4o-mini-2024-07-18", None).unwrap();
+        // The alias is its snapshot's budget, under the name given.
+        let alias = Budget::new("gpt-4o-mini", None).unwrap();
+        assert_eq!((alias.encoding, alias.limit), (b.encoding, b.limit));
+        assert_eq!(alias.model, "gpt-4o-mini");
+        assert_eq!(Budget::new("gpt-3.5-turbo", None).unwrap().encoding, Encoding::Cl100k);
         assert_eq!((b.encoding, b.limit), (Encoding::O200k, 65_536));
         let b = Budget::new("gpt-4.1-nano", None).unwrap();
         assert_eq!(b.limit, 32_768);
