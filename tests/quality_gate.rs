@@ -389,3 +389,45 @@ fn a_jsx_brace_left_open_gets_a_hint_not_only_the_parsers_words() {
         "{run}"
     );
 }
+
+#[test]
+fn a_byte_order_mark_and_crlf_are_normalized_said_and_listed_not_rejected() {
+    let wd = Workdir::starter();
+    let original = wd.read("templates/quote-card.tsx");
+    let lines = original.lines().count();
+    wd.write(
+        "templates/quote-card.tsx",
+        format!("\u{feff}{}", original.replace('\n', "\r\n")),
+    );
+    for build in ["v1", "v2"] {
+        // The second build takes the gate's verdict from its cache: the same code, the same word.
+        let run = wd.ok(&["build", "--tag", build]);
+        assert!(
+            run.stderr.contains(&format!("warning: templates/quote-card.tsx: template \"quote-card\": a UTF-8 byte-order mark at its start was removed; {lines} Windows line endings (CRLF) were written as LF")),
+            "{run}"
+        );
+        let s = stats(&wd, build);
+        assert_eq!(
+            s["normalizedCode"],
+            serde_json::json!([{"templateId": "quote-card", "path": "templates/quote-card.tsx", "bom": true, "crlfLines": lines}])
+        );
+        assert!(s["sanitizerFailures"].as_array().unwrap().is_empty());
+        let examples: Vec<serde_json::Value> = ["train", "validation", "test"]
+            .iter()
+            .flat_map(|split| jsonl(&wd.read(&format!("dataset/{build}/{split}.jsonl"))))
+            .filter(|e| e["meta"]["templateId"] == "quote-card")
+            .collect();
+        assert!(!examples.is_empty());
+        for e in examples {
+            let code = e["messages"][2]["content"].as_str().unwrap();
+            assert_eq!(code, original.trim_end(), "the code as an editor shows it");
+        }
+    }
+    let report = wd.ok(&["report", "dataset/v2"]);
+    assert!(
+        report.stdout.contains(&format!(
+            "  quote-card: byte-order mark removed; {lines} CRLF lines written as LF"
+        )),
+        "{report}"
+    );
+}

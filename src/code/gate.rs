@@ -217,7 +217,8 @@ fn gate(
             format!("code is not UTF-8 text (invalid byte at offset {offset})"),
         )
     })?;
-    let code = text.trim_end();
+    let (normalized_text, normalized) = super::Normalized::apply(&text);
+    let code = normalized_text.trim_end();
     if rules.not_empty && code.trim().is_empty() {
         return Err(reject(Rule::NotEmpty, "code is empty".into()));
     }
@@ -323,7 +324,9 @@ fn gate(
     }
     let duration = duration::evaluate(&parsed.program, code, &index, &settings.duration_export);
     let tokens = settings.encoding.count(code);
-    Ok(TemplateCode::new(code, origin, tokens, duration))
+    let mut accepted = TemplateCode::new(code, origin, tokens, duration);
+    accepted.normalized = normalized;
+    Ok(accepted)
 }
 
 /// Every enabled rule's verdict on one piece of code, not only the first failure: what `eval`
@@ -506,12 +509,16 @@ pub fn accept_known(
         return None;
     };
     let text = std::str::from_utf8(bytes).ok()?;
-    Some(TemplateCode::new(
+    // The same text as the gate passed: normalized as it normalizes.
+    let (text, normalized) = super::Normalized::apply(text);
+    let mut accepted = TemplateCode::new(
         text.trim_end(),
         found.origin.clone(),
         tokens,
         duration.clone(),
-    ))
+    );
+    accepted.normalized = normalized;
+    Some(accepted)
 }
 
 /// A rejection an earlier build made, for this template.

@@ -180,6 +180,8 @@ pub struct TemplateCode {
     pub text: CodeText,
     /// The duration the code exports.
     pub duration: CodeDuration,
+    /// What the gate changed before checking it (a byte-order mark, CRLF line endings).
+    pub normalized: Normalized,
 }
 
 /// Where a template's escaped code is.
@@ -192,6 +194,42 @@ pub enum CodeText {
     Spilled(spill::Span),
 }
 
+/// What the gate changed in a template's code before checking it, so that its examples are what
+/// an editor shows: a leading UTF-8 byte-order mark removed (it would read as prose before the
+/// first import), Windows line endings (CRLF) written as LF. Each is warned about and listed in
+/// stats (`normalizedCode`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Normalized {
+    /// A byte-order mark started the code.
+    pub bom: bool,
+    /// Lines that ended in CRLF.
+    pub crlf_lines: usize,
+}
+
+impl Normalized {
+    /// Whether anything was changed.
+    pub fn any(self) -> bool {
+        self.bom || self.crlf_lines > 0
+    }
+
+    /// `text` without a leading byte-order mark and with CRLF line endings as LF, and what was
+    /// changed.
+    pub fn apply(text: &str) -> (std::borrow::Cow<'_, str>, Normalized) {
+        let (text, bom) = match text.strip_prefix('\u{feff}') {
+            Some(rest) => (rest, true),
+            None => (text, false),
+        };
+        let crlf_lines = text.matches("\r\n").count();
+        let out = if crlf_lines > 0 {
+            std::borrow::Cow::Owned(text.replace("\r\n", "\n"))
+        } else {
+            std::borrow::Cow::Borrowed(text)
+        };
+        (out, Normalized { bom, crlf_lines })
+    }
+}
+
 impl TemplateCode {
     /// Code that passed the gate: its text kept JSON-escaped once for every example that uses it.
     pub fn new(text: &str, origin: CodeOrigin, tokens: usize, duration: CodeDuration) -> Self {
@@ -202,6 +240,7 @@ impl TemplateCode {
             origin,
             tokens,
             duration,
+            normalized: Normalized::default(),
         }
     }
 

@@ -66,6 +66,20 @@ pub struct CodeOverrideUse {
     pub path: String,
 }
 
+/// A template whose code the gate passed after normalizing it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct NormalizedCode {
+    /// The template.
+    pub template_id: String,
+    /// Its code's file, relative to the config (none for a database row).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// What was changed.
+    #[serde(flatten)]
+    pub normalized: crate::code::Normalized,
+}
+
 /// A template left out of the dataset, and why.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -230,6 +244,10 @@ pub struct Stats {
     pub sanitizer_failures: Vec<Rejection>,
     /// Templates whose code came from a code override.
     pub code_overrides_used: Vec<CodeOverrideUse>,
+    /// Templates whose code was passed after a byte-order mark was removed or CRLF line endings
+    /// written as LF.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub normalized_code: Vec<NormalizedCode>,
     /// Templates skipped for want of a duration.
     pub skipped_templates: Vec<SkippedTemplate>,
     /// Templates with no usable curated or override prompt, whose briefs were synthesized.

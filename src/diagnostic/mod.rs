@@ -61,6 +61,8 @@ pub enum Kind {
     DuplicateStoreRow,
     /// A template whose code the gate rejected; skipped.
     GateRejection,
+    /// Code passed after a byte-order mark was removed or CRLF line endings written as LF.
+    NormalizedCode,
     /// A template with no duration in its code, the catalog or `video.default_duration`; skipped.
     NoDuration,
     /// The catalog's duration differs from the one the template's code exports.
@@ -107,6 +109,7 @@ impl Kind {
             Kind::MissingCode => "missing_code",
             Kind::DuplicateStoreRow => "duplicate_store_row",
             Kind::GateRejection => "gate_rejection",
+            Kind::NormalizedCode => "normalized_code",
             Kind::NoDuration => "no_duration",
             Kind::DurationMismatch => "duration_mismatch",
             Kind::DurationNotDeterminable => "duration_not_determinable",
@@ -134,6 +137,7 @@ impl Kind {
             Kind::UnknownPromptAddition => "stats.json: prompts.unknownOverrideTemplates",
             Kind::MissingCode => "stats.json: missingTemplates",
             Kind::GateRejection => "stats.json: sanitizerFailures",
+            Kind::NormalizedCode => "stats.json: normalizedCode",
             Kind::NoDuration => "stats.json: skippedTemplates",
             Kind::DurationMismatch => "stats.json: durations.mismatches",
             Kind::DurationNotDeterminable => "stats.json: durations.notDeterminable",

@@ -133,6 +133,32 @@ pub fn duplicate_store_rows(
     )
 }
 
+/// The gate passed a template's code after removing a byte-order mark or writing CRLF as LF.
+pub fn code_normalized(
+    at: Option<Location>,
+    id: &str,
+    normalized: crate::code::Normalized,
+) -> Diagnostic {
+    let mut what = Vec::new();
+    if normalized.bom {
+        what.push("a UTF-8 byte-order mark at its start was removed".to_string());
+    }
+    if normalized.crlf_lines > 0 {
+        what.push(format!(
+            "{} Windows line endings (CRLF) were written as LF",
+            normalized.crlf_lines
+        ));
+    }
+    warning(
+        Kind::NormalizedCode,
+        at,
+        format!(
+            "template {id:?}: {} (its examples hold the code as an editor shows it)",
+            what.join("; ")
+        ),
+    )
+}
+
 /// The gate (or the render check, `rule` "render") rejected a template's code.
 pub fn rejected(at: Option<Location>, id: &str, rule: impl Display, why: &str) -> Diagnostic {
     warning(

@@ -143,9 +143,19 @@ fn judge(
     from_cache
 }
 
-/// A warning for every rejected template: at the code's file and line:col when there is a file (a
+/// A warning for every template whose code was normalized, and for every rejected template: at the code's file and line:col when there is a file (a
 /// directory store or a code override), else with the place inside the code in the message.
 pub fn report(records: &[TemplateRecord], diagnostics: &mut Diagnostics) {
+    // Code the gate passed after changing it (a byte-order mark, CRLF): said, never silent.
+    for record in records {
+        if let Some(code) = record.accepted().filter(|c| c.normalized.any()) {
+            diagnostics.add(warning::code_normalized(
+                code.origin.file().map(Location::file),
+                &record.template.id,
+                code.normalized,
+            ));
+        }
+    }
     for record in records {
         let CodeState::Rejected { origin, rejection } = &record.code else {
             continue;

@@ -125,7 +125,10 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
     run.done(&render::describe(render.as_ref()));
     let records = &catalog.records;
     let made = examples::run(config, records, &budget, &mut run.diagnostics);
-    run.done(&format!("{} briefed", crate::error::count(made.drafts.len(), "example")));
+    run.done(&format!(
+        "{} briefed",
+        crate::error::count(made.drafts.len(), "example")
+    ));
     let mut split = split::run(config, records, made.drafts, &mut run.diagnostics);
     run.done(&split.describe());
     refuse(&run, records, &code, &durations, &made.counted, &split)?;

@@ -21,7 +21,7 @@ use crate::dataset::example::Example;
 use crate::dataset::example::Rendered;
 use crate::dataset::manifest::{CodeDigest, InputDigest, Manifest, RecordedConfig, Tool};
 use crate::dataset::split_files::write_split_files;
-use crate::dataset::stats::{self, CodeOverrideUse, Stats, TokenReport, Totals};
+use crate::dataset::stats::{self, CodeOverrideUse, NormalizedCode, Stats, TokenReport, Totals};
 use crate::dataset::writer::Staging;
 use crate::digest::sha256_hex;
 use crate::error::{Error, Result};
@@ -157,6 +157,17 @@ fn stats(
                     path: config.display_path(path),
                 }),
                 CodeOrigin::Store { .. } => None,
+            })
+            .collect(),
+        normalized_code: records
+            .iter()
+            .filter_map(|r| {
+                let code = r.accepted().filter(|c| c.normalized.any())?;
+                Some(NormalizedCode {
+                    template_id: r.template.id.clone(),
+                    path: code.origin.file().map(|f| config.display_path(f)),
+                    normalized: code.normalized,
+                })
             })
             .collect(),
         skipped_templates: counted.durations.skipped,

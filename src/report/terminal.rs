@@ -182,6 +182,22 @@ pub fn print(out: &mut impl Write, s: &Summary) -> std::io::Result<()> {
             count(st.duplicate_examples.len(), "example")
         )?;
     }
+    if !st.normalized_code.is_empty() {
+        writeln!(out, "normalized:")?;
+        listed(out, &st.normalized_code, "normalizedCode", |n| {
+            let mut what = Vec::new();
+            if n.normalized.bom {
+                what.push("byte-order mark removed".to_string());
+            }
+            if n.normalized.crlf_lines > 0 {
+                what.push(format!(
+                    "{} written as LF",
+                    count(n.normalized.crlf_lines, "CRLF line")
+                ));
+            }
+            format!("{}: {}", n.template_id, what.join("; "))
+        })?;
+    }
     let rejected = &st.sanitizer_failures;
     if rejected.is_empty() {
         writeln!(out, "rejected:        none")?;

@@ -298,7 +298,10 @@ mod tests {
         let alias = Budget::new("gpt-4o-mini", None).unwrap();
         assert_eq!((alias.encoding, alias.limit), (b.encoding, b.limit));
         assert_eq!(alias.model, "gpt-4o-mini");
-        assert_eq!(Budget::new("gpt-3.5-turbo", None).unwrap().encoding, Encoding::Cl100k);
+        assert_eq!(
+            Budget::new("gpt-3.5-turbo", None).unwrap().encoding,
+            Encoding::Cl100k
+        );
         assert_eq!((b.encoding, b.limit), (Encoding::O200k, 65_536));
         let b = Budget::new("gpt-4.1-nano", None).unwrap();
         assert_eq!(b.limit, 32_768);
