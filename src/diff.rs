@@ -25,18 +25,21 @@ struct State {
     code: String,
 }
 
-/// Every example of a version, by key.
+/// Every example of a version, by key, and each template's duration (frames).
 struct Index {
     examples: BTreeMap<Key, State>,
     totals: Totals,
+    durations: BTreeMap<String, u32>,
 }
 
 fn index(dir: &Version) -> Result<Index> {
     let mut examples = BTreeMap::new();
     let mut totals = Totals::default();
+    let mut durations = BTreeMap::new();
     for split in Split::ALL {
         dir.for_each_example(split, |e| {
             totals.add(split);
+            durations.insert(e.meta.template_id.to_string(), e.meta.duration);
             examples.insert(
                 e.meta.key(),
                 State {
@@ -48,7 +51,11 @@ fn index(dir: &Version) -> Result<Index> {
             true
         })?;
     }
-    Ok(Index { examples, totals })
+    Ok(Index {
+        examples,
+        totals,
+        durations,
+    })
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -60,6 +67,30 @@ pub struct Move {
     pub to: Split,
     /// From validation or test into train.
     pub leakage: bool,
+}
+
+/// A template whose briefs state another duration than before.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DurationChange {
+    /// The template.
+    pub template_id: String,
+    /// Frames before.
+    pub from: u32,
+    /// Frames after.
+    pub to: u32,
+}
+
+/// A template the gate (or the render check) rejects in one version and not in the other.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RejectionChange {
+    /// The template.
+    pub template_id: String,
+    /// The rule, in the version that rejects it.
+    pub rule: String,
+    /// Its message there.
+    pub message: String,
 }
 
 /// What changed between two versions of a dataset (`template-sft diff`).
@@ -94,6 +125,12 @@ pub struct Diff {
     pub clusters_formed: Vec<Vec<String>>,
     /// Near-copy clusters of the old version that the new one no longer has as such.
     pub clusters_split: Vec<Vec<String>>,
+    /// Templates rejected before and not now (fixed).
+    pub rejections_fixed: Vec<RejectionChange>,
+    /// Rejected now and not before.
+    pub rejections_introduced: Vec<RejectionChange>,
+    /// Templates in both whose briefs state another duration.
+    pub durations_changed: Vec<DurationChange>,
 }
 
 impl Diff {
@@ -122,7 +159,47 @@ pub fn diff(old: &Version, new: &Version) -> Result<Diff> {
         moved: Vec::new(),
         clusters_formed: Vec::new(),
         clusters_split: Vec::new(),
+        rejections_fixed: Vec::new(),
+        rejections_introduced: Vec::new(),
+        durations_changed: Vec::new(),
     };
+    let rejected = |v: &Version| -> BTreeMap<String, RejectionChange> {
+        v.stats
+            .sanitizer_failures
+            .iter()
+            .map(|r| {
+                let change = RejectionChange {
+                    template_id: r.template_id.clone(),
+                    rule: r.rule.to_string(),
+                    message: r.message.clone(),
+                };
+                (r.template_id.clone(), change)
+            })
+            .collect()
+    };
+    let (rejected_before, rejected_after) = (rejected(old), rejected(new));
+    out.rejections_fixed = rejected_before
+        .iter()
+        .filter(|(id, _)| !rejected_after.contains_key(*id))
+        .map(|(_, r)| r.clone())
+        .collect();
+    out.rejections_introduced = rejected_after
+        .iter()
+        .filter(|(id, _)| !rejected_before.contains_key(*id))
+        .map(|(_, r)| r.clone())
+        .collect();
+    out.durations_changed = a
+        .durations
+        .iter()
+        .filter_map(|(id, &from)| {
+            let &to = b.durations.get(id)?;
+            (to != from).then(|| DurationChange {
+                template_id: id.clone(),
+                from,
+                to,
+            })
+        })
+        .collect();
     let clusters = |v: &Version| -> std::collections::BTreeSet<Vec<String>> {
         v.stats
             .near_copies

@@ -71,7 +71,16 @@ fn the_html_report_is_self_contained_with_charts_and_matching_numbers() {
     wd.edit("templates/quote-card.tsx", |c| {
         format!("Here is the code:\n{c}")
     });
-    wd.ok(&["build"]);
+    let build = wd.ok(&["build"]);
+    // Every prompt problem is a warning at its line, and a row of the page's "Prompts not used".
+    for warning in [
+        "warning: prompts/metadata_prompt_dataset.jsonl:13: skipped: invalid JSON",
+        "warning: prompts/metadata_prompt_dataset.jsonl:12: 1 curated prompt for template \"confetti-burst\" not used",
+        "warning: prompts/metadata_prompt_dataset.jsonl:8: prompt for template \"lower-third\" asks for portrait, which the template does not render; not used",
+        "warning: prompts/metadata_finetune_dataset.jsonl:6: prompt for template \"kinetic-headline\" repeats the one at prompts/metadata_prompt_dataset.jsonl:5; used once",
+    ] {
+        assert!(build.stderr.contains(warning), "{warning}\n{build}");
+    }
     let s = stats(&wd, "v1");
     wd.ok(&[
         "report",
@@ -82,6 +91,14 @@ fn the_html_report_is_self_contained_with_charts_and_matching_numbers() {
         "3",
     ]);
     let html = wd.read("report.html");
+    for row in [
+        "<td>malformed</td><td></td><td>prompts/metadata_prompt_dataset.jsonl</td><td>1 line skipped",
+        "<td>unmatched</td><td>confetti-burst</td><td>prompts/metadata_prompt_dataset.jsonl:12</td>",
+        "<td>format not supported</td><td>lower-third</td><td>prompts/metadata_prompt_dataset.jsonl:8</td><td>asks for portrait</td>",
+        "<td>duplicate</td><td>kinetic-headline</td><td>prompts/metadata_finetune_dataset.jsonl:6</td><td>repeats prompts/metadata_prompt_dataset.jsonl:5</td>",
+    ] {
+        assert!(html.contains(row), "no row {row}");
+    }
     assert!(html.starts_with("<!doctype html>"));
     for id in [
         "chart-tokens",
@@ -224,6 +241,55 @@ fn diff_reports_each_kind_of_change() {
             .stdout
             .contains("templates whose code changed (1): lower-third\n"),
         "{human}"
+    );
+}
+
+#[test]
+fn diff_shows_rejections_fixed_and_introduced_and_durations_changed() {
+    let wd = Workdir::starter();
+    wd.ok(&["build"]);
+    // v1-1: quote-card gains leading prose (rejected), product-price-tag runs 4 s instead of 3.
+    wd.edit("templates/quote-card.tsx", |c| {
+        format!("Here is the code:\n{c}")
+    });
+    wd.edit("templates/product-price-tag.tsx", |c| {
+        c.replace(
+            "export const durationInFrames = 90;",
+            "export const durationInFrames = 120;",
+        )
+    });
+    wd.ok(&["build"]);
+    let forward = wd
+        .ok(&["diff", "dataset/v1", "dataset/v1-1", "--json"])
+        .json();
+    assert_eq!(
+        forward["rejectionsIntroduced"][0]["templateId"],
+        "quote-card"
+    );
+    assert_eq!(
+        forward["rejectionsIntroduced"][0]["rule"],
+        "no_leading_prose"
+    );
+    assert_eq!(forward["rejectionsFixed"], serde_json::json!([]));
+    assert_eq!(
+        forward["durationsChanged"],
+        serde_json::json!([{"templateId": "product-price-tag", "from": 90, "to": 120}])
+    );
+    // The other way round, the rejection is fixed.
+    let back = wd.ok(&["diff", "dataset/v1-1", "dataset/v1"]);
+    assert!(
+        back.stdout
+            .contains("rejections fixed (1):\n  quote-card (no_leading_prose): "),
+        "{back}"
+    );
+    assert!(
+        back.stdout.contains("rejections introduced (0):\n"),
+        "{back}"
+    );
+    assert!(
+        back.stdout
+            .contains("durations changed (1):\n  product-price-tag: 120 → 90 frames\n"),
+        "{back}"
     );
 }
 

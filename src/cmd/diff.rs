@@ -78,6 +78,25 @@ fn print(out: &mut impl Write, d: &Diff) -> std::io::Result<()> {
         })
         .collect();
     writeln!(out, "prompt origins: {}", origins.join("; "))?;
+    for (what, changes) in [
+        ("rejections fixed", &d.rejections_fixed),
+        ("rejections introduced", &d.rejections_introduced),
+    ] {
+        writeln!(out, "{what} ({}):", changes.len())?;
+        for r in changes.iter().take(SHOWN) {
+            writeln!(out, "  {} ({}): {}", r.template_id, r.rule, r.message)?;
+        }
+        if changes.len() > SHOWN {
+            writeln!(out, "  … and {} more", changes.len() - SHOWN)?;
+        }
+    }
+    writeln!(out, "durations changed ({}):", d.durations_changed.len())?;
+    for c in d.durations_changed.iter().take(SHOWN) {
+        writeln!(out, "  {}: {} → {} frames", c.template_id, c.from, c.to)?;
+    }
+    if d.durations_changed.len() > SHOWN {
+        writeln!(out, "  … and {} more", d.durations_changed.len() - SHOWN)?;
+    }
     list(out, "added", &d.added)?;
     list(out, "removed", &d.removed)?;
     list(out, "brief changed", &d.brief_changed)?;

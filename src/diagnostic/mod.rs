@@ -49,6 +49,10 @@ pub enum Kind {
     MalformedPrompt,
     /// A curated prompt for a template that is not in this build.
     UnmatchedPrompt,
+    /// A prompt that repeats an earlier one for its template; used once.
+    DuplicatePrompt,
+    /// A prompt whose format hint its template does not support; not used.
+    GatedPrompt,
     /// A prompt addition (overrides.json) for a template that is not in this build.
     UnknownPromptAddition,
     /// A key nobody reads (e.g. in overrides.json).
@@ -103,6 +107,8 @@ impl Kind {
             Kind::CatalogNotData => "catalog_not_data",
             Kind::MalformedPrompt => "malformed_prompt",
             Kind::UnmatchedPrompt => "unmatched_prompt",
+            Kind::DuplicatePrompt => "duplicate_prompt",
+            Kind::GatedPrompt => "gated_prompt",
             Kind::UnknownPromptAddition => "unknown_prompt_addition",
             Kind::UnknownKey => "unknown_key",
             Kind::MissingInput => "missing_input",
@@ -134,6 +140,8 @@ impl Kind {
         Some(match self {
             Kind::MalformedPrompt => "stats.json: prompts.files",
             Kind::UnmatchedPrompt => "stats.json: prompts.unmatched",
+            Kind::DuplicatePrompt => "stats.json: prompts.duplicatePrompts",
+            Kind::GatedPrompt => "stats.json: briefs.gatedPrompts",
             Kind::UnknownPromptAddition => "stats.json: prompts.unknownOverrideTemplates",
             Kind::MissingCode => "stats.json: missingTemplates",
             Kind::GateRejection => "stats.json: sanitizerFailures",

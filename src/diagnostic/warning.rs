@@ -48,6 +48,25 @@ pub fn unmatched_prompts(at: Location, prompts: usize, target: &str, reason: &st
     )
 }
 
+/// A prompt that repeats an earlier one for the same template (case, spacing and final
+/// punctuation aside): used once.
+pub fn duplicate_prompt(at: Location, id: &str, first: &str) -> Diagnostic {
+    warning(
+        Kind::DuplicatePrompt,
+        Some(at),
+        format!("prompt for template {id:?} repeats the one at {first}; used once"),
+    )
+}
+
+/// A prompt whose format hint names a format its template does not support: not used.
+pub fn gated_prompt(at: Location, id: &str, format: crate::video::VideoFormat) -> Diagnostic {
+    warning(
+        Kind::GatedPrompt,
+        Some(at),
+        format!("prompt for template {id:?} asks for {format}, which the template does not render; not used"),
+    )
+}
+
 /// `near_miss` is a " (did you mean …?)" suffix, or empty.
 pub fn additions_file_missing(path: &Path, near_miss: &str) -> Diagnostic {
     warning(
@@ -134,19 +153,14 @@ pub fn duplicate_store_rows(
 }
 
 /// The gate passed a template's code after removing a byte-order mark or writing CRLF as LF.
-pub fn code_normalized(
-    at: Option<Location>,
-    id: &str,
-    normalized: crate::code::Normalized,
-) -> Diagnostic {
+pub fn code_normalized(at: Option<Location>, id: &str, bom: bool, crlf_lines: usize) -> Diagnostic {
     let mut what = Vec::new();
-    if normalized.bom {
+    if bom {
         what.push("a UTF-8 byte-order mark at its start was removed".to_string());
     }
-    if normalized.crlf_lines > 0 {
+    if crlf_lines > 0 {
         what.push(format!(
-            "{} Windows line endings (CRLF) were written as LF",
-            normalized.crlf_lines
+            "{crlf_lines} Windows line endings (CRLF) were written as LF"
         ));
     }
     warning(

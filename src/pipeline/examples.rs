@@ -80,6 +80,15 @@ pub fn run<'r>(
             out.synthesized.push(template.id.clone());
         }
         out.briefs.gated += made.gated.len();
+        for gated in &made.gated {
+            if let Some(at) = &gated.location {
+                diagnostics.add(warning::gated_prompt(
+                    at.clone(),
+                    &template.id,
+                    gated.format,
+                ));
+            }
+        }
         out.briefs.gated_prompts.extend(made.gated);
         for (b, brief_tokens) in made.briefs.into_iter().zip(brief_tokens) {
             let tokens = chat_total(&[system_tokens, brief_tokens, code.tokens]);

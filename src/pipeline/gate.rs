@@ -152,7 +152,8 @@ pub fn report(records: &[TemplateRecord], diagnostics: &mut Diagnostics) {
             diagnostics.add(warning::code_normalized(
                 code.origin.file().map(Location::file),
                 &record.template.id,
-                code.normalized,
+                code.normalized.bom,
+                code.normalized.crlf_lines,
             ));
         }
     }

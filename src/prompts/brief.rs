@@ -91,6 +91,9 @@ pub struct GatedPrompt {
     pub format: VideoFormat,
     /// Where the prompt is (`file:line`).
     pub at: String,
+    /// The same place, for a warning.
+    #[serde(skip)]
+    pub location: Option<Location>,
 }
 
 /// The briefs of one template.
@@ -140,6 +143,7 @@ pub fn briefs_for(
                     template_id: template.id.clone(),
                     format: hint,
                     at: display(&prompt.at),
+                    location: Some(prompt.at.clone()),
                 });
                 continue;
             }
@@ -364,7 +368,8 @@ mod tests {
             vec![GatedPrompt {
                 template_id: "orbit".into(),
                 format: VideoFormat::Portrait,
-                at: "p.jsonl:7".into()
+                at: "p.jsonl:7".into(),
+                location: Some(curated[0].at.clone()),
             }]
         );
         assert!(b.synthesized);

@@ -64,6 +64,17 @@ pub struct UnmatchedTarget {
     pub reason: String,
 }
 
+/// A prompt that repeats an earlier one for its template.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct DuplicatePrompt {
+    pub template_id: String,
+    /// Where the repeat is (`file:line`).
+    pub at: String,
+    /// Where the prompt it repeats is.
+    pub first: String,
+}
+
 /// An override naming a template this build does not have.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -85,6 +96,9 @@ pub struct PromptStats {
     pub generated_read: usize,
     pub malformed: usize,
     pub duplicates: usize,
+    /// Each repeat, with the prompt it repeats.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub duplicate_prompts: Vec<DuplicatePrompt>,
     /// Curated prompts for templates that are not in this build (other source types, unknown ids).
     pub unmatched: usize,
     /// The same, per template id.
@@ -144,7 +158,8 @@ pub fn load(
     };
 
     let mut set = PromptSet::default();
-    let mut seen: HashSet<(&str, Option<VideoFormat>, String)> = HashSet::new();
+    // Each prompt's key, and where the first with it is.
+    let mut seen: HashMap<(&str, Option<VideoFormat>, String), Location> = HashMap::new();
     // Unmatched targets in first-seen order: count and first place.
     let mut unmatched: Vec<(String, usize, Location)> = Vec::new();
     let mut unmatched_index: HashMap<String, usize> = HashMap::new();
@@ -205,9 +220,21 @@ pub fn load(
                 continue;
             };
             // The same request phrased the same way teaches nothing twice.
-            if !seen.insert((id, prompt.hint, normalize(&prompt.text))) {
-                set.stats.duplicates += 1;
-                continue;
+            match seen.entry((id, prompt.hint, normalize(&prompt.text))) {
+                std::collections::hash_map::Entry::Occupied(first) => {
+                    let first = config.display_location(first.get());
+                    diagnostics.add(warning::duplicate_prompt(prompt.at.clone(), id, &first));
+                    set.stats.duplicates += 1;
+                    set.stats.duplicate_prompts.push(DuplicatePrompt {
+                        template_id: id.to_string(),
+                        at: config.display_location(&prompt.at),
+                        first,
+                    });
+                    continue;
+                }
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(prompt.at.clone());
+                }
             }
             let prompts = set.by_template.entry(id.to_string()).or_default();
             if generated {

@@ -281,6 +281,60 @@ pub fn render(s: &Summary) -> Result<String, String> {
             ]
         }),
     );
+    // Every prompt not used, and why: the prompt problems build warns about.
+    let p = &st.prompts;
+    let malformed = p
+        .curated_files
+        .iter()
+        .chain(&p.generated_files)
+        .filter(|f| f.malformed > 0)
+        .map(|f| {
+            vec![
+                "malformed".to_string(),
+                String::new(),
+                f.path.clone(),
+                format!(
+                    "{} skipped (build warns at each line)",
+                    crate::error::count(f.malformed, "line")
+                ),
+            ]
+        });
+    let unmatched = p.unmatched_prompts.iter().map(|u| {
+        vec![
+            "unmatched".to_string(),
+            u.target.clone(),
+            u.first_at.clone(),
+            format!("{}: {}", crate::error::count(u.prompts, "prompt"), u.reason),
+        ]
+    });
+    let gated = st.briefs.gated_prompts.iter().map(|g| {
+        vec![
+            "format not supported".to_string(),
+            g.template_id.clone(),
+            g.at.clone(),
+            format!("asks for {}", g.format),
+        ]
+    });
+    let duplicates = p.duplicate_prompts.iter().map(|d| {
+        vec![
+            "duplicate".to_string(),
+            d.template_id.clone(),
+            d.at.clone(),
+            format!("repeats {}", d.first),
+        ]
+    });
+    let rows: Vec<Vec<String>> = malformed
+        .chain(unmatched)
+        .chain(gated)
+        .chain(duplicates)
+        .collect();
+    table(
+        w,
+        "Prompts not used",
+        "prompt-problems",
+        &["problem", "template", "at", "detail"],
+        rows.into_iter(),
+    );
     table(
         w,
         "Templates without code",
