@@ -385,3 +385,55 @@ fn a_received_version_with_a_hostile_tokenizer_name_is_refused_and_validate_says
         "{run}"
     );
 }
+
+#[test]
+fn trainer_exports_say_how_to_run_on_a_cpu_name_their_source_relatively_and_take_the_template_from_the_base_model(
+) {
+    let wd = Workdir::starter();
+    wd.ok(&["build"]);
+    for (target, cpu) in [
+        (
+            "llamafactory",
+            "llamafactory-cli train llamafactory_sft.yaml bf16=false",
+        ),
+        (
+            "axolotl",
+            "axolotl train axolotl.yaml --bf16=false --no-lora-mlp-kernel --no-lora-qkv-kernel --no-lora-o-kernel",
+        ),
+        ("trl", "python train_sft.py --set bf16=false"),
+    ] {
+        let out = format!("exports/{target}");
+        wd.ok(&[
+            "export",
+            "dataset/v1",
+            "--to",
+            target,
+            &out,
+            "--base-model",
+            "Qwen/Qwen3-0.6B",
+        ]);
+        let readme = wd.read(&format!("{out}/README.md"));
+        assert!(readme.contains(&format!("```sh\n{cpu}\n```")), "{readme}");
+        let manifest: Value =
+            serde_json::from_str(&wd.read(&format!("{out}/manifest.json"))).unwrap();
+        assert_eq!(manifest["source"]["path"], "../../dataset/v1");
+    }
+    // No --tokenizer: the template comes from the model's name, never null.
+    let yaml: yaml_serde::Value =
+        yaml_serde::from_str(&wd.read("exports/llamafactory/llamafactory_sft.yaml")).unwrap();
+    assert_eq!(yaml["template"].as_str(), Some("qwen3_nothink"));
+    // A name that says no family leaves it to the user, and says so.
+    wd.ok(&[
+        "export",
+        "dataset/v1",
+        "--to",
+        "llamafactory",
+        "plain",
+        "--base-model",
+        "acme/model",
+    ]);
+    let yaml: yaml_serde::Value =
+        yaml_serde::from_str(&wd.read("plain/llamafactory_sft.yaml")).unwrap();
+    assert!(yaml["template"].is_null());
+    assert!(wd.read("plain/README.md").contains("`template`: not known"));
+}

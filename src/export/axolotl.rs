@@ -18,6 +18,8 @@ use crate::split::Split;
 
 pub const CONFIG: &str = "axolotl.yaml";
 pub const RUN: &str = "axolotl train axolotl.yaml";
+/// The same on a CPU: the flags `scripts/check-trainers.sh` runs it with (plus one step).
+pub const CPU_RUN: &str = "axolotl train axolotl.yaml --bf16=false --no-lora-mlp-kernel --no-lora-qkv-kernel --no-lora-o-kernel";
 
 const HEADER: &str = "# Axolotl LoRA config written by template-sft. Run it from this folder:\n#   axolotl train axolotl.yaml\n# Paths are relative to this folder; README.md says why the data settings are what they are.\n";
 
@@ -102,7 +104,7 @@ pub fn write(to: &Out<'_>) -> Result<Vec<FileRecord>> {
         to.plan,
         "Axolotl",
         CONFIG,
-        RUN,
+        (RUN, CPU_RUN),
         &[
             ("sequence_len", to.plan.length_reason()),
             (

@@ -17,6 +17,8 @@ use crate::split::Split;
 
 pub const CONFIG: &str = "llamafactory_sft.yaml";
 pub const RUN: &str = "llamafactory-cli train llamafactory_sft.yaml";
+/// The same on a CPU: the flags `scripts/check-trainers.sh` runs it with (plus one step).
+pub const CPU_RUN: &str = "llamafactory-cli train llamafactory_sft.yaml bf16=false";
 
 const HEADER: &str = "# LLaMA-Factory LoRA SFT config written by template-sft. Run it from this folder:\n#   llamafactory-cli train llamafactory_sft.yaml\n# Paths are relative to this folder; README.md says why the data settings are what they are.\n";
 
@@ -78,8 +80,8 @@ pub fn write(to: &Out<'_>) -> Result<Vec<FileRecord>> {
     );
     let plan = to.plan;
     let template = match &plan.family {
-        Some((family, tokenizer)) => format!(
-            "`{}`, LLaMA-Factory's name for the chat template of the `{tokenizer}` tokenizer's family (never a reasoning template: the data has no reasoning)",
+        Some((family, read_from)) => format!(
+            "`{}`, LLaMA-Factory's name for the chat template of the family of {read_from} (never a reasoning template: the data has no reasoning)",
             family.llamafactory_template()
         ),
         None => "not known: set the model's LLaMA-Factory template (a non-reasoning one, e.g. qwen, llama3, gemma)".to_string(),
@@ -88,7 +90,7 @@ pub fn write(to: &Out<'_>) -> Result<Vec<FileRecord>> {
         plan,
         "LLaMA-Factory",
         CONFIG,
-        RUN,
+        (RUN, CPU_RUN),
         &[
             ("cutoff_len", plan.length_reason()),
             ("template", template),

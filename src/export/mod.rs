@@ -123,6 +123,43 @@ struct SourceRef<'a> {
     manifest_sha256: &'a str,
 }
 
+/// `target` as a path relative to the folder `from` (`../../dataset/v1`), so that an export's
+/// manifest names its source without the user's absolute paths; `target`'s folder name when the two
+/// share no root.
+fn relative_to(from: &Path, target: &Path) -> String {
+    use std::path::Component;
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let normal = |p: &Path| -> Vec<std::ffi::OsString> {
+        let mut parts = Vec::new();
+        for c in absolute(p).components() {
+            match c {
+                Component::ParentDir => {
+                    parts.pop();
+                }
+                Component::Normal(part) => parts.push(part.to_os_string()),
+                Component::RootDir | Component::Prefix(_) | Component::CurDir => {}
+            }
+        }
+        parts
+    };
+    let (from, to) = (normal(from), normal(target));
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    if common == 0 {
+        return to
+            .last()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+    }
+    let mut out = std::path::PathBuf::new();
+    for _ in common..from.len() {
+        out.push("..");
+    }
+    for part in &to[common..] {
+        out.push(part);
+    }
+    out.display().to_string()
+}
+
 /// The source of an export, verified.
 pub struct Source {
     pub dir: Version,
@@ -218,7 +255,7 @@ pub fn export(
         tool: Tool::this(),
         target,
         source: SourceRef {
-            path: &dir.display().to_string(),
+            path: &relative_to(&root.join(name), dir),
             tag: source.tag(),
             manifest_sha256: &source.manifest_sha256,
         },
@@ -404,4 +441,25 @@ pub(crate) fn dataset_info(source: &Source, entry: impl Fn(&str) -> Value) -> Ve
     let mut bytes = serde_json::to_vec_pretty(&Value::Object(info)).unwrap_or_default();
     bytes.push(b'\n');
     bytes
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_source_is_recorded_relative_to_the_export() {
+        use super::relative_to;
+        use std::path::Path;
+        assert_eq!(
+            relative_to(Path::new("/w/exports/hf"), Path::new("/w/dataset/v1")),
+            "../../dataset/v1"
+        );
+        assert_eq!(
+            relative_to(Path::new("out"), Path::new("dataset/v1")),
+            "../dataset/v1"
+        );
+        assert_eq!(
+            relative_to(Path::new("/a/x"), Path::new("/a/x/../dataset/v1/")),
+            "../dataset/v1"
+        );
+    }
 }

@@ -27,7 +27,8 @@ pub struct Plan {
     pub longest: (String, usize),
     /// The largest median over the tokenizers (for the packing suggestion).
     pub median: usize,
-    /// The model family of the first tokenizer whose family is known, and that tokenizer's name.
+    /// The model family of the first tokenizer whose family is known (else of `--base-model`, when
+    /// its name says it), and where it was read ("the `qwen3` tokenizer", "--base-model `…`").
     pub family: Option<(Family, String)>,
     pub base_model: Option<String>,
 }
@@ -54,9 +55,16 @@ impl Plan {
                 .map(|l| l.overall.tokens.median)
                 .max()
                 .unwrap_or(0),
+            // A tokenizer's chat template says the family; without one, a --base-model whose
+            // name says it plainly (`Qwen/Qwen3-8B`).
             family: lengths
                 .iter()
-                .find_map(|l| Some((l.family?, l.name.clone()))),
+                .find_map(|l| Some((l.family?, format!("the `{}` tokenizer", l.name))))
+                .or_else(|| {
+                    let model = base_model.as_deref()?;
+                    let family = crate::tokens::chat_template::Family::from_model_name(model)?;
+                    Some((family, format!("--base-model `{model}`")))
+                }),
             length,
             longest,
             estimated,
@@ -167,11 +175,11 @@ pub fn readme(
     plan: &Plan,
     trainer: &str,
     config_file: &str,
-    run: &str,
+    (run, cpu_run): (&str, &str),
     settings: &[(&str, String)],
 ) -> String {
     let mut out = format!(
-        "# {trainer} config written by template-sft {}\n\nRun from this folder (every path in `{config_file}` is relative to it):\n\n```sh\n{run}\n```\n\nThe model, LoRA settings and hyperparameters are starting points; these settings are what the data needs:\n\n",
+        "# {trainer} config written by template-sft {}\n\nRun from this folder (every path in `{config_file}` is relative to it):\n\n```sh\n{run}\n```\n\nWithout a GPU (a CPU-only run: slow, for a smoke test; bf16 needs a GPU), as template-sft's CI runs it (with one step):\n\n```sh\n{cpu_run}\n```\n\nThe model, LoRA settings and hyperparameters are starting points; these settings are what the data needs:\n\n",
         env!("CARGO_PKG_VERSION")
     );
     for (setting, why) in settings {

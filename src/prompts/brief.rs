@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::format::{capitalize, rotate};
+use super::format::{capitalize, least_covered, rotate};
 use super::TemplatePrompts;
 use crate::catalog::Template;
 use crate::location::Location;
@@ -135,6 +135,20 @@ pub fn briefs_for(
             true,
         ));
     let mut taken = [0usize; 2];
+    // Briefs per supported format: hinted prompts first, then each unhinted one goes where the
+    // fewest are (a template whose hinted prompts all ask for landscape gets its unhinted ones in
+    // its other formats).
+    let supported = &template.supported_formats;
+    let mut per_format: Vec<usize> = supported
+        .iter()
+        .map(|f| {
+            (prompts.additions.iter())
+                .chain(&prompts.curated)
+                .chain(&prompts.generated)
+                .filter(|p| p.hint == Some(*f))
+                .count()
+        })
+        .collect();
     for (prompt, variant, origin, generated) in candidates {
         let format = match prompt.hint {
             Some(hint) if template.supported_formats.contains(&hint) => hint,
@@ -149,7 +163,11 @@ pub fn briefs_for(
             }
             None => {
                 unhinted += 1;
-                rotate(&template.supported_formats, &template.id, unhinted - 1)
+                let format = least_covered(supported, &per_format, &template.id, unhinted - 1);
+                if let Some(i) = supported.iter().position(|f| *f == format) {
+                    per_format[i] += 1;
+                }
+                format
             }
         };
         let (group, limit) = if generated {
@@ -413,5 +431,30 @@ mod tests {
         );
         assert_eq!(b.briefs[2].origin.kind(), PromptOrigin::Generated);
         assert!(!b.synthesized);
+    }
+
+    #[test]
+    fn unhinted_prompts_go_to_the_formats_hinted_ones_leave_uncovered() {
+        let all = [
+            VideoFormat::Landscape,
+            VideoFormat::Portrait,
+            VideoFormat::Square,
+        ];
+        let t = template(&all);
+        let curated = [
+            prompt("Wide one", Some(VideoFormat::Landscape), 1),
+            prompt("Wide two", Some(VideoFormat::Landscape), 2),
+            prompt("Any one", None, 3),
+            prompt("Any two", None, 4),
+        ];
+        let b = briefs_for(&t, 90, 30, &set(&[], &curated), (6, 8), &show);
+        let formats: Vec<VideoFormat> = b.briefs.iter().map(|b| b.format).collect();
+        assert_eq!(
+            &formats[..2],
+            [VideoFormat::Landscape, VideoFormat::Landscape]
+        );
+        let mut rest = formats[2..].to_vec();
+        rest.sort();
+        assert_eq!(rest, [VideoFormat::Portrait, VideoFormat::Square]);
     }
 }

@@ -79,6 +79,24 @@ pub fn rotate(supported: &[VideoFormat], template_id: &str, k: usize) -> VideoFo
     supported[(offset + k) % n]
 }
 
+/// The format for the `k`-th prompt without a hint of `template_id`, given how many briefs each
+/// supported format has so far (`taken`, in `supported`'s order): the least covered, so that a
+/// template's briefs reach every format it renders; among equals, [`rotate`]'s order.
+pub fn least_covered(
+    supported: &[VideoFormat],
+    taken: &[usize],
+    template_id: &str,
+    k: usize,
+) -> VideoFormat {
+    let n = supported.len().max(1);
+    let first = rotate(supported, template_id, k);
+    let start = supported.iter().position(|f| *f == first).unwrap_or(0);
+    (0..n)
+        .map(|i| (start + i) % n)
+        .min_by_key(|&i| taken.get(i).copied().unwrap_or(0))
+        .map_or(first, |i| supported[i])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

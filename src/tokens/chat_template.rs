@@ -99,6 +99,27 @@ impl Family {
         }
     }
 
+    /// The family a model name (a Hugging Face id or a folder) names, when it says so plainly:
+    /// `Qwen/Qwen3-8B` is Qwen3, `meta-llama/Llama-3.1-8B-Instruct` Llama 3, `google/gemma-3-4b-it`
+    /// Gemma 3. A name that says nothing known gives `None`.
+    pub fn from_model_name(name: &str) -> Option<Family> {
+        let name = name.to_ascii_lowercase().replace(['-', '_', ' '], "");
+        let base = name.rsplit('/').next().unwrap_or(&name);
+        [
+            ("qwen3", Family::Qwen3),
+            ("qwen2", Family::Qwen),
+            ("qwq", Family::Qwen),
+            ("llama3", Family::Llama3),
+            ("gemma3", Family::Gemma3),
+            ("gemma2", Family::Gemma),
+            ("gemma", Family::Gemma),
+            ("deepseekv3", Family::DeepSeek3),
+        ]
+        .iter()
+        .find(|(marker, _)| base.contains(marker))
+        .map(|&(_, family)| family)
+    }
+
     /// LLaMA-Factory's template for the family, never a reasoning one: the datasets hold no
     /// reasoning, and a reasoning template would train the model to open an empty thought block.
     pub fn llamafactory_template(self) -> &'static str {

@@ -24,6 +24,8 @@ pub const SCRIPT: &str = "train_sft.py";
 pub const SETTINGS: &str = "train_sft.json";
 /// How to run it.
 pub const RUN: &str = "python train_sft.py";
+/// The same on a CPU: the flags `scripts/check-trainers.sh` runs it with (plus one step).
+pub const CPU_RUN: &str = "python train_sft.py --set bf16=false";
 
 /// The script every TRL export holds, byte for byte.
 const SCRIPT_TEXT: &str = include_str!("train_sft.py");
@@ -49,7 +51,7 @@ pub fn write(to: &Out<'_>) -> Result<Vec<FileRecord>> {
         to.plan,
         "TRL",
         SETTINGS,
-        RUN,
+        (RUN, CPU_RUN),
         &[
             ("max_length", to.plan.length_reason()),
             (
