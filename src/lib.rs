@@ -145,3 +145,8 @@ pub use split::Split;
 pub use tokens::Budget;
 pub use validate::{validate, Options as ValidateOptions, Report as ValidateReport, Target};
 pub use video::VideoFormat;
+
+/// This build's id: a digest of its source, its render kit and its locked dependencies
+/// (`build.rs`). Caches of verdicts are keyed by it, so that a change to what decides a verdict
+/// voids the verdicts the old code made.
+pub const BUILD_ID: &str = env!("TEMPLATE_SFT_BUILD_ID");

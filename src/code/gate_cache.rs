@@ -69,7 +69,7 @@ impl GateCache {
             ..rules.clone()
         };
         let key = serde_json::json!({
-            "tool": env!("CARGO_PKG_VERSION"),
+            "build": crate::BUILD_ID,
             "encoding": encoding.name(),
             "rules": rules,
             "durationExport": duration_export.pattern,
@@ -154,6 +154,22 @@ mod tests {
             message: "line 1:1: bad".into(),
             at: None,
         }
+    }
+
+    #[test]
+    fn the_key_is_this_builds_id_not_the_package_version() {
+        let root = tempfile::tempdir().unwrap();
+        cache(root.path())
+            .save([("aa", reject())].into_iter())
+            .unwrap();
+        let text =
+            std::fs::read_to_string(crate::cache::folder(root.path()).join("gate.jsonl")).unwrap();
+        let key: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        // A file under another key is not read (cache.rs): another build's verdicts are void.
+        assert_eq!(key["build"], crate::BUILD_ID);
+        assert_eq!(crate::BUILD_ID.len(), 32);
+        assert!(crate::BUILD_ID.chars().all(|c| c.is_ascii_hexdigit()));
+        assert!(key.get("tool").is_none());
     }
 
     #[test]

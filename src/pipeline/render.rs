@@ -114,7 +114,7 @@ pub(super) fn run(
         CacheFile::disabled()
     } else {
         let key = serde_json::json!({
-            "tool": env!("CARGO_PKG_VERSION"),
+            "build": crate::BUILD_ID,
             "kit": kit.hash,
             "frames": options.frames,
             "scale": options.scale,

@@ -33,7 +33,7 @@ impl PieceCache {
     /// The counts remembered under `root` for the tokenizer with fingerprint `tokenizer_sha256`.
     pub fn open(root: &Path, tokenizer_sha256: &str) -> PieceCache {
         let key = serde_json::json!({
-            "tool": env!("CARGO_PKG_VERSION"),
+            "build": crate::BUILD_ID,
             "tokenizer": tokenizer_sha256,
         })
         .to_string();
