@@ -14,6 +14,22 @@ trap 'rm -rf "$work"' EXIT
 "$maturin" build --release --locked --quiet --out "$work/wheels" >&2
 wheel="$(ls "$work"/wheels/template_sft-*.whl)"
 echo "built $(basename "$wheel") ($(du -h "$wheel" | cut -f1))" >&2
+# The wheel's metadata: its name, the version Cargo.toml says, and the console entry point.
+python3 - "$wheel" "$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)" <<'PY'
+import sys, zipfile
+wheel, version = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(wheel) as z:
+    names = z.namelist()
+    meta = next(n for n in names if n.endswith(".dist-info/METADATA"))
+    fields = dict(
+        line.split(": ", 1) for line in z.read(meta).decode().splitlines() if ": " in line
+    )
+    assert fields.get("Name") == "template-sft", fields.get("Name")
+    assert fields.get("Version") == version, (fields.get("Version"), version)
+    scripts = [n for n in names if n.endswith(".data/scripts/template-sft")]
+    assert scripts, "no template-sft executable in the wheel: " + ", ".join(names)
+print(f"wheel metadata: template-sft {version}, executable {scripts[0]}", file=sys.stderr)
+PY
 python3 -m venv "$work/venv"
 "$work/venv/bin/pip" install --quiet --disable-pip-version-check "$wheel"
 tool="$work/venv/bin/template-sft"

@@ -34,7 +34,7 @@ fn setup_installs_the_tool_then_builds_the_starter_and_runs_the_tests() {
     assert_eq!(
         setup_blocks(),
         [
-            vec!["cargo install --locked --path .", "pip install ."],
+            vec!["cargo install --locked --path .", "pip install -v ."],
             vec![
                 "template-sft build -c examples/starter --render",
                 "bash scripts/test.sh"
