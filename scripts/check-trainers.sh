@@ -8,8 +8,9 @@
 #   - the trainer's own processed data (LLaMA-Factory's get_dataset, `axolotl preprocess`, TRL's
 #     SFTTrainer datasets) holds every example, none cut, the prompt masked
 #     (scripts/trainers/processed.py);
-#   - the README's command, run from the export's folder with only CPU overrides (bf16 off, one
-#     step, Axolotl's CUDA-only LoRA kernels off), trains and evaluates the validation split.
+#   - the README's CPU command, run from the export's folder (bf16 off, Axolotl's SDPA attention
+#     instead of FlashAttention and its CUDA-only LoRA kernels off) plus one step, trains and
+#     evaluates the validation split.
 #   usage: bash scripts/check-trainers.sh        (CI runs it; needs network for PyPI and npm)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -162,7 +163,7 @@ PY
   ) 2>"$work/ax-data.log" || { tail -30 "$work/ax-data.log" >&2; exit 1; }
   # `axolotl train` starts `accelerate` from PATH.
   (cd "$work/$project-axolotl" && PATH="$ax/bin:$PATH" "$ax/bin/axolotl" train axolotl.yaml --bf16=false --max-steps=1 \
-      --no-lora-mlp-kernel --no-lora-qkv-kernel --no-lora-o-kernel) >"$work/ax.log" 2>&1 \
+      --attn-implementation=sdpa --no-lora-mlp-kernel --no-lora-qkv-kernel --no-lora-o-kernel) >"$work/ax.log" 2>&1 \
     || { tail -40 "$work/ax.log" >&2; exit 1; }
   grep -q "eval_loss" "$work/ax.log" || { echo "Axolotl did not evaluate the validation split" >&2; exit 1; }
   echo "Axolotl: trained a step and evaluated the validation split" >&2

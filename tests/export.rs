@@ -398,7 +398,7 @@ fn trainer_exports_say_how_to_run_on_a_cpu_name_their_source_relatively_and_take
         ),
         (
             "axolotl",
-            "axolotl train axolotl.yaml --bf16=false --no-lora-mlp-kernel --no-lora-qkv-kernel --no-lora-o-kernel",
+            "axolotl train axolotl.yaml --bf16=false --attn-implementation=sdpa --no-lora-mlp-kernel --no-lora-qkv-kernel --no-lora-o-kernel",
         ),
         ("trl", "python train_sft.py --set bf16=false"),
     ] {

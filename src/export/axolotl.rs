@@ -3,10 +3,11 @@
 //! dataset paths are relative to it, the model's own chat template renders the messages, only the
 //! assistant's turn is trained, `sequence_len` holds every example (Axolotl drops longer ones), the
 //! validation split is the eval set (`val_set_size: 0`, no random split of train) and is evaluated
-//! during the run (`evals_per_epoch`: without it Axolotl 0.19 never evaluates), and packing uses
-//! PyTorch's own attention (`attn_implementation: sdpa`, which packs without the `flash-attn`
-//! package that `pip install axolotl` does not install). The YAML is a typed struct written by a
-//! serializer: no name is ever pasted into its text, and its only comments are fixed.
+//! during the run (`evals_per_epoch`: without it Axolotl 0.19 never evaluates), and a packed config
+//! uses FlashAttention 2 (`attn_implementation: flash_attention_2`): Axolotl warns that packing with
+//! PyTorch's SDPA in bf16 may train at 0.0 loss on GPUs older than Hopper. It needs the `flash-attn`
+//! package (the README says so); without packing, or on a CPU, SDPA. The YAML is a typed struct
+//! written by a serializer: no name is ever pasted into its text, and its only comments are fixed.
 
 use serde::Serialize;
 
@@ -19,7 +20,7 @@ use crate::split::Split;
 pub const CONFIG: &str = "axolotl.yaml";
 pub const RUN: &str = "axolotl train axolotl.yaml";
 /// The same on a CPU: the flags `scripts/check-trainers.sh` runs it with (plus one step).
-pub const CPU_RUN: &str = "axolotl train axolotl.yaml --bf16=false --no-lora-mlp-kernel --no-lora-qkv-kernel --no-lora-o-kernel";
+pub const CPU_RUN: &str = "axolotl train axolotl.yaml --bf16=false --attn-implementation=sdpa --no-lora-mlp-kernel --no-lora-qkv-kernel --no-lora-o-kernel";
 
 const HEADER: &str = "# Axolotl LoRA config written by template-sft. Run it from this folder:\n#   axolotl train axolotl.yaml\n# Paths are relative to this folder; README.md says why the data settings are what they are.\n";
 
@@ -119,10 +120,28 @@ pub fn write(to: &Out<'_>) -> Result<Vec<FileRecord>> {
                 "val_set_size: 0, test_datasets",
                 "the version's validation split is the eval set; train is not split again".into(),
             ),
+            (
+                "attn_implementation",
+                if to.plan.packing().0 {
+                    "`flash_attention_2`: packing with PyTorch's SDPA in bf16 may train at 0.0 loss on GPUs older than Hopper (Axolotl warns so); install FlashAttention 2 first (`pip install flash-attn --no-build-isolation`, a CUDA GPU of the Ampere generation or newer), or set `sdpa` on an H100 or newer".into()
+                } else {
+                    "`sdpa`, PyTorch's own attention: nothing to install (no packing, so no 0.0-loss risk)".into()
+                },
+            ),
         ],
     );
     files.push(to.staging.write_small("README.md", readme.as_bytes())?);
     Ok(files)
+}
+
+/// The attention a config asks for: FlashAttention 2 when it packs (SDPA with packing in bf16 risks
+/// 0.0 loss before Hopper), SDPA otherwise (nothing to install).
+fn attention(packing: bool) -> &'static str {
+    if packing {
+        "flash_attention_2"
+    } else {
+        "sdpa"
+    }
 }
 
 fn config(to: &Out<'_>) -> Config {
@@ -145,7 +164,7 @@ fn config(to: &Out<'_>) -> Config {
         sample_packing: packing,
         eval_sample_packing: packing.then_some(false),
         pad_to_sequence_len: packing.then_some(true),
-        attn_implementation: "sdpa",
+        attn_implementation: attention(packing),
         adapter: "lora",
         lora_r: 16,
         lora_alpha: 32,
