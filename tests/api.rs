@@ -1,0 +1,97 @@
+//! The library from outside the crate, as an embedder uses it: `build` with an `Observer`, then
+//! `validate`, `export` and `evaluate` on the version it wrote, through the names `lib.rs`
+//! re-exports only.
+
+mod support;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use support::Workdir;
+use template_sft::{
+    build, evaluate, export, validate, Budget, BuildOptions, Config, Diagnostic, ExportOptions,
+    ExportTarget, Observer, Outputs, Progress, Split, Target, ValidateOptions, Version,
+};
+
+/// An observer that counts what it is told.
+#[derive(Default)]
+struct Counting {
+    diagnostics: AtomicUsize,
+    stages: Mutex<Vec<String>>,
+    finished_steps: Mutex<Vec<&'static str>>,
+}
+
+impl Observer for Counting {
+    fn diagnostic(&self, _diagnostic: &Diagnostic) {
+        self.diagnostics.fetch_add(1, Ordering::SeqCst);
+    }
+    fn stage(&self, what: &str) {
+        self.stages.lock().unwrap().push(what.to_string());
+    }
+    fn progress(&self, progress: &Progress) {
+        if progress.finished {
+            self.finished_steps.lock().unwrap().push(progress.step);
+        }
+    }
+}
+
+#[test]
+fn an_embedder_builds_validates_exports_and_evaluates_through_the_public_api() {
+    let wd = Workdir::starter();
+    let config = Config::load(&wd.path("template-sft.toml")).unwrap();
+    let observer = Counting::default();
+    let built = build(
+        &config,
+        &BuildOptions {
+            observer: Some(&observer),
+            ..BuildOptions::default()
+        },
+    )
+    .unwrap();
+    let version = built.version.clone().unwrap();
+    // The observer heard every warning the build returns, each stage, and the end of each step.
+    assert_eq!(
+        observer.diagnostics.load(Ordering::SeqCst),
+        built.diagnostics.len()
+    );
+    let stages = observer.stages.lock().unwrap().clone();
+    assert!(
+        stages
+            .iter()
+            .any(|s| s.ends_with("written and renamed into place")),
+        "{stages:?}"
+    );
+    assert!(observer
+        .finished_steps
+        .lock()
+        .unwrap()
+        .contains(&"checking"));
+
+    // validate: the version is fit for OpenAI fine-tuning.
+    let budget = Budget::new("gpt-4o-mini", None).unwrap();
+    let report = validate(
+        std::slice::from_ref(&version),
+        &ValidateOptions::new(Target::Openai, budget),
+    )
+    .unwrap();
+    assert_eq!(report.errors(), 0);
+
+    // export: a Hugging Face dataset folder, with its manifest.
+    let exported = export(
+        &version,
+        ExportTarget::Hf,
+        &wd.path("hf"),
+        &ExportOptions::default(),
+    )
+    .unwrap();
+    assert!(exported.path.join("manifest.json").is_file());
+    assert!(exported.path.join("data/train.jsonl").is_file());
+
+    // evaluate: the gold code passes every check on the test split.
+    let evaluation = evaluate(&version, Split::Test, Outputs::Gold, None, None).unwrap();
+    let opened = Version::open(&version).unwrap();
+    assert_eq!(evaluation.summary.examples, opened.stats.totals.test);
+    let pass = &evaluation.summary.rates[0];
+    assert_eq!(pass.name, "pass");
+    assert_eq!(pass.passed, evaluation.summary.examples);
+}
