@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The smaller tool (`cargo install --no-default-features`: no PostgreSQL, no model tokenizers, no
-# mimalloc) builds, builds and validates the starter, and says which feature a config needs when it
+# The smaller tool (`cargo install --no-default-features --features cli`: the command line, no
+# PostgreSQL, no model tokenizers, no mimalloc) builds, builds and validates the starter, and says which feature a config needs when it
 # asks for a missing part. Prints the clean build's wall time (a target folder of its own, so
 # nothing is shared with the default build). Run by .ci/run:
 #   bash scripts/check-minimal.sh
@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 target="${TEMPLATE_SFT_MINIMAL_TARGET:-target/minimal}"
 started=$(date +%s)
-cargo build --release --locked --quiet --no-default-features --target-dir "$target"
+cargo build --release --locked --quiet --no-default-features --features cli --target-dir "$target"
 echo "minimal release build: $(( $(date +%s) - started )) s (target folder $target)" >&2
 tool="$target/release/template-sft"
 

@@ -5,6 +5,7 @@
 //! because something outside the crate uses it, and a new use adds its line here on purpose.
 
 /// The command line, for `main.rs`.
+#[cfg(feature = "cli")]
 pub mod cli {
     pub use crate::cli::Cli;
     pub use crate::console::error_text;

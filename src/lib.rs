@@ -81,6 +81,9 @@
 
 // Every item an embedder can reach is documented (CI denies warnings).
 #![warn(missing_docs)]
+// Without the command line (`--no-default-features` and no `cli`), the parts only a subcommand
+// calls (briefs, the render command's printing, synth) are unused: that is the point of the feature.
+#![cfg_attr(not(feature = "cli"), allow(dead_code, unused_imports))]
 
 // The stages and the machinery below them are crate-private modules. The library's API is what is
 // re-exported below; the binary, the integration tests, the fuzz targets and the benchmarks reach
@@ -92,11 +95,14 @@ pub(crate) mod cache;
 pub(crate) mod catalog;
 // Their doc comments are the command line's --help text, written for a terminal, not rustdoc.
 #[allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
+#[cfg(feature = "cli")]
 pub(crate) mod cli;
 #[allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
+#[cfg(feature = "cli")]
 pub(crate) mod cmd;
 pub(crate) mod code;
 pub(crate) mod config;
+#[cfg(feature = "cli")]
 pub(crate) mod console;
 pub(crate) mod dataset;
 pub(crate) mod diagnostic;

@@ -24,7 +24,6 @@ pub mod trl;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
-use clap::ValueEnum;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -37,7 +36,8 @@ use crate::error::{wording, Error, Result};
 use crate::split::Split;
 
 /// The layouts `export` writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum ExportTarget {
     /// A Hugging Face `datasets` folder: data/{split}.jsonl and a dataset card with the splits.

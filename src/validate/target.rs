@@ -3,13 +3,13 @@
 //! Takes a target name; gives its rules: which findings are errors there (rather than warnings), the
 //! minimum number of examples per file and the largest file it accepts.
 
-use clap::ValueEnum;
 use serde::Serialize;
 
 use crate::diagnostic::{Category, Severity};
 
 /// Where a dataset is going: which findings are errors there.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Target {
     /// OpenAI fine-tuning (chat format).
