@@ -66,7 +66,7 @@ const bundleDir = process.argv[5];
 // Scene code must reach no network. In a network namespace of its own (template-sft says so in
 // TEMPLATE_SFT_ISOLATION) only loopback exists; without one ("csp_only") the page's CSP covers
 // requests but not navigation, popups or the servers below, so this process seals them itself.
-// Both hold in both modes, as a second wall.
+// 1 and 2 hold in both modes, as a second wall; 3 only without a namespace.
 //
 // 1. Every server started here (Remotion's bundle and /proxy servers) listens on 127.0.0.1 only,
 //    never on every interface, and its port is noted.

@@ -395,6 +395,13 @@ fn scene_code_reaches_no_network() {
                 !listeners.reached(),
                 "the scene reached {host} (no namespace: {no_namespace}): {run}"
             );
+            // Without a namespace, the tool says so.
+            assert_eq!(
+                run.stderr
+                    .contains("warning: the renderer runs without a network namespace of its own"),
+                no_namespace,
+                "{run}"
+            );
             // The scene that stays on its page renders (the one that leaves it may fail as it
             // likes); its two remote images were swapped for the placeholder, and counted.
             let nosy = &run.json()[0]["outcome"];

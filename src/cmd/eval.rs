@@ -174,6 +174,10 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
             options.frames = args
                 .render_frames
                 .unwrap_or(crate::render::Frames::Count(eval::EVAL_FRAMES));
+            if crate::render::isolation::available() == crate::render::isolation::Isolation::CspOnly
+            {
+                console.diagnostic(&warning::renderer_without_namespace());
+            }
             Some(options)
         }
     };

@@ -149,6 +149,9 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
         ..project
     };
     let kit = kit::ensure(&options.kit, |step| console.info(step))?;
+    if crate::render::isolation::available() == crate::render::isolation::Isolation::CspOnly {
+        console.diagnostic(&crate::diagnostic::warning::renderer_without_namespace());
+    }
     // Frames go to a new folder (a taken name is never written into), never inside a version; a
     // render that fails or is interrupted leaves no folder behind.
     let mut made = None;

@@ -216,6 +216,16 @@ pub fn not_rendered() -> Diagnostic {
     )
 }
 
+/// The renderer runs without a network namespace of its own (no `unshare`, user namespaces
+/// disabled, or `TEMPLATE_SFT_NO_NAMESPACE`): said, since the sealing is then the driver's alone.
+pub fn renderer_without_namespace() -> Diagnostic {
+    warning(
+        Kind::Note,
+        None,
+        "the renderer runs without a network namespace of its own (no unshare, user namespaces disabled, or TEMPLATE_SFT_NO_NAMESPACE set): scene code is sealed by the page's CSP and the driver's proxy, which passes only its own servers (stats.render.isolation = csp_only)".to_string(),
+    )
+}
+
 /// A cache that could not be saved: nothing lost, `then` says what the next build does instead.
 pub fn cache_not_saved(what: impl Display, then: &str, why: impl Display) -> Diagnostic {
     warning(

@@ -110,6 +110,9 @@ pub(super) fn run(
         None
     };
     let kit = kit::ensure(&options.kit, |what| observer.info(what))?;
+    if crate::render::isolation::available() == crate::render::isolation::Isolation::CspOnly {
+        diagnostics.add(warning::renderer_without_namespace());
+    }
     let cache = if run.options.no_cache {
         CacheFile::disabled()
     } else {
