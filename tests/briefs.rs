@@ -296,3 +296,30 @@ fn ingest_keeps_exactly_the_good_briefs_and_a_build_counts_them_as_generated() {
     let report = wd.ok(&["report", "dataset/v1"]);
     assert!(report.stdout.contains("generated 5"), "{report}");
 }
+
+#[test]
+fn the_briefs_checked_for_one_template_are_bounded_and_the_rest_counted() {
+    let wd = Workdir::starter();
+    wd.ok(&["briefs", "prepare", "requests.jsonl"]);
+    let tag = jsonl(&wd.read("requests.jsonl"))[0]["custom_id"]
+        .as_str()
+        .unwrap()
+        .split_once('/')
+        .unwrap()
+        .1
+        .to_string();
+    // 401 briefs for one template: 400 are checked (and too short), one is past the bound.
+    let items: Vec<&str> = vec!["x"; 401];
+    let line = reply("quote-card", &tag, &json!(items).to_string());
+    wd.write("results.jsonl", format!("{line}\n"));
+    let run = wd.ok(&[
+        "briefs",
+        "ingest",
+        "results.jsonl",
+        "generated.jsonl",
+        "--json",
+    ]);
+    let dropped = &run.json()["dropped"];
+    assert_eq!(dropped["too_short"], 400, "{run}");
+    assert_eq!(dropped["over_cap"], 1, "{run}");
+}

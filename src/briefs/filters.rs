@@ -13,6 +13,7 @@
 
 use serde::Serialize;
 
+pub use crate::prompts::normalize as normalized;
 use crate::video::VideoFormat;
 
 /// ROUGE-L F-measure at or above which a brief is a near-copy (Self-Instruct's threshold).
@@ -59,6 +60,8 @@ pub enum Drop {
     Duplicate,
     /// ROUGE-L ≥ [`NEAR_COPY`] with an existing prompt of its template or a kept brief.
     NearCopy,
+    /// Past the most briefs checked for one template (a bound on the work a results file makes).
+    OverCap,
 }
 
 impl Drop {
@@ -79,6 +82,7 @@ impl Drop {
             Drop::WrongDuration => "wrong_duration",
             Drop::Duplicate => "duplicate",
             Drop::NearCopy => "near_copy",
+            Drop::OverCap => "over_cap",
         }
     }
 
@@ -99,6 +103,7 @@ impl Drop {
             Drop::WrongDuration => "it states a duration the code does not export",
             Drop::Duplicate => "the same words as an existing prompt or a kept brief",
             Drop::NearCopy => "a near-copy (ROUGE-L >= 0.7) of an existing prompt or a kept brief",
+            Drop::OverCap => "past the 400 briefs checked for one template",
         }
     }
 }
@@ -314,15 +319,6 @@ pub fn durations_stated(text: &str, fps: u32) -> Vec<f64> {
     out
 }
 
-/// Lower-case, whitespace collapsed, final punctuation ignored: the key for exact duplicates.
-pub fn normalized(text: &str) -> String {
-    let words: Vec<&str> = text.split_whitespace().collect();
-    words
-        .join(" ")
-        .trim_end_matches(['.', '!', '?'])
-        .to_lowercase()
-}
-
 /// ROUGE-L F-measure of two texts' lower-cased words: 2·P·R / (P + R) with P and R the longest
 /// common subsequence over each text's length (0 when either is empty).
 pub fn rouge_l(a: &str, b: &str) -> f64 {
@@ -352,30 +348,35 @@ pub fn rouge_l(a: &str, b: &str) -> f64 {
     2.0 * p * r / (p + r)
 }
 
-/// A template's prompts and kept briefs, which every next brief must differ from.
+/// A template's prompts and kept briefs, which every next brief must differ from: each text with
+/// its duplicate key, made once.
 #[derive(Default)]
 pub struct Novelty {
-    texts: Vec<String>,
+    texts: Vec<(String, String)>,
 }
 
 impl Novelty {
     /// Start from the template's existing prompts.
     pub fn new(existing: impl IntoIterator<Item = String>) -> Self {
         Novelty {
-            texts: existing.into_iter().collect(),
+            texts: existing.into_iter().map(|t| (normalized(&t), t)).collect(),
         }
     }
 
     /// Whether `brief` is new (then it is remembered), or why not.
     pub fn admit(&mut self, brief: &str) -> Result<(), Drop> {
         let key = normalized(brief);
-        if self.texts.iter().any(|t| normalized(t) == key) {
+        if self.texts.iter().any(|(k, _)| *k == key) {
             return Err(Drop::Duplicate);
         }
-        if self.texts.iter().any(|t| rouge_l(t, brief) >= NEAR_COPY) {
+        if self
+            .texts
+            .iter()
+            .any(|(_, t)| rouge_l(t, brief) >= NEAR_COPY)
+        {
             return Err(Drop::NearCopy);
         }
-        self.texts.push(brief.to_string());
+        self.texts.push((key, brief.to_string()));
         Ok(())
     }
 }

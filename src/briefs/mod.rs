@@ -222,7 +222,15 @@ struct Known {
     formats: Vec<VideoFormat>,
     frames: u32,
     novelty: Novelty,
+    /// Briefs of its replies checked so far (bounded by [`MAX_BRIEFS_PER_TEMPLATE`]).
+    checked: usize,
 }
+
+/// Most briefs of one template's replies that are checked: each is compared with every kept one,
+/// so a results file (untrusted) must not make that work grow without bound. The rest are
+/// `over_cap`, counted and listed. 400 is fifty requests of the default 8 briefs; it bounds the
+/// comparisons to 80,000 of at most 120 words each.
+const MAX_BRIEFS_PER_TEMPLATE: usize = 400;
 
 /// One request's last attempt that counts.
 struct Attempt {
@@ -261,6 +269,7 @@ pub fn ingest(config: &Config, results: &[PathBuf], out: &Path) -> Result<Ingest
                 formats: t.template.supported_formats.clone(),
                 frames: t.duration,
                 novelty: Novelty::new(existing),
+                checked: 0,
             },
         );
         Ok(())
@@ -295,13 +304,18 @@ pub fn ingest(config: &Config, results: &[PathBuf], out: &Path) -> Result<Ingest
                     return Ok(());
                 }
             };
-            let (Some(id), Ok(answer)) = (
-                value.get("custom_id").and_then(Value::as_str),
-                batch::answer(&value),
-            ) else {
-                let why = "not a batch output line (custom_id, response)";
+            let Some(id) = value.get("custom_id").and_then(Value::as_str) else {
+                let why = "not a batch output line: no \"custom_id\"";
                 note(&mut drops, Drop::UnreadableLine, &at, None, why);
                 return Ok(());
+            };
+            let answer = match batch::answer(&value) {
+                Ok(answer) => answer,
+                Err(why) => {
+                    let why = format!("not a batch output line: {why}");
+                    note(&mut drops, Drop::UnreadableLine, &at, None, &why);
+                    return Ok(());
+                }
             };
             let model = value
                 .pointer("/response/body/model")
@@ -364,6 +378,17 @@ pub fn ingest(config: &Config, results: &[PathBuf], out: &Path) -> Result<Ingest
             continue;
         };
         for item in items {
+            if facts.checked == MAX_BRIEFS_PER_TEMPLATE {
+                note(
+                    &mut drops,
+                    Drop::OverCap,
+                    at,
+                    Some(template_id),
+                    &item.to_string(),
+                );
+                continue;
+            }
+            facts.checked += 1;
             let Value::String(brief) = item else {
                 note(
                     &mut drops,

@@ -347,8 +347,9 @@ pub fn near_miss_file(path: &std::path::Path) -> String {
         .unwrap_or_default()
 }
 
-/// Lowercase, whitespace collapsed, trailing punctuation ignored: the key for de-duplication.
-fn normalize(text: &str) -> String {
+/// Lowercase, whitespace collapsed, trailing punctuation ignored: the key for de-duplication (of
+/// prompts here, of generated briefs in `briefs`).
+pub fn normalize(text: &str) -> String {
     let words: Vec<&str> = text.split_whitespace().collect();
     words
         .join(" ")
