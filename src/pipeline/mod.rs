@@ -195,14 +195,18 @@ pub struct GatedRun {
 
 /// The first stages of a build (catalog, prompts, code and gate, durations), then each template
 /// whose code passed, in catalog order, to `each`: what `briefs prepare` and `briefs ingest` need
-/// of a project, with the same rules and caches as `build`, and nothing written. Rendering
-/// (`check.render`) is not run.
+/// of a project, with the same rules and caches as `build`; nothing is written but the gate's
+/// verdicts to its cache. Rendering (`check.render`) is not run.
 pub fn gated(
     config: &Config,
     options: &BuildOptions<'_>,
     each: &mut dyn FnMut(GatedTemplate<'_>) -> Result<()>,
 ) -> Result<GatedRun> {
     config.check()?;
+    // The gate's verdicts are kept for the next run (as a build keeps them): never inside a version.
+    crate::dataset::writer::refuse_inside_version(
+        &config.resolve(&config.output.root).join(&config.output.tag),
+    )?;
     let mut run = Run::new(config, options);
     let budget = Budget::new(&config.tokens.model, config.tokens.max_tokens)
         .map_err(|why| wording::bad_option("tokens.model", why))?;
@@ -244,6 +248,8 @@ pub fn gated(
             prompts: &record.prompts,
         })?;
     }
+    // `briefs prepare` then `briefs ingest` (then `build`) gate the same code: once.
+    code.remember(records, &mut run.diagnostics);
     run.flush();
     out.diagnostics = run.diagnostics.into_vec();
     Ok(out)
