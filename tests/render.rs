@@ -821,6 +821,53 @@ fn every_frame_is_judged_by_the_code_not_by_the_machine_s_load() {
 }
 
 #[test]
+fn a_scene_s_frames_are_the_same_on_a_loaded_machine() {
+    // The starter's typewriter: a window with a box-shadow, scaled in over its first frames. With
+    // Chromium's raster on the (software) GPU, its shadow came out one level off once the machine
+    // was loaded, so eval's motion of the gold against itself fell to 0.86.
+    let wd = Workdir::new();
+    let scene = std::fs::read_to_string(
+        support::repo_root().join("examples/starter/templates/typewriter-terminal.tsx"),
+    )
+    .unwrap();
+    let names = ["a", "b", "c"];
+    for name in names {
+        wd.write(&format!("{name}.tsx"), &scene);
+    }
+    let args = |files: &[&str], out: &str| -> Vec<String> {
+        let mut args: Vec<String> = ["render", "--format", "landscape", "--frames", "8"]
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
+        args.extend(files.iter().map(|f| format!("{f}.tsx")));
+        args.extend(["--scale", "0.25", "--concurrency", "3", "--out", out].map(String::from));
+        args
+    };
+    let idle_run = args(&["a"], "idle");
+    wd.ok(&idle_run.iter().map(String::as_str).collect::<Vec<_>>());
+    let load = Load::start();
+    let loaded_run = args(&names, "loaded");
+    wd.ok(&loaded_run.iter().map(String::as_str).collect::<Vec<_>>());
+    drop(load);
+    let mut idle: Vec<_> = std::fs::read_dir(wd.path("idle"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    idle.sort();
+    assert_eq!(idle.len(), 8, "{idle:?}");
+    for name in names {
+        for file in &idle {
+            let loaded = file.replacen("a-", &format!("{name}-"), 1);
+            assert!(
+                std::fs::read(wd.path(&format!("idle/{file}"))).unwrap()
+                    == std::fs::read(wd.path(&format!("loaded/{loaded}"))).unwrap(),
+                "{loaded} differs from its render on an idle machine"
+            );
+        }
+    }
+}
+
+#[test]
 fn a_scene_that_fails_in_one_format_loses_that_format_only() {
     let wd = Workdir::new();
     wd.write(

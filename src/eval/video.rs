@@ -12,6 +12,10 @@
 //!   pixel, downscaled), Σ min / Σ max. A scene that holds its first frame while the gold moves
 //!   scores 0 there, one that moves at another time or in another place scores low, a recoloured
 //!   scene that moves the same way scores high; two renders that both hold still move alike (1).
+//!   A pixel whose luminance changes by at most [`NOISE`] levels has not moved: two renders of one
+//!   scene are not always bit-identical (Chromium can draw a layer from an earlier frame's raster,
+//!   one level lighter over a whole window, depending on timing), and without the floor a gold
+//!   that barely moves between two sampled frames scored 0 against its own second render there.
 //!   (SSIM of the difference images was tried first: most pixels of a difference image are still,
 //!   so it stayed near 1 for a held first frame too.)
 //!
@@ -31,6 +35,10 @@ pub const SIDE: usize = 128;
 const WINDOW: usize = 7;
 /// Colour levels per channel of the histogram.
 const LEVELS: usize = 8;
+/// The largest change of a pixel's luminance (of 255) that is not motion: two renders of one
+/// scene differ by 1 level here and there (measured on the starter's typewriter-terminal), and
+/// a person sees no change under about 2.
+pub const NOISE: f64 = 2.0;
 
 /// A frame as it is compared: luminance (0–255) at most [`SIDE`] on its long side, and its colour
 /// histogram (fractions of the full-size frame's pixels, summing to 1).
@@ -213,8 +221,9 @@ fn intersection(a: &[f64], b: &[f64]) -> f64 {
 fn change_alike(g0: &Frame, g1: &Frame, o0: &Frame, o1: &Frame) -> f64 {
     let (mut low, mut high) = (0.0, 0.0);
     for i in 0..g0.luma.len().min(o0.luma.len()) {
-        let g = (g1.luma[i] - g0.luma[i]).abs();
-        let o = (o1.luma[i] - o0.luma[i]).abs();
+        let moved = |d: f64| if d.abs() <= NOISE { 0.0 } else { d.abs() };
+        let g = moved(g1.luma[i] - g0.luma[i]);
+        let o = moved(o1.luma[i] - o0.luma[i]);
         low += g.min(o);
         high += g.max(o);
     }
@@ -280,6 +289,36 @@ mod tests {
         let (appearance, motion) = compare(&frames, &frames).unwrap();
         assert!((appearance - 1.0).abs() < 1e-12, "{appearance}");
         assert!((motion - 1.0).abs() < 1e-12, "{motion}");
+    }
+
+    #[test]
+    fn a_render_one_level_off_in_a_still_moment_still_moves_like_its_gold() {
+        // Two renders of one scene: the gold's last frame is one level lighter over a whole
+        // window (what Chromium did to the starter's typewriter between two runs).
+        let base = |t: usize| {
+            frame(
+                64,
+                32,
+                move |x, _| if x < 8 * (t + 1) { 200.0 } else { 20.0 },
+            )
+        };
+        let gold: Vec<Frame> = (0..4)
+            .map(|t| {
+                let mut f = base(t.min(2));
+                if t == 3 {
+                    f.luma.iter_mut().for_each(|v| *v += 1.0);
+                }
+                f
+            })
+            .collect();
+        let again: Vec<Frame> = (0..4).map(|t| base(t.min(2))).collect();
+        let (_, motion) = compare(&gold, &again).unwrap();
+        assert!((motion - 1.0).abs() < 1e-12, "{motion}");
+        // A change of three levels is motion: a held output scores 0 there.
+        let mut moved = again.clone();
+        moved[3].luma.iter_mut().for_each(|v| *v += 3.0);
+        let (_, motion) = compare(&moved, &again).unwrap();
+        assert!((motion - 2.0 / 3.0).abs() < 1e-12, "{motion}");
     }
 
     #[test]
