@@ -32,47 +32,328 @@ use crate::location::LineIndex;
 use crate::parse_guard;
 use crate::tokens::Encoding;
 
-/// The gate's rules, in the order they run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Rule {
-    /// Code longer than `code.max_bytes`.
-    TooLarge,
-    /// Code that is not UTF-8 text.
-    Utf8,
-    /// Empty or whitespace-only code.
-    NotEmpty,
-    /// A Markdown code fence in the code.
-    NoFences,
-    /// Code that does not start with an import, export, declaration, comment or directive.
-    NoLeadingProse,
-    /// Not parseable as TSX.
-    Parse,
-    /// No export named by `check.export` (by default the default export) to render.
-    EntryPoint,
-    /// A `check.required` name that does not occur.
-    Required,
-    /// A `check.forbidden` name that occurs.
-    Forbidden,
-    /// The scene does not render cleanly (`check.render`): judged after the gate, by the renderer.
-    Render,
+/// The gate's rules: each defined once, with its name, its check's name in `eval`, and what it
+/// rejects. The switchable ones are judged by the [`RULES`] table below.
+macro_rules! rules {
+    ($($(#[$doc:meta])* $variant:ident => $name:literal,)*) => {
+        /// The gate's rules, in the order they run.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        #[non_exhaustive]
+        pub enum Rule {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl Rule {
+            /// The rule's stable name (as in JSON and `[check]`).
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Rule::$variant => $name,)*
+                }
+            }
+
+            /// The name of its check in `eval` (`gate.<name>`).
+            pub fn check_name(self) -> &'static str {
+                match self {
+                    $(Rule::$variant => concat!("gate.", $name),)*
+                }
+            }
+        }
+    };
 }
 
-impl Rule {
-    /// The rule's stable name (as in JSON and `[check]`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Rule::TooLarge => "too_large",
-            Rule::Utf8 => "utf8",
-            Rule::NotEmpty => "not_empty",
-            Rule::NoFences => "no_fences",
-            Rule::NoLeadingProse => "no_leading_prose",
-            Rule::Parse => "parse",
-            Rule::EntryPoint => "entry_point",
-            Rule::Required => "required",
-            Rule::Forbidden => "forbidden",
-            Rule::Render => "render",
+rules! {
+    /// Code longer than `code.max_bytes`, or with more syntax tokens than `code.max_syntax_tokens`.
+    TooLarge => "too_large",
+    /// Code that is not UTF-8 text.
+    Utf8 => "utf8",
+    /// Empty or whitespace-only code.
+    NotEmpty => "not_empty",
+    /// A Markdown code fence in the code.
+    NoFences => "no_fences",
+    /// Code that does not start with an import, export, declaration, comment or directive.
+    NoLeadingProse => "no_leading_prose",
+    /// Not parseable as TSX.
+    Parse => "parse",
+    /// No export named by `check.export` (by default the default export) to render.
+    EntryPoint => "entry_point",
+    /// A `check.required` name that does not occur.
+    Required => "required",
+    /// A `check.forbidden` name that occurs.
+    Forbidden => "forbidden",
+    /// The scene does not render cleanly (`check.render`): judged after the gate, by the renderer.
+    Render => "render",
+}
+
+/// Why one rule failed: the rule, where in the code (a byte offset) when it points at a place,
+/// and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The rule that failed.
+    pub rule: Rule,
+    /// Where in the code, as a byte offset.
+    pub offset: Option<usize>,
+    /// What is wrong, in a phrase (without the place).
+    pub what: String,
+}
+
+impl Failure {
+    fn new(rule: Rule, what: impl Into<String>) -> Self {
+        Failure {
+            rule,
+            offset: None,
+            what: what.into(),
         }
+    }
+
+    fn at(rule: Rule, offset: usize, what: impl Into<String>) -> Self {
+        Failure {
+            rule,
+            offset: Some(offset),
+            what: what.into(),
+        }
+    }
+}
+
+/// One switchable rule of the table: when `[check]` turns it on, whether it reads the parsed
+/// program, and its verdict on the measured [`Facts`] (`None`: passes).
+pub struct RuleSpec {
+    /// The rule.
+    pub rule: Rule,
+    /// Whether `[check]` turns it on.
+    pub enabled: fn(&GateConfig) -> bool,
+    /// It reads the program: without one (the parser gave up, or the code is over a bound) it is
+    /// not judged.
+    pub reads_program: bool,
+    /// Its verdict on the facts.
+    pub judge: fn(&Facts<'_>, &GateConfig) -> Option<Failure>,
+}
+
+/// Every switchable rule, in the order build judges them (the first failure rejects): the only
+/// place a rule's check and wording are written. `build` stops at the first failure; `eval`
+/// records every verdict. A rule added here is judged by both, and scored by `eval` as its own
+/// check ([`Rule::check_name`]).
+pub const RULES: [RuleSpec; 7] = [
+    RuleSpec {
+        rule: Rule::NotEmpty,
+        enabled: |c| c.not_empty,
+        reads_program: false,
+        judge: |f, _| {
+            f.code
+                .trim()
+                .is_empty()
+                .then(|| Failure::new(Rule::NotEmpty, "code is empty"))
+        },
+    },
+    RuleSpec {
+        rule: Rule::NoFences,
+        enabled: |c| c.no_fences,
+        reads_program: false,
+        judge: |f, _| {
+            f.code
+                .find("```")
+                .map(|at| Failure::at(Rule::NoFences, at, "Markdown code fence (```) in the code"))
+        },
+    },
+    RuleSpec {
+        rule: Rule::NoLeadingProse,
+        enabled: |c| c.no_leading_prose,
+        reads_program: false,
+        judge: |f, _| {
+            if starts_with_code(f.code) {
+                return None;
+            }
+            let first: String = f
+                .code
+                .trim_start()
+                .lines()
+                .next()
+                .unwrap_or("")
+                .chars()
+                .take(40)
+                .collect();
+            Some(Failure::new(
+                Rule::NoLeadingProse,
+                format!("code starts with {first:?}, not with import, export, a declaration, a comment or a directive"),
+            ))
+        },
+    },
+    RuleSpec {
+        rule: Rule::Parse,
+        enabled: |c| c.parse,
+        // Judged on what the parse gave, program or not.
+        reads_program: false,
+        judge: |f, _| f.unparsed.clone().or_else(|| f.syntax_error.clone()),
+    },
+    RuleSpec {
+        rule: Rule::EntryPoint,
+        enabled: |c| c.entry_point,
+        reads_program: true,
+        judge: |f, c| {
+            let program = &f.judged_program()?.program;
+            if exports(program, &c.export) {
+                None
+            } else if c.export == "default" {
+                Some(Failure::new(Rule::EntryPoint, "no default export (export default …)"))
+            } else {
+                Some(Failure::new(
+                    Rule::EntryPoint,
+                    format!("no export named {:?}", c.export),
+                ))
+            }
+        },
+    },
+    RuleSpec {
+        rule: Rule::Required,
+        enabled: |c| !c.required.is_empty(),
+        reads_program: true,
+        judge: |f, c| {
+            let words = f.words.as_deref().filter(|_| f.unparsed.is_none())?;
+            c.required
+                .iter()
+                .find(|p| !contains_path(words, p))
+                .map(|missing| {
+                    Failure::new(Rule::Required, format!("{missing} does not occur in the code"))
+                })
+        },
+    },
+    RuleSpec {
+        rule: Rule::Forbidden,
+        enabled: |c| !c.forbidden.is_empty(),
+        reads_program: true,
+        judge: |f, c| {
+            let words = f.words.as_deref().filter(|_| f.unparsed.is_none())?;
+            c.forbidden
+                .iter()
+                .find(|p| contains_path(words, p))
+                .map(|found| Failure::new(Rule::Forbidden, format!("{found} occurs in the code")))
+        },
+    },
+];
+
+/// What the rules look at, measured once per piece of code: the code (trailing whitespace
+/// trimmed), its parse (bounded first), the syntax error, and the words of its tokens. Measuring
+/// decides nothing; the [`RULES`] do.
+pub struct Facts<'a> {
+    /// The code, trailing whitespace trimmed.
+    pub code: &'a str,
+    /// Lines of `code`, for places.
+    pub index: LineIndex<'a>,
+    /// What the parser gave (it may have recovered from a syntax error); `None` when the code is
+    /// over a bound or the parser failed.
+    pub program: Option<oxc_parser::ParserReturn<'a>>,
+    /// Why there is no program to judge: over a bound (`too_large`, `parse`), or the parser failed
+    /// or gave up (then [`Facts::program`] is what little it recovered).
+    pub unparsed: Option<Failure>,
+    /// The first syntax error of a program the parser recovered.
+    pub syntax_error: Option<Failure>,
+    /// The identifier-name tokens and dots, in order (`None` unless asked for and parsed).
+    pub words: Option<Vec<Option<&'a str>>>,
+}
+
+impl<'a> Facts<'a> {
+    /// Measure `code` (trailing whitespace trimmed): bounded to `max_syntax_tokens` and
+    /// [`parse_guard::MAX_DEPTH`] before the TSX parser runs; `tokens`: keep the parser's tokens
+    /// (the `required` and `forbidden` rules and eval's inspection read them).
+    pub fn measure(
+        code: &'a str,
+        allocator: &'a Allocator,
+        max_syntax_tokens: usize,
+        tokens: bool,
+    ) -> Self {
+        let code = code.trim_end();
+        let index = LineIndex::new(code);
+        let bounded = parse_guard::syntax_tokens(code, max_syntax_tokens)
+            .map_err(|offset| {
+                Failure::at(
+                    Rule::TooLarge,
+                    offset,
+                    format!("more than {max_syntax_tokens} syntax tokens (code.max_syntax_tokens); not parsed"),
+                )
+            })
+            .and_then(|_| {
+                parse_guard::check(code).map_err(|offset| {
+                    let depth = parse_guard::MAX_DEPTH;
+                    Failure::at(
+                        Rule::Parse,
+                        offset,
+                        format!("nested more than {depth} levels deep; not parsed"),
+                    )
+                })
+            });
+        let parsed = bounded.and_then(|()| {
+            parse_guard::guarded(|| {
+                Parser::new(allocator, code, SourceType::tsx())
+                    .with_config(RuntimeParserConfig::new(tokens))
+                    .parse()
+            })
+            .map_err(|panic| {
+                Failure::new(
+                    Rule::Parse,
+                    format!("the TSX parser failed on this code: {panic}"),
+                )
+            })
+        });
+        let (program, unparsed, syntax_error) = match parsed {
+            Err(why) => (None, Some(why), None),
+            Ok(p) => {
+                let error = p.diagnostics.errors().next().map(|e| {
+                    let offset = e.labels.first().map_or(0, |l| l.offset() as usize);
+                    Failure::at(Rule::Parse, offset, with_hint(&e.message))
+                });
+                if p.panicked {
+                    // What the parser recovered is not the code: the syntax error is why.
+                    let why = error.unwrap_or_else(|| {
+                        Failure::new(Rule::Parse, "the parser gave up on this code")
+                    });
+                    (Some(p), Some(why), None)
+                } else {
+                    (Some(p), None, error)
+                }
+            }
+        };
+        let words = program.as_ref().filter(|_| tokens).map(|p| {
+            p.tokens
+                .iter()
+                .map(|t| match t.kind() {
+                    Kind::Dot => Some("."),
+                    k if k.is_identifier_name() => code.get(t.start() as usize..t.end() as usize),
+                    _ => None,
+                })
+                .collect()
+        });
+        Facts {
+            code,
+            index,
+            program,
+            unparsed,
+            syntax_error,
+            words,
+        }
+    }
+
+    /// The program the rules judge: `None` when there is none or the parser gave up.
+    pub fn judged_program(&self) -> Option<&oxc_parser::ParserReturn<'a>> {
+        self.program.as_ref().filter(|_| self.unparsed.is_none())
+    }
+
+    /// A failure's message as build and eval show it: `line L:C: what` when it has a place.
+    pub fn message(&self, failure: &Failure) -> String {
+        match failure.offset {
+            Some(offset) => {
+                let (line, col) = self.index.line_col(offset);
+                format!("line {line}:{col}: {}", failure.what)
+            }
+            None => failure.what.clone(),
+        }
+    }
+
+    /// The place of a failure, when it has one.
+    pub fn place(&self, failure: &Failure) -> Option<CodePos> {
+        failure.offset.map(|offset| {
+            let (line, col) = self.index.line_col(offset);
+            CodePos { line, col }
+        })
     }
 }
 
@@ -182,147 +463,65 @@ fn gate(
     found: FoundCode,
     settings: &Gate<'_>,
 ) -> Result<TemplateCode, Rejection> {
-    let rules = settings.rules;
     let source_key = found.origin.key();
-    let reject = |rule: Rule, message: String| Rejection {
+    let reject = |rule: Rule, message: String, at: Option<CodePos>| Rejection {
         template_id: template_id.to_string(),
         source_key: source_key.clone(),
         rule,
         message,
-        at: None,
-    };
-    // A rejection at a place: its message starts with `line L:C:` (as it always has), and `at`
-    // keeps the place so a warning can point at the file.
-    let reject_at = |rule: Rule, (line, col): (usize, usize), what: String| Rejection {
-        at: Some(CodePos { line, col }),
-        ..reject(rule, format!("line {line}:{col}: {what}"))
+        at,
     };
     let FoundCode { stored, origin } = found;
     let bytes = match stored {
         Stored::Bytes(bytes) => bytes,
         Stored::TooLarge(size) => {
-            return Err(reject(
-                Rule::TooLarge,
-                format!(
-                    "{size} bytes, over code.max_bytes ({}); not read",
-                    settings.max_bytes
-                ),
-            ))
+            let max = settings.max_bytes;
+            let message = format!("{size} bytes, over code.max_bytes ({max}); not read");
+            return Err(reject(Rule::TooLarge, message, None));
         }
     };
     let text = String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
-        reject(
-            Rule::Utf8,
-            format!("code is not UTF-8 text (invalid byte at offset {offset})"),
-        )
+        let message = format!("code is not UTF-8 text (invalid byte at offset {offset})");
+        reject(Rule::Utf8, message, None)
     })?;
     let (normalized_text, normalized) = super::Normalized::apply(&text);
-    let code = normalized_text.trim_end();
-    if rules.not_empty && code.trim().is_empty() {
-        return Err(reject(Rule::NotEmpty, "code is empty".into()));
-    }
-    let index = LineIndex::new(code);
-    if rules.no_fences {
-        if let Some(at) = code.find("```") {
-            return Err(reject_at(
-                Rule::NoFences,
-                index.line_col(at),
-                "Markdown code fence (```) in the code".into(),
-            ));
-        }
-    }
-    if rules.no_leading_prose && !starts_with_code(code) {
-        let first: String = code
-            .trim_start()
-            .lines()
-            .next()
-            .unwrap_or("")
-            .chars()
-            .take(40)
-            .collect();
-        return Err(reject(
-            Rule::NoLeadingProse,
-            format!("code starts with {first:?}, not with import, export, a declaration, a comment or a directive"),
-        ));
-    }
-
-    if let Err(offset) = parse_guard::syntax_tokens(code, settings.max_syntax_tokens) {
-        return Err(reject_at(
-            Rule::TooLarge,
-            index.line_col(offset),
-            format!(
-                "more than {} syntax tokens (code.max_syntax_tokens); not parsed",
-                settings.max_syntax_tokens
-            ),
-        ));
-    }
-    if let Err(offset) = parse_guard::check(code) {
-        return Err(reject_at(
-            Rule::Parse,
-            index.line_col(offset),
-            format!(
-                "nested more than {} levels deep; not parsed",
-                parse_guard::MAX_DEPTH
-            ),
-        ));
-    }
-    let needs_words = !rules.required.is_empty() || !rules.forbidden.is_empty();
+    let rules = settings.rules;
     let allocator = Allocator::default();
     // Tokens only when a rule reads words.
-    let parsed = parse_guard::guarded(|| {
-        Parser::new(&allocator, code, SourceType::tsx())
-            .with_config(RuntimeParserConfig::new(needs_words))
-            .parse()
-    })
-    .map_err(|panic| {
+    let words = !rules.required.is_empty() || !rules.forbidden.is_empty();
+    let facts = Facts::measure(
+        &normalized_text,
+        &allocator,
+        settings.max_syntax_tokens,
+        words,
+    );
+    let rejected = |failure: &Failure| {
         reject(
-            Rule::Parse,
-            format!("the TSX parser failed on this code: {panic}"),
+            failure.rule,
+            facts.message(failure),
+            facts.place(failure),
         )
-    })?;
-    if rules.parse {
-        if let Some(error) = parsed.diagnostics.errors().next() {
-            let offset = error.labels.first().map_or(0, |l| l.offset() as usize);
-            return Err(reject_at(
-                Rule::Parse,
-                index.line_col(offset),
-                with_hint(&error.message),
-            ));
+    };
+    for spec in RULES.iter().filter(|spec| (spec.enabled)(rules)) {
+        if spec.reads_program {
+            if let Some(why) = &facts.unparsed {
+                return Err(rejected(why));
+            }
+        }
+        if let Some(failure) = (spec.judge)(&facts, rules) {
+            return Err(rejected(&failure));
         }
     }
-    if rules.entry_point && !exports(&parsed.program, &rules.export) {
-        let what = if rules.export == "default" {
-            "no default export (export default …)".to_string()
-        } else {
-            format!("no export named {:?}", rules.export)
-        };
-        return Err(reject(Rule::EntryPoint, what));
-    }
-    if needs_words {
-        let words: Vec<Option<&str>> = parsed
-            .tokens
-            .iter()
-            .map(|t| match t.kind() {
-                Kind::Dot => Some("."),
-                k if k.is_identifier_name() => code.get(t.start() as usize..t.end() as usize),
-                _ => None,
-            })
-            .collect();
-        if let Some(missing) = rules.required.iter().find(|p| !contains_path(&words, p)) {
-            return Err(reject(
-                Rule::Required,
-                format!("{missing} does not occur in the code"),
-            ));
-        }
-        if let Some(found) = rules.forbidden.iter().find(|p| contains_path(&words, p)) {
-            return Err(reject(
-                Rule::Forbidden,
-                format!("{found} occurs in the code"),
-            ));
-        }
-    }
-    let duration = duration::evaluate(&parsed.program, code, &index, &settings.duration_export);
+    // The duration is evaluated on the program (with `parse` off, on what the parser recovered):
+    // code over a bound has none and is not used, whatever the rules.
+    let Some(parsed) = &facts.program else {
+        let why = facts.unparsed.as_ref().map(rejected);
+        return Err(why.unwrap_or_else(|| reject(Rule::Parse, "not parsed".into(), None)));
+    };
+    let code = facts.code;
+    let duration =
+        duration::evaluate(&parsed.program, code, &facts.index, &settings.duration_export);
     let tokens = settings.encoding.count(code);
     let mut accepted = TemplateCode::new(code, origin, tokens, duration);
     accepted.normalized = normalized;
@@ -335,10 +534,12 @@ fn gate(
 pub struct Verdicts {
     /// The rules that ran, in order, each with why it failed (`None`: passed).
     pub rules: Vec<(Rule, Option<String>)>,
+    /// The rules that read the program and were not judged: there was none.
+    pub not_judged: Vec<Rule>,
     /// The code parsed without a syntax error.
     pub parsed: bool,
     /// The parser gave a program (it recovered from any syntax error): the rules that look at the
-    /// program ran. `false`: they failed with "not parsed".
+    /// program ran.
     pub usable: bool,
     /// The duration export, evaluated; `None` when the parser gave up (no program to evaluate).
     pub duration: Option<CodeDuration>,
@@ -354,142 +555,38 @@ impl Verdicts {
     }
 }
 
-/// Run every enabled rule of `rules` on `code` independently (the parse once), evaluate its
-/// duration export, and give `inspect` the program and tokens (`None` when the parser gave up). A
-/// syntax error fails `parse` only: the other rules look at what the parser recovered, so an output
-/// with one typo is not also counted as lacking its entry point.
+/// Judge every enabled rule of `rules` on `code` independently (the parse once, bounded like a
+/// template's code by default), evaluate its duration export, and give `inspect` the program and
+/// tokens (`None` when the parser gave up). A syntax error fails `parse` only: the other rules
+/// look at what the parser recovered, so an output with one typo is not also counted as lacking
+/// its entry point; without a program they are not judged ([`Verdicts::not_judged`]).
 pub fn every_rule<T>(
     code: &str,
     rules: &GateConfig,
     export: &DurationExport,
     inspect: impl FnOnce(Option<(&Program<'_>, &[oxc_parser::Token])>) -> T,
 ) -> (Verdicts, T) {
-    let code = code.trim_end();
-    let index = LineIndex::new(code);
-    let mut out = Vec::new();
-    let verdict = |failed: bool, why: String| failed.then_some(why);
-    if rules.not_empty {
-        out.push((
-            Rule::NotEmpty,
-            verdict(code.trim().is_empty(), "code is empty".into()),
-        ));
-    }
-    if rules.no_fences {
-        let at = code.find("```");
-        out.push((
-            Rule::NoFences,
-            at.map(|at| {
-                let (line, col) = index.line_col(at);
-                format!("line {line}:{col}: Markdown code fence (```) in the code")
-            }),
-        ));
-    }
-    if rules.no_leading_prose {
-        out.push((
-            Rule::NoLeadingProse,
-            verdict(
-                !starts_with_code(code),
-                "code does not start with import, export, a declaration, a comment or a directive"
-                    .into(),
-            ),
-        ));
-    }
     let allocator = Allocator::default();
-    // A model's output is bounded like a template's code (the default bound), before parsing.
-    let max_tokens = crate::config::DEFAULT_CODE_MAX_SYNTAX_TOKENS;
-    let bounded = parse_guard::syntax_tokens(code, max_tokens)
-        .map_err(|offset| (offset, format!("more than {max_tokens} syntax tokens")))
-        .and_then(|_| {
-            parse_guard::check(code).map_err(|offset| {
-                let depth = parse_guard::MAX_DEPTH;
-                (offset, format!("nested more than {depth} levels deep"))
-            })
-        });
-    let parsed = match bounded {
-        Err((offset, what)) => {
-            let (line, col) = index.line_col(offset);
-            Err(format!("line {line}:{col}: {what}; not parsed"))
+    let max = crate::config::DEFAULT_CODE_MAX_SYNTAX_TOKENS;
+    let facts = Facts::measure(code, &allocator, max, true);
+    let mut judged = Vec::new();
+    let mut not_judged = Vec::new();
+    for spec in RULES.iter().filter(|spec| (spec.enabled)(rules)) {
+        if spec.reads_program && facts.unparsed.is_some() {
+            not_judged.push(spec.rule);
+            continue;
         }
-        Ok(()) => parse_guard::guarded(|| {
-            Parser::new(&allocator, code, SourceType::tsx())
-                .with_config(RuntimeParserConfig::new(true))
-                .parse()
-        })
-        .map_err(|panic| format!("the TSX parser failed on this code: {panic}")),
-    };
-    let (syntax_error, program) = match &parsed {
-        Err(why) => (Some(why.clone()), None),
-        Ok(p) => {
-            let error = p.diagnostics.errors().next().map(|e| {
-                let offset = e.labels.first().map_or(0, |l| l.offset() as usize);
-                let (line, col) = index.line_col(offset);
-                format!("line {line}:{col}: {}", with_hint(&e.message))
-            });
-            let usable = !p.panicked;
-            (error, usable.then_some(p))
-        }
-    };
-    if rules.parse {
-        out.push((Rule::Parse, syntax_error.clone()));
+        let failure = (spec.judge)(&facts, rules);
+        judged.push((spec.rule, failure.map(|f| facts.message(&f))));
     }
-    let not_parsed = || Some("not parsed: the parser gave up on this code".to_string());
-    if rules.entry_point {
-        out.push((
-            Rule::EntryPoint,
-            match program {
-                Some(p) if exports(&p.program, &rules.export) => None,
-                Some(_) if rules.export == "default" => {
-                    Some("no default export (export default …)".into())
-                }
-                Some(_) => Some(format!("no export named {:?}", rules.export)),
-                None => not_parsed(),
-            },
-        ));
-    }
-    if !rules.required.is_empty() || !rules.forbidden.is_empty() {
-        let words: Option<Vec<Option<&str>>> = program.map(|p| {
-            p.tokens
-                .iter()
-                .map(|t| match t.kind() {
-                    Kind::Dot => Some("."),
-                    k if k.is_identifier_name() => code.get(t.start() as usize..t.end() as usize),
-                    _ => None,
-                })
-                .collect()
-        });
-        if !rules.required.is_empty() {
-            out.push((
-                Rule::Required,
-                match &words {
-                    Some(w) => rules
-                        .required
-                        .iter()
-                        .find(|p| !contains_path(w, p))
-                        .map(|missing| format!("{missing} does not occur in the code")),
-                    None => not_parsed(),
-                },
-            ));
-        }
-        if !rules.forbidden.is_empty() {
-            out.push((
-                Rule::Forbidden,
-                match &words {
-                    Some(w) => rules
-                        .forbidden
-                        .iter()
-                        .find(|p| contains_path(w, p))
-                        .map(|found| format!("{found} occurs in the code")),
-                    None => not_parsed(),
-                },
-            ));
-        }
-    }
-    let duration = program.map(|p| duration::evaluate(&p.program, code, &index, export));
+    let program = facts.judged_program();
+    let duration = program.map(|p| duration::evaluate(&p.program, facts.code, &facts.index, export));
     let inspected = inspect(program.map(|p| (&p.program, &p.tokens[..])));
     (
         Verdicts {
-            rules: out,
-            parsed: syntax_error.is_none(),
+            rules: judged,
+            not_judged,
+            parsed: facts.unparsed.is_none() && facts.syntax_error.is_none(),
             usable: program.is_some(),
             duration,
         },
@@ -658,6 +755,40 @@ mod tests {
                 "{}",
                 String::from_utf8_lossy(code)
             );
+        }
+    }
+
+    #[test]
+    fn build_and_eval_judge_each_rule_in_the_same_words() {
+        let all = GateConfig {
+            required: vec!["window.Remotion".into()],
+            forbidden: vec!["eval".into()],
+            ..GateConfig::default()
+        };
+        let export = DurationExport::new(crate::config::DEFAULT_DURATION_EXPORT);
+        let cases = [
+            "  \n\t",
+            "```tsx\nexport default 1;\n```",
+            "Here is the scene:\nexport default 1;",
+            "const a = ;\nexport default a;",
+            "const { A } = window.Remotion;\nexport const Scene = () => <A />;",
+            "const A = 1;\nexport default A;",
+            "const A = window.Remotion; eval('1');\nexport default A;",
+        ];
+        let mut seen = std::collections::HashSet::new();
+        for code in cases {
+            let rejection = run(code, &all).unwrap_err();
+            let (verdicts, ()) = every_rule(code, &all, &export, |_| ());
+            let said = verdicts
+                .rules
+                .iter()
+                .find_map(|(rule, why)| why.clone().filter(|_| *rule == rejection.rule));
+            assert_eq!(said.as_deref(), Some(rejection.message.as_str()), "{code}");
+            seen.insert(rejection.rule);
+        }
+        // Each rule of the table has a case.
+        for spec in &RULES {
+            assert!(seen.contains(&spec.rule), "{}", spec.rule);
         }
     }
 

@@ -18,7 +18,7 @@ use super::chrf::chrf;
 use super::predictions::{shown, Answer, LISTED};
 use super::remotion_api::{api_use, ApiUse};
 use crate::code::duration::{loads, CodeDuration, DurationExport, Loads};
-use crate::code::gate::{every_rule, Rule};
+use crate::code::gate::{every_rule, Rule, RULES};
 use crate::config::GateConfig;
 use crate::prompts::brief::PromptOrigin;
 use crate::render::globals::Via;
@@ -217,18 +217,7 @@ impl Check {
             Check::NoFences => "no_fences",
             Check::Parses => "parses",
             Check::Loads => "loads",
-            Check::Gate(rule) => match rule {
-                Rule::TooLarge => "gate.too_large",
-                Rule::Utf8 => "gate.utf8",
-                Rule::NotEmpty => "gate.not_empty",
-                Rule::NoFences => "gate.no_fences",
-                Rule::NoLeadingProse => "gate.no_leading_prose",
-                Rule::Parse => "gate.parse",
-                Rule::EntryPoint => "gate.entry_point",
-                Rule::Required => "gate.required",
-                Rule::Forbidden => "gate.forbidden",
-                Rule::Render => "gate.render",
-            },
+            Check::Gate(rule) => rule.check_name(),
             Check::DurationHonoured => "duration_honoured",
             Check::RemotionApi => "remotion_api",
             Check::Renders => "renders",
@@ -276,17 +265,14 @@ pub fn check_names(rules: &GateConfig) -> Vec<Check> {
     names
 }
 
-/// The enabled gate rules other than the fence and parse rules (scored as their own checks).
+/// The enabled gate rules other than the fence and parse rules (scored as their own checks,
+/// `no_fences` on the whole output and `parses`), in the gate's order.
 fn gate_rules(rules: &GateConfig) -> impl Iterator<Item = Rule> + '_ {
-    [
-        (Rule::NotEmpty, rules.not_empty),
-        (Rule::NoLeadingProse, rules.no_leading_prose),
-        (Rule::EntryPoint, rules.entry_point),
-        (Rule::Required, !rules.required.is_empty()),
-        (Rule::Forbidden, !rules.forbidden.is_empty()),
-    ]
-    .into_iter()
-    .filter_map(|(rule, on)| on.then_some(rule))
+    RULES
+        .iter()
+        .filter(|spec| (spec.enabled)(rules))
+        .map(|spec| spec.rule)
+        .filter(|rule| !matches!(rule, Rule::NoFences | Rule::Parse))
 }
 
 /// Score one example's answer (`None`: no prediction).
@@ -370,8 +356,7 @@ pub fn score(gold: &Gold, answer: Option<(&Answer, usize)>, settings: &Settings)
         None => record(Check::Loads, None, not_parsed()),
     }
     for rule in gate_rules(&settings.rules) {
-        let on_program = matches!(rule, Rule::EntryPoint | Rule::Required | Rule::Forbidden);
-        if on_program && !verdicts.usable {
+        if verdicts.not_judged.contains(&rule) {
             record(Check::Gate(rule), None, not_parsed());
         } else {
             record(Check::Gate(rule), Some(verdict(rule)), None);

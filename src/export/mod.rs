@@ -72,14 +72,18 @@ impl ExportTarget {
         }
     }
 
-    /// The trainer whose config this target writes, if any.
-    pub fn configures(self) -> Option<crate::tokens::lengths::Trainer> {
+    /// The trainer whose config this target writes, and the config's file name, if any. Every
+    /// target is named: a new one does not compile until it says.
+    pub fn configures(self) -> Option<(crate::tokens::lengths::Trainer, &'static str)> {
         use crate::tokens::lengths::{AXOLOTL, LLAMA_FACTORY, TRL};
         match self {
-            ExportTarget::Llamafactory => Some(LLAMA_FACTORY),
-            ExportTarget::Axolotl => Some(AXOLOTL),
-            ExportTarget::Trl => Some(TRL),
-            _ => None,
+            ExportTarget::Llamafactory => Some((LLAMA_FACTORY, llamafactory::CONFIG)),
+            ExportTarget::Axolotl => Some((AXOLOTL, axolotl::CONFIG)),
+            ExportTarget::Trl => Some((TRL, trl::SETTINGS)),
+            ExportTarget::Hf
+            | ExportTarget::Sharegpt
+            | ExportTarget::Alpaca
+            | ExportTarget::Messages => None,
         }
     }
 }
@@ -244,13 +248,7 @@ pub fn export(
         ExportTarget::Axolotl => axolotl::write(&to)?,
         ExportTarget::Trl => trl::write(&to)?,
     };
-    let config_file = match target {
-        ExportTarget::Llamafactory => llamafactory::CONFIG,
-        ExportTarget::Axolotl => axolotl::CONFIG,
-        ExportTarget::Trl => trl::SETTINGS,
-        _ => "",
-    };
-    let mut warnings = plan.warnings(target.configures(), target.audience(), config_file);
+    let mut warnings = plan.warnings(target.configures(), target.audience());
     let manifest = ExportManifest {
         tool: Tool::this(),
         target,

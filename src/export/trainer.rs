@@ -108,15 +108,13 @@ impl Plan {
         }
     }
 
-    /// The warnings of an export that writes a config for `configured` (none: a plain layout, for
-    /// which every trainer's default counts).
-    /// What to warn about: for a layout without a config, the default lengths of the trainers it
-    /// is for (`audience`); for a config, how its length was found and whether it names a model.
+    /// What to warn about: for a layout without a config (`configured` is `None`), the default
+    /// lengths of the trainers it is for (`audience`); for a config (its trainer and file), how its
+    /// length was found and whether it names a model.
     pub fn warnings(
         &self,
-        configured: Option<Trainer>,
+        configured: Option<(Trainer, &str)>,
         audience: &[Trainer],
-        config_file: &str,
     ) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         match configured {
@@ -129,7 +127,7 @@ impl Plan {
                     }
                 }
             }
-            Some(trainer) => {
+            Some((trainer, config_file)) => {
                 if self.estimated {
                     out.push(warning::estimated_length(
                         config_file,
