@@ -194,7 +194,10 @@ pub const RULES: [RuleSpec; 7] = [
             if exports(program, &c.export) {
                 None
             } else if c.export == "default" {
-                Some(Failure::new(Rule::EntryPoint, "no default export (export default …)"))
+                Some(Failure::new(
+                    Rule::EntryPoint,
+                    "no default export (export default …)",
+                ))
             } else {
                 Some(Failure::new(
                     Rule::EntryPoint,
@@ -213,7 +216,10 @@ pub const RULES: [RuleSpec; 7] = [
                 .iter()
                 .find(|p| !contains_path(words, p))
                 .map(|missing| {
-                    Failure::new(Rule::Required, format!("{missing} does not occur in the code"))
+                    Failure::new(
+                        Rule::Required,
+                        format!("{missing} does not occur in the code"),
+                    )
                 })
         },
     },
@@ -496,13 +502,8 @@ fn gate(
         settings.max_syntax_tokens,
         words,
     );
-    let rejected = |failure: &Failure| {
-        reject(
-            failure.rule,
-            facts.message(failure),
-            facts.place(failure),
-        )
-    };
+    let rejected =
+        |failure: &Failure| reject(failure.rule, facts.message(failure), facts.place(failure));
     for spec in RULES.iter().filter(|spec| (spec.enabled)(rules)) {
         if spec.reads_program {
             if let Some(why) = &facts.unparsed {
@@ -520,8 +521,12 @@ fn gate(
         return Err(why.unwrap_or_else(|| reject(Rule::Parse, "not parsed".into(), None)));
     };
     let code = facts.code;
-    let duration =
-        duration::evaluate(&parsed.program, code, &facts.index, &settings.duration_export);
+    let duration = duration::evaluate(
+        &parsed.program,
+        code,
+        &facts.index,
+        &settings.duration_export,
+    );
     let tokens = settings.encoding.count(code);
     let mut accepted = TemplateCode::new(code, origin, tokens, duration);
     accepted.normalized = normalized;
@@ -580,7 +585,8 @@ pub fn every_rule<T>(
         judged.push((spec.rule, failure.map(|f| facts.message(&f))));
     }
     let program = facts.judged_program();
-    let duration = program.map(|p| duration::evaluate(&p.program, facts.code, &facts.index, export));
+    let duration =
+        program.map(|p| duration::evaluate(&p.program, facts.code, &facts.index, export));
     let inspected = inspect(program.map(|p| (&p.program, &p.tokens[..])));
     (
         Verdicts {

@@ -91,10 +91,22 @@ struct Reply {
     write_error: Option<String>,
 }
 
-/// A sign of progress: a job rendered a frame.
+/// One line of the driver's stdout, as it is typed: told apart by the key each kind has alone
+/// (`ready`, `fatal`, `progress`), else a verdict. Tried in this order.
 #[derive(Deserialize)]
-struct Progress {
-    progress: usize,
+#[serde(untagged)]
+enum DriverLine {
+    /// The driver started a browser and takes requests.
+    Ready {
+        #[serde(rename = "ready")]
+        _ready: serde::de::IgnoredAny,
+    },
+    /// The driver cannot work at all (no browser).
+    Fatal { fatal: String },
+    /// A job rendered a frame.
+    Progress { progress: usize },
+    /// A job's verdict.
+    Reply(Box<Reply>),
 }
 
 enum Line {
@@ -228,24 +240,11 @@ impl Process {
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
-                let parsed = match serde_json::from_str::<serde_json::Value>(&line) {
-                    Ok(v) if v.get("ready").is_some() => Line::Ready,
-                    Ok(v) if v.get("fatal").is_some() => {
-                        Line::Fatal(v["fatal"].as_str().unwrap_or("").to_string())
-                    }
-                    Ok(v) if v.get("progress").is_some() => {
-                        match serde_json::from_value::<Progress>(v) {
-                            Ok(p) => Line::Progress(p.progress),
-                            Err(_) => continue,
-                        }
-                    }
-                    Ok(v) => match serde_json::from_value::<Reply>(v) {
-                        Ok(reply) => Line::Reply(Box::new(reply)),
-                        Err(_) => match unreadable(&line) {
-                            Some(reply) => Line::Reply(Box::new(reply)),
-                            None => continue,
-                        },
-                    },
+                let parsed = match serde_json::from_str::<DriverLine>(&line) {
+                    Ok(DriverLine::Ready { .. }) => Line::Ready,
+                    Ok(DriverLine::Fatal { fatal }) => Line::Fatal(fatal),
+                    Ok(DriverLine::Progress { progress }) => Line::Progress(progress),
+                    Ok(DriverLine::Reply(reply)) => Line::Reply(reply),
                     Err(_) => match unreadable(&line) {
                         Some(reply) => Line::Reply(Box::new(reply)),
                         None => continue,
@@ -782,4 +781,40 @@ fn file_safe(label: &str) -> String {
         })
         .collect();
     name.trim_start_matches('.').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_kind_of_driver_line_reads_as_its_type() {
+        let read = |line: &str| serde_json::from_str::<DriverLine>(line);
+        assert!(matches!(
+            read(r#"{"ready":true}"#),
+            Ok(DriverLine::Ready { .. })
+        ));
+        assert!(
+            matches!(read(r#"{"fatal":"no browser"}"#), Ok(DriverLine::Fatal { fatal }) if fatal == "no browser")
+        );
+        assert!(matches!(
+            read(r#"{"progress":3,"frame":12}"#),
+            Ok(DriverLine::Progress { progress: 3 })
+        ));
+        let verdict = r#"{"id":4,"verdict":"runtime","message":"boom","frame":7,"line":2,"column":5,"replacedUrls":1,"seconds":0.5}"#;
+        match read(verdict) {
+            Ok(DriverLine::Reply(r)) => {
+                assert_eq!(
+                    (r.id, r.verdict, r.frame, r.line, r.column),
+                    (4, Verdict::Runtime, Some(7), Some(2), Some(5))
+                );
+                assert_eq!((r.message.as_str(), r.replaced_urls), ("boom", 1));
+            }
+            _ => panic!("a verdict line"),
+        }
+        // Not a verdict: no id; the net reads a torn verdict line as a runtime verdict for its job.
+        assert!(read(r#"{"verdict":"ok"}"#).is_err());
+        let torn = unreadable(r#"{"id":9,"verdict":"ok","mess"#).unwrap();
+        assert_eq!((torn.id, torn.verdict), (9, Verdict::Runtime));
+    }
 }
