@@ -141,7 +141,9 @@ pub use dataset::version::Version;
 pub use diagnostic::{Category, Diagnostic, Kind as DiagnosticKind, Severity};
 pub use diff::{diff, Diff};
 pub use error::{Error, Result, StrictFailures};
-pub use eval::{evaluate, prepare, Evaluation, Outputs, PrepareOptions, Prepared, Scoring};
+pub use eval::{
+    evaluate, prepare, EvalOptions, Evaluation, Outputs, PrepareOptions, Prepared, Scoring,
+};
 pub use export::{export, ExportOptions, ExportTarget, Exported};
 pub use location::Location;
 pub use pipeline::{build, Build, BuildOptions, Observer, Progress, Sample};
@@ -151,6 +153,15 @@ pub use split::Split;
 pub use tokens::Budget;
 pub use validate::{validate, Options as ValidateOptions, Report as ValidateReport, Target};
 pub use video::VideoFormat;
+
+/// The parts of an [`Evaluation`], nameable: its scores per group, each row's checks, the
+/// comparison with a baseline.
+pub mod evaluation {
+    pub use crate::eval::checks::{Check, Scored, Status, Unjudged};
+    pub use crate::eval::intervals::Estimate;
+    pub use crate::eval::predictions::{BadLine, Leftovers, Listed};
+    pub use crate::eval::summary::{Comparison, Difference, Rate, Scores};
+}
 
 /// This build's id: a digest of its source, its render kit and its locked dependencies
 /// (`build.rs`). Caches of verdicts are keyed by it, so that a change to what decides a verdict

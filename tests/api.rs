@@ -9,8 +9,9 @@ use std::sync::Mutex;
 
 use support::Workdir;
 use template_sft::{
-    build, evaluate, export, validate, Budget, BuildOptions, Config, Diagnostic, ExportOptions,
-    ExportTarget, Observer, Outputs, Progress, Split, Target, ValidateOptions, Version,
+    build, evaluate, export, validate, Budget, BuildOptions, Config, Diagnostic, EvalOptions,
+    ExportOptions, ExportTarget, Observer, Outputs, Progress, Split, Target, ValidateOptions,
+    Version,
 };
 
 /// An observer that counts what it is told.
@@ -88,10 +89,13 @@ fn an_embedder_builds_validates_exports_and_evaluates_through_the_public_api() {
     assert!(exported.path.join("data/train.jsonl").is_file());
 
     // evaluate: the gold code passes every check on the test split.
-    let evaluation = evaluate(&version, Split::Test, Outputs::Gold, None, None).unwrap();
+    let options = EvalOptions::new().split(Split::Test).outputs(Outputs::Gold);
+    let evaluation = evaluate(&version, &options).unwrap();
     let opened = Version::open(&version).unwrap();
     assert_eq!(evaluation.summary.examples, opened.stats.totals.test);
-    let pass = &evaluation.summary.rates[0];
+    // What an evaluation holds is nameable.
+    let scores: &template_sft::evaluation::Scores = &evaluation.summary;
+    let pass: &template_sft::evaluation::Rate = &scores.rates[0];
     assert_eq!(pass.name, "pass");
     assert_eq!(pass.passed, evaluation.summary.examples);
 }

@@ -181,13 +181,15 @@ pub fn run(args: &Args, console: &Console) -> Result<()> {
             Some(options)
         }
     };
-    let evaluation = eval::evaluate_observed(
+    let evaluation = eval::evaluate(
         dir,
-        args.split.into(),
-        outputs,
-        args.baseline.as_deref(),
-        render.as_ref(),
-        console,
+        &eval::EvalOptions {
+            split: args.split.into(),
+            outputs,
+            baseline: args.baseline.as_deref(),
+            render: render.as_ref(),
+            observer: Some(console),
+        },
     )?;
     for (scoring, what) in std::iter::once((&evaluation.predictions, "predictions"))
         .chain(evaluation.baseline.iter().map(|b| (b, "baseline")))

@@ -42,6 +42,7 @@ impl Severity {
 /// What kind of thing was noticed. Stable names (snake_case) for machines: serialized as
 /// [`Kind::name`], a `validate` finding as its category's name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
 pub enum Kind {
     /// A TypeScript catalog value that is not literal data; the field or entry was skipped.
     CatalogNotData,

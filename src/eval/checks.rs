@@ -62,7 +62,9 @@ pub struct Settings {
 /// Whether an example was answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Status {
+    /// Scored: its output was read and checked.
     Scored,
     /// No prediction for this example.
     Missing,
@@ -86,16 +88,23 @@ pub enum Unjudged {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Scored {
+    /// The example's id (`template/variant/format`).
     pub id: String,
+    /// The template the example is of.
     pub template_id: String,
+    /// The prompt variant (`curated-1`, …).
     pub prompt_variant: String,
+    /// The format the brief asks for.
     pub format: VideoFormat,
+    /// Where the brief came from (curated, override, generated).
     pub prompt_origin: PromptOrigin,
+    /// Whether it was answered, and how.
     pub status: Status,
     /// The prediction's line in its file.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// Why a request failed or was refused, when it was.
     pub error: Option<String>,
     /// The code was pulled out of a Markdown fence.
     pub extracted: bool,
@@ -104,6 +113,7 @@ pub struct Scored {
     pub checks: BTreeMap<Check, Option<bool>>,
     /// What each failed check found.
     pub failures: BTreeMap<Check, String>,
+    /// The frames the brief asks for (the gold code's duration).
     pub expected_frames: u32,
     /// The frames the output's duration export evaluates to.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -117,6 +127,7 @@ pub struct Scored {
     pub unverified: Vec<String>,
     /// chrF against the gold code, 0–100.
     pub similarity: f64,
+    /// The output's length in tokens (the reported count, else o200k_base).
     pub output_tokens: usize,
     /// The first lines of the output, for reports.
     pub head: String,
@@ -149,6 +160,7 @@ impl Scored {
         self.checks.values().all(|c| *c != Some(false))
     }
 
+    /// The result of `check`: `None` when it does not apply to this output.
     pub fn check(&self, check: Check) -> Option<bool> {
         self.checks.get(&check).copied().flatten()
     }
@@ -194,15 +206,21 @@ impl Scored {
 /// One check of an output. Named in JSON and reports as it always was (`parses`,
 /// `gate.entry_point`, …); ordered by that name, so maps of checks keep their JSON order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Check {
+    /// An output was given.
     Answered,
+    /// No Markdown fence in the output.
     NoFences,
+    /// The code parses as TSX.
     Parses,
     /// The module's top level runs to the end (the QuickJS sandbox, the host's globals as stubs).
     Loads,
     /// An enabled gate rule other than the fence and parse rules.
     Gate(Rule),
+    /// The code exports the duration the brief asks for.
     DurationHonoured,
+    /// Every Remotion name the code uses exists.
     RemotionApi,
     /// `eval --render`: the output renders.
     Renders,
@@ -211,6 +229,7 @@ pub enum Check {
 }
 
 impl Check {
+    /// The check's name in JSON and reports.
     pub fn name(self) -> &'static str {
         match self {
             Check::Answered => "answered",

@@ -8,7 +8,7 @@
 use std::fmt::Write;
 
 use super::checks::{Check, Scored};
-use super::summary::{Summary, SMALL_SAMPLE};
+use super::summary::{Scores, SMALL_SAMPLE};
 use super::terminal::{interval, percent, worst};
 use super::Evaluation;
 use crate::text::{escape, CSS};
@@ -337,13 +337,13 @@ fn ids(ids: &[String]) -> String {
     }
 }
 
-fn groups_table(w: &mut String, title: &str, groups: &[(&str, &Summary)]) {
+fn groups_table(w: &mut String, title: &str, groups: &[(&str, &Scores)]) {
     let _ = write!(
         w,
         "<section><h2>{title}</h2><table class=\"num\"><thead><tr><th></th><th>n</th><th>pass</th><th>95% interval</th>\
          <th>parses</th><th>duration</th><th>Remotion API</th><th>chrF</th></tr></thead><tbody>"
     );
-    let rate = |s: &Summary, name: &str| {
+    let rate = |s: &Scores, name: &str| {
         s.rate(name)
             .filter(|r| r.estimate.n > 0)
             .map_or("-".to_string(), |r| percent(r.estimate.value))

@@ -18,9 +18,13 @@ pub const BOOTSTRAP_SEED: u64 = 20_261_126;
 /// A rate (or mean) with its 95% interval.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Estimate {
+    /// The estimate.
     pub value: f64,
+    /// The low end of its 95% interval.
     pub low: f64,
+    /// The high end of its 95% interval.
     pub high: f64,
+    /// The examples it is over.
     pub n: usize,
 }
 

@@ -41,7 +41,7 @@ use crate::split::Split;
 use crate::video::{DurationFrom, VideoFormat};
 use checks::{check_names, score, Check, Gold, Scored, Settings};
 use predictions::{Answer, Ids, Leftovers};
-use summary::{Comparison, Summary};
+use summary::{Comparison, Scores};
 
 /// A version's held-out examples and the rules they are scored by.
 pub struct Heldout {
@@ -313,13 +313,13 @@ pub struct Evaluation {
     /// The checks scored, in order.
     pub checks: Vec<Check>,
     /// Pass rates and similarity over all rows.
-    pub summary: Summary,
+    pub summary: Scores,
     /// The same, per template id.
-    pub by_template: BTreeMap<String, Summary>,
+    pub by_template: BTreeMap<String, Scores>,
     /// The same, per format.
-    pub by_format: BTreeMap<VideoFormat, Summary>,
+    pub by_format: BTreeMap<VideoFormat, Scores>,
     /// The same, per prompt origin.
-    pub by_prompt_origin: BTreeMap<PromptOrigin, Summary>,
+    pub by_prompt_origin: BTreeMap<PromptOrigin, Scores>,
     /// The predictions' scores.
     pub predictions: Scoring,
     /// A baseline's scores, when one was given.
@@ -336,7 +336,7 @@ pub struct Evaluation {
 impl Evaluation {
     /// The summaries per template, per format and per prompt origin, each named, in key order
     /// (what the reports' group tables show).
-    pub fn groups(&self) -> [Vec<(&str, &Summary)>; 3] {
+    pub fn groups(&self) -> [Vec<(&str, &Scores)>; 3] {
         [
             self.by_template
                 .iter()
@@ -351,33 +351,62 @@ impl Evaluation {
     }
 }
 
-/// Score `outputs` (and a baseline's predictions) on `split` of the version in `dir`.
-pub fn evaluate(
-    dir: &Path,
-    split: Split,
-    outputs: Outputs<'_>,
-    baseline: Option<&Path>,
-    render: Option<&RenderOptions>,
-) -> Result<Evaluation> {
-    evaluate_observed(
-        dir,
+/// What to score and how: the split, the outputs, a baseline, whether to render, and who hears
+/// how it goes.
+#[derive(Clone, Copy)]
+#[non_exhaustive]
+pub struct EvalOptions<'a> {
+    /// The split scored (`test` by default).
+    pub split: Split,
+    /// The outputs scored (the gold code by default: the ceiling).
+    pub outputs: Outputs<'a>,
+    /// A baseline's predictions, scored alike and compared.
+    pub baseline: Option<&'a Path>,
+    /// Render outputs and gold, and score how alike they look and move.
+    pub render: Option<&'a RenderOptions>,
+    /// Told how rendering goes (the kit's install, a bar of the renders); `None`: silent.
+    pub observer: Option<&'a dyn crate::pipeline::Observer>,
+}
+
+impl<'a> EvalOptions<'a> {
+    /// The gold code on the test split: no baseline, no render.
+    pub fn new() -> Self {
+        EvalOptions {
+            split: Split::Test,
+            outputs: Outputs::Gold,
+            baseline: None,
+            render: None,
+            observer: None,
+        }
+    }
+
+    /// Score `outputs`.
+    pub fn outputs(self, outputs: Outputs<'a>) -> Self {
+        EvalOptions { outputs, ..self }
+    }
+
+    /// Score on `split`.
+    pub fn split(self, split: Split) -> Self {
+        EvalOptions { split, ..self }
+    }
+}
+
+impl Default for EvalOptions<'_> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Score the outputs (and a baseline's predictions) on a split of the version in `dir`.
+pub fn evaluate(dir: &Path, options: &EvalOptions<'_>) -> Result<Evaluation> {
+    let EvalOptions {
         split,
         outputs,
         baseline,
         render,
-        &crate::pipeline::observer::Silent,
-    )
-}
-
-/// [`evaluate`], telling `observer` how rendering goes (the kit's install, a bar of the renders).
-pub(crate) fn evaluate_observed(
-    dir: &Path,
-    split: Split,
-    outputs: Outputs<'_>,
-    baseline: Option<&Path>,
-    render: Option<&RenderOptions>,
-    observer: &dyn crate::pipeline::Observer,
-) -> Result<Evaluation> {
+        observer,
+    } = *options;
+    let observer = observer.unwrap_or(&crate::pipeline::observer::Silent);
     let heldout = Heldout::open(dir, split)?;
     let mut checks = check_names(&heldout.settings.rules);
     if render.is_some() {
@@ -425,7 +454,7 @@ pub(crate) fn evaluate_observed(
         tag: heldout.tag.clone(),
         split,
         remotion_api_release: remotion_api::release(),
-        summary: Summary::new(&all, &checks, summary::Means::Bootstrap),
+        summary: Scores::new(&all, &checks, summary::Means::Bootstrap),
         by_template: summary::by(rows, &checks, |r| r.template_id.clone()),
         by_format: summary::by(rows, &checks, |r| r.format),
         by_prompt_origin: summary::by(rows, &checks, |r| r.prompt_origin),

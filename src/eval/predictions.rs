@@ -40,7 +40,9 @@ pub struct Prediction {
 /// A line that could not be used, and why.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct BadLine {
+    /// Its line in the file (1-based).
     pub line: usize,
+    /// Why it could not be used.
     pub why: String,
 }
 
@@ -53,11 +55,12 @@ pub struct Ids<'g> {
     pub by_brief: HashMap<&'g str, Option<&'g str>>,
 }
 
-/// What reading gave besides the predictions: each kind counted, the first [`LISTED`] kept, so
+/// What reading gave besides the predictions: each kind counted, the first `LISTED` kept, so
 /// that a predictions file of any size costs memory only for the held-out split.
 #[derive(Debug, Default, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Leftovers {
+    /// Lines that could not be used.
     pub bad_lines: Listed<BadLine>,
     /// Ids of no held-out example, with their line.
     pub unknown_ids: Listed<(String, usize)>,
@@ -81,10 +84,12 @@ impl Leftovers {
 /// Lines of one kind not used: kept for the reports.
 pub const LISTED: usize = 20;
 
-/// How many of something there were, and the first [`LISTED`] of them.
+/// How many of something there were, and the first `LISTED` of them.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Listed<T> {
+    /// How many there were.
     pub count: usize,
+    /// The first of them.
     pub first: Vec<T>,
 }
 
@@ -98,6 +103,7 @@ impl<T> Default for Listed<T> {
 }
 
 impl<T> Listed<T> {
+    /// Count `item`, and keep it while fewer than `LISTED` are kept.
     pub fn push(&mut self, item: T) {
         self.count += 1;
         if self.first.len() < LISTED {
@@ -105,6 +111,7 @@ impl<T> Listed<T> {
         }
     }
 
+    /// None were counted.
     pub fn is_empty(&self) -> bool {
         self.count == 0
     }

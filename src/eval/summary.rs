@@ -22,15 +22,19 @@ pub const SMALL_SAMPLE: usize = 30;
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Rate {
+    /// The check's or metric's name (`pass`, `parses`, `gate.entry_point`, …).
     pub name: String,
+    /// Outputs that passed it.
     pub passed: usize,
+    /// The pass rate with its interval, over the outputs it applies to.
     pub estimate: Estimate,
 }
 
 /// A summary over some examples (all, or a group).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Summary {
+pub struct Scores {
+    /// The examples summarized.
     pub examples: usize,
     /// `pass` (every check that applies), then each check, then `extracted`.
     pub rates: Vec<Rate>,
@@ -46,8 +50,11 @@ pub struct Summary {
     /// `eval --render`: mean motion (0–1) over the rows whose gold rendered.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub motion: Option<Estimate>,
+    /// Mean output length in tokens.
     pub output_tokens: Estimate,
+    /// Examples without a prediction.
     pub missing: usize,
+    /// Requests that failed (error lines of a batch output).
     pub failed_requests: usize,
     /// Replies without content (refusals): answered, every other check failed.
     pub refusals: usize,
@@ -62,8 +69,9 @@ pub enum Means {
     Student,
 }
 
-impl Summary {
-    pub fn new(rows: &[&Scored], checks: &[Check], means: Means) -> Summary {
+impl Scores {
+    /// The scores of `rows` under `checks`, intervals by `means`.
+    pub fn new(rows: &[&Scored], checks: &[Check], means: Means) -> Scores {
         let mean = match means {
             Means::Bootstrap => bootstrap_mean,
             Means::Student => t_mean,
@@ -84,7 +92,7 @@ impl Summary {
                 .filter(|r| r.duration_unjudged == Some(why))
                 .count()
         };
-        Summary {
+        Scores {
             examples: rows.len(),
             rates,
             duration_not_determinable: unjudged(Unjudged::NotDeterminable),
@@ -108,6 +116,7 @@ impl Summary {
         }
     }
 
+    /// The rate named `name`, if it was scored.
     pub fn rate(&self, name: &str) -> Option<&Rate> {
         self.rates.iter().find(|r| r.name == name)
     }
@@ -131,14 +140,14 @@ pub fn by<K: Ord>(
     rows: &[Scored],
     checks: &[Check],
     key: impl Fn(&Scored) -> K,
-) -> BTreeMap<K, Summary> {
+) -> BTreeMap<K, Scores> {
     let mut groups: BTreeMap<K, Vec<&Scored>> = BTreeMap::new();
     for r in rows {
         groups.entry(key(r)).or_default().push(r);
     }
     groups
         .into_iter()
-        .map(|(k, rows)| (k, Summary::new(&rows, checks, Means::Student)))
+        .map(|(k, rows)| (k, Scores::new(&rows, checks, Means::Student)))
         .collect()
 }
 
@@ -146,12 +155,16 @@ pub fn by<K: Ord>(
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Difference {
+    /// The metric's name.
     pub name: String,
     /// Mean difference (a rate difference for checks, chrF points for similarity) with its paired
     /// bootstrap interval.
     pub difference: Estimate,
+    /// Examples where this model did better.
     pub better: usize,
+    /// Examples where it did worse.
     pub worse: usize,
+    /// Examples where the two did as well.
     pub ties: usize,
     /// Two-sided exact sign test over the examples that differ.
     pub sign_test_p: f64,
@@ -161,10 +174,13 @@ pub struct Difference {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Comparison {
-    pub baseline: Summary,
+    /// The baseline's own scores.
+    pub baseline: Scores,
+    /// Each metric's paired difference.
     pub differences: Vec<Difference>,
-    /// Examples that pass here and fail under the baseline, and the reverse.
+    /// Examples that pass here and fail under the baseline.
     pub improved: Vec<String>,
+    /// Examples that pass under the baseline and fail here.
     pub regressed: Vec<String>,
 }
 
@@ -204,7 +220,7 @@ pub fn compare(rows: &[Scored], baseline: &[Scored], checks: &[Check]) -> Compar
             .filter(move |(x, y)| x.passed() == a && y.passed() == b)
     };
     Comparison {
-        baseline: Summary::new(
+        baseline: Scores::new(
             &baseline.iter().collect::<Vec<_>>(),
             checks,
             Means::Bootstrap,
@@ -306,7 +322,7 @@ mod tests {
     fn rates_count_only_the_examples_a_check_applies_to() {
         let rows = [row("a", GOOD), row("b", WRONG)];
         let checks = crate::eval::checks::check_names(&Default::default());
-        let s = Summary::new(&rows.iter().collect::<Vec<_>>(), &checks, Means::Bootstrap);
+        let s = Scores::new(&rows.iter().collect::<Vec<_>>(), &checks, Means::Bootstrap);
         assert_eq!(s.rate("pass").unwrap().passed, 1);
         assert_eq!(s.rate("parses").unwrap().passed, 2);
         assert_eq!(s.rate("duration_honoured").unwrap().estimate.n, 2);

@@ -11,7 +11,7 @@ use std::io::Write;
 use super::checks::{Check, Scored, Status};
 use super::intervals::Estimate;
 use super::predictions::LISTED;
-use super::summary::{Summary, SMALL_SAMPLE};
+use super::summary::{Scores, SMALL_SAMPLE};
 use super::{Evaluation, Scoring};
 use crate::text::thousands;
 
@@ -219,7 +219,7 @@ pub fn worst(rows: &[Scored]) -> Vec<&Scored> {
 fn groups_table(
     out: &mut impl Write,
     title: &str,
-    groups: &[(&str, &Summary)],
+    groups: &[(&str, &Scores)],
 ) -> std::io::Result<()> {
     writeln!(
         out,
@@ -232,7 +232,7 @@ fn groups_table(
         "api",
         "chrF"
     )?;
-    let rate = |s: &Summary, name: &str| {
+    let rate = |s: &Scores, name: &str| {
         s.rate(name)
             .filter(|r| r.estimate.n > 0)
             .map_or("-".to_string(), |r| percent(r.estimate.value))

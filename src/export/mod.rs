@@ -39,6 +39,7 @@ use crate::split::Split;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum ExportTarget {
     /// A Hugging Face `datasets` folder: data/{split}.jsonl and a dataset card with the splits.
     Hf,
