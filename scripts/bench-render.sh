@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Render-check benchmark (the README's "Render check" numbers): the kit's first-use set-up (npm ci
+# Render-check benchmark (docs/render.md's numbers): the kit's first-use set-up (npm ci
 # and the bundle, into a fresh cache), the starter (its [render] packages and runtime included) with
 # `build --render` at concurrency 1 and 2 (cold, --no-cache), what `frames` costs (1, 3, 5, 8 and
 # all), a warm rebuild (every verdict from the render cache), and a synthetic 100-template catalog

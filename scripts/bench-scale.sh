@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Scale benchmark: catalogs that grow by variants, a large catalog's memory, validate on
-# near-identical outputs, eval on a huge predictions file. Prints one Markdown table (the README's
+# near-identical outputs, eval on a huge predictions file. Prints one Markdown table (docs/performance.md's
 # "Scale" table is this output): every case for this checkout's release build and, with
 # BASE=path/to/old/template-sft, for that build too, in the same run on the same machine.
 #   usage: bash scripts/bench-scale.sh            (WORK=dir keeps the generated projects there)

@@ -2,7 +2,7 @@
 # Whole-process benchmark: times `build` (directory and PostgreSQL sources) and `validate` on
 # synthetic projects, next to `cp -r` of the version directory the build wrote (the disk's speed on
 # this machine, in the same run) and `psql \copy` of the same rows (the database's speed). Medians of
-# RUNS runs. Prints a Markdown table; the README's Performance section is this output.
+# RUNS runs. Prints a Markdown table; docs/performance.md is this output.
 #   usage: bash scripts/bench.sh [TEMPLATES...]        (default: 1000 10000; RUNS=3)
 #   BIN=path/to/template-sft times another build of the tool (e.g. an older commit's) on the same
 #   machine in the same conditions, instead of this checkout's release build.
