@@ -49,16 +49,17 @@ impl Encoding {
     pub fn count(self, text: &str) -> usize {
         let bpe = &self.tokenizer().bpe;
         let pre = self.pretokenizer();
-        let count_with = |cache: &RefCell<Cache>| {
-            let mut cache = cache.borrow_mut();
+        let count_with = |counter: &RefCell<Counter>| {
+            let mut counter = counter.borrow_mut();
+            let Counter { regex, pieces } = &mut *counter;
             let mut total = 0;
             let mut last = 0;
             // bpe-openai's `Splits`: anchored matches one after another; a match of a look-ahead
             // pattern gives back its last character.
-            while let Some(m) = pre.regex.search_with(
-                &mut cache,
-                &Input::new(&text[last..]).anchored(Anchored::Yes),
-            ) {
+            while let Some(m) =
+                pre.regex
+                    .search_with(regex, &Input::new(&text[last..]).anchored(Anchored::Yes))
+            {
                 let start = last;
                 let mut end = last + m.range().end;
                 if pre.lookahead[m.pattern().as_usize()] {
@@ -69,14 +70,14 @@ impl Encoding {
                 if end == start {
                     break;
                 }
-                total += bpe.count(&text.as_bytes()[start..end]);
+                total += pieces.count(bpe, &text.as_bytes()[start..end]);
                 last = end;
             }
             total
         };
         match self {
-            Encoding::O200k => O200K_CACHE.with(count_with),
-            Encoding::Cl100k => CL100K_CACHE.with(count_with),
+            Encoding::O200k => O200K_COUNTER.with(count_with),
+            Encoding::Cl100k => CL100K_COUNTER.with(count_with),
         }
     }
 
@@ -138,9 +139,49 @@ static CL100K_PRE: LazyLock<Pretokenizer> = LazyLock::new(|| {
     Pretokenizer::new("(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+$")
 });
 
+/// A thread's counting state: the pre-tokenizer's regex cache, and the counts of the pieces it
+/// has met.
+struct Counter {
+    regex: Cache,
+    pieces: Pieces,
+}
+
+/// Token counts of short pieces already counted on this thread. Code repeats its words (keywords,
+/// names, indentation) within a scene and across a catalog, and counting a piece with bpe-openai
+/// builds a backtracking encoder each time (two allocations): the hottest symbol of a build.
+/// Bounded: pieces of at most [`Pieces::LONGEST`] bytes, and emptied at [`Pieces::MOST`] entries.
+#[derive(Default)]
+struct Pieces(std::collections::HashMap<Box<[u8]>, u32>);
+
+impl Pieces {
+    const LONGEST: usize = 32;
+    const MOST: usize = 1 << 16;
+
+    fn count(&mut self, bpe: &bpe_openai::byte_pair_encoding::BytePairEncoding, piece: &[u8]) -> usize {
+        if piece.len() > Self::LONGEST {
+            return bpe.count(piece);
+        }
+        if let Some(&n) = self.0.get(piece) {
+            return n as usize;
+        }
+        let n = bpe.count(piece);
+        if self.0.len() >= Self::MOST {
+            self.0.clear();
+        }
+        self.0.insert(piece.into(), n as u32);
+        n
+    }
+}
+
 thread_local! {
-    static O200K_CACHE: RefCell<Cache> = RefCell::new(O200K_PRE.regex.create_cache());
-    static CL100K_CACHE: RefCell<Cache> = RefCell::new(CL100K_PRE.regex.create_cache());
+    static O200K_COUNTER: RefCell<Counter> = RefCell::new(Counter {
+        regex: O200K_PRE.regex.create_cache(),
+        pieces: Pieces::default(),
+    });
+    static CL100K_COUNTER: RefCell<Counter> = RefCell::new(Counter {
+        regex: CL100K_PRE.regex.create_cache(),
+        pieces: Pieces::default(),
+    });
 }
 
 /// Fine-tunable models and their per-example token limits (OpenAI's published figures).
@@ -316,6 +357,19 @@ mod tests {
             Budget::new("llama-3", Some(8192)).unwrap().encoding,
             Encoding::O200k
         );
+    }
+
+    #[test]
+    fn remembered_piece_counts_are_the_library_s_counts() {
+        let text = "const a = useCurrentFrame();\nconst b = useCurrentFrame();\n    \t  x  \u{1F600}\u{1F600} "
+            .repeat(40)
+            + &"y".repeat(100);
+        for encoding in [Encoding::O200k, Encoding::Cl100k] {
+            let library = encoding.tokenizer().count(&text);
+            // Cold, then with every short piece remembered.
+            assert_eq!(encoding.count(&text), library);
+            assert_eq!(encoding.count(&text), library);
+        }
     }
 
     #[test]
