@@ -233,7 +233,7 @@ fn diff_reports_each_kind_of_change() {
     assert!(
         human
             .stdout
-            .contains("added (1):\n  quote-card-2 / base / square\n"),
+            .contains("added (1):\n  quote-card-2/base/square\n"),
         "{human}"
     );
     assert!(

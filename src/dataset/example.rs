@@ -110,13 +110,22 @@ pub struct Key {
     pub format: VideoFormat,
 }
 
+impl Key {
+    /// The example's id, `template/variant/format`: its Batch API `custom_id`, and how `eval`,
+    /// `diff` and every warning name it.
+    pub fn id(&self) -> String {
+        example_id(&self.template_id, &self.prompt_variant, self.format)
+    }
+}
+
+/// An example's id from its parts: `template/variant/format` (the one spelling of [`Key::id`]).
+pub fn example_id(template_id: &str, prompt_variant: &str, format: impl fmt::Display) -> String {
+    format!("{template_id}/{prompt_variant}/{format}")
+}
+
 impl fmt::Display for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} / {} / {}",
-            self.template_id, self.prompt_variant, self.format
-        )
+        f.write_str(&self.id())
     }
 }
 

@@ -76,7 +76,7 @@ impl Heldout {
         let mut twice = None;
         version.for_each_example(split, |e| {
             let key = e.meta.key();
-            let id = format!("{}/{}/{}", key.template_id, key.prompt_variant, key.format);
+            let id = key.id();
             let line = examples.len() + 1;
             if let Some(&first) = lines.get(&id) {
                 twice = Some((id, first, line));

@@ -300,11 +300,10 @@ fn chat_id(
 ) -> std::result::Result<String, String> {
     if let Some(meta) = object.get("meta") {
         let field = |k: &str| meta.get(k).and_then(Value::as_str).unwrap_or("");
-        let key = format!(
-            "{}/{}/{}",
+        let key = crate::dataset::example::example_id(
             field("templateId"),
             field("promptVariant"),
-            field("format")
+            field("format"),
         );
         return ids
             .by_key

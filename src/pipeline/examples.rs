@@ -94,7 +94,7 @@ pub fn run<'r>(
             let tokens = chat_total(&[system_tokens, brief_tokens, code.tokens]);
             if tokens > budget.limit {
                 diagnostics.add(warning::over_limit(
-                    format_args!("{}/{}/{}", template.id, b.variant, b.format),
+                    crate::dataset::example::example_id(&template.id, &b.variant, b.format),
                     tokens,
                     &budget.model,
                     budget.limit,
