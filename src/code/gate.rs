@@ -3,7 +3,10 @@
 //! Takes the bytes found for a template and the `[check]` rules; gives its [`TemplateCode`]
 //! (trailing whitespace trimmed, nothing else changed, tokens counted once) or a [`Rejection`] naming
 //! the first rule that failed and why. A fine-tune learns whatever it is shown, so anything doubtful
-//! is rejected and reported, never repaired. Rules, in the order they run:
+//! is rejected and reported, never repaired. Measuring is apart from deciding: the code is
+//! measured once ([`Facts`]: bounded, parsed, its words), and each switchable rule is one entry of
+//! [`RULES`] (switch, check, wording) judged on those facts, by `build` ([`Gate::run`], the first
+//! failure rejects) and by `eval` ([`every_rule`], every verdict). Rules, in the order they run:
 //!
 //! | rule | rejects |
 //! |---|---|
