@@ -174,7 +174,7 @@ fn near_copy_cluster(bencher: Bencher, n: usize) {
         .zip(&digests)
         .map(|(signature, digest)| near_copy::Item {
             signature: signature.as_ref(),
-            digest,
+            digest: digest.as_bytes(),
         })
         .collect();
     bencher.bench(|| near_copy::cluster(&items, near_copy::DEFAULT_THRESHOLD));

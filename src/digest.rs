@@ -39,6 +39,62 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// The SHA-256 of some bytes, as 32 bytes: the identity of a template's code everywhere a build
+/// keys by it (the gate cache, the spill file, duplicates, render verdicts, model-tokenizer counts).
+/// Shown and serialized as lowercase hex, as [`sha256_hex`] gives it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Sha256Digest([u8; 32]);
+
+impl Sha256Digest {
+    /// The digest of `bytes`.
+    pub fn of(bytes: &[u8]) -> Self {
+        Sha256Digest(Sha256::digest(bytes).into())
+    }
+
+    /// Its 32 bytes.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// Its lowercase hex (64 characters).
+    pub fn hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    /// Read from lowercase or uppercase hex; `None` unless 64 hex digits.
+    pub fn from_hex(text: &str) -> Option<Self> {
+        let mut bytes = [0u8; 32];
+        hex::decode_to_slice(text, &mut bytes).ok()?;
+        Some(Sha256Digest(bytes))
+    }
+}
+
+impl std::fmt::Display for Sha256Digest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.hex())
+    }
+}
+
+impl std::fmt::Debug for Sha256Digest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Sha256Digest({self})")
+    }
+}
+
+impl Serialize for Sha256Digest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.hex())
+    }
+}
+
+impl<'de> Deserialize<'de> for Sha256Digest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Sha256Digest::from_hex(&text)
+            .ok_or_else(|| serde::de::Error::custom("expected a SHA-256 as 64 hex digits"))
+    }
+}
+
 /// Lowercase hex HMAC-SHA256 (RFC 2104) of `message` under `key` (at most one block long).
 pub fn hmac_sha256_hex(key: &[u8; 32], message: &[u8]) -> String {
     let mut inner = Sha256::new();
@@ -88,6 +144,16 @@ pub fn text_hash(text: &str) -> u128 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_code_digest_is_the_hex_digest_and_reads_back() {
+        let d = Sha256Digest::of(b"abc");
+        assert_eq!(d.hex(), sha256_hex(b"abc"));
+        let json = serde_json::to_string(&d).unwrap();
+        assert_eq!(json, format!("\"{}\"", sha256_hex(b"abc")));
+        assert_eq!(serde_json::from_str::<Sha256Digest>(&json).unwrap(), d);
+        assert!(serde_json::from_str::<Sha256Digest>("\"abc\"").is_err());
+    }
 
     #[test]
     fn hmac_matches_pythons_hmac_module() {

@@ -137,10 +137,7 @@ fn identical_templates_with_identical_prompts_build_what_validate_accepts() {
     assert_eq!(duplicates.len(), 2, "{run}");
     assert_eq!(duplicates[0]["templateId"], "quote-card-copy");
     assert_eq!(duplicates[0]["duplicateOf"]["templateId"], "quote-card");
-    assert!(
-        run.stderr.contains("is identical to quote-card/"),
-        "{run}"
-    );
+    assert!(run.stderr.contains("is identical to quote-card/"), "{run}");
     let cluster = &stats["nearCopies"]["clusters"][0];
     assert_eq!(
         cluster["templates"],

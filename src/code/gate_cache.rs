@@ -19,6 +19,7 @@ use super::duration::{CodeDuration, DurationExport};
 use super::gate::Rule;
 use crate::cache::CacheFile;
 use crate::config::GateConfig;
+use crate::digest::Sha256Digest;
 use crate::split::near_copy::Signature;
 use crate::tokens::Encoding;
 
@@ -43,14 +44,14 @@ pub enum Verdict {
 
 #[derive(Serialize, Deserialize)]
 struct Entry {
-    sha256: String,
+    sha256: Sha256Digest,
     #[serde(flatten)]
     verdict: Verdict,
 }
 
 pub struct GateCache {
     file: CacheFile,
-    known: HashMap<String, Verdict>,
+    known: HashMap<Sha256Digest, Verdict>,
 }
 
 impl GateCache {
@@ -95,7 +96,7 @@ impl GateCache {
         }
     }
 
-    pub fn get(&self, sha256: &str) -> Option<&Verdict> {
+    pub fn get(&self, sha256: &Sha256Digest) -> Option<&Verdict> {
         self.known.get(sha256)
     }
 
@@ -108,9 +109,9 @@ impl GateCache {
     /// Replace the stored verdicts with `entries` (this build's), but a duration the wall clock
     /// stopped (the next build may get further). Failing to save only costs speed next time, so
     /// the error is returned for a warning, never fatal.
-    pub fn save<'a>(
+    pub fn save(
         &self,
-        entries: impl Iterator<Item = (&'a str, Verdict)>,
+        entries: impl Iterator<Item = (Sha256Digest, Verdict)>,
     ) -> std::io::Result<()> {
         self.file.save(
             entries
@@ -126,10 +127,7 @@ impl GateCache {
                         }
                     )
                 })
-                .map(|(sha256, verdict)| Entry {
-                    sha256: sha256.to_string(),
-                    verdict,
-                }),
+                .map(|(sha256, verdict)| Entry { sha256, verdict }),
         )
     }
 }
@@ -160,7 +158,7 @@ mod tests {
     fn the_key_is_this_builds_id_not_the_package_version() {
         let root = tempfile::tempdir().unwrap();
         cache(root.path())
-            .save([("aa", reject())].into_iter())
+            .save([(Sha256Digest::of(b"aa"), reject())].into_iter())
             .unwrap();
         let text =
             std::fs::read_to_string(crate::cache::folder(root.path()).join("gate.jsonl")).unwrap();
@@ -181,23 +179,24 @@ mod tests {
             signature: crate::split::near_copy::signature(b"const a = one two three;"),
         };
         let bad = reject();
+        let (aa, bb) = (Sha256Digest::of(b"aa"), Sha256Digest::of(b"bb"));
         cache(root.path())
-            .save([("aa", pass.clone()), ("bb", bad.clone())].into_iter())
+            .save([(aa, pass.clone()), (bb, bad.clone())].into_iter())
             .unwrap();
         let again = cache(root.path());
-        assert_eq!(again.get("aa"), Some(&pass));
-        assert_eq!(again.get("bb"), Some(&bad));
+        assert_eq!(again.get(&aa), Some(&pass));
+        assert_eq!(again.get(&bb), Some(&bad));
         // Someone turns the rejection into a pass by hand.
         let path = crate::cache::folder(root.path()).join("gate.jsonl");
         let text = std::fs::read_to_string(&path).unwrap();
         let edited = text.replace(
-            r#"{"message":"line 1:1: bad","rule":"parse","sha256":"bb"}"#,
-            r#"{"duration":{"kind":"noExport"},"sha256":"bb","tokens":3}"#,
+            &format!(r#"{{"message":"line 1:1: bad","rule":"parse","sha256":"{bb}"}}"#),
+            &format!(r#"{{"duration":{{"kind":"noExport"}},"sha256":"{bb}","tokens":3}}"#),
         );
         assert_ne!(edited, text, "{text}");
         std::fs::write(&path, edited).unwrap();
         let edited = cache(root.path());
-        assert_eq!(edited.get("bb"), None);
-        assert_eq!(edited.get("aa"), None);
+        assert_eq!(edited.get(&bb), None);
+        assert_eq!(edited.get(&aa), None);
     }
 }

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::Template;
 use crate::diagnostic::Diagnostics;
-use crate::digest::sha256_hex;
+use crate::digest::Sha256Digest;
 use crate::error::Result;
 use duration::CodeDuration;
 
@@ -171,8 +171,8 @@ impl FoundCode {
 pub struct TemplateCode {
     /// Where the code came from.
     pub origin: CodeOrigin,
-    /// SHA-256 of the code (meta `codeSha256`).
-    pub sha256: String,
+    /// SHA-256 of the code (meta `codeSha256`): its identity.
+    pub sha256: Sha256Digest,
     /// Tokens of the code in the build's encoding, counted once for all its examples.
     pub tokens: usize,
     /// The code (trailing whitespace removed, nothing else changed) as a JSON string literal,
@@ -235,7 +235,7 @@ impl TemplateCode {
     pub fn new(text: &str, origin: CodeOrigin, tokens: usize, duration: CodeDuration) -> Self {
         let text = text.trim_end();
         TemplateCode {
-            sha256: sha256_hex(text.as_bytes()),
+            sha256: Sha256Digest::of(text.as_bytes()),
             text: CodeText::Escaped(json_string(text)),
             origin,
             tokens,

@@ -15,6 +15,8 @@ use std::io::{self, Write};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
+use crate::digest::Sha256Digest;
+
 /// Where one code body is in the spill file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Span {
@@ -38,7 +40,7 @@ pub struct Spill {
     dir: PathBuf,
     end: u64,
     /// Identical code (by SHA-256 of its text) is written once.
-    written: HashMap<String, Span>,
+    written: HashMap<Sha256Digest, Span>,
 }
 
 impl Spill {
@@ -83,8 +85,8 @@ impl Spill {
 
     /// Append `json` (the code with SHA-256 `sha256`, escaped) unless identical code is there
     /// already; gives where it is.
-    pub fn push(&mut self, sha256: &str, json: &[u8]) -> io::Result<Span> {
-        if let Some(span) = self.written.get(sha256) {
+    pub fn push(&mut self, sha256: Sha256Digest, json: &[u8]) -> io::Result<Span> {
+        if let Some(span) = self.written.get(&sha256) {
             return Ok(*span);
         }
         let len =
@@ -95,7 +97,7 @@ impl Spill {
             len,
         };
         self.end += u64::from(len);
-        self.written.insert(sha256.to_string(), span);
+        self.written.insert(sha256, span);
         Ok(span)
     }
 
@@ -121,9 +123,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut spill = Spill::create_in(dir.path()).unwrap();
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
-        let a = spill.push("aa", b"\"const a = 1;\"").unwrap();
-        let b = spill.push("bb", b"\"export default 2;\"").unwrap();
-        assert_eq!(spill.push("aa", b"\"const a = 1;\"").unwrap(), a);
+        let a = spill
+            .push(Sha256Digest::of(b"aa"), b"\"const a = 1;\"")
+            .unwrap();
+        let b = spill
+            .push(Sha256Digest::of(b"bb"), b"\"export default 2;\"")
+            .unwrap();
+        assert_eq!(
+            spill
+                .push(Sha256Digest::of(b"aa"), b"\"const a = 1;\"")
+                .unwrap(),
+            a
+        );
         spill.seal();
         let mut buf = Vec::new();
         spill.read(b, &mut buf).unwrap();

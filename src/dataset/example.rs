@@ -269,7 +269,7 @@ impl Rendered {
             prompt_variant: Cow::Borrowed(&made.brief.variant),
             prompt_origin: made.brief.origin.kind(),
             prompt_source: Cow::Borrowed(&made.prompt_source),
-            code_sha256: Cow::Borrowed(&made.code.sha256),
+            code_sha256: Cow::Owned(made.code.sha256.hex()),
             code_origin: Some(made.code.origin.kind()),
             split: example.split,
             cluster: Cow::Borrowed(example.cluster),

@@ -19,7 +19,7 @@ use crate::code::gate_cache::{GateCache, Verdict};
 use crate::code::spill::Spill;
 use crate::code::{Batch, CodeText, Stored};
 use crate::diagnostic::{warning, Diagnostics};
-use crate::digest::sha256_hex;
+use crate::digest::Sha256Digest;
 use crate::error::{Error, Result};
 use crate::location::Location;
 use crate::parse_guard;
@@ -82,7 +82,7 @@ fn spill_code(record: &mut TemplateRecord, spill: &std::sync::Mutex<&mut Spill>)
         if let CodeText::Escaped(json) = &code.text {
             let mut spill = spill.lock().unwrap_or_else(|e| e.into_inner());
             let span = spill
-                .push(&code.sha256, json)
+                .push(code.sha256, json)
                 .map_err(|e| Error::write(spill.dir(), e))?;
             code.text = CodeText::Spilled(span);
         }
@@ -102,7 +102,7 @@ fn judge(
     };
     // Code over the size cap has no bytes: never cached, rejected by the gate.
     record.fetched_sha256 = match &found.stored {
-        Stored::Bytes(bytes) => Some(sha256_hex(bytes)),
+        Stored::Bytes(bytes) => Some(Sha256Digest::of(bytes)),
         Stored::TooLarge(_) => None,
     };
     let id = &record.template.id;
@@ -110,7 +110,7 @@ fn judge(
     // Unchanged code: the last build's verdict, without parsing, tokenizing or signing.
     let known = record
         .fetched_sha256
-        .as_deref()
+        .as_ref()
         .and_then(|sha| cache.get(sha));
     let remembered = match known {
         Some(Verdict::Pass {
@@ -219,15 +219,13 @@ mod tests {
             duration: CodeDuration::NoExport,
             signature: Some(other.clone()),
         };
-        let sha = sha256_hex(code.as_bytes());
-        open()
-            .save(std::iter::once((sha.as_str(), remembered)))
-            .unwrap();
+        let sha = Sha256Digest::of(code.as_bytes());
+        open().save(std::iter::once((sha, remembered))).unwrap();
         let mut r = record(code);
         assert!(judge(&mut r, &gate, &open(), true));
         assert_eq!(r.accepted().unwrap().tokens, 4242);
         assert_eq!(r.signature, Some(other));
-        assert_eq!(r.fetched_sha256.as_deref(), Some(sha.as_str()));
+        assert_eq!(r.fetched_sha256, Some(sha));
         // Without the cache, everything is computed from the bytes.
         let mut r = record(code);
         assert!(!judge(&mut r, &gate, &GateCache::disabled(), true));

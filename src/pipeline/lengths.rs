@@ -21,6 +21,7 @@ use crate::code::TemplateCode;
 use crate::config::Config;
 use crate::dataset::example::Example;
 use crate::diagnostic::{warning, Diagnostics};
+use crate::digest::Sha256Digest;
 use crate::error::{wording, Error, Result};
 use crate::tokens::chat_template::{self, ChatTokenizer, ModelCount, PieceCounts, Turn};
 use crate::tokens::lengths::{skew_warning, TokenizerLengths, TRAINERS};
@@ -96,9 +97,9 @@ pub(super) fn run(
         });
     }
     let system = config.prompts.system.as_str();
-    let mut groups: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut groups: HashMap<Sha256Digest, Vec<usize>> = HashMap::new();
     for (i, e) in examples.iter().enumerate() {
-        groups.entry(&e.draft.code.sha256).or_default().push(i);
+        groups.entry(e.draft.code.sha256).or_default().push(i);
     }
     let groups: Vec<Vec<usize>> = groups.into_values().collect();
     let shared: &[Example<'_>] = examples;

@@ -275,7 +275,7 @@ fn code_digest(records: &[TemplateRecord], source: String) -> CodeDigest {
             templates += 1;
             listing.push_str(&record.template.id);
             listing.push('\t');
-            listing.push_str(&code.sha256);
+            listing.push_str(&code.sha256.hex());
             listing.push('\n');
         }
     }

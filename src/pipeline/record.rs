@@ -8,6 +8,7 @@ use crate::catalog::Template;
 use crate::code::gate::Rejection;
 use crate::code::gate_cache::Verdict;
 use crate::code::{CodeOrigin, FoundCode, TemplateCode};
+use crate::digest::Sha256Digest;
 use crate::prompts::TemplatePrompts;
 use crate::split::near_copy::Signature;
 use crate::video::DurationFrom;
@@ -41,7 +42,7 @@ pub struct TemplateRecord {
     pub signature: Option<Signature>,
     /// The SHA-256 of the code's bytes as fetched, which the gate cache keeps its verdict under
     /// (none for code too large to read).
-    pub fetched_sha256: Option<String>,
+    pub fetched_sha256: Option<Sha256Digest>,
     /// Code that passed the gate and then failed to render (`check.render`): the gate cache keeps
     /// its pass, the render cache its failure.
     pub unrendered: Option<TemplateCode>,
@@ -78,8 +79,8 @@ impl TemplateRecord {
 
     /// What the gate cache remembers of this template's code for the next build: the verdict,
     /// under the digest of the bytes as fetched.
-    pub fn verdict(&self) -> Option<(&str, Verdict)> {
-        let sha = self.fetched_sha256.as_deref()?;
+    pub fn verdict(&self) -> Option<(Sha256Digest, Verdict)> {
+        let sha = self.fetched_sha256?;
         let passed = match (&self.code, &self.unrendered) {
             (CodeState::Rejected { .. }, Some(code)) => Some(code),
             (CodeState::Accepted(code), _) => Some(code),

@@ -16,7 +16,7 @@ use crate::config::{Config, SplitMode};
 use crate::dataset::example::{Draft, Example};
 use crate::dataset::stats::{DuplicateExample, NearCopyCluster, NearCopyStats};
 use crate::diagnostic::{warning, Diagnostics};
-use crate::digest::{seeded_hash, text_hash};
+use crate::digest::{seeded_hash, text_hash, Sha256Digest};
 use crate::split::near_copy;
 use crate::split::{self, Group, Ratios, Split as SplitName};
 
@@ -248,11 +248,11 @@ fn without_duplicates<'r>(
     examples: Vec<Draft<'r>>,
     diagnostics: &mut Diagnostics,
 ) -> (Vec<Draft<'r>>, Vec<DuplicateExample>) {
-    let mut first: HashMap<(&str, u128), usize> = HashMap::new();
+    let mut first: HashMap<(Sha256Digest, u128), usize> = HashMap::new();
     let mut kept = Vec::with_capacity(examples.len());
     let mut duplicates = Vec::new();
     for e in examples {
-        let identity = (e.code.sha256.as_str(), text_hash(&e.brief.text));
+        let identity = (e.code.sha256, text_hash(&e.brief.text));
         match first.get(&identity) {
             Some(&k) => {
                 let original: &Draft<'_> = &kept[k];
@@ -294,7 +294,7 @@ fn clusters<'r>(config: &Config, records: &'r [TemplateRecord]) -> TemplateClust
         .iter()
         .map(|r| near_copy::Item {
             signature: r.signature.as_ref(),
-            digest: r.accepted().map_or("", |c| c.sha256.as_str()),
+            digest: r.accepted().map_or(&[], |c| c.sha256.as_bytes()),
         })
         .collect();
     let found = near_copy::cluster(&items, config.split.near_copy_threshold);

@@ -56,9 +56,9 @@ impl Encoding {
             let mut last = 0;
             // bpe-openai's `Splits`: anchored matches one after another; a match of a look-ahead
             // pattern gives back its last character.
-            while let Some(m) =
-                pre.regex
-                    .search_with(regex, &Input::new(&text[last..]).anchored(Anchored::Yes))
+            while let Some(m) = pre
+                .regex
+                .search_with(regex, &Input::new(&text[last..]).anchored(Anchored::Yes))
             {
                 let start = last;
                 let mut end = last + m.range().end;
@@ -157,7 +157,11 @@ impl Pieces {
     const LONGEST: usize = 32;
     const MOST: usize = 1 << 16;
 
-    fn count(&mut self, bpe: &bpe_openai::byte_pair_encoding::BytePairEncoding, piece: &[u8]) -> usize {
+    fn count(
+        &mut self,
+        bpe: &bpe_openai::byte_pair_encoding::BytePairEncoding,
+        piece: &[u8],
+    ) -> usize {
         if piece.len() > Self::LONGEST {
             return bpe.count(piece);
         }

@@ -31,7 +31,7 @@ pub struct Item<'a> {
     /// `None` for code without words: it clusters only by digest.
     pub signature: Option<&'a Signature>,
     /// Identical digests always share a cluster.
-    pub digest: &'a str,
+    pub digest: &'a [u8],
 }
 
 /// Near-copy clusters of a set of code bodies.
@@ -70,7 +70,7 @@ pub fn cluster(items: &[Item<'_>], threshold: f64) -> Clusters {
     let mut comparisons = 0;
     // Identical code first: one representative per digest (its first copy with a signature)
     // takes part in the LSH.
-    let mut first_of: HashMap<&str, (usize, bool)> = HashMap::new();
+    let mut first_of: HashMap<&[u8], (usize, bool)> = HashMap::new();
     let mut representatives: Vec<(u32, &Signature)> = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let signed = match first_of.get_mut(item.digest) {
@@ -315,7 +315,7 @@ mod tests {
     ) -> Vec<Vec<usize>> {
         let n = items.len();
         let mut sets = UnionFind::new(n);
-        let mut first_of: HashMap<&str, usize> = HashMap::new();
+        let mut first_of: HashMap<&[u8], usize> = HashMap::new();
         for (i, item) in items.iter().enumerate() {
             match first_of.get(item.digest) {
                 Some(&f) => sets.union(f, i),
@@ -395,7 +395,7 @@ mod tests {
                 .map(|(i, (s, d))| Item {
                     // Now and then code without words.
                     signature: (i % 17 != 5).then_some(s),
-                    digest: d,
+                    digest: d.as_bytes(),
                 })
                 .collect();
             let pairs = candidate_pairs(&items);
@@ -451,7 +451,7 @@ mod tests {
             .zip(&digests)
             .map(|(s, d)| Item {
                 signature: s.as_ref(),
-                digest: d,
+                digest: d.as_bytes(),
             })
             .collect();
         let c = cluster(&items, DEFAULT_THRESHOLD);
@@ -496,7 +496,7 @@ mod tests {
             .zip(&digests)
             .map(|(s, d)| Item {
                 signature: Some(s),
-                digest: d,
+                digest: d.as_bytes(),
             })
             .collect();
         let c = cluster(&items, DEFAULT_THRESHOLD);
