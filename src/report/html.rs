@@ -16,10 +16,42 @@ use crate::tokens::lengths::{TokenizerLengths, LENGTHS};
 /// Templates shown individually in the per-template chart; the rest are summed as "others".
 const TEMPLATE_BARS: usize = 30;
 
+/// The report as one self-contained page (inline CSS and SVG, no scripts), section by section in
+/// the order it is read.
 pub fn render(s: &Summary) -> Result<String, String> {
-    let st = &s.stats;
     let mut h = String::with_capacity(64 * 1024);
     let w = &mut h;
+    head(w, s);
+    cards(w, s);
+    splits(w, s);
+    charts(w, s)?;
+    set_aside(w, s);
+    durations(w, s);
+    copies(w, s);
+    prompts_not_used(w, s);
+    table(
+        w,
+        "Templates without code",
+        "missing",
+        &["template", "dbId"],
+        s.stats
+            .missing_templates
+            .iter()
+            .map(|m| vec![m.template_id.clone(), m.db_id.clone().unwrap_or_default()]),
+    );
+    contact_sheet(w, s);
+    samples(w, s);
+    let _ = writeln!(
+        w,
+        "<footer>template-sft {}</footer></main></body></html>",
+        env!("CARGO_PKG_VERSION")
+    );
+    Ok(h)
+}
+
+/// The page's head and its header: the tag, the folder, when, the seed, the split mode, the model.
+fn head(w: &mut String, s: &Summary) {
+    let st = &s.stats;
     let _ = write!(
         w,
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -34,7 +66,11 @@ pub fn render(s: &Summary) -> Result<String, String> {
         mode = st.split_mode.name(),
         model = escape(&st.tokens.budget.model),
     );
+}
 
+/// The headline numbers.
+fn cards(w: &mut String, s: &Summary) {
+    let st = &s.stats;
     let cards = [
         (
             "examples",
@@ -72,7 +108,10 @@ pub fn render(s: &Summary) -> Result<String, String> {
         let _ = write!(w, "<div class=\"card\"><div class=\"value\" data-stat=\"{stat}\">{value}</div><div class=\"label\">{label}</div></div>");
     }
     let _ = write!(w, "</section>");
+}
 
+/// Examples, templates and tokens per split, then lengths under each model tokenizer.
+fn splits(w: &mut String, s: &Summary) {
     let _ = write!(
         w,
         "<section><h2>Splits</h2><table class=\"num\"><thead><tr><th>split</th><th>examples</th><th>templates</th>\
@@ -99,7 +138,10 @@ pub fn render(s: &Summary) -> Result<String, String> {
     for l in &s.lengths {
         lengths(w, l);
     }
+}
 
+/// Tokens per example by split; examples per format, prompt origin and template.
+fn charts(w: &mut String, s: &Summary) -> Result<(), String> {
     let token_chart = charts::token_histogram(&[
         ("train", &s.splits[0].tokens),
         ("validation", &s.splits[1].tokens),
@@ -139,7 +181,12 @@ pub fn render(s: &Summary) -> Result<String, String> {
         charts::bars("Examples per prompt origin", &origins, 420)?,
         charts::bars("Examples per template", &per_template, 760)?,
     );
+    Ok(())
+}
 
+/// What the build set aside: rejected templates and examples over the token limit.
+fn set_aside(w: &mut String, s: &Summary) {
+    let st = &s.stats;
     table(
         w,
         "Rejected templates",
@@ -169,6 +216,11 @@ pub fn render(s: &Summary) -> Result<String, String> {
             ]
         }),
     );
+}
+
+/// Where the briefs' durations came from, the render check, and the durations the code does not agree with or does not determine.
+fn durations(w: &mut String, s: &Summary) {
+    let st = &s.stats;
     let d = &st.durations;
     let _ = write!(
         w,
@@ -239,6 +291,11 @@ pub fn render(s: &Summary) -> Result<String, String> {
             ]
         }),
     );
+}
+
+/// Near-copy clusters (each kept in one split) and duplicate examples (written once).
+fn copies(w: &mut String, s: &Summary) {
+    let st = &s.stats;
     table(
         w,
         &format!(
@@ -281,7 +338,11 @@ pub fn render(s: &Summary) -> Result<String, String> {
             ]
         }),
     );
-    // Every prompt not used, and why: the prompt problems build warns about.
+}
+
+/// Every prompt not used, and why: the prompt problems build warns about.
+fn prompts_not_used(w: &mut String, s: &Summary) {
+    let st = &s.stats;
     let p = &st.prompts;
     let malformed = p
         .curated_files
@@ -335,16 +396,10 @@ pub fn render(s: &Summary) -> Result<String, String> {
         &["problem", "template", "at", "detail"],
         rows.into_iter(),
     );
-    table(
-        w,
-        "Templates without code",
-        "missing",
-        &["template", "dbId"],
-        st.missing_templates
-            .iter()
-            .map(|m| vec![m.template_id.clone(), m.db_id.clone().unwrap_or_default()]),
-    );
+}
 
+/// The frames the render check kept ([render] keep_frames), one strip per scene and format.
+fn contact_sheet(w: &mut String, s: &Summary) {
     if !s.contact_sheet.is_empty() || s.contact_sheet_left_out > 0 {
         let _ = write!(
             w,
@@ -377,6 +432,10 @@ pub fn render(s: &Summary) -> Result<String, String> {
         }
         let _ = write!(w, "</section>");
     }
+}
+
+/// A browsable sample of examples: the brief and the first lines of the code.
+fn samples(w: &mut String, s: &Summary) {
     let _ = write!(w, "<section id=\"samples\"><h2>Sample examples</h2>");
     for sample in &s.samples {
         let tokens = format!(" · {} tokens", sample.tokens);
@@ -400,12 +459,7 @@ pub fn render(s: &Summary) -> Result<String, String> {
             code = escape(&sample.code_head),
         );
     }
-    let _ = writeln!(
-        w,
-        "</section><footer>template-sft {}</footer></main></body></html>",
-        env!("CARGO_PKG_VERSION")
-    );
-    Ok(h)
+    let _ = write!(w, "</section>");
 }
 
 /// A titled table of text cells (escaped here), or "None." when there are no rows.
