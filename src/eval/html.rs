@@ -26,10 +26,29 @@ const EVAL_CSS: &str = "\
 .whisker:before{left:0}.whisker:after{right:0}\
 .pos{color:#15803d}.neg{color:#b91c1c}.warn{background:#fef3c7;border:1px solid #fcd34d;border-radius:8px;padding:8px 12px}";
 
+/// The eval page: one self-contained page (inline CSS and SVG, no scripts), section by section in
+/// the order it is read.
 pub fn render(e: &Evaluation) -> String {
-    let s = &e.summary;
     let mut h = String::with_capacity(64 * 1024);
     let w = &mut h;
+    head(w, e);
+    cards(w, e);
+    checks(w, e);
+    comparison(w, e);
+    groups(w, e);
+    not_used(w, e);
+    worst_examples(w, e);
+    furthest_renders(w, e);
+    let _ = writeln!(
+        w,
+        "<footer>template-sft {} eval</footer></main></body></html>",
+        env!("CARGO_PKG_VERSION")
+    );
+    h
+}
+
+/// The page's head and header: the version, the split, the predictions, the Remotion API release.
+fn head(w: &mut String, e: &Evaluation) {
     let _ = write!(
         w,
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -43,6 +62,11 @@ pub fn render(e: &Evaluation) -> String {
         source = escape(&e.predictions.source),
         release = escape(e.remotion_api_release),
     );
+}
+
+/// The headline numbers, and a warning when the sample is small.
+fn cards(w: &mut String, e: &Evaluation) {
+    let s = &e.summary;
     let pass = s.rate("pass").map_or(0.0, |r| r.estimate.value);
     let mut cards = vec![
         ("examples", s.examples.to_string(), "examples"),
@@ -83,7 +107,11 @@ pub fn render(e: &Evaluation) -> String {
             s.examples
         );
     }
+}
 
+/// Each check's pass rate with its interval; fenced answers and the durations left out.
+fn checks(w: &mut String, e: &Evaluation) {
+    let s = &e.summary;
     let _ = write!(w, "<section><h2>Checks</h2><div class=\"bars\">");
     // `extracted` is not a check (a fenced answer is fine): it is shown below as a share.
     for r in s.rates.iter().filter(|r| r.name != "extracted") {
@@ -125,7 +153,10 @@ pub fn render(e: &Evaluation) -> String {
         );
     }
     let _ = write!(w, "</section>");
+}
 
+/// Against the baseline: each metric's paired difference, and the examples improved and regressed.
+fn comparison(w: &mut String, e: &Evaluation) {
     if let (Some(c), Some(b)) = (&e.comparison, &e.baseline) {
         let _ = write!(
             w,
@@ -168,7 +199,10 @@ pub fn render(e: &Evaluation) -> String {
             ids(&c.regressed)
         );
     }
+}
 
+/// Scores per template, per format and per prompt origin.
+fn groups(w: &mut String, e: &Evaluation) {
     let [templates, formats, origins] = e.groups();
     for (title, groups) in [
         ("Per template", templates),
@@ -177,7 +211,10 @@ pub fn render(e: &Evaluation) -> String {
     ] {
         groups_table(w, title, &groups);
     }
+}
 
+/// The predictions lines not used, and why.
+fn not_used(w: &mut String, e: &Evaluation) {
     let l = &e.predictions.leftovers;
     let _ = write!(
         w,
@@ -237,7 +274,10 @@ pub fn render(e: &Evaluation) -> String {
         let _ = write!(w, "</tbody></table>");
     }
     let _ = write!(w, "</section>");
+}
 
+/// The worst examples: their brief, failing checks and the head of the output.
+fn worst_examples(w: &mut String, e: &Evaluation) {
     let worst = worst(&e.predictions.rows);
     let _ = write!(
         w,
@@ -277,7 +317,10 @@ pub fn render(e: &Evaluation) -> String {
         let _ = write!(w, "</ul><pre>{}</pre></details>", escape(&r.head));
     }
     let _ = write!(w, "</section>");
-    // `--render`: the outputs furthest from their gold's render, their frames beside the gold's.
+}
+
+/// `--render`: the outputs furthest from their gold's render, their frames beside the gold's.
+fn furthest_renders(w: &mut String, e: &Evaluation) {
     let mut far: Vec<&Scored> = e
         .predictions
         .rows
@@ -321,12 +364,6 @@ pub fn render(e: &Evaluation) -> String {
         }
         let _ = write!(w, "</section>");
     }
-    let _ = writeln!(
-        w,
-        "<footer>template-sft {} eval</footer></main></body></html>",
-        env!("CARGO_PKG_VERSION")
-    );
-    h
 }
 
 fn ids(ids: &[String]) -> String {
