@@ -22,8 +22,8 @@ mod lengths;
 pub mod line;
 pub mod target;
 
-use std::collections::{BTreeMap, HashMap};
-use std::io::BufReader;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 
@@ -308,6 +308,110 @@ fn count_tokens(
     chat_total(&contents)
 }
 
+/// Read the next chunk of lines (at most [`CHUNK_LINES`] lines and about [`CHUNK_BYTES`] bytes)
+/// into `chunk`, each with its number; a line over [`MAX_LINE_BYTES`] is a finding and kept as
+/// `None`. Gives whether the file ended.
+fn read_chunk(
+    reader: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    chunk: &mut Vec<(usize, Option<Vec<u8>>)>,
+    line_no: &mut usize,
+    path: &Path,
+    findings: &mut Findings<'_>,
+) -> Result<bool> {
+    chunk.clear();
+    let mut chunk_bytes = 0;
+    while chunk.len() < CHUNK_LINES && chunk_bytes < CHUNK_BYTES {
+        let read =
+            read_line_capped(reader, buf, MAX_LINE_BYTES).map_err(|e| Error::read(path, e))?;
+        *line_no += 1;
+        match read {
+            CappedLine::Eof => return Ok(true),
+            CappedLine::Line => {
+                chunk_bytes += buf.len();
+                // A copy of exactly the line's size; the read buffer (grown to the longest line so
+                // far) is reused for the next.
+                chunk.push((*line_no, Some(buf.clone())));
+            }
+            CappedLine::TooLong(len) => {
+                findings.add(
+                    Category::LineTooLong,
+                    &path.display().to_string(),
+                    Some(*line_no),
+                    format!("{len} bytes; lines over {MAX_LINE_BYTES} bytes are not read (no fine-tuning example is that long)"),
+                );
+                chunk.push((*line_no, None));
+            }
+        }
+    }
+    Ok(false)
+}
+
+/// How one line is judged, on any thread: what it needs besides the line.
+struct Judge<'a> {
+    /// The export layout its rows are in (`None`: chat lines).
+    layout: Option<ExportTarget>,
+    /// Sign assistant outputs for the near-copy leakage check.
+    sign: bool,
+    /// Outputs signed already (by text hash).
+    signed: &'a HashSet<u128>,
+    encoding: Encoding,
+    cache: &'a RwLock<HashMap<u128, usize>>,
+    /// Keep the messages for the model tokenizers.
+    keep_messages: bool,
+}
+
+impl Judge<'_> {
+    /// The problems of one line (`None`: too long, not read), its example's hashes and tokens.
+    fn line(&self, line: Option<&[u8]>) -> Outcome {
+        let nothing = |problems| Outcome {
+            problems,
+            example: None,
+            signatures: Vec::new(),
+            messages: None,
+        };
+        let Some(line) = line else {
+            return nothing(Vec::new());
+        };
+        // An export's row is checked as the chat example it holds.
+        let converted = self
+            .layout
+            .map(|target| export_dir::as_chat_line(target, line));
+        let report = match &converted {
+            None => check_line(line),
+            Some(Ok(chat)) => check_line(chat),
+            Some(Err(why)) => return nothing(vec![(Category::ExportRow, why.clone())]),
+        };
+        let mut signatures = Vec::new();
+        let example = report.messages.as_ref().map(|messages| {
+            let outputs: Vec<u128> = messages
+                .iter()
+                .filter(|m| m.role == "assistant")
+                .map(|m| {
+                    let hash = text_hash(&m.content);
+                    if self.sign && !self.signed.contains(&hash) {
+                        if let Some(sig) = near_copy::signature(m.content.as_bytes()) {
+                            signatures.push((hash, sig));
+                        }
+                    }
+                    hash
+                })
+                .collect();
+            (
+                example_hash(messages),
+                outputs,
+                count_tokens(messages, self.encoding, self.cache),
+            )
+        });
+        Outcome {
+            problems: report.problems,
+            example,
+            signatures,
+            messages: report.messages.filter(|_| self.keep_messages),
+        }
+    }
+}
+
 fn check_file(
     path: &Path,
     split: Option<Split>,
@@ -342,91 +446,25 @@ fn check_file(
     let mut buf = Vec::new();
     let sign = leakage.near_copies && split.is_some();
     loop {
-        chunk.clear();
-        let mut chunk_bytes = 0;
-        let mut done = false;
-        while chunk.len() < CHUNK_LINES && chunk_bytes < CHUNK_BYTES {
-            let read = read_line_capped(&mut reader, &mut buf, MAX_LINE_BYTES)
-                .map_err(|e| Error::read(path, e))?;
-            line_no += 1;
-            match read {
-                CappedLine::Eof => {
-                    done = true;
-                    break;
-                }
-                CappedLine::Line => {
-                    chunk_bytes += buf.len();
-                    // A copy of exactly the line's size; the read buffer (grown to the longest
-                    // line so far) is reused for the next.
-                    chunk.push((line_no, Some(buf.clone())));
-                }
-                CappedLine::TooLong(len) => {
-                    findings.add(
-                        Category::LineTooLong,
-                        &display,
-                        Some(line_no),
-                        format!("{len} bytes; lines over {MAX_LINE_BYTES} bytes are not read (no fine-tuning example is that long)"),
-                    );
-                    chunk.push((line_no, None));
-                }
-            }
-        }
-        let encoding = options.budget.encoding;
-        let signed = &leakage.signed;
-        let keep_messages = state.lengths.active();
+        let done = read_chunk(
+            &mut reader,
+            &mut buf,
+            &mut chunk,
+            &mut line_no,
+            path,
+            findings,
+        )?;
+        let judge = Judge {
+            layout,
+            sign,
+            signed: &leakage.signed,
+            encoding: options.budget.encoding,
+            cache,
+            keep_messages: state.lengths.active(),
+        };
         let outcomes: Vec<Outcome> = chunk
             .par_iter()
-            .map(|(_, line)| {
-                let Some(line) = line else {
-                    return Outcome {
-                        problems: Vec::new(),
-                        example: None,
-                        signatures: Vec::new(),
-                        messages: None,
-                    };
-                };
-                // An export's row is checked as the chat example it holds.
-                let converted = layout.map(|target| export_dir::as_chat_line(target, line));
-                let report = match &converted {
-                    None => check_line(line),
-                    Some(Ok(chat)) => check_line(chat),
-                    Some(Err(why)) => {
-                        return Outcome {
-                            problems: vec![(Category::ExportRow, why.clone())],
-                            example: None,
-                            signatures: Vec::new(),
-                            messages: None,
-                        }
-                    }
-                };
-                let mut signatures = Vec::new();
-                let example = report.messages.as_ref().map(|messages| {
-                    let outputs: Vec<u128> = messages
-                        .iter()
-                        .filter(|m| m.role == "assistant")
-                        .map(|m| {
-                            let hash = text_hash(&m.content);
-                            if sign && !signed.contains(&hash) {
-                                if let Some(sig) = near_copy::signature(m.content.as_bytes()) {
-                                    signatures.push((hash, sig));
-                                }
-                            }
-                            hash
-                        })
-                        .collect();
-                    (
-                        example_hash(messages),
-                        outputs,
-                        count_tokens(messages, encoding, cache),
-                    )
-                });
-                Outcome {
-                    problems: report.problems,
-                    example,
-                    signatures,
-                    messages: report.messages.filter(|_| keep_messages),
-                }
-            })
+            .map(|(_, line)| judge.line(line.as_deref()))
             .collect();
         let mut model_counts = if state.lengths.active() {
             let lines: Vec<Option<&[Message]>> =
