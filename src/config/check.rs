@@ -27,8 +27,28 @@ impl Config {
         }
     }
 
-    /// Judge every value (after [`super::Overrides`]); the first impossible one is an error.
+    /// Judge every value (after [`super::Overrides`]), section by section; the first impossible one
+    /// is an error.
     pub fn check(&self) -> Result<()> {
+        self.check_split()?;
+        self.check_video()?;
+        self.check_prompts_and_output()?;
+        self.check_code()?;
+        self.check_render()?;
+        self.check_tokens()?;
+        self.check_gate()?;
+        if self.code.source == CodeStoreKind::Directory && self.code.dir.is_none() {
+            return Err(self.wrong(
+                "code",
+                "source",
+                "code.dir is required when code.source = \"directory\"",
+            ));
+        }
+        Ok(())
+    }
+
+    /// `[split]`: ratios between 0 and 1 that add up to 1, a train share, the near-copy threshold.
+    fn check_split(&self) -> Result<()> {
         let split = &self.split;
         for (key, value) in [
             ("train", split.train),
@@ -67,6 +87,11 @@ impl Config {
         if split.train == 0.0 {
             return Err(self.wrong("split", "train", "split.train must be greater than 0"));
         }
+        Ok(())
+    }
+
+    /// `[video]`: the frame rate, the default duration, the duration export's name.
+    fn check_video(&self) -> Result<()> {
         if self.video.fps == 0 || self.video.fps > 1000 {
             return Err(self.wrong(
                 "video",
@@ -93,6 +118,11 @@ impl Config {
                 format!("video.duration_export must be an identifier like durationInFrames (or a prefix ending in *), got {export:?}"),
             ));
         }
+        Ok(())
+    }
+
+    /// `[prompts]` and `[output]`: variants, the system prompt, the tag.
+    fn check_prompts_and_output(&self) -> Result<()> {
         if self.prompts.variants_per_template == 0 {
             return Err(self.wrong(
                 "prompts",
@@ -113,6 +143,11 @@ impl Config {
         if let Err(why) = check_tag(&self.output.tag) {
             return Err(self.wrong("output", "tag", format!("output.tag {why}")));
         }
+        Ok(())
+    }
+
+    /// `[code]`: the extension, the bounds on code, the PostgreSQL settings.
+    fn check_code(&self) -> Result<()> {
         let ext = &self.code.extension;
         if ext.is_empty() || ext.contains(['/', '\\', '\0']) || ext.starts_with('.') {
             return Err(self.wrong(
@@ -173,6 +208,11 @@ impl Config {
                 "code.postgres.batch_size and the timeouts must be at least 1",
             ));
         }
+        Ok(())
+    }
+
+    /// `[render]`: concurrency, scale, deadlines, memory, packages and runtime.
+    fn check_render(&self) -> Result<()> {
         let render = &self.render;
         if render.concurrency == 0 || render.concurrency > 64 {
             return Err(self.wrong(
@@ -252,6 +292,11 @@ impl Config {
                 ));
             }
         }
+        Ok(())
+    }
+
+    /// `[tokens]`: the model and the model tokenizers.
+    fn check_tokens(&self) -> Result<()> {
         if let Err(why) = crate::tokens::Budget::new(&self.tokens.model, self.tokens.max_tokens) {
             return Err(self.wrong("tokens", "model", why));
         }
@@ -280,6 +325,11 @@ impl Config {
                 ));
             }
         }
+        Ok(())
+    }
+
+    /// `[check]`: the required and forbidden names.
+    fn check_gate(&self) -> Result<()> {
         for (key, list) in [
             ("required", &self.gate.required),
             ("forbidden", &self.gate.forbidden),
@@ -288,13 +338,6 @@ impl Config {
                 return Err(self.wrong("check", key, format!("check.{key}: {bad:?} is not an identifier or a dotted path like window.Remotion"),
                 ));
             }
-        }
-        if self.code.source == CodeStoreKind::Directory && self.code.dir.is_none() {
-            return Err(self.wrong(
-                "code",
-                "source",
-                "code.dir is required when code.source = \"directory\"",
-            ));
         }
         Ok(())
     }
