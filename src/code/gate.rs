@@ -41,10 +41,10 @@ macro_rules! rules {
     ($($(#[$doc:meta])* $variant:ident => $name:literal,)*) => {
         /// The gate's rules, in the order they run.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
         #[non_exhaustive]
         pub enum Rule {
-            $($(#[$doc])* $variant,)*
+            // Serialized as its name: one spelling for JSON, `[check]` and messages.
+            $($(#[$doc])* #[serde(rename = $name)] $variant,)*
         }
 
         impl Rule {
