@@ -76,17 +76,23 @@ fn failure(template: &str, tag: &str) -> Value {
     json!({"id": "batch_req_2", "custom_id": format!("{template}/{tag}"), "response": null, "error": {"code": "rate_limit_exceeded", "message": "Rate limit reached"}})
 }
 
-#[test]
-fn ingest_keeps_exactly_the_good_briefs_and_a_build_counts_them_as_generated() {
-    let wd = Workdir::starter();
+/// `briefs prepare` into requests.jsonl; the request file's tag (the part of a custom_id after the
+/// template).
+fn prepare(wd: &Workdir) -> String {
     wd.ok(&["briefs", "prepare", "requests.jsonl"]);
-    let tag = jsonl(&wd.read("requests.jsonl"))[0]["custom_id"]
+    jsonl(&wd.read("requests.jsonl"))[0]["custom_id"]
         .as_str()
         .unwrap()
         .split_once('/')
         .unwrap()
         .1
-        .to_string();
+        .to_string()
+}
+
+#[test]
+fn ingest_keeps_exactly_the_good_briefs_and_a_build_counts_them_as_generated() {
+    let wd = Workdir::starter();
+    let tag = prepare(&wd);
     let good = [
         "A slow, elegant reveal of our company logo with gold rings circling it, for a keynote",
         "5 second intro: logo in the middle, rings orbiting, dark background",
@@ -300,14 +306,7 @@ fn ingest_keeps_exactly_the_good_briefs_and_a_build_counts_them_as_generated() {
 #[test]
 fn the_briefs_checked_for_one_template_are_bounded_and_the_rest_counted() {
     let wd = Workdir::starter();
-    wd.ok(&["briefs", "prepare", "requests.jsonl"]);
-    let tag = jsonl(&wd.read("requests.jsonl"))[0]["custom_id"]
-        .as_str()
-        .unwrap()
-        .split_once('/')
-        .unwrap()
-        .1
-        .to_string();
+    let tag = prepare(&wd);
     // 401 briefs for one template: 400 are checked (and too short), one is past the bound.
     let items: Vec<&str> = vec!["x"; 401];
     let line = reply("quote-card", &tag, &json!(items).to_string());
