@@ -8,7 +8,9 @@
 #   families-10k   10,000 templates in families of 200 variants: build cold, with near-copy
 #                  clustering off (near_copy_threshold = 0), warm; cp -r of the version written
 #   family-20k     one family of 20,000 variants: the clustering stage (build -v) and peak memory
-#   catalog-10k, catalog-100k   10 KB scenes, near-copies as usual: build time and peak memory
+#   catalog-10k, catalog-100k   10 KB scenes, near-copies as usual: build time and peak memory;
+#                  at 10k also the peer, a straightforward Python + tiktoken pipeline
+#                  (scripts/peer_build.py), against the build cold and warm
 #   validate       10,000 train and 1,250 held-out outputs, all variants of one scene (train.upload
 #                  and test.upload files of a build with clustering off, so they leak)
 #   eval           a 600 MB predictions file: the test split answered with one 140 KB line each,
@@ -44,6 +46,15 @@ project() { # DIR ARGS...: a synthetic project, once
 near_copies_off() { # DIR: a copy of the project's config with clustering off
   sed 's/^\[output\]/[split]\nnear_copy_threshold = 0\n\n[output]/' "$1/template-sft.toml" > "$1/off.toml"
 }
+
+# The peer's Python (tiktoken from PyPI) and o200k's ranks: tiktoken would download them, so they
+# are read from tiktoken-rs's copy in the cargo registry (a dev-dependency; its SHA-256 is checked
+# by tiktoken).
+source scripts/lib.sh
+peer_python="$(TEMPLATE_SFT_VENV="$HOME/.cache/template-sft/peer-venv" venv_with tiktoken tiktoken)"
+cargo fetch --locked --quiet
+o200k=$(find "${CARGO_HOME:-$HOME/.cargo}/registry/src" -path '*/tiktoken-rs-*/assets/o200k_base.tiktoken' | head -1)
+[ -n "$o200k" ] || { echo "o200k_base.tiktoken not found in the cargo registry" >&2; exit 1; }
 
 echo "| case | measure | this build | base | target |"
 echo "|---|---|---|---|---|"
@@ -95,9 +106,24 @@ for n in 10000 100000; do
     m=$(measure "$bin" build -c "$p/template-sft.toml")
     if [ "$bin" = "$this" ]; then t=$m; else b=$m; fi
   done
-  rm -rf "$p/dataset"
   target=$([ "$n" = 10000 ] && echo "≤ 400 MiB" || echo "≤ 1 GiB")
   row "catalog-$n" "build (peak memory)" "$(secs "$t") ($(mib "$t"))" "${base:+$(secs "$b") ($(mib "$b"))}" "$target"
+  # Per template: the growth of the peak from 10,000 to 100,000 templates (the fixed base, about
+  # 140 MiB of bundled encoders, drops out).
+  [ "$n" = 10000 ] && peak10k=$t
+  [ "$n" = 100000 ] && row "catalog-$n" "peak memory per template (10k → 100k)" \
+    "$(awk -v a="$peak10k" -v b="$t" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.1f KiB", (y[2] - x[2]) * 1024 / 90000 }')" "" "≤ 4 KiB"
+  [ "$n" = 10000 ] || { rm -rf "$p/dataset"; continue; }
+  # The peer: the same project through a straightforward Python + tiktoken pipeline
+  # (scripts/peer_build.py), against this build cold (above) and warm (the verdicts reused).
+  rm -rf "$p/dataset"; "$this" build -q -c "$p/template-sft.toml" >/dev/null # BASE's cache is not ours
+  warm=$(measure "$this" build -c "$p/template-sft.toml")
+  rm -rf "$p/dataset" "$work/peer"; sync
+  peer=$(measure "$peer_python" scripts/peer_build.py "$p" "$work/peer" "$o200k")
+  rm -rf "$work/peer"
+  row "catalog-$n" "Python + tiktoken peer" "$(secs "$peer") ($(mib "$peer"))" "" ""
+  row "catalog-$n" "peer / build, cold" "$(ratio "${peer% *}" "${t% *}")" "" "≥ 10"
+  row "catalog-$n" "peer / build, warm" "$(ratio "${peer% *}" "${warm% *}")" "" "≥ 10"
 done
 
 # --- validate: near-identical outputs on both sides

@@ -253,6 +253,41 @@ fn tampering_with_a_build_directory_is_caught() {
 }
 
 #[test]
+fn a_build_line_that_is_not_what_build_writes_is_located() {
+    let wd = Workdir::starter();
+    wd.ok(&["build"]);
+    // The second meta line loses its required `split`; the first full line stops being an object.
+    wd.edit("dataset/v1/train.meta.jsonl", |t| {
+        let mut lines: Vec<String> = t.lines().map(str::to_string).collect();
+        lines[1] = lines[1].replace(",\"split\":\"train\"", "");
+        lines.iter().map(|l| format!("{l}\n")).collect()
+    });
+    let run = validate(&wd, &["dataset/v1", "--json"]);
+    assert_eq!(run.code, Some(1), "{run}");
+    let sidecar: Vec<(String, Option<u64>, String)> = run.json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["category"] == "sidecar_mismatch")
+        .map(|f| {
+            (
+                f["file"].as_str().unwrap().to_string(),
+                f["line"].as_u64(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(sidecar.len(), 1, "{run}");
+    let (file, line, message) = &sidecar[0];
+    assert!(file.ends_with("train.meta.jsonl"), "{file}");
+    assert_eq!(*line, Some(2));
+    assert!(
+        message.starts_with("not a meta line (meta): missing field `split`"),
+        "{message}"
+    );
+}
+
+#[test]
 fn human_output_has_locations_and_a_summary_table() {
     let wd = Workdir::new();
     let run = validate(&wd, &[&fixture("invalid_json.jsonl")]);

@@ -44,8 +44,8 @@ pub struct TemplateRecord {
     /// (none for code too large to read).
     pub fetched_sha256: Option<Sha256Digest>,
     /// Code that passed the gate and then failed to render (`check.render`): the gate cache keeps
-    /// its pass, the render cache its failure.
-    pub unrendered: Option<TemplateCode>,
+    /// its pass, the render cache its failure. Boxed: rare, and every record would carry its size.
+    pub unrendered: Option<Box<TemplateCode>>,
 }
 
 impl TemplateRecord {
@@ -82,7 +82,7 @@ impl TemplateRecord {
     pub fn verdict(&self) -> Option<(Sha256Digest, Verdict)> {
         let sha = self.fetched_sha256?;
         let passed = match (&self.code, &self.unrendered) {
-            (CodeState::Rejected { .. }, Some(code)) => Some(code),
+            (CodeState::Rejected { .. }, Some(code)) => Some(&**code),
             (CodeState::Accepted(code), _) => Some(code),
             _ => None,
         };

@@ -291,7 +291,7 @@ pub(super) fn run(
             origin: code.origin.clone(),
             rejection,
         };
-        record.unrendered = Some(code);
+        record.unrendered = Some(Box::new(code));
     }
     // This build's verdicts only, so the file never grows stale; a verdict that may come from the
     // machine's load (`hang`, `timeout`) is never kept: the next build renders that scene again.

@@ -16,7 +16,7 @@ use crate::config::{Config, SplitMode};
 use crate::dataset::example::{Draft, Example};
 use crate::dataset::stats::{DuplicateExample, NearCopyCluster, NearCopyStats};
 use crate::diagnostic::{warning, Diagnostics};
-use crate::digest::{seeded_hash, text_hash, Sha256Digest};
+use crate::digest::{seeded_hash, text_hash};
 use crate::split::near_copy;
 use crate::split::{self, Group, Ratios, Split as SplitName};
 
@@ -244,33 +244,54 @@ fn skew(
 
 /// Examples whose messages equal an earlier one's (same brief, same code: the system message is the
 /// same for all) are dropped, the first in catalog order kept; each drop is listed and warned about.
+/// In place: one 128-bit key and index per example (the vector is not copied), and a key that
+/// matches is confirmed on the code's digest and the brief's text before anything is dropped.
 fn without_duplicates<'r>(
-    examples: Vec<Draft<'r>>,
+    mut examples: Vec<Draft<'r>>,
     diagnostics: &mut Diagnostics,
 ) -> (Vec<Draft<'r>>, Vec<DuplicateExample>) {
-    let mut first: HashMap<(Sha256Digest, u128), usize> = HashMap::new();
-    let mut kept = Vec::with_capacity(examples.len());
-    let mut duplicates = Vec::new();
-    for e in examples {
-        let identity = (e.code.sha256, text_hash(&e.brief.text));
-        match first.get(&identity) {
-            Some(&k) => {
-                let original: &Draft<'_> = &kept[k];
-                diagnostics.add(warning::duplicate_example(e.key(), original.key()));
-                duplicates.push(DuplicateExample {
-                    template_id: e.template.id.clone(),
-                    prompt_variant: e.brief.variant.clone(),
-                    format: e.brief.format,
-                    duplicate_of: original.key(),
-                });
+    let key = |e: &Draft<'_>| {
+        let code: [u8; 16] = e.code.sha256.as_bytes()[..16]
+            .try_into()
+            .unwrap_or_default();
+        u128::from_le_bytes(code) ^ text_hash(&e.brief.text)
+    };
+    let mut first: HashMap<u128, usize> = HashMap::with_capacity(examples.len());
+    // (duplicate, the example it repeats), in catalog order.
+    let mut repeats: Vec<(usize, usize)> = Vec::new();
+    for (i, e) in examples.iter().enumerate() {
+        match first.entry(key(e)) {
+            std::collections::hash_map::Entry::Occupied(o) => {
+                let original = &examples[*o.get()];
+                if original.code.sha256 == e.code.sha256 && original.brief.text == e.brief.text {
+                    repeats.push((i, *o.get()));
+                }
             }
-            None => {
-                first.insert(identity, kept.len());
-                kept.push(e);
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(i);
             }
         }
     }
-    (kept, duplicates)
+    drop(first);
+    let mut duplicates = Vec::with_capacity(repeats.len());
+    for &(i, k) in &repeats {
+        let (e, original) = (&examples[i], &examples[k]);
+        diagnostics.add(warning::duplicate_example(e.key(), original.key()));
+        duplicates.push(DuplicateExample {
+            template_id: e.template.id.clone(),
+            prompt_variant: e.brief.variant.clone(),
+            format: e.brief.format,
+            duplicate_of: original.key(),
+        });
+    }
+    let mut dropped = repeats.iter().map(|&(i, _)| i).peekable();
+    let mut i = 0;
+    examples.retain(|_| {
+        let keep = dropped.next_if_eq(&i).is_none();
+        i += 1;
+        keep
+    });
+    (examples, duplicates)
 }
 
 /// The near-copy clusters of the templates that have code and a duration.
@@ -325,4 +346,77 @@ fn clusters<'r>(config: &Config, records: &'r [TemplateRecord]) -> TemplateClust
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Template;
+    use crate::code::duration::CodeDuration;
+    use crate::code::{CodeOrigin, TemplateCode};
+    use crate::prompts::brief::{Brief, BriefOrigin};
+    use crate::video::{DurationFrom, VideoFormat};
+
+    fn draft<'a>(
+        template: &'a Template,
+        code: &'a TemplateCode,
+        variant: &str,
+        text: &str,
+    ) -> Draft<'a> {
+        Draft {
+            template,
+            code,
+            brief: Brief {
+                text: text.into(),
+                format: VideoFormat::Square,
+                variant: variant.into(),
+                origin: BriefOrigin::Synthesized("primaryUse"),
+            },
+            duration: 30,
+            duration_from: DurationFrom::Catalog,
+            prompt_source: "catalog:primaryUse".into(),
+            tokens: 1,
+            assistant_tokens: 1,
+        }
+    }
+
+    #[test]
+    fn an_example_repeating_an_earlier_one_is_dropped_in_place_and_listed() {
+        let template = Template::for_tests();
+        let one = TemplateCode::new(
+            "const a = 1;",
+            CodeOrigin::store("k"),
+            4,
+            CodeDuration::NoExport,
+        );
+        let other = TemplateCode::new(
+            "const b = 2;",
+            CodeOrigin::store("k"),
+            4,
+            CodeDuration::NoExport,
+        );
+        let drafts = vec![
+            draft(&template, &one, "a", "Same brief."),
+            draft(&template, &other, "b", "Same brief."), // other code: kept
+            draft(&template, &one, "c", "Other brief."),  // other brief: kept
+            draft(&template, &one, "d", "Same brief."),   // repeats "a"
+            draft(&template, &other, "e", "Same brief."), // repeats "b"
+        ];
+        let mut diagnostics = Diagnostics::default();
+        let (kept, duplicates) = without_duplicates(drafts, &mut diagnostics);
+        let variants: Vec<&str> = kept.iter().map(|d| d.brief.variant.as_str()).collect();
+        assert_eq!(variants, ["a", "b", "c"]);
+        let listed: Vec<(&str, String)> = duplicates
+            .iter()
+            .map(|d| (d.prompt_variant.as_str(), d.duplicate_of.id()))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                ("d", "t/a/square".to_string()),
+                ("e", "t/b/square".to_string())
+            ]
+        );
+        assert_eq!(diagnostics.len(), 2);
+    }
 }

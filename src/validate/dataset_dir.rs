@@ -9,9 +9,10 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
-use serde_json::Value;
+use serde::Deserialize;
 
 use super::{Category, Findings};
+use crate::dataset::example::{ExampleLine, Message, Meta};
 use crate::dataset::manifest::{self, digest};
 use crate::dataset::stats::Stats;
 use crate::error::{Error, Result};
@@ -86,10 +87,17 @@ fn sidecars(dir: &Path, split: &str, findings: &mut Findings<'_>) -> Result<()> 
             );
             return Ok(());
         };
-        let parse = |s: &str| serde_json::from_str::<Value>(s).ok();
-        let (f, u, m) = (parse(&f), parse(&u), parse(&m));
-        let field = |v: &Option<Value>, key: &str| v.as_ref().and_then(|v| v.get(key)).cloned();
-        if let Some(why) = f.as_ref().and_then(brief_misstates_duration) {
+        // Read typed, as the tool wrote them: a line that is not what `build` writes is a finding.
+        let Some((f, u, m)) = read_typed(
+            (&f, &full_path),
+            (&u, &upload_path),
+            (&m, &meta_path),
+            line,
+            findings,
+        ) else {
+            return Ok(());
+        };
+        if let Some(why) = brief_misstates_duration(&f) {
             findings.add(
                 Category::DurationNotStated,
                 &full_path.display().to_string(),
@@ -97,7 +105,7 @@ fn sidecars(dir: &Path, split: &str, findings: &mut Findings<'_>) -> Result<()> 
                 why,
             );
         }
-        if field(&f, "messages").is_none() || field(&f, "messages") != field(&u, "messages") {
+        if f.messages != u.messages {
             findings.add(
                 Category::SidecarMismatch,
                 &upload_name,
@@ -106,7 +114,7 @@ fn sidecars(dir: &Path, split: &str, findings: &mut Findings<'_>) -> Result<()> 
             );
             return Ok(());
         }
-        if field(&f, "meta").is_none() || field(&f, "meta") != field(&m, "meta") {
+        if f.meta != m.meta {
             findings.add(
                 Category::SidecarMismatch,
                 &meta_name,
@@ -118,23 +126,59 @@ fn sidecars(dir: &Path, split: &str, findings: &mut Findings<'_>) -> Result<()> 
     }
 }
 
+/// A line of `{split}.upload.jsonl`: the messages alone.
+#[derive(Deserialize)]
+struct UploadLine {
+    messages: Vec<Message>,
+}
+
+/// A line of `{split}.meta.jsonl`: the meta alone.
+#[derive(Deserialize)]
+struct MetaLine {
+    meta: Meta<'static>,
+}
+
+/// Line `line` of a split's three files, each as its type; a line that does not read is a
+/// finding at its file, line and column (and `None`: the files are out of step from there).
+fn read_typed(
+    full: (&str, &Path),
+    upload: (&str, &Path),
+    meta: (&str, &Path),
+    line: usize,
+    findings: &mut Findings<'_>,
+) -> Option<(ExampleLine, UploadLine, MetaLine)> {
+    fn read<T: serde::de::DeserializeOwned>(
+        (text, path): (&str, &Path),
+        what: &str,
+        line: usize,
+        findings: &mut Findings<'_>,
+    ) -> Option<T> {
+        serde_json::from_str(text)
+            .map_err(|e| {
+                findings.add(
+                    Category::SidecarMismatch,
+                    &path.display().to_string(),
+                    Some(line),
+                    format!("not {what}: {} (column {})", json_reason(&e), e.column()),
+                )
+            })
+            .ok()
+    }
+    let f = read(full, "an example line (messages and meta)", line, findings);
+    let u = read(upload, "an upload line (messages)", line, findings);
+    let m = read(meta, "a meta line (meta)", line, findings);
+    Some((f?, u?, m?))
+}
+
 /// Why a full line's brief does not state the duration its meta records (`None` when it does, or
-/// when the line has no duration to check).
-fn brief_misstates_duration(line: &Value) -> Option<String> {
-    let meta = line.get("meta")?;
-    let frames = u32::try_from(meta.get("duration")?.as_u64()?).ok()?;
-    let fps = u32::try_from(meta.get("fps")?.as_u64()?)
-        .ok()
-        .filter(|f| *f > 0)?;
-    let brief = line
-        .get("messages")?
-        .as_array()?
-        .iter()
-        .find(|m| m.get("role").and_then(Value::as_str) == Some("user"))?
-        .get("content")?
-        .as_str()?;
+/// when the line has no duration to check: versions before durations were recorded).
+fn brief_misstates_duration(line: &ExampleLine) -> Option<String> {
+    let (frames, fps) = (line.meta.duration, line.meta.fps);
+    if frames == 0 || fps == 0 {
+        return None;
+    }
     let stated = format!("Duration: {}", describe_duration(frames, fps));
-    (!brief.contains(&stated)).then(|| {
+    (!line.content("user").contains(&stated)).then(|| {
         format!("meta says {frames} frames at {fps} fps, but the brief does not say \"{stated}\"")
     })
 }
