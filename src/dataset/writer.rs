@@ -79,7 +79,8 @@ impl Write for HashedFile {
         self.out.write_all(buf)?;
         self.hasher.update(buf);
         self.bytes += buf.len() as u64;
-        self.lines += buf.iter().filter(|&&b| b == b'\n').count() as u64;
+        // A byte-by-byte count took a tenth of a warm rebuild (perf, families-10k).
+        self.lines += memchr::memchr_iter(b'\n', buf).count() as u64;
         Ok(buf.len())
     }
 
