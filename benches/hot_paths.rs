@@ -115,7 +115,7 @@ fn render_example(bencher: Bencher) {
         2000,
         template_sft::internals::code::duration::CodeDuration::NoExport,
     );
-    let example = Draft {
+    let example = Box::new(Draft {
         template: &template,
         code: &tsx,
         brief: Brief {
@@ -129,7 +129,7 @@ fn render_example(bencher: Bencher) {
         prompt_source: "prompts/metadata_prompt_dataset.jsonl:1".into(),
         tokens: 2100,
         assistant_tokens: 2000,
-    }
+    })
     .place(Split::Train, "orbit-logo-reveal");
     let system = template_sft::internals::code::json_string(
         "You are a Remotion code generator. Respond with valid TSX only.",

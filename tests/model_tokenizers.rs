@@ -91,6 +91,36 @@ fn chat_templates_render_as_transformers_does() {
     assert!(err.contains("alternate"), "{err}");
 }
 
+#[test]
+fn a_run_the_template_refuses_is_counted_one_by_one_and_only_the_refused_carries_why() {
+    // Three conversations with the same answer (one run, as a template's examples are); Gemma's
+    // template refuses the middle one (two user turns in a row).
+    let t = load("gemma3");
+    let good = conversation("S", "Make it square.", "const a = 1;");
+    let other = conversation("S", "Make it wide.", "const a = 1;");
+    let bad = [
+        Turn {
+            role: "user",
+            content: "one",
+        },
+        Turn {
+            role: "user",
+            content: "two",
+        },
+        good[2],
+    ];
+    let counts = t.count_all(&[&good, &bad, &other]);
+    assert_eq!(counts.len(), 3);
+    assert_eq!(counts[0], Ok(t.count(&[&good]).unwrap()[0]));
+    assert!(
+        counts[1]
+            .as_ref()
+            .is_err_and(|why| why.contains("alternate")),
+        "{counts:?}"
+    );
+    assert_eq!(counts[2], Ok(t.count(&[&other]).unwrap()[0]));
+}
+
 /// The starter built with the Qwen3 tokenizer.
 fn starter_with_qwen3() -> (support::Workdir, Value) {
     let wd = support::Workdir::starter();

@@ -45,8 +45,9 @@ pub struct Draft<'a> {
 /// An example placed in its split: what is written. Made by [`Draft::place`].
 #[derive(Debug)]
 pub struct Example<'a> {
-    /// What the examples stage made.
-    pub draft: Draft<'a>,
+    /// What the examples stage made. Boxed: placing every draft in its split then moves a pointer,
+    /// and the examples are not held twice (drafts and examples) at the build's peak.
+    pub draft: Box<Draft<'a>>,
     /// The split it is in.
     pub split: Split,
     /// The key of the template's near-copy cluster (its smallest template id).
@@ -58,7 +59,7 @@ pub struct Example<'a> {
 
 impl<'a> Draft<'a> {
     /// The example this draft is, in `split`, its template in near-copy cluster `cluster`.
-    pub fn place(self, split: Split, cluster: &'a str) -> Example<'a> {
+    pub fn place(self: Box<Self>, split: Split, cluster: &'a str) -> Example<'a> {
         Example {
             draft: self,
             split,
@@ -324,7 +325,7 @@ mod tests {
             9,
             crate::code::duration::CodeDuration::NoExport,
         );
-        let example = Draft {
+        let example = Box::new(Draft {
             template: &template,
             code: &code,
             brief: Brief {
@@ -338,7 +339,7 @@ mod tests {
             prompt_source: "catalog:primaryUse".into(),
             tokens: 20,
             assistant_tokens: 9,
-        }
+        })
         .place(Split::Train, "t");
         let system = "You write <TSX> & nothing \"else\"";
         let mut rendered = Rendered::default();

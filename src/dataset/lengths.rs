@@ -6,8 +6,6 @@
 //! are counted on all cores (examples of one template sit together, so a batch shares their code's
 //! pieces); memory stays at a batch.
 
-use rayon::prelude::*;
-
 use super::example::{ExampleLine, Message};
 use super::version::Version;
 use crate::error::{wording, Result};
@@ -61,23 +59,20 @@ pub fn count(version: &Version, tokenizers: &[ChatTokenizer]) -> Result<Vec<Toke
         .collect())
 }
 
-/// Counts of a batch, split over the cores in runs of examples that share their assistant turn.
+/// Counts of a batch (runs of a template's examples on all cores: [`ChatTokenizer::count_all`]);
+/// an example the chat template refuses is an error naming it.
 fn count_batch(t: &ChatTokenizer, batch: &[ExampleLine]) -> Result<Vec<ModelCount>> {
-    let runs: Vec<&[ExampleLine]> = batch
-        .chunk_by(|a, b| a.content("assistant") == b.content("assistant"))
-        .collect();
-    let counts: Vec<Vec<ModelCount>> = runs
-        .par_iter()
-        .map(|run| {
-            let conversations: Vec<Vec<Turn<'_>>> =
-                run.iter().map(|e| turns(&e.messages)).collect();
-            let refs: Vec<&[Turn<'_>]> = conversations.iter().map(Vec::as_slice).collect();
-            t.count(&refs).map_err(|why| {
-                wording::cannot_render_example(&t.template_path, &t.name, run[0].meta.key(), why)
+    let conversations: Vec<Vec<Turn<'_>>> = batch.iter().map(|e| turns(&e.messages)).collect();
+    let refs: Vec<&[Turn<'_>]> = conversations.iter().map(Vec::as_slice).collect();
+    t.count_all(&refs)
+        .into_iter()
+        .zip(batch)
+        .map(|(count, example)| {
+            count.map_err(|why| {
+                wording::cannot_render_example(&t.template_path, &t.name, example.meta.key(), why)
             })
         })
-        .collect::<Result<_>>()?;
-    Ok(counts.into_iter().flatten().collect())
+        .collect()
 }
 
 /// The messages of an example as turns to render.

@@ -18,8 +18,13 @@ use crate::prompts::brief::{self, BriefOrigin};
 use crate::tokens::{chat_total, Budget};
 
 pub struct Examples<'r> {
-    /// In catalog order.
-    pub drafts: Vec<Draft<'r>>,
+    /// In catalog order; boxed, so placing them in splits moves pointers (see
+    /// [`Example`](crate::dataset::example::Example)).
+    #[expect(
+        clippy::vec_box,
+        reason = "placed in splits by pointer: not held twice at the peak"
+    )]
+    pub drafts: Vec<Box<Draft<'r>>>,
     pub counted: Made,
 }
 
@@ -118,7 +123,7 @@ pub fn run<'r>(
                 // catalog is TypeScript or JSON.
                 BriefOrigin::Synthesized(field) => format!("catalog:{field}"),
             };
-            drafts.push(Draft {
+            drafts.push(Box::new(Draft {
                 template,
                 code,
                 brief: b,
@@ -127,7 +132,7 @@ pub fn run<'r>(
                 prompt_source,
                 tokens,
                 assistant_tokens: code.tokens,
-            });
+            }));
         }
     }
     Examples {

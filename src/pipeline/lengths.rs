@@ -132,16 +132,16 @@ pub(super) fn run(
             let mut used = Vec::with_capacity(tokenizers.len());
             for (t, cache) in &tokenizers {
                 let mut pieces = PieceCounts::new(cache.known());
-                let counts = t.count_with(&refs, &mut pieces).map_err(|why| {
-                    wording::cannot_render_example(
-                        &t.template_path,
-                        &t.name,
-                        shared[members[0]].key(),
-                        why,
-                    )
-                })?;
-                for (slot, count) in per_example.iter_mut().zip(counts) {
-                    slot.push(count);
+                let counts = t.count_run(&refs, &mut pieces);
+                for ((slot, count), &i) in per_example.iter_mut().zip(counts).zip(members) {
+                    slot.push(count.map_err(|why| {
+                        wording::cannot_render_example(
+                            &t.template_path,
+                            &t.name,
+                            shared[i].key(),
+                            why,
+                        )
+                    })?);
                 }
                 used.push(pieces.used);
             }

@@ -56,7 +56,7 @@ impl Split<'_> {
 pub fn run<'r>(
     config: &Config,
     records: &'r [TemplateRecord],
-    drafts: Vec<Draft<'r>>,
+    drafts: Vec<Box<Draft<'r>>>,
     diagnostics: &mut Diagnostics,
 ) -> Split<'r> {
     let (drafts, duplicates) = without_duplicates(drafts, diagnostics);
@@ -247,9 +247,9 @@ fn skew(
 /// In place: one 128-bit key and index per example (the vector is not copied), and a key that
 /// matches is confirmed on the code's digest and the brief's text before anything is dropped.
 fn without_duplicates<'r>(
-    mut examples: Vec<Draft<'r>>,
+    mut examples: Vec<Box<Draft<'r>>>,
     diagnostics: &mut Diagnostics,
-) -> (Vec<Draft<'r>>, Vec<DuplicateExample>) {
+) -> (Vec<Box<Draft<'r>>>, Vec<DuplicateExample>) {
     let key = |e: &Draft<'_>| {
         let code: [u8; 16] = e.code.sha256.as_bytes()[..16]
             .try_into()
@@ -362,8 +362,8 @@ mod tests {
         code: &'a TemplateCode,
         variant: &str,
         text: &str,
-    ) -> Draft<'a> {
-        Draft {
+    ) -> Box<Draft<'a>> {
+        Box::new(Draft {
             template,
             code,
             brief: Brief {
@@ -377,7 +377,7 @@ mod tests {
             prompt_source: "catalog:primaryUse".into(),
             tokens: 1,
             assistant_tokens: 1,
-        }
+        })
     }
 
     #[test]

@@ -21,6 +21,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
@@ -203,6 +204,43 @@ impl std::fmt::Debug for ChatTokenizer {
             .field("path", &self.path)
             .field("family", &self.family)
             .finish_non_exhaustive()
+    }
+}
+
+impl ChatTokenizer {
+    /// Counts of one run of conversations that share their code (a template's examples: its
+    /// pieces are encoded once), each its count or why the chat template refused it. A run refused
+    /// as a whole is counted again a conversation at a time, so only the refused carry a reason.
+    /// Every length the tool reports is counted here: build's, `validate`'s and a version's.
+    pub fn count_run(
+        &self,
+        run: &[&[Turn<'_>]],
+        pieces: &mut PieceCounts<'_>,
+    ) -> Vec<Result<ModelCount, String>> {
+        match self.count_with(run, pieces) {
+            Ok(counts) => counts.into_iter().map(Ok).collect(),
+            Err(_) => run
+                .iter()
+                .map(|c| {
+                    self.count_with(std::slice::from_ref(c), pieces)?
+                        .pop()
+                        .ok_or_else(|| "the conversation was not counted".to_string())
+                })
+                .collect(),
+        }
+    }
+
+    /// Counts of every conversation, in order: neighbours that end with the same turn (a
+    /// template's examples, read back in the order they were written) form a run
+    /// ([`ChatTokenizer::count_run`]), and the runs are counted on all cores.
+    pub fn count_all(&self, conversations: &[&[Turn<'_>]]) -> Vec<Result<ModelCount, String>> {
+        fn last<'t>(c: &&[Turn<'t>]) -> Option<&'t str> {
+            c.last().map(|t| t.content)
+        }
+        let runs: Vec<&[&[Turn<'_>]]> = conversations.chunk_by(|a, b| last(a) == last(b)).collect();
+        runs.par_iter()
+            .flat_map_iter(|run| self.count_run(run, &mut PieceCounts::default()))
+            .collect()
     }
 }
 

@@ -6,8 +6,6 @@
 //! examples the chat template refuses or that are longer than `--max-length`, and at the end each
 //! tokenizer's per-split [`TokenizerLengths`] with the trainer-default and split-skew warnings.
 
-use rayon::prelude::*;
-
 use super::{Category, Findings, Message};
 use crate::dataset::lengths::turns;
 use crate::split::Split;
@@ -37,47 +35,29 @@ impl<'t> ModelLengths<'t> {
         !self.tokenizers.is_empty()
     }
 
-    /// Count every line of a chunk under every tokenizer.
+    /// Count every line of a chunk under every tokenizer ([`ChatTokenizer::count_all`]).
     pub fn count_chunk(&self, lines: &[Option<&[Message]>]) -> ChunkCounts {
-        fn assistant<'m>(m: &Option<&'m [Message]>) -> Option<&'m str> {
-            m.and_then(|m| m.iter().rev().find(|m| m.role == "assistant"))
-                .map(|m| m.content.as_str())
-        }
-        let runs: Vec<&[Option<&[Message]>]> = lines
-            .chunk_by(|a, b| a.is_some() && assistant(a) == assistant(b))
+        let conversations: Vec<Vec<Turn<'_>>> = lines.iter().flatten().map(|m| turns(m)).collect();
+        let refs: Vec<&[Turn<'_>]> = conversations.iter().map(Vec::as_slice).collect();
+        // Each tokenizer's counts, in the order of the lines that have messages.
+        let mut counted: Vec<std::vec::IntoIter<Result<ModelCount, String>>> = self
+            .tokenizers
+            .iter()
+            .map(|t| t.count_all(&refs).into_iter())
             .collect();
-        runs.par_iter()
-            .flat_map_iter(|run| {
-                if run[0].is_none() {
-                    return vec![None; run.len()];
-                }
-                let conversations: Vec<Vec<Turn<'_>>> =
-                    run.iter().map(|m| turns(m.unwrap_or_default())).collect();
-                // A run holds only lines with messages (see `chunk_by` above).
-                let refs: Vec<&[Turn<'_>]> = conversations.iter().map(Vec::as_slice).collect();
-                // Counted as a run; if the template refuses one of them, each on its own to find it.
-                let per_tokenizer: Vec<Vec<Result<ModelCount, String>>> = self
-                    .tokenizers
-                    .iter()
-                    .map(|t| match t.count(&refs) {
-                        Ok(counts) => counts.into_iter().map(Ok).collect(),
-                        Err(_) => refs
-                            .iter()
-                            .map(|c| t.count(&[c]).map(|mut v| v.remove(0)))
-                            .collect(),
-                    })
-                    .collect();
-                run.iter()
-                    .enumerate()
-                    .map(|(i, m)| {
-                        m.map(|_| {
-                            per_tokenizer
-                                .iter()
-                                .map(|counts| counts[i].clone())
-                                .collect()
+        lines
+            .iter()
+            .map(|m| {
+                m.map(|_| {
+                    counted
+                        .iter_mut()
+                        .map(|counts| {
+                            counts
+                                .next()
+                                .unwrap_or_else(|| Err("the line was not counted".to_string()))
                         })
-                    })
-                    .collect::<Vec<_>>()
+                        .collect()
+                })
             })
             .collect()
     }
