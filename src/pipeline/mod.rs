@@ -123,13 +123,23 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
     run.done("durations");
     let (render, frames) = render::run(&mut run, records, &code.spill)?;
     run.done(&render::describe(render.as_ref()));
+    let near = split::cluster(config, records);
+    // The gate's verdicts are final here; the cache keeps them (signatures included) before the
+    // signatures are let go: writing the version does not need them, and they are 1 KiB a
+    // template at the build's peak. A dry run writes nothing, the cache included.
+    if !options.dry_run {
+        code.remember(records, &mut run.diagnostics);
+    }
+    for record in records.iter_mut() {
+        record.signature = None;
+    }
     let records = &catalog.records;
     let made = examples::run(config, records, &budget, &mut run.diagnostics);
     run.done(&format!(
         "{} briefed",
         crate::error::count(made.drafts.len(), "example")
     ));
-    let mut split = split::run(config, records, made.drafts, &mut run.diagnostics);
+    let mut split = split::run(config, records, near, made.drafts, &mut run.diagnostics);
     run.done(&split.describe());
     refuse(&run, records, &code, &durations, &made.counted, &split)?;
     let mut lengths = lengths::run(&mut run, tokenizers, &mut split.examples, &code.spill)?;
@@ -153,7 +163,6 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
     let written = output::run(&run, records, &split.examples, &code, counted)?;
     if written.version.is_some() {
         run.done("written and renamed into place");
-        code.remember(records, &mut run.diagnostics);
         lengths.remember(&mut run.diagnostics);
         run.flush();
     }

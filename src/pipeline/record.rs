@@ -4,6 +4,8 @@
 //! the code found and what the gate made of it, its prompts, and the duration its briefs will state.
 //! Nothing is aligned by index: a stage that needs a template's code or prompts finds them here.
 
+use std::sync::Arc;
+
 use crate::catalog::Template;
 use crate::code::gate::Rejection;
 use crate::code::gate_cache::Verdict;
@@ -30,6 +32,15 @@ pub enum CodeState {
     Accepted(TemplateCode),
 }
 
+/// A template's near-copy cluster: the templates whose code is near-identical to its own.
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    /// Its key: the smallest template id in it (the template's own id when alone).
+    pub key: Arc<str>,
+    /// How many templates it holds.
+    pub size: usize,
+}
+
 #[derive(Debug)]
 pub struct TemplateRecord {
     pub template: Template,
@@ -38,8 +49,11 @@ pub struct TemplateRecord {
     /// Frames the briefs state and where they came from; `None` until decided, and for a template
     /// that has none.
     pub duration: Option<(u32, DurationFrom)>,
-    /// The MinHash signature of the code's word 5-grams (template split mode only).
+    /// The MinHash signature of the code's word 5-grams (template split mode only); let go once
+    /// the record has its cluster and the gate cache has it.
     pub signature: Option<Signature>,
+    /// Its near-copy cluster (template split mode, a template with code and a duration).
+    pub cluster: Option<Cluster>,
     /// The SHA-256 of the code's bytes as fetched, which the gate cache keeps its verdict under
     /// (none for code too large to read).
     pub fetched_sha256: Option<Sha256Digest>,
@@ -56,6 +70,7 @@ impl TemplateRecord {
             prompts: TemplatePrompts::default(),
             duration: None,
             signature: None,
+            cluster: None,
             fetched_sha256: None,
             unrendered: None,
         }

@@ -1,22 +1,24 @@
 //! The split stage: identical examples written once, near-copy clusters kept together, every example
 //! given its split, in the order the files will hold them.
 //!
-//! Takes the drafts (catalog order) and the records' near-copy signatures; gives the examples, each
+//! Takes the records' near-copy signatures first ([`cluster`], before the examples are made: each
+//! record gets its cluster), then the drafts (catalog order) ([`run`]); gives the examples, each
 //! placed in its split and cluster, ordered (by split, then a seeded hash), the stats of duplicates
 //! and clusters, and a diagnostic per dropped duplicate and per cluster too large for a held-out
-//! split. In `template`
-//! mode a group is a near-copy cluster (keyed by its smallest template id), so neither a template
-//! nor a near-copy of it is on both sides of a split; in `example` mode each example is its own group.
+//! split. In `template` mode a group is a near-copy cluster (keyed by its smallest template id), so
+//! neither a template nor a near-copy of it is on both sides of a split; in `example` mode each
+//! example is its own group.
 
-use crate::error::count;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
-use super::record::TemplateRecord;
+use super::record::{Cluster, TemplateRecord};
 use crate::config::{Config, SplitMode};
 use crate::dataset::example::{Draft, Example};
 use crate::dataset::stats::{DuplicateExample, NearCopyCluster, NearCopyStats};
 use crate::diagnostic::{warning, Diagnostics};
 use crate::digest::{seeded_hash, text_hash};
+use crate::error::count;
 use crate::split::near_copy;
 use crate::split::{self, Group, Ratios, Split as SplitName};
 
@@ -53,9 +55,78 @@ impl Split<'_> {
     }
 }
 
+/// What clustering found before the examples were made ([`cluster`]): the clusters of two or
+/// more, for the stats, and what it cost.
+pub struct NearCopies {
+    /// Key, member ids (key first, then ascending), similarity.
+    multi: Vec<(Arc<str>, Vec<String>, f64)>,
+    /// Similarity estimates computed.
+    comparisons: u64,
+    took: std::time::Duration,
+}
+
+/// Template split mode: give every record with code and a duration its near-copy cluster
+/// ([`TemplateRecord::cluster`]). Runs before the examples are made, while the records can still
+/// change: once the gate cache has saved the signatures, the build lets them go (1 KiB a
+/// template, not needed to write the version). `None` in example mode.
+pub fn cluster(config: &Config, records: &mut [TemplateRecord]) -> Option<NearCopies> {
+    if config.split.mode != SplitMode::Template {
+        return None;
+    }
+    let started = std::time::Instant::now();
+    let members: Vec<usize> = (0..records.len())
+        .filter(|&i| records[i].accepted().is_some() && records[i].duration.is_some())
+        .collect();
+    let found = {
+        let items: Vec<near_copy::Item<'_>> = members
+            .iter()
+            .map(|&i| near_copy::Item {
+                signature: records[i].signature.as_ref(),
+                digest: records[i].accepted().map_or(&[], |c| c.sha256.as_bytes()),
+            })
+            .collect();
+        near_copy::cluster(&items, config.split.near_copy_threshold)
+    };
+    let mut multi = Vec::new();
+    for group in &found.groups {
+        let mut ids: Vec<(&str, usize)> = group
+            .members
+            .iter()
+            .map(|&m| (records[members[m]].template.id.as_str(), members[m]))
+            .collect();
+        ids.sort_unstable();
+        let key: Arc<str> = Arc::from(ids[0].0);
+        let size = ids.len();
+        let names: Vec<String> = if size > 1 {
+            ids.iter().map(|(id, _)| id.to_string()).collect()
+        } else {
+            Vec::new()
+        };
+        // The ids borrow the records: their places first, then the records change.
+        let in_cluster: Vec<usize> = ids.iter().map(|&(_, i)| i).collect();
+        for i in in_cluster {
+            records[i].cluster = Some(Cluster {
+                key: key.clone(),
+                size,
+            });
+        }
+        if size > 1 {
+            multi.push((key, names, group.similarity));
+        }
+    }
+    Some(NearCopies {
+        multi,
+        comparisons: found.comparisons,
+        took: started.elapsed(),
+    })
+}
+
+/// Place the drafts: duplicates dropped, every example in its split, a template's cluster (what
+/// [`cluster`] left in its record) kept on one side.
 pub fn run<'r>(
     config: &Config,
     records: &'r [TemplateRecord],
+    near: Option<NearCopies>,
     drafts: Vec<Box<Draft<'r>>>,
     diagnostics: &mut Diagnostics,
 ) -> Split<'r> {
@@ -73,10 +144,18 @@ pub fn run<'r>(
     };
     match config.split.mode {
         SplitMode::Template => {
-            let started = std::time::Instant::now();
-            let clusters = clusters(config, records);
-            clustering = Some((clusters.comparisons, started.elapsed()));
-            let cluster_of = |d: &Draft<'r>| clusters.key_of[d.template.id.as_str()];
+            let near = near.unwrap_or(NearCopies {
+                multi: Vec::new(),
+                comparisons: 0,
+                took: std::time::Duration::ZERO,
+            });
+            clustering = Some((near.comparisons, near.took));
+            // Template id → its cluster, as `cluster` left it in the records.
+            let clusters: HashMap<&str, &Cluster> = records
+                .iter()
+                .filter_map(|r| Some((r.template.id.as_str(), r.cluster.as_ref()?)))
+                .collect();
+            let cluster_of = |d: &Draft<'r>| &*clusters[d.template.id.as_str()].key;
             // Groups in first-seen order; the split is by group key, so order does not matter.
             let mut index: HashMap<&str, usize> = HashMap::new();
             let mut groups: Vec<Group<'_>> = Vec::new();
@@ -86,7 +165,7 @@ pub fn run<'r>(
                     groups.push(Group {
                         key: cluster,
                         examples: 0,
-                        bounded: clusters.size[cluster] > 1,
+                        bounded: clusters[cluster].size > 1,
                     });
                     groups.len() - 1
                 });
@@ -103,7 +182,7 @@ pub fn run<'r>(
             for &g in &assignment.too_large {
                 diagnostics.add(warning::cluster_too_large(
                     groups[g].key,
-                    clusters.size[groups[g].key],
+                    clusters[groups[g].key].size,
                     groups[g].examples,
                 ));
             }
@@ -112,8 +191,8 @@ pub fn run<'r>(
                 .iter()
                 .map(|&g| groups[g].key)
                 .collect();
-            for (key, members, similarity) in clusters.multi {
-                let Some(&g) = index.get(key) else {
+            for (key, members, similarity) in near.multi {
+                let Some(&g) = index.get(&*key) else {
                     continue; // a cluster with no examples left
                 };
                 near_copies.templates_in_clusters += members.len();
@@ -121,7 +200,7 @@ pub fn run<'r>(
                     templates: members,
                     similarity: (similarity * 1000.0).round() / 1000.0,
                     split: assignment.splits[g],
-                    too_large: too_large.contains(key),
+                    too_large: too_large.contains(&*key),
                 });
             }
             near_copies.clusters.sort_by(|a, b| {
@@ -292,60 +371,6 @@ fn without_duplicates<'r>(
         keep
     });
     (examples, duplicates)
-}
-
-/// The near-copy clusters of the templates that have code and a duration.
-struct TemplateClusters<'r> {
-    /// Template id → its cluster's key (the smallest id in it).
-    key_of: HashMap<&'r str, &'r str>,
-    /// Cluster key → number of templates.
-    size: HashMap<&'r str, usize>,
-    /// Clusters of two or more: key, member ids (key first, then ascending), similarity.
-    multi: Vec<(&'r str, Vec<String>, f64)>,
-    /// Similarity estimates computed.
-    comparisons: u64,
-}
-
-fn clusters<'r>(config: &Config, records: &'r [TemplateRecord]) -> TemplateClusters<'r> {
-    let members: Vec<&TemplateRecord> = records
-        .iter()
-        .filter(|r| r.accepted().is_some() && r.duration.is_some())
-        .collect();
-    let items: Vec<near_copy::Item<'_>> = members
-        .iter()
-        .map(|r| near_copy::Item {
-            signature: r.signature.as_ref(),
-            digest: r.accepted().map_or(&[], |c| c.sha256.as_bytes()),
-        })
-        .collect();
-    let found = near_copy::cluster(&items, config.split.near_copy_threshold);
-    let mut out = TemplateClusters {
-        key_of: HashMap::new(),
-        size: HashMap::new(),
-        multi: Vec::new(),
-        comparisons: found.comparisons,
-    };
-    for group in &found.groups {
-        let mut ids: Vec<&'r str> = group
-            .members
-            .iter()
-            .map(|&i| members[i].template.id.as_str())
-            .collect();
-        ids.sort_unstable();
-        let key = ids[0];
-        for id in &ids {
-            out.key_of.insert(id, key);
-        }
-        out.size.insert(key, ids.len());
-        if ids.len() > 1 {
-            out.multi.push((
-                key,
-                ids.iter().map(|s| s.to_string()).collect(),
-                group.similarity,
-            ));
-        }
-    }
-    out
 }
 
 #[cfg(test)]
