@@ -288,7 +288,7 @@ fn validate_finds_a_near_copy_across_splits_with_both_places() {
 }
 
 #[test]
-fn a_warm_rebuild_takes_signatures_from_the_cache_and_finds_the_same_clusters() {
+fn a_warm_rebuild_computes_the_signatures_again_and_finds_the_same_clusters() {
     let wd = Workdir::new();
     template_sft::internals::synth::write_project(
         &wd.path("p"),
@@ -312,11 +312,12 @@ fn a_warm_rebuild_takes_signatures_from_the_cache_and_finds_the_same_clusters() 
         .clusters
         .iter()
         .all(|c| c.templates.len() == 12));
-    // The cache holds each accepted code's signature.
+    // The cache holds each accepted code's verdict, not its signature (a rebuild computes it).
     let cache = wd.read("p/dataset/.template-sft-cache/gate.jsonl");
-    assert_eq!(cache.matches("\"signature\":").count(), 60, "{cache}");
-    // A rebuild clusters from the cached signatures (src/pipeline/gate.rs tests that they are
-    // used) and finds exactly what the cold build found.
+    assert_eq!(cache.matches("\"tokens\":").count(), 60, "{cache}");
+    assert!(!cache.contains("signature"), "{cache}");
+    // A rebuild takes the verdicts from the cache, computes the signatures again and finds
+    // exactly what the cold build found.
     let warm = template_sft::build(&config, &BuildOptions::default()).unwrap();
     assert_eq!(warm.stats.near_copies, cold.stats.near_copies);
     for name in ["train.jsonl", "validation.jsonl", "test.jsonl"] {

@@ -5,8 +5,9 @@
 //! [`Spill`]; leaves each record's code [`CodeState::Accepted`] (its escaped text moved into the
 //! spill file, so no code stays in memory) or [`CodeState::Rejected`] with the rejection, its
 //! near-copy signature when asked for, and the digest the cache keeps its verdict under. Code whose
-//! bytes an earlier build already judged under the same rules is not parsed, tokenized or signed
-//! again: its tokens, duration and signature come from the cache.
+//! bytes an earlier build already judged under the same rules is not parsed or tokenized again: its
+//! tokens and duration come from the cache (its signature is computed, which costs less than
+//! storing it).
 
 use std::sync::mpsc;
 
@@ -113,25 +114,18 @@ fn judge(
         .as_ref()
         .and_then(|sha| cache.get(sha));
     let remembered = match known {
-        Some(Verdict::Pass {
-            tokens,
-            duration,
-            signature,
-        }) => gate::accept_known(&found, *tokens, duration).map(|code| {
-            if signatures {
-                record.signature = signature.clone();
-            }
-            Ok(code)
-        }),
+        Some(Verdict::Pass { tokens, duration }) => {
+            gate::accept_known(&found, *tokens, duration).map(Ok)
+        }
         Some(Verdict::Reject { rule, message, at }) => {
             Some(Err(gate::known_rejection(id, &found, *rule, message, *at)))
         }
         None => None,
     };
     let from_cache = remembered.is_some();
-    // From the bytes (the same function `validate` signs outputs with), unless the cache had it
-    // or knows the code is rejected.
-    if signatures && record.signature.is_none() && !matches!(remembered, Some(Err(_))) {
+    // From the bytes (the same function `validate` signs outputs with), unless the cache knows the
+    // code is rejected.
+    if signatures && !matches!(remembered, Some(Err(_))) {
         if let Stored::Bytes(bytes) = &found.stored {
             record.signature = near_copy::signature(bytes);
         }
@@ -197,7 +191,7 @@ mod tests {
     }
 
     #[test]
-    fn a_cached_verdict_brings_its_tokens_duration_and_signature() {
+    fn a_cached_verdict_brings_its_tokens_and_duration_and_the_signature_is_computed() {
         let code = "const a = 1;\nexport default function A() { return a; }\n";
         let root = tempfile::tempdir().unwrap();
         let rules = GateConfig::default();
@@ -213,18 +207,16 @@ mod tests {
         };
         // What an earlier build remembered for these bytes: not what they would give now, so
         // that the test can tell remembered from recomputed.
-        let other = near_copy::signature(b"some entirely different words for a signature").unwrap();
         let remembered = Verdict::Pass {
             tokens: 4242,
             duration: CodeDuration::NoExport,
-            signature: Some(other.clone()),
         };
         let sha = Sha256Digest::of(code.as_bytes());
         open().save(std::iter::once((sha, remembered))).unwrap();
         let mut r = record(code);
         assert!(judge(&mut r, &gate, &open(), true));
         assert_eq!(r.accepted().unwrap().tokens, 4242);
-        assert_eq!(r.signature, Some(other));
+        assert_eq!(r.signature, near_copy::signature(code.as_bytes()));
         assert_eq!(r.fetched_sha256, Some(sha));
         // Without the cache, everything is computed from the bytes.
         let mut r = record(code);

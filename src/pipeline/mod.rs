@@ -124,12 +124,8 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
     let (render, frames) = render::run(&mut run, records, &code.spill)?;
     run.done(&render::describe(render.as_ref()));
     let near = split::cluster(config, records);
-    // The gate's verdicts are final here; the cache keeps them (signatures included) before the
-    // signatures are let go: writing the version does not need them, and they are 1 KiB a
-    // template at the build's peak. A dry run writes nothing, the cache included.
-    if !options.dry_run {
-        code.remember(records, &mut run.diagnostics);
-    }
+    // Clustered: the signatures are let go (1 KiB a template at the build's peak). The gate cache
+    // does not keep them; a rebuild computes them again from the code it reads anyway.
     for record in records.iter_mut() {
         record.signature = None;
     }
@@ -163,6 +159,7 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
     let written = output::run(&run, records, &split.examples, &code, counted)?;
     if written.version.is_some() {
         run.done("written and renamed into place");
+        code.remember(records, &mut run.diagnostics);
         lengths.remember(&mut run.diagnostics);
         run.flush();
     }

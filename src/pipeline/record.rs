@@ -50,7 +50,7 @@ pub struct TemplateRecord {
     /// that has none.
     pub duration: Option<(u32, DurationFrom)>,
     /// The MinHash signature of the code's word 5-grams (template split mode only); let go once
-    /// the record has its cluster and the gate cache has it.
+    /// the record has its cluster.
     pub signature: Option<Signature>,
     /// Its near-copy cluster (template split mode, a template with code and a duration).
     pub cluster: Option<Cluster>,
@@ -105,7 +105,6 @@ impl TemplateRecord {
             (_, Some(code)) => Verdict::Pass {
                 tokens: code.tokens,
                 duration: code.duration.clone(),
-                signature: self.signature.clone(),
             },
             (CodeState::Rejected { rejection, .. }, None) => Verdict::Reject {
                 rule: rejection.rule,

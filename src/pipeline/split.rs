@@ -67,8 +67,8 @@ pub struct NearCopies {
 
 /// Template split mode: give every record with code and a duration its near-copy cluster
 /// ([`TemplateRecord::cluster`]). Runs before the examples are made, while the records can still
-/// change: once the gate cache has saved the signatures, the build lets them go (1 KiB a
-/// template, not needed to write the version). `None` in example mode.
+/// change: the build then lets the signatures go (1 KiB a template, not needed to write the
+/// version). `None` in example mode.
 pub fn cluster(config: &Config, records: &mut [TemplateRecord]) -> Option<NearCopies> {
     if config.split.mode != SplitMode::Template {
         return None;
