@@ -124,11 +124,6 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
     let (render, frames) = render::run(&mut run, records, &code.spill)?;
     run.done(&render::describe(render.as_ref()));
     let near = split::cluster(config, records);
-    // Clustered: the signatures are let go (1 KiB a template at the build's peak). The gate cache
-    // does not keep them; a rebuild computes them again from the code it reads anyway.
-    for record in records.iter_mut() {
-        record.signature = None;
-    }
     let records = &catalog.records;
     let made = examples::run(config, records, &budget, &mut run.diagnostics);
     run.done(&format!(

@@ -66,9 +66,10 @@ pub struct NearCopies {
 }
 
 /// Template split mode: give every record with code and a duration its near-copy cluster
-/// ([`TemplateRecord::cluster`]). Runs before the examples are made, while the records can still
-/// change: the build then lets the signatures go (1 KiB a template, not needed to write the
-/// version). `None` in example mode.
+/// ([`TemplateRecord::cluster`]), then let the signatures go (1 KiB a template, not needed to
+/// write the version; the gate cache does not keep them, a rebuild computes them again from the
+/// code it reads anyway). Runs before the examples are made, while the records can still change.
+/// `None` in example mode.
 pub fn cluster(config: &Config, records: &mut [TemplateRecord]) -> Option<NearCopies> {
     if config.split.mode != SplitMode::Template {
         return None;
@@ -114,6 +115,9 @@ pub fn cluster(config: &Config, records: &mut [TemplateRecord]) -> Option<NearCo
             multi.push((key, names, group.similarity));
         }
     }
+    for record in records.iter_mut() {
+        record.signature = None;
+    }
     Some(NearCopies {
         multi,
         comparisons: found.comparisons,
@@ -122,7 +126,8 @@ pub fn cluster(config: &Config, records: &mut [TemplateRecord]) -> Option<NearCo
 }
 
 /// Place the drafts: duplicates dropped, every example in its split, a template's cluster (what
-/// [`cluster`] left in its record) kept on one side.
+/// [`cluster`] left in its record) kept on one side. `near` is [`cluster`]'s result: `Some`
+/// splits by cluster, `None` (example mode) each example on its own.
 pub fn run<'r>(
     config: &Config,
     records: &'r [TemplateRecord],
@@ -142,13 +147,9 @@ pub fn run<'r>(
         validation: config.split.validation,
         test: config.split.test,
     };
-    match config.split.mode {
-        SplitMode::Template => {
-            let near = near.unwrap_or(NearCopies {
-                multi: Vec::new(),
-                comparisons: 0,
-                took: std::time::Duration::ZERO,
-            });
+    // `near` is what `cluster` gave: `Some` exactly in template mode.
+    match near {
+        Some(near) => {
             clustering = Some((near.comparisons, near.took));
             // Template id → its cluster, as `cluster` left it in the records.
             let clusters: HashMap<&str, &Cluster> = records
@@ -210,7 +211,7 @@ pub fn run<'r>(
                     .then(a.templates.cmp(&b.templates))
             });
         }
-        SplitMode::Example => {
+        None => {
             let keys: Vec<String> = drafts
                 .iter()
                 .map(|d| d.key_parts().join("\u{1f}"))

@@ -227,8 +227,8 @@ pub fn compose(request: &str, format: VideoFormat, duration: &str) -> String {
     };
     let (w, h) = format.size();
     let mut brief = format!("{request}{stop}\n\nFormat: {format} ({w}x{h}). Duration: {duration}.");
-    // Held until the version is written, four or more per template: `format!` leaves up to twice
-    // the text's length allocated (a third of the heap per brief at 100,000 templates).
+    // Held until the version is written, four or more per template, and `format!` can leave up to
+    // twice the text's length allocated.
     brief.shrink_to_fit();
     brief
 }
