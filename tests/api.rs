@@ -1,17 +1,18 @@
 //! The library from outside the crate, as an embedder uses it: `build` with an `Observer`, then
-//! `validate`, `export` and `evaluate` on the version it wrote, through the names `lib.rs`
-//! re-exports only.
+//! `validate`, `export`, `evaluate` and `prepare` on the version it wrote, through the names
+//! `lib.rs` re-exports only; options set from their defaults and errors matched with a catch-all,
+//! as `#[non_exhaustive]` asks of a caller.
 
-mod support;
+use crate::support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use support::Workdir;
 use template_sft::{
-    build, evaluate, export, validate, Budget, BuildOptions, Config, Diagnostic, EvalOptions,
-    ExportOptions, ExportTarget, Observer, Outputs, Progress, Split, Target, ValidateOptions,
-    Version,
+    build, evaluate, export, prepare, validate, Budget, BuildOptions, Config, Diagnostic, Error,
+    EvalOptions, ExportOptions, ExportTarget, Observer, Outputs, PrepareOptions, Progress, Split,
+    Target, ValidateOptions, Version,
 };
 
 /// An observer that counts what it is told.
@@ -41,14 +42,10 @@ fn an_embedder_builds_validates_exports_and_evaluates_through_the_public_api() {
     let wd = Workdir::starter();
     let config = Config::load(&wd.path("template-sft.toml")).unwrap();
     let observer = Counting::default();
-    let built = build(
-        &config,
-        &BuildOptions {
-            observer: Some(&observer),
-            ..BuildOptions::default()
-        },
-    )
-    .unwrap();
+    // The options grow (`#[non_exhaustive]`): an embedder starts from the defaults and sets fields.
+    let mut options = BuildOptions::default();
+    options.observer = Some(&observer);
+    let built = build(&config, &options).unwrap();
     let version = built.version.clone().unwrap();
     // The observer heard every warning the build returns, each stage, and the end of each step.
     assert_eq!(
@@ -98,4 +95,17 @@ fn an_embedder_builds_validates_exports_and_evaluates_through_the_public_api() {
     let pass: &template_sft::evaluation::Rate = &scores.rates[0];
     assert_eq!(pass.name, "pass");
     assert_eq!(pass.passed, evaluation.summary.examples);
+
+    // prepare: one request per held-out example (options from their defaults, one field set).
+    let mut prepare_options = PrepareOptions::default();
+    prepare_options.max_tokens = Some(2048);
+    let prepared = prepare(&version, &prepare_options, &wd.path("requests.jsonl")).unwrap();
+    assert_eq!(prepared.requests, opened.stats.totals.test);
+
+    // An error is matched by kind, with a catch-all arm: `Error` grows (`#[non_exhaustive]`).
+    match Config::load(&wd.path("missing.toml")) {
+        Err(Error::Usage(message)) => assert!(message.contains("template-sft init"), "{message}"),
+        Err(other) => panic!("a missing config should be a usage error, not: {other}"),
+        Ok(_) => panic!("a missing config loaded"),
+    }
 }

@@ -1,6 +1,6 @@
 //! The hostile-input corpus in `tests/fixtures/bad/` (see its README), and generated giants.
 
-mod support;
+use crate::support;
 
 use std::fs;
 use std::path::Path;

@@ -1,7 +1,7 @@
 //! Bad input: each case gets one clear, pinned message pointing at file:line(:col), a non-zero exit
 //! code, no panic, and no version directory.
 
-mod support;
+use crate::support;
 
 use support::Workdir;
 

@@ -2,7 +2,7 @@
 //! code; fabricated batch results with planted bad briefs ingested into exactly the good ones, each
 //! drop with its reason and place; a build with the file under `prompts.generated`.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 

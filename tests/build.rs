@@ -1,6 +1,6 @@
 //! `template-sft build` end to end on the starter project and variations of it.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 

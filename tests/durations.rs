@@ -1,6 +1,6 @@
 //! Briefs state the duration the code exports: end to end on the starter and variations of it.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use support::{jsonl, Workdir};

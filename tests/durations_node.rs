@@ -6,7 +6,7 @@
 //! template-sft states must be the one Node computes; "not determinable" is never a
 //! contradiction, and the test prints how many of each, with the reasons.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

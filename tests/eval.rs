@@ -1,7 +1,7 @@
 //! `eval` end to end on the starter: the Batch API request file, the gold ceiling, hand-made
 //! predictions that each fail exactly their check, bad prediction lines at file:line, a baseline.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use support::{jsonl, Workdir};

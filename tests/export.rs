@@ -1,7 +1,7 @@
 //! `export`: every target converts back to the same messages, keeps split names, writes a
 //! verifiable manifest, never overwrites, and refuses a source whose manifest does not verify.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use support::{jsonl, Workdir};

@@ -2,7 +2,7 @@
 //! (`fuzz/regressions/<target>/`) runs through the same entry points as the fuzz targets, on the
 //! stable toolchain, in every test run.
 
-mod support;
+use crate::support;
 
 use std::fs;
 

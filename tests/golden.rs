@@ -1,9 +1,9 @@
 //! Output stability: the starter project and the 1,000-template synthetic project must build to
 //! exactly the bytes recorded in `tests/fixtures/golden/`. Refactors must not change a dataset; a
 //! deliberate change to the output re-records the digests with `TEMPLATE_SFT_BLESS=1 cargo test
-//! --test golden` and says why in its commit.
+//! --test suite golden::` and says why in its commit.
 
-mod support;
+use crate::support;
 
 use std::fmt::Write as _;
 

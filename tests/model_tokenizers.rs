@@ -2,7 +2,7 @@
 //! rendered chat templates, counts by piece equal to whole-text counts, lengths in stats and meta,
 //! trainer warnings, and the trainer configs of the exports.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use support::tokenizers::{tokenizer, NAMES};

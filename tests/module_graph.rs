@@ -1,7 +1,7 @@
 //! The library's top-level modules depend on each other without a cycle, so each can be read (and
 //! tested) from the leaves up: `text`, `location`, `diagnostic`, `error`, … then the stages.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

@@ -1,7 +1,7 @@
 //! Held-out means held out: near-copy templates share a split, identical examples are written once,
 //! and `validate` finds near-copy leakage in any chat JSONL.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -57,11 +57,9 @@ fn clusters_never_straddle_splits_whatever_the_seed() {
     let mut clustered_somewhere = 0;
     for seed in 0..15u64 {
         let mut config = Config::read(&wd.path("p/template-sft.toml")).unwrap();
-        Overrides {
-            seed: Some(seed),
-            ..Overrides::default()
-        }
-        .apply(&mut config);
+        let mut overrides = Overrides::default();
+        overrides.seed = Some(seed);
+        overrides.apply(&mut config);
         let build = template_sft::build(&config, &BuildOptions::default()).unwrap();
         let version = build.version.unwrap();
         let near = &build.stats.near_copies;

@@ -1,7 +1,6 @@
 //! The PostgreSQL code source against a real server this test binary starts itself.
-#![cfg(feature = "postgres")]
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use support::postgres::server;

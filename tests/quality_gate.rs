@@ -1,6 +1,6 @@
 //! The quality gate and token budgets, end to end.
 
-mod support;
+use crate::support;
 
 use std::sync::OnceLock;
 

@@ -1,6 +1,6 @@
 //! The README's set-up commands are the ones that work.
 
-mod support;
+use crate::support;
 
 use support::{repo_root, Workdir};
 

@@ -1,6 +1,6 @@
 //! Guarantees under stress: crashes at any point, concurrent builds, stale leftovers, memory.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::Command;

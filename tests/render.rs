@@ -3,7 +3,7 @@
 //! scenes get one verdict each, in `build`, in `eval --render` and in `render`; scene code reaches
 //! no network. Nothing here is faked: a test that cannot render fails.
 
-mod support;
+use crate::support;
 
 use std::io::Read;
 use std::net::TcpListener;

@@ -1,6 +1,6 @@
 //! `report` (terminal and HTML) and `diff` on starter builds that differ in known ways.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use support::{jsonl, Workdir};

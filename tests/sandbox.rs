@@ -1,7 +1,7 @@
 //! The QuickJS sandbox and the caches against hostile input: built-ins that never yield, feature
 //! checks, forged caches, interrupted builds.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

@@ -1,7 +1,7 @@
 //! canonical.ts catalogs: literal evaluation gives the same templates, and the same dataset, as the
 //! JSON export of the same data.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

@@ -1,7 +1,7 @@
 //! `template-sft validate`: every category fires on its fixture at the right line; build output
 //! passes clean; tampering with a build directory is caught.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use support::{repo_root, Run, Workdir};

@@ -1,7 +1,7 @@
 //! A version is what its manifest vouches for: no command writes into one, every reader verifies
 //! one (or says it does not), and the manifest's input digests are of the bytes that were parsed.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use support::Workdir;

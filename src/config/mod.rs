@@ -69,6 +69,7 @@ pub struct Config {
 
 /// Values given on the command line that take the place of the file's.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct Overrides {
     /// `--seed`: replaces `split.seed`.
     pub seed: Option<u64>,

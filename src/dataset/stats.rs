@@ -217,6 +217,7 @@ pub struct DuplicateExample {
 /// "Output").
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Stats {
     /// When it was built (RFC 3339, UTC).
     pub generated_at: String,

@@ -24,6 +24,7 @@ pub const MAX_LINE_BYTES: usize = 64 << 20;
 
 /// A dataset version directory.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Version {
     /// The version directory.
     pub path: PathBuf,

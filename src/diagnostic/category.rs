@@ -10,6 +10,7 @@ macro_rules! categories {
         /// The kind of a `validate` finding (the README's category table).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
         #[serde(rename_all = "snake_case")]
+        #[non_exhaustive]
         pub enum Category {
             $(#[doc = $meaning] $variant,)*
         }

@@ -183,6 +183,7 @@ impl fmt::Display for Kind {
 
 /// One thing noticed: its kind, how much it matters, where (when there is a where), and what.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Diagnostic {
     /// What kind of thing was noticed.
     pub kind: Kind,

@@ -38,6 +38,7 @@ pub struct DuplicateId {
 
 /// Everything that can stop a command, each kind with its exit code ([`Error::exit_code`]).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The config file is malformed or names something invalid.
     #[error("{at}: {message}")]
@@ -238,6 +239,7 @@ fn io_reason(e: &io::Error) -> String {
 
 /// What `--strict` refuses to write a dataset with.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct StrictFailures {
     /// Templates the quality gate rejected.
     pub rejected: usize,

@@ -156,6 +156,7 @@ impl Heldout {
 
 /// `eval prepare`'s settings.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct PrepareOptions {
     /// The split to prompt from (default test).
     pub split: Split,
@@ -168,8 +169,21 @@ pub struct PrepareOptions {
     pub temperature: f64,
 }
 
+impl Default for PrepareOptions {
+    /// The test split, the version's model, the default reply length, temperature 0.
+    fn default() -> Self {
+        PrepareOptions {
+            split: Split::Test,
+            model: None,
+            max_tokens: None,
+            temperature: 0.0,
+        }
+    }
+}
+
 /// What `eval prepare` wrote.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Prepared {
     /// Requests written.
     pub requests: usize,
@@ -270,6 +284,7 @@ pub fn prepare(dir: &Path, options: &PrepareOptions, out: &Path) -> Result<Prepa
 
 /// Where the outputs to score come from.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub enum Outputs<'a> {
     /// A predictions file.
     File(&'a Path),
@@ -289,6 +304,7 @@ impl Outputs<'_> {
 /// Scored predictions (and what could not be used) for the held-out examples.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Scoring {
     /// The predictions file (or `gold`).
     pub source: String,
@@ -301,6 +317,7 @@ pub struct Scoring {
 /// Everything `eval` found.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Evaluation {
     /// The version directory.
     pub dir: String,

@@ -91,6 +91,7 @@ impl ExportTarget {
 
 /// What an export needs beyond its source, target and output.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct ExportOptions {
     /// `--tokenizer` values: count lengths under these instead of the build's.
     pub tokenizers: Vec<String>,
@@ -103,6 +104,7 @@ pub struct ExportOptions {
 
 /// What an export wrote, and what it warns about.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Exported {
     /// Where the export was written (the name asked for, or the next free one).
     pub path: PathBuf,

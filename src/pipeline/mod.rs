@@ -50,6 +50,7 @@ pub use observer::{Observer, Progress};
 
 /// How to run a build, beyond what the config says.
 #[derive(Default, Clone, Copy)]
+#[non_exhaustive]
 pub struct BuildOptions<'o> {
     /// Read and check everything, write nothing; [`Build::samples`] holds the first examples.
     pub dry_run: bool,
@@ -67,6 +68,7 @@ pub struct BuildOptions<'o> {
 
 /// What a build gives back.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Build {
     /// The version directory written; `None` for a dry run.
     pub version: Option<PathBuf>,

@@ -217,6 +217,7 @@ impl<'de> Deserialize<'de> for Frames {
 
 /// How scenes are rendered.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct RenderOptions {
     /// Which render kit and which programs to use.
     pub kit: kit::KitOptions,

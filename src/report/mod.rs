@@ -45,6 +45,7 @@ pub struct Sample {
 
 /// What `report` shows about a version: its stats and per-split, per-template, per-format views.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Summary {
     /// The version directory.
     pub dir: String,

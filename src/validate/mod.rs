@@ -72,6 +72,7 @@ pub struct FileSummary {
 
 /// What `validate` found: the files read, every finding, counts per category, lengths.
 #[derive(Debug, Default, Serialize)]
+#[non_exhaustive]
 pub struct Report {
     /// Each file read: examples, bytes, split.
     pub files: Vec<FileSummary>,
@@ -111,6 +112,7 @@ impl Report {
 }
 
 /// What `validate` checks against.
+#[non_exhaustive]
 pub struct Options {
     /// The fine-tuning service (or any trainer) the files are for.
     pub target: Target,

@@ -1,6 +1,6 @@
 //! Test helpers shared by the integration tests: a scratch project directory that runs the real
 //! binary ([`Workdir`]), and a throwaway PostgreSQL server ([`postgres`]).
-#![allow(dead_code)] // each test binary uses a different part of this module
+#![allow(dead_code)] // some helpers serve only tests of optional features (PostgreSQL, model tokenizers)
 
 use std::fs;
 use std::path::{Path, PathBuf};
