@@ -104,8 +104,10 @@ assert open(f"{work}/hostile-trl/train_sft.py").read() == open(f"{work}/clean-tr
 print("configs: hostile names are values, never keys (PyYAML, OmegaConf, json)")
 PY
 
-# Every project, every trainer: its processed data, then one step and an evaluation.
-for project in starter packed; do
+# Every project, every trainer: its processed data, then one step and an evaluation. The two projects
+# run side by side (one per core): most of each step is Python importing torch and the trainer.
+check_project() {
+  local project="$1" version out packing target
   version="$work/$project/dataset/v1"
   for target in llamafactory axolotl trl; do
     out="$work/$project-$target"
@@ -137,14 +139,14 @@ for split, dataset in (("train", data["train_dataset"]), ("validation", data["ev
     rows = [(r["input_ids"][:real(r)], [l != -100 for l in r["labels"][:real(r)]]) for r in dataset]
     check(f"LLaMA-Factory {split}", rows, lines(f"{split}.jsonl"), end, data_args.cutoff_len)
 PY
-  ) 2>"$work/lf-data.log" || { tail -30 "$work/lf-data.log" >&2; exit 1; }
-  (cd "$work/$project-llamafactory" && "$lf/bin/llamafactory-cli" train llamafactory_sft.yaml bf16=false max_steps=1) >"$work/lf.log" 2>&1 \
-    || { tail -40 "$work/lf.log" >&2; exit 1; }
-  grep -q "eval_loss" "$work/lf.log" || { echo "LLaMA-Factory did not evaluate the validation split" >&2; exit 1; }
-  echo "LLaMA-Factory: trained a step and evaluated the validation split" >&2
+  ) 2>"$work/$project-lf-data.log" || { tail -30 "$work/$project-lf-data.log" >&2; exit 1; }
+  (cd "$work/$project-llamafactory" && "$lf/bin/llamafactory-cli" train llamafactory_sft.yaml bf16=false max_steps=1) >"$work/$project-lf.log" 2>&1 \
+    || { tail -40 "$work/$project-lf.log" >&2; exit 1; }
+  grep -q "eval_loss" "$work/$project-lf.log" || { echo "LLaMA-Factory did not evaluate the validation split" >&2; exit 1; }
+  echo "$project, LLaMA-Factory: trained a step and evaluated the validation split" >&2
 
-  (cd "$work/$project-axolotl" && "$ax/bin/axolotl" preprocess axolotl.yaml) >"$work/ax-pre.log" 2>&1 \
-    || { tail -40 "$work/ax-pre.log" >&2; exit 1; }
+  (cd "$work/$project-axolotl" && "$ax/bin/axolotl" preprocess axolotl.yaml) >"$work/$project-ax-pre.log" 2>&1 \
+    || { tail -40 "$work/$project-ax-pre.log" >&2; exit 1; }
   (cd "$work/$project-axolotl" && "$ax/bin/python" - "$repo/scripts/trainers" <<'PY'
 import glob, sys, yaml
 sys.path.insert(0, sys.argv[1])
@@ -160,13 +162,13 @@ for split, dataset in zip(("train", "validation"), prepared):
     rows = [(r["input_ids"], [l != -100 for l in r["labels"]]) for r in dataset]
     check(f"Axolotl {split}", rows, expected[split], end, config["sequence_len"])
 PY
-  ) 2>"$work/ax-data.log" || { tail -30 "$work/ax-data.log" >&2; exit 1; }
+  ) 2>"$work/$project-ax-data.log" || { tail -30 "$work/$project-ax-data.log" >&2; exit 1; }
   # `axolotl train` starts `accelerate` from PATH.
   (cd "$work/$project-axolotl" && PATH="$ax/bin:$PATH" "$ax/bin/axolotl" train axolotl.yaml --bf16=false --max-steps=1 \
-      --attn-implementation=sdpa --no-lora-mlp-kernel --no-lora-qkv-kernel --no-lora-o-kernel) >"$work/ax.log" 2>&1 \
-    || { tail -40 "$work/ax.log" >&2; exit 1; }
-  grep -q "eval_loss" "$work/ax.log" || { echo "Axolotl did not evaluate the validation split" >&2; exit 1; }
-  echo "Axolotl: trained a step and evaluated the validation split" >&2
+      --attn-implementation=sdpa --no-lora-mlp-kernel --no-lora-qkv-kernel --no-lora-o-kernel) >"$work/$project-ax.log" 2>&1 \
+    || { tail -40 "$work/$project-ax.log" >&2; exit 1; }
+  grep -q "eval_loss" "$work/$project-ax.log" || { echo "Axolotl did not evaluate the validation split" >&2; exit 1; }
+  echo "$project, Axolotl: trained a step and evaluated the validation split" >&2
 
   # TRL: the fixed script itself, its trainer's datasets taken where it would start training.
   (cd "$work/$project-trl" && "$trl/bin/python" - "$repo/scripts/trainers" <<'PY'
@@ -192,10 +194,16 @@ trl.SFTTrainer.train = inspect
 sys.argv = ["train_sft.py", "--set", "bf16=false"]
 runpy.run_path("train_sft.py", run_name="__main__")
 PY
-  ) 2>"$work/trl-data.log" || { tail -30 "$work/trl-data.log" >&2; exit 1; }
-  (cd "$work/$project-trl" && "$trl/bin/python" train_sft.py --set bf16=false --set max_steps=1) >"$work/trl.log" 2>&1 \
-    || { tail -40 "$work/trl.log" >&2; exit 1; }
-  grep -q "eval_loss" "$work/trl.log" || { echo "TRL did not evaluate the validation split" >&2; exit 1; }
-  echo "TRL: trained a step and evaluated the validation split" >&2
-done
+  ) 2>"$work/$project-trl-data.log" || { tail -30 "$work/$project-trl-data.log" >&2; exit 1; }
+  (cd "$work/$project-trl" && "$trl/bin/python" train_sft.py --set bf16=false --set max_steps=1) >"$work/$project-trl.log" 2>&1 \
+    || { tail -40 "$work/$project-trl.log" >&2; exit 1; }
+  grep -q "eval_loss" "$work/$project-trl.log" || { echo "TRL did not evaluate the validation split" >&2; exit 1; }
+  echo "$project, TRL: trained a step and evaluated the validation split" >&2
+}
+check_project starter & starter=$!
+check_project packed & packed=$!
+failed=0
+wait "$starter" || failed=1
+wait "$packed" || failed=1
+[ "$failed" = 0 ] || { echo "a trainer check failed (above)" >&2; exit 1; }
 echo "trainers: every config ran as exported"

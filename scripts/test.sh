@@ -18,6 +18,8 @@ command -v node >/dev/null 2>&1 || missing+=(nodejs)
 # The renderer runs in a network namespace of its own: unshare (util-linux) makes it, ip brings up
 # its loopback.
 command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
+# Memory tests measure a command's peak with GNU time (tests/support: run_measuring_memory).
+[ -x /usr/bin/time ] || missing+=(time)
 { command -v ip || [ -x /usr/sbin/ip ] || [ -x /sbin/ip ]; } >/dev/null 2>&1 || missing+=(iproute2)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing Debian packages the tests need: ${missing[*]}" >&2

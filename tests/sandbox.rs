@@ -197,8 +197,8 @@ fn the_gate_bounds_the_work_per_template_not_only_its_bytes() {
     command.env("TEMPLATE_SFT_CACHE", wd.path("cache"));
     let (code, kib) = support::run_measuring_memory(command);
     assert_eq!(code, Some(0));
-    // (The measure includes the test process's own pages for the moment before exec: generous.)
-    assert!(kib < 450 * 1024, "{kib} KiB");
+    eprintln!("build --dry-run of the 15 MB template: peak {kib} KiB");
+    assert!(kib < 300 * 1024, "{kib} KiB");
     // The bound is the config's.
     wd.edit("template-sft.toml", |t| {
         t.replace("[code]\n", "[code]\nmax_syntax_tokens = 100\n")

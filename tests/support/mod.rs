@@ -244,21 +244,40 @@ impl Drop for ClosedPort {
     }
 }
 
-/// Run `cmd` to completion; gives its exit code and its peak resident memory in KiB (from wait4).
-// The child is reaped by wait4 below, which std cannot do with resource usage.
-#[allow(clippy::zombie_processes)]
-pub fn run_measuring_memory(mut cmd: Command) -> (Option<i32>, u64) {
-    cmd.stdout(std::process::Stdio::null())
+/// Run `cmd` to completion; gives its exit code and its peak resident memory in KiB, as GNU time
+/// (`/usr/bin/time`, Debian's `time`) measures it. Not wait4 on a child of this process: a child
+/// spawned by the test binary starts on the test process's memory (posix_spawn shares it until
+/// exec), and Linux records that memory's peak as the child's at exec, so every measure would be
+/// at least the test process's own peak (900 MB once the tokenizer tests have run). GNU time is a
+/// small process that forks the command itself.
+pub fn run_measuring_memory(cmd: Command) -> (Option<i32>, u64) {
+    let report = tempfile::NamedTempFile::new().expect("a temporary file for time's report");
+    let mut timed = Command::new("/usr/bin/time");
+    timed
+        .args(["--quiet", "--format=%M", "--output"])
+        .arg(report.path())
+        .arg(cmd.get_program())
+        .args(cmd.get_args())
+        .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
-    let child = cmd.spawn().expect("spawn");
-    let pid = child.id() as libc::pid_t;
-    // SAFETY: waits for the child this test spawned; status and rusage are plain out-parameters.
-    // The Child is not waited on again (it is dropped without wait).
-    unsafe {
-        let mut status = 0;
-        let mut usage: libc::rusage = std::mem::zeroed();
-        assert_eq!(libc::wait4(pid, &mut status, 0, &mut usage), pid);
-        let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
-        (code, usage.ru_maxrss as u64)
+    if let Some(dir) = cmd.get_current_dir() {
+        timed.current_dir(dir);
     }
+    for (key, value) in cmd.get_envs() {
+        match value {
+            Some(value) => timed.env(key, value),
+            None => timed.env_remove(key),
+        };
+    }
+    let status = timed
+        .status()
+        .expect("run /usr/bin/time (Debian's `time`; scripts/test.sh installs it)");
+    let text = std::fs::read_to_string(report.path()).expect("time's report");
+    let kib = text
+        .trim()
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or_else(|| panic!("time reported no peak memory: {text:?}"));
+    (status.code(), kib)
 }
