@@ -9,13 +9,15 @@
 use rayon::prelude::*;
 
 use super::record::TemplateRecord;
+use crate::code::TemplateCode;
 use crate::config::Config;
 use crate::dataset::example::Draft;
 use crate::dataset::stats::{BriefStats, OverLimit};
 use crate::diagnostic::{warning, Diagnostics};
 use crate::location::Location;
-use crate::prompts::brief::{self, BriefOrigin};
+use crate::prompts::brief::{self, Brief, BriefOrigin, GatedPrompt};
 use crate::tokens::{chat_total, Budget};
+use crate::video::DurationFrom;
 
 pub struct Examples<'r> {
     /// In catalog order; boxed, so placing them in splits moves pointers (see
@@ -37,6 +39,16 @@ pub struct Made {
     pub over_limit: Vec<OverLimit>,
 }
 
+/// A template's briefs, each with its token count, and what they were made for.
+struct Composed<'r> {
+    record: &'r TemplateRecord,
+    code: &'r TemplateCode,
+    duration: (u32, DurationFrom),
+    briefs: Vec<(Brief, usize)>,
+    gated: Vec<GatedPrompt>,
+    synthesized: bool,
+}
+
 pub fn run<'r>(
     config: &Config,
     records: &'r [TemplateRecord],
@@ -46,12 +58,13 @@ pub fn run<'r>(
     let system_tokens = budget.encoding.count(&config.prompts.system);
     let display = |at: &Location| config.display_location(at);
     // Briefs and their token counts, per template, on all cores: tokenizing tens of thousands of
-    // briefs is most of this stage's work. Warnings and stats are gathered in order below.
-    let made: Vec<Option<(brief::TemplateBriefs, Vec<usize>)>> = records
+    // briefs is most of this stage's work. Each result carries its record and each brief its
+    // count, so nothing below is matched up by position. Warnings and stats are gathered in order.
+    let composed: Vec<Option<Composed<'r>>> = records
         .par_iter()
         .map(|record| {
-            record.accepted()?;
-            let (duration, _) = record.duration?;
+            let code = record.accepted()?;
+            let (duration, duration_from) = record.duration?;
             let made = brief::briefs_for(
                 &record.template,
                 duration,
@@ -63,29 +76,42 @@ pub fn run<'r>(
                 ),
                 &display,
             );
-            let counts = made
+            let briefs = made
                 .briefs
-                .iter()
-                .map(|b| budget.encoding.count(&b.text))
+                .into_iter()
+                .map(|b| {
+                    let tokens = budget.encoding.count(&b.text);
+                    (b, tokens)
+                })
                 .collect();
-            Some((made, counts))
+            Some(Composed {
+                record,
+                code,
+                duration: (duration, duration_from),
+                briefs,
+                gated: made.gated,
+                synthesized: made.synthesized,
+            })
         })
         .collect();
 
     let mut drafts = Vec::new();
     let mut out = Made::default();
-    for (record, made) in records.iter().zip(made) {
-        let (Some(code), Some((duration, duration_from)), Some((made, brief_tokens))) =
-            (record.accepted(), record.duration, made)
-        else {
-            continue;
-        };
+    for Composed {
+        record,
+        code,
+        duration: (duration, duration_from),
+        briefs,
+        gated,
+        synthesized,
+    } in composed.into_iter().flatten()
+    {
         let template = &record.template;
-        if made.synthesized {
+        if synthesized {
             out.synthesized.push(template.id.clone());
         }
-        out.briefs.gated += made.gated.len();
-        for gated in &made.gated {
+        out.briefs.gated += gated.len();
+        for gated in &gated {
             if let Some(at) = &gated.location {
                 diagnostics.add(warning::gated_prompt(
                     at.clone(),
@@ -94,8 +120,8 @@ pub fn run<'r>(
                 ));
             }
         }
-        out.briefs.gated_prompts.extend(made.gated);
-        for (b, brief_tokens) in made.briefs.into_iter().zip(brief_tokens) {
+        out.briefs.gated_prompts.extend(gated);
+        for (b, brief_tokens) in briefs {
             let tokens = chat_total(&[system_tokens, brief_tokens, code.tokens]);
             if tokens > budget.limit {
                 diagnostics.add(warning::over_limit(
