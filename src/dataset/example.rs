@@ -28,8 +28,8 @@ pub struct Draft<'a> {
     pub template: &'a Template,
     /// Its gated code (the assistant message).
     pub code: &'a TemplateCode,
-    /// The brief (the user message).
-    pub brief: Brief,
+    /// The brief (the user message), held by its template's record.
+    pub brief: &'a Brief,
     /// The duration the brief states, in frames.
     pub duration: u32,
     /// Where that duration came from.
@@ -325,15 +325,16 @@ mod tests {
             9,
             crate::code::duration::CodeDuration::NoExport,
         );
+        let brief = Brief {
+            text: "Say \"hi\"\n\nFormat: square".into(),
+            format: VideoFormat::Square,
+            variant: "base".into(),
+            origin: BriefOrigin::Synthesized("primaryUse"),
+        };
         let example = Box::new(Draft {
             template: &template,
             code: &code,
-            brief: Brief {
-                text: "Say \"hi\"\n\nFormat: square".into(),
-                format: VideoFormat::Square,
-                variant: "base".into(),
-                origin: BriefOrigin::Synthesized("primaryUse"),
-            },
+            brief: &brief,
             duration: 30,
             duration_from: DurationFrom::Catalog,
             prompt_source: "catalog:primaryUse".into(),

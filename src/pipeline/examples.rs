@@ -1,23 +1,24 @@
 //! The examples stage: each template's briefs, paired with its code, within the token budget.
 //!
-//! Takes the records (gated code, prompts, duration) and the budget; gives one [`Draft`] per brief
-//! that fits the per-example limit, in catalog order (the split stage places each in its split),
+//! Takes the records (gated code, prompts, duration) and the budget. [`compose`] gives each record
+//! its briefs and lets go of what they were made from; [`run`] gives one [`Draft`] per brief that
+//! fits the per-example limit, borrowing the brief, in catalog order (the split stage places each
+//! in its split),
 //! and what the stats need about how they were made: briefs by origin and format, format
 //! mismatches, templates whose briefs were synthesized, and the examples dropped for size (each
 //! also a diagnostic).
 
 use rayon::prelude::*;
 
-use super::record::TemplateRecord;
-use crate::code::TemplateCode;
+use super::record::{Briefs, TemplateRecord};
 use crate::config::Config;
 use crate::dataset::example::Draft;
 use crate::dataset::stats::{BriefStats, OverLimit};
 use crate::diagnostic::{warning, Diagnostics};
 use crate::location::Location;
-use crate::prompts::brief::{self, Brief, BriefOrigin, GatedPrompt};
+use crate::prompts::brief::{self, BriefOrigin};
+use crate::prompts::TemplatePrompts;
 use crate::tokens::{chat_total, Budget};
-use crate::video::DurationFrom;
 
 pub struct Examples<'r> {
     /// In catalog order; boxed, so placing them in splits moves pointers (see
@@ -39,16 +40,49 @@ pub struct Made {
     pub over_limit: Vec<OverLimit>,
 }
 
-/// A template's briefs, each with its token count, and what they were made for.
-struct Composed<'r> {
-    record: &'r TemplateRecord,
-    code: &'r TemplateCode,
-    duration: (u32, DurationFrom),
-    briefs: Vec<(Brief, usize)>,
-    gated: Vec<GatedPrompt>,
-    synthesized: bool,
+/// Compose each briefed template's briefs (a template with gated code and a duration) and count
+/// their tokens, on all cores: tokenizing tens of thousands of briefs is most of this stage's work.
+/// Each record keeps its briefs and lets go of what they were made from (its prompts, the catalog
+/// fields only briefs read): the examples borrow the briefs to the end of the build.
+pub fn compose(config: &Config, records: &mut [TemplateRecord], budget: &Budget) {
+    let display = |at: &Location| config.display_location(at);
+    records.par_iter_mut().for_each(|record| {
+        if record.accepted().is_none() {
+            return;
+        }
+        let Some((duration, _)) = record.duration else {
+            return;
+        };
+        let made = brief::briefs_for(
+            &record.template,
+            duration,
+            config.video.fps,
+            &record.prompts,
+            (
+                config.prompts.variants_per_template,
+                config.prompts.generated_per_template,
+            ),
+            &display,
+        );
+        record.briefs = Some(Briefs {
+            briefs: made
+                .briefs
+                .into_iter()
+                .map(|b| {
+                    let tokens = budget.encoding.count(&b.text);
+                    (b, tokens)
+                })
+                .collect(),
+            gated: made.gated,
+            synthesized: made.synthesized,
+        });
+        record.prompts = TemplatePrompts::default();
+        record.template.drop_brief_sources();
+    });
 }
 
+/// The examples of the composed briefs that fit the budget, in catalog order; warnings and stats
+/// gathered in that order.
 pub fn run<'r>(
     config: &Config,
     records: &'r [TemplateRecord],
@@ -57,61 +91,20 @@ pub fn run<'r>(
 ) -> Examples<'r> {
     let system_tokens = budget.encoding.count(&config.prompts.system);
     let display = |at: &Location| config.display_location(at);
-    // Briefs and their token counts, per template, on all cores: tokenizing tens of thousands of
-    // briefs is most of this stage's work. Each result carries its record and each brief its
-    // count, so nothing below is matched up by position. Warnings and stats are gathered in order.
-    let composed: Vec<Option<Composed<'r>>> = records
-        .par_iter()
-        .map(|record| {
-            let code = record.accepted()?;
-            let (duration, duration_from) = record.duration?;
-            let made = brief::briefs_for(
-                &record.template,
-                duration,
-                config.video.fps,
-                &record.prompts,
-                (
-                    config.prompts.variants_per_template,
-                    config.prompts.generated_per_template,
-                ),
-                &display,
-            );
-            let briefs = made
-                .briefs
-                .into_iter()
-                .map(|b| {
-                    let tokens = budget.encoding.count(&b.text);
-                    (b, tokens)
-                })
-                .collect();
-            Some(Composed {
-                record,
-                code,
-                duration: (duration, duration_from),
-                briefs,
-                gated: made.gated,
-                synthesized: made.synthesized,
-            })
-        })
-        .collect();
-
     let mut drafts = Vec::new();
     let mut out = Made::default();
-    for Composed {
-        record,
-        code,
-        duration: (duration, duration_from),
-        briefs,
-        gated,
-        synthesized,
-    } in composed.into_iter().flatten()
-    {
+    for record in records {
+        let (Some(code), Some((duration, duration_from)), Some(made)) =
+            (record.accepted(), record.duration, &record.briefs)
+        else {
+            continue;
+        };
         let template = &record.template;
-        if synthesized {
+        if made.synthesized {
             out.synthesized.push(template.id.clone());
         }
-        out.briefs.gated += gated.len();
-        for gated in &gated {
+        out.briefs.gated += made.gated.len();
+        for gated in &made.gated {
             if let Some(at) = &gated.location {
                 diagnostics.add(warning::gated_prompt(
                     at.clone(),
@@ -120,9 +113,9 @@ pub fn run<'r>(
                 ));
             }
         }
-        out.briefs.gated_prompts.extend(gated);
-        for (b, brief_tokens) in briefs {
-            let tokens = chat_total(&[system_tokens, brief_tokens, code.tokens]);
+        out.briefs.gated_prompts.extend(made.gated.iter().cloned());
+        for (b, brief_tokens) in &made.briefs {
+            let tokens = chat_total(&[system_tokens, *brief_tokens, code.tokens]);
             if tokens > budget.limit {
                 diagnostics.add(warning::over_limit(
                     crate::dataset::example::example_id(&template.id, &b.variant, b.format),

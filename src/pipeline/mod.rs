@@ -126,6 +126,7 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
     let (render, frames) = render::run(&mut run, records, &code.spill)?;
     run.done(&render::describe(render.as_ref()));
     let near = split::cluster(config, records);
+    examples::compose(config, records, &budget);
     let records = &catalog.records;
     let made = examples::run(config, records, &budget, &mut run.diagnostics);
     run.done(&format!(

@@ -11,6 +11,7 @@ use crate::code::gate::Rejection;
 use crate::code::gate_cache::Verdict;
 use crate::code::{CodeOrigin, FoundCode, TemplateCode};
 use crate::digest::Sha256Digest;
+use crate::prompts::brief::{Brief, GatedPrompt};
 use crate::prompts::TemplatePrompts;
 use crate::split::near_copy::Signature;
 use crate::video::DurationFrom;
@@ -41,11 +42,26 @@ pub struct Cluster {
     pub size: usize,
 }
 
+/// A template's briefs as the examples stage composed them.
+#[derive(Debug)]
+pub struct Briefs {
+    /// Each brief with its billed tokens.
+    pub briefs: Vec<(Brief, usize)>,
+    /// Prompts dropped for asking a format the template does not support.
+    pub gated: Vec<GatedPrompt>,
+    /// True when no curated or override prompt survived and the briefs were synthesized.
+    pub synthesized: bool,
+}
+
 #[derive(Debug)]
 pub struct TemplateRecord {
     pub template: Template,
     pub code: CodeState,
+    /// Its prompts, until its briefs are composed from them.
     pub prompts: TemplatePrompts,
+    /// Its briefs, once composed (a template with gated code and a duration); its examples
+    /// borrow them.
+    pub briefs: Option<Briefs>,
     /// Frames the briefs state and where they came from; `None` until decided, and for a template
     /// that has none.
     pub duration: Option<(u32, DurationFrom)>,
@@ -68,6 +84,7 @@ impl TemplateRecord {
             template,
             code: CodeState::Missing,
             prompts: TemplatePrompts::default(),
+            briefs: None,
             duration: None,
             signature: None,
             cluster: None,

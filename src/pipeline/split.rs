@@ -383,21 +383,24 @@ mod tests {
     use crate::prompts::brief::{Brief, BriefOrigin};
     use crate::video::{DurationFrom, VideoFormat};
 
+    fn brief(variant: &str, text: &str) -> Brief {
+        Brief {
+            text: text.into(),
+            format: VideoFormat::Square,
+            variant: variant.into(),
+            origin: BriefOrigin::Synthesized("primaryUse"),
+        }
+    }
+
     fn draft<'a>(
         template: &'a Template,
         code: &'a TemplateCode,
-        variant: &str,
-        text: &str,
+        brief: &'a Brief,
     ) -> Box<Draft<'a>> {
         Box::new(Draft {
             template,
             code,
-            brief: Brief {
-                text: text.into(),
-                format: VideoFormat::Square,
-                variant: variant.into(),
-                origin: BriefOrigin::Synthesized("primaryUse"),
-            },
+            brief,
             duration: 30,
             duration_from: DurationFrom::Catalog,
             prompt_source: "catalog:primaryUse".into(),
@@ -421,12 +424,19 @@ mod tests {
             4,
             CodeDuration::NoExport,
         );
+        let briefs = [
+            brief("a", "Same brief."),
+            brief("b", "Same brief."),
+            brief("c", "Other brief."),
+            brief("d", "Same brief."),
+            brief("e", "Same brief."),
+        ];
         let drafts = vec![
-            draft(&template, &one, "a", "Same brief."),
-            draft(&template, &other, "b", "Same brief."), // other code: kept
-            draft(&template, &one, "c", "Other brief."),  // other brief: kept
-            draft(&template, &one, "d", "Same brief."),   // repeats "a"
-            draft(&template, &other, "e", "Same brief."), // repeats "b"
+            draft(&template, &one, &briefs[0]),
+            draft(&template, &other, &briefs[1]), // other code: kept
+            draft(&template, &one, &briefs[2]),   // other brief: kept
+            draft(&template, &one, &briefs[3]),   // repeats "a"
+            draft(&template, &other, &briefs[4]), // repeats "b"
         ];
         let mut diagnostics = Diagnostics::default();
         let (kept, duplicates) = without_duplicates(drafts, &mut diagnostics);
