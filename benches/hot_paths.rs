@@ -115,15 +115,16 @@ fn render_example(bencher: Bencher) {
         2000,
         template_sft::internals::code::duration::CodeDuration::NoExport,
     );
+    let brief = Brief {
+        text: "Logo reveal with orbiting rings for a fintech launch.\n\nFormat: landscape (1920x1080). Duration: 5 seconds (150 frames).".into(),
+        format: VideoFormat::Landscape,
+        variant: "curated-1".into(),
+        origin: BriefOrigin::Synthesized("primaryUse"),
+    };
     let example = Box::new(Draft {
         template: &template,
         code: &tsx,
-        brief: Brief {
-            text: "Logo reveal with orbiting rings for a fintech launch.\n\nFormat: landscape (1920x1080). Duration: 5 seconds (150 frames).".into(),
-            format: VideoFormat::Landscape,
-            variant: "curated-1".into(),
-            origin: BriefOrigin::Synthesized("primaryUse"),
-        },
+        brief: &brief,
         duration: 150,
         duration_from: template_sft::internals::video::DurationFrom::Code,
         prompt_source: "prompts/metadata_prompt_dataset.jsonl:1".into(),
