@@ -89,8 +89,8 @@ pub struct Template {
 
 impl Template {
     /// Let go of what only its briefs read (keywords, descriptions, phrases, …), once they are
-    /// composed: a build keeps every template to the end, and at 100,000 templates these fields
-    /// were a sixth of its peak memory.
+    /// composed: a build keeps every template to the end, and these fields were about 1 KiB of
+    /// the 6 KiB each template held at the peak. Exhaustive: a new field is kept or let go here.
     pub fn drop_brief_sources(&mut self) {
         let Template {
             id: _,

@@ -139,10 +139,11 @@ fn print_dry_run(build: &Build, samples: usize) -> Result<()> {
 /// this program's own memory. getrusage's `ru_maxrss` also counts the memory of whatever started
 /// it without copying (posix_spawn and vfork, the default of Rust's and Python's process APIs):
 /// Linux records that parent's peak as the child's when the child execs, so a build started by a
-/// 900 MB test process reported 900 MB. Elsewhere getrusage (Linux reports KiB, macOS bytes).
+/// 900 MB test process reported 900 MB. Elsewhere (or without /proc) getrusage (Linux reports KiB,
+/// macOS bytes).
 fn peak_rss_kib() -> Option<u64> {
-    if cfg!(target_os = "linux") {
-        return std::fs::read_to_string("/proc/self/status")
+    let own_peak = || -> Option<u64> {
+        std::fs::read_to_string("/proc/self/status")
             .ok()?
             .lines()
             .find_map(|l| l.strip_prefix("VmHWM:"))?
@@ -150,7 +151,10 @@ fn peak_rss_kib() -> Option<u64> {
             .strip_suffix("kB")?
             .trim()
             .parse()
-            .ok();
+            .ok()
+    };
+    if let Some(kib) = own_peak().filter(|_| cfg!(target_os = "linux")) {
+        return Some(kib);
     }
     // SAFETY: getrusage fills the zeroed struct it is given.
     let usage = unsafe {

@@ -47,38 +47,46 @@ pub struct Made {
 pub fn compose(config: &Config, records: &mut [TemplateRecord], budget: &Budget) {
     let display = |at: &Location| config.display_location(at);
     records.par_iter_mut().for_each(|record| {
-        if record.accepted().is_none() {
-            return;
+        if let (Some(_), Some((duration, _))) = (record.accepted(), record.duration) {
+            record.briefs = Some(compose_one(config, record, duration, budget, &display));
         }
-        let Some((duration, _)) = record.duration else {
-            return;
-        };
-        let made = brief::briefs_for(
-            &record.template,
-            duration,
-            config.video.fps,
-            &record.prompts,
-            (
-                config.prompts.variants_per_template,
-                config.prompts.generated_per_template,
-            ),
-            &display,
-        );
-        record.briefs = Some(Briefs {
-            briefs: made
-                .briefs
-                .into_iter()
-                .map(|b| {
-                    let tokens = budget.encoding.count(&b.text);
-                    (b, tokens)
-                })
-                .collect(),
-            gated: made.gated,
-            synthesized: made.synthesized,
-        });
+        // Every record, briefed or not: nothing after this stage reads them.
         record.prompts = TemplatePrompts::default();
         record.template.drop_brief_sources();
     });
+}
+
+/// One template's briefs, each with its token count.
+fn compose_one(
+    config: &Config,
+    record: &TemplateRecord,
+    duration: u32,
+    budget: &Budget,
+    display: &dyn Fn(&Location) -> String,
+) -> Briefs {
+    let made = brief::briefs_for(
+        &record.template,
+        duration,
+        config.video.fps,
+        &record.prompts,
+        (
+            config.prompts.variants_per_template,
+            config.prompts.generated_per_template,
+        ),
+        display,
+    );
+    Briefs {
+        briefs: made
+            .briefs
+            .into_iter()
+            .map(|b| {
+                let tokens = budget.encoding.count(&b.text);
+                (b, tokens)
+            })
+            .collect(),
+        gated: made.gated,
+        synthesized: made.synthesized,
+    }
 }
 
 /// The examples of the composed briefs that fit the budget, in catalog order; warnings and stats
