@@ -153,7 +153,7 @@ fn peak_rss_kib() -> Option<u64> {
             .parse()
             .ok()
     };
-    if let Some(kib) = own_peak().filter(|_| cfg!(target_os = "linux")) {
+    if let Some(kib) = cfg!(target_os = "linux").then(own_peak).flatten() {
         return Some(kib);
     }
     // SAFETY: getrusage fills the zeroed struct it is given.
