@@ -7,7 +7,7 @@ use divan::Bencher;
 use template_sft::internals::catalog::{Source, Template};
 use template_sft::internals::code::{gate, CodeOrigin, FoundCode, TemplateCode};
 use template_sft::internals::config::GateConfig;
-use template_sft::internals::dataset::example::{Draft, Rendered};
+use template_sft::internals::dataset::example::{Draft, LineSettings, Rendered};
 use template_sft::internals::prompts::brief::{Brief, BriefOrigin};
 use template_sft::internals::rng::Rng;
 use template_sft::internals::split::near_copy;
@@ -127,7 +127,6 @@ fn render_example(bencher: Bencher) {
         brief: &brief,
         duration: 150,
         duration_from: template_sft::internals::video::DurationFrom::Code,
-        prompt_source: "prompts/metadata_prompt_dataset.jsonl:1".into(),
         tokens: 2100,
         assistant_tokens: 2000,
     })
@@ -135,6 +134,11 @@ fn render_example(bencher: Bencher) {
     let system = template_sft::internals::code::json_string(
         "You are a Remotion code generator. Respond with valid TSX only.",
     );
+    let settings = LineSettings {
+        system_json: &system,
+        fps: 30,
+        base_dir: std::path::Path::new(""),
+    };
     let mut rendered = Rendered::default();
     let mut sink = Vec::with_capacity(64 * 1024);
     bencher
@@ -143,7 +147,7 @@ fn render_example(bencher: Bencher) {
             sink.clear();
             let mut buf = Vec::new();
             let code_json = example.draft.code.escaped(None, &mut buf).unwrap();
-            rendered.render(&example, code_json, &system, 30).unwrap();
+            rendered.render(&example, code_json, &settings).unwrap();
             rendered.full_line(&mut sink).unwrap();
             rendered.upload_line(&mut sink).unwrap();
             rendered.meta_line(&mut sink).unwrap();

@@ -281,7 +281,9 @@ fn snippet(at: &Location) -> Option<String> {
         .chars()
         .map(|c| if c == '\t' || c.is_control() { ' ' } else { c })
         .collect();
-    let col = at.col.unwrap_or(0).saturating_sub(1).min(line.len());
+    let col = (at.col.unwrap_or(0) as usize)
+        .saturating_sub(1)
+        .min(line.len());
     let (start, end) = if line.len() <= WINDOW {
         (0, line.len())
     } else {

@@ -1,47 +1,56 @@
 //! Where something came from: a file, optionally a line and a column.
 //!
 //! Takes a path (and a line/column or a byte offset into the file's text); gives a value that renders
-//! as `path:line:col`, the form every error and warning in template-sft uses.
+//! as `path:line:col`, the form every error and warning in template-sft uses. The path is shared
+//! (`Arc<Path>`): a catalog or prompt file gives the same path to hundreds of thousands of
+//! locations, and each would otherwise hold its own copy until the build ends.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// A position in an input file. Lines and columns are 1-based; columns count characters.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Location {
-    /// The file.
-    pub path: PathBuf,
-    /// 1-based line, when known.
-    pub line: Option<usize>,
+    /// The file, shared by every location in it.
+    pub path: Arc<Path>,
+    /// 1-based line, when known. 32 bits: a build holds a location per prompt and per warning
+    /// (hundreds of thousands), and no file we read has 4 billion lines.
+    pub line: Option<u32>,
     /// 1-based column in characters, when known.
-    pub col: Option<usize>,
+    pub col: Option<u32>,
+}
+
+/// A line or column number as a [`Location`] holds it (saturating, which no real file reaches).
+fn narrow(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 impl Location {
     /// The whole file, no line.
-    pub fn file(path: impl Into<PathBuf>) -> Self {
+    pub fn file(path: impl IntoSharedPath) -> Self {
         Location {
-            path: path.into(),
+            path: path.into_shared(),
             line: None,
             col: None,
         }
     }
 
     /// A line of a file.
-    pub fn line(path: impl Into<PathBuf>, line: usize) -> Self {
+    pub fn line(path: impl IntoSharedPath, line: usize) -> Self {
         Location {
-            path: path.into(),
-            line: Some(line),
+            path: path.into_shared(),
+            line: Some(narrow(line)),
             col: None,
         }
     }
 
     /// A line and column of a file.
-    pub fn at(path: impl Into<PathBuf>, line: usize, col: usize) -> Self {
+    pub fn at(path: impl IntoSharedPath, line: usize, col: usize) -> Self {
         Location {
-            path: path.into(),
-            line: Some(line),
-            col: Some(col),
+            path: path.into_shared(),
+            line: Some(narrow(line)),
+            col: Some(narrow(col)),
         }
     }
 
@@ -61,11 +70,77 @@ impl Location {
         }
     }
 
+    /// `path:line:col` with the path relative to `base` (when under it) and `/` as separator: how
+    /// dataset metadata and stats show a place, the same on every machine the config moves to.
+    pub fn display_under(&self, base: &Path) -> String {
+        let path = display_path_under(&self.path, base);
+        match (self.line, self.col) {
+            (Some(l), Some(c)) => format!("{path}:{l}:{c}"),
+            (Some(l), None) => format!("{path}:{l}"),
+            _ => path,
+        }
+    }
+
     /// The line and column of byte `offset` in `text` (the file's contents).
     pub fn from_offset(path: &Path, text: &str, offset: usize) -> Self {
         let (line, col) = line_col(text, offset);
         Location::at(path, line, col)
     }
+}
+
+/// What a [`Location`]'s path is made from: an `Arc<Path>` (or a reference to one) is shared
+/// without a copy; any other path is copied once into a new `Arc`.
+pub trait IntoSharedPath {
+    /// The shared path.
+    fn into_shared(self) -> Arc<Path>;
+}
+
+impl IntoSharedPath for Arc<Path> {
+    fn into_shared(self) -> Arc<Path> {
+        self
+    }
+}
+
+impl IntoSharedPath for &Arc<Path> {
+    fn into_shared(self) -> Arc<Path> {
+        Arc::clone(self)
+    }
+}
+
+impl IntoSharedPath for &Path {
+    fn into_shared(self) -> Arc<Path> {
+        Arc::from(self)
+    }
+}
+
+impl IntoSharedPath for PathBuf {
+    fn into_shared(self) -> Arc<Path> {
+        Arc::from(self)
+    }
+}
+
+impl IntoSharedPath for &PathBuf {
+    fn into_shared(self) -> Arc<Path> {
+        Arc::from(self.as_path())
+    }
+}
+
+impl IntoSharedPath for &str {
+    fn into_shared(self) -> Arc<Path> {
+        Arc::from(Path::new(self))
+    }
+}
+
+impl IntoSharedPath for String {
+    fn into_shared(self) -> Arc<Path> {
+        Arc::from(PathBuf::from(self))
+    }
+}
+
+/// `path` relative to `base` (when under it), with `/` as separator.
+pub fn display_path_under(path: &Path, base: &Path) -> String {
+    let rel = path.strip_prefix(base).unwrap_or(path);
+    rel.to_string_lossy().replace('\\', "/")
 }
 
 /// A serde_json error's reason without its " at line L column C" suffix: callers print their own
@@ -98,6 +173,8 @@ pub struct LineIndex<'t> {
     /// The last offset asked for and its column: offsets usually come in increasing order, and a
     /// whole catalog on one line must not cost a scan from the line start per entry.
     last: std::cell::Cell<(usize, usize)>,
+    /// The path of the last location made: every entry of a catalog shares one copy of it.
+    path: std::cell::RefCell<Option<Arc<Path>>>,
 }
 
 impl<'t> LineIndex<'t> {
@@ -110,6 +187,7 @@ impl<'t> LineIndex<'t> {
             text,
             starts,
             last: std::cell::Cell::new((0, 1)),
+            path: std::cell::RefCell::new(None),
         }
     }
 
@@ -134,7 +212,12 @@ impl<'t> LineIndex<'t> {
     /// `path` at the line and column of byte `offset` in the text.
     pub fn locate(&self, path: &Path, offset: usize) -> Location {
         let (line, col) = self.line_col(offset);
-        Location::at(path, line, col)
+        let mut last = self.path.borrow_mut();
+        let shared = match &*last {
+            Some(shared) if **shared == *path => Arc::clone(shared),
+            _ => Arc::clone(last.insert(Arc::from(path))),
+        };
+        Location::at(shared, line, col)
     }
 }
 

@@ -246,208 +246,12 @@ const MAX_REPLY_BYTES: usize = 256 << 10;
 /// the curated shape (never over a file).
 pub fn ingest(config: &Config, results: &[PathBuf], out: &Path) -> Result<Ingested> {
     refuse_inside_version(out)?;
-    let fps = config.video.fps;
-    // Every template's facts, and every existing prompt's owner (for duplicates across templates).
-    let mut known: HashMap<String, Known> = HashMap::new();
-    let mut owners: HashMap<String, String> = HashMap::new();
-    let gated = crate::pipeline::gated(config, &BuildOptions::default(), &mut |t| {
-        let prompts = t
-            .prompts
-            .additions
-            .iter()
-            .chain(&t.prompts.curated)
-            .chain(&t.prompts.generated);
-        let existing: Vec<String> = prompts.map(|p| p.text.clone()).collect();
-        for text in &existing {
-            owners
-                .entry(filters::normalized(text))
-                .or_insert_with(|| t.template.id.clone());
-        }
-        known.insert(
-            t.template.id.clone(),
-            Known {
-                formats: t.template.supported_formats.clone(),
-                frames: t.duration,
-                novelty: Novelty::new(existing),
-                checked: 0,
-            },
-        );
-        Ok(())
-    })?;
-
+    let (mut project, gated) = Project::read(config)?;
     let mut drops = Vec::new();
-    let note = |drops: &mut Vec<Dropped>, reason, at: &str, template: Option<&str>, text: &str| {
-        drops.push(Dropped {
-            reason,
-            at: at.to_string(),
-            template_id: template.map(str::to_string),
-            text: shown(text),
-        })
-    };
-    // The last successful attempt of each request counts (a failed one only when none succeeded).
-    let mut order: Vec<String> = Vec::new();
-    let mut attempts: HashMap<String, Attempt> = HashMap::new();
-    let mut retried = 0;
-    for path in results {
-        let display = config.display_path(path);
-        batch::each_line(path, |line, bytes| {
-            let at = format!("{display}:{line}");
-            let value = match bytes.map(serde_json::from_slice::<Value>) {
-                Ok(Ok(value)) => value,
-                Ok(Err(e)) => {
-                    note(&mut drops, Drop::UnreadableLine, &at, None, &e.to_string());
-                    return Ok(());
-                }
-                Err(len) => {
-                    let why = format!("{len} bytes, longer than {}", batch::MAX_LINE_BYTES);
-                    note(&mut drops, Drop::UnreadableLine, &at, None, &why);
-                    return Ok(());
-                }
-            };
-            let Some(id) = value.get("custom_id").and_then(Value::as_str) else {
-                let why = "not a batch output line: no \"custom_id\"";
-                note(&mut drops, Drop::UnreadableLine, &at, None, why);
-                return Ok(());
-            };
-            let answer = match batch::answer(&value) {
-                Ok(answer) => answer,
-                Err(why) => {
-                    let why = format!("not a batch output line: {why}");
-                    note(&mut drops, Drop::UnreadableLine, &at, None, &why);
-                    return Ok(());
-                }
-            };
-            let model = value
-                .pointer("/response/body/model")
-                .and_then(Value::as_str)
-                .map(str::to_string);
-            let attempt = Attempt { at, answer, model };
-            match attempts.get(id) {
-                None => {
-                    order.push(id.to_string());
-                    attempts.insert(id.to_string(), attempt);
-                }
-                Some(earlier) => {
-                    // Another attempt: it replaces the earlier one unless it failed where the
-                    // earlier one succeeded.
-                    retried += 1;
-                    let succeeded = |a: &Answer| matches!(a, Answer::Output { .. });
-                    if succeeded(&attempt.answer) || !succeeded(&earlier.answer) {
-                        attempts.insert(id.to_string(), attempt);
-                    }
-                }
-            }
-            Ok(())
-        })?;
-    }
-
-    let mut kept_lines = Vec::new();
-    let mut kept_templates = std::collections::HashSet::new();
-    for id in &order {
-        let Some(attempt) = attempts.remove(id) else {
-            continue;
-        };
-        let at = attempt.at.as_str();
-        let (template_id, tag) = match id.rsplit_once('/') {
-            Some((template, tag)) if !known.contains_key(id) => (template, tag),
-            _ => (id.as_str(), ""),
-        };
-        let Some(facts) = known.get_mut(template_id) else {
-            note(&mut drops, Drop::UnknownTemplate, at, Some(template_id), id);
-            continue;
-        };
-        let text = match attempt.answer {
-            Answer::Output { text, .. } => text,
-            Answer::Failed(why) => {
-                note(&mut drops, Drop::FailedRequest, at, Some(template_id), &why);
-                continue;
-            }
-            Answer::Refused(why) => {
-                note(&mut drops, Drop::Refused, at, Some(template_id), &why);
-                continue;
-            }
-        };
-        let Some(items) = reply_briefs(&text) else {
-            note(
-                &mut drops,
-                Drop::UnreadableReply,
-                at,
-                Some(template_id),
-                &text,
-            );
-            continue;
-        };
-        for item in items {
-            if facts.checked == MAX_BRIEFS_PER_TEMPLATE {
-                note(
-                    &mut drops,
-                    Drop::OverCap,
-                    at,
-                    Some(template_id),
-                    &item.to_string(),
-                );
-                continue;
-            }
-            facts.checked += 1;
-            let Value::String(brief) = item else {
-                note(
-                    &mut drops,
-                    Drop::NotText,
-                    at,
-                    Some(template_id),
-                    &item.to_string(),
-                );
-                continue;
-            };
-            let brief = brief.trim();
-            let checked = filters::check(
-                brief,
-                &Facts {
-                    formats: &facts.formats,
-                    frames: facts.frames,
-                    fps,
-                },
-            );
-            // One paragraph, as typed.
-            let one_line = brief.split_whitespace().collect::<Vec<_>>().join(" ");
-            let format = match checked {
-                Ok(format) => format,
-                Err(reason) => {
-                    note(&mut drops, reason, at, Some(template_id), &one_line);
-                    continue;
-                }
-            };
-            let key = filters::normalized(&one_line);
-            if owners.get(&key).is_some_and(|owner| owner != template_id) {
-                note(
-                    &mut drops,
-                    Drop::Duplicate,
-                    at,
-                    Some(template_id),
-                    &one_line,
-                );
-                continue;
-            }
-            if let Err(reason) = facts.novelty.admit(&one_line) {
-                note(&mut drops, reason, at, Some(template_id), &one_line);
-                continue;
-            }
-            owners.insert(key, template_id.to_string());
-            kept_templates.insert(template_id.to_string());
-            let prompt = match format {
-                Some(format) => format!("format:{format} {one_line}"),
-                None => one_line,
-            };
-            kept_lines.push(GeneratedLine {
-                prompt,
-                expected_template_id: template_id.to_string(),
-                origin: "generated",
-                model: attempt.model.clone().unwrap_or_else(|| "unknown".into()),
-                request_digest: tag.to_string(),
-                reply: at.to_string(),
-            });
-        }
-    }
+    let attempts = read_attempts(config, results, &mut drops)?;
+    let requests = attempts.order.len();
+    let retried = attempts.retried;
+    let kept_lines = keep(config.video.fps, &mut project, attempts, &mut drops);
     let mut bytes = Vec::new();
     for line in &kept_lines {
         serde_json::to_writer(&mut bytes, line).map_err(|e| Error::serialize("a brief", e))?;
@@ -458,16 +262,255 @@ pub fn ingest(config: &Config, results: &[PathBuf], out: &Path) -> Result<Ingest
     for d in &drops {
         *dropped.entry(d.reason).or_insert(0) += 1;
     }
+    let templates: std::collections::HashSet<&str> = kept_lines
+        .iter()
+        .map(|l| l.expected_template_id.as_str())
+        .collect();
     Ok(Ingested {
         out,
-        requests: order.len(),
+        requests,
         retried,
         kept: kept_lines.len(),
-        templates: kept_templates.len(),
+        templates: templates.len(),
         dropped,
         drops,
         gated,
     })
+}
+
+/// What ingest checks briefs against: every template's facts, and every prompt's owner.
+struct Project {
+    /// By template id.
+    known: HashMap<String, Known>,
+    /// Normalized prompt text → the template it is for (duplicates across templates).
+    owners: HashMap<String, String>,
+}
+
+impl Project {
+    /// The project's templates as a build sees them (gated, with durations) and their prompts.
+    fn read(config: &Config) -> Result<(Project, GatedRun)> {
+        let mut project = Project {
+            known: HashMap::new(),
+            owners: HashMap::new(),
+        };
+        let gated = crate::pipeline::gated(config, &BuildOptions::default(), &mut |t| {
+            let prompts = t
+                .prompts
+                .additions
+                .iter()
+                .chain(&t.prompts.curated)
+                .chain(&t.prompts.generated);
+            let existing: Vec<String> = prompts.map(|p| p.text.clone()).collect();
+            for text in &existing {
+                project
+                    .owners
+                    .entry(filters::normalized(text))
+                    .or_insert_with(|| t.template.id.clone());
+            }
+            project.known.insert(
+                t.template.id.clone(),
+                Known {
+                    formats: t.template.supported_formats.clone(),
+                    frames: t.duration,
+                    novelty: Novelty::new(existing),
+                    checked: 0,
+                },
+            );
+            Ok(())
+        })?;
+        Ok((project, gated))
+    }
+}
+
+/// A brief (or line, or reply) dropped, with why and where.
+fn note(drops: &mut Vec<Dropped>, reason: Drop, at: &str, template: Option<&str>, text: &str) {
+    drops.push(Dropped {
+        reason,
+        at: at.to_string(),
+        template_id: template.map(str::to_string),
+        text: shown(text),
+    })
+}
+
+/// Each request's attempt that counts, in the order requests were first read.
+struct Attempts {
+    /// Request ids, first-read order.
+    order: Vec<String>,
+    by_id: HashMap<String, Attempt>,
+    /// Lines that repeated a request already read.
+    retried: usize,
+}
+
+/// Read the batch output files: the last successful attempt of each request counts (a failed one
+/// only when none succeeded); unreadable lines are dropped.
+fn read_attempts(
+    config: &Config,
+    results: &[PathBuf],
+    drops: &mut Vec<Dropped>,
+) -> Result<Attempts> {
+    let mut attempts = Attempts {
+        order: Vec::new(),
+        by_id: HashMap::new(),
+        retried: 0,
+    };
+    for path in results {
+        let display = config.display_path(path);
+        batch::each_line(path, |line, bytes| {
+            let at = format!("{display}:{line}");
+            let value = match bytes.map(serde_json::from_slice::<Value>) {
+                Ok(Ok(value)) => value,
+                Ok(Err(e)) => {
+                    note(drops, Drop::UnreadableLine, &at, None, &e.to_string());
+                    return Ok(());
+                }
+                Err(len) => {
+                    let why = format!("{len} bytes, longer than {}", batch::MAX_LINE_BYTES);
+                    note(drops, Drop::UnreadableLine, &at, None, &why);
+                    return Ok(());
+                }
+            };
+            let Some(id) = value.get("custom_id").and_then(Value::as_str) else {
+                let why = "not a batch output line: no \"custom_id\"";
+                note(drops, Drop::UnreadableLine, &at, None, why);
+                return Ok(());
+            };
+            let answer = match batch::answer(&value) {
+                Ok(answer) => answer,
+                Err(why) => {
+                    let why = format!("not a batch output line: {why}");
+                    note(drops, Drop::UnreadableLine, &at, None, &why);
+                    return Ok(());
+                }
+            };
+            let model = value
+                .pointer("/response/body/model")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            let attempt = Attempt { at, answer, model };
+            match attempts.by_id.get(id) {
+                None => {
+                    attempts.order.push(id.to_string());
+                    attempts.by_id.insert(id.to_string(), attempt);
+                }
+                Some(earlier) => {
+                    // Another attempt: it replaces the earlier one unless it failed where the
+                    // earlier one succeeded.
+                    attempts.retried += 1;
+                    let succeeded = |a: &Answer| matches!(a, Answer::Output { .. });
+                    if succeeded(&attempt.answer) || !succeeded(&earlier.answer) {
+                        attempts.by_id.insert(id.to_string(), attempt);
+                    }
+                }
+            }
+            Ok(())
+        })?;
+    }
+    Ok(attempts)
+}
+
+/// The briefs of every reply that pass the checks, as lines of the generated file; the rest
+/// dropped with their reason.
+fn keep(
+    fps: u32,
+    project: &mut Project,
+    mut attempts: Attempts,
+    drops: &mut Vec<Dropped>,
+) -> Vec<GeneratedLine> {
+    let mut kept = Vec::new();
+    for id in &attempts.order {
+        let Some(attempt) = attempts.by_id.remove(id) else {
+            continue;
+        };
+        let at = attempt.at.as_str();
+        let (template_id, tag) = match id.rsplit_once('/') {
+            Some((template, tag)) if !project.known.contains_key(id) => (template, tag),
+            _ => (id.as_str(), ""),
+        };
+        let Some(facts) = project.known.get_mut(template_id) else {
+            note(drops, Drop::UnknownTemplate, at, Some(template_id), id);
+            continue;
+        };
+        let text = match attempt.answer {
+            Answer::Output { text, .. } => text,
+            Answer::Failed(why) => {
+                note(drops, Drop::FailedRequest, at, Some(template_id), &why);
+                continue;
+            }
+            Answer::Refused(why) => {
+                note(drops, Drop::Refused, at, Some(template_id), &why);
+                continue;
+            }
+        };
+        let Some(items) = reply_briefs(&text) else {
+            note(drops, Drop::UnreadableReply, at, Some(template_id), &text);
+            continue;
+        };
+        for item in items {
+            let (format, one_line, key) =
+                match check_brief(fps, facts, &project.owners, template_id, item) {
+                    Ok(kept) => kept,
+                    Err((reason, text)) => {
+                        note(drops, reason, at, Some(template_id), &text);
+                        continue;
+                    }
+                };
+            project.owners.insert(key, template_id.to_string());
+            let prompt = match format {
+                Some(format) => format!("format:{format} {one_line}"),
+                None => one_line,
+            };
+            kept.push(GeneratedLine {
+                prompt,
+                expected_template_id: template_id.to_string(),
+                origin: "generated",
+                model: attempt.model.clone().unwrap_or_else(|| "unknown".into()),
+                request_digest: tag.to_string(),
+                reply: at.to_string(),
+            });
+        }
+    }
+    kept
+}
+
+/// One item of a template's reply, checked: its format hint (if it names one), the brief as one
+/// paragraph and its normalized key; or why it is dropped, with the text to show.
+fn check_brief(
+    fps: u32,
+    facts: &mut Known,
+    owners: &HashMap<String, String>,
+    template_id: &str,
+    item: Value,
+) -> std::result::Result<(Option<VideoFormat>, String, String), (Drop, String)> {
+    if facts.checked == MAX_BRIEFS_PER_TEMPLATE {
+        return Err((Drop::OverCap, item.to_string()));
+    }
+    facts.checked += 1;
+    let Value::String(brief) = item else {
+        return Err((Drop::NotText, item.to_string()));
+    };
+    let brief = brief.trim();
+    let checked = filters::check(
+        brief,
+        &Facts {
+            formats: &facts.formats,
+            frames: facts.frames,
+            fps,
+        },
+    );
+    // One paragraph, as typed.
+    let one_line = brief.split_whitespace().collect::<Vec<_>>().join(" ");
+    let format = match checked {
+        Ok(format) => format,
+        Err(reason) => return Err((reason, one_line)),
+    };
+    let key = filters::normalized(&one_line);
+    if owners.get(&key).is_some_and(|owner| owner != template_id) {
+        return Err((Drop::Duplicate, one_line));
+    }
+    if let Err(reason) = facts.novelty.admit(&one_line) {
+        return Err((reason, one_line));
+    }
+    Ok((format, one_line, key))
 }
 
 /// One line of a generated prompt file: the curated shape, and where it came from.

@@ -5,6 +5,7 @@
 //! silently missing template would quietly shrink the dataset.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use serde_json::value::RawValue;
 
@@ -33,12 +34,14 @@ pub fn parse_array(path: &Path, text: &str) -> Result<Vec<Template>> {
         )
     })?;
     let index = LineIndex::new(text);
+    // One copy of the path for every entry's location.
+    let path: Arc<Path> = Arc::from(path);
     let mut templates = Vec::with_capacity(entries.len());
     for raw in entries {
         // RawValue borrows from `text`, so the entry's offset is a pointer difference.
         let offset = raw.get().as_ptr() as usize - text.as_ptr() as usize;
         let (line, col) = index.line_col(offset);
-        templates.push(parse_entry(path, raw.get(), line, col)?);
+        templates.push(parse_entry(&path, raw.get(), line, col)?);
     }
     Ok(templates)
 }
@@ -52,17 +55,18 @@ pub fn read_lines(path: &Path) -> Result<Vec<Template>> {
 /// Parse JSON-lines text; `path` is only used for locations.
 pub fn parse_lines(path: &Path, text: &str) -> Result<Vec<Template>> {
     let mut templates = Vec::new();
+    let path: Arc<Path> = Arc::from(path);
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        templates.push(parse_entry(path, line, i + 1, 1)?);
+        templates.push(parse_entry(&path, line, i + 1, 1)?);
     }
     Ok(templates)
 }
 
 /// One entry whose text starts at `line`:`col` of the file.
-fn parse_entry(path: &Path, entry: &str, line: usize, col: usize) -> Result<Template> {
+fn parse_entry(path: &Arc<Path>, entry: &str, line: usize, col: usize) -> Result<Template> {
     // serde would also build a struct from an array; a catalog entry is an object, say so plainly.
     let found = match entry.trim_start().as_bytes().first() {
         Some(b'{') => None,

@@ -243,19 +243,13 @@ impl Config {
     /// A path as it should appear in dataset metadata: relative to the config's folder, with `/`,
     /// so the same project gives the same bytes wherever it is checked out.
     pub fn display_path(&self, path: &Path) -> String {
-        let rel = path.strip_prefix(&self.base_dir).unwrap_or(path);
-        rel.to_string_lossy().replace('\\', "/")
+        crate::location::display_path_under(path, &self.base_dir)
     }
 
     /// A location as dataset metadata and stats show it: the path as [`Config::display_path`]
     /// gives it, then `:line` and `:col` where known.
     pub fn display_location(&self, at: &Location) -> String {
-        let path = self.display_path(&at.path);
-        match (at.line, at.col) {
-            (Some(l), Some(c)) => format!("{path}:{l}:{c}"),
-            (Some(l), None) => format!("{path}:{l}"),
-            _ => path,
-        }
+        at.display_under(&self.base_dir)
     }
 
     /// The effective source-type filter (PostgreSQL holds only `db` templates' code).

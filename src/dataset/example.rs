@@ -34,8 +34,6 @@ pub struct Draft<'a> {
     pub duration: u32,
     /// Where that duration came from.
     pub duration_from: DurationFrom,
-    /// Where the brief's wording came from, as written in meta (`prompts/x.jsonl:3`).
-    pub prompt_source: String,
     /// Billed tokens of the whole example.
     pub tokens: usize,
     /// Billed tokens of the assistant message alone.
@@ -224,6 +222,17 @@ impl ExampleLine {
     }
 }
 
+/// What every line of a build is rendered with, the same for each example.
+#[derive(Debug, Clone, Copy)]
+pub struct LineSettings<'a> {
+    /// The system message as a JSON string literal, escaped once per build.
+    pub system_json: &'a [u8],
+    /// Frames per second (`video.fps`).
+    pub fps: u32,
+    /// The folder meta `promptSource` paths are relative to (the config's).
+    pub base_dir: &'a std::path::Path,
+}
+
 /// Reusable buffers for rendering; one per writer thread.
 #[derive(Default)]
 pub struct Rendered {
@@ -231,26 +240,26 @@ pub struct Rendered {
     pub messages: Vec<u8>,
     /// The meta object, serialized.
     pub meta: Vec<u8>,
+    /// Meta `promptSource`, made here per example rather than held by each draft until written.
+    prompt_source: String,
 }
 
 impl Rendered {
-    /// Serialize `example`'s messages array and meta object into the buffers. `system_json` is the
-    /// system message and `code_json` the example's code, each as a JSON string literal, escaped
-    /// once per build, not per example. The bytes equal serde_json's compact form of
-    /// `[{"role", "content"}, …]`.
+    /// Serialize `example`'s messages array and meta object into the buffers. `code_json` is the
+    /// example's code as a JSON string literal (escaped once per template, not per example). The
+    /// bytes equal serde_json's compact form of `[{"role", "content"}, …]`.
     pub fn render(
         &mut self,
         example: &Example<'_>,
         code_json: &[u8],
-        system_json: &[u8],
-        fps: u32,
+        settings: &LineSettings<'_>,
     ) -> serde_json::Result<()> {
         let made = &example.draft;
         self.messages.clear();
         self.meta.clear();
         self.messages
             .extend_from_slice(b"[{\"role\":\"system\",\"content\":");
-        self.messages.extend_from_slice(system_json);
+        self.messages.extend_from_slice(settings.system_json);
         self.messages
             .extend_from_slice(b"},{\"role\":\"user\",\"content\":");
         serde_json::to_writer(&mut self.messages, &made.brief.text)?;
@@ -258,18 +267,19 @@ impl Rendered {
             .extend_from_slice(b"},{\"role\":\"assistant\",\"content\":");
         self.messages.extend_from_slice(code_json);
         self.messages.extend_from_slice(b"}]");
+        self.prompt_source = made.brief.origin.source(settings.base_dir);
         let meta = Meta {
             template_id: Cow::Borrowed(&made.template.id),
             template_name: Cow::Borrowed(&made.template.name),
             db_id: made.template.db_id().map(Cow::Borrowed),
             duration: made.duration,
             duration_source: Some(made.duration_from),
-            fps,
+            fps: settings.fps,
             supported_formats: Cow::Borrowed(&made.template.supported_formats),
             format: made.brief.format,
             prompt_variant: Cow::Borrowed(&made.brief.variant),
             prompt_origin: made.brief.origin.kind(),
-            prompt_source: Cow::Borrowed(&made.prompt_source),
+            prompt_source: Cow::Borrowed(&self.prompt_source),
             code_sha256: Cow::Owned(made.code.sha256.hex()),
             code_origin: Some(made.code.origin.kind()),
             split: example.split,
@@ -337,7 +347,6 @@ mod tests {
             brief: &brief,
             duration: 30,
             duration_from: DurationFrom::Catalog,
-            prompt_source: "catalog:primaryUse".into(),
             tokens: 20,
             assistant_tokens: 9,
         })
@@ -349,8 +358,11 @@ mod tests {
             .render(
                 &example,
                 code.escaped(None, &mut buf).unwrap(),
-                &crate::code::json_string(system),
-                30,
+                &LineSettings {
+                    system_json: &crate::code::json_string(system),
+                    fps: 30,
+                    base_dir: std::path::Path::new(""),
+                },
             )
             .unwrap();
         // What serde gives for the struct these lines used to be serialized from.

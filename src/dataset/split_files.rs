@@ -6,7 +6,7 @@
 //! renders its own lines (copies of bytes escaped once per build) and hashes what it writes, so
 //! writing uses both cores of a small machine.
 
-use super::example::{Example, Rendered};
+use super::example::{Example, LineSettings, Rendered};
 use super::writer::{FileRecord, Staging};
 use super::SPLIT_FILE_KINDS;
 use crate::code::spill::Spill;
@@ -19,15 +19,10 @@ pub fn write_split_files(
     staging: &Staging,
     examples: &[Example<'_>],
     spill: Option<&Spill>,
-    system_json: &[u8],
-    fps: u32,
+    settings: &LineSettings<'_>,
     on_written: &(dyn Fn(u64) + Sync),
 ) -> Result<Vec<FileRecord>> {
-    let render = Render {
-        spill,
-        system_json,
-        fps,
-    };
+    let render = Render { spill, settings };
     let (full, sidecars) = std::thread::scope(|scope| {
         let full =
             scope.spawn(|| write_splits(staging, examples, &render, Lines::Full, on_written));
@@ -60,8 +55,7 @@ enum Lines {
 /// What every line is rendered with (see [`Rendered::render`]).
 struct Render<'a> {
     spill: Option<&'a Spill>,
-    system_json: &'a [u8],
-    fps: u32,
+    settings: &'a LineSettings<'a>,
 }
 
 /// Write `lines` of every split, in split order; gives their manifest records.
@@ -91,7 +85,7 @@ fn write_splits(
                 .escaped(render.spill, &mut code)
                 .map_err(|e| Error::read(outs[0].path(), e))?;
             rendered
-                .render(example, code_json, render.system_json, render.fps)
+                .render(example, code_json, render.settings)
                 .map_err(|e| Error::write(outs[0].path(), std::io::Error::other(e)))?;
             let written = match lines {
                 Lines::Full => rendered.full_line(&mut outs[0]),

@@ -16,7 +16,7 @@ use crate::dataset::example::Draft;
 use crate::dataset::stats::{BriefStats, OverLimit};
 use crate::diagnostic::{warning, Diagnostics};
 use crate::location::Location;
-use crate::prompts::brief::{self, BriefOrigin};
+use crate::prompts::brief;
 use crate::prompts::TemplatePrompts;
 use crate::tokens::{chat_total, Budget};
 
@@ -98,7 +98,6 @@ pub fn run<'r>(
     diagnostics: &mut Diagnostics,
 ) -> Examples<'r> {
     let system_tokens = budget.encoding.count(&config.prompts.system);
-    let display = |at: &Location| config.display_location(at);
     let mut drafts = Vec::new();
     let mut out = Made::default();
     for record in records {
@@ -142,21 +141,12 @@ pub fn run<'r>(
             }
             *out.briefs.by_origin.entry(b.origin.kind()).or_default() += 1;
             *out.briefs.by_format.entry(b.format).or_default() += 1;
-            let prompt_source = match &b.origin {
-                BriefOrigin::Curated(at)
-                | BriefOrigin::Override(at)
-                | BriefOrigin::Generated(at) => display(at),
-                // Not the catalog's file:line: the same entry gives the same dataset whether the
-                // catalog is TypeScript or JSON.
-                BriefOrigin::Synthesized(field) => format!("catalog:{field}"),
-            };
             drafts.push(Box::new(Draft {
                 template,
                 code,
                 brief: b,
                 duration,
                 duration_from,
-                prompt_source,
                 tokens,
                 assistant_tokens: code.tokens,
             }));

@@ -125,6 +125,8 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
     run.done("durations");
     let (render, frames) = render::run(&mut run, records, &code.spill)?;
     run.done(&render::describe(render.as_ref()));
+    // Clustering first lets go of the near-copy signatures (1 KiB a template) before composing
+    // allocates the briefs.
     let near = split::cluster(config, records);
     examples::compose(config, records, &budget);
     let records = &catalog.records;

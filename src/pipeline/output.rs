@@ -18,7 +18,7 @@ use crate::code::spill::Spill;
 use crate::code::{json_string, CodeOrigin, MissingCode};
 use crate::config::Config;
 use crate::dataset::example::Example;
-use crate::dataset::example::Rendered;
+use crate::dataset::example::{LineSettings, Rendered};
 use crate::dataset::manifest::{CodeDigest, InputDigest, Manifest, RecordedConfig, Tool};
 use crate::dataset::split_files::write_split_files;
 use crate::dataset::stats::{self, CodeOverrideUse, NormalizedCode, Stats, TokenReport, Totals};
@@ -239,8 +239,11 @@ fn write(
         &staging,
         examples,
         Some(spill),
-        &system_json,
-        config.video.fps,
+        &LineSettings {
+            system_json: &system_json,
+            fps: config.video.fps,
+            base_dir: &config.base_dir,
+        },
         &|n| written.add(n),
     )?;
     let stats_json =
@@ -304,7 +307,15 @@ fn samples(
             .escaped(Some(spill), &mut code)
             .map_err(|err| Error::read(spill.dir(), err))?;
         rendered
-            .render(e, code_json, &system_json, config.video.fps)
+            .render(
+                e,
+                code_json,
+                &LineSettings {
+                    system_json: &system_json,
+                    fps: config.video.fps,
+                    base_dir: &config.base_dir,
+                },
+            )
             .map_err(|e| Error::serialize("a sample", e))?;
         let mut line = Vec::new();
         // Writing into a Vec cannot fail.

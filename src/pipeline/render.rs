@@ -116,16 +116,7 @@ pub(super) fn run(
     let cache = if run.options.no_cache {
         CacheFile::disabled()
     } else {
-        let key = serde_json::json!({
-            "build": crate::BUILD_ID,
-            "kit": kit.hash,
-            "frames": options.frames,
-            "scale": options.scale,
-            "delayTimeout": options.delay_timeout.as_secs(),
-            "deadline": options.deadline.as_secs(),
-        })
-        .to_string();
-        CacheFile::new(root, "render.jsonl", key)
+        cache_file(root, &kit.hash, &options)
     };
     let mut known: HashMap<String, Outcome> = if keep_frames {
         HashMap::new()
@@ -136,6 +127,104 @@ pub(super) fn run(
             .map(|e| (e.key, e.outcome))
             .collect()
     };
+    let Queue {
+        renders,
+        jobs,
+        job_keys,
+        scenes,
+        cached,
+    } = queue(config, records, &known, spill)?;
+    let started = Instant::now();
+    if !jobs.is_empty() {
+        observer.info(&format!(
+            "rendering {} scene-formats ({} cached) …",
+            jobs.len(),
+            cached
+        ));
+    }
+    let rendered = Counter::start(observer, "rendering", jobs.len() as u64);
+    let outcomes = driver::render_all(&kit, &jobs, &options, |_, _| rendered.add(1))?;
+    drop(rendered);
+    let seconds = started.elapsed().as_secs_f64();
+    // `keep_frames`: up to five thumbnails of each scene and format that rendered.
+    let frames = if keep_frames {
+        thumbnails(&outcomes, &driver::frame_names(&jobs))
+    } else {
+        Vec::new()
+    };
+    drop(temp);
+    for (key, mut outcome) in job_keys.into_iter().zip(outcomes) {
+        outcome.files.clear();
+        known.insert(key, outcome);
+    }
+    let mut stats = RenderStats {
+        scenes,
+        renders: renders.len(),
+        cached,
+        seconds,
+        frames: options.frames.name(),
+        kit: kit.hash.clone(),
+        isolation: crate::render::isolation::available().name().to_string(),
+        ..RenderStats::default()
+    };
+    reject_failures(records, &renders, &known, &mut stats, diagnostics);
+    // This build's verdicts only, so the file never grows stale; a verdict that may come from the
+    // machine's load (`hang`, `timeout`) is never kept: the next build renders that scene again.
+    let kept: Vec<Entry> = renders
+        .iter()
+        .filter_map(|(_, key)| {
+            known.remove(key).map(|outcome| Entry {
+                key: key.clone(),
+                outcome,
+            })
+        })
+        .filter(|entry| !entry.outcome.depends_on_load())
+        .collect();
+    if let Err(e) = cache.save(kept.into_iter()) {
+        diagnostics.add(warning::cache_not_saved(
+            "the render cache",
+            "the next build renders again",
+            e,
+        ));
+    }
+    Ok((Some(stats), frames))
+}
+
+/// The render cache, under a key of everything a verdict depends on besides the scene itself.
+fn cache_file(root: &Path, kit_hash: &str, options: &RenderOptions) -> CacheFile {
+    let key = serde_json::json!({
+        "build": crate::BUILD_ID,
+        "kit": kit_hash,
+        "frames": options.frames,
+        "scale": options.scale,
+        "delayTimeout": options.delay_timeout.as_secs(),
+        "deadline": options.deadline.as_secs(),
+    })
+    .to_string();
+    CacheFile::new(root, "render.jsonl", key)
+}
+
+/// What is to be rendered: every render the build needs, and a job for each the cache lacks.
+struct Queue {
+    /// (record, job key) of every render.
+    renders: Vec<(usize, String)>,
+    /// One per distinct code, format and length the cache does not hold.
+    jobs: Vec<Job>,
+    /// Each job's key.
+    job_keys: Vec<String>,
+    /// Templates with code and a duration.
+    scenes: usize,
+    /// Renders the cache answered.
+    cached: usize,
+}
+
+/// The renders of every accepted scene with a duration, in each format it supports.
+fn queue(
+    config: &Config,
+    records: &[TemplateRecord],
+    known: &HashMap<String, Outcome>,
+    spill: &Spill,
+) -> Result<Queue> {
     let export = config.gate.export.clone();
     let fps = config.video.fps;
     // (record, job key) of every render; jobs only for those the cache does not hold.
@@ -180,58 +269,53 @@ pub(super) fn run(
             job_keys.push(key);
         }
     }
-    let started = Instant::now();
-    if !jobs.is_empty() {
-        observer.info(&format!(
-            "rendering {} scene-formats ({} cached) …",
-            jobs.len(),
-            cached
-        ));
-    }
-    let rendered = Counter::start(observer, "rendering", jobs.len() as u64);
-    let outcomes = driver::render_all(&kit, &jobs, &options, |_, _| rendered.add(1))?;
-    drop(rendered);
-    let seconds = started.elapsed().as_secs_f64();
-    // `keep_frames`: up to five thumbnails of each scene and format that rendered.
+    Ok(Queue {
+        renders,
+        jobs,
+        job_keys,
+        scenes,
+        cached,
+    })
+}
+
+/// Up to [`THUMBNAILS`] thumbnails of each job that rendered, spread over its frames.
+fn thumbnails(outcomes: &[Outcome], names: &[String]) -> Vec<Thumbnail> {
     let mut frames = Vec::new();
-    let names = driver::frame_names(&jobs);
-    for (outcome, prefix) in outcomes.iter().zip(&names) {
-        if keep_frames && outcome.verdict.renders() {
-            let n = outcome.files.len();
-            let take = n.min(THUMBNAILS);
-            for k in 0..take {
-                let i = if take == 1 {
-                    0
-                } else {
-                    k * (n - 1) / (take - 1)
-                };
-                if let Some(png) =
-                    crate::render::thumbnail::thumbnail_png(&outcome.files[i], THUMBNAIL_HEIGHT)
-                {
-                    frames.push((format!("frames/{prefix}-{k}.png"), png));
-                }
+    for (outcome, prefix) in outcomes.iter().zip(names) {
+        if !outcome.verdict.renders() {
+            continue;
+        }
+        let n = outcome.files.len();
+        let take = n.min(THUMBNAILS);
+        for k in 0..take {
+            let i = if take == 1 {
+                0
+            } else {
+                k * (n - 1) / (take - 1)
+            };
+            if let Some(png) =
+                crate::render::thumbnail::thumbnail_png(&outcome.files[i], THUMBNAIL_HEIGHT)
+            {
+                frames.push((format!("frames/{prefix}-{k}.png"), png));
             }
         }
     }
-    drop(temp);
-    for (key, mut outcome) in job_keys.into_iter().zip(outcomes) {
-        outcome.files.clear();
-        known.insert(key, outcome);
-    }
-    let mut stats = RenderStats {
-        scenes,
-        renders: renders.len(),
-        cached,
-        seconds,
-        frames: options.frames.name(),
-        kit: kit.hash.clone(),
-        isolation: crate::render::isolation::available().name().to_string(),
-        ..RenderStats::default()
-    };
+    frames
+}
+
+/// Count the verdicts into `stats` and turn failed renders into gate rejections (or, when only
+/// some of a template's formats fail, drop those formats), each with a warning at the code's file.
+fn reject_failures(
+    records: &mut [TemplateRecord],
+    renders: &[(usize, String)],
+    known: &HashMap<String, Outcome>,
+    stats: &mut RenderStats,
+    diagnostics: &mut crate::diagnostic::Diagnostics,
+) {
     // A template whose every format fails is rejected; one that fails in some formats only loses
     // those formats (their briefs go to the formats that render), as a prompt's format is gated.
     let mut failed: std::collections::BTreeMap<usize, Vec<&Outcome>> = Default::default();
-    for (i, key) in &renders {
+    for (i, key) in renders {
         let Some(outcome) = known.get(key) else {
             continue;
         };
@@ -293,26 +377,6 @@ pub(super) fn run(
         };
         record.unrendered = Some(Box::new(code));
     }
-    // This build's verdicts only, so the file never grows stale; a verdict that may come from the
-    // machine's load (`hang`, `timeout`) is never kept: the next build renders that scene again.
-    let kept: Vec<Entry> = renders
-        .iter()
-        .filter_map(|(_, key)| {
-            known.remove(key).map(|outcome| Entry {
-                key: key.clone(),
-                outcome,
-            })
-        })
-        .filter(|entry| !entry.outcome.depends_on_load())
-        .collect();
-    if let Err(e) = cache.save(kept.into_iter()) {
-        diagnostics.add(warning::cache_not_saved(
-            "the render cache",
-            "the next build renders again",
-            e,
-        ));
-    }
-    Ok((Some(stats), frames))
 }
 
 /// A thumbnail kept in the version: its file name (`frames/<template>-<format>-<k>.png`) and PNG.

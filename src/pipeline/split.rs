@@ -403,7 +403,6 @@ mod tests {
             brief,
             duration: 30,
             duration_from: DurationFrom::Catalog,
-            prompt_source: "catalog:primaryUse".into(),
             tokens: 1,
             assistant_tokens: 1,
         })

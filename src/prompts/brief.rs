@@ -28,6 +28,20 @@ pub enum BriefOrigin {
     Synthesized(&'static str),
 }
 
+impl BriefOrigin {
+    /// Where the wording came from as meta `promptSource` writes it: the place relative to `base`
+    /// (`prompts/x.jsonl:3`), or `catalog:{field}` for a synthesized brief (not the catalog's
+    /// file:line: the same entry gives the same dataset whether the catalog is TypeScript or JSON).
+    pub fn source(&self, base: &std::path::Path) -> String {
+        match self {
+            BriefOrigin::Curated(at) | BriefOrigin::Override(at) | BriefOrigin::Generated(at) => {
+                at.display_under(base)
+            }
+            BriefOrigin::Synthesized(field) => format!("catalog:{field}"),
+        }
+    }
+}
+
 /// Where a brief's wording came from, without the place (meta `promptOrigin`, the keys of stats
 /// `briefs.byOrigin`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -314,7 +328,7 @@ fn join_words(items: &[String]) -> String {
 mod tests {
     use super::*;
     use crate::catalog::Source;
-    use crate::prompts::{Prompt, Target};
+    use crate::prompts::Prompt;
 
     fn set(additions: &[Prompt], curated: &[Prompt]) -> TemplatePrompts {
         TemplatePrompts {
@@ -349,7 +363,6 @@ mod tests {
 
     fn prompt(text: &str, hint: Option<VideoFormat>, line: usize) -> Prompt {
         Prompt {
-            target: Target::Id("orbit".into()),
             text: text.into(),
             hint,
             at: Location::line("p.jsonl", line),

@@ -5,12 +5,14 @@
 //! datasets maintained by hand, and one bad line must not block a build). The shapes:
 //! `{"prompt": …, "expected_template_id": …}` and `{"messages": [system, user, assistant = id]}`.
 
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 use super::format::split_hint;
-use super::{Prompt, Target};
+use super::{Prompt, Target, Targeted};
 use crate::diagnostic::{warning, Diagnostics};
 use crate::error::{Error, Result};
 use crate::input;
@@ -19,58 +21,117 @@ use crate::location::{json_reason, Location};
 /// What one curated file gave.
 #[derive(Debug, Default)]
 pub struct CuratedFile {
-    pub prompts: Vec<Prompt>,
+    /// Each usable line's prompt and the template it is for.
+    pub prompts: Vec<Targeted>,
     /// Non-blank lines read.
     pub lines: usize,
     /// Lines skipped with a warning.
     pub malformed: usize,
-    /// The file as read (for the manifest's digest).
-    pub bytes: Vec<u8>,
+    /// The SHA-256 of the bytes read (for the manifest's digest).
+    pub sha256: String,
+    /// How many bytes were read.
+    pub bytes: u64,
 }
 
-/// Read `path`; `Ok(None)` when it does not exist and `optional` is set.
+/// Read `path`; `Ok(None)` when it does not exist and `optional` is set. The file is read a line at
+/// a time and hashed as it goes: at a catalog of 100,000 templates a curated file is ~100 MB, and
+/// holding its bytes next to the prompts parsed from them was the build's peak.
 pub fn read(
     path: &Path,
     optional: bool,
     diagnostics: &mut Diagnostics,
 ) -> Result<Option<CuratedFile>> {
-    let bytes = match input::read_optional(path, input::SMALL_FILE_LIMIT)? {
-        Some(bytes) => bytes,
-        None if optional => return Ok(None),
-        None => {
-            return Err(Error::read(
-                path,
-                std::io::Error::from(std::io::ErrorKind::NotFound),
-            ))
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && optional => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::read(path, std::io::Error::from(e.kind())))
         }
+        _ => {}
+    }
+    let file = input::open_regular(path)?;
+    let size = file.metadata().map_err(|e| Error::read(path, e))?.len();
+    let limit = input::SMALL_FILE_LIMIT;
+    if size > limit {
+        return Err(input::too_large(path, size, limit));
+    }
+    let mut hashed = Hashing {
+        inner: file.take(limit + 1),
+        hasher: Sha256::new(),
+        bytes: 0,
     };
-    let mut file = parse(path, &bytes, diagnostics);
-    file.bytes = bytes;
-    Ok(Some(file))
+    let mut curated = parse_reader(path, BufReader::new(&mut hashed), diagnostics)
+        .map_err(|e| Error::read(path, e))?;
+    if hashed.bytes > limit {
+        return Err(input::too_large(path, hashed.bytes, limit));
+    }
+    curated.sha256 = hex::encode(hashed.hasher.finalize());
+    curated.bytes = hashed.bytes;
+    Ok(Some(curated))
+}
+
+/// A reader that hashes and counts what passes through it.
+struct Hashing<R> {
+    inner: R,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
 }
 
 /// Parse the bytes of a curated file; malformed lines are warned about and counted.
 pub fn parse(path: &Path, bytes: &[u8], diagnostics: &mut Diagnostics) -> CuratedFile {
-    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    // Reading from a slice does not fail.
+    let mut file = parse_reader(path, bytes, diagnostics).unwrap_or_default();
+    file.sha256 = crate::digest::sha256_hex(bytes);
+    file.bytes = bytes.len() as u64;
+    file
+}
+
+/// Parse a curated file line by line; malformed lines are warned about and counted.
+fn parse_reader(
+    path: &Path,
+    mut reader: impl BufRead,
+    diagnostics: &mut Diagnostics,
+) -> std::io::Result<CuratedFile> {
     let mut file = CuratedFile::default();
-    for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
+    // One copy of the path for every prompt in the file.
+    let path: std::sync::Arc<Path> = std::sync::Arc::from(path);
+    let mut line = Vec::new();
+    for i in 0.. {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        let mut raw = line.strip_suffix(b"\n").unwrap_or(&line);
+        if i == 0 {
+            raw = raw.strip_prefix(b"\xef\xbb\xbf").unwrap_or(raw);
+        }
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
         if raw.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
         file.lines += 1;
-        let at = Location::line(path, i + 1);
+        let at = Location::line(&path, i + 1);
         let parsed = std::str::from_utf8(raw)
             .map_err(|_| "line is not valid UTF-8".to_string())
             .and_then(parse_line);
         match parsed {
             Ok((target, prompt)) => match split_hint(&prompt) {
-                Ok(hinted) => file.prompts.push(Prompt {
+                Ok(hinted) => file.prompts.push((
                     target,
-                    text: hinted.text,
-                    hint: hinted.hint,
-                    at,
-                }),
+                    Prompt {
+                        text: hinted.text,
+                        hint: hinted.hint,
+                        at,
+                    },
+                )),
                 Err(why) => {
                     file.malformed += 1;
                     diagnostics.add(warning::malformed_prompt(at, why));
@@ -82,7 +143,7 @@ pub fn parse(path: &Path, bytes: &[u8], diagnostics: &mut Diagnostics) -> Curate
             }
         }
     }
-    file
+    Ok(file)
 }
 
 /// One line → (which template, the prompt as written).
@@ -156,9 +217,9 @@ mod tests {
         assert_eq!(file.lines, 5);
         assert_eq!(file.malformed, 4);
         assert_eq!(file.prompts.len(), 1);
-        assert_eq!(file.prompts[0].hint, Some(VideoFormat::Square));
-        assert_eq!(file.prompts[0].text, "Logo");
-        assert_eq!(file.prompts[0].at.to_string(), "p.jsonl:1");
+        assert_eq!(file.prompts[0].1.hint, Some(VideoFormat::Square));
+        assert_eq!(file.prompts[0].1.text, "Logo");
+        assert_eq!(file.prompts[0].1.at.to_string(), "p.jsonl:1");
     }
 
     #[test]

@@ -62,13 +62,18 @@ fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> 
         .then(|| &text[prefix.len()..])
 }
 
-/// First letter upper-cased, the rest untouched.
+/// First letter upper-cased, the rest untouched. Sized once: a prompt's text is kept until its
+/// briefs are written, and a string grown a character at a time can hold twice its length.
 pub fn capitalize(text: &str) -> String {
     let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
+    let Some(first) = chars.next() else {
+        return String::new();
+    };
+    let rest = chars.as_str();
+    let mut out = String::with_capacity(text.len() + 2);
+    out.extend(first.to_uppercase());
+    out.push_str(rest);
+    out
 }
 
 /// The format for the `k`-th prompt without a hint of `template_id`: its supported formats in turn,

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::format::split_hint;
-use super::{Prompt, Target};
+use super::{Prompt, Target, Targeted};
 use crate::diagnostic::{warning, Diagnostics};
 use crate::error::{wording, Error, Result};
 use crate::input::{self, text_from_bytes};
@@ -29,7 +29,10 @@ struct RawOverride {
 }
 
 /// Read `path`: its bytes (for the manifest) and its prompts; `None` when there is no such file.
-pub fn read(path: &Path, diagnostics: &mut Diagnostics) -> Result<Option<(Vec<u8>, Vec<Prompt>)>> {
+pub fn read(
+    path: &Path,
+    diagnostics: &mut Diagnostics,
+) -> Result<Option<(Vec<u8>, Vec<Targeted>)>> {
     let Some(bytes) = input::read_optional(path, input::SMALL_FILE_LIMIT)? else {
         return Ok(None);
     };
@@ -39,7 +42,7 @@ pub fn read(path: &Path, diagnostics: &mut Diagnostics) -> Result<Option<(Vec<u8
 }
 
 /// Parse the text of an overrides file.
-pub fn parse(path: &Path, text: &str, diagnostics: &mut Diagnostics) -> Result<Vec<Prompt>> {
+pub fn parse(path: &Path, text: &str, diagnostics: &mut Diagnostics) -> Result<Vec<Targeted>> {
     let located = |e: &serde_json::Error, base: usize| {
         // Positions from serde_json are relative to the text it was given, which starts at `base`.
         let (line, col) = line_col(text, base);
@@ -79,12 +82,14 @@ pub fn parse(path: &Path, text: &str, diagnostics: &mut Diagnostics) -> Result<V
         if id.is_empty() {
             return Err(wording::empty_addition_id(at));
         }
-        prompts.push(Prompt {
-            target: Target::Id(id.to_string()),
-            text: hinted.text,
-            hint: hinted.hint,
-            at,
-        });
+        prompts.push((
+            Target::Id(id.to_string()),
+            Prompt {
+                text: hinted.text,
+                hint: hinted.hint,
+                at,
+            },
+        ));
     }
     Ok(prompts)
 }
@@ -98,9 +103,9 @@ mod tests {
         let text = "{\n  \"additionalPrompts\": [\n    {\"templateId\": \"a\", \"prompt\": \"format:square logo\", \"notes\": \"n\"},\n    {\"templateId\": \"b\", \"prompt\": \"intro\"}\n  ]\n}\n";
         let p = parse(Path::new("o.json"), text, &mut Diagnostics::default()).unwrap();
         assert_eq!(p.len(), 2);
-        assert_eq!(p[0].at.to_string(), "o.json:3:5");
-        assert_eq!(p[1].target, Target::Id("b".into()));
-        assert_eq!(p[1].text, "Intro");
+        assert_eq!(p[0].1.at.to_string(), "o.json:3:5");
+        assert_eq!(p[1].0, Target::Id("b".into()));
+        assert_eq!(p[1].1.text, "Intro");
     }
 
     #[test]

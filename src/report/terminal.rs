@@ -7,12 +7,13 @@
 use std::io::Write;
 
 use super::{over_heads, percentile, total, trainer_defaults, Summary};
-use crate::dataset::stats::code_place;
+use crate::dataset::stats::{code_place, DurationStats, NearCopyStats, RenderStats, Stats};
 use crate::error::count;
 use crate::split::Split;
 use crate::text::thousands;
 use crate::tokens::lengths::{TokenizerLengths, LENGTHS};
 
+/// Write the terminal summary of a dataset version.
 pub fn print(out: &mut impl Write, s: &Summary) -> std::io::Result<()> {
     let st = &s.stats;
     writeln!(
@@ -25,6 +26,31 @@ pub fn print(out: &mut impl Write, s: &Summary) -> std::io::Result<()> {
         st.generated_at
     )?;
     writeln!(out)?;
+    splits(out, s)?;
+    for l in &s.lengths {
+        lengths(out, l)?;
+    }
+    writeln!(out)?;
+    counts(out, s)?;
+    durations(out, &st.durations)?;
+    if let Some(r) = &st.render {
+        render(out, r)?;
+    }
+    near_copies(out, &st.near_copies)?;
+    set_aside(out, st)?;
+    let estimate = &st.tokens.trained_estimate;
+    writeln!(
+        out,
+        "trained tokens:  {} ({} epochs × {}) for {}",
+        thousands(estimate.trained_tokens),
+        estimate.epochs,
+        thousands(estimate.billing_tokens_per_epoch),
+        st.tokens.budget.model
+    )
+}
+
+/// The table of examples and tokens per split, and all splits together.
+fn splits(out: &mut impl Write, s: &Summary) -> std::io::Result<()> {
     writeln!(
         out,
         "{:<11} {:>9} {:>10} {:>11} {:>11} {:>8} {:>7} {:>7}",
@@ -53,10 +79,12 @@ pub fn print(out: &mut impl Write, s: &Summary) -> std::io::Result<()> {
         &all_tokens,
         all_assistant,
     )?;
-    for l in &s.lengths {
-        lengths(out, l)?;
-    }
-    writeln!(out)?;
+    Ok(())
+}
+
+/// Formats, prompt origins, templates and prompts, a line each.
+fn counts(out: &mut impl Write, s: &Summary) -> std::io::Result<()> {
+    let st = &s.stats;
     fn breakdown<'a>(counts: impl Iterator<Item = (&'a str, &'a usize)>) -> String {
         counts
             .map(|(k, v)| format!("{k} {v}"))
@@ -91,7 +119,11 @@ pub fn print(out: &mut impl Write, s: &Summary) -> std::io::Result<()> {
         count(st.prompts.duplicates, "duplicate"),
         st.prompts.unmatched
     )?;
-    let d = &st.durations;
+    Ok(())
+}
+
+/// Where durations came from, and the mismatches and undeterminable ones listed.
+fn durations(out: &mut impl Write, d: &DurationStats) -> std::io::Result<()> {
     writeln!(
         out,
         "durations:       {} from code, {} from the catalog, {} default (duration_source = \"{}\"; {} export no duration); {} catalog mismatches; {} not determinable",
@@ -120,13 +152,17 @@ pub fn print(out: &mut impl Write, s: &Summary) -> std::io::Result<()> {
             n.reason
         )
     })?;
-    if let Some(r) = &st.render {
-        let verdicts: Vec<String> = r
-            .verdicts
-            .iter()
-            .map(|(v, n)| format!("{n} {}", v.name()))
-            .collect();
-        writeln!(
+    Ok(())
+}
+
+/// The render check's line.
+fn render(out: &mut impl Write, r: &RenderStats) -> std::io::Result<()> {
+    let verdicts: Vec<String> = r
+        .verdicts
+        .iter()
+        .map(|(v, n)| format!("{n} {}", v.name()))
+        .collect();
+    writeln!(
             out,
             "render check:    {}, {} ({} cached) in {:.1} s: {}; {} rejected; {} remote image URLs replaced",
             count(r.scenes, "scene"),
@@ -137,8 +173,11 @@ pub fn print(out: &mut impl Write, s: &Summary) -> std::io::Result<()> {
             r.rejected,
             r.replaced_urls
         )?;
-    }
-    let n = &st.near_copies;
+    Ok(())
+}
+
+/// The near-copy clusters, each with the split it is kept in.
+fn near_copies(out: &mut impl Write, n: &NearCopyStats) -> std::io::Result<()> {
     if n.clusters.is_empty() {
         writeln!(
             out,
@@ -175,6 +214,11 @@ pub fn print(out: &mut impl Write, s: &Summary) -> std::io::Result<()> {
             )
         })?;
     }
+    Ok(())
+}
+
+/// What was written once, normalized, rejected or dropped for length.
+fn set_aside(out: &mut impl Write, st: &Stats) -> std::io::Result<()> {
     if !st.duplicate_examples.is_empty() {
         writeln!(
             out,
@@ -217,15 +261,7 @@ pub fn print(out: &mut impl Write, s: &Summary) -> std::io::Result<()> {
             format!("{} dropped", count(over.len(), "example"))
         }
     )?;
-    let estimate = &st.tokens.trained_estimate;
-    writeln!(
-        out,
-        "trained tokens:  {} ({} epochs × {}) for {}",
-        thousands(estimate.trained_tokens),
-        estimate.epochs,
-        thousands(estimate.billing_tokens_per_epoch),
-        st.tokens.budget.model
-    )
+    Ok(())
 }
 
 /// The per-split lengths under one model tokenizer, and what each trainer's default would do.

@@ -226,7 +226,7 @@ pub(super) fn manifest_files(
             findings.add(
                 Category::ManifestMismatch,
                 &at.path.display().to_string(),
-                at.line,
+                at.line.map(|l| l as usize),
                 message,
             );
             Ok(HashMap::new())
