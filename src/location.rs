@@ -273,6 +273,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn locations_share_their_path_and_saturate_their_numbers() {
+        let path: Arc<Path> = Arc::from(Path::new("prompts/p.jsonl"));
+        let a = Location::line(&path, 3);
+        assert!(Arc::ptr_eq(&a.path, &path));
+        let index = LineIndex::new("a\nb\n");
+        let (x, y) = (index.locate(&path, 0), index.locate(&path, 2));
+        assert!(Arc::ptr_eq(&x.path, &y.path));
+        assert_eq!(y.to_string(), "prompts/p.jsonl:2:1");
+        assert_eq!(Location::at(&path, usize::MAX, 1).line, Some(u32::MAX));
+        assert_eq!(a.display_under(Path::new("prompts")), "p.jsonl:3");
+    }
+
+    #[test]
     fn offsets_become_lines_and_character_columns() {
         let text = "ab\ncé d\n";
         assert_eq!(line_col(text, 0), (1, 1));

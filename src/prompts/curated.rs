@@ -194,6 +194,37 @@ mod tests {
     use crate::video::VideoFormat;
 
     #[test]
+    fn a_file_read_line_by_line_gives_what_its_bytes_give_and_their_digest() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.jsonl");
+        let text =
+            "\u{feff}{\"prompt\": \"format:square logo\", \"expected_template_id\": \"a\"}\r\n\n\
+                    not json\n{\"prompt\": \"intro\", \"db_id\": \"u-1\"}";
+        std::fs::write(&path, text).unwrap();
+        let mut read_warnings = Diagnostics::default();
+        let file = read(&path, false, &mut read_warnings).unwrap().unwrap();
+        let mut parsed_warnings = Diagnostics::default();
+        let parsed = parse(&path, text.as_bytes(), &mut parsed_warnings);
+        assert_eq!(file.prompts, parsed.prompts);
+        assert_eq!((file.lines, file.malformed), (3, 1));
+        assert_eq!(
+            file.prompts[1].1.at.to_string(),
+            format!("{}:4", path.display())
+        );
+        assert_eq!(file.sha256, crate::digest::sha256_hex(text.as_bytes()));
+        assert_eq!(file.bytes, text.len() as u64);
+        assert_eq!(parsed.sha256, file.sha256);
+        assert_eq!(read_warnings.into_vec(), parsed_warnings.into_vec());
+        assert!(read(
+            &dir.path().join("none.jsonl"),
+            true,
+            &mut Diagnostics::default()
+        )
+        .unwrap()
+        .is_none());
+    }
+
+    #[test]
     fn both_shapes_parse() {
         let (t, p) = parse_line(
             r#"{"prompt": "format:portrait timer", "expected_template_id": "countdown"}"#,

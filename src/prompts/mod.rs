@@ -387,7 +387,21 @@ fn prompt_key(template_id: &str, hint: Option<VideoFormat>, text: &str) -> [u8; 
 
 #[cfg(test)]
 mod tests {
-    use super::normalize;
+    use super::{normalize, prompt_key};
+    use crate::video::VideoFormat;
+
+    #[test]
+    fn the_duplicate_key_tells_templates_and_hints_apart_and_ignores_wording_noise() {
+        let key = prompt_key("a", None, "Big digits countdown.");
+        assert_eq!(key, prompt_key("a", None, "big  DIGITS countdown"));
+        assert_ne!(key, prompt_key("b", None, "Big digits countdown."));
+        assert_ne!(
+            key,
+            prompt_key("a", Some(VideoFormat::Square), "Big digits countdown.")
+        );
+        // The id and the text do not run into each other.
+        assert_ne!(prompt_key("ab", None, "c d"), prompt_key("a", None, "bc d"));
+    }
 
     #[test]
     fn normalization_ignores_case_spacing_and_final_punctuation() {
