@@ -145,7 +145,7 @@ pub use eval::{
     evaluate, prepare, EvalOptions, Evaluation, Outputs, PrepareOptions, Prepared, Scoring,
 };
 pub use export::{export, ExportOptions, ExportTarget, Exported};
-pub use location::Location;
+pub use location::{IntoSharedPath, Location};
 pub use pipeline::{build, Build, BuildOptions, Observer, Progress, Sample};
 pub use render::RenderOptions;
 pub use report::Summary;

@@ -11,8 +11,8 @@ use std::sync::Mutex;
 use support::Workdir;
 use template_sft::{
     build, evaluate, export, prepare, validate, Budget, BuildOptions, Config, Diagnostic, Error,
-    EvalOptions, ExportOptions, ExportTarget, Observer, Outputs, PrepareOptions, Progress, Split,
-    Target, ValidateOptions, Version,
+    EvalOptions, ExportOptions, ExportTarget, Location, Observer, Outputs, PrepareOptions,
+    Progress, Split, Target, ValidateOptions, Version,
 };
 
 /// An observer that counts what it is told.
@@ -107,5 +107,16 @@ fn an_embedder_builds_validates_exports_and_evaluates_through_the_public_api() {
         Err(Error::Usage(message)) => assert!(message.contains("template-sft init"), "{message}"),
         Err(other) => panic!("a missing config should be a usage error, not: {other}"),
         Ok(_) => panic!("a missing config loaded"),
+    }
+    // An input error says where: a `Location` (its path shared, line and column as numbers).
+    std::fs::write(wd.path("bad.toml"), "[catalog]\npath = \n").unwrap();
+    match Config::load(&wd.path("bad.toml")) {
+        Err(Error::Config { at, .. }) => {
+            let at: &Location = &at;
+            assert!(at.path.ends_with("bad.toml"), "{at}");
+            assert_eq!((at.line, at.col), (Some(2), Some(8)), "{at}");
+        }
+        Err(other) => panic!("a broken config should be a config error, not: {other}"),
+        Ok(_) => panic!("a broken config loaded"),
     }
 }
