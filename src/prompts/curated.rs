@@ -41,6 +41,17 @@ pub fn read(
     optional: bool,
     diagnostics: &mut Diagnostics,
 ) -> Result<Option<CuratedFile>> {
+    read_within(path, optional, input::SMALL_FILE_LIMIT, diagnostics)
+}
+
+/// [`read`], refusing a file of more than `limit` bytes (one that grows past it while it is read
+/// too).
+fn read_within(
+    path: &Path,
+    optional: bool,
+    limit: u64,
+    diagnostics: &mut Diagnostics,
+) -> Result<Option<CuratedFile>> {
     match std::fs::metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && optional => return Ok(None),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -50,7 +61,6 @@ pub fn read(
     }
     let file = input::open_regular(path)?;
     let size = file.metadata().map_err(|e| Error::read(path, e))?.len();
-    let limit = input::SMALL_FILE_LIMIT;
     if size > limit {
         return Err(input::too_large(path, size, limit));
     }
@@ -222,6 +232,16 @@ mod tests {
         )
         .unwrap()
         .is_none());
+        let err = read_within(&path, false, 10, &mut Diagnostics::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.ends_with(&format!(
+                "{} bytes, over the limit of 10 bytes for this kind of file; not read",
+                text.len()
+            )),
+            "{err}"
+        );
     }
 
     #[test]
