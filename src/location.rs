@@ -283,6 +283,8 @@ mod tests {
         assert_eq!(y.to_string(), "prompts/p.jsonl:2:1");
         assert_eq!(Location::at(&path, usize::MAX, 1).line, Some(u32::MAX));
         assert_eq!(a.display_under(Path::new("prompts")), "p.jsonl:3");
+        // A build holds one per prompt, brief and warning: hundreds of thousands at 100k templates.
+        assert_eq!(std::mem::size_of::<Location>(), 32);
     }
 
     #[test]

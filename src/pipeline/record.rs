@@ -135,14 +135,3 @@ impl TemplateRecord {
         Some((sha, verdict))
     }
 }
-#[cfg(test)]
-mod size_probe {
-    #[test]
-    fn size_probe() {
-        use std::mem::size_of;
-        eprintln!("Record {} Template {} CodeState {} TemplatePrompts {} Prompt {} Location {} Briefs {} Brief {} Signature {} Cluster {} Source {}",
-            size_of::<super::TemplateRecord>(), size_of::<crate::catalog::Template>(), size_of::<super::CodeState>(),
-            size_of::<crate::prompts::TemplatePrompts>(), size_of::<crate::prompts::Prompt>(), size_of::<crate::location::Location>(),
-            size_of::<super::Briefs>(), size_of::<crate::prompts::brief::Brief>(), size_of::<crate::split::near_copy::Signature>(), size_of::<super::Cluster>(), size_of::<crate::catalog::Source>());
-    }
-}

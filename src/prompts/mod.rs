@@ -162,10 +162,10 @@ pub fn load(
 
     let mut set = PromptSet::default();
     // Each prompt's key (see `prompt_key`), and where the first with it is: the index of its file
-    // in `read` and its line. 24 bytes an entry: at 100,000 templates this map holds ~800,000,
+    // in `files_read` and its line. 24 bytes an entry: at 100,000 templates this map holds ~800,000,
     // and with the texts and locations themselves it was the build's peak.
     let mut seen: HashMap<[u8; 16], (u32, u32)> = HashMap::new();
-    let mut read: Vec<std::sync::Arc<std::path::Path>> = Vec::new();
+    let mut files_read: Vec<std::sync::Arc<std::path::Path>> = Vec::new();
     // Unmatched targets in first-seen order: count and first place.
     let mut unmatched: Vec<(String, usize, Location)> = Vec::new();
     let mut unmatched_index: HashMap<String, usize> = HashMap::new();
@@ -190,8 +190,8 @@ pub fn load(
             diagnostics.add(warning::prompt_file_missing(&resolved));
             continue;
         };
-        let file_index = read.len() as u32;
-        read.push(std::sync::Arc::from(resolved.as_path()));
+        let file_index = files_read.len() as u32;
+        files_read.push(std::sync::Arc::from(resolved.as_path()));
         set.inputs.push(InputDigest {
             kind: if generated { "generated" } else { "prompts" }.to_string(),
             path: config.display_path(&resolved),
@@ -232,8 +232,10 @@ pub fn load(
             match seen.entry(prompt_key(id, prompt.hint, &prompt.text)) {
                 std::collections::hash_map::Entry::Occupied(first) => {
                     let (index, line) = *first.get();
-                    let first = config
-                        .display_location(&Location::line(&read[index as usize], line as usize));
+                    let first = config.display_location(&Location::line(
+                        &files_read[index as usize],
+                        line as usize,
+                    ));
                     diagnostics.add(warning::duplicate_prompt(prompt.at.clone(), id, &first));
                     set.stats.duplicates += 1;
                     set.stats.duplicate_prompts.push(DuplicatePrompt {
