@@ -1,9 +1,11 @@
 //! Curated prompt files (JSONL) in both shapes our users have.
 //!
-//! Takes a file path; gives one [`Prompt`] per usable line, located at file:line, and a warning for
-//! each line that cannot be used (which is skipped and counted, never fatal: these files are routing
-//! datasets maintained by hand, and one bad line must not block a build). The shapes:
-//! `{"prompt": …, "expected_template_id": …}` and `{"messages": [system, user, assistant = id]}`.
+//! Takes a file path; gives one [`Prompt`] per usable line with the template it is for, located at
+//! file:line, the SHA-256 of the bytes read, and a warning for each line that cannot be used (which
+//! is skipped and counted, never fatal: these files are routing datasets maintained by hand, and one
+//! bad line must not block a build). The file is read a line at a time, never held whole. The
+//! shapes: `{"prompt": …, "expected_template_id": …}` and `{"messages": [system, user, assistant =
+//! id]}`.
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;

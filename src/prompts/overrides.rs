@@ -1,8 +1,9 @@
 //! `overrides.json`: prompts people add by hand (`additionalPrompts`).
 //!
-//! Takes the file's path; gives one [`Prompt`] per entry, located at the entry's line and column. A
-//! missing file means no overrides. A malformed file is an error (it is small and hand-edited, so the
-//! fix is quick and a silent skip would lose deliberate work); unknown keys are warned about.
+//! Takes the file's path; gives one [`Prompt`] per entry with its template id, located at the
+//! entry's line and column. A missing file means no overrides. A malformed file is an error (it is
+//! small and hand-edited, so the fix is quick and a silent skip would lose deliberate work); unknown
+//! keys are warned about.
 
 use std::collections::BTreeMap;
 use std::path::Path;
