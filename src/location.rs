@@ -5,7 +5,7 @@
 //! (`Arc<Path>`): a catalog or prompt file gives the same path to hundreds of thousands of
 //! locations, and each would otherwise hold its own copy until the build ends.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -73,11 +73,19 @@ impl Location {
     /// `path:line:col` with the path relative to `base` (when under it) and `/` as separator: how
     /// dataset metadata and stats show a place, the same on every machine the config moves to.
     pub fn display_under(&self, base: &Path) -> String {
-        let path = display_path_under(&self.path, base);
-        match (self.line, self.col) {
-            (Some(l), Some(c)) => format!("{path}:{l}:{c}"),
-            (Some(l), None) => format!("{path}:{l}"),
-            _ => path,
+        let mut out = String::new();
+        self.write_under(base, &mut out);
+        out
+    }
+
+    /// [`Location::display_under`], appended to `out` (a buffer reused line after line).
+    pub fn write_under(&self, base: &Path, out: &mut String) {
+        write_path_under(&self.path, base, out);
+        if let Some(line) = self.line {
+            let _ = write!(out, ":{line}");
+            if let Some(col) = self.col {
+                let _ = write!(out, ":{col}");
+            }
         }
     }
 
@@ -139,8 +147,19 @@ impl IntoSharedPath for String {
 
 /// `path` relative to `base` (when under it), with `/` as separator.
 pub fn display_path_under(path: &Path, base: &Path) -> String {
+    let mut out = String::new();
+    write_path_under(path, base, &mut out);
+    out
+}
+
+/// [`display_path_under`], appended to `out`.
+fn write_path_under(path: &Path, base: &Path, out: &mut String) {
     let rel = path.strip_prefix(base).unwrap_or(path);
-    rel.to_string_lossy().replace('\\', "/")
+    out.extend(
+        rel.to_string_lossy()
+            .chars()
+            .map(|c| if c == '\\' { '/' } else { c }),
+    );
 }
 
 /// A serde_json error's reason without its " at line L column C" suffix: callers print their own

@@ -100,7 +100,7 @@ impl Template {
             source: replace(&mut self.source, Source::Unspecified),
             duration: self.duration,
             supported_formats: take(&mut self.supported_formats),
-            at: replace(&mut self.at, Location::file(std::path::PathBuf::new())),
+            at: self.at.clone(),
             // What only briefs read:
             keywords: Vec::new(),
             descriptions: Vec::new(),

@@ -240,7 +240,8 @@ pub struct Rendered {
     pub messages: Vec<u8>,
     /// The meta object, serialized.
     pub meta: Vec<u8>,
-    /// Meta `promptSource`, made here per example rather than held by each draft until written.
+    /// Meta `promptSource`, made here per example (in a reused buffer) rather than held by each
+    /// draft until written.
     prompt_source: String,
 }
 
@@ -267,7 +268,10 @@ impl Rendered {
             .extend_from_slice(b"},{\"role\":\"assistant\",\"content\":");
         self.messages.extend_from_slice(code_json);
         self.messages.extend_from_slice(b"}]");
-        self.prompt_source = made.brief.origin.source(settings.base_dir);
+        self.prompt_source.clear();
+        made.brief
+            .origin
+            .write_source(settings.base_dir, &mut self.prompt_source);
         let meta = Meta {
             template_id: Cow::Borrowed(&made.template.id),
             template_name: Cow::Borrowed(&made.template.name),

@@ -29,15 +29,19 @@ pub enum BriefOrigin {
 }
 
 impl BriefOrigin {
-    /// Where the wording came from as meta `promptSource` writes it: the place relative to `base`
-    /// (`prompts/x.jsonl:3`), or `catalog:{field}` for a synthesized brief (not the catalog's
-    /// file:line: the same entry gives the same dataset whether the catalog is TypeScript or JSON).
-    pub fn source(&self, base: &std::path::Path) -> String {
+    /// Where the wording came from as meta `promptSource` writes it, appended to `out`: the place
+    /// relative to `base` (`prompts/x.jsonl:3`), or `catalog:{field}` for a synthesized brief (not
+    /// the catalog's file:line: the same entry gives the same dataset whether the catalog is
+    /// TypeScript or JSON).
+    pub fn write_source(&self, base: &std::path::Path, out: &mut String) {
         match self {
             BriefOrigin::Curated(at) | BriefOrigin::Override(at) | BriefOrigin::Generated(at) => {
-                at.display_under(base)
+                at.write_under(base, out)
             }
-            BriefOrigin::Synthesized(field) => format!("catalog:{field}"),
+            BriefOrigin::Synthesized(field) => {
+                out.push_str("catalog:");
+                out.push_str(field);
+            }
         }
     }
 }
