@@ -49,7 +49,12 @@ pub struct HashedFile {
     hasher: Sha256,
     bytes: u64,
     lines: u64,
+    /// `bytes` when writeback of the file was last started.
+    written_back: u64,
 }
+
+/// How much a file grows between two starts of its writeback (see [`HashedFile::write`]).
+const WRITEBACK_EVERY: u64 = 16 << 20;
 
 impl HashedFile {
     /// Flush, fsync, and give the manifest record.
@@ -81,11 +86,27 @@ impl Write for HashedFile {
         self.bytes += buf.len() as u64;
         // A byte-by-byte count took a tenth of a warm rebuild (perf, families-10k).
         self.lines += memchr::memchr_iter(b'\n', buf).count() as u64;
+        if self.bytes - self.written_back >= WRITEBACK_EVERY {
+            self.written_back = self.bytes;
+            start_writeback(self.out.get_ref());
+        }
         Ok(buf.len())
     }
 
     fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
+    }
+}
+
+/// Ask the kernel to start writing the file's dirty pages to disk, without waiting for it: the
+/// disk then works while the build goes on rendering and hashing lines, and the `fsync` at the
+/// end finds little left to do (a warm rebuild of catalog-10k waited ~0.4 s in `fsync` for its
+/// gigabyte otherwise). A hint: if the kernel refuses it, `fsync` still does all the work.
+fn start_writeback(file: &File) {
+    // SAFETY: a plain system call on a file descriptor this `File` owns and keeps open; offset 0
+    // and length 0 mean the whole file.
+    unsafe {
+        libc::sync_file_range(file.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE);
     }
 }
 
@@ -174,6 +195,7 @@ impl Staging {
             hasher: Sha256::new(),
             bytes: 0,
             lines: 0,
+            written_back: 0,
         })
     }
 
@@ -587,5 +609,29 @@ mod tests {
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
         assert_eq!((rec.bytes, rec.lines), (3, 0));
+    }
+
+    #[test]
+    fn a_file_larger_than_the_writeback_step_is_written_whole_and_hashed_as_read_back() {
+        let root = tempfile::tempdir().unwrap();
+        let staging = Staging::begin(root.path(), "v1").unwrap();
+        let mut file = staging.create("big.jsonl").unwrap();
+        // 2.5 steps of lines that differ, so a lost or repeated chunk changes the digest.
+        let mut written = 0u64;
+        let mut n = 0u64;
+        while written < 5 * WRITEBACK_EVERY / 2 {
+            let line = format!("{{\"n\":{n},\"pad\":\"{}\"}}\n", "x".repeat(4000));
+            file.write_all(line.as_bytes()).unwrap();
+            written += line.len() as u64;
+            n += 1;
+        }
+        // Writeback was started twice (at 16 and 32 MiB).
+        assert_eq!(file.written_back / WRITEBACK_EVERY, 2);
+        let path = file.path().to_path_buf();
+        let rec = file.finish().unwrap();
+        let on_disk = fs::read(&path).unwrap();
+        assert_eq!((rec.bytes, rec.lines), (on_disk.len() as u64, n));
+        assert_eq!(rec.bytes, written);
+        assert_eq!(rec.sha256, hex::encode(Sha256::digest(&on_disk)));
     }
 }
