@@ -260,10 +260,7 @@ impl TemplateCode {
     ) -> std::io::Result<&'a [u8]> {
         match (&self.text, spill) {
             (CodeText::Escaped(json), _) => Ok(json),
-            (CodeText::Spilled(span), Some(spill)) => {
-                spill.read(*span, buf)?;
-                Ok(buf)
-            }
+            (CodeText::Spilled(span), Some(spill)) => spill.read(*span, buf),
             (CodeText::Spilled(_), None) => Err(std::io::Error::other(
                 "the code was moved to a spill file that is not open",
             )),

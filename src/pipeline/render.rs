@@ -390,12 +390,9 @@ const THUMBNAIL_HEIGHT: usize = 120;
 pub(super) fn code_text(text: &CodeText, spill: &Spill, buf: &mut Vec<u8>) -> Result<String> {
     let escaped: &[u8] = match text {
         CodeText::Escaped(bytes) => bytes,
-        CodeText::Spilled(span) => {
-            spill
-                .read(*span, buf)
-                .map_err(|e| Error::read(spill.dir(), e))?;
-            buf
-        }
+        CodeText::Spilled(span) => spill
+            .read(*span, buf)
+            .map_err(|e| Error::read(spill.dir(), e))?,
     };
     serde_json::from_slice(escaped).map_err(|e| Error::serialize("a template's code", e))
 }
