@@ -1,7 +1,8 @@
 //! Versioned, atomic output: a new version directory appears complete or not at all.
 //!
 //! Takes the output root and a tag; gives a staging directory (`.<tag>.partial-<pid>-<n>`) to write
-//! files into, each through a [`HashedFile`] that counts lines and computes its SHA-256 as it writes.
+//! files into, each through a [`HashedFile`] that counts lines and computes its SHA-256 as it writes
+//! (and asks the kernel to start writing it to disk every 16 MiB, so the final fsync waits little).
 //! [`Staging::commit`] fsyncs the files and the directory and renames it to the first free name of
 //! `<tag>`, `<tag>-1`, `<tag>-2`, …. `rename(2)` refuses a non-empty target, so two builds racing for
 //! the same name cannot overwrite each other: the loser moves on to the next name. If anything fails
