@@ -10,7 +10,9 @@
 #   family-20k     one family of 20,000 variants: the clustering stage (build -v) and peak memory
 #   catalog-10k, catalog-100k   10 KB scenes, near-copies as usual: build time and peak memory;
 #                  at 10k also the peer, a straightforward Python + tiktoken pipeline
-#                  (scripts/peer_build.py), against the build cold and warm
+#                  (scripts/peer_build.py), against the build cold and warm: as a first pipeline
+#                  would be written (no checks), and with the checks a build makes (--checks:
+#                  tree-sitter, QuickJS, datasketch), which is the job template-sft does
 #   validate       10,000 train and 1,250 held-out outputs, all variants of one scene (train.upload
 #                  and test.upload files of a build with clustering off, so they leak)
 #   eval           a 600 MB predictions file: the test split answered with one 140 KB line each,
@@ -35,6 +37,8 @@ measure() {
     echo "failed"
   fi
 }
+# `median A B C`: the middle of three measures ("seconds MiB" or seconds), by their seconds.
+median() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
 secs() { echo "$1" | awk '{print ($1 == "failed") ? "failed" : $1 " s"}'; }
 mib() { echo "$1" | awk '{print ($1 == "failed") ? "failed" : $2 " MiB"}'; }
 row() { echo "| $1 | $2 | $3 | $4 | $5 |"; }
@@ -47,11 +51,14 @@ near_copies_off() { # DIR: a copy of the project's config with clustering off
   sed 's/^\[output\]/[split]\nnear_copy_threshold = 0\n\n[output]/' "$1/template-sft.toml" > "$1/off.toml"
 }
 
-# The peer's Python (tiktoken from PyPI) and o200k's ranks: tiktoken would download them, so they
+# The peer's Python (tiktoken, and for --checks a TSX parser, a JS engine and MinHash LSH, from
+# PyPI, pinned to the versions measured) and o200k's ranks: tiktoken would download them, so they
 # are read from tiktoken-rs's copy in the cargo registry (a dev-dependency; its SHA-256 is checked
 # by tiktoken).
 source scripts/lib.sh
-peer_python="$(TEMPLATE_SFT_VENV="$HOME/.cache/template-sft/peer-venv" venv_with tiktoken tiktoken)"
+peer_python="$(TEMPLATE_SFT_VENV="$HOME/.cache/template-sft/peer-venv" venv_with \
+  "tiktoken, tree_sitter, tree_sitter_typescript, quickjs, datasketch" tiktoken \
+  tree-sitter==0.26.1 tree-sitter-typescript==0.23.2 quickjs==1.19.4 datasketch==2.0.0)"
 cargo fetch --locked --quiet
 o200k=$(find "${CARGO_HOME:-$HOME/.cargo}/registry/src" -path '*/tiktoken-rs-*/assets/o200k_base.tiktoken' | head -1)
 [ -n "$o200k" ] || { echo "o200k_base.tiktoken not found in the cargo registry" >&2; exit 1; }
@@ -64,10 +71,17 @@ p="$work/families-10k"; project "$p" --templates 10000 --family-size 200; near_c
 for bin in "$this" ${base:+"$base"}; do
   rm -rf "$p/dataset"; sync
   cold=$(measure "$bin" build -c "$p/template-sft.toml")
-  warm=$(measure "$bin" build -c "$p/template-sft.toml")
-  rm -rf "$work/copy"; sync
-  t0=$(date +%s.%N); cp -r "$p/dataset/v1" "$work/copy"; sync; t1=$(date +%s.%N)
-  copy=$(echo "$t1 - $t0" | bc -l | awk '{printf "%.2f", $1}')
+  # Warm rebuild and cp -r: the median of three each, alternating, since one copy of a gigabyte
+  # took anything from 0.5 to 2.3 s on the same disk minutes apart.
+  warms=(); copies=()
+  for _ in 1 2 3; do
+    warms+=("$(measure "$bin" build -c "$p/template-sft.toml")")
+    rm -rf "$work/copy"; sync
+    t0=$(date +%s.%N); cp -r "$p/dataset/v1" "$work/copy"; sync; t1=$(date +%s.%N)
+    copies+=("$(echo "$t1 - $t0" | bc -l | awk '{printf "%.2f", $1}')")
+    rm -rf "$work/copy"
+  done
+  warm=$(median "${warms[@]}"); copy=$(median "${copies[@]}")
   rm -rf "$p/dataset"; sync
   off=$(measure "$bin" build -c "$p/off.toml")
   rm -rf "$p/dataset" "$work/copy"
@@ -120,10 +134,15 @@ for n in 10000 100000; do
   warm=$(measure "$this" build -c "$p/template-sft.toml")
   rm -rf "$p/dataset" "$work/peer"; sync
   peer=$(measure "$peer_python" scripts/peer_build.py "$p" "$work/peer" "$o200k")
+  rm -rf "$work/peer"; sync
+  checked=$(measure "$peer_python" scripts/peer_build.py "$p" "$work/peer" "$o200k" --checks)
   rm -rf "$work/peer"
-  row "catalog-$n" "Python + tiktoken peer" "$(secs "$peer") ($(mib "$peer"))" "" ""
-  row "catalog-$n" "peer / build, cold" "$(ratio "${peer% *}" "${t% *}")" "" "≥ 10"
-  row "catalog-$n" "peer / build, warm" "$(ratio "${peer% *}" "${warm% *}")" "" "≥ 10"
+  row "catalog-$n" "Python + tiktoken peer, no checks" "$(secs "$peer") ($(mib "$peer"))" "" ""
+  row "catalog-$n" "peer, no checks / build, cold" "$(ratio "${peer% *}" "${t% *}")" "" ""
+  row "catalog-$n" "peer, no checks / build, warm" "$(ratio "${peer% *}" "${warm% *}")" "" ""
+  row "catalog-$n" "Python peer with the build's checks (--checks)" "$(secs "$checked") ($(mib "$checked"))" "" ""
+  row "catalog-$n" "peer with checks / build, cold" "$(ratio "${checked% *}" "${t% *}")" "" "≥ 10"
+  row "catalog-$n" "peer with checks / build, warm" "$(ratio "${checked% *}" "${warm% *}")" "" "≥ 10"
 done
 
 # --- validate: near-identical outputs on both sides
