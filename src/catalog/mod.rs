@@ -238,12 +238,18 @@ impl RawTemplate {
             (None, Some(db_id)) if !db_id.trim().is_empty() => Source::Db { db_id },
             (None, _) => Source::Unspecified,
         };
+        // Shrunk to their length: collected in place, each list kept the parser's buffer (room
+        // for four strings, 96 bytes, for one or two keywords), and a template holds ten lists
+        // until its briefs are composed, past the build's memory peak.
         let list = |v: Option<Vec<String>>| -> Vec<String> {
-            v.unwrap_or_default()
+            let mut list: Vec<String> = v
+                .unwrap_or_default()
                 .into_iter()
                 .map(|s| s.trim().to_string())
                 .filter(|s| !s.is_empty())
-                .collect()
+                .collect();
+            list.shrink_to_fit();
+            list
         };
         Ok(Template {
             id,

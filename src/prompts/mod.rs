@@ -132,7 +132,13 @@ pub struct PromptSet {
 impl PromptSet {
     /// `template_id`'s prompts (none if nobody wrote any), moved out of the set.
     pub fn take(&mut self, template_id: &str) -> TemplatePrompts {
-        self.by_template.remove(template_id).unwrap_or_default()
+        let mut prompts = self.by_template.remove(template_id).unwrap_or_default();
+        // Grown by doubling while files were read; a template keeps its prompts until its
+        // briefs are composed, past the build's memory peak, so without the spare room.
+        prompts.additions.shrink_to_fit();
+        prompts.curated.shrink_to_fit();
+        prompts.generated.shrink_to_fit();
+        prompts
     }
 }
 
