@@ -131,6 +131,8 @@ mod tests {
         assert_eq!(t[0].id, "x");
         assert_eq!(t[0].db_id(), Some("d"));
         assert_eq!(t[0].use_cases, vec!["u"]);
+        // Held without the parser's spare room (four strings for one): the build's memory peak.
+        assert_eq!(t[0].use_cases.capacity(), 1);
     }
 
     #[test]
