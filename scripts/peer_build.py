@@ -79,8 +79,10 @@ class Checks:
                "var document = {}; var console = {log() {}, warn() {}, error() {}};")
 
     def __init__(self):
+        import quickjs
         import tree_sitter_typescript
         from tree_sitter import Language, Parser, Query, QueryCursor
+        self.quickjs = quickjs
         self.tsx = Language(tree_sitter_typescript.language_tsx())
         self.parser = Parser(self.tsx)
         patterns = " ".join(f"({kind}) @strip" for kind in self.STRIP)
@@ -111,14 +113,13 @@ class Checks:
             script += [source[at:start], text]
             at = end
         script.append(source[at:])
-        import quickjs
-        ctx = quickjs.Context()
+        ctx = self.quickjs.Context()  # a fresh engine per scene: scenes share top-level names
         ctx.set_memory_limit(64 << 20)
-        ctx.set_time_limit(1.0)
+        ctx.set_time_limit(1.0)  # seconds
         try:
             ctx.eval(self.PRELUDE + b"".join(script).decode())
             frames = ctx.eval("typeof durationInFrames === 'number' ? durationInFrames : null")
-        except quickjs.JSException:
+        except self.quickjs.JSException:
             return None
         return frames if isinstance(frames, int) and frames > 0 else None
 
