@@ -222,11 +222,16 @@ impl Observer for Console {
     }
 }
 
-/// One line on stderr, control characters escaped; a closed stderr is not worth a panic (which is
-/// what `eprintln!` would do).
+/// One line on stderr, control characters escaped, in one write (stderr is unbuffered: written
+/// piece by piece, `build -v` on a catalog with 10,000 warnings spent a tenth of a second in
+/// `write` calls); a closed stderr is not worth a panic (which is what `eprintln!` would do).
 fn stderr(line: std::fmt::Arguments<'_>) {
     use std::io::Write;
-    let _ = writeln!(Printable(std::io::stderr().lock()), "{line}");
+    let mut text = line.to_string();
+    text.push('\n');
+    let _ = std::io::stderr()
+        .lock()
+        .write_all(crate::text::printable(&text).as_bytes());
 }
 
 /// The full text of an error for stderr: `error: <cause>`; for an error at a line of a file, that
