@@ -101,8 +101,9 @@ impl Write for HashedFile {
 
 /// Ask the kernel to start writing the file's dirty pages to disk, without waiting for it: the
 /// disk then works while the build goes on rendering and hashing lines, and the `fsync` at the
-/// end finds little left to do (a warm rebuild of catalog-10k waited ~0.4 s in `fsync` for its
-/// gigabyte otherwise). A hint: if the kernel refuses it, `fsync` still does all the work.
+/// end finds little left to do (the writing stage of a warm catalog-10k rebuild: 1.33 → 0.85 s).
+/// A hint: if the kernel refuses it, `fsync` still does all the work.
+#[cfg(target_os = "linux")]
 fn start_writeback(file: &File) {
     // SAFETY: a plain system call on a file descriptor this `File` owns and keeps open; offset 0
     // and length 0 mean the whole file.
@@ -110,6 +111,10 @@ fn start_writeback(file: &File) {
         libc::sync_file_range(file.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE);
     }
 }
+
+/// Elsewhere (macOS has no `sync_file_range`): `fsync` does all the work at the end.
+#[cfg(not(target_os = "linux"))]
+fn start_writeback(_file: &File) {}
 
 /// The file inside a staging directory that marks it as ours and carries its owner's lock.
 pub const MARKER: &str = ".template-sft-staging";
@@ -626,7 +631,7 @@ mod tests {
             written += line.len() as u64;
             n += 1;
         }
-        // Writeback was started twice (at 16 and 32 MiB).
+        // Writeback was asked for twice (at 16 and 32 MiB).
         assert_eq!(file.written_back / WRITEBACK_EVERY, 2);
         let path = file.path().to_path_buf();
         let rec = file.finish().unwrap();
