@@ -162,14 +162,14 @@ def main(project, out, encoding_file, checks=None):
         if os.path.exists(path):
             with open(path, encoding="utf-8-sig") as f:
                 codes[t["id"]] = f.read().strip()
-    rejected = 0
+    rejected = set()
     groups = {tid: tid for tid in codes}
     if checks:
         for tid in list(codes):
             verdict = checks.gate(codes[tid])
             if verdict == "rejected":
                 del codes[tid]
-                rejected += 1
+                rejected.add(tid)
             else:
                 frames_of[tid] = verdict
         groups = checks.near_copy_groups(codes)
@@ -178,12 +178,12 @@ def main(project, out, encoding_file, checks=None):
     for split in ("train", "validation", "test"):
         for kind in ("", ".upload", ".meta"):
             files[split + kind] = open(os.path.join(out, f"{split}{kind}.jsonl"), "w", encoding="utf-8")
-    stats = {"examples": 0, "templates": 0, "missingCode": 0, "rejected": rejected, "tokens": 0,
+    stats = {"examples": 0, "templates": 0, "missingCode": 0, "rejected": len(rejected), "tokens": 0,
              "nearCopies": sum(1 for tid, group in groups.items() if tid != group)}
     for t in catalog:
         code = codes.get(t["id"])
-        if code is None:
-            stats["missingCode"] += 1
+        if code is None:  # a rejected scene is counted as rejected, not as missing
+            stats["missingCode"] += t["id"] not in rejected
             continue
         code_tokens = len(enc.encode_ordinary(code))
         sha = hashlib.sha256(code.encode()).hexdigest()
@@ -191,9 +191,10 @@ def main(project, out, encoding_file, checks=None):
         asks = prompts.get(t["id"], [])
         asks += [d for d in t.get("descriptions", []) + [t.get("primaryUse", "")] if d]
         if checks:  # a prompt repeated (case and spacing aside) is asked once
-            seen = set()
-            asks = [a for a in asks if not (" ".join(a.lower().split()) in seen
-                                            or seen.add(" ".join(a.lower().split())))]
+            first = {}
+            for ask in asks:
+                first.setdefault(" ".join(ask.lower().split()), ask)
+            asks = list(first.values())
         formats = t.get("supportedFormats") or ["landscape"]
         frames = frames_of.get(t["id"]) or t.get("duration", 150)
         stats["templates"] += 1
