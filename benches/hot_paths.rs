@@ -7,7 +7,7 @@ use divan::Bencher;
 use template_sft::internals::catalog::{Source, Template};
 use template_sft::internals::code::{gate, CodeOrigin, FoundCode, TemplateCode};
 use template_sft::internals::config::GateConfig;
-use template_sft::internals::dataset::example::{Draft, LineSettings, Rendered};
+use template_sft::internals::dataset::example::{Draft, LineRenderer, LineSettings};
 use template_sft::internals::prompts::brief::{Brief, BriefOrigin};
 use template_sft::internals::rng::Rng;
 use template_sft::internals::split::near_copy;
@@ -139,18 +139,20 @@ fn render_example(bencher: Bencher) {
         fps: 30,
         base_dir: std::path::Path::new(""),
     };
-    let mut rendered = Rendered::default();
+    let mut renderer = LineRenderer::default();
+    let mut line = Vec::with_capacity(64 * 1024);
     let mut sink = Vec::with_capacity(64 * 1024);
     bencher
         .counter(BytesCount::new(2 * text.len()))
         .bench_local(|| {
+            line.clear();
             sink.clear();
-            let mut buf = Vec::new();
-            let code_json = example.draft.code.escaped(None, &mut buf).unwrap();
-            rendered.render(&example, code_json, &settings).unwrap();
-            rendered.full_line(&mut sink).unwrap();
-            rendered.upload_line(&mut sink).unwrap();
-            rendered.meta_line(&mut sink).unwrap();
+            let at = renderer
+                .render(&example, None, &settings, &mut line)
+                .unwrap();
+            sink.extend_from_slice(at.full(&line));
+            at.write_upload(&line, &mut sink).unwrap();
+            at.write_meta(&line, &mut sink).unwrap();
             sink.len()
         });
 }

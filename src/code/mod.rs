@@ -261,11 +261,38 @@ impl TemplateCode {
         match (&self.text, spill) {
             (CodeText::Escaped(json), _) => Ok(json),
             (CodeText::Spilled(span), Some(spill)) => spill.read(*span, buf),
-            (CodeText::Spilled(_), None) => Err(std::io::Error::other(
-                "the code was moved to a spill file that is not open",
-            )),
+            (CodeText::Spilled(_), None) => Err(not_open()),
         }
     }
+
+    /// [`TemplateCode::escaped`], appended to `out` (an example line being rendered), so the code
+    /// is copied once, straight from the spill file into the line.
+    pub fn append_escaped(
+        &self,
+        spill: Option<&spill::Spill>,
+        out: &mut Vec<u8>,
+    ) -> std::io::Result<()> {
+        match (&self.text, spill) {
+            (CodeText::Escaped(json), _) => {
+                out.extend_from_slice(json);
+                Ok(())
+            }
+            (CodeText::Spilled(span), Some(spill)) => spill.read_append(*span, out),
+            (CodeText::Spilled(_), None) => Err(not_open()),
+        }
+    }
+
+    /// The length of the escaped code, in bytes.
+    pub fn escaped_len(&self) -> usize {
+        match &self.text {
+            CodeText::Escaped(json) => json.len(),
+            CodeText::Spilled(span) => span.len(),
+        }
+    }
+}
+
+fn not_open() -> std::io::Error {
+    std::io::Error::other("the code was moved to a spill file that is not open")
 }
 
 /// `text` as a JSON string literal (quotes included).

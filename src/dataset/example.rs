@@ -2,9 +2,10 @@
 //!
 //! Takes a template, its gated code, one brief and the split; gives the JSON lines written to
 //! `{split}.jsonl` (messages and meta), `{split}.upload.jsonl` (messages only) and
-//! `{split}.meta.jsonl` (meta only). Messages and meta are each serialized once per example and the
-//! three lines are assembled from those bytes, so the code is never copied per example. The same
-//! [`Meta`], [`Message`] and [`Key`] types read the lines back ([`ExampleLine`]).
+//! `{split}.meta.jsonl` (meta only). [`LineRenderer`] renders the full line once per example, the
+//! code copied straight into it from where the build keeps it, and the two sidecar lines are cut
+//! from that line's bytes ([`LineSpan`]). The same [`Meta`], [`Message`] and [`Key`] types read
+//! the lines back ([`ExampleLine`]).
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -14,7 +15,9 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::Template;
+use crate::code::spill::Spill;
 use crate::code::{CodeFrom, TemplateCode};
+use crate::error::{Error, Result};
 use crate::prompts::brief::{Brief, PromptOrigin};
 use crate::split::Split;
 use crate::tokens::chat_template::ModelCount;
@@ -233,41 +236,75 @@ pub struct LineSettings<'a> {
     pub base_dir: &'a std::path::Path,
 }
 
-/// Reusable buffers for rendering; one per writer thread.
+/// Where a full line rendered by [`LineRenderer::render`] lies in its buffer, and where its
+/// messages end: the upload and meta sidecar lines are cut from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineSpan {
+    start: usize,
+    messages_end: usize,
+    end: usize,
+}
+
+/// Between a full line's messages array and its meta object.
+const META_KEY: &[u8] = b",\"meta\":";
+/// The end of every line.
+const LINE_END: &[u8] = b"}\n";
+
+impl LineSpan {
+    /// `{"messages":[…],"meta":{…}}\n`: the line of `{split}.jsonl`.
+    pub fn full<'b>(&self, bytes: &'b [u8]) -> &'b [u8] {
+        &bytes[self.start..self.end]
+    }
+
+    /// `{"messages":[…]}\n`: the line of `{split}.upload.jsonl`.
+    pub fn write_upload(&self, bytes: &[u8], out: &mut impl std::io::Write) -> std::io::Result<()> {
+        out.write_all(&bytes[self.start..self.messages_end])?;
+        out.write_all(LINE_END)
+    }
+
+    /// `{"meta":{…}}\n`: the line of `{split}.meta.jsonl`.
+    pub fn write_meta(&self, bytes: &[u8], out: &mut impl std::io::Write) -> std::io::Result<()> {
+        out.write_all(b"{\"meta\":")?;
+        out.write_all(&bytes[self.messages_end + META_KEY.len()..self.end - LINE_END.len()])?;
+        out.write_all(LINE_END)
+    }
+}
+
+/// Renders example lines; one per writer thread (it keeps a buffer between lines).
 #[derive(Default)]
-pub struct Rendered {
-    /// The messages array, serialized.
-    pub messages: Vec<u8>,
-    /// The meta object, serialized.
-    pub meta: Vec<u8>,
+pub struct LineRenderer {
     /// Meta `promptSource`, made here per example (in a reused buffer) rather than held by each
     /// draft until written.
     prompt_source: String,
 }
 
-impl Rendered {
-    /// Serialize `example`'s messages array and meta object into the buffers. `code_json` is the
-    /// example's code as a JSON string literal (escaped once per template, not per example). The
-    /// bytes equal serde_json's compact form of `[{"role", "content"}, …]`.
+impl LineRenderer {
+    /// Append `example`'s full line to `out`: its messages, the code copied once from where it is
+    /// kept (`spill`, or memory), and its meta object. The bytes equal serde_json's compact form
+    /// of an [`ExampleLine`]; the sidecar lines are cut from them ([`LineSpan`]).
     pub fn render(
         &mut self,
         example: &Example<'_>,
-        code_json: &[u8],
+        spill: Option<&Spill>,
         settings: &LineSettings<'_>,
-    ) -> serde_json::Result<()> {
+        out: &mut Vec<u8>,
+    ) -> Result<LineSpan> {
         let made = &example.draft;
-        self.messages.clear();
-        self.meta.clear();
-        self.messages
-            .extend_from_slice(b"[{\"role\":\"system\",\"content\":");
-        self.messages.extend_from_slice(settings.system_json);
-        self.messages
-            .extend_from_slice(b"},{\"role\":\"user\",\"content\":");
-        serde_json::to_writer(&mut self.messages, &made.brief.text)?;
-        self.messages
-            .extend_from_slice(b"},{\"role\":\"assistant\",\"content\":");
-        self.messages.extend_from_slice(code_json);
-        self.messages.extend_from_slice(b"}]");
+        let start = out.len();
+        out.extend_from_slice(b"{\"messages\":[{\"role\":\"system\",\"content\":");
+        out.extend_from_slice(settings.system_json);
+        out.extend_from_slice(b"},{\"role\":\"user\",\"content\":");
+        serde_json::to_writer(&mut *out, &made.brief.text)
+            .map_err(|e| Error::serialize("an example line", e))?;
+        out.extend_from_slice(b"},{\"role\":\"assistant\",\"content\":");
+        if let Err(e) = made.code.append_escaped(spill, out) {
+            out.truncate(start);
+            let at = spill.map_or(std::path::Path::new("."), Spill::dir);
+            return Err(Error::read(at, e));
+        }
+        out.extend_from_slice(b"}]");
+        let messages_end = out.len();
+        out.extend_from_slice(META_KEY);
         self.prompt_source.clear();
         made.brief
             .origin
@@ -296,30 +333,14 @@ impl Rendered {
                 .map(|(name, count)| (Cow::Borrowed(&**name), *count))
                 .collect(),
         };
-        serde_json::to_writer(&mut self.meta, &meta)
-    }
-
-    /// `{"messages":[…],"meta":{…}}\n`
-    pub fn full_line(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
-        out.write_all(b"{\"messages\":")?;
-        out.write_all(&self.messages)?;
-        out.write_all(b",\"meta\":")?;
-        out.write_all(&self.meta)?;
-        out.write_all(b"}\n")
-    }
-
-    /// `{"messages":[…]}\n`
-    pub fn upload_line(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
-        out.write_all(b"{\"messages\":")?;
-        out.write_all(&self.messages)?;
-        out.write_all(b"}\n")
-    }
-
-    /// `{"meta":{…}}\n`
-    pub fn meta_line(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
-        out.write_all(b"{\"meta\":")?;
-        out.write_all(&self.meta)?;
-        out.write_all(b"}\n")
+        serde_json::to_writer(&mut *out, &meta)
+            .map_err(|e| Error::serialize("an example line", e))?;
+        out.extend_from_slice(LINE_END);
+        Ok(LineSpan {
+            start,
+            messages_end,
+            end: out.len(),
+        })
     }
 }
 
@@ -331,7 +352,7 @@ mod tests {
     use crate::prompts::brief::BriefOrigin;
 
     #[test]
-    fn hand_assembled_messages_equal_serde_output() {
+    fn hand_assembled_lines_equal_serde_output() {
         let template = Template::for_tests();
         let code = TemplateCode::new(
             "const a = \"\\u{1b}\\t\";\n// «»\nexport default a;\n",
@@ -356,27 +377,25 @@ mod tests {
         })
         .place(Split::Train, "t");
         let system = "You write <TSX> & nothing \"else\"";
-        let mut rendered = Rendered::default();
-        let mut buf = Vec::new();
-        rendered
-            .render(
-                &example,
-                code.escaped(None, &mut buf).unwrap(),
-                &LineSettings {
-                    system_json: &crate::code::json_string(system),
-                    fps: 30,
-                    base_dir: std::path::Path::new(""),
-                },
-            )
+        let settings = LineSettings {
+            system_json: &crate::code::json_string(system),
+            fps: 30,
+            base_dir: std::path::Path::new(""),
+        };
+        // After a line already in the buffer, as in a chunk of lines.
+        let mut bytes = b"{}\n".to_vec();
+        let line = LineRenderer::default()
+            .render(&example, None, &settings, &mut bytes)
             .unwrap();
-        // What serde gives for the struct these lines used to be serialized from.
+        assert_eq!(&bytes[..3], b"{}\n");
+        // What serde gives for the structs these lines used to be serialized from.
         #[derive(serde::Serialize)]
         struct Message<'a> {
             role: &'a str,
             content: &'a str,
         }
         let code_text = code.text().unwrap();
-        let expected = [
+        let messages = [
             Message {
                 role: "system",
                 content: system,
@@ -390,6 +409,31 @@ mod tests {
                 content: &code_text,
             },
         ];
-        assert_eq!(rendered.messages, serde_json::to_vec(&expected).unwrap());
+        // The meta object read back and written again by serde, in its struct's field order.
+        let full: ExampleLine = serde_json::from_slice(line.full(&bytes)).unwrap();
+        #[derive(serde::Serialize)]
+        struct Line<'a> {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            messages: Option<&'a [Message<'a>]>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            meta: Option<&'a Meta<'a>>,
+        }
+        let serde_line = |messages, meta| {
+            let mut line = serde_json::to_vec(&Line { messages, meta }).unwrap();
+            line.push(b'\n');
+            line
+        };
+        assert_eq!(
+            line.full(&bytes),
+            serde_line(Some(&messages), Some(&full.meta))
+        );
+        let mut upload = Vec::new();
+        line.write_upload(&bytes, &mut upload).unwrap();
+        assert_eq!(upload, serde_line(Some(&messages), None));
+        let mut meta_line = Vec::new();
+        line.write_meta(&bytes, &mut meta_line).unwrap();
+        assert_eq!(meta_line, serde_line(None, Some(&full.meta)));
+        assert_eq!(full.meta.template_id, example.draft.template.id);
+        assert_eq!(full.meta.duration, 30);
     }
 }

@@ -18,7 +18,7 @@ use crate::code::spill::Spill;
 use crate::code::{json_string, CodeOrigin, MissingCode};
 use crate::config::Config;
 use crate::dataset::example::Example;
-use crate::dataset::example::{LineSettings, Rendered};
+use crate::dataset::example::{LineRenderer, LineSettings};
 use crate::dataset::manifest::{CodeDigest, InputDigest, Manifest, RecordedConfig, Tool};
 use crate::dataset::split_files::write_split_files;
 use crate::dataset::stats::{self, CodeOverrideUse, NormalizedCode, Stats, TokenReport, Totals};
@@ -297,33 +297,22 @@ fn samples(
     n: usize,
 ) -> Result<Vec<Sample>> {
     let system_json = crate::code::json_string(&config.prompts.system);
-    let mut rendered = Rendered::default();
-    let mut code = Vec::new();
+    let settings = LineSettings {
+        system_json: &system_json,
+        fps: config.video.fps,
+        base_dir: &config.base_dir,
+    };
+    let mut renderer = LineRenderer::default();
+    let mut bytes = Vec::new();
     let mut out = Vec::new();
     for e in examples.iter().take(n) {
-        let code_json = e
-            .draft
-            .code
-            .escaped(Some(spill), &mut code)
-            .map_err(|err| Error::read(spill.dir(), err))?;
-        rendered
-            .render(
-                e,
-                code_json,
-                &LineSettings {
-                    system_json: &system_json,
-                    fps: config.video.fps,
-                    base_dir: &config.base_dir,
-                },
-            )
-            .map_err(|e| Error::serialize("a sample", e))?;
-        let mut line = Vec::new();
-        // Writing into a Vec cannot fail.
-        let _ = rendered.full_line(&mut line);
+        bytes.clear();
+        let line = renderer.render(e, Some(spill), &settings, &mut bytes)?;
         out.push(Sample {
             key: e.key(),
             split: e.split,
-            line: serde_json::from_slice(&line).map_err(|e| Error::serialize("a sample", e))?,
+            line: serde_json::from_slice(line.full(&bytes))
+                .map_err(|e| Error::serialize("a sample", e))?,
         });
     }
     Ok(out)
