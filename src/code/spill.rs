@@ -113,17 +113,6 @@ impl Spill {
         Ok(bytes)
     }
 
-    /// The bytes at `span`, appended to `out`.
-    pub fn read_append(&self, span: Span, out: &mut Vec<u8>) -> io::Result<()> {
-        let start = out.len();
-        out.resize(start + span.len(), 0);
-        let read = self.file.read_exact_at(&mut out[start..], span.offset);
-        if read.is_err() {
-            out.truncate(start);
-        }
-        read
-    }
-
     /// Done writing: forget the digests (reading needs only spans).
     pub fn seal(&mut self) {
         self.written = HashMap::new();
@@ -157,17 +146,5 @@ mod tests {
         // A shorter body after a longer one: exactly its bytes, none of the longer one's tail.
         assert_eq!(spill.read(a, &mut buf).unwrap(), b"\"const a = 1;\"");
         assert_eq!(spill.end, 33);
-        // Appended after what a line already holds, which stays as it was.
-        let mut line = b"[".to_vec();
-        spill.read_append(a, &mut line).unwrap();
-        spill.read_append(b, &mut line).unwrap();
-        assert_eq!(line, b"[\"const a = 1;\"\"export default 2;\"");
-        // A span past the end of the file: an error, and the line is left as it was.
-        let past = Span {
-            offset: spill.end,
-            len: 4,
-        };
-        assert!(spill.read_append(past, &mut line).is_err());
-        assert_eq!(line.len(), 34);
     }
 }
