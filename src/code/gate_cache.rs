@@ -50,6 +50,8 @@ struct Entry {
 pub struct GateCache {
     file: CacheFile,
     known: HashMap<Sha256Digest, Verdict>,
+    /// This build's verdicts are exactly the stored ones ([`GateCache::forget`]).
+    unchanged: bool,
 }
 
 impl GateCache {
@@ -83,7 +85,11 @@ impl GateCache {
             .into_iter()
             .map(|e| (e.sha256, e.verdict))
             .collect();
-        GateCache { file, known }
+        GateCache {
+            file,
+            known,
+            unchanged: false,
+        }
     }
 
     /// An empty cache that remembers nothing (`--no-cache`).
@@ -91,6 +97,7 @@ impl GateCache {
         GateCache {
             file: CacheFile::disabled(),
             known: HashMap::new(),
+            unchanged: false,
         }
     }
 
@@ -98,19 +105,35 @@ impl GateCache {
         self.known.get(sha256)
     }
 
-    /// Drop what was read (after the gate stage, which is the only one that asks): saving needs
-    /// only the key.
-    pub fn forget(&mut self) {
+    /// Drop what was read, once the gate stage (the only one that asks) is done: saving needs only
+    /// the key. `all_remembered` says whether every verdict of this build came from the cache;
+    /// `judged` gives the digests of the code it judged. When the verdicts came from the cache and
+    /// it holds no others, this build would save exactly what is stored, so [`GateCache::save`]
+    /// leaves the file as it is (a warm rebuild of 10,000 templates spent 0.04 s rewriting it).
+    pub fn forget<'d>(
+        &mut self,
+        all_remembered: bool,
+        judged: impl Iterator<Item = &'d Sha256Digest>,
+    ) {
+        if all_remembered && !self.known.is_empty() {
+            let judged: std::collections::HashSet<&Sha256Digest> = judged.collect();
+            self.unchanged = judged.len() == self.known.len()
+                && judged.iter().all(|sha| self.known.contains_key(sha));
+        }
         self.known = HashMap::new();
     }
 
     /// Replace the stored verdicts with `entries` (this build's), but a duration the wall clock
-    /// stopped (the next build may get further). Failing to save only costs speed next time, so
-    /// the error is returned for a warning, never fatal.
+    /// stopped (the next build may get further); nothing to do when they are the stored ones
+    /// ([`GateCache::forget`]). Failing to save only costs speed next time, so the error is
+    /// returned for a warning, never fatal.
     pub fn save(
         &self,
         entries: impl Iterator<Item = (Sha256Digest, Verdict)>,
     ) -> std::io::Result<()> {
+        if self.unchanged {
+            return Ok(());
+        }
         self.file.save(
             entries
                 .filter(|(_, verdict)| {
@@ -166,6 +189,41 @@ mod tests {
         assert_eq!(crate::BUILD_ID.len(), 32);
         assert!(crate::BUILD_ID.chars().all(|c| c.is_ascii_hexdigit()));
         assert!(key.get("tool").is_none());
+    }
+
+    #[test]
+    fn a_build_whose_verdicts_all_came_from_the_cache_leaves_the_file_as_it_is() {
+        let root = tempfile::tempdir().unwrap();
+        let path = crate::cache::folder(root.path()).join("gate.jsonl");
+        let (aa, bb) = (Sha256Digest::of(b"aa"), Sha256Digest::of(b"bb"));
+        let stored = [(aa, reject()), (bb, reject())];
+        cache(root.path()).save(stored.clone().into_iter()).unwrap();
+        let before = std::fs::read(&path).unwrap();
+        // What a save writes, when it writes: one verdict fewer than stored.
+        let one = || [(aa, reject())].into_iter();
+        let save_after = |all_remembered: bool, judged: &[Sha256Digest]| {
+            let mut cache = cache(root.path());
+            cache.forget(all_remembered, judged.iter());
+            cache.save(one()).unwrap();
+            let after = std::fs::read(&path).unwrap();
+            // Put the stored verdicts back for the next case.
+            cache_with(root.path(), &stored);
+            after
+        };
+        // Every verdict from the cache, and every stored one used (identical code judged twice
+        // counts once): the file is not touched.
+        assert_eq!(save_after(true, &[aa, bb, aa]), before);
+        // A stored verdict no template used: the save drops it.
+        assert_ne!(save_after(true, &[aa]), before);
+        // A verdict the gate reached itself: saved.
+        assert_ne!(save_after(false, &[aa, bb]), before);
+        // Code the cache did not know (it was judged anew): saved.
+        let cc = Sha256Digest::of(b"cc");
+        assert_ne!(save_after(true, &[aa, bb, cc]), before);
+    }
+
+    fn cache_with(root: &Path, entries: &[(Sha256Digest, Verdict)]) {
+        cache(root).save(entries.iter().cloned()).unwrap();
     }
 
     #[test]

@@ -124,7 +124,10 @@ pub(super) fn run(
     fetched?;
     let missing = missing(config, records, store, overrides.as_ref(), diagnostics);
     gate::report(records, diagnostics);
-    cache.forget();
+    cache.forget(
+        gated.remembered == gated.judged,
+        records.iter().filter_map(|r| r.fetched_sha256.as_ref()),
+    );
     Ok(Code {
         store: store.describe(),
         spill,
