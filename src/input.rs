@@ -22,6 +22,11 @@ pub const SMALL_FILE_LIMIT: u64 = 256 << 20;
 /// Open `path` for reading if it is a regular file. The open uses `O_NONBLOCK`, so a FIFO swapped in
 /// after the check cannot hang it; the opened file is checked again.
 pub fn open_regular(path: &Path) -> Result<File> {
+    open_regular_sized(path).map(|(file, _)| file)
+}
+
+/// [`open_regular`], with the size of the file opened.
+fn open_regular_sized(path: &Path) -> Result<(File, u64)> {
     let meta = std::fs::metadata(path).map_err(|e| Error::read(path, e))?;
     if !meta.is_file() {
         return Err(not_regular(path, &meta));
@@ -35,7 +40,7 @@ pub fn open_regular(path: &Path) -> Result<File> {
     if !meta.is_file() {
         return Err(not_regular(path, &meta));
     }
-    Ok(file)
+    Ok((file, meta.len()))
 }
 
 fn not_regular(path: &Path, meta: &std::fs::Metadata) -> Error {
@@ -58,8 +63,7 @@ pub fn read_capped(path: &Path, limit: u64) -> Result<Vec<u8>> {
 /// The whole of a regular file, or its size when that is over `limit` (nothing read then). A file
 /// that grows while it is read is cut at `limit + 1` bytes and counts as too large.
 pub fn read_capped_or_size(path: &Path, limit: u64) -> Result<std::result::Result<Vec<u8>, u64>> {
-    let file = open_regular(path)?;
-    let size = file.metadata().map_err(|e| Error::read(path, e))?.len();
+    let (file, size) = open_regular_sized(path)?;
     if size > limit {
         return Ok(Err(size));
     }

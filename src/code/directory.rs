@@ -179,17 +179,14 @@ pub fn file_for(dir: &Path, id: &str, extension: &str) -> Option<PathBuf> {
 /// The file's code (only a regular file is read, and only up to `max_bytes`), `None` if it does not
 /// exist. Anything else that stands there (a FIFO, a device, a folder) is an error that names it.
 pub fn read_optional(path: &Path, max_bytes: u64) -> Result<Option<Stored>> {
-    match fs::metadata(path) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::read(path, e)),
-        Ok(_) => {}
+    // No separate look first: a scene is one `stat`, `open`, `fstat` and read (code stage of a
+    // warm rebuild of 10,000 scenes: two system calls fewer each).
+    match crate::input::read_capped_or_size(path, max_bytes) {
+        Ok(Ok(bytes)) => Ok(Some(Stored::Bytes(bytes))),
+        Ok(Err(size)) => Ok(Some(Stored::TooLarge(size))),
+        Err(Error::Read { source, .. }) if source.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
     }
-    Ok(Some(
-        match crate::input::read_capped_or_size(path, max_bytes)? {
-            Ok(bytes) => Stored::Bytes(bytes),
-            Err(size) => Stored::TooLarge(size),
-        },
-    ))
 }
 
 #[cfg(test)]
