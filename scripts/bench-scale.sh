@@ -82,12 +82,15 @@ for bin in "$this" ${base:+"$base"}; do
   rm -rf "$p/dataset"; sync
   "$bin" build -q -c "$p/template-sft.toml" >/dev/null # the version and verdicts a rebuild reuses
   warms=(); copies=()
+  # Each of the two starts alike: what the one before wrote deleted, the disk synced, and a pause
+  # (deleting a gigabyte on a disk mounted with `discard` slows whatever follows it).
+  settle() { rm -rf "$work/copy" "$p"/dataset/v1-*; sync; sleep 3; }
   for _ in 1 2 3; do
+    settle
     warms+=("$(measure "$bin" build -c "$p/template-sft.toml")")
-    rm -rf "$work/copy"; sync
+    settle
     t0=$(date +%s.%N); cp -r "$p/dataset/v1" "$work/copy"; sync; t1=$(date +%s.%N)
     copies+=("$(echo "$t1 - $t0" | bc -l | awk '{printf "%.2f", $1}')")
-    rm -rf "$work/copy"
   done
   warm=$(median "${warms[@]}"); copy=$(median "${copies[@]}")
   rm -rf "$p/dataset" "$work/copy"
