@@ -3,8 +3,8 @@
 //! Takes a template, its gated code, one brief and the split; gives the JSON lines written to
 //! `{split}.jsonl` (messages and meta), `{split}.upload.jsonl` (messages only) and
 //! `{split}.meta.jsonl` (meta only). [`LineRenderer`] renders the full line once per example, the
-//! code copied straight into it from where the build keeps it, and the two sidecar lines are cut
-//! from that line's bytes ([`LineSpan`]). The same [`Meta`], [`Message`] and [`Key`] types read
+//! code copied into it from where the build keeps it, and the two sidecar lines are cut from that
+//! line's bytes ([`LineSpan`]). The same [`Meta`], [`Message`] and [`Key`] types read
 //! the lines back ([`ExampleLine`]).
 
 use std::borrow::Cow;
@@ -299,8 +299,9 @@ impl LineRenderer {
         serde_json::to_writer(&mut *out, &made.brief.text)
             .map_err(|e| Error::serialize("an example line", e))?;
         out.extend_from_slice(b"},{\"role\":\"assistant\",\"content\":");
-        // Read into a buffer of this renderer's, then copied: reading straight into `out` would
-        // first have to zero the bytes it reads over (7% of a warm rebuild's time, perf).
+        // Read into this renderer's reused buffer, then copied: reading straight into `out` means
+        // zeroing the bytes first (perf showed that memset at 7% of a warm rebuild), and measured
+        // no faster than the copy.
         match made.code.escaped(spill, &mut self.code) {
             Ok(code) => out.extend_from_slice(code),
             Err(e) => {

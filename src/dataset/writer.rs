@@ -56,8 +56,8 @@ pub struct HashedFile {
 
 /// How much a file grows between two starts of its writeback (see [`start_writeback`]): the
 /// sooner the disk is given work, the less the writing waits for it. The writing stage of a warm
-/// families-10k rebuild took 1.16–1.31 s without the hint, 0.98–1.19 s every 64 MiB, 0.81–0.97 s
-/// every 16, 0.74–0.93 s every 1 to 4 (five rounds each, alternating).
+/// families-10k rebuild took 1.13–1.31 s without the hint, 0.98–1.19 s every 64 MiB, 0.81–0.97 s
+/// every 16, 0.73–0.94 s every 1 to 4 (five rounds each, alternating).
 const WRITEBACK_EVERY: u64 = 2 << 20;
 
 impl HashedFile {
