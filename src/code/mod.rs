@@ -262,7 +262,9 @@ impl TemplateCode {
         match (&self.text, spill) {
             (CodeText::Escaped(json), _) => Ok(json),
             (CodeText::Spilled(span), Some(spill)) => spill.read(*span, buf),
-            (CodeText::Spilled(_), None) => Err(not_open()),
+            (CodeText::Spilled(_), None) => Err(std::io::Error::other(
+                "the code was moved to a spill file that is not open",
+            )),
         }
     }
 
@@ -273,10 +275,6 @@ impl TemplateCode {
             CodeText::Spilled(span) => span.len(),
         }
     }
-}
-
-fn not_open() -> std::io::Error {
-    std::io::Error::other("the code was moved to a spill file that is not open")
 }
 
 /// `text` as a JSON string literal (quotes included).

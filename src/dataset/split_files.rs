@@ -7,7 +7,7 @@
 //! full files, the other the sidecars, and each hashes what it writes; they take turns rendering
 //! the chunks and hand each to the other. So the work both files need (reading code back from the
 //! spill, escaping briefs, serializing meta) is done once, both cores stay busy, and a full file
-//! is written from the chunk itself, with no copy through a write buffer.
+//! is written from the chunk itself (a chunk larger than the file's write buffer skips it).
 
 use std::ops::Range;
 use std::sync::mpsc::{self, Receiver, Sender};

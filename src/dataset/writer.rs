@@ -634,7 +634,7 @@ mod tests {
             written += line.len() as u64;
             n += 1;
         }
-        // Writeback was asked for twice (at 16 and 32 MiB).
+        // Writeback was asked for twice (after one step and after two).
         assert_eq!(file.written_back / WRITEBACK_EVERY, 2);
         let path = file.path().to_path_buf();
         let rec = file.finish().unwrap();
