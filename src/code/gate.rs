@@ -31,6 +31,7 @@ use super::duration::{self, CodeDuration, CodePos, DurationExport};
 use super::{FoundCode, Stored, TemplateCode};
 use crate::ast::export_name;
 use crate::config::GateConfig;
+use crate::digest::Sha256Digest;
 use crate::location::LineIndex;
 use crate::parse_guard;
 use crate::tokens::Encoding;
@@ -610,6 +611,7 @@ pub fn accept_known(
     found: &FoundCode,
     tokens: usize,
     duration: &CodeDuration,
+    sha256: Sha256Digest,
 ) -> Option<TemplateCode> {
     let Stored::Bytes(bytes) = &found.stored else {
         return None;
@@ -617,8 +619,9 @@ pub fn accept_known(
     let text = std::str::from_utf8(bytes).ok()?;
     // The same text as the gate passed: normalized as it normalizes.
     let (text, normalized) = super::Normalized::apply(text);
-    let mut accepted = TemplateCode::new(
+    let mut accepted = TemplateCode::known(
         text.trim_end(),
+        sha256,
         found.origin.clone(),
         tokens,
         duration.clone(),

@@ -3,14 +3,14 @@
 //! Parsing, tokenizing and signing every template is where a cold build spends its time, and
 //! rebuilds mostly see the same code. Takes the output root, the `[check]` rules, the encoding and
 //! the duration export; gives what an earlier build decided and computed for each code body (by
-//! SHA-256 of its bytes as fetched): passed with N tokens and a duration, or rejected by a rule with
-//! a message. Near-copy signatures are not kept: a rebuild computes one from the bytes it reads
-//! anyway in less time than reading 2.5 KB of numbers back (a warm families-10k build went from
-//! 2.5 s to 1.9 s without them), and a build lets them go once it has clustered. The file is
-//! `<output root>/.template-sft-cache/gate.jsonl`, keyed by the tool version, encoding, rules and
-//! duration export, and checked record by record ([`crate::cache`]: an edited record voids it, so
-//! a cache can never whitelist code). It is rewritten after each successful build with that
-//! build's verdicts only, so it never grows stale.
+//! SHA-256 of its bytes as fetched): passed with N tokens, a duration and the digest of the code as
+//! kept (meta `codeSha256`), or rejected by a rule with a message. Near-copy signatures are not
+//! kept: a rebuild computes one from the bytes it reads anyway in less time than reading 2.5 KB of
+//! numbers back (a warm families-10k build went from 2.5 s to 1.9 s without them), and a build lets
+//! them go once it has clustered. The file is `<output root>/.template-sft-cache/gate.jsonl`,
+//! keyed by the build id, encoding, rules and duration export, and checked record by record
+//! ([`crate::cache`]: an edited record voids it, so a cache can never whitelist code). It is
+//! rewritten after each successful build with that build's verdicts only, so it never grows stale.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -31,6 +31,10 @@ pub enum Verdict {
     Pass {
         tokens: usize,
         duration: CodeDuration,
+        /// SHA-256 of the code as kept (normalized, trailing whitespace removed): meta
+        /// `codeSha256`, remembered so that a rebuild does not hash the code a second time.
+        #[serde(rename = "codeSha256")]
+        code_sha256: Sha256Digest,
     },
     Reject {
         rule: Rule,
@@ -232,6 +236,7 @@ mod tests {
         let pass = Verdict::Pass {
             tokens: 12,
             duration: CodeDuration::NoExport,
+            code_sha256: Sha256Digest::of(b"a"),
         };
         let bad = reject();
         let (aa, bb) = (Sha256Digest::of(b"aa"), Sha256Digest::of(b"bb"));

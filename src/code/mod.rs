@@ -235,8 +235,22 @@ impl TemplateCode {
     /// Code that passed the gate: its text kept JSON-escaped once for every example that uses it.
     pub fn new(text: &str, origin: CodeOrigin, tokens: usize, duration: CodeDuration) -> Self {
         let text = text.trim_end();
+        let sha256 = Sha256Digest::of(text.as_bytes());
+        TemplateCode::known(text, sha256, origin, tokens, duration)
+    }
+
+    /// [`TemplateCode::new`] with the digest of `text` (trimmed) already known: a verdict the gate
+    /// cache remembers brings it, and hashing 10,000 scenes a second time was 2% of a warm rebuild.
+    pub fn known(
+        text: &str,
+        sha256: Sha256Digest,
+        origin: CodeOrigin,
+        tokens: usize,
+        duration: CodeDuration,
+    ) -> Self {
+        let text = text.trim_end();
         TemplateCode {
-            sha256: Sha256Digest::of(text.as_bytes()),
+            sha256,
             text: CodeText::Escaped(json_string(text)),
             origin,
             tokens,

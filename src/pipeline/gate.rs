@@ -114,9 +114,11 @@ fn judge(
         .as_ref()
         .and_then(|sha| cache.get(sha));
     let remembered = match known {
-        Some(Verdict::Pass { tokens, duration }) => {
-            gate::accept_known(&found, *tokens, duration).map(Ok)
-        }
+        Some(Verdict::Pass {
+            tokens,
+            duration,
+            code_sha256,
+        }) => gate::accept_known(&found, *tokens, duration, *code_sha256).map(Ok),
         Some(Verdict::Reject { rule, message, at }) => {
             Some(Err(gate::known_rejection(id, &found, *rule, message, *at)))
         }
@@ -191,7 +193,7 @@ mod tests {
     }
 
     #[test]
-    fn a_cached_verdict_brings_its_tokens_and_duration_and_the_signature_is_computed() {
+    fn a_cached_verdict_brings_its_tokens_duration_and_digest_and_the_signature_is_computed() {
         let code = "const a = 1;\nexport default function A() { return a; }\n";
         let root = tempfile::tempdir().unwrap();
         let rules = GateConfig::default();
@@ -210,18 +212,28 @@ mod tests {
         let remembered = Verdict::Pass {
             tokens: 4242,
             duration: CodeDuration::NoExport,
+            code_sha256: Sha256Digest::of(b"remembered"),
         };
         let sha = Sha256Digest::of(code.as_bytes());
         open().save(std::iter::once((sha, remembered))).unwrap();
         let mut r = record(code);
         assert!(judge(&mut r, &gate, &open(), true));
         assert_eq!(r.accepted().unwrap().tokens, 4242);
+        // The kept code's digest too: the code is not hashed a second time.
+        assert_eq!(
+            r.accepted().unwrap().sha256,
+            Sha256Digest::of(b"remembered")
+        );
         assert_eq!(r.signature, near_copy::signature(code.as_bytes()));
         assert_eq!(r.fetched_sha256, Some(sha));
         // Without the cache, everything is computed from the bytes.
         let mut r = record(code);
         assert!(!judge(&mut r, &gate, &GateCache::disabled(), true));
         assert_ne!(r.accepted().unwrap().tokens, 4242);
+        assert_eq!(
+            r.accepted().unwrap().sha256,
+            Sha256Digest::of(code.trim_end().as_bytes())
+        );
         assert_eq!(r.signature, near_copy::signature(code.as_bytes()));
     }
 }

@@ -122,6 +122,7 @@ impl TemplateRecord {
             (_, Some(code)) => Verdict::Pass {
                 tokens: code.tokens,
                 duration: code.duration.clone(),
+                code_sha256: code.sha256,
             },
             (CodeState::Rejected { rejection, .. }, None) => Verdict::Reject {
                 rule: rejection.rule,
