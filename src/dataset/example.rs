@@ -256,10 +256,10 @@ impl LineSpan {
         &bytes[self.start..self.end]
     }
 
-    /// `{"messages":[…]}\n`: the line of `{split}.upload.jsonl`.
-    pub fn write_upload(&self, bytes: &[u8], out: &mut impl std::io::Write) -> std::io::Result<()> {
-        out.write_all(&bytes[self.start..self.messages_end])?;
-        out.write_all(LINE_END)
+    /// `{"messages":[…]}\n`, the line of `{split}.upload.jsonl`, in two pieces: the full line's
+    /// messages, and the line's end. Written as they are, without copying them together.
+    pub fn upload<'b>(&self, bytes: &'b [u8]) -> [&'b [u8]; 2] {
+        [&bytes[self.start..self.messages_end], LINE_END]
     }
 
     /// `{"meta":{…}}\n`: the line of `{split}.meta.jsonl`.
@@ -435,9 +435,10 @@ mod tests {
             line.full(&bytes),
             serde_line(Some(&messages), Some(&full.meta))
         );
-        let mut upload = Vec::new();
-        line.write_upload(&bytes, &mut upload).unwrap();
-        assert_eq!(upload, serde_line(Some(&messages), None));
+        assert_eq!(
+            line.upload(&bytes).concat(),
+            serde_line(Some(&messages), None)
+        );
         let mut meta_line = Vec::new();
         line.write_meta(&bytes, &mut meta_line).unwrap();
         assert_eq!(meta_line, serde_line(None, Some(&full.meta)));

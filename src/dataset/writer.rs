@@ -83,6 +83,52 @@ impl HashedFile {
     }
 }
 
+impl HashedFile {
+    /// `pieces`, one after another, which hold `lines` whole lines between them (the caller
+    /// rendered them and knows: they are not searched for newlines). They go to the kernel from
+    /// where they are, as many as it takes in one `writev`, not copied into the write buffer
+    /// first: for the split files that copy and the newline count were ~5% of a warm rebuild's
+    /// writing.
+    pub fn write_lines(&mut self, pieces: &[&[u8]], lines: u64) -> io::Result<()> {
+        debug_assert_eq!(
+            pieces
+                .iter()
+                .map(|p| memchr::memchr_iter(b'\n', p).count() as u64)
+                .sum::<u64>(),
+            lines,
+            "write_lines was told a wrong line count"
+        );
+        // What is buffered goes first, so the file keeps the order it was given.
+        self.out.flush()?;
+        let mut slices: Vec<io::IoSlice<'_>> = pieces.iter().map(|p| io::IoSlice::new(p)).collect();
+        let mut rest = &mut slices[..];
+        while !rest.is_empty() {
+            match self.out.get_mut().write_vectored(rest) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => io::IoSlice::advance_slices(&mut rest, n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        for piece in pieces {
+            self.hasher.update(piece);
+            self.bytes += piece.len() as u64;
+        }
+        self.lines += lines;
+        self.maybe_start_writeback();
+        Ok(())
+    }
+
+    /// Start the writeback of what was written since it was last started, once that is
+    /// [`WRITEBACK_EVERY`] bytes.
+    fn maybe_start_writeback(&mut self) {
+        if self.bytes - self.written_back >= WRITEBACK_EVERY {
+            self.written_back = self.bytes;
+            start_writeback(self.out.get_ref());
+        }
+    }
+}
+
 impl Write for HashedFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.out.write_all(buf)?;
@@ -90,10 +136,7 @@ impl Write for HashedFile {
         self.bytes += buf.len() as u64;
         // A byte-by-byte count took a tenth of a warm rebuild (perf, families-10k).
         self.lines += memchr::memchr_iter(b'\n', buf).count() as u64;
-        if self.bytes - self.written_back >= WRITEBACK_EVERY {
-            self.written_back = self.bytes;
-            start_writeback(self.out.get_ref());
-        }
+        self.maybe_start_writeback();
         Ok(buf.len())
     }
 
@@ -641,6 +684,29 @@ mod tests {
         let on_disk = fs::read(&path).unwrap();
         assert_eq!((rec.bytes, rec.lines), (on_disk.len() as u64, n));
         assert_eq!(rec.bytes, written);
+        assert_eq!(rec.sha256, hex::encode(Sha256::digest(&on_disk)));
+    }
+
+    #[test]
+    fn lines_written_in_pieces_follow_buffered_ones_in_order_and_are_hashed_and_counted() {
+        let root = tempfile::tempdir().unwrap();
+        let staging = Staging::begin(root.path(), "v1").unwrap();
+        let mut file = staging.create("pieces.jsonl").unwrap();
+        file.write_all(b"buffered first\n").unwrap();
+        // More pieces than one writev takes (IOV_MAX is 1024 on Linux), each line in two.
+        let bodies: Vec<String> = (0..3000).map(|i| format!("{{\"n\":{i}}}")).collect();
+        let pieces: Vec<&[u8]> = bodies
+            .iter()
+            .flat_map(|b| [b.as_bytes(), b"\n".as_slice()])
+            .collect();
+        file.write_lines(&pieces, 3000).unwrap();
+        file.write_all(b"buffered last\n").unwrap();
+        let path = file.path().to_path_buf();
+        let rec = file.finish().unwrap();
+        let expected = format!("buffered first\n{}\nbuffered last\n", bodies.join("\n"));
+        let on_disk = fs::read(&path).unwrap();
+        assert_eq!(on_disk, expected.as_bytes());
+        assert_eq!((rec.bytes, rec.lines), (on_disk.len() as u64, 3002));
         assert_eq!(rec.sha256, hex::encode(Sha256::digest(&on_disk)));
     }
 }
