@@ -151,7 +151,9 @@ fn render_example(bencher: Bencher) {
                 .render(&example, None, &settings, &mut line)
                 .unwrap();
             sink.extend_from_slice(at.full(&line));
-            at.write_upload(&line, &mut sink).unwrap();
+            for piece in at.upload(&line) {
+                sink.extend_from_slice(piece);
+            }
             at.write_meta(&line, &mut sink).unwrap();
             sink.len()
         });
