@@ -114,9 +114,10 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
     // store that cannot be set up is a config error, reported before the inputs' warnings.
     let store = crate::code::open_store(config)?;
 
-    let mut catalog = catalog::run(config, options.limit, &mut run.diagnostics)?;
+    let (mut catalog, prompt_files) =
+        prompts::catalog_and_files(config, options.limit, &mut run.diagnostics)?;
     run.done(&format!("catalog: {} templates", catalog.records.len()));
-    let prompts = prompts::run(config, &mut catalog, &mut run.diagnostics)?;
+    let prompts = prompts::run(config, &mut catalog, prompt_files, &mut run.diagnostics)?;
     run.done("prompts");
     let records = &mut catalog.records;
     let mut code = code::run(&mut run, records, store.as_ref(), encoding)?;
@@ -217,9 +218,10 @@ pub fn gated(
     let budget = Budget::new(&config.tokens.model, config.tokens.max_tokens)
         .map_err(|why| wording::bad_option("tokens.model", why))?;
     let store = crate::code::open_store(config)?;
-    let mut catalog = catalog::run(config, options.limit, &mut run.diagnostics)?;
+    let (mut catalog, prompt_files) =
+        prompts::catalog_and_files(config, options.limit, &mut run.diagnostics)?;
     run.done(&format!("catalog: {} templates", catalog.records.len()));
-    prompts::run(config, &mut catalog, &mut run.diagnostics)?;
+    prompts::run(config, &mut catalog, prompt_files, &mut run.diagnostics)?;
     let records = &mut catalog.records;
     let code = code::run(&mut run, records, store.as_ref(), budget.encoding)?;
     run.done(&code.describe());
