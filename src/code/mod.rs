@@ -240,7 +240,8 @@ impl TemplateCode {
     }
 
     /// [`TemplateCode::new`] with the digest of `text` (trimmed) already known: a verdict the gate
-    /// cache remembers brings it, and hashing 10,000 scenes a second time was 2% of a warm rebuild.
+    /// cache remembers brings it (hashing 10,000 scenes of 10 KB a second time cost a warm rebuild
+    /// ~0.05 CPU-s).
     pub fn known(
         text: &str,
         sha256: Sha256Digest,

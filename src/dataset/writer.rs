@@ -81,9 +81,7 @@ impl HashedFile {
     pub fn path(&self) -> &Path {
         &self.path
     }
-}
 
-impl HashedFile {
     /// `pieces`, one after another, which hold `lines` whole lines between them (the caller
     /// rendered them and knows: they are not searched for newlines). They go to the kernel from
     /// where they are, as many as it takes in one `writev`, not copied into the write buffer

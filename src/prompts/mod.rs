@@ -501,16 +501,13 @@ mod tests {
         );
         assert_eq!((set.stats.malformed, set.stats.duplicates), (2, 1));
         assert_eq!(set.stats.curated_read, 3);
-        // b missing: its error, though c (read at the same time) is fine.
+        // b missing: its error, after a's warning; c, though fine, is not read.
         let (dir, config) = project([Some(&a), None, Some(&good("two"))]);
-        let err = load(
-            &config,
-            &[&template],
-            &elsewhere,
-            read_files(&config),
-            &mut Diagnostics::default(),
-        )
-        .unwrap_err();
+        let files = read_files(&config);
+        assert_eq!(files.len(), 2);
+        let mut diagnostics = Diagnostics::default();
+        let err = load(&config, &[&template], &elsewhere, files, &mut diagnostics).unwrap_err();
+        assert_eq!(diagnostics.into_vec().len(), 1);
         assert!(
             err.to_string()
                 .contains(&dir.path().join("b.jsonl").display().to_string()),
