@@ -6,8 +6,8 @@
 //! full lines, from which a line's upload and meta sidecar lines are cut. One thread writes the
 //! full files, the other the sidecars, and each hashes what it writes; they take turns rendering
 //! the chunks and hand each to the other. So the work both files need (reading code back from the
-//! spill, escaping briefs, serializing meta) is done once, both cores stay busy, and a full file
-//! is written from the chunk itself (a chunk larger than the file's write buffer skips it).
+//! spill, escaping briefs, serializing meta) is done once, both cores stay busy, and the full and
+//! upload lines are written from the chunk itself, never copied through a write buffer.
 
 use std::ops::Range;
 use std::sync::mpsc::{self, Receiver, Sender};

@@ -261,7 +261,7 @@ pub fn load(
         // cores, in file order.
         let matched: Vec<(Target, Prompt, Option<Matched>)> = {
             use rayon::prelude::*;
-            std::mem::take(&mut file.prompts)
+            file.prompts
                 .into_par_iter()
                 .map(|(target, prompt)| {
                     let id =
