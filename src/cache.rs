@@ -1,17 +1,20 @@
 //! Files of results remembered between builds, which nothing may use to cheat.
 //!
 //! Takes a folder (`<output root>/.template-sft-cache/`), a file name and a key (everything the
-//! records depend on: tool version, settings); gives the records an earlier build saved under the
+//! records depend on: the build id, settings); gives the records an earlier build saved under the
 //! same key, and saves this build's. The gate's verdicts ([`crate::code::gate_cache`]) and the
-//! model-token counts ([`crate::tokens::piece_cache`]) are such files.
+//! model-token counts ([`crate::tokens::piece_cache`]) are such files, one JSON line a record; the
+//! briefs' token counts ([`crate::tokens::count_cache`]) are a sealed file, one binary body under
+//! one checksum ([`CacheFile::save_sealed`]), for records too small and many to check one by one.
 //!
 //! A cache must never let through what the build would reject, nor write where it should not:
-//! every record carries an HMAC-SHA256 over the key and the record under a secret of this user's
-//! (32 random bytes in the user's cache folder, [`user_folder`]`/cache-secret`, readable by the
-//! user alone), so a cache that came with a received project, or was edited by hand, or torn by a
-//! crash, does not verify; one record that does not voids the whole file, so everything is
-//! computed again; without a secret (no cache folder) nothing is cached; a file with
-//! another key is not used; the file is read line by line with a cap on each line; the temporary
+//! every record (or sealed body) carries an HMAC-SHA256 over the key and the record under a secret
+//! of this user's (32 random bytes in the user's cache folder, [`user_folder`]`/cache-secret`,
+//! readable by the user alone), so a cache that came with a received project, or was edited by
+//! hand, or torn by a crash, does not verify; one record that does not voids the whole file, so
+//! everything is computed again; without a secret (no cache folder) nothing is cached; a file with
+//! another key is not used; the file is read line by line with a cap on each line (a sealed file
+//! whole, with a cap on its size); the temporary
 //! file is created exclusively under a fresh name (never following a planted symlink) and renamed
 //! over the old one; a cache folder that is a symlink is not used at all. Failing to save only
 //! costs time next build, so it is a note, never an error.
@@ -24,7 +27,7 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::digest::hmac_sha256_hex;
+use crate::digest::{hmac_sha256, hmac_sha256_hex};
 use crate::input::{self, read_line_capped, CappedLine};
 
 /// The folder the caches of an output root live in.
@@ -192,6 +195,62 @@ impl CacheFile {
 
     /// Replace the file's records with `records` (this build's).
     pub fn save<R: Serialize>(&self, records: impl Iterator<Item = R>) -> std::io::Result<()> {
+        self.replace(|out| {
+            for record in records {
+                let record = serde_json::to_value(record)?;
+                let line = serde_json::json!({
+                    "check": check(&self.secret, &self.key, &record.to_string()),
+                    "record": record,
+                });
+                serde_json::to_writer(&mut *out, &line)?;
+                out.write_all(b"\n")?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The body of a sealed file ([`CacheFile::save_sealed`]), if its key is this one and its one
+    /// checksum holds; none if anything differs, or the body is longer than `max` bytes.
+    pub fn read_sealed(&self, max: u64) -> Option<Vec<u8>> {
+        if self.key.is_empty() || !dir_is_usable(&self.path) {
+            return None;
+        }
+        let head = self.key.len() + 1;
+        let mut bytes = input::read_capped(&self.path, head as u64 + max + 32).ok()?;
+        if bytes.len() < head + 32
+            || &bytes[..head - 1] != self.key.as_bytes()
+            || bytes[head - 1] != b'\n'
+        {
+            return None;
+        }
+        let body_end = bytes.len() - 32;
+        let seal = hmac_sha256(&self.secret, &[&bytes[..body_end]]);
+        if seal[..] != bytes[body_end..] {
+            // Edited or damaged: trust nothing in it.
+            return None;
+        }
+        bytes.truncate(body_end);
+        bytes.drain(..head);
+        Some(bytes)
+    }
+
+    /// Replace the file with `body` under one checksum: the key's line, the body, then the
+    /// HMAC-SHA256 of both. For many small records, where a checksum each (as [`CacheFile::save`]
+    /// writes) would cost more than the records save.
+    pub fn save_sealed(&self, body: &[u8]) -> std::io::Result<()> {
+        self.replace(|out| {
+            out.write_all(body)?;
+            let head = format!("{}\n", self.key);
+            out.write_all(&hmac_sha256(&self.secret, &[head.as_bytes(), body]))
+        })
+    }
+
+    /// Write the key's line and what `write` writes to a fresh temporary file, then rename it
+    /// over the file.
+    fn replace(
+        &self,
+        write: impl FnOnce(&mut std::io::BufWriter<fs::File>) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
         if self.key.is_empty() {
             return Ok(());
         }
@@ -207,15 +266,7 @@ impl CacheFile {
         let written = (|| {
             let mut out = std::io::BufWriter::new(file);
             writeln!(out, "{}", self.key)?;
-            for record in records {
-                let record = serde_json::to_value(record)?;
-                let line = serde_json::json!({
-                    "check": check(&self.secret, &self.key, &record.to_string()),
-                    "record": record,
-                });
-                serde_json::to_writer(&mut out, &line)?;
-                out.write_all(b"\n")?;
-            }
+            write(&mut out)?;
             out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
             // rename(2) replaces whatever is at the path (a symlink included) without following it.
             fs::rename(&temp, &self.path)

@@ -97,6 +97,11 @@ impl<'de> Deserialize<'de> for Sha256Digest {
 
 /// Lowercase hex HMAC-SHA256 (RFC 2104) of `message` under `key` (at most one block long).
 pub fn hmac_sha256_hex(key: &[u8; 32], message: &[u8]) -> String {
+    hex::encode(hmac_sha256(key, &[message]))
+}
+
+/// HMAC-SHA256 (RFC 2104) under `key` of the concatenation of `parts`.
+pub fn hmac_sha256(key: &[u8; 32], parts: &[&[u8]]) -> [u8; 32] {
     let mut inner = Sha256::new();
     let mut outer = Sha256::new();
     let mut ipad = [0x36u8; 64];
@@ -106,10 +111,12 @@ pub fn hmac_sha256_hex(key: &[u8; 32], message: &[u8]) -> String {
         opad[i] ^= byte;
     }
     inner.update(ipad);
-    inner.update(message);
+    for part in parts {
+        inner.update(part);
+    }
     outer.update(opad);
     outer.update(inner.finalize());
-    hex::encode(outer.finalize())
+    outer.finalize().into()
 }
 
 /// A 64-bit hash of `parts` under `seed`: the first 8 bytes of SHA-256(seed, len-prefixed parts).

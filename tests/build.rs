@@ -469,10 +469,21 @@ fn a_rebuild_reuses_the_gate_verdicts_and_writes_the_same_bytes() {
             .contains("gate cache: 0 of 12 code bodies unchanged since the last build"),
         "{cold}"
     );
+    assert!(
+        cold.stderr
+            .contains("token counts: 0 of 28 texts remembered from the last build"),
+        "{cold}"
+    );
     let warm = wd.ok(&["build", "-v"]);
     assert!(
         warm.stderr
             .contains("gate cache: 12 of 12 code bodies unchanged since the last build"),
+        "{warm}"
+    );
+    // The briefs' and the system prompt's token counts too (the meta files below hold them).
+    assert!(
+        warm.stderr
+            .contains("token counts: 28 of 28 texts remembered from the last build"),
         "{warm}"
     );
     for name in ["train.jsonl", "validation.jsonl", "test.meta.jsonl"] {
@@ -489,6 +500,22 @@ fn a_rebuild_reuses_the_gate_verdicts_and_writes_the_same_bytes() {
     assert!(
         run.stderr.contains("gate cache: 11 of 12 code bodies"),
         "{run}"
+    );
+    // A new system prompt is counted; the briefs' counts are still remembered, and the examples'
+    // totals are those of a build that remembers nothing.
+    wd.edit("template-sft.toml", |t| {
+        t.replace("Respond with valid TSX only.", "Respond with TSX only.")
+    });
+    let run = wd.ok(&["build", "-v"]);
+    assert!(
+        run.stderr
+            .contains("token counts: 27 of 28 texts remembered from the last build"),
+        "{run}"
+    );
+    wd.ok(&["build", "-q", "--no-cache"]);
+    assert_eq!(
+        wd.read("dataset/v1-3/train.meta.jsonl"),
+        wd.read("dataset/v1-4/train.meta.jsonl")
     );
     // Other rules, another cache: nothing is reused.
     wd.edit("template-sft.toml", |t| {

@@ -18,6 +18,7 @@ use crate::diagnostic::{warning, Diagnostics};
 use crate::location::Location;
 use crate::prompts::brief;
 use crate::prompts::TemplatePrompts;
+use crate::tokens::count_cache::{CountCache, Counted};
 use crate::tokens::{chat_total, Budget};
 
 pub struct Examples<'r> {
@@ -40,28 +41,60 @@ pub struct Made {
     pub over_limit: Vec<OverLimit>,
 }
 
-/// Compose each briefed template's briefs (a template with gated code and a duration) and count
-/// their tokens, on all cores: tokenizing tens of thousands of briefs is most of this stage's work.
-/// Each record keeps its briefs and lets go of what they were made from (its prompts, the catalog
-/// fields only briefs read): the examples borrow the briefs to the end of the build.
-pub fn compose(config: &Config, records: &mut [TemplateRecord], budget: &Budget) {
-    let display = |at: &Location| config.display_location(at);
-    records.par_iter_mut().for_each(|record| {
-        if let (Some(_), Some((duration, _))) = (record.accepted(), record.duration) {
-            record.briefs = Some(compose_one(config, record, duration, budget, &display));
-        }
-        // Every record, briefed or not: nothing after this stage reads them.
-        record.prompts = TemplatePrompts::default();
-        record.template.drop_brief_sources();
-    });
+/// The token counts composing used, kept for the count cache.
+pub struct Counts {
+    pub system: Counted,
+    pub briefs: Vec<Counted>,
 }
 
-/// One template's briefs, each with its token count.
+impl Counts {
+    /// Keep the counts for the next build; a failure costs only speed, so it is a note.
+    pub fn remember(mut self, cache: &CountCache, diagnostics: &mut Diagnostics) {
+        self.briefs.push(self.system);
+        if let Err(e) = cache.save(self.briefs) {
+            diagnostics.add(warning::cache_not_saved(
+                "the token-count cache",
+                "the next build counts the briefs again",
+                e,
+            ));
+        }
+    }
+}
+
+/// Compose each briefed template's briefs (a template with gated code and a duration) and count
+/// their tokens (and the system prompt's), on all cores: tokenizing tens of thousands of briefs is
+/// most of this stage's work in a cold build; a warm one finds the counts in `counts`.
+/// Each record keeps its briefs and lets go of what they were made from (its prompts, the catalog
+/// fields only briefs read): the examples borrow the briefs to the end of the build.
+pub fn compose(config: &Config, records: &mut [TemplateRecord], counts: &CountCache) -> Counts {
+    let display = |at: &Location| config.display_location(at);
+    let briefs = records
+        .par_iter_mut()
+        .flat_map_iter(|record| {
+            let mut counted = Vec::new();
+            if let (Some(_), Some((duration, _))) = (record.accepted(), record.duration) {
+                let briefs = compose_one(config, record, duration, counts, &mut counted, &display);
+                record.briefs = Some(briefs);
+            }
+            // Every record, briefed or not: nothing after this stage reads them.
+            record.prompts = TemplatePrompts::default();
+            record.template.drop_brief_sources();
+            counted
+        })
+        .collect();
+    Counts {
+        system: counts.count(&config.prompts.system),
+        briefs,
+    }
+}
+
+/// One template's briefs, each with its token count (also added to `counted`).
 fn compose_one(
     config: &Config,
     record: &TemplateRecord,
     duration: u32,
-    budget: &Budget,
+    counts: &CountCache,
+    counted: &mut Vec<Counted>,
     display: &dyn Fn(&Location) -> String,
 ) -> Briefs {
     let made = brief::briefs_for(
@@ -80,8 +113,9 @@ fn compose_one(
             .briefs
             .into_iter()
             .map(|b| {
-                let tokens = budget.encoding.count(&b.text);
-                (b, tokens)
+                let count = counts.count(&b.text);
+                counted.push(count);
+                (b, count.tokens)
             })
             .collect(),
         gated: made.gated,
@@ -92,12 +126,11 @@ fn compose_one(
 /// The examples of the composed briefs that fit the budget, in catalog order; warnings and stats
 /// gathered in that order.
 pub fn run<'r>(
-    config: &Config,
     records: &'r [TemplateRecord],
     budget: &Budget,
+    system_tokens: usize,
     diagnostics: &mut Diagnostics,
 ) -> Examples<'r> {
-    let system_tokens = budget.encoding.count(&config.prompts.system);
     let mut drafts = Vec::new();
     let mut out = Made::default();
     for record in records {

@@ -45,6 +45,7 @@ use crate::dataset::stats::Stats;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::error::{wording, Error, Result, StrictFailures};
 use crate::split::Split;
+use crate::tokens::count_cache::CountCache;
 use crate::tokens::Budget;
 pub use observer::{Observer, Progress};
 
@@ -105,10 +106,19 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
     let mut run = Run::new(config, options);
     let budget = Budget::new(&config.tokens.model, config.tokens.max_tokens)
         .map_err(|why| wording::bad_option("tokens.model", why))?;
-    // Building the encoder's tables takes ~0.1 s, loading a model tokenizer up to a second or two:
-    // both overlap reading the inputs.
     let encoding = budget.encoding;
-    std::thread::spawn(move || encoding.warm_up());
+    let count_cache = if options.no_cache {
+        CountCache::disabled(encoding)
+    } else {
+        CountCache::open(&run.root, encoding)
+    };
+    // Building the encoder's tables takes ~0.1 s and 53 MB, loading a model tokenizer up to a
+    // second or two: both overlap reading the inputs. A rebuild that remembers the briefs' counts
+    // most likely remembers the code's too (the gate cache): it does not build the tables unless a
+    // text is new.
+    if !count_cache.is_warm() {
+        std::thread::spawn(move || encoding.warm_up());
+    }
     let tokenizers = lengths::load(config);
     // The code store is opened (its settings read, no connection yet) before any stage runs: a
     // store that cannot be set up is a config error, reported before the inputs' warnings.
@@ -129,12 +139,13 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
     // Clustering first lets go of the near-copy signatures (1 KiB a template) before composing
     // allocates the briefs.
     let near = split::cluster(config, records);
-    examples::compose(config, records, &budget);
+    let counts = examples::compose(config, records, &count_cache);
     let records = &catalog.records;
-    let made = examples::run(config, records, &budget, &mut run.diagnostics);
+    let made = examples::run(records, &budget, counts.system.tokens, &mut run.diagnostics);
     run.done(&format!(
-        "{} briefed",
-        crate::error::count(made.drafts.len(), "example")
+        "{} briefed; {}",
+        crate::error::count(made.drafts.len(), "example"),
+        count_cache.describe()
     ));
     let mut split = split::run(config, records, near, made.drafts, &mut run.diagnostics);
     run.done(&split.describe());
@@ -161,6 +172,7 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
     if written.version.is_some() {
         run.done("written and renamed into place");
         code.remember(records, &mut run.diagnostics);
+        counts.remember(&count_cache, &mut run.diagnostics);
         lengths.remember(&mut run.diagnostics);
         run.flush();
     }

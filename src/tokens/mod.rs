@@ -12,6 +12,7 @@
 //! and reused by all of its examples.
 
 pub mod chat_template;
+pub mod count_cache;
 pub mod lengths;
 pub mod piece_cache;
 
