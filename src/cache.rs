@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::digest::{hmac_sha256, hmac_sha256_hex};
+use crate::digest::{hmac_sha256, hmac_sha256_hex, Hmac};
 use crate::input::{self, read_line_capped, CappedLine};
 
 /// The folder the caches of an output root live in.
@@ -234,14 +234,21 @@ impl CacheFile {
         Some(bytes)
     }
 
-    /// Replace the file with `body` under one checksum: the key's line, the body, then the
-    /// HMAC-SHA256 of both. For many small records, where a checksum each (as [`CacheFile::save`]
-    /// writes) would cost more than the records save.
-    pub fn save_sealed(&self, body: &[u8]) -> std::io::Result<()> {
+    /// Replace the file with what `write` writes under one checksum: the key's line, the body,
+    /// then the HMAC-SHA256 of both. For many small records, where a checksum each (as
+    /// [`CacheFile::save`] writes) would cost more than the records save; written as they come, so
+    /// saving holds no copy of the body.
+    pub fn save_sealed(
+        &self,
+        write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
         self.replace(|out| {
-            out.write_all(body)?;
-            let head = format!("{}\n", self.key);
-            out.write_all(&hmac_sha256(&self.secret, &[head.as_bytes(), body]))
+            let mut mac = Hmac::new(&self.secret);
+            mac.update(format!("{}\n", self.key).as_bytes());
+            let mut sealed = Sealing { out, mac };
+            write(&mut sealed)?;
+            let seal = sealed.mac.finish();
+            out.write_all(&seal)
         })
     }
 
@@ -275,6 +282,24 @@ impl CacheFile {
             let _ = fs::remove_file(&temp);
         }
         written
+    }
+}
+
+/// A writer that adds what it writes to a checksum.
+struct Sealing<'a, W: Write> {
+    out: &'a mut W,
+    mac: Hmac,
+}
+
+impl<W: Write> Write for Sealing<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(buf)?;
+        self.mac.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
     }
 }
 
@@ -352,6 +377,30 @@ mod tests {
         fs::write(cache.path(), edited).unwrap();
         assert!(cache.read::<Record>().is_empty());
         assert!(CacheFile::disabled().read::<Record>().is_empty());
+    }
+
+    #[test]
+    fn a_sealed_body_round_trips_under_its_key_and_within_its_cap_only() {
+        let root = tempfile::tempdir().unwrap();
+        let cache = CacheFile::new(root.path(), "x.bin", "key 1".into());
+        cache
+            .save_sealed(|out| {
+                out.write_all(b"first ")?;
+                out.write_all(b"second")
+            })
+            .unwrap();
+        assert_eq!(cache.read_sealed(12).as_deref(), Some(&b"first second"[..]));
+        assert_eq!(cache.read_sealed(11), None);
+        let other = CacheFile::new(root.path(), "x.bin", "key 2".into());
+        assert_eq!(other.read_sealed(12), None);
+        // The seal is the HMAC of the key's line and the body: a body edited in place voids it.
+        let bytes = fs::read(cache.path()).unwrap();
+        assert_eq!(bytes.len(), "key 1\nfirst second".len() + 32);
+        let mut edited = bytes.clone();
+        edited[6] = b'F';
+        fs::write(cache.path(), edited).unwrap();
+        assert_eq!(cache.read_sealed(12), None);
+        assert_eq!(CacheFile::disabled().read_sealed(12), None);
     }
 
     #[test]

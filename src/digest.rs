@@ -102,21 +102,42 @@ pub fn hmac_sha256_hex(key: &[u8; 32], message: &[u8]) -> String {
 
 /// HMAC-SHA256 (RFC 2104) under `key` of the concatenation of `parts`.
 pub fn hmac_sha256(key: &[u8; 32], parts: &[&[u8]]) -> [u8; 32] {
-    let mut inner = Sha256::new();
-    let mut outer = Sha256::new();
-    let mut ipad = [0x36u8; 64];
-    let mut opad = [0x5cu8; 64];
-    for (i, byte) in key.iter().enumerate() {
-        ipad[i] ^= byte;
-        opad[i] ^= byte;
-    }
-    inner.update(ipad);
+    let mut mac = Hmac::new(key);
     for part in parts {
-        inner.update(part);
+        mac.update(part);
     }
-    outer.update(opad);
-    outer.update(inner.finalize());
-    outer.finalize().into()
+    mac.finish()
+}
+
+/// HMAC-SHA256 (RFC 2104) of a message given in pieces, under a key of at most one block.
+pub struct Hmac {
+    inner: Sha256,
+    opad: [u8; 64],
+}
+
+impl Hmac {
+    pub fn new(key: &[u8; 32]) -> Hmac {
+        let mut ipad = [0x36u8; 64];
+        let mut opad = [0x5cu8; 64];
+        for (i, byte) in key.iter().enumerate() {
+            ipad[i] ^= byte;
+            opad[i] ^= byte;
+        }
+        let mut inner = Sha256::new();
+        inner.update(ipad);
+        Hmac { inner, opad }
+    }
+
+    pub fn update(&mut self, piece: &[u8]) {
+        self.inner.update(piece);
+    }
+
+    pub fn finish(self) -> [u8; 32] {
+        let mut outer = Sha256::new();
+        outer.update(self.opad);
+        outer.update(self.inner.finalize());
+        outer.finalize().into()
+    }
 }
 
 /// A 64-bit hash of `parts` under `seed`: the first 8 bytes of SHA-256(seed, len-prefixed parts).

@@ -517,6 +517,13 @@ fn a_rebuild_reuses_the_gate_verdicts_and_writes_the_same_bytes() {
         wd.read("dataset/v1-3/train.meta.jsonl"),
         wd.read("dataset/v1-4/train.meta.jsonl")
     );
+    // The new prompt's count was kept (--no-cache neither read nor wrote the file).
+    let run = wd.ok(&["build", "-v"]);
+    assert!(
+        run.stderr
+            .contains("token counts: 28 of 28 texts remembered from the last build"),
+        "{run}"
+    );
     // Other rules, another cache: nothing is reused.
     wd.edit("template-sft.toml", |t| {
         format!("{t}\n[check]\nforbidden = [\"eval\"]\n")

@@ -1,7 +1,8 @@
 //! The examples stage: each template's briefs, paired with its code, within the token budget.
 //!
-//! Takes the records (gated code, prompts, duration) and the budget. [`compose`] gives each record
-//! its briefs and lets go of what they were made from; [`run`] gives one [`Draft`] per brief that
+//! Takes the records (gated code, prompts, duration), the budget and the count cache. [`compose`]
+//! gives each record its briefs, counted (or their counts remembered), and lets go of what they were
+//! made from; [`remember`] keeps the counts for the next build; [`run`] gives one [`Draft`] per brief that
 //! fits the per-example limit, borrowing the brief, in catalog order (the split stage places each
 //! in its split),
 //! and what the stats need about how they were made: briefs by origin and format, format
@@ -18,7 +19,7 @@ use crate::diagnostic::{warning, Diagnostics};
 use crate::location::Location;
 use crate::prompts::brief;
 use crate::prompts::TemplatePrompts;
-use crate::tokens::count_cache::{CountCache, Counted};
+use crate::tokens::count_cache::{self, CountCache};
 use crate::tokens::{chat_total, Budget};
 
 pub struct Examples<'r> {
@@ -41,60 +42,57 @@ pub struct Made {
     pub over_limit: Vec<OverLimit>,
 }
 
-/// The token counts composing used, kept for the count cache.
-pub struct Counts {
-    pub system: Counted,
-    pub briefs: Vec<Counted>,
-}
-
-impl Counts {
-    /// Keep the counts for the next build; a failure costs only speed, so it is a note.
-    pub fn remember(mut self, cache: &CountCache, diagnostics: &mut Diagnostics) {
-        self.briefs.push(self.system);
-        if let Err(e) = cache.save(self.briefs) {
-            diagnostics.add(warning::cache_not_saved(
-                "the token-count cache",
-                "the next build counts the briefs again",
-                e,
-            ));
-        }
-    }
-}
-
 /// Compose each briefed template's briefs (a template with gated code and a duration) and count
-/// their tokens (and the system prompt's), on all cores: tokenizing tens of thousands of briefs is
-/// most of this stage's work in a cold build; a warm one finds the counts in `counts`.
-/// Each record keeps its briefs and lets go of what they were made from (its prompts, the catalog
+/// their tokens, on all cores: tokenizing tens of thousands of briefs is most of this stage's work
+/// in a cold build; a warm one finds the counts in `counts`. Each record keeps its briefs and lets go of what they were made from (its prompts, the catalog
 /// fields only briefs read): the examples borrow the briefs to the end of the build.
-pub fn compose(config: &Config, records: &mut [TemplateRecord], counts: &CountCache) -> Counts {
+pub fn compose(config: &Config, records: &mut [TemplateRecord], counts: &CountCache) {
     let display = |at: &Location| config.display_location(at);
-    let briefs = records
-        .par_iter_mut()
-        .flat_map_iter(|record| {
-            let mut counted = Vec::new();
-            if let (Some(_), Some((duration, _))) = (record.accepted(), record.duration) {
-                let briefs = compose_one(config, record, duration, counts, &mut counted, &display);
-                record.briefs = Some(briefs);
-            }
-            // Every record, briefed or not: nothing after this stage reads them.
-            record.prompts = TemplatePrompts::default();
-            record.template.drop_brief_sources();
-            counted
-        })
-        .collect();
-    Counts {
-        system: counts.count(&config.prompts.system),
-        briefs,
+    records.par_iter_mut().for_each(|record| {
+        if let (Some(_), Some((duration, _))) = (record.accepted(), record.duration) {
+            record.briefs = Some(compose_one(config, record, duration, counts, &display));
+        }
+        // Every record, briefed or not: nothing after this stage reads them.
+        record.prompts = TemplatePrompts::default();
+        record.template.drop_brief_sources();
+    });
+}
+
+/// Keep the briefs' and the system prompt's counts for the next build, if they are not the ones
+/// it read; a failure costs only speed, so it is a note. The texts are hashed again here, one after
+/// another as they are written (only when there is something to save), rather than their digests
+/// kept since [`compose`] or gathered: 36 bytes a brief, 16 MB at the peak of a 100,000-template
+/// build.
+pub fn remember(
+    records: &[TemplateRecord],
+    system: (&str, usize),
+    cache: &CountCache,
+    diagnostics: &mut Diagnostics,
+) {
+    if !cache.needs_saving() {
+        return;
+    }
+    let texts = records
+        .iter()
+        .flat_map(|record| record.briefs.iter().flat_map(|made| &made.briefs))
+        .map(|(brief, tokens)| (brief.text.as_str(), *tokens))
+        .chain(std::iter::once(system))
+        .filter_map(|(text, tokens)| count_cache::record(text, tokens));
+    if let Err(e) = cache.save(texts) {
+        diagnostics.add(warning::cache_not_saved(
+            "the token-count cache",
+            "the next build counts the briefs again",
+            e,
+        ));
     }
 }
 
-/// One template's briefs, each with its token count (also added to `counted`).
+/// One template's briefs, each with its token count.
 fn compose_one(
     config: &Config,
     record: &TemplateRecord,
     duration: u32,
     counts: &CountCache,
-    counted: &mut Vec<Counted>,
     display: &dyn Fn(&Location) -> String,
 ) -> Briefs {
     let made = brief::briefs_for(
@@ -113,9 +111,8 @@ fn compose_one(
             .briefs
             .into_iter()
             .map(|b| {
-                let count = counts.count(&b.text);
-                counted.push(count);
-                (b, count.tokens)
+                let tokens = counts.count(&b.text);
+                (b, tokens)
             })
             .collect(),
         gated: made.gated,

@@ -139,9 +139,10 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
     // Clustering first lets go of the near-copy signatures (1 KiB a template) before composing
     // allocates the briefs.
     let near = split::cluster(config, records);
-    let counts = examples::compose(config, records, &count_cache);
+    examples::compose(config, records, &count_cache);
+    let system_tokens = count_cache.count(&config.prompts.system);
     let records = &catalog.records;
-    let made = examples::run(records, &budget, counts.system.tokens, &mut run.diagnostics);
+    let made = examples::run(records, &budget, system_tokens, &mut run.diagnostics);
     run.done(&format!(
         "{} briefed; {}",
         crate::error::count(made.drafts.len(), "example"),
@@ -172,7 +173,8 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> Result<Build> {
     if written.version.is_some() {
         run.done("written and renamed into place");
         code.remember(records, &mut run.diagnostics);
-        counts.remember(&count_cache, &mut run.diagnostics);
+        let system = (config.prompts.system.as_str(), system_tokens);
+        examples::remember(records, system, &count_cache, &mut run.diagnostics);
         lengths.remember(&mut run.diagnostics);
         run.flush();
     }

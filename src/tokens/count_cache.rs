@@ -7,14 +7,16 @@
 //! root and the encoding; gives the count of each text, remembered by an earlier build (by SHA-256
 //! of the text) or counted now, and saves this build's. The file is
 //! `<output root>/.template-sft-cache/counts-<encoding>.bin`, keyed by the build id and the
-//! encoding: records of 36 bytes (the digest, then the count as a little-endian `u32`) sorted by
-//! digest, so a lookup is a binary search in the file as read, under one HMAC for the whole file
-//! ([`CacheFile::save_sealed`]; 40,000 JSON lines with a checksum each cost more to read than the
-//! counting they save). Like the other caches, it is rewritten after a successful build with that
-//! build's counts only (not at all when they are the ones read), so it never grows stale.
+//! encoding: records of 36 bytes (the digest, then the count as a little-endian `u32`), in the
+//! order the build met the texts, under one HMAC for the whole file ([`CacheFile::save_sealed`];
+//! 40,000 JSON lines with a checksum each cost more to read than the counting they save). The
+//! build that reads them sorts them, so that a lookup is a binary search, and the build that saves
+//! them writes them as it hashes them, holding none (16 MB at 100,000 templates). Like the other caches, it is rewritten after a successful build with that
+//! build's counts only (not at all when they are the ones read: one bit a record says which texts
+//! were met again), so it never grows stale.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use sha2::{Digest, Sha256};
 
@@ -22,25 +24,20 @@ use super::Encoding;
 use crate::cache::CacheFile;
 
 /// The length of one record: a SHA-256, then a `u32`.
-const RECORD: usize = 36;
+pub const RECORD: usize = 36;
 
 /// The most records read back (151 MB): ten briefs a template for 400,000 templates. A build with
 /// more texts counts the rest each time.
 const MOST: usize = 1 << 22;
 
-/// One text's count, and the digest it is remembered by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Counted {
-    pub digest: [u8; 32],
-    pub tokens: usize,
-}
-
 /// The remembered counts of one encoding.
 pub struct CountCache {
     encoding: Encoding,
     file: CacheFile,
-    /// The records as read: sorted by digest, without repeats (empty when none were read).
-    known: Vec<u8>,
+    /// The records read, sorted by digest, without repeats (empty when none were read).
+    known: Vec<[u8; RECORD]>,
+    /// One bit per record of `known`: found by a text of this build.
+    found: Vec<AtomicU64>,
     /// Texts found among `known`, and texts counted now (then the file needs saving).
     remembered: AtomicUsize,
     counted: AtomicUsize,
@@ -56,25 +53,34 @@ impl CountCache {
         })
         .to_string();
         let file = CacheFile::new(root, &format!("counts-{}.bin", encoding.name()), key);
-        let known = file
+        let mut known = file
             .read_sealed((MOST * RECORD) as u64)
-            .filter(|body| body.len() % RECORD == 0)
+            .and_then(|body| {
+                let (records, rest) = body.as_chunks::<RECORD>();
+                rest.is_empty().then(|| records.to_vec())
+            })
             .unwrap_or_default();
-        CountCache {
-            encoding,
-            file,
-            known,
-            remembered: AtomicUsize::new(0),
-            counted: AtomicUsize::new(0),
-        }
+        // Saved in the order the build met the texts, repeats included: sorted here, in the
+        // warm build that reads it, so that saving never holds them all.
+        known.sort_unstable();
+        known.dedup_by(|a, b| a[..32] == b[..32]);
+        CountCache::with(encoding, file, known)
     }
 
     /// A cache that remembers nothing (`--no-cache`).
     pub fn disabled(encoding: Encoding) -> CountCache {
+        CountCache::with(encoding, CacheFile::disabled(), Vec::new())
+    }
+
+    fn with(encoding: Encoding, file: CacheFile, known: Vec<[u8; RECORD]>) -> CountCache {
+        let found = (0..known.len().div_ceil(64))
+            .map(|_| AtomicU64::new(0))
+            .collect();
         CountCache {
             encoding,
-            file: CacheFile::disabled(),
-            known: Vec::new(),
+            file,
+            known,
+            found,
             remembered: AtomicUsize::new(0),
             counted: AtomicUsize::new(0),
         }
@@ -86,19 +92,20 @@ impl CountCache {
     }
 
     /// The count of `text` under the encoding: remembered, or counted now.
-    pub fn count(&self, text: &str) -> Counted {
+    pub fn count(&self, text: &str) -> usize {
         let digest: [u8; 32] = Sha256::digest(text.as_bytes()).into();
-        let tokens = match self.lookup(&digest) {
-            Some(tokens) => {
+        match self.known.binary_search_by(|r| r[..32].cmp(&digest)) {
+            Ok(i) => {
+                self.found[i / 64].fetch_or(1 << (i % 64), Ordering::Relaxed);
                 self.remembered.fetch_add(1, Ordering::Relaxed);
-                tokens
+                let [.., a, b, c, d] = self.known[i];
+                u32::from_le_bytes([a, b, c, d]) as usize
             }
-            None => {
+            Err(_) => {
                 self.counted.fetch_add(1, Ordering::Relaxed);
                 self.encoding.count(text)
             }
-        };
-        Counted { digest, tokens }
+        }
     }
 
     /// How many texts were remembered, in a line for `build -v`.
@@ -108,49 +115,37 @@ impl CountCache {
         format!("token counts: {remembered} of {all} texts remembered from the last build")
     }
 
-    fn lookup(&self, digest: &[u8; 32]) -> Option<usize> {
-        let records = self.known.len() / RECORD;
-        let record = |i: usize| &self.known[i * RECORD..(i + 1) * RECORD];
-        let (mut low, mut high) = (0, records);
-        while low < high {
-            let middle = low + (high - low) / 2;
-            match record(middle)[..32].cmp(digest) {
-                std::cmp::Ordering::Less => low = middle + 1,
-                std::cmp::Ordering::Greater => high = middle,
-                std::cmp::Ordering::Equal => {
-                    let count: [u8; 4] = record(middle)[32..].try_into().ok()?;
-                    return Some(u32::from_le_bytes(count) as usize);
-                }
-            }
-        }
-        None
+    /// Whether this build's texts differ from the ones remembered: one was counted now, or a
+    /// remembered one was not met again.
+    pub fn needs_saving(&self) -> bool {
+        let found: u32 = self
+            .found
+            .iter()
+            .map(|bits| bits.load(Ordering::Relaxed).count_ones())
+            .sum();
+        self.counted.load(Ordering::Relaxed) > 0 || found as usize != self.known.len()
     }
 
-    /// Replace the remembered counts with `used` (this build's), unless they are exactly the ones
-    /// read. Counts over `u32::MAX` are not remembered.
-    pub fn save(&self, mut used: Vec<Counted>) -> std::io::Result<()> {
-        used.retain(|c| u32::try_from(c.tokens).is_ok());
-        used.sort_unstable_by_key(|c| c.digest);
-        used.dedup_by(|a, b| a.digest == b.digest);
-        // Every text was found among the records read, and as many: the same set.
-        if self.counted.load(Ordering::Relaxed) == 0 && used.len() * RECORD == self.known.len() {
-            return Ok(());
-        }
-        if used.len() > MOST {
-            return Ok(());
-        }
-        self.file.save_sealed(&records(&used))
+    /// Replace the remembered counts with `records` (this build's, made by [`record`]; in any
+    /// order, repeats allowed), written as they come (at most [`MOST`]).
+    pub fn save(&self, records: impl Iterator<Item = [u8; RECORD]>) -> std::io::Result<()> {
+        self.file.save_sealed(|out| {
+            for record in records.take(MOST) {
+                out.write_all(&record)?;
+            }
+            Ok(())
+        })
     }
 }
 
-/// The file's body for `counted`, sorted by digest, each count at most `u32::MAX`.
-fn records(counted: &[Counted]) -> Vec<u8> {
-    let mut body = Vec::with_capacity(counted.len() * RECORD);
-    for c in counted {
-        body.extend_from_slice(&c.digest);
-        body.extend_from_slice(&(c.tokens as u32).to_le_bytes());
-    }
-    body
+/// The record of one text and its count (a SHA-256 of the text, then the count as a
+/// little-endian `u32`); none for a count over `u32::MAX`, which is not remembered.
+pub fn record(text: &str, tokens: usize) -> Option<[u8; RECORD]> {
+    let tokens = u32::try_from(tokens).ok()?;
+    let mut record = [0u8; RECORD];
+    record[..32].copy_from_slice(&Sha256::digest(text.as_bytes()));
+    record[32..].copy_from_slice(&tokens.to_le_bytes());
+    Some(record)
 }
 
 #[cfg(test)]
@@ -163,46 +158,46 @@ mod tests {
         let texts = ["a short brief", "another brief, with a comma", ""];
         let first = CountCache::open(root.path(), Encoding::O200k);
         assert!(!first.is_warm());
-        let counted: Vec<Counted> = texts.iter().map(|t| first.count(t)).collect();
-        for (text, c) in texts.iter().zip(&counted) {
-            assert_eq!(c.tokens, Encoding::O200k.count(text));
+        let counts: Vec<usize> = texts.iter().map(|t| first.count(t)).collect();
+        for (text, &n) in texts.iter().zip(&counts) {
+            assert_eq!(n, Encoding::O200k.count(text));
         }
+        assert!(first.needs_saving());
         // A repeat is remembered once.
-        let mut used = counted.clone();
-        used.push(counted[0]);
-        first.save(used).unwrap();
+        let mut records: Vec<[u8; RECORD]> = texts
+            .iter()
+            .zip(&counts)
+            .filter_map(|(t, &n)| record(t, n))
+            .collect();
+        records.push(records[0]);
+        first.save(records.clone().into_iter()).unwrap();
         let path = crate::cache::folder(root.path()).join("counts-o200k_base.bin");
         let saved = std::fs::read(&path).unwrap();
 
-        // Remembered: a deliberately different count in the file would be the one given, so write
-        // one (sealed as a build would) and see it come back.
         let again = CountCache::open(root.path(), Encoding::O200k);
         assert!(again.is_warm());
-        assert_eq!(again.known.len(), 3 * RECORD);
-        let mut forged = counted.clone();
-        forged[1].tokens = 999;
-        forged.sort_unstable_by_key(|c| c.digest);
-        again.file.save_sealed(&records(&forged)).unwrap();
-        let forged_cache = CountCache::open(root.path(), Encoding::O200k);
-        assert_eq!(forged_cache.count(texts[1]).tokens, 999);
-        assert_eq!(forged_cache.count(texts[0]), counted[0]);
-        assert!(forged_cache.describe().contains(": 2 of 2 texts"));
+        assert_eq!(again.known.len(), 3);
+        // Remembered, not counted: a deliberately different count in the file (sealed as a build
+        // would seal it) is the one given.
+        let mut forged = records.clone();
+        forged[1] = record(texts[1], 999).unwrap();
+        again.save(forged.into_iter()).unwrap();
+        let forged = CountCache::open(root.path(), Encoding::O200k);
+        assert_eq!(forged.count(texts[1]), 999);
+        assert_eq!(forged.count(texts[0]), counts[0]);
+        assert!(forged.describe().contains(": 2 of 2 texts"));
+        // Not every remembered text met again: the file is out of date.
+        assert!(forged.needs_saving());
+        assert_eq!(forged.count(texts[2]), counts[2]);
+        assert!(!forged.needs_saving());
         let unseen = "not seen before";
-        assert_eq!(
-            forged_cache.count(unseen).tokens,
-            Encoding::O200k.count(unseen)
-        );
-        assert!(forged_cache.describe().contains(": 2 of 3 texts"));
+        assert_eq!(forged.count(unseen), Encoding::O200k.count(unseen));
+        assert!(forged.describe().contains(": 3 of 4 texts"));
+        assert!(forged.needs_saving());
 
-        // Saving the same set again leaves the file as it is.
+        // Another encoding has its own file; an edited or cut file is not used.
         std::fs::write(&path, &saved).unwrap();
-        let same = CountCache::open(root.path(), Encoding::O200k);
-        let used: Vec<Counted> = texts.iter().map(|t| same.count(t)).collect();
-        std::fs::remove_file(&path).unwrap();
-        same.save(used).unwrap();
-        assert!(!path.exists());
-
-        // Another encoding has its own file; an edited file is not used.
+        assert!(CountCache::open(root.path(), Encoding::O200k).is_warm());
         assert!(!CountCache::open(root.path(), Encoding::Cl100k).is_warm());
         let mut edited = saved.clone();
         let last_count = edited.len() - 32 - 4;
@@ -212,5 +207,6 @@ mod tests {
         std::fs::write(&path, &saved[..saved.len() - 1]).unwrap();
         assert!(!CountCache::open(root.path(), Encoding::O200k).is_warm());
         assert!(!CountCache::disabled(Encoding::O200k).is_warm());
+        assert!(record("huge", u32::MAX as usize + 1).is_none());
     }
 }
