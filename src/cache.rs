@@ -148,6 +148,11 @@ impl CacheFile {
         }
     }
 
+    /// Whether this is [`CacheFile::disabled`] (or there is no secret): nothing is read or saved.
+    pub fn is_disabled(&self) -> bool {
+        self.key.is_empty()
+    }
+
     #[cfg(test)]
     pub fn path(&self) -> &Path {
         &self.path

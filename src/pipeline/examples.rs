@@ -1,13 +1,12 @@
 //! The examples stage: each template's briefs, paired with its code, within the token budget.
 //!
 //! Takes the records (gated code, prompts, duration), the budget and the count cache. [`compose`]
-//! gives each record its briefs, counted (or their counts remembered), and lets go of what they were
-//! made from; [`remember`] keeps the counts for the next build; [`run`] gives one [`Draft`] per brief that
-//! fits the per-example limit, borrowing the brief, in catalog order (the split stage places each
-//! in its split),
-//! and what the stats need about how they were made: briefs by origin and format, format
-//! mismatches, templates whose briefs were synthesized, and the examples dropped for size (each
-//! also a diagnostic).
+//! gives each record its briefs, counted (or their counts remembered), and lets go of what they
+//! were made from; [`run`] gives one [`Draft`] per brief that fits the per-example limit, borrowing
+//! the brief, in catalog order (the split stage places each in its split), and what the stats need
+//! about how they were made: briefs by origin and format, format mismatches, templates whose
+//! briefs were synthesized, and the examples dropped for size (each also a diagnostic);
+//! [`remember`] keeps the counts for the next build.
 
 use rayon::prelude::*;
 
@@ -44,8 +43,9 @@ pub struct Made {
 
 /// Compose each briefed template's briefs (a template with gated code and a duration) and count
 /// their tokens, on all cores: tokenizing tens of thousands of briefs is most of this stage's work
-/// in a cold build; a warm one finds the counts in `counts`. Each record keeps its briefs and lets go of what they were made from (its prompts, the catalog
-/// fields only briefs read): the examples borrow the briefs to the end of the build.
+/// in a cold build; a warm one finds the counts in `counts`. Each record keeps its briefs and lets
+/// go of what they were made from (its prompts, the catalog fields only briefs read): the examples
+/// borrow the briefs to the end of the build.
 pub fn compose(config: &Config, records: &mut [TemplateRecord], counts: &CountCache) {
     let display = |at: &Location| config.display_location(at);
     records.par_iter_mut().for_each(|record| {
